@@ -1,0 +1,3 @@
+from llmreads.cli import run
+
+run()

@@ -1,0 +1,116 @@
+"""Schema layer: one function per schema step, applied by sqlite-utils' Migrations.
+
+A shipped step is never edited; a change to the schema is a new step at the end.
+`NAMES` lets the store check whether a database is current without importing
+sqlite-utils (see db.py), so the list must match the functions below.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "llmreads"
+NAMES = ("m001_initial",)
+
+# unicode61 splits on punctuation; the text is folded and its CJK characters
+# spaced apart before it is indexed (text.segment), so every ideograph is a token.
+FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+
+
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        f"""
+        CREATE TABLE lists (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            source TEXT NOT NULL,
+            source_sha256 TEXT NOT NULL,
+            updated TEXT,
+            imported_at TEXT NOT NULL
+        );
+        CREATE TABLE sections (
+            id INTEGER PRIMARY KEY,
+            list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+            number TEXT NOT NULL,
+            parent TEXT,
+            title TEXT NOT NULL,
+            title_raw TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            UNIQUE (list_id, number)
+        );
+        CREATE TABLE papers (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            short_id TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            title_raw TEXT NOT NULL,
+            url TEXT NOT NULL,
+            arxiv TEXT,
+            stars INTEGER NOT NULL DEFAULT 0,
+            position INTEGER NOT NULL DEFAULT 0,
+            listed INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX papers_arxiv ON papers(arxiv);
+        CREATE INDEX papers_listed_position ON papers(listed, position);
+        CREATE INDEX papers_listed_stars ON papers(listed, stars, position);
+        CREATE TABLE entries (
+            id INTEGER PRIMARY KEY,
+            list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+            section_id INTEGER NOT NULL REFERENCES sections(id) ON DELETE CASCADE,
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            position INTEGER NOT NULL,
+            number INTEGER,
+            stars INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            title_raw TEXT NOT NULL,
+            url TEXT NOT NULL,
+            intro TEXT NOT NULL,
+            intro_raw TEXT NOT NULL,
+            line INTEGER NOT NULL
+        );
+        CREATE INDEX entries_paper ON entries(paper_id);
+        CREATE INDEX entries_section ON entries(section_id, paper_id);
+        CREATE INDEX entries_list ON entries(list_id, position);
+        CREATE TABLE links (
+            id INTEGER PRIMARY KEY,
+            entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            url TEXT NOT NULL
+        );
+        CREATE INDEX links_entry ON links(entry_id);
+        CREATE TABLE statuses (
+            user TEXT NOT NULL,
+            paper_key TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('unread', 'reading', 'read')),
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (user, paper_key)
+        );
+        CREATE INDEX statuses_paper ON statuses(paper_key, user);
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            user TEXT NOT NULL,
+            paper_key TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX notes_user_paper ON notes(user, paper_key);
+        CREATE VIRTUAL TABLE papers_fts USING fts5(title, body, tokenize='{FTS_TOKENIZER}');
+        CREATE VIRTUAL TABLE notes_fts USING fts5(title, body, tokenize='{FTS_TOKENIZER}');
+        CREATE VIRTUAL TABLE papers_vocab USING fts5vocab(papers_fts, 'row');
+        """
+    )
+
+
+def migrations() -> Migrations:
+    from sqlite_utils import Migrations
+
+    steps = Migrations(MIGRATION_SET)
+    for name in NAMES:
+        steps()(globals()[name])
+    return steps

@@ -1,0 +1,70 @@
+"""Model layer: the parsed document as frozen dataclasses, and the reading status enum."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Status(str, Enum):
+    unread = "unread"
+    reading = "reading"
+    read = "read"
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Section:
+    number: str  # as a reader writes it: "2", "2.3"
+    title: str  # display form: numbers, trailing colons and look-alikes cleaned
+    title_raw: str  # as written in the document
+    line: int
+
+    @property
+    def parent(self) -> str | None:
+        head, sep, _ = self.number.rpartition(".")
+        return head if sep else None
+
+    @property
+    def depth(self) -> int:
+        return self.number.count(".")
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    section: str  # Section.number
+    number: int | None  # the list number in the ID cell, when written
+    stars: int
+    title: str
+    title_raw: str
+    url: str
+    intro: str
+    intro_raw: str
+    links: tuple[Link, ...]
+    line: int
+    key: str  # the paper's stable key (see keys.paper_key)
+    arxiv: str | None
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    updated: str | None
+    sections: tuple[Section, ...]
+    entries: tuple[Entry, ...]
+    problems: tuple[Problem, ...] = field(default=())

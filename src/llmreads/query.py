@@ -1,0 +1,123 @@
+"""Query layer: turn what a user types into a safe FTS5 MATCH expression.
+
+The language (also in `llmreads search --help`): words are ANDed; "an exact
+phrase"; OR between two terms; -word or NOT word leaves papers out; title:word
+looks in titles only; anything else is literal text. No input raises: text
+that holds nothing searchable compiles to an empty query.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from llmreads.text import segment, tokens
+
+_TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<col>title):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))')
+_CJK_TOKEN = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]$")
+
+
+@dataclass(frozen=True)
+class Term:
+    tokens: tuple[str, ...]
+    phrase: bool  # typed in quotes: no prefix matching
+    column: str | None
+    negated: bool
+
+    def fts(self) -> str:
+        body = " ".join(self.tokens)
+        prefix = not self.phrase and not _CJK_TOKEN.match(self.tokens[-1])
+        expr = f'"{body}"' + ("*" if prefix else "")
+        return f"{self.column} : {expr}" if self.column else expr
+
+    def pattern(self) -> str:
+        """A regex that finds this term in display text, for snippets and highlighting."""
+        parts = [re.escape(t) for t in self.tokens]
+        joined = ""
+        for i, part in enumerate(parts):
+            if i:
+                both_cjk = _CJK_TOKEN.match(self.tokens[i - 1]) and _CJK_TOKEN.match(self.tokens[i])
+                joined += r"\s*" if both_cjk else r"[\W_]*"
+            joined += part
+        if not self.phrase and not _CJK_TOKEN.match(self.tokens[-1]):
+            joined += r"\w*"
+        return joined
+
+
+@dataclass(frozen=True)
+class Query:
+    groups: tuple[tuple[Term, ...], ...]  # ANDed groups of ORed terms
+    excluded: tuple[Term, ...]
+    text: str
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+    def fts(self) -> str:
+        """The MATCH expression; only meaningful when not empty."""
+        parts = []
+        for group in self.groups:
+            inner = " OR ".join(term.fts() for term in group)
+            parts.append(f"({inner})" if len(group) > 1 else inner)
+        expr = " AND ".join(parts)
+        for term in self.excluded:
+            expr = f"({expr}) NOT {term.fts()}"
+        return expr
+
+    def terms(self) -> list[Term]:
+        return [term for group in self.groups for term in group]
+
+    def patterns(self) -> list[str]:
+        return [term.pattern() for term in self.terms()]
+
+    def words(self) -> list[str]:
+        """Each positive term as one string, for spelling suggestions."""
+        return [" ".join(term.tokens) for term in self.terms()]
+
+
+def compile_query(text: str) -> Query:
+    groups: list[list[Term]] = []
+    excluded: list[Term] = []
+    pending_or = False
+    pending_not = False
+    for match in _TOKEN.finditer(text):
+        word = match.group("word")
+        if word is not None and match.group("neg") is None and match.group("col") is None:
+            if word == "OR":
+                pending_or = bool(groups)
+                continue
+            if word == "AND":
+                continue
+            if word == "NOT":
+                pending_not = True
+                continue
+        raw = match.group("phrase") if match.group("phrase") is not None else (word or "")
+        found = tuple(tokens(raw))
+        if not found:
+            continue
+        term = Term(
+            tokens=found,
+            phrase=match.group("phrase") is not None,
+            column=match.group("col"),
+            negated=bool(match.group("neg")) or pending_not,
+        )
+        if term.negated:
+            excluded.append(term)
+            pending_not = pending_or = False
+            continue
+        if pending_or and groups:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        pending_or = pending_not = False
+    return Query(groups=tuple(tuple(g) for g in groups), excluded=tuple(excluded), text=text)
+
+
+def raw_query(text: str) -> str:
+    """FTS5 syntax passed through, with ideographs spaced apart as the index has them.
+
+    Case is kept so that the operators AND, OR, NOT and NEAR keep working.
+    """
+    spaced = segment(text, casefold=False)
+    return re.sub(r"\s+", " ", spaced).strip()

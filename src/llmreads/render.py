@@ -1,0 +1,286 @@
+"""Render layer: the only module that imports Rich.
+
+A terminal gets Rich tables; a pipe gets plain tab-separated lines (one paper
+a line, for cut, grep and fzf); --json gets JSON with unescaped Chinese.
+All text from documents and notes is passed to Rich as Text, never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from llmreads.text import clean
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from llmreads.store import ImportReport, PaperRow, SearchResult
+
+STATUS_MARK = {"read": "✓", "reading": "…", "unread": " "}
+NARROW = 60
+
+
+def error(message: str) -> None:
+    print(f"Error: {clean(message)}", file=sys.stderr)
+
+
+def info(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def emit_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def is_terminal() -> bool:
+    forced = os.environ.get("LLMREADS_FORCE_TERMINAL")
+    if forced is not None:
+        return forced not in ("", "0")
+    return sys.stdout.isatty()
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    color = os.environ.get("LLMREADS_COLOR")
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        force_terminal=True if color == "1" else None,
+        no_color=True if color == "0" else None,
+    )
+
+
+def stars(n: int, narrow: bool = False) -> str:
+    if narrow:
+        return f"{n}★" if n else ""
+    return "★" * n
+
+
+def _tsv(*fields: object) -> str:
+    return "\t".join(str(f).replace("\t", " ").replace("\n", " ") for f in fields)
+
+
+def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> None:
+    if not is_terminal():
+        for row in rows:
+            print(_tsv(row.id, row.stars, row.status, row.title, "; ".join(row.sections)))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    narrow = out.width < NARROW
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=True)
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("★", style="yellow", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=3)
+    if not narrow:
+        table.add_column("section", overflow="fold", style="dim", ratio=1)
+    for row in rows:
+        cells = [Text(row.id), Text(stars(row.stars, narrow)), Text(STATUS_MARK[row.status]), Text(row.title)]
+        if not narrow:
+            cells.append(Text(", ".join(row.sections)))
+        table.add_row(*cells)
+    out.print(table)
+    shown = f"{len(rows)} of {total}" if len(rows) < total else str(total)
+    out.print(Text(f"{shown} papers" + (f" · {description}" if description else ""), style="dim"))
+
+
+def search_results(result: SearchResult, *, query: str) -> None:
+    if not result.papers:
+        message = f"No papers match {query!r}."
+        if result.suggestions:
+            message += " Did you mean: " + ", ".join(result.suggestions) + "?"
+        print(message)
+        return
+    if not is_terminal():
+        for row in result.papers:
+            print(_tsv(row.id, row.stars, row.status, row.title, "; ".join(row.sections), row.snippet or ""))
+        return
+    from rich.text import Text
+
+    out = console()
+    for row in result.papers:
+        head = Text()
+        head.append(row.id, style="cyan")
+        head.append(" ")
+        head.append(stars(row.stars, out.width < NARROW) or "·", style="yellow")
+        head.append(" " + STATUS_MARK[row.status] + " ")
+        title = Text(row.title, style="bold")
+        _highlight(title, result.patterns)
+        head.append_text(title)
+        out.print(head)
+        if row.sections:
+            out.print(Text("   " + ", ".join(row.sections), style="dim"))
+        if row.snippet:
+            snippet = Text("   " + row.snippet)
+            _highlight(snippet, result.patterns)
+            out.print(snippet)
+    shown = f"{len(result.papers)} of {result.total}" if len(result.papers) < result.total else str(result.total)
+    out.print(Text(f"{shown} papers match {query!r}", style="dim"))
+
+
+def _highlight(text: Text, patterns: Sequence[str]) -> None:
+    for pattern in patterns:
+        text.highlight_regex(f"(?i){pattern}", style="bold reverse")
+
+
+def paper(detail: dict[str, object]) -> None:
+    from rich.text import Text
+
+    out = console()
+    status = str(detail["status"])
+    out.print(Text(str(detail["title"]), style="bold"))
+    lines = [
+        ("id", str(detail["id"])),
+        ("key", str(detail["key"])),
+        ("url", str(detail["url"]) or "-"),
+        ("arXiv", str(detail["arxiv"] or "-")),
+        ("stars", stars(int(str(detail["stars"]))) or "-"),
+        ("status", status + (f" (since {detail['status_at']})" if detail.get("status_at") else "")),
+    ]
+    for label, value in lines:
+        line = Text(f"{label:>7}  ", style="dim")
+        line.append(value)
+        out.print(line)
+    for entry in detail["entries"]:  # type: ignore[attr-defined]
+        out.print()
+        head = Text(f"§ {entry['section']}", style="bold cyan")
+        if entry["number"] is not None:
+            head.append(f"  #{entry['number']}", style="dim")
+        head.append(f"  {stars(entry['stars'])}", style="yellow")
+        out.print(head)
+        if entry["introduction"]:
+            out.print(Text(entry["introduction"]))
+        for link in entry["links"]:
+            line = Text("  → ", style="dim")
+            line.append(link["text"])
+            if link["text"] != link["url"]:
+                line.append(f"  {link['url']}", style="blue")
+            out.print(line)
+    notes_list = detail["notes"]
+    if notes_list:
+        out.print()
+        out.print(Text("notes", style="bold"))
+        for note in notes_list:  # type: ignore[attr-defined]
+            line = Text(f"  [{note['id']}] ", style="dim")
+            line.append(clean(str(note["text"])))
+            line.append(f"  ({str(note['updated_at'])[:10]})", style="dim")
+            out.print(line)
+
+
+def status_changes(rows: Sequence[PaperRow], status: str) -> None:
+    for row in rows:
+        print(f"{STATUS_MARK[status]} {status:<7} {row.id}  {clean(row.title)}")
+
+
+def notes(items: Sequence[dict[str, object]]) -> None:
+    if not items:
+        print("No notes yet.")
+        return
+    if not is_terminal():
+        for note in items:
+            print(_tsv(note["id"], note["paper"], note["updated_at"], note["text"]))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("note", style="cyan", no_wrap=True)
+    table.add_column("paper", no_wrap=True)
+    table.add_column("text", overflow="fold")
+    table.add_column("updated", style="dim", no_wrap=True)
+    for note in items:
+        table.add_row(
+            Text(str(note["id"])), Text(str(note["paper"] or "?")),
+            Text(clean(str(note["text"]))), Text(str(note["updated_at"])[:10]),
+        )
+    console().print(table)
+
+
+def sections(tree: Sequence[dict[str, object]]) -> None:
+    if not is_terminal():
+        for s in tree:
+            print(_tsv(s["number"], s["title"], s["papers"], s["read"]))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("section", overflow="fold")
+    table.add_column("papers", justify="right")
+    table.add_column("read", justify="right")
+    lists = {s["list"] for s in tree}
+    last_list = None
+    for s in tree:
+        if len(lists) > 1 and s["list"] != last_list:
+            table.add_row(Text(str(s["list"]), style="bold underline"), Text(""), Text(""))
+            last_list = s["list"]
+        indent = "  " * int(str(s["depth"]))
+        label = Text(f"{indent}{s['number']} ", style="cyan")
+        label.append(str(s["title"]), style="bold" if s["depth"] == 0 else "")
+        table.add_row(label, Text(str(s["papers"])), Text(f"{s['read']}"))
+    console().print(table)
+
+
+def _bar(done: int, total: int, width: int) -> str:
+    if total <= 0:
+        return " " * width
+    filled = round(width * done / total)
+    return "█" * filled + "░" * (width - filled)
+
+
+def progress(data: dict[str, object]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    width = 10 if out.width < NARROW else 20
+    total = data["total"]
+    assert isinstance(total, dict)
+    table = Table(box=None, header_style="bold", pad_edge=False, title=f"Reading progress of {data['user']}",
+                  title_justify="left")
+    table.add_column("", overflow="fold")
+    table.add_column("read", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for s in data["sections"]:  # type: ignore[attr-defined]
+        label = Text("  " * s["depth"] + f"{s['number']} {s['title']}")
+        bar = Text(_bar(s["read"], s["papers"], width), style="green")
+        table.add_row(label, Text(f"{s['read']}/{s['papers']}"), bar)
+    table.add_section()
+    for s in data["stars"]:  # type: ignore[attr-defined]
+        table.add_row(Text(stars(s["stars"]) or "no stars", style="yellow"), Text(f"{s['read']}/{s['papers']}"),
+                      Text(_bar(s["read"], s["papers"], width), style="green"))
+    table.add_section()
+    table.add_row(Text("total", style="bold"), Text(f"{total['read']}/{total['papers']}"),
+                  Text(_bar(total["read"], total["papers"], width), style="bold green"))
+    out.print(table)
+
+
+def import_report(report: ImportReport) -> None:
+    if report.skipped:
+        print(f"{report.title}: unchanged since the last import ({report.papers} papers, {report.sections} sections).")
+        return
+    print(
+        f"Imported {report.title!s} as list {report.list_name!r}: {report.sections} sections, "
+        f"{report.entries} entries, {report.papers} distinct papers"
+    )
+    print(f"  added {len(report.added)}, updated {len(report.updated)}, unchanged {report.unchanged}, "
+          f"removed {len(report.removed)}")
+    for label, titles in (("updated", report.updated), ("removed", report.removed)):
+        for title in titles[:20]:
+            print(f"  {label}: {clean(title)}")
+    for problem in report.problems:
+        info(f"warning: {problem}")
+
+
+def to_json(rows: Sequence[PaperRow]) -> list[dict[str, object]]:
+    return [{k: v for k, v in asdict(row).items() if v is not None or k in ("arxiv", "status_at")} for row in rows]

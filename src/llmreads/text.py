@@ -1,0 +1,100 @@
+"""Text layer: folding look-alike characters and preparing text for full-text search.
+
+Pure functions on strings; imported by the parser, the store and the query
+compiler alike, so it must stay cheap to import (standard library only).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# CJK Radicals Supplement characters that documents use in place of ordinary
+# ideographs (PDF copy-paste produces them). NFKC folds the Kangxi Radicals
+# block but not this one, so the equivalents (Unicode's
+# EquivalentUnifiedIdeograph.txt) are listed here.
+_RADICALS_SUPPLEMENT = {
+    "⺁": "厂", "⺋": "㔾", "⺌": "小", "⺍": "小", "⺎": "兀", "⺏": "尣",
+    "⺐": "尢", "⺒": "巳", "⺓": "幺", "⺔": "彑", "⺕": "彐", "⺗": "心",
+    "⺘": "扌", "⺙": "攵", "⺛": "旡", "⺝": "月", "⺞": "歺", "⺟": "母",
+    "⺠": "民", "⺤": "爫", "⺥": "爫", "⺦": "丬", "⺧": "牛", "⺨": "犭",
+    "⺩": "王", "⺪": "疋", "⺫": "罒", "⺬": "示", "⺭": "礻", "⺮": "竹",
+    "⺯": "糸", "⺰": "纟", "⺲": "罒", "⺳": "罒", "⺴": "罓", "⺵": "罓",
+    "⺶": "羊", "⺷": "羊", "⺹": "耂", "⺺": "肀", "⺻": "聿", "⺼": "肉",
+    "⺽": "臼", "⺾": "艹", "⺿": "艹", "⻀": "艹", "⻁": "虎", "⻂": "衤",
+    "⻃": "覀", "⻄": "西", "⻅": "见", "⻆": "角", "⻈": "讠", "⻉": "贝",
+    "⻋": "车", "⻌": "辶", "⻍": "辶", "⻎": "辶", "⻏": "阝", "⻐": "钅",
+    "⻑": "長", "⻒": "镸", "⻓": "长", "⻔": "门", "⻖": "阝", "⻗": "雨",
+    "⻘": "青", "⻙": "韦", "⻚": "页", "⻛": "风", "⻜": "飞", "⻝": "食",
+    "⻟": "飠", "⻠": "饣", "⻢": "马", "⻣": "骨", "⻤": "鬼", "⻥": "鱼",
+    "⻦": "鸟", "⻧": "卤", "⻨": "麦", "⻩": "黄", "⻪": "黾", "⻫": "斉",
+    "⻬": "齐", "⻭": "歯", "⻮": "齿", "⻯": "竜", "⻰": "龙", "⻱": "龜",
+    "⻲": "亀", "⻳": "龟",
+}
+
+
+def _build_lookalike_table() -> dict[int, str]:
+    table = {ord(k): v for k, v in _RADICALS_SUPPLEMENT.items()}
+    for code in range(0x2F00, 0x2FD6):  # Kangxi Radicals: NFKC knows these
+        table[code] = unicodedata.normalize("NFKC", chr(code))
+    return table
+
+
+_LOOKALIKES = _build_lookalike_table()
+
+# Characters that would let untrusted text drive a terminal: C0/C1 controls
+# (ESC starts ANSI sequences), bidi overrides and the like. Tab and newline
+# are turned into spaces, since every field here is shown on one line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACES = re.compile(r"\s+")
+
+
+def fold_lookalikes(text: str) -> str:
+    """Replace radical look-alikes with the ordinary ideographs (for display)."""
+    return text.translate(_LOOKALIKES)
+
+
+def clean(text: str) -> str:
+    """Display form of untrusted text: look-alikes folded, controls removed, spaces collapsed."""
+    text = _CONTROL.sub(" ", fold_lookalikes(text))
+    return _SPACES.sub(" ", text).strip()
+
+
+def fold_for_search(text: str, casefold: bool = True) -> str:
+    """Search form: look-alikes, full-width forms and case folded away (NFKC + casefold)."""
+    text = unicodedata.normalize("NFKC", fold_lookalikes(text))
+    return text.casefold() if casefold else text
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x3400 <= code <= 0x4DBF  # Extension A
+        or 0x4E00 <= code <= 0x9FFF  # Unified Ideographs
+        or 0xF900 <= code <= 0xFAFF  # Compatibility Ideographs
+        or 0x3040 <= code <= 0x30FF  # Hiragana, Katakana
+        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
+        or 0x20000 <= code <= 0x3134F  # Extensions B-G
+    )
+
+
+def segment(text: str, casefold: bool = True) -> str:
+    """Index form: search-folded, with every CJK character made a token of its own.
+
+    FTS5's unicode61 tokenizer keeps a run of ideographs as one token, so
+    `微调` would never match inside `参数高效微调方法`. Spacing the ideographs
+    apart lets a word of any length match as a phrase of single characters,
+    and splits Latin text glued to Chinese (`Transformer架构`).
+    """
+    out: list[str] = []
+    for ch in fold_for_search(text, casefold):
+        if _is_cjk(ch):
+            out.append(f" {ch} ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def tokens(text: str) -> list[str]:
+    """The FTS tokens of `text` as unicode61 would see them after `segment`."""
+    return re.findall(r"[^\W_]+", segment(text))
