@@ -63,6 +63,39 @@ def stars(n: int, narrow: bool = False) -> str:
     return "★" * n
 
 
+def wrap(text: str, width: int, indent: str = "") -> list[str]:
+    """Wrap mixed Chinese and English: Latin words stay whole, a line may break between ideographs.
+
+    Rich wraps only at spaces, which leaves a ragged gap before every long run of Chinese.
+    """
+    import re
+
+    from rich.cells import cell_len
+
+    room = max(10, width - cell_len(indent))
+    lines: list[str] = []
+    line = ""
+    for unit in re.findall(r"[^\W\u3000-\u9fff\uff00-\uffef]+[^\s\u3000-\u9fff\uff00-\uffef]*|\s+|.", text):
+        if cell_len(line) + cell_len(unit) > room and line.strip():
+            lines.append(indent + line.rstrip())
+            line = unit.lstrip()
+        else:
+            line += unit
+        while cell_len(line) > room:  # one unit longer than a line, such as a URL
+            cut = room
+            while cell_len(line[:cut]) > room:
+                cut -= 1
+            lines.append(indent + line[:cut])
+            line = line[cut:]
+    if line.strip():
+        lines.append(indent + line.rstrip())
+    return lines
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
 def _tsv(*fields: object) -> str:
     return "\t".join(str(f).replace("\t", " ").replace("\n", " ") for f in fields)
 
@@ -81,9 +114,9 @@ def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> No
     table.add_column("id", style="cyan", no_wrap=True)
     table.add_column("★", style="yellow", no_wrap=True)
     table.add_column("", no_wrap=True)
-    table.add_column("title", overflow="fold", ratio=3)
+    table.add_column("title", overflow="fold")
     if not narrow:
-        table.add_column("section", overflow="fold", style="dim", ratio=1)
+        table.add_column("section", no_wrap=True, overflow="ellipsis", style="dim", max_width=24)
     for row in rows:
         cells = [Text(row.id), Text(stars(row.stars, narrow)), Text(STATUS_MARK[row.status]), Text(row.title)]
         if not narrow:
@@ -91,7 +124,8 @@ def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> No
         table.add_row(*cells)
     out.print(table)
     shown = f"{len(rows)} of {total}" if len(rows) < total else str(total)
-    out.print(Text(f"{shown} papers" + (f" · {description}" if description else ""), style="dim"))
+    out.print(Text(f"{shown} {plural(total, 'paper', 'papers')}" + (f" · {description}" if description else ""),
+                   style="dim"))
 
 
 def search_results(result: SearchResult, *, query: str) -> None:
@@ -120,12 +154,12 @@ def search_results(result: SearchResult, *, query: str) -> None:
         out.print(head)
         if row.sections:
             out.print(Text("   " + ", ".join(row.sections), style="dim"))
-        if row.snippet:
-            snippet = Text("   " + row.snippet)
+        for line in wrap(row.snippet or "", out.width, "   "):
+            snippet = Text(line)
             _highlight(snippet, result.patterns)
             out.print(snippet)
     shown = f"{len(result.papers)} of {result.total}" if len(result.papers) < result.total else str(result.total)
-    out.print(Text(f"{shown} papers match {query!r}", style="dim"))
+    out.print(Text(f"{shown} {plural(result.total, 'paper matches', 'papers match')} {query!r}", style="dim"))
 
 
 def _highlight(text: Text, patterns: Sequence[str]) -> None:
@@ -148,9 +182,10 @@ def paper(detail: dict[str, object]) -> None:
         ("status", status + (f" (since {detail['status_at']})" if detail.get("status_at") else "")),
     ]
     for label, value in lines:
-        line = Text(f"{label:>7}  ", style="dim")
-        line.append(value)
-        out.print(line)
+        for i, part in enumerate(wrap(value, out.width, " " * 9)):
+            line = Text(f"{label:>7}  " if i == 0 else " " * 9, style="dim")
+            line.append(part[9:])
+            out.print(line)
     for entry in detail["entries"]:  # type: ignore[attr-defined]
         out.print()
         head = Text(f"§ {entry['section']}", style="bold cyan")
@@ -158,8 +193,8 @@ def paper(detail: dict[str, object]) -> None:
             head.append(f"  #{entry['number']}", style="dim")
         head.append(f"  {stars(entry['stars'])}", style="yellow")
         out.print(head)
-        if entry["introduction"]:
-            out.print(Text(entry["introduction"]))
+        for intro_line in wrap(entry["introduction"], out.width):
+            out.print(Text(intro_line))
         for link in entry["links"]:
             line = Text("  → ", style="dim")
             line.append(link["text"])
