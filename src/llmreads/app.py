@@ -1,0 +1,162 @@
+"""Command layer, shared part: the Typer app, its global options, error handling and common options.
+
+Commands live in llmreads.commands, one module per group; cli.py joins them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from llmreads import __version__
+from llmreads.errors import Ambiguous, LlmreadsError
+
+
+class Group(TyperGroup):
+    """Turns every LlmreadsError, in any command, into one line on stderr and exit 1."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        from llmreads import render
+
+        try:
+            return super().invoke(ctx)
+        except Ambiguous as exc:
+            render.error(str(exc))
+            for candidate in exc.candidates[:10]:
+                render.info(f"  {candidate}")
+            raise typer.Exit(1) from None
+        except LlmreadsError as exc:
+            render.error(str(exc))
+            raise typer.Exit(1) from None
+        except sqlite3.Error as exc:
+            render.error(f"database error: {exc}")
+            raise typer.Exit(1) from None
+        except BrokenPipeError:
+            # The reader (head, less) went away: not an error worth a word.
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+
+app = typer.Typer(
+    cls=Group,
+    help="Work through the key papers of large language models: browse, search and track your reading.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class State:
+    def __init__(self, db: Path | None, user: str | None) -> None:
+        self.db_path = db or default_db_path()
+        self.user = user or default_user()
+        self._conn: sqlite3.Connection | None = None
+
+    def conn(self, autoimport: bool = True) -> sqlite3.Connection:
+        if self._conn is None:
+            from llmreads.db import open_db
+
+            self._conn = open_db(self.db_path)
+            if autoimport:
+                from llmreads import store
+
+                if store.list_count(self._conn) == 0:
+                    from llmreads.sources import import_path
+
+                    report = import_path(self._conn, None, name=None)
+                    from llmreads import render
+
+                    render.info(
+                        f"llmreads: imported the bundled list ({report.papers} papers) into {self.db_path}"
+                    )
+        return self._conn
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("llmreads", appauthor=False)) / "llmreads.db"
+
+
+def default_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers without a passwd entry)
+        return "default"
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"llmreads {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None, typer.Option("--db", envvar="LLMREADS_DB", help="Database file.", show_default=False)
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", envvar="LLMREADS_USER", help="Whose reading status and notes.")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Work through the key papers of large language models."""
+    if user is not None and not user.strip():
+        from llmreads import render
+
+        render.error("--user must not be empty")
+        raise typer.Exit(1)
+    ctx.obj = State(db, user.strip() if user else None)
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+SectionOpt = Annotated[
+    str | None, typer.Option("--section", "-s", help="Section number (2 includes 2.1...) or title fragment.")
+]
+StarsOpt = Annotated[int | None, typer.Option("--stars", help="At least this many stars (0-5).")]
+StatusOpt = Annotated[str | None, typer.Option("--status", help="unread, reading or read.")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", "-n", help="Show at most this many.")]
+ListOpt = Annotated[str | None, typer.Option("--list", help="Only papers of this list.")]
+
+
+def build_filters(conn: sqlite3.Connection, section: str | None, stars: int | None, status: str | None,
+             list_name: str | None) -> list[Any]:
+    from llmreads import store
+
+    filters = []
+    if list_name is not None:
+        filters.append(store.list_filter(conn, list_name))
+    if section is not None:
+        filters.append(store.section_filter(conn, section))
+    if stars is not None:
+        filters.append(store.stars_filter(stars))
+    if status is not None:
+        filters.append(store.status_filter(status))
+    return filters
+
+
+def check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        from llmreads.errors import InvalidQuery
+
+        raise InvalidQuery(f"--limit must be 1 or more, not {limit}")
+
+

@@ -1,0 +1,1 @@
+"""Command layer: one module per group of commands, registered on llmreads.app.app."""

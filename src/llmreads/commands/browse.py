@@ -1,0 +1,133 @@
+"""Commands that read: list, search, sections, show, progress."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from llmreads.app import (
+    JsonOpt,
+    LimitOpt,
+    ListOpt,
+    SectionOpt,
+    StarsOpt,
+    StatusOpt,
+    app,
+    build_filters,
+    check_limit,
+    state,
+)
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    section: SectionOpt = None,
+    stars: StarsOpt = None,
+    status: StatusOpt = None,
+    list_name: ListOpt = None,
+    sort: Annotated[str, typer.Option("--sort", help="list, stars or title.")] = "list",
+    limit: LimitOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List papers, filtered by section, stars and reading status."""
+    from llmreads import render, store
+    from llmreads.errors import InvalidQuery
+
+    check_limit(limit)
+    if sort not in store.SORTS:
+        raise InvalidQuery(f"--sort must be one of {', '.join(store.SORTS)}, not {sort!r}")
+    st = state(ctx)
+    conn = st.conn()
+    filters = build_filters(conn, section, stars, status, list_name)
+    rows = store.list_papers(conn, st.user, filters, sort=sort, limit=limit)
+    if json_:
+        render.emit_json(render.to_json(rows))
+        return
+    total = len(rows) if limit is None else store.count_papers(conn, st.user, filters)
+    render.papers(rows, total=total, description=" · ".join(f.description for f in filters))
+
+
+@app.command("search")
+def search_command(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Words to find.")],
+    section: SectionOpt = None,
+    stars: StarsOpt = None,
+    status: StatusOpt = None,
+    list_name: ListOpt = None,
+    sort: Annotated[str, typer.Option("--sort", help="relevance, stars or list.")] = "relevance",
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="Show at most this many (default 20).")] = None,
+    no_notes: Annotated[bool, typer.Option("--no-notes", help="Do not search your notes.")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Pass the query to SQLite FTS5 as it is.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Search titles, introductions, link texts and your notes, in English or Chinese.
+
+    Words are ANDed: `lora 微调`. "an exact phrase" in quotes. a OR b.
+    -word or NOT word leaves papers out. title:word looks in titles only.
+    Short words match as prefixes: `transform` finds Transformers.
+    Anything else is literal text; --raw passes FTS5 syntax through.
+    """
+    from llmreads import render, store
+    from llmreads.errors import InvalidQuery
+
+    check_limit(limit)
+    if sort not in ("relevance", "stars", "list"):
+        raise InvalidQuery(f"--sort must be one of relevance, stars, list, not {sort!r}")
+    st = state(ctx)
+    conn = st.conn()
+    filters = build_filters(conn, section, stars, status, list_name)
+    shown = limit if limit is not None or json_ else 20
+    result = store.search(conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw)
+    if json_:
+        render.emit_json(render.to_json(result.papers))
+        return
+    render.search_results(result, query=query)
+
+
+@app.command("sections")
+def sections_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Show the section tree with paper counts and your read counts."""
+    from llmreads import render, store
+
+    st = state(ctx)
+    tree = store.sections_tree(st.conn(), st.user)
+    if json_:
+        render.emit_json(tree)
+    else:
+        render.sections(tree)
+
+
+@app.command("show")
+def show_command(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Paper id, arXiv id or a title fragment.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Show everything about one paper: sections, introductions, links, your status and notes."""
+    from llmreads import render, store
+
+    st = state(ctx)
+    conn = st.conn()
+    detail = store.paper_detail(conn, st.user, store.resolve_ref(conn, ref))
+    if json_:
+        render.emit_json(detail)
+    else:
+        render.paper(detail)
+
+
+@app.command("progress")
+def progress_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Show your reading progress per section and per star level."""
+    from llmreads import render, store
+
+    st = state(ctx)
+    data = store.progress(st.conn(), st.user)
+    if json_:
+        render.emit_json(data)
+    else:
+        render.progress(data)
+
+
