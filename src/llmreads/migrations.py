@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database, Migrations
 
 MIGRATION_SET = "llmreads"
-NAMES = ("m001_initial",)
+NAMES = ("m001_initial", "m002_entry_fields")
 
 # unicode61 splits on punctuation; the text is folded and its CJK characters
 # spaced apart before it is indexed (text.segment), so every ideograph is a token.
@@ -105,6 +105,13 @@ def m001_initial(db: Database) -> None:
         CREATE VIRTUAL TABLE papers_vocab USING fts5vocab(papers_fts, 'row');
         """
     )
+
+
+def m002_entry_fields(db: Database) -> None:
+    # Fields from lists other than the seed: a year column, and the columns
+    # the parser has no role for, kept as a JSON array of [header, value].
+    db.execute("ALTER TABLE entries ADD COLUMN year TEXT")
+    db.execute("ALTER TABLE entries ADD COLUMN extra TEXT NOT NULL DEFAULT '[]'")
 
 
 def migrations() -> Migrations:

@@ -53,6 +53,8 @@ class Entry:
     line: int
     key: str  # the paper's stable key (see keys.paper_key)
     arxiv: str | None
+    year: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()  # columns the parser has no role for: (header, text)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,12 @@
 
 Pure: no files, no SQL, no printing. The document is cut into chunks at its
 headings and each chunk is parsed with mistune's AST (table plugin), so memory
-stays bounded by the largest section rather than the whole file.
+stays bounded by the largest section; `iter_document` yields the pieces as it
+goes, for an import that streams.
+
+Papers are read from tables whose header names a title column (in English or
+Chinese, in any order) and from bullet or numbered lists whose items start
+with a link or a bold title.
 """
 
 from __future__ import annotations
@@ -18,40 +23,93 @@ from llmreads.text import clean
 
 Node = dict[str, Any]
 
-STAR_GLYPHS = "✡⭐🌟★"
-_STAR_RUN = re.compile(f"[{STAR_GLYPHS}]")
-_HEADING_LINE = re.compile(r"^ {0,3}(?:\d+[.)] +|[-*+] +)?#{1,6}(?: |$)")
+STAR_GLYPHS = "✡⭐🌟★✪✯"
+EMPTY_STAR = "☆✩"
+_STAR = re.compile(f"[{STAR_GLYPHS}]")
+_HEADING_LINE = re.compile(r"^ {0,3}(?:\d+[.)] +|[-*+] +)?#{1,6}(?: |$)|^\s*<h[1-6][\s>]", re.I)
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_HTML_HEADING = re.compile(r"^\s*<h(?P<level>[1-6])[^>]*>(?P<text>.*?)</h[1-6]>\s*$", re.I)
+_HTML_WRAPPER = re.compile(
+    r"^\s*(</?details[^>]*>|<summary>.*?</summary>|</?summary>|</?div[^>]*>|</?p[^>]*>)+\s*$", re.I
+)
 _TABLE_DELIMITER = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _SECTION_NUMBER = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)*)(?P<sep>[.、)]?)\s*(?P<rest>.*)$", re.S)
 _BARE_URL = re.compile(r"https?://[^\s<>\[\]()（）\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
+_HREF = re.compile(r"""<a\s[^>]*href\s*=\s*["']?(?P<url>[^"'\s>]+)""", re.I)
+_YEAR = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?!\d)")
 _UPDATED = re.compile(
-    r"(?:更新时间|更新于|更新日期|last updated?|updated)\s*(?:on|at)?\s*[:：]?\s*"
+    r"(?:更新时间|更新于|更新日期|最后更新|last updated?|updated)\s*(?:on|at)?\s*[:：]?\s*"
     r"(?P<y>\d{4})[/.\-年](?P<m>\d{1,2})[/.\-月](?P<d>\d{1,2})",
     re.IGNORECASE,
 )
+_CHECKBOX = re.compile(r"^\s*(\[[ xX]?\]|[✅❌✔✓✗✘☑☐⬜✖️]+)\s*$")
+MAX_TITLE = 2_000  # characters; a longer "title" is a broken row, not a paper
 
-# Header names of the columns this parser understands (lower-cased, folded).
-_ID_COLUMNS = {"id", "#", "no", "no.", "序号", "编号"}
-_TITLE_COLUMNS = {"paper", "title", "论文", "name", "paper title", "标题", "题目", "论文名称"}
-_INTRO_COLUMNS = {"introduction", "intro", "notes", "note", "简介", "说明", "介绍", "备注", "description"}
+# Column roles by header name (folded to lower case, markup and emoji removed).
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "#", "no", "no.", "序号", "编号", "index"),
+    "title": (
+        "paper", "title", "论文", "name", "名称", "标题", "题目", "paper title", "论文名称", "文章", "paper name",
+    ),
+    "link": ("link", "url", "pdf", "链接", "地址", "paper link", "论文链接", "arxiv"),
+    "stars": (
+        "stars", "star", "rating", "推荐", "推荐指数", "推荐度", "重要程度", "重要性", "星级", "importance", "评分",
+    ),
+    "year": ("year", "date", "年份", "时间", "日期", "发表时间", "published", "发布时间"),
+    "intro": (
+        "introduction", "intro", "notes", "note", "简介", "说明", "介绍", "备注", "description",
+        "summary", "摘要", "comment", "comments", "remarks", "tldr", "tl;dr", "内容", "点评",
+    ),
+}
+# A header that merely contains one of these words still names the role.
+_COLUMN_WORDS: dict[str, tuple[str, ...]] = {
+    "title": ("paper", "title", "论文", "标题"),
+    "intro": ("intro", "note", "简介", "说明", "介绍", "summary"),
+    "stars": ("star", "rating", "推荐", "重要"),
+    "link": ("link", "url", "链接"),
+}
 
 
-@dataclass
-class _State:
-    title: str | None = None
-    updated: str | None = None
-    sections: list[Section] = field(default_factory=list)
-    entries: list[Entry] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    # heading stack of (heading level, Section); children counts per parent number
-    stack: list[tuple[int, Section]] = field(default_factory=list)
-    children: dict[str, int] = field(default_factory=dict)
-    seen_table: bool = False
+@dataclass(frozen=True)
+class DocumentTitle:
+    """Yielded once, before the first section or entry (or at the end when there is none)."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class DocumentUpdated:
+    """The update date the document states, as YYYY-MM-DD; yielded last."""
+
+    date: str
+
+
+Event = DocumentTitle | DocumentUpdated | Section | Entry | Problem
 
 
 def parse(text: str) -> Document:
     """Parse a curated paper list. Never raises on any input string."""
+    title = ""
+    updated: str | None = None
+    sections: list[Section] = []
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    for event in iter_document(text):
+        if isinstance(event, DocumentTitle):
+            title = event.title
+        elif isinstance(event, DocumentUpdated):
+            updated = event.date
+        elif isinstance(event, Section):
+            sections.append(event)
+        elif isinstance(event, Entry):
+            entries.append(event)
+        else:
+            problems.append(event)
+    return Document(title, updated, tuple(sections), tuple(entries), tuple(problems))
+
+
+def iter_document(text: str) -> Iterator[Event]:
+    """The document's title, sections, entries, problems and update date, in document order."""
     import mistune
 
     markdown = mistune.create_markdown(renderer=None, plugins=["table"])
@@ -59,30 +117,81 @@ def parse(text: str) -> Document:
     for first_line, chunk in _chunks(text):
         nodes = markdown(chunk)
         assert isinstance(nodes, list)
-        rows = _table_row_lines(chunk, first_line)
-        _walk(nodes, state, first_line, rows)
-    return Document(
-        title=state.title or "",
-        updated=state.updated,
-        sections=tuple(state.sections),
-        entries=tuple(state.entries),
-        problems=tuple(state.problems),
-    )
+        state.rows = _table_row_lines(chunk, first_line)
+        state.line = first_line
+        _walk(nodes, state)
+        yield from state.drain()
+    state.resolve_title()
+    if state.updated:
+        state.out.append(DocumentUpdated(state.updated))
+    yield from state.drain()
+
+
+@dataclass
+class _State:
+    title: str | None = None
+    title_sent: bool = False
+    updated: str | None = None
+    out: list[Event] = field(default_factory=list)
+    # heading stack of (heading level, Section); children counts per parent number
+    stack: list[tuple[int, Section]] = field(default_factory=list)
+    children: dict[str, int] = field(default_factory=dict)
+    numbers: set[str] = field(default_factory=set)
+    seen_content: bool = False
+    rows: list[list[int]] = field(default_factory=list)
+    line: int = 1
+
+    def resolve_title(self) -> None:
+        if not self.title_sent:
+            self.title_sent = True
+            self.out.append(DocumentTitle(self.title or ""))
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, Section | Entry):
+            self.resolve_title()
+        self.out.append(event)
+
+    def drain(self) -> Iterator[Event]:
+        out, self.out = self.out, []
+        return iter(out)
+
+    def section(self) -> Section | None:
+        return self.stack[-1][1] if self.stack else None
+
+    def implicit_section(self) -> Section:
+        """Papers before any heading go into a section named after the document."""
+        section = Section(number="1", title=self.title or "Papers", title_raw=self.title or "", line=self.line)
+        self.children[""] = 1
+        self.numbers.add("1")
+        self.stack.append((0, section))
+        self.emit(section)
+        return section
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
-    """Cut the text before each heading line outside fenced code; yield (first line, text)."""
+    """Cut the text before each heading line outside fenced code; yield (first line, text).
+
+    HTML wrappers that would hide markdown from the parser (`<details>`,
+    `<summary>`) become blank lines, and HTML headings become markdown ones.
+    """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    start = 0
     fence: str | None = None
+    start = 0
     for i, line in enumerate(lines):
         fence_match = _FENCE.match(line)
         if fence_match:
             marker = fence_match.group(1)
             fence = None if fence == marker else (fence or marker)
             continue
-        if fence is None and i > start and _HEADING_LINE.match(line):
+        if fence is not None:
+            continue
+        heading = _HTML_HEADING.match(line)
+        if heading:
+            lines[i] = "#" * int(heading.group("level")) + " " + re.sub(r"<[^>]+>", "", heading.group("text"))
+        elif _HTML_WRAPPER.match(line):
+            lines[i] = ""
+        if i > start and _HEADING_LINE.match(lines[i]):
             yield start + 1, "\n".join(lines[start:i]) + "\n"
             start = i
     yield start + 1, "\n".join(lines[start:]) + "\n"
@@ -94,7 +203,7 @@ def _table_row_lines(chunk: str, first_line: int) -> list[list[int]]:
     tables: list[list[int]] = []
     i = 0
     while i < len(lines) - 1:
-        if "|" in lines[i] and _TABLE_DELIMITER.match(lines[i + 1]) and "-" in lines[i + 1]:
+        if "|" in lines[i] and "-" in lines[i + 1] and _TABLE_DELIMITER.match(lines[i + 1]):
             body: list[int] = []
             j = i + 2
             while j < len(lines) and "|" in lines[j] and lines[j].strip():
@@ -107,50 +216,58 @@ def _table_row_lines(chunk: str, first_line: int) -> list[list[int]]:
     return tables
 
 
-def _walk(nodes: list[Node], state: _State, first_line: int, rows: list[list[int]]) -> None:
+def _walk(nodes: list[Node], state: _State) -> None:
     for node in nodes:
         kind = node.get("type")
         if kind == "heading":
-            _heading(node, state, first_line)
+            _heading(node, state)
         elif kind == "table":
-            lines = rows.pop(0) if rows else []
-            _table(node, state, lines, first_line)
-        elif kind == "paragraph" and state.updated is None:
-            match = _UPDATED.search(_plain(node))
-            if match:
-                y, m, d = (int(match.group(g)) for g in "ymd")
-                state.updated = f"{y:04d}-{m:02d}-{d:02d}"
-        elif kind in ("list", "list_item", "block_quote"):
-            _walk(node.get("children", []), state, first_line, rows)
+            lines = state.rows.pop(0) if state.rows else []
+            _table(node, state, lines)
+        elif kind == "paragraph":
+            _updated(node, state)
+            state.seen_content = True
+        elif kind == "list":
+            _list(node, state)
+        elif kind == "block_quote":
+            _walk(node.get("children", []), state)
 
 
-def _heading(node: Node, state: _State, line: int) -> None:
+def _updated(node: Node, state: _State) -> None:
+    if state.updated is not None:
+        return
+    match = _UPDATED.search(_plain(node))
+    if match:
+        y, m, d = (int(match.group(g)) for g in "ymd")
+        if 1 <= m <= 12 and 1 <= d <= 31:
+            state.updated = f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def _heading(node: Node, state: _State) -> None:
     level = int(node["attrs"]["level"])
     raw = _plain(node).strip()
-    if state.title is None and level == 1 and not state.sections and not state.seen_table:
+    if state.title is None and level == 1 and not state.stack and not state.title_sent:
         state.title = clean(raw)
         return
     if not raw:
         return
     while state.stack and state.stack[-1][0] >= level:
         state.stack.pop()
-    parent = state.stack[-1][1] if state.stack else None
+    parent = state.section()
     parent_number = parent.number if parent else ""
     number, title = _number_and_title(raw, parent_number)
-    if number is None:
-        number_part = state.children.get(parent_number, 0) + 1
-        number = f"{parent_number}.{number_part}" if parent_number else str(number_part)
-    else:
-        number_part = int(number.rsplit(".", 1)[-1])
-    state.children[parent_number] = number_part
-    if any(s.number == number for s in state.sections):
-        state.problems.append(Problem(line, f"section number {number} used twice"))
-        number_part = state.children[parent_number] = max(
-            int(s.number.rsplit(".", 1)[-1]) for s in state.sections if s.parent == (parent_number or None)
-        ) + 1
-        number = f"{parent_number}.{number_part}" if parent_number else str(number_part)
-    section = Section(number=number, title=title or raw, title_raw=raw, line=line)
-    state.sections.append(section)
+    if number is None or number in state.numbers:
+        if number is not None:
+            state.emit(Problem(state.line, f"section number {number} used twice; numbered in order instead"))
+        part = state.children.get(parent_number, 0) + 1
+        number = f"{parent_number}.{part}" if parent_number else str(part)
+        while number in state.numbers:
+            part += 1
+            number = f"{parent_number}.{part}" if parent_number else str(part)
+    state.children[parent_number] = int(number.rsplit(".", 1)[-1])
+    state.numbers.add(number)
+    section = Section(number=number, title=title or raw, title_raw=raw, line=state.line)
+    state.emit(section)
     state.stack.append((level, section))
 
 
@@ -162,90 +279,241 @@ def _number_and_title(raw: str, parent_number: str) -> tuple[str | None, str]:
         num, sep, rest = match.group("num"), match.group("sep"), match.group("rest").strip()
         parts = num.split(".")
         fits_child = parent_number and len(parts) >= 2 and ".".join(parts[:-1]) == parent_number
-        spaced = raw[len(num) :][:1].isspace()
+        spaced = title[len(num) :][:1].isspace()
         fits_top = not parent_number and len(parts) == 1 and int(parts[0]) < 100 and bool(sep or spaced)
         if (fits_child or fits_top) and rest:
             return num, rest.rstrip(":： ").strip()
     return None, title
 
 
-def _table(node: Node, state: _State, lines: list[int], first_line: int) -> None:
-    state.seen_table = True
+# ---------------------------------------------------------------- tables
+
+
+def _column_roles(columns: list[str]) -> dict[str, int]:
+    roles: dict[str, int] = {}
+    for role, names in _COLUMNS.items():
+        for i, name in enumerate(columns):
+            if name in names and i not in roles.values():
+                roles.setdefault(role, i)
+    for role, words in _COLUMN_WORDS.items():
+        if role in roles:
+            continue
+        for i, name in enumerate(columns):
+            if i not in roles.values() and any(word in name for word in words):
+                roles[role] = i
+                break
+    return roles
+
+
+def _header_name(cell: Node) -> str:
+    text = _strip_emphasis(_plain(cell)).casefold()
+    return re.sub(r"[^\w#;./ ]+", "", text).strip()
+
+
+def _table(node: Node, state: _State, lines: list[int]) -> None:
     head = next((c for c in node["children"] if c["type"] == "table_head"), None)
     body = next((c for c in node["children"] if c["type"] == "table_body"), None)
     if head is None or body is None:
         return
-    columns = [_plain(cell).strip().strip("*").strip().casefold() for cell in head["children"]]
-    id_col = _find(columns, _ID_COLUMNS)
-    title_col = _find(columns, _TITLE_COLUMNS)
-    intro_col = _find(columns, _INTRO_COLUMNS)
-    if title_col is None:
-        return  # not a table of papers
-    section = state.stack[-1][1].number if state.stack else ""
-    if not section:
-        state.problems.append(Problem(lines[0] if lines else first_line, "table of papers before any section heading"))
-        return
+    headers = [_header_name(cell) for cell in head["children"]]
+    roles = _column_roles(headers)
+    if "title" not in roles:
+        return  # badges, licences, timelines: not a table of papers
+    state.seen_content = True
     for index, row in enumerate(body["children"]):
-        line = lines[index] if index < len(lines) else first_line
-        cells = row["children"]
-        _row(cells, id_col, title_col, intro_col, section, line, state)
+        line = lines[index] if index < len(lines) else state.line
+        _row(row["children"], headers, roles, line, state)
 
 
-def _find(columns: list[str], names: set[str]) -> int | None:
-    for i, name in enumerate(columns):
-        if name in names:
-            return i
+def _row(cells: list[Node], headers: list[str], roles: dict[str, int], line: int, state: _State) -> None:
+    def cell(role: str) -> Node | None:
+        i = roles.get(role)
+        return cells[i] if i is not None and i < len(cells) else None
+
+    texts = [_strip_emphasis(_plain(c)) for c in cells]
+    if not any(t.strip() for t in texts) and not any(_links(c) for c in cells):
+        return  # an empty row
+    id_text = _plain(cell("id")).strip() if cell("id") else ""
+    title_cell = cell("title")
+    title_raw = _strip_emphasis(_plain(title_cell)) if title_cell else ""
+    title_links = _links(title_cell) if title_cell else []
+    if not title_raw and title_links:
+        title_raw = title_links[0].text
+    if not title_raw:
+        state.emit(Problem(line, "row has no paper title"))
+        return
+    if len(title_raw) > MAX_TITLE:
+        state.emit(Problem(line, f"title is {len(title_raw)} characters long; row skipped"))
+        return
+    link_cell = cell("link")
+    link_links = _links(link_cell) if link_cell else []
+    urls = [link.url for link in title_links + link_links]
+    stars_cell = cell("stars")
+    stars = _rating(_plain(stars_cell)) if stars_cell else None
+    if stars is None:
+        stars = min(len(_STAR.findall(id_text)), 5)
+    year_cell = cell("year")
+    year_match = _YEAR.search(_plain(year_cell)) if year_cell else None
+    intro_cell = cell("intro")
+    intro_raw = _strip_emphasis(_plain(intro_cell)) if intro_cell else ""
+    known = set(roles.values())
+    extra = tuple(
+        (headers[i] or f"column {i + 1}", _cell_value(cells[i], texts[i]))
+        for i in range(min(len(cells), len(headers)))
+        if i not in known and (texts[i].strip() or _links(cells[i]))
+    )
+    number_match = re.match(r"\s*(\d+)", id_text)
+    _emit_entry(
+        state,
+        title_raw=title_raw,
+        urls=urls,
+        intro_raw=intro_raw,
+        links=tuple(_links(intro_cell)) if intro_cell else (),
+        stars=stars,
+        number=int(number_match.group(1)) if number_match else None,
+        year=year_match.group("year") if year_match else None,
+        extra=extra,
+        line=line,
+    )
+
+
+def _cell_value(cell: Node, text: str) -> str:
+    """An unknown column's value: its text, or its link when the text is only the link's label."""
+    links = _links(cell)
+    if len(links) == 1 and clean(text) in ("", links[0].text):
+        return links[0].url
+    return clean(text)
+
+
+def _rating(text: str) -> int | None:
+    """Stars from a rating cell: ★★★☆☆, ⭐⭐⭐, 4/5, 4, 🔥🔥🔥; None for checkboxes or other text."""
+    text = text.replace("\ufe0f", "").strip()
+    if not text or _CHECKBOX.match(text):
+        return None
+    filled = len(_STAR.findall(text))
+    if filled or any(ch in EMPTY_STAR for ch in text):
+        return min(filled, 5)
+    fraction = re.fullmatch(r"(\d+(?:\.\d+)?)\s*/\s*(\d+)", text)
+    if fraction:
+        value, scale = float(fraction.group(1)), int(fraction.group(2))
+        return max(0, min(5, round(value * 5 / scale))) if scale else None
+    if re.fullmatch(r"\d(?:\.\d+)?", text):
+        return max(0, min(5, round(float(text))))
+    if len(set(text)) == 1 and not text[0].isalnum() and ord(text[0]) > 0x2000:
+        return min(len(text), 5)  # a run of one emoji
     return None
 
 
-def _row(
-    cells: list[Node],
-    id_col: int | None,
-    title_col: int,
-    intro_col: int | None,
-    section: str,
-    line: int,
+def _emit_entry(
     state: _State,
+    *,
+    title_raw: str,
+    urls: list[str],
+    intro_raw: str,
+    links: tuple[Link, ...],
+    stars: int,
+    number: int | None,
+    year: str | None,
+    extra: tuple[tuple[str, str], ...],
+    line: int,
 ) -> None:
-    def cell(i: int | None) -> Node | None:
-        return cells[i] if i is not None and i < len(cells) else None
-
-    id_text = _plain(cell(id_col)).strip() if cell(id_col) else ""
-    title_cell = cell(title_col)
-    intro_cell = cell(intro_col)
-    title_raw = _strip_emphasis(_plain(title_cell)) if title_cell else ""
-    intro_raw = _strip_emphasis(_plain(intro_cell)) if intro_cell else ""
-    if not (id_text or title_raw or intro_raw):
-        return  # an empty row
-    if not title_raw:
-        state.problems.append(Problem(line, "row has no paper title"))
-        return
-    links = _links(title_cell) if title_cell else []
-    url = links[0].url if links else ""
-    intro_links = tuple(_links(intro_cell)) if intro_cell else ()
-    number_match = re.match(r"\s*(\d+)", id_text)
-    stars = len(_STAR_RUN.findall(id_text))
-    arxiv = arxiv_from_url(url)
+    section = state.section() or state.implicit_section()
+    urls = [u for u in urls if u and not u.startswith("#")]
+    url = urls[0] if urls else ""
+    arxiv = next((a for a in (arxiv_from_url(u) for u in urls) if a), None)
+    if arxiv and not arxiv_from_url(url):
+        url = next(u for u in urls if arxiv_from_url(u))
     title = clean(title_raw)
-    if not arxiv:  # a bare link in the title cell may still name the arXiv paper
-        arxiv = next((a for a in (arxiv_from_url(link.url) for link in links) if a), None)
     key = f"arxiv:{arxiv}" if arxiv else paper_key(title, url)
-    state.entries.append(
+    state.emit(
         Entry(
-            section=section,
-            number=int(number_match.group(1)) if number_match else None,
-            stars=min(stars, 5),
+            section=section.number,
+            number=number,
+            stars=stars,
             title=title,
             title_raw=title_raw,
             url=url,
             intro=clean(intro_raw),
             intro_raw=intro_raw,
-            links=intro_links,
+            links=links,
             line=line,
             key=key,
             arxiv=arxiv,
+            year=year,
+            extra=extra,
         )
     )
+
+
+# ---------------------------------------------------------------- lists of papers
+
+
+def _list(node: Node, state: _State) -> None:
+    for item in node.get("children", []):
+        children = item.get("children", [])
+        if any(child.get("type") in ("heading", "table") for child in children):
+            _walk(children, state)  # `1. # Title`: a list used for numbering headings
+            continue
+        text_nodes = [c for c in children if c.get("type") in ("block_text", "paragraph")]
+        if text_nodes:
+            _list_item(text_nodes, state)
+        for child in children:
+            if child.get("type") == "list":
+                _list(child, state)
+
+
+_PAPER_LINK_WORDS = ("paper", "pdf", "arxiv", "论文", "abs", "openreview")
+
+
+def _list_item(blocks: list[Node], state: _State) -> None:
+    inline = [n for block in blocks for n in block.get("children", [])]
+    first = next((n for n in inline if not (n.get("type") == "text" and not str(n.get("raw", "")).strip())), None)
+    if first is None:
+        return
+    links = [link for block in blocks for link in _links(block)]
+    if first.get("type") == "link":
+        title_raw = _strip_emphasis(_plain(first))
+        url = str(first.get("attrs", {}).get("url", ""))
+        if url.startswith("#") or not title_raw:
+            return  # a table of contents
+        rest_links = links[1:]
+        urls = [url]
+    elif first.get("type") == "strong":
+        title_raw = _strip_emphasis(_plain(first))
+        paper_links = [lk for lk in links if any(w in lk.text.casefold() for w in _PAPER_LINK_WORDS)]
+        chosen = paper_links[0] if paper_links else (links[0] if links else None)
+        if chosen is None:
+            return  # bold text without any link is prose, not a paper
+        urls = [chosen.url]
+        rest_links = [lk for lk in links if lk is not chosen]
+    else:
+        return
+    if not title_raw.strip() or len(title_raw) > MAX_TITLE:
+        return
+    whole = _strip_emphasis("".join(_plain(n) for n in inline))
+    intro_raw = whole.replace(title_raw, "", 1).strip(" -–—:：|,，") if title_raw in whole else whole
+    for link in links:  # `[[paper](url)]` leaves `[paper]` in the text
+        intro_raw = intro_raw.replace(f"[{link.text}]", "")
+    intro_raw = re.sub(r"\s{2,}", " ", intro_raw).strip()
+    year_match = _YEAR.search(intro_raw)
+    stars = min(len(_STAR.findall(whole)), 5)
+    intro_raw = _STAR.sub("", intro_raw).strip()
+    state.seen_content = True
+    _emit_entry(
+        state,
+        title_raw=title_raw,
+        urls=urls,
+        intro_raw=intro_raw,
+        links=tuple(rest_links),
+        stars=stars,
+        number=None,
+        year=year_match.group("year") if year_match else None,
+        extra=(),
+        line=state.line,
+    )
+
+
+# ---------------------------------------------------------------- inline text
 
 
 def _strip_emphasis(text: str) -> str:
@@ -259,19 +527,23 @@ def _plain(node: Node | None) -> str:
     if node is None:
         return ""
     kind = node.get("type")
-    if kind in ("text", "codespan", "inline_html") and "raw" in node:
-        raw = str(node["raw"])
-        if kind == "inline_html":
-            return " " if re.match(r"<br\s*/?>", raw, re.I) else ""
-        return raw
+    if kind in ("text", "codespan") and "raw" in node:
+        return str(node["raw"])
+    if kind == "inline_html":
+        return " " if re.match(r"<br\s*/?>", str(node.get("raw", "")), re.I) else ""
     if kind in ("softbreak", "linebreak"):
         return " "
+    if kind == "image":
+        return ""
     return "".join(_plain(child) for child in node.get("children", []))
 
 
-def _links(node: Node) -> list[Link]:
-    """Every link in a cell, markdown links and bare URLs, in reading order."""
+def _links(node: Node | None) -> list[Link]:
+    """Every link in a node, markdown links, `<a href>` and bare URLs, in reading order."""
     found: list[Link] = []
+    if node is None:
+        return found
+    anchor: list[str] = []  # url of an open <a href>, then its text parts
 
     def visit(n: Node) -> None:
         kind = n.get("type")
@@ -280,10 +552,26 @@ def _links(node: Node) -> list[Link]:
             if url:
                 found.append(Link(text=clean(_strip_emphasis(_plain(n))) or url, url=url))
             return
+        if kind == "inline_html":
+            raw = str(n.get("raw", ""))
+            href = _HREF.match(raw)
+            if href:
+                anchor[:] = [href.group("url")]
+            elif raw.lower().startswith("</a") and anchor:
+                url, text = anchor[0], clean("".join(anchor[1:]))
+                found.append(Link(text=text or url, url=url))
+                anchor.clear()
+            return
         if kind == "text":
-            for match in _BARE_URL.finditer(str(n.get("raw", ""))):
+            raw = str(n.get("raw", ""))
+            if anchor:
+                anchor.append(raw)
+                return
+            for match in _BARE_URL.finditer(raw):
                 url = match.group(0).rstrip(".,;:!?")
                 found.append(Link(text=url, url=url))
+            return
+        if kind == "image":
             return
         for child in n.get("children", []):
             visit(child)

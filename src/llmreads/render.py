@@ -304,17 +304,39 @@ def import_report(report: ImportReport) -> None:
     if report.skipped:
         print(f"{report.title}: unchanged since the last import ({report.papers} papers, {report.sections} sections).")
         return
+    verb = "Would import" if report.dry_run else "Imported"
     print(
-        f"Imported {report.title!s} as list {report.list_name!r}: {report.sections} sections, "
+        f"{verb} {report.title} as list {report.list_name!r}: {report.sections} sections, "
         f"{report.entries} entries, {report.papers} distinct papers"
     )
-    print(f"  added {len(report.added)}, updated {len(report.updated)}, unchanged {report.unchanged}, "
-          f"removed {len(report.removed)}")
-    for label, titles in (("updated", report.updated), ("removed", report.removed)):
-        for title in titles[:20]:
-            print(f"  {label}: {clean(title)}")
+    print(
+        f"  added {len(report.added)}, updated {report.changed}, unchanged {report.unchanged}, "
+        f"removed {len(report.removed)}"
+    )
+    if report.unchanged < report.papers or report.removed:
+        for label, items in (
+            ("added", report.added), ("removed", report.removed), ("moved", report.moved),
+            ("re-rated", report.rerated), ("retitled", report.retitled), ("updated", report.updated),
+        ):
+            if label == "added" and len(items) == report.papers:
+                continue  # a first import: every paper is new
+            for item in items[:50]:
+                print(f"  {label}: {clean(item)}")
+            if len(items) > 50:
+                print(f"  {label}: … and {len(items) - 50} more")
+    if report.dry_run:
+        print("Dry run: nothing was written.")
     for problem in report.problems:
         info(f"warning: {problem}")
+
+
+def lists(rows: Sequence[dict[str, object]]) -> None:
+    if not rows:
+        print("No lists imported yet.")
+        return
+    for row in rows:
+        print(_tsv(row["name"], f"{row['papers']} papers", f"updated {row['updated'] or '-'}",
+                   f"imported {row['imported_at']}", row["source"]))
 
 
 def to_json(rows: Sequence[PaperRow]) -> list[dict[str, object]]:

@@ -8,18 +8,23 @@ changed only by the user's own commands.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from llmreads.errors import Ambiguous, ImportFailed, InvalidQuery, NotFound
 from llmreads.keys import arxiv_from_ref, short_id
-from llmreads.models import Document, Entry, Status
+from llmreads.models import Document, Entry, Problem, Section, Status
 from llmreads.query import Query, compile_query, raw_query
 from llmreads.text import clean, fold_for_search, segment
+
+if TYPE_CHECKING:
+    from llmreads.parse import Event
 
 TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
@@ -48,15 +53,36 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 class ImportReport:
     list_name: str
     title: str
+    source: str = ""
     sections: int = 0
     entries: int = 0
     papers: int = 0
     added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # "title: 2.1 → 2.3"
+    rerated: list[str] = field(default_factory=list)  # "title: 2 → 4"
+    retitled: list[str] = field(default_factory=list)  # "old → new"
+    updated: list[str] = field(default_factory=list)  # any other change to a paper's entries
     unchanged: int = 0
     problems: list[str] = field(default_factory=list)
-    skipped: bool = False  # the same document was imported before
+    skipped: bool = False  # the very same document was imported before
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> int:
+        """Papers whose curated data this import changed (each counted once)."""
+        return self.papers - self.unchanged - len(self.added)
+
+
+@dataclass
+class _Seen:
+    """What one import learns of a paper: enough to compare with the list's previous version."""
+
+    paper_id: int
+    title: str
+    stars: int = 0
+    sections: list[str] = field(default_factory=list)
+    content: list[str] = field(default_factory=list)
 
 
 def document_sha256(text: str) -> str:
@@ -64,146 +90,240 @@ def document_sha256(text: str) -> str:
 
 
 def import_document(
-    conn: sqlite3.Connection, doc: Document, *, name: str, source: str, sha256: str
+    conn: sqlite3.Connection,
+    doc: Document | Iterable[Event],
+    *,
+    name: str | None,
+    fallback_name: str = "list",
+    source: str,
+    sha256: str,
+    dry_run: bool = False,
+    strict: bool = False,
 ) -> ImportReport:
-    """Write one parsed document as the list `name`, all in one transaction."""
-    if not doc.entries:
-        raise ImportFailed(f"{source} holds no table of papers")
-    report = ImportReport(list_name=name, title=doc.title or name)
-    report.problems = [f"line {p.line}: {p.message}" for p in doc.problems]
-    report.sections = len(doc.sections)
-    report.entries = len(doc.entries)
-    report.papers = len({e.key for e in doc.entries})
-    with transaction(conn):
-        row = conn.execute("SELECT id, source_sha256 FROM lists WHERE name = ?", (name,)).fetchone()
-        if row is not None and row["source_sha256"] == sha256:
-            report.skipped = True
-            report.unchanged = report.papers
-            conn.execute("UPDATE lists SET source = ?, imported_at = ? WHERE id = ?", (source, now(), row["id"]))
-            return report
-        old = _fingerprints(conn, row["id"]) if row is not None else {}
-        if row is None:
-            list_id = conn.execute(
-                "INSERT INTO lists (name, title, source, source_sha256, updated, imported_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (name, report.title, source, sha256, doc.updated, now()),
-            ).lastrowid
-        else:
-            list_id = row["id"]
-            conn.execute(
-                "UPDATE lists SET title = ?, source = ?, source_sha256 = ?, updated = ?, imported_at = ?"
-                " WHERE id = ?",
-                (report.title, source, sha256, doc.updated, now(), list_id),
-            )
-            conn.execute("DELETE FROM entries WHERE list_id = ?", (list_id,))
-            conn.execute("DELETE FROM sections WHERE list_id = ?", (list_id,))
-        assert list_id is not None
-        section_ids = {}
-        for position, section in enumerate(doc.sections):
-            section_ids[section.number] = conn.execute(
-                "INSERT INTO sections (list_id, number, parent, title, title_raw, position) VALUES (?, ?, ?, ?, ?, ?)",
-                (list_id, section.number, section.parent, section.title, section.title_raw, position),
-            ).lastrowid
-        by_key: dict[str, list[Entry]] = {}
-        for entry in doc.entries:
-            by_key.setdefault(entry.key, []).append(entry)
-        paper_ids = _upsert_papers(conn, by_key)
-        for position, entry in enumerate(doc.entries):
-            entry_id = conn.execute(
-                "INSERT INTO entries (list_id, section_id, paper_id, position, number, stars, title, title_raw,"
-                " url, intro, intro_raw, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    list_id, section_ids[entry.section], paper_ids[entry.key], position, entry.number,
-                    entry.stars, entry.title, entry.title_raw, entry.url, entry.intro, entry.intro_raw, entry.line,
-                ),
-            ).lastrowid
-            conn.executemany(
-                "INSERT INTO links (entry_id, position, text, url) VALUES (?, ?, ?, ?)",
-                [(entry_id, i, link.text, link.url) for i, link in enumerate(entry.links)],
-            )
-        new = {key: _fingerprint(entries) for key, entries in by_key.items()}
-        report.added = [by_key[k][0].title for k in new if k not in old]
-        report.updated = [by_key[k][0].title for k in new if k in old and old[k][0] != new[k]]
-        report.removed = [title for k, (_, title) in old.items() if k not in new]
-        report.unchanged = report.papers - len(report.added) - len(report.updated)
-        touched = [paper_ids[k] for k in new if k not in old or old[k][0] != new[k]]
-        removed_keys = [k for k in old if k not in new]
-        _refresh_papers(conn, touched, removed_keys)
+    """Write one document as a list, all in one transaction (rolled back for a dry run).
+
+    The list is `name`, else the document's title, else `fallback_name`; an
+    earlier import of the same list is replaced and the differences reported.
+    `doc` may be a parsed Document or the events of parse.iter_document, which
+    keeps memory flat for large documents.
+    """
+    events = iter(_document_events(doc) if isinstance(doc, Document) else doc)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        report = _import(conn, events, name, fallback_name, source, sha256, strict)
+        report.dry_run = dry_run
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("ROLLBACK" if dry_run else "COMMIT")
     return report
 
 
-def _fingerprint(entries: Sequence[Entry]) -> str:
-    parts = [
-        "\x1f".join(
-            [e.section, str(e.number), str(e.stars), e.title_raw, e.url, e.intro_raw]
-            + [f"{link.text}\x1e{link.url}" for link in e.links]
+def _document_events(doc: Document) -> Iterator[Event]:
+    from llmreads.parse import DocumentTitle, DocumentUpdated
+
+    yield DocumentTitle(doc.title)
+    yield from doc.sections
+    yield from doc.entries
+    yield from doc.problems
+    if doc.updated:
+        yield DocumentUpdated(doc.updated)
+
+
+def _import(
+    conn: sqlite3.Connection,
+    events: Iterator[Event],
+    name: str | None,
+    fallback_name: str,
+    source: str,
+    sha256: str,
+    strict: bool,
+) -> ImportReport:
+    from llmreads.parse import DocumentTitle, DocumentUpdated
+
+    first = next(events, None)
+    title = first.title if isinstance(first, DocumentTitle) else ""
+    name = (name or title or fallback_name).strip()
+    report = ImportReport(list_name=name, title=title or name, source=source)
+    row = conn.execute("SELECT id, source_sha256 FROM lists WHERE name = ?", (name,)).fetchone()
+    if row is not None and row["source_sha256"] == sha256 and not strict:
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM sections WHERE list_id = :id) AS sections,"
+            " (SELECT count(*) FROM entries WHERE list_id = :id) AS entries,"
+            " (SELECT count(DISTINCT paper_id) FROM entries WHERE list_id = :id) AS papers",
+            {"id": row["id"]},
+        ).fetchone()
+        report.sections, report.entries, report.papers = counts
+        report.unchanged = report.papers
+        report.skipped = True
+        conn.execute("UPDATE lists SET source = ?, imported_at = ? WHERE id = ?", (source, now(), row["id"]))
+        return report
+    old = _previous_version(conn, row["id"]) if row is not None else {}
+    if row is None:
+        list_id = conn.execute(
+            "INSERT INTO lists (name, title, source, source_sha256, imported_at) VALUES (?, ?, ?, ?, ?)",
+            (name, report.title, source, sha256, now()),
+        ).lastrowid
+    else:
+        list_id = row["id"]
+        conn.execute(
+            "UPDATE lists SET title = ?, source = ?, source_sha256 = ?, updated = NULL, imported_at = ? WHERE id = ?",
+            (report.title, source, sha256, now(), list_id),
         )
-        for e in entries
-    ]
-    return hashlib.sha1("\x1d".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+        conn.execute("DELETE FROM entries WHERE list_id = ?", (list_id,))
+        conn.execute("DELETE FROM sections WHERE list_id = ?", (list_id,))
+    assert list_id is not None
+    section_ids: dict[str, int] = {}
+    seen: dict[str, _Seen] = {}
+    known_ids: dict[str, int] = {}
+    for event in events:
+        if isinstance(event, Section):
+            section_id = conn.execute(
+                "INSERT INTO sections (list_id, number, parent, title, title_raw, position) VALUES (?, ?, ?, ?, ?, ?)",
+                (list_id, event.number, event.parent, event.title, event.title_raw, len(section_ids)),
+            ).lastrowid
+            assert section_id is not None
+            section_ids[event.number] = section_id
+        elif isinstance(event, Entry):
+            _write_entry(conn, list_id, section_ids[event.section], report.entries, event, seen, known_ids)
+            report.entries += 1
+        elif isinstance(event, Problem):
+            report.problems.append(f"line {event.line}: {event.message}")
+            if strict:
+                raise ImportFailed(f"{source}: line {event.line}: {event.message} (--strict)")
+        elif isinstance(event, DocumentUpdated):
+            conn.execute("UPDATE lists SET updated = ? WHERE id = ?", (event.date, list_id))
+    if not report.entries:
+        raise ImportFailed(f"{source} holds no papers (no table with a title column, no list of paper links)")
+    report.sections = len(section_ids)
+    report.papers = len(seen)
+    _compare(report, old, seen)
+    touched = [s.paper_id for key, s in seen.items() if key not in old or old[key] != _summary(s)]
+    removed = [key for key in old if key not in seen]
+    _refresh_papers(conn, list_id, touched, removed)
+    return report
 
 
-def _fingerprints(conn: sqlite3.Connection, list_id: int) -> dict[str, tuple[str, str]]:
-    """Per paper key in this list: (fingerprint of its entries, its title)."""
-    rows = conn.execute(
-        "SELECT p.key, e.id, s.number, e.number AS num, e.stars, e.title, e.title_raw, e.url, e.intro_raw"
-        " FROM entries e JOIN sections s ON s.id = e.section_id JOIN papers p ON p.id = e.paper_id"
-        " WHERE e.list_id = ? ORDER BY e.position",
-        (list_id,),
-    ).fetchall()
+def _write_entry(
+    conn: sqlite3.Connection,
+    list_id: int,
+    section_id: int,
+    position: int,
+    entry: Entry,
+    seen: dict[str, _Seen],
+    known_ids: dict[str, int],
+) -> None:
+    paper_id = known_ids.get(entry.key) or _upsert_paper(conn, entry)
+    known_ids[entry.key] = paper_id
+    entry_id = conn.execute(
+        "INSERT INTO entries (list_id, section_id, paper_id, position, number, stars, title, title_raw,"
+        " url, intro, intro_raw, line, year, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            list_id, section_id, paper_id, position, entry.number, entry.stars, entry.title, entry.title_raw,
+            entry.url, entry.intro, entry.intro_raw, entry.line, entry.year,
+            json.dumps(entry.extra, ensure_ascii=False),
+        ),
+    ).lastrowid
+    if entry.links:
+        conn.executemany(
+            "INSERT INTO links (entry_id, position, text, url) VALUES (?, ?, ?, ?)",
+            [(entry_id, i, link.text, link.url) for i, link in enumerate(entry.links)],
+        )
+    info = seen.setdefault(entry.key, _Seen(paper_id=paper_id, title=entry.title))
+    info.stars = max(info.stars, entry.stars)
+    if entry.section not in info.sections:
+        info.sections.append(entry.section)
+    info.content.append(
+        _content_hash(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, entry.extra,
+                      [(link.text, link.url) for link in entry.links])
+    )
+
+
+def _content_hash(
+    number: int | None, title_raw: str, url: str, intro_raw: str, year: str | None,
+    extra: Sequence[Sequence[str]], links: Sequence[tuple[str, str]],
+) -> str:
+    data = json.dumps([number, title_raw, url, intro_raw, year, [list(e) for e in extra], [list(x) for x in links]],
+                      ensure_ascii=False)
+    return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_Summary = tuple[str, int, tuple[str, ...], tuple[str, ...]]
+
+
+def _summary(seen: _Seen) -> _Summary:
+    return (seen.title, seen.stars, tuple(seen.sections), tuple(seen.content))
+
+
+def _previous_version(conn: sqlite3.Connection, list_id: int) -> dict[str, _Summary]:
+    """Per paper key, what the list said of it before this import."""
     links: dict[int, list[tuple[str, str]]] = {}
-    for link in conn.execute(
+    for entry_id, text, url in conn.execute(
         "SELECT l.entry_id, l.text, l.url FROM links l JOIN entries e ON e.id = l.entry_id"
         " WHERE e.list_id = ? ORDER BY l.entry_id, l.position",
         (list_id,),
     ):
-        links.setdefault(link[0], []).append((link[1], link[2]))
-    grouped: dict[str, list[Entry]] = {}
-    titles: dict[str, str] = {}
-    from llmreads.models import Link
-
-    for r in rows:
-        titles.setdefault(r["key"], r["title"])
-        grouped.setdefault(r["key"], []).append(
-            Entry(
-                section=r["number"], number=r["num"], stars=r["stars"], title=r["title"],
-                title_raw=r["title_raw"], url=r["url"], intro="", intro_raw=r["intro_raw"],
-                links=tuple(Link(t, u) for t, u in links.get(r["id"], [])), line=0, key=r["key"], arxiv=None,
-            )
+        links.setdefault(entry_id, []).append((text, url))
+    seen: dict[str, _Seen] = {}
+    for r in conn.execute(
+        "SELECT p.key, e.id, e.paper_id, s.number AS section, e.number, e.stars, e.title, e.title_raw, e.url,"
+        " e.intro_raw, e.year, e.extra FROM entries e JOIN sections s ON s.id = e.section_id"
+        " JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ? ORDER BY e.position",
+        (list_id,),
+    ):
+        info = seen.setdefault(r["key"], _Seen(paper_id=r["paper_id"], title=r["title"]))
+        info.stars = max(info.stars, r["stars"])
+        if r["section"] not in info.sections:
+            info.sections.append(r["section"])
+        info.content.append(
+            _content_hash(r["number"], r["title_raw"], r["url"], r["intro_raw"], r["year"],
+                          json.loads(r["extra"] or "[]"), links.get(r["id"], []))
         )
-    return {key: (_fingerprint(entries), titles[key]) for key, entries in grouped.items()}
+    return {key: _summary(info) for key, info in seen.items()}
 
 
-def _upsert_papers(conn: sqlite3.Connection, by_key: dict[str, list[Entry]]) -> dict[str, int]:
-    existing = {}
-    keys = list(by_key)
-    for chunk in _chunks(keys, 500):
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT key, id FROM papers WHERE key IN ({marks})", chunk):
-            existing[row[0]] = row[1]
-    ids: dict[str, int] = {}
-    for key, entries in by_key.items():
-        first = entries[0]
-        if key in existing:
-            conn.execute(
-                "UPDATE papers SET title = ?, title_raw = ?, url = ?, arxiv = ? WHERE id = ?",
-                (first.title, first.title_raw, first.url, first.arxiv, existing[key]),
-            )
-            ids[key] = existing[key]
+def _compare(report: ImportReport, old: dict[str, _Summary], seen: dict[str, _Seen]) -> None:
+    for key, info in seen.items():
+        if key not in old:
+            report.added.append(info.title)
             continue
-        length = 6
-        while True:
-            try:
-                paper_id = conn.execute(
-                    "INSERT INTO papers (key, short_id, title, title_raw, url, arxiv) VALUES (?, ?, ?, ?, ?, ?)",
-                    (key, short_id(key, length), first.title, first.title_raw, first.url, first.arxiv),
-                ).lastrowid
-                break
-            except sqlite3.IntegrityError:
-                length += 2  # another key shares the short id's first characters
-        assert paper_id is not None
-        ids[key] = paper_id
-    return ids
+        before = old[key]
+        now_ = _summary(info)
+        if before == now_:
+            report.unchanged += 1
+            continue
+        old_title, old_stars, old_sections, old_content = before
+        if old_title != info.title:
+            report.retitled.append(f"{old_title} → {info.title}")
+        if old_stars != info.stars:
+            report.rerated.append(f"{info.title}: {old_stars} → {info.stars} stars")
+        if set(old_sections) != set(info.sections):
+            report.moved.append(f"{info.title}: {', '.join(old_sections)} → {', '.join(info.sections)}")
+        if old_title == info.title and old_stars == info.stars and set(old_sections) == set(info.sections):
+            report.updated.append(info.title)
+    report.removed = [summary[0] for key, summary in old.items() if key not in seen]
+
+
+def _upsert_paper(conn: sqlite3.Connection, entry: Entry) -> int:
+    """The paper row for an entry's key, created on first sight; the latest import names it."""
+    row = conn.execute("SELECT id FROM papers WHERE key = ?", (entry.key,)).fetchone()
+    if row is not None:
+        conn.execute(
+            "UPDATE papers SET title = ?, title_raw = ?, url = ?, arxiv = ? WHERE id = ?",
+            (entry.title, entry.title_raw, entry.url, entry.arxiv, row[0]),
+        )
+        return int(row[0])
+    length = 6
+    while True:
+        try:
+            paper_id = conn.execute(
+                "INSERT INTO papers (key, short_id, title, title_raw, url, arxiv) VALUES (?, ?, ?, ?, ?, ?)",
+                (entry.key, short_id(entry.key, length), entry.title, entry.title_raw, entry.url, entry.arxiv),
+            ).lastrowid
+            assert paper_id is not None
+            return paper_id
+        except sqlite3.IntegrityError:
+            length += 2  # another key shares the short id's first characters
 
 
 def _chunks(items: Sequence[str] | Sequence[int], size: int) -> Iterator[list]:  # type: ignore[type-arg]
@@ -211,20 +331,29 @@ def _chunks(items: Sequence[str] | Sequence[int], size: int) -> Iterator[list]: 
         yield list(items[start : start + size])
 
 
-def _refresh_papers(conn: sqlite3.Connection, paper_ids: Iterable[int], removed_keys: Iterable[str]) -> None:
+def _refresh_papers(
+    conn: sqlite3.Connection, list_id: int, paper_ids: Iterable[int], removed_keys: Iterable[str]
+) -> None:
     """Recompute what papers derive from their entries (stars, order, listed) and their index rows."""
+    removed = list(removed_keys)
+    for chunk in _chunks(removed, 500):
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS removed_keys (key TEXT PRIMARY KEY)")
+        conn.executemany("INSERT OR IGNORE INTO removed_keys VALUES (?)", [(k,) for k in chunk])
+    scope = "id IN (SELECT paper_id FROM entries WHERE list_id = :list)"
+    if removed:
+        scope += " OR key IN (SELECT key FROM temp.removed_keys)"
     conn.execute(
         "UPDATE papers SET"
         " stars = coalesce((SELECT max(stars) FROM entries WHERE paper_id = papers.id), stars),"
         " position = coalesce((SELECT min(list_id * 10000000 + position) FROM entries"
         "   WHERE paper_id = papers.id), position),"
-        " listed = EXISTS (SELECT 1 FROM entries WHERE paper_id = papers.id)"
+        f" listed = EXISTS (SELECT 1 FROM entries WHERE paper_id = papers.id) WHERE {scope}",
+        {"list": list_id},
     )
     ids = list(paper_ids)
-    for key in removed_keys:
-        row = conn.execute("SELECT id FROM papers WHERE key = ?", (key,)).fetchone()
-        if row:
-            ids.append(row[0])
+    if removed:
+        ids += [r[0] for r in conn.execute("SELECT id FROM papers WHERE key IN (SELECT key FROM temp.removed_keys)")]
+        conn.execute("DROP TABLE temp.removed_keys")
     for chunk in _chunks(ids, 500):
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM papers_fts WHERE rowid IN ({marks})", chunk)
@@ -254,6 +383,17 @@ def lists(conn: sqlite3.Connection) -> list[dict[str, object]]:
         " FROM lists l ORDER BY l.id"
     )
     return [dict(row) for row in rows]
+
+
+def remove_list(conn: sqlite3.Connection, name: str) -> dict[str, object]:
+    with transaction(conn):
+        row = conn.execute("SELECT id, name FROM lists WHERE id = ?", (_list_id(conn, name),)).fetchone()
+        keys = [r[0] for r in conn.execute(
+            "SELECT DISTINCT p.key FROM entries e JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ?", (row["id"],)
+        )]
+        conn.execute("DELETE FROM lists WHERE id = ?", (row["id"],))
+        _refresh_papers(conn, row["id"], [], keys)
+    return {"name": row["name"], "papers": len(keys)}
 
 
 def list_count(conn: sqlite3.Connection) -> int:
@@ -313,11 +453,17 @@ def section_filter(conn: sqlite3.Connection, spec: str) -> Filter:
     return Filter(f"p.id IN (SELECT paper_id FROM entries WHERE section_id IN ({marks}))", ids, labels)
 
 
-def list_filter(conn: sqlite3.Connection, name: str) -> Filter:
-    row = conn.execute("SELECT id, name FROM lists WHERE name = ? OR title = ?", (name, name)).fetchone()
-    if row is None:
+def _list_id(conn: sqlite3.Connection, name: str) -> int:
+    row = conn.execute("SELECT id FROM lists WHERE name = ? OR title = ? ORDER BY name = ? DESC", (name, name, name))
+    found = row.fetchone()
+    if found is None:
         raise NotFound(f"no list named {name!r} (see `llmreads lists`)")
-    return Filter("p.id IN (SELECT paper_id FROM entries WHERE list_id = ?)", (row["id"],), f"list {row['name']}")
+    return int(found[0])
+
+
+def list_filter(conn: sqlite3.Connection, name: str) -> Filter:
+    list_id = _list_id(conn, name)
+    return Filter("p.id IN (SELECT paper_id FROM entries WHERE list_id = ?)", (list_id,), f"list {name}")
 
 
 # ---------------------------------------------------------------- papers
@@ -369,9 +515,12 @@ def list_papers(
     return _paper_rows(conn, rows)
 
 
-def count_papers(conn: sqlite3.Connection, user: str, filters: Sequence[Filter] = ()) -> int:
+def count_papers(
+    conn: sqlite3.Connection, user: str, filters: Sequence[Filter] = (), *, include_unlisted: bool = False
+) -> int:
     where, params = combine(filters)
-    sql = f"SELECT count(*) FROM {_PAPER_JOIN} WHERE p.listed = 1 AND {where}"
+    listed = "1" if include_unlisted else "p.listed = 1"
+    sql = f"SELECT count(*) FROM {_PAPER_JOIN} WHERE {listed} AND {where}"
     return int(conn.execute(sql, [user, *params]).fetchone()[0])
 
 
@@ -563,11 +712,13 @@ def delete_note(conn: sqlite3.Connection, user: str, note_id: int) -> dict[str, 
 # ---------------------------------------------------------------- sections and progress
 
 
-def sections_tree(conn: sqlite3.Connection, user: str) -> list[dict[str, object]]:
+def sections_tree(conn: sqlite3.Connection, user: str, list_name: str | None = None) -> list[dict[str, object]]:
     """Every section with its papers (subsections included) and this user's read count."""
+    list_id = _list_id(conn, list_name) if list_name is not None else None
     rows = conn.execute(
         "SELECT sec.id, sec.number, sec.title, l.name AS list, l.id AS list_id FROM sections sec"
-        " JOIN lists l ON l.id = sec.list_id ORDER BY l.id, sec.position"
+        " JOIN lists l ON l.id = sec.list_id WHERE ? IS NULL OR l.id = ? ORDER BY l.id, sec.position",
+        (list_id, list_id),
     ).fetchall()
     members = conn.execute(
         "SELECT sec.list_id, sec.number, e.paper_id, coalesce(s.status, 'unread') AS status FROM entries e"
@@ -594,12 +745,13 @@ def sections_tree(conn: sqlite3.Connection, user: str) -> list[dict[str, object]
     return result
 
 
-def progress(conn: sqlite3.Connection, user: str) -> dict[str, object]:
+def progress(conn: sqlite3.Connection, user: str, list_name: str | None = None) -> dict[str, object]:
+    where, params = combine([list_filter(conn, list_name)] if list_name is not None else [])
     by_stars = []
     for row in conn.execute(
         "SELECT p.stars, count(*) AS papers, sum(s.status = 'read') AS read, sum(s.status = 'reading') AS reading"
-        f" FROM {_PAPER_JOIN} WHERE p.listed = 1 GROUP BY p.stars ORDER BY p.stars DESC",
-        (user,),
+        f" FROM {_PAPER_JOIN} WHERE p.listed = 1 AND {where} GROUP BY p.stars ORDER BY p.stars DESC",
+        (user, *params),
     ):
         by_stars.append(
             {"stars": row["stars"], "papers": row["papers"], "read": row["read"] or 0, "reading": row["reading"] or 0}
@@ -609,8 +761,7 @@ def progress(conn: sqlite3.Connection, user: str) -> dict[str, object]:
         "read": sum(int(str(s["read"])) for s in by_stars),
         "reading": sum(int(str(s["reading"])) for s in by_stars),
     }
-    top = [s for s in sections_tree(conn, user) if s["depth"] == 0 or True]
-    return {"user": user, "total": total, "sections": top, "stars": by_stars}
+    return {"user": user, "total": total, "sections": sections_tree(conn, user, list_name), "stars": by_stars}
 
 
 # ---------------------------------------------------------------- search

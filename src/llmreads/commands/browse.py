@@ -29,6 +29,7 @@ def list_command(
     list_name: ListOpt = None,
     sort: Annotated[str, typer.Option("--sort", help="list, stars or title.")] = "list",
     limit: LimitOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include papers no list holds any more.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """List papers, filtered by section, stars and reading status."""
@@ -41,11 +42,11 @@ def list_command(
     st = state(ctx)
     conn = st.conn()
     filters = build_filters(conn, section, stars, status, list_name)
-    rows = store.list_papers(conn, st.user, filters, sort=sort, limit=limit)
+    rows = store.list_papers(conn, st.user, filters, sort=sort, limit=limit, include_unlisted=all_)
     if json_:
         render.emit_json(render.to_json(rows))
         return
-    total = len(rows) if limit is None else store.count_papers(conn, st.user, filters)
+    total = len(rows) if limit is None else store.count_papers(conn, st.user, filters, include_unlisted=all_)
     render.papers(rows, total=total, description=" · ".join(f.description for f in filters))
 
 
@@ -88,12 +89,12 @@ def search_command(
 
 
 @app.command("sections")
-def sections_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
+def sections_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonOpt = False) -> None:
     """Show the section tree with paper counts and your read counts."""
     from llmreads import render, store
 
     st = state(ctx)
-    tree = store.sections_tree(st.conn(), st.user)
+    tree = store.sections_tree(st.conn(), st.user, list_name)
     if json_:
         render.emit_json(tree)
     else:
@@ -119,12 +120,12 @@ def show_command(
 
 
 @app.command("progress")
-def progress_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
+def progress_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonOpt = False) -> None:
     """Show your reading progress per section and per star level."""
     from llmreads import render, store
 
     st = state(ctx)
-    data = store.progress(st.conn(), st.user)
+    data = store.progress(st.conn(), st.user, list_name)
     if json_:
         render.emit_json(data)
     else:

@@ -1,4 +1,4 @@
-"""Commands that manage lists: import, lists."""
+"""Commands that manage lists: import, lists, remove-list."""
 
 from __future__ import annotations
 
@@ -14,26 +14,46 @@ def import_command(
     ctx: typer.Context,
     path: Annotated[str | None, typer.Argument(help="Markdown file, - for stdin; default the bundled list.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="List name (default: the document's title).")] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="The file's encoding (default: by BOM, UTF-8, GB18030).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report the changes without writing them.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on any row that cannot be read.")] = False,
+    json_: JsonOpt = False,
 ) -> None:
-    """Import a markdown paper list (re-importing updates it, keeping your statuses and notes)."""
+    """Import a markdown paper list; re-importing updates it and keeps your statuses and notes."""
     from llmreads import render
     from llmreads.sources import import_path
 
-    report = import_path(state(ctx).conn(autoimport=False), path, name=name)
-    render.import_report(report)
+    conn = state(ctx).conn(autoimport=False)
+    report = import_path(conn, path, name=name, encoding=encoding, dry_run=dry_run, strict=strict)
+    if json_:
+        from dataclasses import asdict
+
+        render.emit_json(asdict(report))
+    else:
+        render.import_report(report)
 
 
 @app.command("lists")
 def lists_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """Show the imported lists."""
+    """Show the imported lists: source, title, stated update date, papers, import time."""
     from llmreads import render, store
 
     rows = store.lists(state(ctx).conn())
     if json_:
         render.emit_json(rows)
-        return
-    for row in rows:
-        print(f"{row['name']}\t{row['papers']} papers\tupdated {row['updated'] or '-'}\t"
-              f"imported {row['imported_at']}\t{row['source']}")
+    else:
+        render.lists(rows)
 
 
+@app.command("remove-list")
+def remove_list_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The list's name (see `llmreads lists`).")],
+) -> None:
+    """Remove a list's papers and sections; your statuses and notes are kept."""
+    from llmreads import store
+
+    removed = store.remove_list(state(ctx).conn(autoimport=False), name)
+    print(f"Removed list {removed['name']!r} ({removed['papers']} papers); statuses and notes kept.")
