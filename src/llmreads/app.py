@@ -5,6 +5,7 @@ Commands live in llmreads.commands, one module per group; cli.py joins them.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from llmreads import __version__
+from llmreads import __version__, completion
 from llmreads.errors import Ambiguous, LlmreadsError
 
 
@@ -53,9 +54,21 @@ app = typer.Typer(
 
 
 class State:
-    def __init__(self, db: Path | None, user: str | None) -> None:
-        self.db_path = db or default_db_path()
-        self.user = user or default_user()
+    """What every command needs: the database (opened on first use), the user and the default list."""
+
+    def __init__(self, db: Path | None, user: str | None, list_name: str | None = None) -> None:
+        from llmreads.config import default_db_path, default_user, read_config, resolve
+
+        config = read_config()
+        self.db = resolve(str(db) if db is not None else None, "LLMREADS_DB", "db", config)
+        self.user_setting = resolve(user, "LLMREADS_USER", "user", config)
+        self.list_setting = resolve(list_name, "LLMREADS_LIST", "list", config)
+        self.db_path = Path(self.db.value).expanduser() if self.db.value else default_db_path()
+        value = self.user_setting.value
+        self.user = default_user() if value is None else value.strip()
+        if not self.user:
+            raise LlmreadsError("the user name must not be empty")
+        self.default_list = self.list_setting.value
         self._conn: sqlite3.Connection | None = None
 
     def conn(self, autoimport: bool = True) -> sqlite3.Connection:
@@ -78,21 +91,6 @@ class State:
         return self._conn
 
 
-def default_db_path() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("llmreads", appauthor=False)) / "llmreads.db"
-
-
-def default_user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (containers without a passwd entry)
-        return "default"
-
-
 def state(ctx: typer.Context) -> State:
     obj = ctx.find_root().obj
     assert isinstance(obj, State)
@@ -109,32 +107,53 @@ def _version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     db: Annotated[
-        Path | None, typer.Option("--db", envvar="LLMREADS_DB", help="Database file.", show_default=False)
+        Path | None, typer.Option("--db", help="Database file [env LLMREADS_DB].", show_default=False)
     ] = None,
     user: Annotated[
-        str | None, typer.Option("--user", envvar="LLMREADS_USER", help="Whose reading status and notes.")
+        str | None, typer.Option("--user", help="Whose reading status and notes [env LLMREADS_USER].")
+    ] = None,
+    color: Annotated[
+        bool | None,
+        typer.Option("--color/--no-color", help="Force colour on or off (default: when stdout is a terminal)."),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """Work through the key papers of large language models."""
-    if user is not None and not user.strip():
+    if color is not None:
+        os.environ["LLMREADS_COLOR"] = "1" if color else "0"
+    try:
+        ctx.obj = State(db, user)
+    except LlmreadsError as exc:
         from llmreads import render
 
-        render.error("--user must not be empty")
-        raise typer.Exit(1)
-    ctx.obj = State(db, user.strip() if user else None)
+        render.error(str(exc))
+        raise typer.Exit(1) from None
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 SectionOpt = Annotated[
-    str | None, typer.Option("--section", "-s", help="Section number (2 includes 2.1...) or title fragment.")
+    str | None,
+    typer.Option(
+        "--section", "-s", help="Section number (2 includes 2.1...) or title fragment.",
+        autocompletion=completion.sections,
+    ),
 ]
 StarsOpt = Annotated[int | None, typer.Option("--stars", help="At least this many stars (0-5).")]
-StatusOpt = Annotated[str | None, typer.Option("--status", help="unread, reading or read.")]
+StatusOpt = Annotated[
+    str | None, typer.Option("--status", help="unread, reading or read.", autocompletion=completion.statuses)
+]
 LimitOpt = Annotated[int | None, typer.Option("--limit", "-n", help="Show at most this many.")]
-ListOpt = Annotated[str | None, typer.Option("--list", help="Only papers of this list.")]
+ListOpt = Annotated[
+    str | None, typer.Option("--list", help="Only papers of this list.", autocompletion=completion.lists)
+]
+RefArg = Annotated[
+    str, typer.Argument(help="Paper id, arXiv id or a title fragment.", autocompletion=completion.papers)
+]
+RefsArg = Annotated[
+    list[str], typer.Argument(help="Paper ids, arXiv ids or title fragments.", autocompletion=completion.papers)
+]
 
 
 def build_filters(conn: sqlite3.Connection, section: str | None, stars: int | None, status: str | None,

@@ -13,7 +13,7 @@ with a link or a bold title.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,13 +108,18 @@ def parse(text: str) -> Document:
     return Document(title, updated, tuple(sections), tuple(entries), tuple(problems))
 
 
-def iter_document(text: str) -> Iterator[Event]:
-    """The document's title, sections, entries, problems and update date, in document order."""
+def iter_document(text: str, on_chunk: Callable[[int], None] | None = None) -> Iterator[Event]:
+    """The document's title, sections, entries, problems and update date, in document order.
+
+    `on_chunk`, if given, is called with the first line number of each chunk parsed (for a progress bar).
+    """
     import mistune
 
     markdown = mistune.create_markdown(renderer=None, plugins=["table"])
     state = _State()
     for first_line, chunk in _chunks(text):
+        if on_chunk is not None:
+            on_chunk(first_line)
         nodes = markdown(chunk)
         assert isinstance(nodes, list)
         state.rows = _table_row_lines(chunk, first_line)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -39,10 +40,11 @@ def emit_json(data: object) -> None:
 
 
 def is_terminal() -> bool:
+    """Whether stdout gets tables (a terminal, or --color) rather than plain lines."""
     forced = os.environ.get("LLMREADS_FORCE_TERMINAL")
     if forced is not None:
         return forced not in ("", "0")
-    return sys.stdout.isatty()
+    return os.environ.get("LLMREADS_COLOR") == "1" or sys.stdout.isatty()
 
 
 def console(stderr: bool = False) -> Console:
@@ -55,6 +57,19 @@ def console(stderr: bool = False) -> Console:
         force_terminal=True if color == "1" else None,
         no_color=True if color == "0" else None,
     )
+
+
+@contextmanager
+def line_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A transient progress bar on stderr; the callback takes the line reached."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn(label), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+        console=console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda line: bar.update(task, completed=line)
 
 
 def stars(n: int, narrow: bool = False) -> str:

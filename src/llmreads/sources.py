@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,13 +112,29 @@ def import_path(
 
     text, source = read_document(path, encoding) if path else bundled_seed()
     fallback = "stdin" if path == "-" else Path(source.split(":", 1)[-1]).stem
-    return store.import_document(
-        conn,
-        iter_document(text),
-        name=name,
-        fallback_name=fallback,
-        source=source,
-        sha256=store.document_sha256(text),
-        dry_run=dry_run,
-        strict=strict,
-    )
+    with _progress(text) as on_chunk:
+        return store.import_document(
+            conn,
+            iter_document(text, on_chunk),
+            name=name,
+            fallback_name=fallback,
+            source=source,
+            sha256=store.document_sha256(text),
+            dry_run=dry_run,
+            strict=strict,
+        )
+
+
+PROGRESS_MIN_CHARS = 1_000_000  # smaller documents import in well under a second
+
+
+@contextmanager
+def _progress(text: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for a large import, only when stderr is a terminal."""
+    if len(text) < PROGRESS_MIN_CHARS or not sys.stderr.isatty():
+        yield None
+        return
+    from llmreads import render
+
+    with render.line_progress("Importing", text.count("\n") + 1) as advance:
+        yield advance

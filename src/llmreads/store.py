@@ -396,6 +396,24 @@ def remove_list(conn: sqlite3.Connection, name: str) -> dict[str, object]:
     return {"name": row["name"], "papers": len(keys)}
 
 
+def users(conn: sqlite3.Connection) -> list[dict[str, object]]:
+    """Every user with any status or note, and their progress on the papers the lists hold."""
+    listed = int(conn.execute("SELECT count(*) FROM papers WHERE listed = 1").fetchone()[0])
+    rows = conn.execute(
+        "WITH u AS (SELECT user FROM statuses UNION SELECT user FROM notes)"
+        " SELECT u.user,"
+        " (SELECT count(*) FROM statuses s JOIN papers p ON p.key = s.paper_key"
+        "   WHERE s.user = u.user AND s.status = 'read' AND p.listed = 1) AS read,"
+        " (SELECT count(*) FROM statuses s JOIN papers p ON p.key = s.paper_key"
+        "   WHERE s.user = u.user AND s.status = 'reading' AND p.listed = 1) AS reading,"
+        " (SELECT count(*) FROM notes n WHERE n.user = u.user) AS notes,"
+        " (SELECT max(t) FROM (SELECT max(updated_at) AS t FROM statuses WHERE user = u.user"
+        "   UNION ALL SELECT max(updated_at) FROM notes WHERE user = u.user)) AS last_active"
+        " FROM u ORDER BY u.user"
+    )
+    return [dict(row) | {"papers": listed} for row in rows]
+
+
 def list_count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM lists").fetchone()[0])
 
@@ -416,6 +434,10 @@ def combine(filters: Sequence[Filter]) -> tuple[str, list[object]]:
     where = " AND ".join(f"({f.where})" for f in filters) or "1"
     params: list[object] = [param for f in filters for param in f.params]
     return where, params
+
+
+def not_read_filter() -> Filter:
+    return Filter("coalesce(s.status, 'unread') != 'read'", (), "not read yet")
 
 
 def stars_filter(stars: int) -> Filter:
@@ -491,6 +513,7 @@ _PAPER_COLUMNS = (
 _PAPER_JOIN = "papers p LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
 
 SORTS = {
+    "next": "coalesce(s.status, 'unread') = 'reading' DESC, p.stars DESC, p.position",
     "list": "p.position",
     "stars": "p.stars DESC, p.position",
     "title": "p.title COLLATE NOCASE, p.position",

@@ -1,4 +1,4 @@
-"""Commands that read: list, search, sections, show, progress."""
+"""Commands that read: list, next, search, sections, show, open, progress."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from llmreads.app import (
     JsonOpt,
     LimitOpt,
     ListOpt,
+    RefArg,
     SectionOpt,
     StarsOpt,
     StatusOpt,
@@ -41,7 +42,7 @@ def list_command(
         raise InvalidQuery(f"--sort must be one of {', '.join(store.SORTS)}, not {sort!r}")
     st = state(ctx)
     conn = st.conn()
-    filters = build_filters(conn, section, stars, status, list_name)
+    filters = build_filters(conn, section, stars, status, list_name or st.default_list)
     rows = store.list_papers(conn, st.user, filters, sort=sort, limit=limit, include_unlisted=all_)
     if json_:
         render.emit_json(render.to_json(rows))
@@ -79,7 +80,7 @@ def search_command(
         raise InvalidQuery(f"--sort must be one of relevance, stars, list, not {sort!r}")
     st = state(ctx)
     conn = st.conn()
-    filters = build_filters(conn, section, stars, status, list_name)
+    filters = build_filters(conn, section, stars, status, list_name or st.default_list)
     shown = limit if limit is not None or json_ else 20
     result = store.search(conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw)
     if json_:
@@ -94,7 +95,7 @@ def sections_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonO
     from llmreads import render, store
 
     st = state(ctx)
-    tree = store.sections_tree(st.conn(), st.user, list_name)
+    tree = store.sections_tree(st.conn(), st.user, list_name or st.default_list)
     if json_:
         render.emit_json(tree)
     else:
@@ -104,7 +105,7 @@ def sections_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonO
 @app.command("show")
 def show_command(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="Paper id, arXiv id or a title fragment.")],
+    ref: RefArg,
     json_: JsonOpt = False,
 ) -> None:
     """Show everything about one paper: sections, introductions, links, your status and notes."""
@@ -125,10 +126,58 @@ def progress_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonO
     from llmreads import render, store
 
     st = state(ctx)
-    data = store.progress(st.conn(), st.user, list_name)
+    data = store.progress(st.conn(), st.user, list_name or st.default_list)
     if json_:
         render.emit_json(data)
     else:
         render.progress(data)
 
 
+
+
+@app.command("next")
+def next_command(
+    ctx: typer.Context,
+    count: Annotated[int, typer.Option("--count", "-n", help="How many papers.")] = 5,
+    section: SectionOpt = None,
+    list_name: ListOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """What to read next: papers you are reading, then unread ones, most stars first, in list order."""
+    from llmreads import render, store
+
+    check_limit(count)
+    st = state(ctx)
+    conn = st.conn()
+    filters = [*build_filters(conn, section, None, None, list_name or st.default_list), store.not_read_filter()]
+    rows = store.list_papers(conn, st.user, filters, sort="next", limit=count)
+    if json_:
+        render.emit_json(render.to_json(rows))
+        return
+    if not rows:
+        print("Nothing left to read here. Well done.")
+        return
+    render.papers(rows, total=store.count_papers(conn, st.user, filters), description="next to read")
+
+
+@app.command("open")
+def open_command(
+    ctx: typer.Context,
+    ref: RefArg,
+    print_only: Annotated[bool, typer.Option("--print", help="Only print the link.")] = False,
+) -> None:
+    """Open a paper's link in the browser."""
+    from llmreads import store
+    from llmreads.errors import InvalidQuery
+
+    st = state(ctx)
+    conn = st.conn()
+    paper = store.paper_summary(conn, st.user, store.resolve_ref(conn, ref))
+    url = paper.url
+    if not url and paper.arxiv:
+        url = f"https://arxiv.org/abs/{paper.arxiv}"
+    if not url.lower().startswith(("https://", "http://")):
+        raise InvalidQuery(f"{paper.id} has no web link to open" + (f" (its link is {url!r})" if url else ""))
+    print(url)
+    if not print_only:
+        typer.launch(url)

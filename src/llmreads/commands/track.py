@@ -11,6 +11,8 @@ import typer
 from llmreads.app import (
     Group,
     JsonOpt,
+    RefArg,
+    RefsArg,
     app,
     state,
 )
@@ -33,7 +35,6 @@ def _mark(ctx: typer.Context, refs: list[str], status: Status, json_: bool) -> N
         render.status_changes(rows, status.value)
 
 
-RefsArg = Annotated[list[str], typer.Argument(help="Paper ids, arXiv ids or title fragments.")]
 
 
 @app.command("mark-read")
@@ -54,10 +55,27 @@ def mark_unread(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> No
     _mark(ctx, refs, Status.unread, json_)
 
 
+@app.command("users")
+def users_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """The users in this database and each one's progress."""
+    from llmreads import render, store
+
+    rows = store.users(state(ctx).conn())
+    if json_:
+        render.emit_json(rows)
+        return
+    if not rows:
+        print("No one has marked a paper or written a note yet.")
+        return
+    for row in rows:
+        print(f"{row['user']}\tread {row['read']}/{row['papers']}\treading {row['reading']}\t"
+              f"notes {row['notes']}\tlast active {row['last_active'] or '-'}")
+
+
 @note_app.command("add")
 def note_add(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="Paper id, arXiv id or a title fragment.")],
+    ref: RefArg,
     text: Annotated[str, typer.Argument(help="The note.")],
 ) -> None:
     """Add a note to a paper."""

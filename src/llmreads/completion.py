@@ -1,0 +1,64 @@
+"""Shell completion of section numbers, paper ids and list names, read from the database.
+
+Completion runs on every Tab press, so this opens the database read-only with
+the standard sqlite3 module, creates nothing and never raises.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import typer
+
+
+def _connect(ctx: typer.Context) -> sqlite3.Connection | None:
+    from llmreads.config import default_db_path, read_config, resolve
+
+    try:
+        params = ctx.find_root().params
+        db = params.get("db")
+        setting = resolve(str(db) if db else None, "LLMREADS_DB", "db", read_config())
+        path = Path(setting.value).expanduser() if setting.value else default_db_path()
+        if not path.is_file():
+            return None
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except Exception:  # completion must never print a traceback into the shell
+        return None
+
+
+def _query(ctx: typer.Context, sql: str, params: tuple[str, ...]) -> list[tuple[str, str]]:
+    conn = _connect(ctx)
+    if conn is None:
+        return []
+    try:
+        return [(str(value), str(help_text)) for value, help_text in conn.execute(sql, params)]
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
+
+
+def sections(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    return _query(
+        ctx,
+        "SELECT DISTINCT number, title FROM sections WHERE number LIKE ? || '%' ORDER BY list_id, position",
+        (incomplete,),
+    )
+
+
+def papers(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    return _query(
+        ctx,
+        "SELECT short_id, title FROM papers WHERE listed = 1 AND (short_id LIKE ? || '%' OR arxiv LIKE ? || '%')"
+        " ORDER BY position LIMIT 200",
+        (incomplete, incomplete),
+    )
+
+
+def lists(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    return _query(ctx, "SELECT name, title FROM lists WHERE name LIKE ? || '%' ORDER BY id", (incomplete,))
+
+
+def statuses(incomplete: str) -> list[str]:
+    return [s for s in ("unread", "reading", "read") if s.startswith(incomplete)]

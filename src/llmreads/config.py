@@ -1,0 +1,84 @@
+"""Settings: the config file and the defaults behind --db, --user and --list.
+
+Precedence for each setting: the command-line option, then the environment
+variable, then the config file, then the built-in default. The file is TOML
+in the user config folder (or $LLMREADS_CONFIG):
+
+    user = "ada"
+    db = "~/papers/llmreads.db"
+    list = "LLM_Paper_Reading"
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from llmreads.errors import LlmreadsError
+
+KEYS = ("user", "db", "list")
+
+
+@dataclass(frozen=True)
+class Setting:
+    value: str | None
+    source: str  # "option", "environment", "config file", "default"
+
+
+def config_path() -> Path:
+    override = os.environ.get("LLMREADS_CONFIG")
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("llmreads", appauthor=False)) / "config.toml"
+
+
+def read_config(path: Path | None = None) -> dict[str, str]:
+    """The config file's settings; an absent file is an empty config."""
+    path = path or config_path()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise LlmreadsError(f"cannot read config file {path}: {exc.strerror}") from None
+    import tomllib
+
+    try:
+        parsed = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise LlmreadsError(f"config file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(parsed) - set(KEYS))
+    if unknown:
+        raise LlmreadsError(f"config file {path}: unknown setting {unknown[0]!r} (known: {', '.join(KEYS)})")
+    for key, value in parsed.items():
+        if not isinstance(value, str) or not value.strip():
+            raise LlmreadsError(f"config file {path}: {key} must be a non-empty string")
+    return {key: str(value) for key, value in parsed.items()}
+
+
+def resolve(option: str | None, env: str, key: str, config: dict[str, str]) -> Setting:
+    if option is not None:
+        return Setting(option, "option")
+    if os.environ.get(env):
+        return Setting(os.environ[env], "environment")
+    if key in config:
+        return Setting(config[key], "config file")
+    return Setting(None, "default")
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("llmreads", appauthor=False)) / "llmreads.db"
+
+
+def default_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers without a passwd entry)
+        return "default"
