@@ -112,7 +112,7 @@ def plural(n: int, one: str, many: str) -> str:
 
 
 def _tsv(*fields: object) -> str:
-    return "\t".join(str(f).replace("\t", " ").replace("\n", " ") for f in fields)
+    return "\t".join(clean(str(f)) for f in fields)
 
 
 def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> None:
@@ -197,7 +197,7 @@ def paper(detail: dict[str, object]) -> None:
         ("status", status + (f" (since {detail['status_at']})" if detail.get("status_at") else "")),
     ]
     for label, value in lines:
-        for i, part in enumerate(wrap(value, out.width, " " * 9)):
+        for i, part in enumerate(wrap(clean(value), out.width, " " * 9)):
             line = Text(f"{label:>7}  " if i == 0 else " " * 9, style="dim")
             line.append(part[9:])
             out.print(line)
@@ -212,9 +212,9 @@ def paper(detail: dict[str, object]) -> None:
             out.print(Text(intro_line))
         for link in entry["links"]:
             line = Text("  → ", style="dim")
-            line.append(link["text"])
+            line.append(clean(link["text"]))
             if link["text"] != link["url"]:
-                line.append(f"  {link['url']}", style="blue")
+                line.append(f"  {clean(link['url'])}", style="blue")
             out.print(line)
     notes_list = detail["notes"]
     if notes_list:
