@@ -66,7 +66,15 @@ def applied_migrations(conn: sqlite3.Connection) -> list[str] | None:
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     applied = applied_migrations(conn)
-    if applied is not None:
+    if not applied:
+        # No llmreads step yet: only an empty file (or a bare migrations
+        # table) may become an llmreads database; anything else is another app's.
+        tables = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name != '_sqlite_migrations'"
+        ).fetchone()[0]
+        if tables:
+            raise DatabaseError(f"{path} is an SQLite database but not an llmreads one")
+    else:
         unknown = [name for name in applied if name not in NAMES]
         if unknown:
             raise DatabaseError(
@@ -74,10 +82,6 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             )
         if len(applied) == len(NAMES):
             return
-    else:
-        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-        if tables:
-            raise DatabaseError(f"{path} is an SQLite database but not an llmreads one")
     from sqlite_utils import Database
 
     from llmreads.migrations import migrations

@@ -34,7 +34,10 @@ _HTML_WRAPPER = re.compile(
 )
 _TABLE_DELIMITER = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _SECTION_NUMBER = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)*)(?P<sep>[.、)]?)\s*(?P<rest>.*)$", re.S)
-_BARE_URL = re.compile(r"https?://[^\s<>\[\]()（）\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
+# A bare URL ends at white space, brackets, CJK text (look-alike radicals
+# included) or where a second URL is glued on.
+_URL_STOP = r"\s<>\[\]()（）\u2e80-\u2fdf\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+_BARE_URL = re.compile(rf"https?://[^{_URL_STOP}]+?(?=https?://|[{_URL_STOP}]|$)")
 _HREF = re.compile(r"""<a\s[^>]*href\s*=\s*["']?(?P<url>[^"'\s>]+)""", re.I)
 _YEAR = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?!\d)")
 _UPDATED = re.compile(
@@ -168,7 +171,7 @@ class _State:
         section = Section(number="1", title=self.title or "Papers", title_raw=self.title or "", line=self.line)
         self.children[""] = 1
         self.numbers.add("1")
-        self.stack.append((0, section))
+        self.stack.append((99, section))  # any later heading closes it
         self.emit(section)
         return section
 
@@ -221,11 +224,11 @@ def _table_row_lines(chunk: str, first_line: int) -> list[list[int]]:
     return tables
 
 
-def _walk(nodes: list[Node], state: _State) -> None:
+def _walk(nodes: list[Node], state: _State, in_list: bool = False) -> None:
     for node in nodes:
         kind = node.get("type")
         if kind == "heading":
-            _heading(node, state)
+            _heading(node, state, in_list)
         elif kind == "table":
             lines = state.rows.pop(0) if state.rows else []
             _table(node, state, lines)
@@ -248,10 +251,11 @@ def _updated(node: Node, state: _State) -> None:
             state.updated = f"{y:04d}-{m:02d}-{d:02d}"
 
 
-def _heading(node: Node, state: _State) -> None:
+def _heading(node: Node, state: _State, in_list: bool = False) -> None:
     level = int(node["attrs"]["level"])
     raw = _plain(node).strip()
-    if state.title is None and level == 1 and not state.stack and not state.title_sent:
+    # `1. # Alpha` numbers a section; only a plain `# Title` names the document.
+    if state.title is None and level == 1 and not in_list and not state.stack and not state.title_sent:
         state.title = clean(raw)
         return
     if not raw:
@@ -457,7 +461,7 @@ def _list(node: Node, state: _State) -> None:
     for item in node.get("children", []):
         children = item.get("children", [])
         if any(child.get("type") in ("heading", "table") for child in children):
-            _walk(children, state)  # `1. # Title`: a list used for numbering headings
+            _walk(children, state, in_list=True)  # `1. # Title`: a list used for numbering headings
             continue
         text_nodes = [c for c in children if c.get("type") in ("block_text", "paragraph")]
         if text_nodes:

@@ -56,14 +56,22 @@ class Query:
 
     def fts(self) -> str:
         """The MATCH expression; only meaningful when not empty."""
+        expr = self.positive()
+        for term in self.excluded:
+            expr = f"({expr}) NOT {term.fts()}"
+        return expr
+
+    def positive(self) -> str:
+        """The MATCH expression of the words looked for, without the exclusions."""
         parts = []
         for group in self.groups:
             inner = " OR ".join(term.fts() for term in group)
             parts.append(f"({inner})" if len(group) > 1 else inner)
-        expr = " AND ".join(parts)
-        for term in self.excluded:
-            expr = f"({expr}) NOT {term.fts()}"
-        return expr
+        return " AND ".join(parts)
+
+    def in_titles(self) -> str:
+        """A MATCH expression true where the words looked for are in the title."""
+        return "title : (" + self.positive() + ")"
 
     def terms(self) -> list[Term]:
         return [term for group in self.groups for term in group]

@@ -822,25 +822,39 @@ def search(
         match = query.fts()
         patterns = query.patterns()
     where, params = combine(filters)
-    hits = (
-        f"SELECT rowid AS pid, bm25(papers_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score"
-        " FROM papers_fts WHERE papers_fts MATCH ?"
-    )
+    # Each FTS scan is its own materialised step: folded into the outer query,
+    # bm25() can end up outside the scan ("unable to use function bm25").
+    ctes = [
+        f"paper_hits AS MATERIALIZED (SELECT rowid AS pid, bm25(papers_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score"
+        " FROM papers_fts WHERE papers_fts MATCH ?)"
+    ]
     hit_params: list[object] = [match]
+    # Title hits rank first whatever bm25 says: a long introduction can
+    # otherwise outscore a short title that holds the words.
+    if query is not None:
+        ctes.append("title_hits AS MATERIALIZED (SELECT rowid AS pid FROM papers_fts WHERE papers_fts MATCH ?)")
+        hit_params.append(query.in_titles())
+    else:
+        ctes.append("title_hits AS (SELECT NULL AS pid)")
+    union = "SELECT pid, score FROM paper_hits"
     if notes:
-        hits += (
-            f" UNION ALL SELECT p.id, bm25(notes_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) FROM notes_fts"
-            " JOIN notes n ON n.id = notes_fts.rowid JOIN papers p ON p.key = n.paper_key"
-            " WHERE notes_fts MATCH ? AND n.user = ?"
+        ctes.append(
+            f"note_hits AS MATERIALIZED (SELECT rowid AS note_id, bm25(notes_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
+            " AS score FROM notes_fts WHERE notes_fts MATCH ?)"
         )
-        hit_params += [match, user]
+        hit_params.append(match)
+        union += (
+            " UNION ALL SELECT p.id, h.score FROM note_hits h JOIN notes n ON n.id = h.note_id"
+            " JOIN papers p ON p.key = n.paper_key WHERE n.user = ?"
+        )
+        hit_params.append(user)
     order = {
-        "relevance": "h.score, p.stars DESC, p.position",
-        "stars": "p.stars DESC, h.score, p.position",
+        "relevance": "p.id IN (SELECT pid FROM title_hits) DESC, h.score, p.stars DESC, p.position",
+        "stars": "p.stars DESC, p.id IN (SELECT pid FROM title_hits) DESC, h.score, p.position",
         "list": "p.position",
     }[sort]
     sql = (
-        f"WITH h AS (SELECT pid, min(score) AS score FROM ({hits}) GROUP BY pid)"
+        f"WITH {', '.join(ctes)}, h AS (SELECT pid, min(score) AS score FROM ({union}) GROUP BY pid)"
         f" SELECT {_PAPER_COLUMNS}, h.score FROM h JOIN papers p ON p.id = h.pid"
         " LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
         f" WHERE p.listed = 1 AND {where} ORDER BY {order}"
