@@ -1,0 +1,124 @@
+"""Shared fixtures: an isolated environment for every test, the seed list, and a ready database."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_PATH = ROOT / "seeds" / "llm_paper_reading.md"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Environment variables that change what llmreads prints or where it writes.
+_CLEARED = (
+    "LLMREADS_LIST",
+    "LLMREADS_FORCE_TERMINAL",
+    "LLMREADS_COLOR",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "VISUAL",
+    "EDITOR",
+    "COLUMNS",
+    "LINES",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Every test gets its own database file and the user alice; no terminal forcing."""
+    monkeypatch.setenv("LLMREADS_DB", str(tmp_path / "llmreads.db"))
+    monkeypatch.setenv("LLMREADS_USER", "alice")
+    monkeypatch.setenv("LLMREADS_CONFIG", str(tmp_path / "no-config.toml"))  # never the real user's config
+    for name in _CLEARED:
+        monkeypatch.delenv(name, raising=False)
+
+
+def read_fixture(name: str) -> str:
+    """A fixture's text exactly as stored (no newline translation, BOM kept)."""
+    return (FIXTURES / name).read_bytes().decode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED_PATH.read_bytes().decode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def seed_lines(seed_text: str) -> list[str]:
+    return seed_text.split("\n")
+
+
+@pytest.fixture(scope="session")
+def seed_doc(seed_text: str):  # type: ignore[no-untyped-def]
+    from llmreads.parse import parse
+
+    return parse(seed_text)
+
+
+def import_text(conn: sqlite3.Connection, text: str, name: str = "LLM_Paper_Reading", source: str = "test"):  # type: ignore[no-untyped-def]
+    from llmreads import store
+    from llmreads.parse import parse
+
+    return store.import_document(conn, parse(text), name=name, source=source, sha256=store.document_sha256(text))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def conn(db_path: Path, seed_text: str) -> Iterator[sqlite3.Connection]:
+    """A migrated database holding the imported seed list."""
+    from llmreads.db import open_db
+
+    connection = open_db(db_path)
+    import_text(connection, seed_text)
+    yield connection
+    connection.close()
+
+
+def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of a database file, for before/after comparisons."""
+    connection = sqlite3.connect(path)
+    try:
+        names = [
+            row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        ]
+        return {name: sorted(connection.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def cli() -> Callable[..., object]:
+    """Run the Typer app in-process; the result has separate .stdout and .stderr."""
+    from typer.testing import CliRunner
+
+    from llmreads.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | bytes | None = None, env: dict[str, str | None] | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), input=input, env=env)
+
+    return run
+
+
+def assert_one_error(result, code: int = 1) -> str:  # type: ignore[no-untyped-def]
+    """A failed command: the exit code, exactly one `Error:` line on stderr, no traceback. Returns that line."""
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    assert "Error:" not in result.stdout
+    return errors[0]
+
+
+@pytest.fixture
+def one_error() -> Callable[..., str]:
+    return assert_one_error

@@ -1,0 +1,216 @@
+"""Opening database files: the schema of a new one, and refusing files that are not ours."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from conftest import import_text, snapshot
+from llmreads import migrations
+from llmreads.db import open_db
+from llmreads.errors import DatabaseError
+
+EXPECTED_TABLES = {
+    "lists",
+    "sections",
+    "papers",
+    "entries",
+    "links",
+    "statuses",
+    "notes",
+    "papers_fts",
+    "notes_fts",
+}
+EXPECTED_INDEXES = {
+    "papers_arxiv",
+    "papers_listed_position",
+    "papers_listed_stars",
+    "entries_paper",
+    "entries_section",
+    "entries_list",
+    "links_entry",
+    "statuses_paper",
+    "notes_user_paper",
+}
+
+
+def names(conn: sqlite3.Connection, kind: str) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = ?", (kind,))}
+
+
+def applied(path: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT migration_set, name FROM _sqlite_migrations ORDER BY rowid").fetchall()
+    finally:
+        conn.close()
+
+
+def test_migration_names_match_functions():
+    assert migrations.NAMES[0] == "m001_initial"
+    assert len(set(migrations.NAMES)) == len(migrations.NAMES)
+    for name in migrations.NAMES:
+        assert callable(getattr(migrations, name))
+    assert migrations.MIGRATION_SET == "llmreads"
+
+
+def test_blank_database_gets_the_schema(db_path):
+    conn = open_db(db_path)
+    tables = names(conn, "table")
+    assert EXPECTED_TABLES <= tables
+    assert "_sqlite_migrations" in tables
+    indexes = {name for name in names(conn, "index") if not name.startswith("sqlite_autoindex")}
+    assert EXPECTED_INDEXES <= indexes
+    virtual = {
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+        )
+    }
+    assert {"papers_fts", "notes_fts"} <= virtual
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    for table in ("lists", "papers", "entries", "statuses", "notes"):
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+    conn.close()
+    assert applied(db_path) == [("llmreads", name) for name in migrations.NAMES]
+
+
+def test_missing_parent_directories_are_created(tmp_path):
+    path = tmp_path / "a" / "b" / "llmreads.db"
+    open_db(path).close()
+    assert path.is_file()
+
+
+def test_new_database_file_is_private(db_path):
+    open_db(db_path).close()
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+
+
+def test_opening_twice_is_harmless(db_path, seed_text):
+    conn = open_db(db_path)
+    import_text(conn, seed_text)
+    conn.close()
+    before = snapshot(db_path)
+    again = open_db(db_path)
+    assert again.execute("SELECT count(*) FROM papers").fetchone()[0] == 118
+    again.close()
+    third = open_db(db_path)
+    third.close()
+    assert snapshot(db_path) == before
+    assert applied(db_path) == [("llmreads", name) for name in migrations.NAMES]
+
+
+def test_two_connections_at_once(db_path, seed_text):
+    first = open_db(db_path)
+    second = open_db(db_path)
+    import_text(first, seed_text)
+    assert second.execute("SELECT count(*) FROM papers").fetchone()[0] == 118
+    first.close()
+    second.close()
+
+
+def test_unknown_newer_migration_is_refused_and_file_untouched(db_path):
+    open_db(db_path).close()
+    raw = sqlite3.connect(db_path)
+    raw.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('llmreads', 'm999_future', 'x')"
+    )
+    raw.commit()
+    raw.close()
+    before = db_path.read_bytes()
+    with pytest.raises(DatabaseError, match="m999_future"):
+        open_db(db_path)
+    assert db_path.read_bytes() == before
+
+
+def test_text_file_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello, this is not a database\n")
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="not an SQLite database"):
+        open_db(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_directory_is_refused(tmp_path):
+    with pytest.raises(DatabaseError, match="directory"):
+        open_db(tmp_path)
+
+
+def test_other_sqlite_database_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "other.db"
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    raw.execute("INSERT INTO customers (name) VALUES ('x')")
+    raw.commit()
+    raw.close()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="not an llmreads"):
+        open_db(path)
+    assert path.read_bytes() == before
+
+
+def test_other_apps_sqlite_utils_migrations_are_not_ours(tmp_path):
+    # Another tool that also uses sqlite-utils migrations has a _sqlite_migrations
+    # table, but none of its rows belong to the llmreads migration set.
+    path = tmp_path / "other.db"
+    raw = sqlite3.connect(path)
+    raw.execute(
+        "CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, name TEXT, applied_at TEXT)"
+    )
+    raw.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('otherapp', 'm001', 'x')")
+    raw.execute("CREATE TABLE stuff (a)")
+    raw.commit()
+    raw.close()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError):
+        open_db(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("size", [100, 1000, 4096, 8192, 20000])
+def test_truncated_database_is_refused_and_untouched(db_path, seed_text, tmp_path, size):
+    conn = open_db(db_path)
+    import_text(conn, seed_text)
+    conn.close()
+    truncated = tmp_path / "truncated.db"
+    truncated.write_bytes(db_path.read_bytes()[:size])
+    before = truncated.read_bytes()
+    with pytest.raises(DatabaseError):
+        open_db(truncated)
+    assert truncated.read_bytes() == before
+
+
+def test_empty_file_becomes_a_database(tmp_path):
+    path = tmp_path / "empty.db"
+    path.write_bytes(b"")
+    conn = open_db(path)
+    assert EXPECTED_TABLES <= names(conn, "table")
+    conn.close()
+
+
+def test_first_schema_database_is_upgraded_intact(tmp_path):
+    # tests/fixtures/schema-v1.db was written by the m001-only code: alice read two papers and is
+    # reading one, with notes on two; bob read one, with a note.
+    original = Path(__file__).parent / "fixtures" / "schema-v1.db"
+    pristine = original.read_bytes()
+    path = tmp_path / "v1.db"
+    path.write_bytes(pristine)
+    before = sqlite3.connect(path)
+    statuses = sorted(before.execute("SELECT user, paper_key, status FROM statuses").fetchall())
+    notes = sorted(before.execute("SELECT user, paper_key, text FROM notes").fetchall())
+    before.close()
+    assert len(statuses) == 4 and len(notes) == 3
+
+    conn = open_db(path)
+    assert sorted(tuple(r) for r in conn.execute("SELECT user, paper_key, status FROM statuses")) == statuses
+    assert sorted(tuple(r) for r in conn.execute("SELECT user, paper_key, text FROM notes")) == notes
+    assert conn.execute("SELECT count(*) FROM papers WHERE listed = 1").fetchone()[0] == 118
+    conn.close()
+    assert applied(path) == [("llmreads", name) for name in migrations.NAMES]
+    assert original.read_bytes() == pristine

@@ -1,0 +1,189 @@
+"""The query language: what a user types becomes a safe FTS5 expression, never an error."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from llmreads.migrations import FTS_TOKENIZER
+from llmreads.query import compile_query, raw_query
+from llmreads.text import segment
+
+
+def fts(text: str) -> str:
+    query = compile_query(text)
+    assert not query.empty, text
+    return query.fts()
+
+
+def test_single_word_is_a_prefix_term():
+    assert fts("lora") == '"lora"*'
+    assert fts("LoRA") == fts("lora")
+    assert fts("ＬｏＲＡ") == fts("lora")
+
+
+def test_quoted_phrase_is_exact():
+    assert fts('"in-context learning"') == '"in context learning"'
+
+
+def test_hyphenated_word_is_a_phrase_with_prefix():
+    assert fts("low-rank") == '"low rank"*'
+    assert fts("low rank") == '"low"* AND "rank"*'
+
+
+def test_or_groups_terms():
+    assert fts("lora OR prefix") == '("lora"* OR "prefix"*)'
+    assert fts("a OR b OR c") == '("a"* OR "b"* OR "c"*)'
+    assert fts("a OR b c") == '("a"* OR "b"*) AND "c"*'
+    assert fts("lora AND prefix") == '"lora"* AND "prefix"*'
+
+
+def test_dangling_or_is_ignored():
+    assert fts("OR lora") == '"lora"*'
+    assert fts("lora OR") == '"lora"*'
+
+
+def test_minus_and_not_exclude():
+    assert fts("rlhf -ppo") == '("rlhf"*) NOT "ppo"*'
+    assert fts("rlhf NOT ppo") == fts("rlhf -ppo")
+    assert fts("-title:survey lora") == '("lora"*) NOT title : "survey"*'
+
+
+def test_title_column():
+    assert fts("title:survey") == 'title : "survey"*'
+    assert fts('title:"in context"') == 'title : "in context"'
+
+
+def test_chinese_words_are_phrases_of_characters_without_prefix():
+    assert fts("微调") == '"微 调"'
+    assert fts("Transformer架构") == '"transformer 架 构"'
+
+
+def test_operator_lookalikes_are_literal_text():
+    assert fts("NEAR(") == '"near"*'
+    assert fts("title:") == '"title"*'
+    assert fts('"unbalanced') == '"unbalanced"'
+    assert fts("a*b") == '"a b"*'
+
+
+@pytest.mark.parametrize(
+    "text", ["", " ", "*", ":", "-", "--", "NOT", "OR", "AND", "-ppo", "NOT ppo", "🌟", '""', '" "', "()", "^", "✡✡✡"]
+)
+def test_nothing_searchable_is_empty(text):
+    query = compile_query(text)
+    assert query.empty
+    assert query.patterns() == []
+
+
+def test_patterns_find_terms_in_display_text():
+    query = compile_query('lora "in-context learning" 微调')
+    texts = ["LoRA既优雅", "In-Context Learning到底", "参数高效微调方法"]
+    for pattern, text in zip(query.patterns(), texts, strict=True):
+        assert re.search(pattern, text, re.IGNORECASE), (pattern, text)
+
+
+def test_raw_query_keeps_operators_and_spaces_ideographs():
+    assert raw_query("lora AND 微调") == "lora AND 微 调"
+    assert raw_query("  LoRA  NEAR(a b) ") == "LoRA NEAR(a b)"
+    assert raw_query("") == ""
+
+
+# ---------------------------------------------------------------- against a real FTS5 index
+
+DOCS = {
+    1: ("LoRA: Low-Rank Adaptation", "参数高效微调方法"),
+    2: ("Prefix-Tuning", "prefix调整 and in-context learning"),
+    3: ("A Survey of Transformers", "RLHF 与 PPO"),
+    4: ("Low and rank", "RLHF 原始论文"),
+}
+
+
+@pytest.fixture(scope="module")
+def index():
+    db = sqlite3.connect(":memory:")
+    db.execute(f"CREATE VIRTUAL TABLE f USING fts5(title, body, tokenize='{FTS_TOKENIZER}')")
+    db.executemany(
+        "INSERT INTO f (rowid, title, body) VALUES (?, ?, ?)",
+        [(rowid, segment(title), segment(body)) for rowid, (title, body) in DOCS.items()],
+    )
+    yield db
+    db.close()
+
+
+def matches(index, text):  # type: ignore[no-untyped-def]
+    return {row[0] for row in index.execute("SELECT rowid FROM f WHERE f MATCH ?", (fts(text),))}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("lora", {1}),
+        ("low-rank", {1}),
+        ("low rank", {1, 4}),
+        ("微调", {1}),
+        ("微", {1}),
+        ("调整", {2}),
+        ('"in-context learning"', {2}),
+        ('"in-context learn"', set()),
+        ("in-context learn", {2}),
+        ("lora OR prefix", {1, 2}),
+        ("rlhf", {3, 4}),
+        ("rlhf -ppo", {4}),
+        ("rlhf NOT ppo", {4}),
+        ("title:survey", {3}),
+        ("title:rlhf", set()),
+        ("transform", {3}),
+        ("NEAR(", set()),
+    ],
+)
+def test_compiled_queries_match_the_right_rows(index, text, expected):
+    assert matches(index, text) == expected
+
+
+_QUERY_BITS = st.sampled_from(
+    [
+        '"',
+        "-",
+        "*",
+        ":",
+        "(",
+        ")",
+        "^",
+        "OR",
+        "AND",
+        "NOT",
+        "NEAR",
+        "title:",
+        " ",
+        "微调",
+        "lora",
+        "🌟",
+        "\x00",
+        "'",
+        "\\",
+        "{",
+        "}",
+        "+",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(), st.lists(_QUERY_BITS, max_size=12).map(" ".join), st.lists(_QUERY_BITS, max_size=12).map("".join)
+    )
+)
+def test_compile_query_never_raises_and_fts_accepts_it(index, text):
+    query = compile_query(text)
+    if query.empty:
+        return
+    expression = query.fts()
+    assert expression.count('"') % 2 == 0
+    index.execute("SELECT count(*) FROM f WHERE f MATCH ?", (expression,)).fetchone()
+    for pattern in query.patterns():
+        re.compile(pattern)

@@ -1,0 +1,470 @@
+"""Full-text search on the real seed: exact result sets, ranking, notes, suggestions, robustness.
+
+The expected sets were worked out from the document with `oracle` below, a plain
+Python scan that knows nothing of FTS5, and checked against the text by eye.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import import_text
+from llmreads import store
+from llmreads.errors import InvalidQuery
+from llmreads.models import Status
+
+LORA = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
+SCALING_DOWN = "Scaling Down to Scale Up: A Guide to Parameter-Efficient Fine-Tuning"
+PREFIX = "Prefix-Tuning: Optimizing Continuous Prompts for Generation"
+SELF_INSTRUCT = "SELF-INSTRUCT: Aligning Language Models with Self-Generated Instructions"
+INSTRUCT_GPT = "Training language models to follow instructions with human feedback"
+RLHF_ORIGINAL = "Fine-Tuning Language Models from Human Preferences"
+HARNESSING = "Harnessing the Power of LLMs in Practice: A Survey on ChatGPT and Beyond"
+LAMDA = "LaMDA: Language Models for Dialog Applications"
+PALM = "PaLM: Scaling Language Modeling with Pathways"
+T5 = "Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer"
+ATTENTION = "Attention Is All You Need"
+BERT = "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"
+ROFORMER = "ROFORMER: ENHANCED TRANSFORMER WITH ROTARY POSITION EMBEDDING"
+DETR = "End-to-End Object Detection with Transformers"
+SWIN = "Swin Transformer: Hierarchical Vision Transformer using Shifted Windows"
+SWIN2 = "Swin Transformer V2: Scaling Up Capacity and Resolution"
+FLASH = "FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness"
+MQA = "Fast Transformer Decoding: One Write-Head is All You Need"
+BEIT3 = "Image as a Foreign Language: BEIT Pretraining for All Vision and Vision-Language Tasks"
+MME = "MME: A Comprehensive Evaluation Benchmark for Multimodal Large Language Models"
+
+EXPECTED = {
+    "lora": {LORA, SCALING_DOWN},
+    "微调": {
+        "ChatGLM-6B",
+        HARNESSING,
+        LORA,
+        LAMDA,
+        "Large Language Models Encode Clinical Knowledge",
+        "Learning to Summarize from Human Feedback",
+        PREFIX,
+        SELF_INSTRUCT,
+        SCALING_DOWN,
+        "Scaling Instruction-Finetuned Language Models",
+        INSTRUCT_GPT,
+    },
+    "综述": {
+        "A Comprehensive Survey on Segment Anything Model for Vision and Beyond",
+        "A Survey on Efficient Training of Transformers",
+        "A Survey on In-context Learning",
+        "Efficient Transformers: A Survey",
+        HARNESSING,
+        "Pre-Trained Models: Past, Present and Future",
+        SCALING_DOWN,
+    },
+    "涌现": {
+        "Emergent Abilities of Large Language Models",
+        LORA,
+        "Language Models are Unsupervised Multitask Learners",
+    },
+    "解读": {
+        "Auto-Encoding Variational Bayes",
+        "BloombergGPT: A Large Language Model for Finance",
+        "Deep Residual Learning for Image Recognition",
+        "Denoising Diffusion Probabilistic Models",
+        "Efficient Large-Scale Language Model Training on GPU Clusters Using Megatron-LM",
+        DETR,
+        T5,
+        "Fast Segment Anything",
+        MQA,
+        RLHF_ORIGINAL,
+        FLASH,
+        "Hierarchical Text-Conditional Image Generation with CLIP Latents",
+        "High-Resolution Image Synthesis with Latent Diffusion Models",
+        "Illustrating Reinforcement Learning from Human Feedback",
+        BEIT3,
+        "InstructBLIP: Towards General-purpose Vision-Language Models with Instruction Tuning",
+        LAMDA,
+        "Large Language Models are Zero-Shot Reasoners",
+        "Learning Transferable Visual Models From Natural Language Supervision",
+        MME,
+        ROFORMER,
+        SELF_INSTRUCT,
+        SWIN2,
+        SWIN,
+        "The Flan Collection: Designing Data and Methods for Effective Instruction Tuning",
+        "Trust Region Policy Optimization",
+        "Why Can GPT Learn In-Context? Language Models Secretly Perform Gradient Descent as Meta-Optimizers",
+        "ZeRO: Memory Optimizations Toward Training Trillion Parameter Models",
+    },
+    "多模态": {
+        DETR,
+        "GPT-4 Technical Report",
+        BEIT3,
+        "Language Is Not All You Need: Aligning Perception with Language Models",
+        MME,
+        "Multimodal Chain-of-Thought Reasoning in Language Models",
+        "PaLM-E: An Embodied Multimodal Language Model",
+        PALM,
+    },
+    "RLHF": {
+        "Aligning Text-to-Image Models using Human Feedback",
+        "Constitutional AI: Harmlessness from AI Feedback",
+        "Deep Reinforcement Learning from Human Preferences",
+        RLHF_ORIGINAL,
+        "Learning to Summarize from Human Feedback",
+        SELF_INSTRUCT,
+        INSTRUCT_GPT,
+    },
+    "transformer": {
+        "A Survey on Efficient Training of Transformers",
+        "AN IMAGE IS WORTH 16X16 WORDS: TRANSFORMERS FOR IMAGE RECOGNITION AT SCALE",
+        ATTENTION,
+        BERT,
+        "BEiT: BERT Pre-Training of Image Transformers",
+        "COLT5: Faster Long-Range Transformers with Conditional Computation",
+        "Efficient Transformers: A Survey",
+        DETR,
+        T5,
+        MQA,
+        FLASH,
+        "GQA: Training Generalized Multi-Query Transformer Models fromMulti-Head Checkpoints",
+        LORA,
+        LAMDA,
+        "Linearized Relative Positional Encoding",
+        "Opt: Open pre-trained transformer language models",
+        PALM,
+        ROFORMER,
+        SWIN2,
+        SWIN,
+        "Transformer-XL: Attentive language models beyond a fixed-length context",
+    },
+    "架构": {
+        ATTENTION,
+        BERT,
+        "ChatGLM-6B",
+        T5,
+        HARNESSING,
+        "Improving Language Understanding by Generative Pre-Training",
+        LAMDA,
+        PALM,
+        "Pythia: A Suite for Analyzing Large Language Models Across Training and Scaling",
+        "Scaling Language Models: Methods, Analysis & Insights from Training Gopher",
+    },
+    "low-rank": {LORA},
+    "low rank": {LORA},
+    '"in-context learning"': {
+        "A Survey on In-context Learning",
+        "Meta-learning via Language Model In-context Tuning",
+        "Rethinking the Role of Demonstrations: What Makes In-Context Learning Work?",
+        "WHAT LEARNING ALGORITHM IS IN-CONTEXT LEARNING? INVESTIGATIONS WITH LINEAR MODELS",
+    },
+    "lora OR prefix": {LORA, PREFIX, SCALING_DOWN},
+    "rlhf -ppo": {
+        "Aligning Text-to-Image Models using Human Feedback",
+        "Constitutional AI: Harmlessness from AI Feedback",
+        "Deep Reinforcement Learning from Human Preferences",
+        "Learning to Summarize from Human Feedback",
+        SELF_INSTRUCT,
+    },
+    "title:survey": {
+        "A Comprehensive Survey on Pretrained Foundation Models: A History from BERT to ChatGPT",
+        "A Comprehensive Survey on Segment Anything Model for Vision and Beyond",
+        "A Survey on Efficient Training of Transformers",
+        "A Survey on In-context Learning",
+        "Efficient Transformers: A Survey",
+        HARNESSING,
+        "Pre-train, Prompt, and Predict: A Systematic Survey of Prompting Methods in Natural Language Processing",
+    },
+}
+EXPECTED["LoRA"] = EXPECTED["lora"]
+EXPECTED["transform"] = EXPECTED["transformer"]
+EXPECTED["rlhf NOT ppo"] = EXPECTED["rlhf -ppo"]
+
+
+# ---------------------------------------------------------------- an independent oracle
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _is_ideograph(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def _words(text: str) -> list[str]:
+    out: list[str] = []
+    for run in re.findall(r"[^\W_]+", _fold(text)):
+        latin = ""
+        for ch in run:
+            if _is_ideograph(ch):
+                if latin:
+                    out.append(latin)
+                    latin = ""
+                out.append(ch)
+            else:
+                latin += ch
+        if latin:
+            out.append(latin)
+    return out
+
+
+def _has(text_words: list[str], query: str, prefix: bool) -> bool:
+    wanted = _words(query)
+    n = len(wanted)
+    for i in range(len(text_words) - n + 1):
+        window = text_words[i : i + n]
+        if window[:-1] != wanted[:-1]:
+            continue
+        last = window[-1]
+        if last.startswith(wanted[-1]) if prefix and not _is_ideograph(wanted[-1]) else last == wanted[-1]:
+            return True
+    return False
+
+
+def oracle(doc, query: str, *, prefix: bool = True, titles_only: bool = False) -> set[str]:  # type: ignore[no-untyped-def]
+    """Papers (by the title of their first entry) whose titles, intros or link texts hold `query`."""
+    texts: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for entry in doc.entries:
+        names.setdefault(entry.key, entry.title)
+        parts = texts.setdefault(entry.key, [])
+        parts.append(entry.title)
+        if not titles_only:
+            parts.append(entry.intro)
+            parts.extend(link.text for link in entry.links)
+    return {names[key] for key, parts in texts.items() if any(_has(_words(p), query, prefix) for p in parts)}
+
+
+def test_oracle_agrees_with_the_expected_sets(seed_doc):
+    assert oracle(seed_doc, "lora") == EXPECTED["lora"]
+    assert oracle(seed_doc, "微调") == EXPECTED["微调"]
+    assert oracle(seed_doc, "综述") == EXPECTED["综述"]
+    assert oracle(seed_doc, "涌现") == EXPECTED["涌现"]
+    assert oracle(seed_doc, "解读") == EXPECTED["解读"]
+    assert oracle(seed_doc, "多模态") == EXPECTED["多模态"]
+    assert oracle(seed_doc, "rlhf") == EXPECTED["RLHF"]
+    assert oracle(seed_doc, "transformer") == EXPECTED["transformer"]
+    assert oracle(seed_doc, "架构") == EXPECTED["架构"]
+    assert oracle(seed_doc, "low-rank") == EXPECTED["low-rank"]
+    assert oracle(seed_doc, "low") & oracle(seed_doc, "rank") == EXPECTED["low rank"]
+    assert oracle(seed_doc, "in-context learning", prefix=False) == EXPECTED['"in-context learning"']
+    assert oracle(seed_doc, "lora") | oracle(seed_doc, "prefix") == EXPECTED["lora OR prefix"]
+    assert oracle(seed_doc, "rlhf") - oracle(seed_doc, "ppo") == EXPECTED["rlhf -ppo"]
+    assert oracle(seed_doc, "survey", titles_only=True) == EXPECTED["title:survey"]
+
+
+# ---------------------------------------------------------------- result sets
+
+
+def found(conn, query: str, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+    return [paper.title for paper in store.search(conn, "alice", query, **kwargs).papers]
+
+
+@pytest.mark.parametrize("query", sorted(EXPECTED))
+def test_search_result_sets(conn, query):
+    result = store.search(conn, "alice", query)
+    titles = [paper.title for paper in result.papers]
+    assert len(titles) == len(set(titles))
+    assert set(titles) == EXPECTED[query]
+    assert result.total == len(EXPECTED[query])
+
+
+def test_search_is_case_and_width_insensitive(conn):
+    assert set(found(conn, "LoRA")) == set(found(conn, "lora")) == set(found(conn, "ＬＯＲＡ"))
+
+
+def test_prefix_versus_exact_phrase(conn):
+    assert set(found(conn, "transform")) == EXPECTED["transformer"]
+    assert found(conn, '"transform"') == []
+
+
+def test_search_with_filters(conn):
+    assert set(found(conn, "微调", filters=[store.section_filter(conn, "2.4")])) == {LORA, SCALING_DOWN, PREFIX}
+    assert set(found(conn, "transformer", filters=[store.stars_filter(5)])) == {ATTENTION, LORA}
+    store.set_status(conn, "alice", [store.resolve_ref(conn, "lora")], Status.read)
+    assert found(conn, "lora", filters=[store.status_filter("read")]) == [LORA]
+    assert found(conn, "lora", filters=[store.status_filter("unread")]) == [SCALING_DOWN]
+
+
+def test_search_limit_keeps_total(conn):
+    result = store.search(conn, "alice", "解读", limit=5)
+    assert len(result.papers) == 5
+    assert result.total == 28
+
+
+def test_search_sort_by_list_and_stars(conn):
+    by_list = found(conn, "lora OR prefix", sort="list")
+    assert by_list == [SCALING_DOWN, LORA, PREFIX]
+    by_stars = store.search(conn, "alice", "lora OR prefix", sort="stars").papers
+    assert [p.stars for p in by_stars] == [5, 4, 3]
+
+
+def test_search_snippet_shows_the_match(conn):
+    result = store.search(conn, "alice", "lora")
+    scaling = next(p for p in result.papers if p.title == SCALING_DOWN)
+    assert scaling.snippet is not None and "LoRA" in scaling.snippet
+
+
+def test_searching_nothing_searchable_finds_nothing(conn):
+    for query in ["", "   ", "*", "-", ":", "🌟", "NOT", "-lora"]:
+        result = store.search(conn, "alice", query)
+        assert (result.total, result.papers) == (0, [])
+
+
+def test_removed_papers_are_not_found(conn, seed_text):
+    text = "\n".join(line for line in seed_text.split("\n") if "2106.09685" not in line)
+    import_text(conn, text)
+    assert found(conn, "lora") == [SCALING_DOWN]
+
+
+# ---------------------------------------------------------------- ranking
+
+
+def test_title_match_ranks_first_lora(conn):
+    assert found(conn, "lora") == [LORA, SCALING_DOWN]
+
+
+def test_title_match_ranks_first_prefix(conn):
+    assert found(conn, "prefix")[0] == PREFIX
+
+
+@pytest.mark.parametrize(
+    "query", ["lora", "prefix", "transformer", "gpt", "diffusion", "attention", "bert", "tuning", "instruction"]
+)
+def test_every_title_match_ranks_above_every_intro_only_match(conn, seed_doc, query):
+    in_title = oracle(seed_doc, query, titles_only=True)
+    ranked = found(conn, query)
+    assert in_title and set(ranked) > in_title
+    flags = [title in in_title for title in ranked]
+    # All the title matches come first, then the papers that have the word only in their text.
+    assert flags == sorted(flags, reverse=True), [(t, f) for t, f in zip(ranked, flags, strict=True)]
+
+
+# ---------------------------------------------------------------- notes
+
+
+def test_notes_are_searched_for_their_owner_only(conn):
+    store.add_note(conn, "alice", store.resolve_ref(conn, "lora"), "remember the quokka trick")
+    store.add_note(conn, "bob", store.resolve_ref(conn, "1706.03762"), "quokka again")
+    assert found(conn, "quokka") == [LORA]
+    assert [p.title for p in store.search(conn, "bob", "quokka").papers] == [ATTENTION]
+    assert [p.title for p in store.search(conn, "carol", "quokka").papers] == []
+    assert found(conn, "quokka", notes=False) == []
+    result = store.search(conn, "alice", "quokka")
+    assert result.papers[0].snippet is not None and "quokka" in result.papers[0].snippet
+
+
+def test_notes_in_chinese_and_after_edit_and_delete(conn):
+    note = store.add_note(conn, "alice", store.resolve_ref(conn, "1706.03762"), "自注意力是核心")
+    assert set(found(conn, "自注意力")) == {ATTENTION, FLASH}  # FlashAttention's intro has 自注意力
+    store.update_note(conn, "alice", note, "位置编码很重要")
+    assert found(conn, "自注意力") == [FLASH]
+    assert found(conn, "很重要") == [ATTENTION]
+    store.delete_note(conn, "alice", note)
+    assert found(conn, "很重要") == []
+
+
+def test_no_notes_still_finds_papers(conn):
+    # `llmreads search lora --no-notes`
+    store.add_note(conn, "alice", store.resolve_ref(conn, "1706.03762"), "lora is not about attention")
+    assert found(conn, "lora", notes=False) == [LORA, SCALING_DOWN]
+    assert set(found(conn, "微调", notes=False)) == EXPECTED["微调"]
+
+
+def test_note_hits_merge_with_paper_hits(conn):
+    store.add_note(conn, "alice", store.resolve_ref(conn, "lora"), "lora lora lora")
+    assert sorted(found(conn, "lora")) == sorted([LORA, SCALING_DOWN])
+
+
+# ---------------------------------------------------------------- suggestions
+
+
+def test_suggestions_for_misspellings(conn):
+    result = store.search(conn, "alice", "lorra")
+    assert (result.total, result.papers) == (0, [])
+    assert "lora" in result.suggestions
+    assert "attention" in store.search(conn, "alice", "attension").suggestions
+    assert store.search(conn, "alice", "lora").suggestions == []
+
+
+# ---------------------------------------------------------------- robustness
+
+
+@pytest.fixture(scope="module")
+def search_conn(tmp_path_factory, seed_text):
+    from llmreads.db import open_db
+
+    conn = open_db(tmp_path_factory.mktemp("search") / "search.db")
+    import_text(conn, seed_text)
+    store.add_note(conn, "alice", store.resolve_ref(conn, "lora"), '我的笔记 about "lora" NEAR(x)')
+    yield conn
+    conn.close()
+
+
+_QUERY_BITS = st.sampled_from(
+    [
+        '"',
+        "-",
+        "*",
+        ":",
+        "(",
+        ")",
+        "^",
+        "+",
+        "{",
+        "}",
+        "\\",
+        "'",
+        "OR",
+        "AND",
+        "NOT",
+        "NEAR",
+        "NEAR(",
+        "title:",
+        "body:",
+        " ",
+        "微调",
+        "lora",
+        "🌟",
+        "⼤",
+        "\x00",
+        "\u200b",
+        "\ufeff",
+        "col:",
+        "a",
+        "1",
+    ]
+)
+_QUERIES = st.one_of(
+    st.text(max_size=40),
+    st.lists(_QUERY_BITS, max_size=10).map(" ".join),
+    st.lists(_QUERY_BITS, max_size=10).map("".join),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_QUERIES)
+def test_any_query_never_raises(search_conn, text):
+    store.search(search_conn, "alice", text)
+    store.search(search_conn, "alice", text, sort="stars", limit=3)
+    store.search(search_conn, "bob", text, sort="list")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_QUERIES)
+def test_raw_query_raises_only_invalid_query(search_conn, text):
+    try:
+        store.search(search_conn, "alice", text, raw=True)
+    except InvalidQuery:
+        pass
+
+
+def test_raw_query_syntax(search_conn):
+    assert {p.title for p in store.search(search_conn, "alice", "lora OR prefix*", raw=True).papers} == (
+        EXPECTED["lora OR prefix"]
+    )
+    with pytest.raises(InvalidQuery):
+        store.search(search_conn, "alice", '"unbalanced', raw=True)

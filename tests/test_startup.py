@@ -1,0 +1,40 @@
+"""Start-up cost: importing the CLI, and the everyday commands, do not load the heavy libraries."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+HEAVY = ("rich", "sqlite_utils", "mistune")
+
+
+def test_importing_the_cli_loads_no_heavy_library():
+    code = f"import llmreads.cli, sys; print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
+
+
+def imported_heavy(args: list[str]) -> list[str]:
+    """Heavy top-level modules a command imports, from python -X importtime."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "llmreads", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")]
+    return sorted({name for name in names if name in HEAVY})
+
+
+def test_version_loads_no_heavy_library():
+    assert imported_heavy(["--version"]) == []
+
+
+def test_json_listing_of_a_ready_database_loads_no_heavy_library():
+    imported_heavy(["list", "--limit", "1", "--json"])  # first use: creates and fills the database
+    assert imported_heavy(["list", "--stars", "4", "--json"]) == []
+    assert imported_heavy(["show", "lora", "--json"]) == []
