@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from llmreads.app import app
-from llmreads.commands import browse, config, lists, track  # noqa: F401  (registers the commands)
+from llmreads.commands import browse, config, export, lists, track  # noqa: F401  (registers the commands)
 
 __all__ = ["app", "run"]
 

@@ -1,0 +1,147 @@
+"""Commands that carry data out and back in: export, user-data export, user-data import."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llmreads.app import (
+    Group,
+    JsonOpt,
+    ListOpt,
+    SectionOpt,
+    StarsOpt,
+    StatusOpt,
+    app,
+    build_filters,
+    state,
+)
+
+user_data_app = typer.Typer(
+    cls=Group,
+    help="Carry your statuses and notes to another database, as JSON keyed by paper key.",
+    no_args_is_help=True,
+)
+app.add_typer(user_data_app, name="user-data")
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    bibtex = "bibtex"
+
+
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", show_default=False),
+]
+
+
+def _emit(text: str, output: str | None, done: str, *, private: bool = False) -> None:
+    """Print `text`, or write it to `output` and say so on stderr."""
+    from llmreads import render
+    from llmreads.export import write_atomic
+
+    if output is None or output == "-":
+        print(text, end="")
+        return
+    write_atomic(Path(output).expanduser(), text, private=private)
+    render.info(f"{done} to {output}")
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    format_: Annotated[
+        ExportFormat | None,
+        typer.Option(
+            "--format", "-f", help="Output format [default: json, or by the -o file's suffix].", show_default=False
+        ),
+    ] = None,
+    list_name: ListOpt = None,
+    section: SectionOpt = None,
+    stars: StarsOpt = None,
+    status: StatusOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."""
+    from llmreads import export
+
+    st = state(ctx)
+    conn = st.conn()
+    chosen_list = list_name or st.default_list
+    filters = build_filters(conn, section, stars, status, chosen_list)
+    data = export.collect(conn, st.user, filters, chosen_list)
+    fmt = format_.value if format_ is not None else export.format_for(output)
+    count = len(data.papers)
+    _emit(export.render(data, fmt), output, f"Wrote {count} {'paper' if count == 1 else 'papers'} ({fmt})")
+
+
+@user_data_app.command("export")
+def user_data_export(
+    ctx: typer.Context,
+    output: OutputOpt = None,
+    all_users: Annotated[bool, typer.Option("--all-users", help="Every user in the database, not only you.")] = False,
+) -> None:
+    """Write your statuses and notes as JSON, keyed by paper key."""
+    import json
+
+    from llmreads.userdata import export_user_data
+
+    st = state(ctx)
+    data = export_user_data(st.conn(autoimport=False), None if all_users else [st.user])
+    users = data["users"]
+    assert isinstance(users, dict)
+    statuses = sum(len(u["statuses"]) for u in users.values())
+    notes = sum(len(u["notes"]) for u in users.values())
+    who = ", ".join(users) or "no users"
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    _emit(text, output, f"Wrote {statuses} statuses and {notes} notes of {who}", private=True)
+
+
+@user_data_app.command("import")
+def user_data_import(
+    ctx: typer.Context,
+    path: Annotated[
+        str, typer.Argument(metavar="FILE", help="A file from `user-data export`, - for stdin.", show_default=False)
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report the changes without writing them.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Merge a user-data file: the newer change wins, nothing is duplicated.
+
+    The file names its users, and each is imported as that user whatever --user
+    says: a file exported by alice adds to alice's statuses and notes. Papers
+    this database does not hold yet keep their data until a list brings them.
+    """
+    from dataclasses import asdict
+
+    from llmreads import render
+    from llmreads.userdata import merge_user_data, parse_user_data, read_user_data_file
+
+    st = state(ctx)
+    source = "<stdin>" if path == "-" else path
+    data = parse_user_data(read_user_data_file(path), source)
+    report = merge_user_data(st.conn(autoimport=False), data, source=source, dry_run=dry_run)
+    others = [user for user in report.users if user != st.user]
+    if others:
+        render.info(f"note: imported as the file's own users ({', '.join(others)}), not as {st.user}")
+    if json_:
+        render.emit_json(asdict(report))
+        return
+    verb = "Would import" if dry_run else "Imported"
+    print(f"{verb} user data from {source}:")
+    if not report.users:
+        print("  the file holds no users")
+    for user, counts in report.users.items():
+        s, n = counts.statuses, counts.notes
+        print(
+            f"  {user}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
+            f" notes {n.added} added, {n.updated} updated, {n.kept} kept"
+        )
+    if dry_run:
+        print("Dry run: nothing was written.")

@@ -1,0 +1,453 @@
+"""Export layer: papers with one user's status and notes, written as JSON, CSV, Markdown or BibTeX.
+
+`collect` reads what an export holds (through store's queries and a few of
+its own); the format functions are pure, records in and text out. Every text
+here came from a document or a note, so each format escapes it for itself,
+and only http(s) URLs ever become links.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from llmreads.errors import LlmreadsError
+
+if TYPE_CHECKING:
+    from llmreads.store import Filter
+
+SUFFIXES = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".bib": "bibtex"}
+CSV_COLUMNS = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "notes")
+DEFAULT_TITLE = "Reading list"
+
+
+@dataclass(frozen=True)
+class SectionRef:
+    """A section of an imported list, as a heading of the Markdown export places it."""
+
+    list_id: int
+    list_title: str
+    number: str
+    title: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+@dataclass
+class ExportPaper:
+    id: str
+    key: str
+    title: str
+    url: str
+    arxiv: str | None
+    stars: int
+    status: str
+    status_at: str | None
+    sections: list[str] = field(default_factory=list)
+    year: str | None = None
+    notes: list[dict[str, object]] = field(default_factory=list)
+    introductions: list[dict[str, str]] = field(default_factory=list)
+    links: list[dict[str, str]] = field(default_factory=list)
+    home: SectionRef | None = None  # the first section that lists the paper
+    home_order: tuple[int, int] = (0, 0)  # (list id, entry position) of that entry
+
+
+@dataclass
+class Export:
+    title: str
+    papers: list[ExportPaper]
+    sections: dict[tuple[int, str], SectionRef]  # every section of the lists involved, by (list id, number)
+
+
+def collect(
+    conn: sqlite3.Connection, user: str, filters: Sequence[Filter], list_name: str | None = None
+) -> Export:
+    """The papers the filters select, in list order, with everything an export shows of them.
+
+    With `list_name` only that list's entries (sections, introductions, links) are used.
+    """
+    from llmreads import store
+
+    rows = store.list_papers(conn, user, filters, sort="list")
+    papers = [
+        ExportPaper(
+            id=r.id, key=r.key, title=r.title, url=r.url, arxiv=r.arxiv, stars=r.stars,
+            status=r.status, status_at=r.status_at,
+        )
+        for r in rows
+    ]
+    by_key = {p.key: p for p in papers}
+    list_id = store._list_id(conn, list_name) if list_name is not None else None
+    paper_ids = {
+        int(r["id"]): by_key[r["key"]]
+        for r in _rows_in(conn, "SELECT id, key FROM papers WHERE key IN ({marks})", list(by_key))
+    }
+    sections: dict[tuple[int, str], SectionRef] = {}
+    for r in conn.execute(
+        "SELECT sec.list_id, sec.number, sec.title, l.title AS list_title FROM sections sec"
+        " JOIN lists l ON l.id = sec.list_id WHERE ? IS NULL OR sec.list_id = ? ORDER BY sec.list_id, sec.position",
+        (list_id, list_id),
+    ):
+        sections[(r["list_id"], r["number"])] = SectionRef(r["list_id"], r["list_title"], r["number"], r["title"])
+    in_list = (list_id, list_id)
+    for e in _rows_in(
+        conn,
+        "SELECT e.paper_id, e.list_id, e.position, e.intro, e.year, sec.number FROM entries e"
+        " JOIN sections sec ON sec.id = e.section_id WHERE e.paper_id IN ({marks})"
+        " AND (? IS NULL OR e.list_id = ?) ORDER BY e.list_id, e.position",
+        list(paper_ids),
+        in_list,
+    ):
+        paper = paper_ids[e["paper_id"]]
+        section = sections[(e["list_id"], e["number"])]
+        if paper.home is None:
+            paper.home, paper.home_order = section, (e["list_id"], e["position"])
+        if section.label not in paper.sections:
+            paper.sections.append(section.label)
+        if paper.year is None and e["year"]:
+            paper.year = str(e["year"])
+        if e["intro"]:
+            paper.introductions.append({"section": section.label, "text": e["intro"]})
+    for r in _rows_in(
+        conn,
+        "SELECT e.paper_id, l.text, l.url FROM links l JOIN entries e ON e.id = l.entry_id"
+        " WHERE e.paper_id IN ({marks}) AND (? IS NULL OR e.list_id = ?) ORDER BY e.list_id, e.position, l.position",
+        list(paper_ids),
+        in_list,
+    ):
+        link = {"text": r["text"], "url": r["url"]}
+        paper = paper_ids[r["paper_id"]]
+        if link not in paper.links:
+            paper.links.append(link)
+    for note in store.list_notes(conn, user):
+        paper_ = by_key.get(str(note["key"]))
+        if paper_ is not None:
+            paper_.notes.append({k: note[k] for k in ("id", "text", "created_at", "updated_at")})
+    list_titles = list(dict.fromkeys(s.list_title for s in sections.values()))
+    if list_id is not None or len(list_titles) == 1:
+        title = list_titles[0] if list_titles else (list_name or DEFAULT_TITLE)
+    else:
+        title = DEFAULT_TITLE
+    return Export(title=title, papers=papers, sections=sections)
+
+
+def _rows_in(
+    conn: sqlite3.Connection, sql: str, values: Sequence[object], params: Sequence[object] = ()
+) -> Iterator[sqlite3.Row]:
+    """The rows of `sql` for all `values`, which stand in for `{marks}` 500 at a time (SQLite's variable limit)."""
+    for start in range(0, len(values), 500):
+        chunk = list(values[start : start + 500])
+        yield from conn.execute(sql.format(marks=",".join("?" * len(chunk))), [*chunk, *params])
+
+
+def is_web_url(url: str) -> bool:
+    """Only http and https URLs become links; `javascript:`, `file:`, `data:` and the like stay text."""
+    if not url or re.search(r"[\s\x00-\x1f\x7f]", url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def render(export: Export, format_: str) -> str:
+    formats: dict[str, Callable[[Export], str]] = {
+        "json": to_json, "csv": to_csv, "markdown": to_markdown, "bibtex": to_bibtex,
+    }
+    return formats[format_](export)
+
+
+# ---------------------------------------------------------------- JSON and CSV
+
+
+def to_json(export: Export) -> str:
+    import json
+
+    data = [
+        {
+            "id": p.id, "key": p.key, "title": p.title, "url": p.url, "arxiv": p.arxiv, "stars": p.stars,
+            "sections": p.sections, "status": p.status, "status_at": p.status_at, "year": p.year,
+            "notes": p.notes, "introductions": p.introductions, "links": p.links,
+        }
+        for p in export.papers
+    ]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(export: Export) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for p in export.papers:
+        writer.writerow(
+            [
+                p.id, p.key, p.title, p.url, p.arxiv or "", p.stars, "; ".join(p.sections), p.status,
+                "\n\n".join(str(n["text"]) for n in p.notes),
+            ]
+        )
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- Markdown
+
+# Characters that would start markup inside a line of text. `&` only matters
+# before something that reads as an entity, and `_` only where it is not inside
+# a word (`GPT_3` cannot open emphasis), so those are escaped only there.
+_MD_SPECIAL = re.compile(
+    r"[\\`*\[\]<~$]|(?<![^\W_])_|_(?![^\W_])|&(?=#\d+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)"
+)
+_MD_HEADING_SPECIAL = re.compile(_MD_SPECIAL.pattern + "|#")
+_MD_ENTITY = re.compile(r"&(?=#\d+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+# What turns a line into a block of its own: a list item, heading, quote, rule, fence or table.
+_MD_LINE_START = re.compile(r"^(\s*\d*)([-+*=>#|.)])")
+STATUS_MARKS = {"read": "✅", "reading": "(reading)", "unread": ""}
+STAR = "★"
+
+
+def md_escape(text: str, *, heading: bool = False) -> str:
+    """Text that Markdown shows as it is: no emphasis, links, HTML or entities."""
+    pattern = _MD_HEADING_SPECIAL if heading else _MD_SPECIAL
+    return pattern.sub(lambda m: "\\" + m.group(0), text)
+
+
+def _md_note_lines(text: str) -> list[str]:
+    lines = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        escaped = md_escape(line.rstrip())
+        lines.append(_MD_LINE_START.sub(r"\1\\\2", escaped, count=1))
+    return lines
+
+
+def md_url(url: str) -> str:
+    """A link destination that mistune reads back as the same URL."""
+    url = _MD_ENTITY.sub("&#38;", url).replace("\\", "\\\\").replace("<", "\\<").replace(">", "\\>")
+    depth = 0
+    for ch in url:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            break
+    if depth != 0:
+        url = url.replace("(", "\\(").replace(")", "\\)")
+    return url
+
+
+def md_paper_line(paper: ExportPaper) -> str:
+    """`- [Title](url) ★★★ ✅`: the link first, so llmreads' own parser reads the line back as this paper.
+
+    A checkbox before the link (`- [x] [Title](url)`) would make the item start with text,
+    which the parser takes for prose. A paper without a web URL gets an empty link target,
+    which keeps a title-keyed paper's key; any other URL follows as plain text.
+    """
+    title = md_escape(paper.title)
+    parts = [f"- [{title}]({md_url(paper.url)})" if is_web_url(paper.url) else f"- [{title}]()"]
+    if paper.url and not is_web_url(paper.url):
+        parts.append(md_escape(paper.url))
+    if paper.stars:
+        parts.append(STAR * paper.stars)
+    if STATUS_MARKS.get(paper.status):
+        parts.append(STATUS_MARKS[paper.status])
+    lines = [" ".join(parts)]
+    for i, note in enumerate(paper.notes):
+        if i:
+            lines.append("  >")
+        lines += [f"  > {line}" if line else "  >" for line in _md_note_lines(str(note["text"]).strip())]
+    return "\n".join(lines)
+
+
+def to_markdown(export: Export) -> str:
+    """A reading list to post: sections as headings, a line per paper, notes quoted under it.
+
+    Each paper is listed once, under the first section that holds it. Parent
+    sections get headings too, so a re-import keeps the section numbers.
+    """
+    read = sum(1 for p in export.papers if p.status == "read")
+    reading = sum(1 for p in export.papers if p.status == "reading")
+    summary = f"{len(export.papers)} {'paper' if len(export.papers) == 1 else 'papers'} · {read} read"
+    out = [f"# {md_escape(export.title, heading=True)}", "", summary + (f" · {reading} reading" if reading else "")]
+
+    def heading(level: int, text: str) -> None:
+        out.extend(["", f"{'#' * min(level, 6)} {md_escape(text, heading=True)}", ""])
+
+    placed = sorted((p for p in export.papers if p.home is not None), key=lambda p: p.home_order)
+    several = len({p.home.list_id for p in placed if p.home is not None}) > 1
+    base = 3 if several else 2  # several lists: a heading per list, its sections one level down
+    shown: set[tuple[int, str]] = set()
+    current_list: int | None = None
+    for paper in placed:
+        home = paper.home
+        assert home is not None
+        if several and home.list_id != current_list:
+            current_list = home.list_id
+            heading(2, home.list_title)
+        parts = home.number.split(".")
+        for depth in range(len(parts)):
+            number = ".".join(parts[: depth + 1])
+            section = export.sections.get((home.list_id, number))
+            if section is not None and (home.list_id, number) not in shown:
+                shown.add((home.list_id, number))
+                heading(base + depth, section.label)
+        out.append(md_paper_line(paper))
+    unplaced = [p for p in export.papers if p.home is None]
+    if unplaced:
+        heading(base, "Other papers")
+        out += [md_paper_line(p) for p in unplaced]
+    text = "\n".join(out)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+# ---------------------------------------------------------------- BibTeX
+
+_BIB_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_BIB_TABLE = str.maketrans(_BIB_ESCAPES)
+_STOP_WORDS = frozenset(
+    "a an and are as at by can do does for from how in into is it its of on or the to toward towards via what"
+    " when where which why with".split()
+)
+_ARXIV_NEW = re.compile(r"^(\d\d)(\d\d)\.\d{4,5}$")
+_ARXIV_OLD = re.compile(r"/(\d\d)(\d\d)\d{3}$")
+
+
+def bib_escape(text: str) -> str:
+    """A field value with BibTeX's and LaTeX's special characters escaped; other Unicode kept."""
+    return re.sub(r"\s+", " ", text.translate(_BIB_TABLE)).strip()
+
+
+def bib_url(url: str) -> str:
+    """A URL for a `url` field: kept verbatim (styles wrap it in \\url), braces and backslashes encoded."""
+    return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
+
+
+def arxiv_year(arxiv: str) -> str | None:
+    """The year an arXiv id was assigned: 2106.09685 is June 2021, hep-th/9901001 January 1999."""
+    match = _ARXIV_NEW.match(arxiv) or _ARXIV_OLD.search(arxiv)
+    if not match:
+        return None
+    yy = int(match.group(1))
+    return str(1900 + yy if yy >= 91 else 2000 + yy)
+
+
+def citekey_word(title: str) -> str:
+    """The first significant word of a title as lower-case ASCII, `paper` when there is none."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
+    words: list[str] = re.findall(r"[a-z0-9]+", ascii_title)
+    for word in words:
+        if word not in _STOP_WORDS and re.search(r"[a-z]", word):
+            return word[:24]
+    return "paper"
+
+
+def citekeys(papers: Sequence[ExportPaper]) -> list[str]:
+    """Citation keys `lora-2106.09685` (word and arXiv id) or `improving-3f2a1b` (word and short id), unique."""
+    used: set[str] = set()
+    out = []
+    for p in papers:
+        suffix = re.sub(r"[^A-Za-z0-9.-]", "-", p.arxiv) if p.arxiv else p.id
+        base = f"{citekey_word(p.title)}-{suffix}"
+        key, n = base, 1
+        while key.lower() in used:
+            n += 1
+            key = f"{base}-{n}"
+        used.add(key.lower())
+        out.append(key)
+    return out
+
+
+def bibtex_entry(paper: ExportPaper, citekey: str) -> str:
+    fields: list[tuple[str, str]] = [("title", "{" + bib_escape(paper.title) + "}")]
+    year = paper.year or (arxiv_year(paper.arxiv) if paper.arxiv else None)
+    if year:
+        fields.append(("year", bib_escape(year)))
+    if paper.arxiv:
+        fields += [("eprint", bib_escape(paper.arxiv)), ("archivePrefix", "arXiv")]
+    web = is_web_url(paper.url)
+    if web:
+        fields.append(("url", bib_url(paper.url)))
+    if paper.arxiv:
+        fields.append(("howpublished", r"\url{" + bib_url(f"https://arxiv.org/abs/{paper.arxiv}") + "}"))
+    if paper.url and not web:
+        fields.append(("note", bib_escape(paper.url)))
+    body = "".join(f"  {name} = {{{value}}},\n" for name, value in fields)
+    return f"@misc{{{citekey},\n{body}}}\n"
+
+
+def to_bibtex(export: Export) -> str:
+    return "\n".join(
+        bibtex_entry(p, key) for p, key in zip(export.papers, citekeys(export.papers), strict=True)
+    )
+
+
+# ---------------------------------------------------------------- files
+
+
+def format_for(path: str | None) -> str:
+    """The format a file name asks for by its suffix; JSON when it names none."""
+    if path is None or path == "-":
+        return "json"
+    return SUFFIXES.get(Path(path).suffix.lower(), "json")
+
+
+def write_atomic(path: Path, text: str, *, private: bool = False) -> None:
+    """Write `text` to `path` through a temporary file in the same folder, so a reader never sees half a file.
+
+    An existing file keeps its permissions; a new one gets the usual ones, or
+    owner-only ones when `private` (notes are personal).
+    """
+    import tempfile
+
+    if path.is_dir():
+        raise LlmreadsError(f"{path} is a directory")
+    folder = path.parent
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o600 if private else 0o666 & ~_umask()
+    except OSError as exc:
+        raise LlmreadsError(f"cannot write {path}: {exc.strerror}") from None
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise LlmreadsError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,372 @@
+"""Store layer, user-data part: statuses and notes written to, and merged from, a portable JSON file.
+
+User data is the data of record, keyed by user and stable paper key, so a file
+moves between databases whatever lists they hold: papers it names may arrive
+later. A merge never duplicates: a status is one per (user, key) and the newer
+one wins; a note is the same note when its user, key and creation time match,
+and then the newer edit wins.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from llmreads.errors import ImportFailed
+from llmreads.models import Status
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+FORMAT = "llmreads-user-data"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    key: str
+    status: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    key: str
+    text: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass
+class UserData:
+    statuses: list[StatusRecord] = field(default_factory=list)
+    notes: list[NoteRecord] = field(default_factory=list)
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    updated: int = 0
+    kept: int = 0
+
+
+@dataclass
+class UserReport:
+    statuses: Counts = field(default_factory=Counts)
+    notes: Counts = field(default_factory=Counts)
+
+
+@dataclass
+class MergeReport:
+    source: str
+    dry_run: bool = False
+    users: dict[str, UserReport] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> dict[str, object]:
+    """The file's content for these users (every user with any data when None)."""
+    from llmreads.store import now
+
+    if users is None:
+        users = [
+            r[0] for r in conn.execute("SELECT user FROM statuses UNION SELECT user FROM notes ORDER BY 1")
+        ]
+    data: dict[str, object] = {}
+    for user in users:
+        statuses = [
+            _with_title(
+                {"key": r["paper_key"], "status": r["status"], "updated_at": r["updated_at"]}, r["title"]
+            )
+            for r in conn.execute(
+                "SELECT s.paper_key, s.status, s.updated_at, p.title FROM statuses s"
+                " LEFT JOIN papers p ON p.key = s.paper_key WHERE s.user = ?"
+                " ORDER BY p.position IS NULL, p.position, s.paper_key",
+                (user,),
+            )
+        ]
+        notes = [
+            _with_title(
+                {"key": r["paper_key"], "text": r["text"], "created_at": r["created_at"],
+                 "updated_at": r["updated_at"]},
+                r["title"],
+            )
+            for r in conn.execute(
+                "SELECT n.paper_key, n.text, n.created_at, n.updated_at, p.title FROM notes n"
+                " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.user = ? ORDER BY n.created_at, n.id",
+                (user,),
+            )
+        ]
+        data[user] = {"statuses": statuses, "notes": notes}
+    return {"format": FORMAT, "version": VERSION, "exported_at": now(), "users": data}
+
+
+def _with_title(record: dict[str, object], title: str | None) -> dict[str, object]:
+    # The title is for people reading the file; an import goes by the key alone.
+    if title is not None:
+        record = {"key": record["key"], "title": title, **{k: v for k, v in record.items() if k != "key"}}
+    return record
+
+
+# ---------------------------------------------------------------- reading a file
+
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+def read_user_data_file(path: str) -> str:
+    """A user-data file's text (`-` for stdin); JSON is UTF-8."""
+    import sys
+    from pathlib import Path
+
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with Path(path).expanduser().open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ImportFailed(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise ImportFailed(f"{path} is a directory, not a user-data file") from None
+    except OSError as exc:
+        raise ImportFailed(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFailed(f"{path} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(f"{path} is not UTF-8 text (byte {exc.start}), so not a user-data file") from None
+
+
+def parse_user_data(text: str, source: str) -> dict[str, UserData]:
+    """Every user's statuses and notes in a user-data file; ImportFailed for anything else."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(f"{source} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise ImportFailed(f"{source} is not a user-data file (nested too deeply)") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ImportFailed(f'{source} is not an llmreads user-data file (no "format": "{FORMAT}")')
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ImportFailed(f"{source}: version must be a whole number, not {version!r}")
+    if version > VERSION:
+        raise ImportFailed(f"{source} has user-data version {version}, newer than this llmreads reads; upgrade")
+    if version < 1:
+        raise ImportFailed(f"{source}: unknown user-data version {version}")
+    users = doc.get("users")
+    if not isinstance(users, dict):
+        raise ImportFailed(f'{source}: "users" must be an object of user names')
+    out: dict[str, UserData] = {}
+    for name, value in users.items():
+        user = name.strip()
+        where = f"{source}: users.{name}"
+        if not user:
+            raise ImportFailed(f"{source}: a user name must not be empty")
+        if _CONTROL.search(user):
+            raise ImportFailed(f"{source}: user name {user!r} holds control characters")
+        if not isinstance(value, dict):
+            raise ImportFailed(f"{where} must be an object with statuses and notes")
+        data = out.setdefault(user, UserData())
+        for i, item in enumerate(_array(value, "statuses", where)):
+            at = f"{where}.statuses[{i}]"
+            status = _string(item, "status", at)
+            if status not in {s.value for s in Status}:
+                raise ImportFailed(f"{at}.status must be unread, reading or read, not {status!r}")
+            data.statuses.append(
+                StatusRecord(_key(item, at), status, _timestamp(_string(item, "updated_at", at), f"{at}.updated_at"))
+            )
+        for i, item in enumerate(_array(value, "notes", where)):
+            at = f"{where}.notes[{i}]"
+            text_ = _string(item, "text", at).strip()
+            if not text_:
+                raise ImportFailed(f"{at}.text must not be empty")
+            data.notes.append(
+                NoteRecord(
+                    _key(item, at), text_,
+                    _timestamp(_string(item, "created_at", at), f"{at}.created_at"),
+                    _timestamp(_string(item, "updated_at", at), f"{at}.updated_at"),
+                )
+            )
+    return out
+
+
+def _array(value: dict[str, object], name: str, where: str) -> list[dict[str, object]]:
+    items = value.get(name, [])
+    if not isinstance(items, list):
+        raise ImportFailed(f"{where}.{name} must be a list")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ImportFailed(f"{where}.{name}[{i}] must be an object")
+    return items
+
+
+def _string(item: dict[str, object], name: str, where: str) -> str:
+    if name not in item:
+        raise ImportFailed(f"{where} has no {name}")
+    value = item[name]
+    if not isinstance(value, str):
+        raise ImportFailed(f"{where}.{name} must be a string, not {_kind(value)}")
+    return value
+
+
+def _key(item: dict[str, object], where: str) -> str:
+    key = _string(item, "key", where).strip()
+    if not key:
+        raise ImportFailed(f"{where}.key must not be empty")
+    return key
+
+
+_KINDS = {type(None): "null", bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+
+
+def _kind(value: object) -> str:
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def _timestamp(value: str, where: str) -> str:
+    """An ISO 8601 date-time in the store's form: UTC, `+00:00`. A time without a zone is taken as UTC."""
+    parsed = _parse_time(value)
+    if parsed is None:
+        raise ImportFailed(f"{where} must be an ISO 8601 date-time such as 2024-05-01T12:00:00+00:00, not {value!r}")
+    return parsed.isoformat()
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _normal(value: str) -> str:
+    """A stored time in the form _timestamp gives, so the two compare as text."""
+    parsed = _parse_time(value)
+    return parsed.isoformat() if parsed is not None else value
+
+
+# ---------------------------------------------------------------- merging
+
+
+@dataclass
+class _Note:
+    id: int | None
+    text: str
+    updated_at: str
+    paired: bool = False
+
+
+def merge_user_data(
+    conn: sqlite3.Connection, data: dict[str, UserData], *, source: str, dry_run: bool = False
+) -> MergeReport:
+    """Merge a file's users into the database, in one transaction; a dry run only counts."""
+    from llmreads.store import transaction
+
+    report = MergeReport(source=source, dry_run=dry_run)
+    if dry_run:
+        for user, records in data.items():
+            report.users[user] = _merge_user(conn, user, records, write=False)
+        return report
+    with transaction(conn):
+        for user, records in data.items():
+            report.users[user] = _merge_user(conn, user, records, write=True)
+    return report
+
+
+def _merge_user(conn: sqlite3.Connection, user: str, data: UserData, *, write: bool) -> UserReport:
+    return UserReport(
+        statuses=_merge_statuses(conn, user, data.statuses, write=write),
+        notes=_merge_notes(conn, user, data.notes, write=write),
+    )
+
+
+def _merge_statuses(
+    conn: sqlite3.Connection, user: str, records: Sequence[StatusRecord], *, write: bool
+) -> Counts:
+    counts = Counts()
+    current = {
+        r["paper_key"]: (r["status"], _normal(r["updated_at"]))
+        for r in conn.execute("SELECT paper_key, status, updated_at FROM statuses WHERE user = ?", (user,))
+    }
+    for record in records:
+        known = current.get(record.key)
+        # Both times are in _timestamp's form, which sorts as text.
+        if known is not None and record.updated_at <= known[1]:
+            counts.kept += 1
+            continue
+        if known is None:
+            counts.added += 1
+        elif record.status != known[0]:
+            counts.updated += 1
+        else:
+            counts.kept += 1  # the same status, set again later: only its time moves on
+        current[record.key] = (record.status, record.updated_at)
+        if write:
+            conn.execute(
+                "INSERT INTO statuses (user, paper_key, status, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT"
+                " (user, paper_key) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+                (user, record.key, record.status, record.updated_at),
+            )
+    return counts
+
+
+def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteRecord], *, write: bool) -> Counts:
+    """Notes by (key, created_at): one with the same text is the same note; the file's other
+    notes of that moment pair off, in order, with the database's unpaired ones, as edits of them."""
+    from llmreads.store import _index_note
+
+    counts = Counts()
+    groups: dict[tuple[str, str], list[_Note]] = {}
+    for r in conn.execute(
+        "SELECT id, paper_key, text, created_at, updated_at FROM notes WHERE user = ? ORDER BY id", (user,)
+    ):
+        groups.setdefault((r["paper_key"], _normal(r["created_at"])), []).append(
+            _Note(r["id"], r["text"], _normal(r["updated_at"]))
+        )
+    pending: list[tuple[NoteRecord, list[_Note]]] = []
+    for record in records:
+        group = groups.setdefault((record.key, record.created_at), [])
+        same = next((n for n in group if n.text == record.text), None)
+        if same is None:
+            pending.append((record, group))
+        else:
+            same.paired = True
+            counts.kept += 1
+    for record, group in pending:
+        if any(n.text == record.text for n in group):  # an earlier record of this file, added or paired
+            counts.kept += 1
+            continue
+        partner = next((n for n in group if not n.paired), None)
+        if partner is None:
+            counts.added += 1
+            note_id = None
+            if write:
+                note_id = conn.execute(
+                    "INSERT INTO notes (user, paper_key, text, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    (user, record.key, record.text, record.created_at, record.updated_at),
+                ).lastrowid
+                assert note_id is not None
+                _index_note(conn, note_id, record.text)
+            group.append(_Note(note_id, record.text, record.updated_at, paired=True))
+            continue
+        partner.paired = True
+        if record.updated_at <= partner.updated_at:
+            counts.kept += 1
+            continue
+        counts.updated += 1
+        partner.text, partner.updated_at = record.text, record.updated_at
+        if write:
+            assert partner.id is not None
+            conn.execute(
+                "UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (record.text, record.updated_at, partner.id)
+            )
+            _index_note(conn, partner.id, record.text)
+    return counts
