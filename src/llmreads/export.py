@@ -86,7 +86,7 @@ def collect(
         for r in rows
     ]
     by_key = {p.key: p for p in papers}
-    list_id = store._list_id(conn, list_name) if list_name is not None else None
+    list_id = store.list_id_by_name(conn, list_name) if list_name is not None else None
     paper_ids = {
         int(r["id"]): by_key[r["key"]]
         for r in _rows_in(conn, "SELECT id, key FROM papers WHERE key IN ({marks})", list(by_key))

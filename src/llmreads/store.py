@@ -387,7 +387,7 @@ def lists(conn: sqlite3.Connection) -> list[dict[str, object]]:
 
 def remove_list(conn: sqlite3.Connection, name: str) -> dict[str, object]:
     with transaction(conn):
-        row = conn.execute("SELECT id, name FROM lists WHERE id = ?", (_list_id(conn, name),)).fetchone()
+        row = conn.execute("SELECT id, name FROM lists WHERE id = ?", (list_id_by_name(conn, name),)).fetchone()
         keys = [r[0] for r in conn.execute(
             "SELECT DISTINCT p.key FROM entries e JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ?", (row["id"],)
         )]
@@ -475,7 +475,7 @@ def section_filter(conn: sqlite3.Connection, spec: str) -> Filter:
     return Filter(f"p.id IN (SELECT paper_id FROM entries WHERE section_id IN ({marks}))", ids, labels)
 
 
-def _list_id(conn: sqlite3.Connection, name: str) -> int:
+def list_id_by_name(conn: sqlite3.Connection, name: str) -> int:
     row = conn.execute("SELECT id FROM lists WHERE name = ? OR title = ? ORDER BY name = ? DESC", (name, name, name))
     found = row.fetchone()
     if found is None:
@@ -484,7 +484,7 @@ def _list_id(conn: sqlite3.Connection, name: str) -> int:
 
 
 def list_filter(conn: sqlite3.Connection, name: str) -> Filter:
-    list_id = _list_id(conn, name)
+    list_id = list_id_by_name(conn, name)
     return Filter("p.id IN (SELECT paper_id FROM entries WHERE list_id = ?)", (list_id,), f"list {name}")
 
 
@@ -674,11 +674,11 @@ def add_note(conn: sqlite3.Connection, user: str, paper_id: int, text: str) -> i
             (user, key, text, stamp, stamp),
         ).lastrowid
         assert note_id is not None
-        _index_note(conn, note_id, text)
+        index_note(conn, note_id, text)
     return note_id
 
 
-def _index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None:
+def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None:
     conn.execute("DELETE FROM notes_fts WHERE rowid = ?", (note_id,))
     if text is not None:
         conn.execute("INSERT INTO notes_fts (rowid, title, body) VALUES (?, '', ?)", (note_id, segment(text)))
@@ -721,14 +721,14 @@ def update_note(conn: sqlite3.Connection, user: str, note_id: int, text: str) ->
     with transaction(conn):
         get_note(conn, user, note_id)
         conn.execute("UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (text, now(), note_id))
-        _index_note(conn, note_id, text)
+        index_note(conn, note_id, text)
 
 
 def delete_note(conn: sqlite3.Connection, user: str, note_id: int) -> dict[str, object]:
     with transaction(conn):
         note = get_note(conn, user, note_id)
         conn.execute("DELETE FROM notes WHERE id = ?", (note_id,))
-        _index_note(conn, note_id, None)
+        index_note(conn, note_id, None)
     return note
 
 
@@ -737,7 +737,7 @@ def delete_note(conn: sqlite3.Connection, user: str, note_id: int) -> dict[str, 
 
 def sections_tree(conn: sqlite3.Connection, user: str, list_name: str | None = None) -> list[dict[str, object]]:
     """Every section with its papers (subsections included) and this user's read count."""
-    list_id = _list_id(conn, list_name) if list_name is not None else None
+    list_id = list_id_by_name(conn, list_name) if list_name is not None else None
     rows = conn.execute(
         "SELECT sec.id, sec.number, sec.title, l.name AS list, l.id AS list_id FROM sections sec"
         " JOIN lists l ON l.id = sec.list_id WHERE ? IS NULL OR l.id = ? ORDER BY l.id, sec.position",

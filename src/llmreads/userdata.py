@@ -321,7 +321,7 @@ def _merge_statuses(
 def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteRecord], *, write: bool) -> Counts:
     """Notes by (key, created_at): one with the same text is the same note; the file's other
     notes of that moment pair off, in order, with the database's unpaired ones, as edits of them."""
-    from llmreads.store import _index_note
+    from llmreads.store import index_note
 
     counts = Counts()
     groups: dict[tuple[str, str], list[_Note]] = {}
@@ -354,7 +354,7 @@ def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteReco
                     (user, record.key, record.text, record.created_at, record.updated_at),
                 ).lastrowid
                 assert note_id is not None
-                _index_note(conn, note_id, record.text)
+                index_note(conn, note_id, record.text)
             group.append(_Note(note_id, record.text, record.updated_at, paired=True))
             continue
         partner.paired = True
@@ -368,5 +368,5 @@ def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteReco
             conn.execute(
                 "UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (record.text, record.updated_at, partner.id)
             )
-            _index_note(conn, partner.id, record.text)
+            index_note(conn, partner.id, record.text)
     return counts
