@@ -6,16 +6,18 @@ Commands live in llmreads.commands, one module per group; cli.py joins them.
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from llmreads import __version__, completion
 from llmreads.errors import Ambiguous, LlmreadsError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 
 class Group(TyperGroup):
@@ -34,7 +36,11 @@ class Group(TyperGroup):
         except LlmreadsError as exc:
             render.error(str(exc))
             raise typer.Exit(1) from None
-        except sqlite3.Error as exc:
+        except Exception as exc:
+            # sqlite3 is imported only by commands that open the database.
+            sqlite3 = sys.modules.get("sqlite3")
+            if sqlite3 is None or not isinstance(exc, sqlite3.Error):
+                raise
             render.error(f"database error: {exc}")
             raise typer.Exit(1) from None
         except BrokenPipeError:

@@ -6,10 +6,13 @@ the standard sqlite3 module, creates nothing and never raises.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    import sqlite3
 
 
 def _connect(ctx: typer.Context) -> sqlite3.Connection | None:
@@ -22,6 +25,8 @@ def _connect(ctx: typer.Context) -> sqlite3.Connection | None:
         path = Path(setting.value).expanduser() if setting.value else default_db_path()
         if not path.is_file():
             return None
+        import sqlite3
+
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except Exception:  # completion must never print a traceback into the shell
         return None
@@ -31,6 +36,8 @@ def _query(ctx: typer.Context, sql: str, params: tuple[str, ...]) -> list[tuple[
     conn = _connect(ctx)
     if conn is None:
         return []
+    import sqlite3
+
     try:
         return [(str(value), str(help_text)) for value, help_text in conn.execute(sql, params)]
     except sqlite3.Error:
