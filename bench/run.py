@@ -1,0 +1,577 @@
+"""Benchmark llmreads against the targets in the project's issues and print one table.
+
+    python bench/run.py                   # 1k, 10k and 100k lists; a few minutes
+    python bench/run.py --quick           # 1k and 10k only, fewer repetitions
+    python bench/run.py --sizes 1k,50k    # any sizes
+
+Synthetic lists are made by bench/generate.py and cached in bench/data/;
+every database is made afresh in bench/data/run/ on each run. Progress goes
+to stderr, the machine and the table to stdout. See bench/README.md for what
+each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DATA = BENCH / "data"
+RUN_DIR = DATA / "run"
+SEED_LIST = ROOT / "seeds" / "llm_paper_reading.md"
+GENERATOR = BENCH / "generate.py"
+USER = "bench"
+LIST_NAME = "bench"
+LORA_ARXIV = "2106.09685"  # the LoRA paper in the seed list: the paper `show` and `mark-read` work on
+
+# Targets from the project's issues.
+COMMAND_RATIO = 1.3  # a command's whole-process time against `python -c "import typer"`
+HELP_RATIO = 1.1  # --help and --version against the same baseline
+IMPORT_RATIO = 1.3  # an import against mistune parsing the same file
+IMPORT_MEMORY_MIB = 300.0
+REIMPORT_RATIO = 0.5  # re-importing an unchanged list against the first import
+DB_SIZE_RATIO = 3.0  # the database against the markdown
+QUERY_MEDIAN_MS = 20.0
+QUERY_P95_MS = 50.0
+
+# The in-process searches; each word is in the generator's vocabulary (the seed's).
+SEARCHES = (
+    ("English word", "lora"),
+    ("Chinese word", "微调"),
+    ("phrase", '"language models"'),
+    ("three words", "large language models"),
+)
+
+MISTUNE_ALONE = """
+import sys
+import mistune
+with open(sys.argv[1], encoding="utf-8") as handle:
+    text = handle.read()
+mistune.create_markdown(renderer=None, plugins=["table"])(text)
+"""
+
+
+class BenchError(Exception):
+    """A measurement that could not be made: a command failed, a query raised."""
+
+
+@dataclass
+class Figure:
+    name: str
+    unit: str  # "s" (shown as ms or s), "MiB"
+    median: float | None = None
+    p95: float | None = None
+    baseline: float | None = None
+    baseline_name: str = ""
+    target: str = ""
+    passed: bool | None = None  # None: no target (shown for reference)
+    error: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.median is None or not self.baseline:
+            return None
+        return self.median / self.baseline
+
+
+@dataclass
+class Samples:
+    """Timings (and peak memory) of repeated runs of one thing."""
+
+    values: list[float] = field(default_factory=list)
+    memory_mib: list[float] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.values, 95)
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile: the smallest value that `pct` percent of the values do not exceed."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- sizes and data
+
+
+def parse_sizes(text: str) -> list[tuple[str, int]]:
+    """`1k,10k,100k` as [(label, papers)], smallest first."""
+    sizes = []
+    for part in text.split(","):
+        label = part.strip().lower()
+        multiplier = {"k": 1000, "m": 1_000_000}.get(label[-1:], 1)
+        digits = label[:-1] if multiplier > 1 else label
+        if not digits.isdigit() or int(digits) < 1:
+            raise argparse.ArgumentTypeError(f"not a size: {part!r} (say 1k, 10k, 100k)")
+        sizes.append((label, int(digits) * multiplier))
+    return sorted(sizes, key=lambda size: size[1])
+
+
+def list_file(label: str, papers: int, seed: int) -> Path:
+    """The generated list of `papers` rows, made again only when the generator, the seed list or the size changed."""
+    path = DATA / f"list-{label}.md"
+    meta = path.with_suffix(".json")
+    stamp = {
+        "papers": papers,
+        "seed": seed,
+        "generator": hashlib.sha256(GENERATOR.read_bytes() + SEED_LIST.read_bytes()).hexdigest(),
+    }
+    if path.exists() and meta.exists() and json.loads(meta.read_text()) == stamp:
+        return path
+    log(f"generating {path.relative_to(ROOT)} ({papers} papers)")
+    command = [sys.executable, str(GENERATOR), "--papers", str(papers), "--seed", str(seed), "-o", str(path)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench/generate.py failed:\n{done.stderr}")
+    log(done.stderr.strip())
+    meta.write_text(json.dumps(stamp))
+    return path
+
+
+def llmreads_command() -> list[str]:
+    """The installed console script next to this interpreter, as a user runs it."""
+    script = Path(sys.executable).parent / "llmreads"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("llmreads")
+    return [found] if found else [sys.executable, "-m", "llmreads"]
+
+
+def child_env() -> dict[str, str]:
+    """The environment of every measured process.
+
+    Bytecode is cached, in bench/data/pycache, for llmreads and the baseline
+    alike: with PYTHONDONTWRITEBYTECODE set (as on the project's machines) an
+    editable install would compile llmreads' sources on every run, which an
+    installed wheel never does.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMREADS_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(DATA / "pycache")
+    env["LLMREADS_USER"] = USER
+    return env
+
+
+def remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def db_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in (Path(f"{path}{s}") for s in ("", "-wal", "-shm")) if p.exists())
+
+
+# ---------------------------------------------------------------- running processes
+
+
+def run_measured(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run a command to its end: (wall seconds, peak resident MiB of that process, its output)."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise BenchError(f"`{shown(argv)}` exited with {proc.returncode}: {tail(text)}")
+    return elapsed, usage.ru_maxrss / 1024, text  # ru_maxrss is in KiB on Linux
+
+
+def run_piped(argv: Sequence[str], env: dict[str, str]) -> float:
+    """Wall time of one run with its output going to a pipe, as when a script reads it."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        message = (done.stderr or done.stdout).decode("utf-8", "replace")
+        raise BenchError(f"`{shown(argv)}` exited with {done.returncode}: {tail(message)}")
+    return elapsed
+
+
+def shown(argv: Sequence[str]) -> str:
+    parts = [Path(a).name if a == sys.executable or a.endswith("/llmreads") else a for a in argv]
+    return " ".join(p if p and " " not in p and "\n" not in p else json.dumps(p) for p in parts)
+
+
+def tail(text: str, lines: int = 6) -> str:
+    return " | ".join(line.rstrip() for line in text.strip().splitlines()[-lines:]) or "(no output)"
+
+
+def time_processes(cases: dict[str, list[str]], runs: int, env: dict[str, str]) -> dict[str, Samples]:
+    """`runs` wall times of each command, interleaved so that a busy moment of the machine hits them all alike."""
+    samples = {name: Samples() for name in cases}
+    for name, argv in cases.items():  # a first run of each warms the page cache and writes bytecode
+        try:
+            run_piped(argv, env)
+        except BenchError as exc:
+            samples[name].error = str(exc)
+    order = [name for name in cases if not samples[name].error]
+    shuffle = random.Random(0)
+    for round_number in range(runs):
+        shuffle.shuffle(order)
+        for name in list(order):
+            try:
+                samples[name].values.append(run_piped(cases[name], env))
+            except BenchError as exc:
+                samples[name].error = str(exc)
+                order.remove(name)
+        if (round_number + 1) % 10 == 0:
+            log(f"  process timings: {round_number + 1}/{runs} rounds")
+    return samples
+
+
+# ---------------------------------------------------------------- the figures
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    return fmt_time(value) if unit == "s" else f"{value:.1f} {unit}"
+
+
+def process_figures(
+    samples: dict[str, Samples], ratios: dict[str, float | None], baseline: str, baseline_name: str
+) -> list[Figure]:
+    base = samples[baseline]
+    base_median = base.median if base.values else None
+    figures = []
+    for name, sample in samples.items():
+        ratio_target = ratios.get(name)
+        figure = Figure(name, "s", baseline_name=baseline_name)
+        if ratio_target is not None:  # the baselines themselves are shown for reference
+            figure.baseline = base_median
+        if sample.error:
+            figure.error = sample.error
+        elif sample.values:
+            figure.median, figure.p95 = sample.median, sample.p95
+        if ratio_target is not None:
+            figure.target = f"<= {ratio_target:g}x {baseline_name}"
+            ratio = figure.ratio
+            figure.passed = None if ratio is None else ratio <= ratio_target
+        figures.append(figure)
+    return figures
+
+
+def import_figures(label: str, markdown: Path, db: Path, runs: int, env: dict[str, str]) -> list[Figure]:
+    """The import of one list: wall time and peak memory, the re-import, the database size."""
+    cli = llmreads_command()
+    importing = [*cli, "--db", str(db), "import", str(markdown), "--name", LIST_NAME]
+    mistune_alone = [sys.executable, "-c", MISTUNE_ALONE, str(markdown)]
+    first, again, mistune = Samples(), Samples(), Samples()
+    size = 0
+    for run in range(runs):
+        log(f"  import {label}: run {run + 1}/{runs}")
+        remove_db(db)
+        for samples, argv in ((first, importing), (again, importing), (mistune, mistune_alone)):
+            if samples.error:
+                continue
+            try:
+                elapsed, peak, _ = run_measured(argv, env)
+            except BenchError as exc:
+                samples.error = str(exc)
+                continue
+            samples.values.append(elapsed)
+            samples.memory_mib.append(peak)
+            if samples is first:
+                size = db_bytes(db)
+    markdown_mib = markdown.stat().st_size / 2**20
+    figures = [
+        _figure(f"import {label}", first, mistune, f"<= {IMPORT_RATIO:g}x mistune",
+                lambda r: r <= IMPORT_RATIO, baseline_name="mistune"),
+    ]
+    memory = Figure(f"import {label} peak memory", "MiB", target=f"< {IMPORT_MEMORY_MIB:g} MiB",
+                    baseline_name="mistune")
+    memory.error = first.error
+    if first.memory_mib:
+        memory.median, memory.p95 = statistics.median(first.memory_mib), max(first.memory_mib)
+        memory.passed = max(first.memory_mib) < IMPORT_MEMORY_MIB
+    if mistune.memory_mib:
+        memory.baseline = statistics.median(mistune.memory_mib)
+    figures.append(memory)
+    figures.append(_figure(f"re-import {label} unchanged", again, first, f"<= {REIMPORT_RATIO:g}x 1st import",
+                           lambda r: r <= REIMPORT_RATIO, baseline_name="1st import"))
+    database = Figure(f"database size {label}", "MiB", baseline=markdown_mib, baseline_name="markdown",
+                      target=f"< {DB_SIZE_RATIO:g}x markdown")
+    database.error = first.error
+    if size:
+        database.median = size / 2**20
+        database.passed = database.median < DB_SIZE_RATIO * markdown_mib
+    figures.append(database)
+    return figures
+
+
+def _figure(
+    name: str, samples: Samples, baseline: Samples, target: str, check: Callable[[float], bool], baseline_name: str
+) -> Figure:
+    figure = Figure(name, "s", target=target, baseline_name=baseline_name, error=samples.error)
+    if samples.values:
+        figure.median, figure.p95 = samples.median, samples.p95
+    if baseline.values:
+        figure.baseline = baseline.median
+    elif baseline.error and not figure.error:
+        figure.error = f"baseline: {baseline.error}"
+    ratio = figure.ratio
+    if ratio is not None:
+        figure.passed = check(ratio)
+    return figure
+
+
+def query_figures(label: str, db: Path, runs: int) -> list[Figure]:
+    """In-process timings of the store's queries on an imported database."""
+    from llmreads import store
+    from llmreads.db import open_db
+
+    conn = open_db(db)
+    calls: dict[str, Callable[[], object]] = {
+        f"{label} in-process: list --stars 4 --limit 50": lambda: store.list_papers(
+            conn, USER, [store.stars_filter(4)], limit=50
+        ),
+    }
+    for kind, text in SEARCHES:
+        def call(text: str = text) -> object:
+            return store.search(conn, USER, text, [], limit=20)
+
+        try:
+            hits = store.search(conn, USER, text, [], limit=20).total
+        except Exception as exc:  # any failure of the store is a finding to report
+            hits = -1
+            log(f"  search {text}: {type(exc).__name__}: {exc}")
+        calls[f"{label} in-process: search {text} ({kind}, {hits} hits)"] = call
+    samples = {name: Samples() for name in calls}
+    for name, function in calls.items():
+        try:
+            for _ in range(3):
+                function()
+        except Exception as exc:
+            samples[name].error = f"{type(exc).__name__}: {exc}"
+    order = [name for name in calls if not samples[name].error]
+    shuffle = random.Random(1)
+    for _ in range(runs):
+        shuffle.shuffle(order)
+        for name in order:
+            start = time.perf_counter()
+            calls[name]()
+            samples[name].values.append(time.perf_counter() - start)
+    conn.close()
+    figures = []
+    for name, sample in samples.items():
+        figure = Figure(name, "s", target=f"med < {QUERY_MEDIAN_MS:g} ms, p95 < {QUERY_P95_MS:g} ms")
+        figure.error = sample.error
+        if sample.values:
+            figure.median, figure.p95 = sample.median, sample.p95
+            figure.passed = figure.median * 1000 < QUERY_MEDIAN_MS and figure.p95 * 1000 < QUERY_P95_MS
+        figures.append(figure)
+    return figures
+
+
+def paper_ref(cli: list[str], db: Path, env: dict[str, str]) -> str:
+    """The short id of the LoRA paper in the seed database (its arXiv id if that cannot be had)."""
+    try:
+        _, _, out = run_measured([*cli, "--db", str(db), "show", LORA_ARXIV, "--json"], env)
+        detail = json.loads(out)
+        return str(detail["id"])
+    except (BenchError, ValueError, KeyError, TypeError) as exc:
+        log(f"  cannot read the paper's id from `show --json` ({exc}); using the arXiv id")
+        return LORA_ARXIV
+
+
+# ---------------------------------------------------------------- the table
+
+
+def render(figures: Sequence[Figure]) -> str:
+    header = ("figure", "median", "p95", "baseline", "ratio", "target", "pass/fail")
+    rows = []
+    for f in figures:
+        ratio = f.ratio
+        verdict = "ERROR" if f.error else {True: "pass", False: "FAIL", None: "-"}[f.passed]
+        baseline = fmt_value(f.baseline, f.unit)
+        if f.baseline is not None and f.baseline_name:
+            baseline = f"{baseline} ({f.baseline_name})"
+        rows.append(
+            (
+                f.name,
+                fmt_value(f.median, f.unit),
+                fmt_value(f.p95, f.unit),
+                baseline,
+                "-" if ratio is None or f.baseline is None else f"{ratio:.2f}x",
+                f.target or "-",
+                verdict,
+            )
+        )
+    widths = [max(columns(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    right = {1, 2, 4}
+
+    def line(cells: Sequence[str]) -> str:
+        padded = []
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            space = " " * (width - columns(cell))
+            padded.append(space + cell if i in right else cell + space)
+        return "  ".join(padded).rstrip()
+
+    out = [line(header), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    errors = [f for f in figures if f.error]
+    if errors:
+        out.append("")
+        out += [f"ERROR {f.name}: {f.error}" for f in errors]
+    return "\n".join(out)
+
+
+def columns(text: str) -> int:
+    """Terminal columns of `text`: ideographs take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine(load_at_start: str) -> str:
+    import mistune
+
+    from llmreads import __version__
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (
+        f"machine: {platform.machine()} {platform.system()} {platform.release()}, nproc {cores},"
+        f" load average {load_at_start} at the start, {load_average()} at the end\n"
+        f"python {platform.python_version()} ({sys.executable}), SQLite {sqlite3.sqlite_version},"
+        f" llmreads {__version__}, mistune {mistune.__version__}"
+    )
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=parse_sizes, help="list sizes, comma-separated (default 1k,10k,100k)")
+    parser.add_argument("--quick", action="store_true", help="small lists and few repetitions: a smoke run")
+    parser.add_argument("--runs", type=int, help="runs of each whole-process figure (default 30, --quick 10)")
+    parser.add_argument("--query-runs", type=int, help="runs of each in-process query (default 200, --quick 50)")
+    parser.add_argument("--import-runs", type=int, help="imports of each list (default 3, --quick 2)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated lists (default 1)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
+    args = parser.parse_args(argv)
+    sizes: list[tuple[str, int]] = args.sizes or parse_sizes("1k,10k" if args.quick else "1k,10k,100k")
+    runs = args.runs or (10 if args.quick else 30)
+    query_runs = args.query_runs or (50 if args.quick else 200)
+    import_runs = args.import_runs or (2 if args.quick else 3)
+    started = time.perf_counter()
+    load_at_start = load_average()
+    env = child_env()
+    cli = llmreads_command()
+
+    lists = {label: list_file(label, papers, args.seed) for label, papers in sizes}
+    if RUN_DIR.exists():
+        shutil.rmtree(RUN_DIR)
+    RUN_DIR.mkdir(parents=True)
+
+    # The seed database, made first so that it also writes the bytecode of
+    # what an import uses (and of mistune) before anything is timed.
+    seed_db = RUN_DIR / "seed.db"
+    log("importing the seed list")
+    try:
+        run_measured([*cli, "--db", str(seed_db), "import", str(SEED_LIST)], env)
+        run_measured([sys.executable, "-c", MISTUNE_ALONE, str(SEED_LIST)], env)
+    except BenchError as exc:
+        raise SystemExit(f"cannot import the seed list: {exc}") from None
+
+    figures: list[Figure] = []
+    dbs: dict[str, Path] = {}
+    for label, _ in sizes:
+        log(f"importing list-{label} ({import_runs} runs, each with a re-import and a mistune parse)")
+        dbs[label] = RUN_DIR / f"list-{label}.db"
+        figures += import_figures(label, lists[label], dbs[label], import_runs, env)
+    largest = sizes[-1][0]
+    if not dbs[largest].exists() or any(f.error for f in figures if f.name == f"import {largest}"):
+        log(f"the list-{largest} import failed; the figures on its database are left out")
+        largest_db = None
+    else:
+        largest_db = dbs[largest]
+
+    ref = paper_ref(cli, seed_db, env)
+    on_seed = [*cli, "--db", str(seed_db)]
+    cases: dict[str, list[str]] = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -c 'import typer'": [sys.executable, "-c", "import typer"],
+    }
+    ratios: dict[str, float | None] = {}
+    commands = {
+        "list --stars 4": ["list", "--stars", "4"],
+        "search lora": ["search", "lora"],
+        f"mark-read {ref}": ["mark-read", ref],
+        f"show {ref}": ["show", ref],
+    }
+    for name, words in commands.items():
+        for json_flag in ((), ("--json",)):
+            key = f"llmreads {name}{' --json' if json_flag else ''} (seed)"
+            cases[key] = [*on_seed, *words, *json_flag]
+            ratios[key] = COMMAND_RATIO
+    for flag in ("--help", "--version"):
+        cases[f"llmreads {flag}"] = [*cli, flag]
+        ratios[f"llmreads {flag}"] = HELP_RATIO
+    if largest_db is not None:
+        key = f"llmreads search lora ({largest})"
+        cases[key] = [*cli, "--db", str(largest_db), "search", "lora"]
+        ratios[key] = COMMAND_RATIO
+    log(f"whole-process timings: {len(cases)} commands x {runs} runs, interleaved")
+    samples = time_processes(cases, runs, env)
+    figures = process_figures(samples, ratios, "python -c 'import typer'", "typer") + figures
+
+    if largest_db is not None:
+        log(f"in-process queries on the {largest} database: {query_runs} runs each")
+        figures += query_figures(largest, largest_db, query_runs)
+
+    elapsed = time.perf_counter() - started
+    print(machine(load_at_start))
+    print(f"sizes {', '.join(label for label, _ in sizes)}; {runs} process runs, {import_runs} imports,"
+          f" {query_runs} query runs per figure; seed {args.seed}")
+    print()
+    print(render(figures))
+    print()
+    print(f"run took {elapsed:.0f} s")
+    if any(f.error for f in figures):
+        return 1
+    if args.strict and any(f.passed is False for f in figures):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
