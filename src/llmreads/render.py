@@ -182,13 +182,37 @@ def _highlight(text: Text, patterns: Sequence[str]) -> None:
         text.highlight_regex(f"(?i){pattern}", style="bold reverse")
 
 
-def paper(detail: dict[str, object]) -> None:
+Span = tuple[str, str]  # (text, Rich style)
+
+
+def _emit(lines: Sequence[Sequence[Span]]) -> None:
+    """Styled lines to a terminal through Rich; to a pipe as plain text, without importing Rich."""
+    if not is_terminal():
+        for spans in lines:
+            print("".join(text for text, _ in spans))
+        return
     from rich.text import Text
 
     out = console()
+    for spans in lines:
+        line = Text()
+        for text, style in spans:
+            line.append(text, style=style or None)
+        out.print(line)
+
+
+def _width() -> int:
+    """Where to wrap long text: the terminal's width; never in a pipe."""
+    if not is_terminal():
+        return 1_000_000
+    return console().width
+
+
+def paper(detail: dict[str, object]) -> None:
+    width = _width()
+    lines: list[list[Span]] = [[(str(detail["title"]), "bold")]]
     status = str(detail["status"])
-    out.print(Text(str(detail["title"]), style="bold"))
-    lines = [
+    fields = [
         ("id", str(detail["id"])),
         ("key", str(detail["key"])),
         ("url", str(detail["url"]) or "-"),
@@ -196,35 +220,30 @@ def paper(detail: dict[str, object]) -> None:
         ("stars", stars(int(str(detail["stars"]))) or "-"),
         ("status", status + (f" (since {detail['status_at']})" if detail.get("status_at") else "")),
     ]
-    for label, value in lines:
-        for i, part in enumerate(wrap(clean(value), out.width, " " * 9)):
-            line = Text(f"{label:>7}  " if i == 0 else " " * 9, style="dim")
-            line.append(part[9:])
-            out.print(line)
+    for label, value in fields:
+        for i, part in enumerate(wrap(clean(value), width, " " * 9)):
+            lines.append([(f"{label:>7}  " if i == 0 else " " * 9, "dim"), (part[9:], "")])
     for entry in detail["entries"]:  # type: ignore[attr-defined]
-        out.print()
-        head = Text(f"§ {entry['section']}", style="bold cyan")
+        head: list[Span] = [(f"§ {entry['section']}", "bold cyan")]
         if entry["number"] is not None:
-            head.append(f"  #{entry['number']}", style="dim")
-        head.append(f"  {stars(entry['stars'])}", style="yellow")
-        out.print(head)
-        for intro_line in wrap(entry["introduction"], out.width):
-            out.print(Text(intro_line))
+            head.append((f"  #{entry['number']}", "dim"))
+        head.append((f"  {stars(entry['stars'])}", "yellow"))
+        lines += [[], head]
+        lines += [[(intro_line, "")] for intro_line in wrap(entry["introduction"], width)]
         for link in entry["links"]:
-            line = Text("  → ", style="dim")
-            line.append(clean(link["text"]))
+            spans: list[Span] = [("  → ", "dim"), (clean(link["text"]), "")]
             if link["text"] != link["url"]:
-                line.append(f"  {clean(link['url'])}", style="blue")
-            out.print(line)
+                spans.append((f"  {clean(link['url'])}", "blue"))
+            lines.append(spans)
     notes_list = detail["notes"]
     if notes_list:
-        out.print()
-        out.print(Text("notes", style="bold"))
+        lines += [[], [("notes", "bold")]]
         for note in notes_list:  # type: ignore[attr-defined]
-            line = Text(f"  [{note['id']}] ", style="dim")
-            line.append(clean(str(note["text"])))
-            line.append(f"  ({str(note['updated_at'])[:10]})", style="dim")
-            out.print(line)
+            lines.append([
+                (f"  [{note['id']}] ", "dim"), (clean(str(note["text"])), ""),
+                (f"  ({str(note['updated_at'])[:10]})", "dim"),
+            ])
+    _emit(lines)
 
 
 def status_changes(rows: Sequence[PaperRow], status: str) -> None:
@@ -289,13 +308,20 @@ def _bar(done: int, total: int, width: int) -> str:
 
 
 def progress(data: dict[str, object]) -> None:
+    total = data["total"]
+    assert isinstance(total, dict)
+    if not is_terminal():
+        for s in data["sections"]:  # type: ignore[attr-defined]
+            print(_tsv(s["number"], s["title"], s["read"], s["papers"]))
+        for s in data["stars"]:  # type: ignore[attr-defined]
+            print(_tsv(f"{s['stars']} stars", "", s["read"], s["papers"]))
+        print(_tsv("total", "", total["read"], total["papers"]))
+        return
     from rich.table import Table
     from rich.text import Text
 
     out = console()
     width = 10 if out.width < NARROW else 20
-    total = data["total"]
-    assert isinstance(total, dict)
     table = Table(box=None, header_style="bold", pad_edge=False, title=f"Reading progress of {data['user']}",
                   title_justify="left")
     table.add_column("", overflow="fold")

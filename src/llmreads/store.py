@@ -855,21 +855,24 @@ def search(
     }[sort]
     sql = (
         f"WITH {', '.join(ctes)}, h AS (SELECT pid, min(score) AS score FROM ({union}) GROUP BY pid)"
-        f" SELECT {_PAPER_COLUMNS}, h.score FROM h JOIN papers p ON p.id = h.pid"
+        f" SELECT {_PAPER_COLUMNS}, h.score, count(*) OVER () AS total FROM h JOIN papers p ON p.id = h.pid"
         " LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
         f" WHERE p.listed = 1 AND {where} ORDER BY {order}"
     )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     try:
         rows = conn.execute(sql, [*hit_params, user, *params]).fetchall()
     except sqlite3.OperationalError as exc:
         raise InvalidQuery(f"cannot search for {text!r}: {exc}") from None
-    shown = rows if limit is None else rows[:limit]
+    total = int(rows[0]["total"]) if rows else 0
+    shown = rows
     papers = _paper_rows(conn, shown)
     for paper, row in zip(papers, shown, strict=True):
         paper.score = round(float(row["score"]), 4)
         paper.snippet = _snippet(conn, user, row["pid"], paper.key, patterns, notes)
     suggestions = suggest(conn, query) if query is not None and not rows else []
-    return SearchResult(len(rows), papers, patterns, suggestions)
+    return SearchResult(total, papers, patterns, suggestions)
 
 
 def _snippet(

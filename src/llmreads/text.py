@@ -66,16 +66,10 @@ def fold_for_search(text: str, casefold: bool = True) -> str:
     return text.casefold() if casefold else text
 
 
-def _is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x3400 <= code <= 0x4DBF  # Extension A
-        or 0x4E00 <= code <= 0x9FFF  # Unified Ideographs
-        or 0xF900 <= code <= 0xFAFF  # Compatibility Ideographs
-        or 0x3040 <= code <= 0x30FF  # Hiragana, Katakana
-        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
-        or 0x20000 <= code <= 0x3134F  # Extensions B-G
-    )
+# Ideographs, kana and hangul: the scripts written without spaces between words.
+_CJK = re.compile(
+    "([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f])"
+)
 
 
 def segment(text: str, casefold: bool = True) -> str:
@@ -86,13 +80,7 @@ def segment(text: str, casefold: bool = True) -> str:
     apart lets a word of any length match as a phrase of single characters,
     and splits Latin text glued to Chinese (`Transformer架构`).
     """
-    out: list[str] = []
-    for ch in fold_for_search(text, casefold):
-        if _is_cjk(ch):
-            out.append(f" {ch} ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _CJK.sub(r" \1 ", fold_for_search(text, casefold))
 
 
 def tokens(text: str) -> list[str]:
