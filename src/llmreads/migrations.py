@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database, Migrations
 
 MIGRATION_SET = "llmreads"
-NAMES = ("m001_initial", "m002_entry_fields")
+NAMES = ("m001_initial", "m002_entry_fields", "m003_compact_raw_text")
 
 # unicode61 splits on punctuation; the text is folded and its CJK characters
 # spaced apart before it is indexed (text.segment), so every ideograph is a token.
@@ -112,6 +112,15 @@ def m002_entry_fields(db: Database) -> None:
     # the parser has no role for, kept as a JSON array of [header, value].
     db.execute("ALTER TABLE entries ADD COLUMN year TEXT")
     db.execute("ALTER TABLE entries ADD COLUMN extra TEXT NOT NULL DEFAULT '[]'")
+
+
+def m003_compact_raw_text(db: Database) -> None:
+    # The *_raw columns keep a document's original text; most of it equals the
+    # display form, so '' now stands for "the same as the display column".
+    db.execute("UPDATE entries SET title_raw = '' WHERE title_raw = title")
+    db.execute("UPDATE entries SET intro_raw = '' WHERE intro_raw = intro")
+    db.execute("UPDATE papers SET title_raw = '' WHERE title_raw = title")
+    db.execute("CREATE INDEX papers_listed_title ON papers(listed, title COLLATE NOCASE, position)")
 
 
 def migrations() -> Migrations:

@@ -219,8 +219,9 @@ def _write_entry(
         "INSERT INTO entries (list_id, section_id, paper_id, position, number, stars, title, title_raw,"
         " url, intro, intro_raw, line, year, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            list_id, section_id, paper_id, position, entry.number, entry.stars, entry.title, entry.title_raw,
-            entry.url, entry.intro, entry.intro_raw, entry.line, entry.year,
+            list_id, section_id, paper_id, position, entry.number, entry.stars, entry.title,
+            raw_unless_same(entry.title_raw, entry.title), entry.url, entry.intro,
+            raw_unless_same(entry.intro_raw, entry.intro), entry.line, entry.year,
             json.dumps(entry.extra, ensure_ascii=False),
         ),
     ).lastrowid
@@ -266,8 +267,10 @@ def _previous_version(conn: sqlite3.Connection, list_id: int) -> dict[str, _Summ
         links.setdefault(entry_id, []).append((text, url))
     seen: dict[str, _Seen] = {}
     for r in conn.execute(
-        "SELECT p.key, e.id, e.paper_id, s.number AS section, e.number, e.stars, e.title, e.title_raw, e.url,"
-        " e.intro_raw, e.year, e.extra FROM entries e JOIN sections s ON s.id = e.section_id"
+        "SELECT p.key, e.id, e.paper_id, s.number AS section, e.number, e.stars, e.title,"
+        " coalesce(nullif(e.title_raw, ''), e.title) AS title_raw, e.url,"
+        " coalesce(nullif(e.intro_raw, ''), e.intro) AS intro_raw, e.year, e.extra"
+        " FROM entries e JOIN sections s ON s.id = e.section_id"
         " JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ? ORDER BY e.position",
         (list_id,),
     ):
@@ -304,13 +307,18 @@ def _compare(report: ImportReport, old: dict[str, _Summary], seen: dict[str, _Se
     report.removed = [summary[0] for key, summary in old.items() if key not in seen]
 
 
+def raw_unless_same(raw: str, shown: str) -> str:
+    """What a *_raw column stores: the original text, or '' when it equals the display form."""
+    return "" if raw == shown else raw
+
+
 def _upsert_paper(conn: sqlite3.Connection, entry: Entry) -> int:
     """The paper row for an entry's key, created on first sight; the latest import names it."""
     row = conn.execute("SELECT id FROM papers WHERE key = ?", (entry.key,)).fetchone()
     if row is not None:
         conn.execute(
             "UPDATE papers SET title = ?, title_raw = ?, url = ?, arxiv = ? WHERE id = ?",
-            (entry.title, entry.title_raw, entry.url, entry.arxiv, row[0]),
+            (entry.title, raw_unless_same(entry.title_raw, entry.title), entry.url, entry.arxiv, row[0]),
         )
         return int(row[0])
     length = 6
@@ -318,7 +326,8 @@ def _upsert_paper(conn: sqlite3.Connection, entry: Entry) -> int:
         try:
             paper_id = conn.execute(
                 "INSERT INTO papers (key, short_id, title, title_raw, url, arxiv) VALUES (?, ?, ?, ?, ?, ?)",
-                (entry.key, short_id(entry.key, length), entry.title, entry.title_raw, entry.url, entry.arxiv),
+                (entry.key, short_id(entry.key, length), entry.title, raw_unless_same(entry.title_raw, entry.title),
+                 entry.url, entry.arxiv),
             ).lastrowid
             assert paper_id is not None
             return paper_id
