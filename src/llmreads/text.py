@@ -67,9 +67,14 @@ def fold_for_search(text: str, casefold: bool = True) -> str:
 
 
 # Ideographs, kana and hangul: the scripts written without spaces between words.
-_CJK = re.compile(
-    "([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f])"
+_CJK_RUN = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]+"
 )
+
+
+def _spaced(match: re.Match[str]) -> str:
+    return " " + " ".join(match.group()) + " "
+
 
 
 def segment(text: str, casefold: bool = True) -> str:
@@ -80,7 +85,7 @@ def segment(text: str, casefold: bool = True) -> str:
     apart lets a word of any length match as a phrase of single characters,
     and splits Latin text glued to Chinese (`Transformer架构`).
     """
-    return _CJK.sub(r" \1 ", fold_for_search(text, casefold))
+    return _CJK_RUN.sub(_spaced, fold_for_search(text, casefold))
 
 
 def tokens(text: str) -> list[str]:
