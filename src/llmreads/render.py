@@ -375,9 +375,43 @@ def lists(rows: Sequence[dict[str, object]]) -> None:
     if not rows:
         print("No lists imported yet.")
         return
-    for row in rows:
-        print(_tsv(row["name"], f"{row['papers']} papers", f"updated {row['updated'] or '-'}",
-                   f"imported {row['imported_at']}", row["source"]))
+    columns = ("name", "papers", "updated", "imported", "source")
+    records = [
+        (row["name"], row["papers"], row["updated"] or "-", str(row["imported_at"])[:16].replace("T", " "),
+         row["source"])
+        for row in rows
+    ]
+    _records(columns, records, numeric={"papers"})
+
+
+def users(rows: Sequence[dict[str, object]]) -> None:
+    if not rows:
+        print("No one has marked a paper or written a note yet.")
+        return
+    columns = ("user", "read", "reading", "notes", "last active")
+    records = [
+        (row["user"], f"{row['read']}/{row['papers']}", row["reading"], row["notes"],
+         str(row["last_active"] or "-")[:16].replace("T", " "))
+        for row in rows
+    ]
+    _records(columns, records, numeric={"read", "reading", "notes"})
+
+
+def _records(columns: Sequence[str], records: Sequence[Sequence[object]], numeric: set[str]) -> None:
+    """A small table: Rich on a terminal, tab-separated lines in a pipe."""
+    if not is_terminal():
+        for record in records:
+            print(_tsv(*record))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in columns:
+        table.add_column(column, justify="right" if column in numeric else "left", overflow="fold")
+    for record in records:
+        table.add_row(*(Text(clean(str(value))) for value in record))
+    console().print(table)
 
 
 def to_json(rows: Sequence[PaperRow]) -> list[dict[str, object]]:

@@ -63,13 +63,8 @@ def users_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
     rows = store.users(state(ctx).conn())
     if json_:
         render.emit_json(rows)
-        return
-    if not rows:
-        print("No one has marked a paper or written a note yet.")
-        return
-    for row in rows:
-        print(f"{row['user']}\tread {row['read']}/{row['papers']}\treading {row['reading']}\t"
-              f"notes {row['notes']}\tlast active {row['last_active'] or '-'}")
+    else:
+        render.users(rows)
 
 
 @note_app.command("add")
