@@ -1,3 +1,3 @@
-from llmreads.cli import run
+from llmreads.entry import main
 
-run()
+main()

@@ -3,7 +3,6 @@
 Commands live in llmreads.commands, one module per group; cli.py joins them.
 """
 
-from __future__ import annotations
 
 import os
 import sys
@@ -77,7 +76,7 @@ class State:
         self.default_list = self.list_setting.value
         self._conn: sqlite3.Connection | None = None
 
-    def conn(self, autoimport: bool = True) -> sqlite3.Connection:
+    def conn(self, autoimport: bool = True) -> "sqlite3.Connection":
         if self._conn is None:
             from llmreads.db import open_db
 
@@ -162,7 +161,7 @@ RefsArg = Annotated[
 ]
 
 
-def build_filters(conn: sqlite3.Connection, section: str | None, stars: int | None, status: str | None,
+def build_filters(conn: "sqlite3.Connection", section: str | None, stars: int | None, status: str | None,
              list_name: str | None) -> list[Any]:
     from llmreads import store
 

@@ -4,7 +4,6 @@ Completion runs on every Tab press, so this opens the database read-only with
 the standard sqlite3 module, creates nothing and never raises.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
     import sqlite3
 
 
-def _connect(ctx: typer.Context) -> sqlite3.Connection | None:
+def _connect(ctx: typer.Context) -> "sqlite3.Connection | None":
     from llmreads.config import default_db_path, read_config, resolve
 
     try:

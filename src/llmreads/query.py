@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from llmreads.text import segment, tokens
+from llmreads.text import is_cjk, segment, tokens
 
 _TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<col>title):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))')
-_CJK_TOKEN = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]$")
+
+
+def _cjk_token(token: str) -> bool:
+    return len(token) == 1 and is_cjk(token)
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class Term:
 
     def fts(self) -> str:
         body = " ".join(self.tokens)
-        prefix = not self.phrase and not _CJK_TOKEN.match(self.tokens[-1])
+        prefix = not self.phrase and not _cjk_token(self.tokens[-1])
         expr = f'"{body}"' + ("*" if prefix else "")
         return f"{self.column} : {expr}" if self.column else expr
 
@@ -36,10 +39,10 @@ class Term:
         joined = ""
         for i, part in enumerate(parts):
             if i:
-                both_cjk = _CJK_TOKEN.match(self.tokens[i - 1]) and _CJK_TOKEN.match(self.tokens[i])
+                both_cjk = _cjk_token(self.tokens[i - 1]) and _cjk_token(self.tokens[i])
                 joined += r"\s*" if both_cjk else r"[\W_]*"
             joined += part
-        if not self.phrase and not _CJK_TOKEN.match(self.tokens[-1]):
+        if not self.phrase and not _cjk_token(self.tokens[-1]):
             joined += r"\w*"
         return joined
 

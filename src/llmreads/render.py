@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 STATUS_MARK = {"read": "✓", "reading": "…", "unread": " "}
 NARROW = 60
+PIPE_WIDTH = 1_000_000  # "never wrap"
 
 
 def error(message: str) -> None:
@@ -83,6 +84,8 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
 
     Rich wraps only at spaces, which leaves a ragged gap before every long run of Chinese.
     """
+    if width >= PIPE_WIDTH:  # a pipe: one line, and no Rich to load for measuring it
+        return [indent + text] if text.strip() else []
     import re
 
     from rich.cells import cell_len
@@ -204,7 +207,7 @@ def _emit(lines: Sequence[Sequence[Span]]) -> None:
 def _width() -> int:
     """Where to wrap long text: the terminal's width; never in a pipe."""
     if not is_terminal():
-        return 1_000_000
+        return PIPE_WIDTH
     return console().width
 
 

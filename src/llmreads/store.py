@@ -7,7 +7,6 @@ changed only by the user's own commands.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sqlite3
@@ -18,13 +17,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from llmreads.errors import Ambiguous, ImportFailed, InvalidQuery, NotFound
-from llmreads.keys import arxiv_from_ref, short_id
-from llmreads.models import Document, Entry, Problem, Section, Status
-from llmreads.query import Query, compile_query, raw_query
 from llmreads.text import clean, fold_for_search, segment
 
+# keys (urllib.parse) and query (its regexes) load with the functions that use
+# them, so `list` and `mark-read` start without them.
 if TYPE_CHECKING:
+    from llmreads.models import Document, Entry, Status
     from llmreads.parse import Event
+    from llmreads.query import Query
 
 TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
@@ -86,6 +86,8 @@ class _Seen:
 
 
 def document_sha256(text: str) -> str:
+    import hashlib
+
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -107,6 +109,8 @@ def import_document(
     `doc` may be a parsed Document or the events of parse.iter_document, which
     keeps memory flat for large documents.
     """
+    from llmreads.models import Document
+
     events = iter(_document_events(doc) if isinstance(doc, Document) else doc)
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -139,6 +143,7 @@ def _import(
     sha256: str,
     strict: bool,
 ) -> ImportReport:
+    from llmreads.models import Entry, Problem, Section
     from llmreads.parse import DocumentTitle, DocumentUpdated
 
     first = next(events, None)
@@ -247,6 +252,8 @@ def _content_hash(
     number: int | None, title_raw: str, url: str, intro_raw: str, year: str | None,
     extra: Sequence[Sequence[str]], links: Sequence[tuple[str, str]],
 ) -> str:
+    import hashlib
+
     data = json.dumps([number, title_raw, url, intro_raw, year, [list(e) for e in extra], [list(x) for x in links]],
                       ensure_ascii=False)
     return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()
@@ -317,6 +324,8 @@ def raw_unless_same(raw: str, shown: str) -> str:
 
 def _upsert_paper(conn: sqlite3.Connection, entry: Entry) -> int:
     """The paper row for an entry's key, created on first sight; the latest import names it."""
+    from llmreads.keys import short_id
+
     row = conn.execute("SELECT id FROM papers WHERE key = ?", (entry.key,)).fetchone()
     if row is not None:
         conn.execute(
@@ -460,6 +469,8 @@ def stars_filter(stars: int) -> Filter:
 
 def status_filter(status: str) -> Filter:
     try:
+        from llmreads.models import Status
+
         value = Status(status.strip().lower()).value
     except ValueError:
         raise InvalidQuery(f"--status must be one of unread, reading, read, not {status!r}") from None
@@ -592,6 +603,8 @@ def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
     row = conn.execute("SELECT id FROM papers WHERE short_id = ? OR key = ?", (text.lower(), text)).fetchone()
     if row:
         return int(row[0])
+    from llmreads.keys import arxiv_from_ref
+
     arxiv = arxiv_from_ref(text)
     if arxiv:
         row = conn.execute("SELECT id FROM papers WHERE arxiv = ?", (arxiv,)).fetchone()
@@ -821,6 +834,8 @@ def search(
     notes: bool = True,
     raw: bool = False,
 ) -> SearchResult:
+    from llmreads.query import compile_query, raw_query
+
     query: Query | None = None
     if raw:
         match = raw_query(text)

@@ -6,6 +6,7 @@ compiler alike, so it must stay cheap to import (standard library only).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -67,9 +68,27 @@ def fold_for_search(text: str, casefold: bool = True) -> str:
 
 
 # Ideographs, kana and hangul: the scripts written without spaces between words.
-_CJK_RUN = re.compile(
-    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]+"
+CJK_RANGES = (
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3400, 0x4DBF),  # CJK Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0xAC00, 0xD7AF),  # Hangul syllables
+    (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
+    (0x20000, 0x3134F),  # CJK Extensions B-G
 )
+
+
+def is_cjk(char: str) -> bool:
+    """Whether a character is of a script written without spaces between words."""
+    code = ord(char)
+    return any(low <= code <= high for low, high in CJK_RANGES)
+
+
+@functools.cache
+def _cjk_run() -> re.Pattern[str]:
+    # Compiled on first use: a class with astral ranges costs ~1 ms to compile,
+    # which commands that never index or search should not pay.
+    return re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES) + "]+")
 
 
 def _spaced(match: re.Match[str]) -> str:
@@ -85,7 +104,7 @@ def segment(text: str, casefold: bool = True) -> str:
     apart lets a word of any length match as a phrase of single characters,
     and splits Latin text glued to Chinese (`Transformer架构`).
     """
-    return _CJK_RUN.sub(_spaced, fold_for_search(text, casefold))
+    return _cjk_run().sub(_spaced, fold_for_search(text, casefold))
 
 
 def tokens(text: str) -> list[str]:

@@ -1,6 +1,5 @@
 """Commands that read: list, next, search, sections, show, open, progress."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

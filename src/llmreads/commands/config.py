@@ -1,6 +1,5 @@
 """Commands about settings: config show, config path."""
 
-from __future__ import annotations
 
 import typer
 

@@ -1,6 +1,5 @@
 """Commands that carry data out and back in: export, user-data export, user-data import."""
 
-from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path

@@ -1,6 +1,5 @@
 """Commands that manage lists: import, lists, remove-list."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

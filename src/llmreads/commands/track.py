@@ -1,6 +1,5 @@
 """Commands that change the user's reading: mark-read, mark-reading, mark-unread and notes."""
 
-from __future__ import annotations
 
 import os
 from pathlib import Path
@@ -16,23 +15,23 @@ from llmreads.app import (
     app,
     state,
 )
-from llmreads.models import Status
 
 note_app = typer.Typer(cls=Group, help="Add, list, edit and delete your notes on papers.", no_args_is_help=True)
 app.add_typer(note_app, name="note")
 
 
-def _mark(ctx: typer.Context, refs: list[str], status: Status, json_: bool) -> None:
+def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None:
     from llmreads import render, store
+    from llmreads.models import Status
 
     st = state(ctx)
     conn = st.conn()
     ids = list(dict.fromkeys(store.resolve_ref(conn, ref) for ref in refs))
-    rows = store.set_status(conn, st.user, ids, status)
+    rows = store.set_status(conn, st.user, ids, Status(status))
     if json_:
         render.emit_json(render.to_json(rows))
     else:
-        render.status_changes(rows, status.value)
+        render.status_changes(rows, status)
 
 
 
@@ -40,19 +39,19 @@ def _mark(ctx: typer.Context, refs: list[str], status: Status, json_: bool) -> N
 @app.command("mark-read")
 def mark_read(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
     """Mark papers as read."""
-    _mark(ctx, refs, Status.read, json_)
+    _mark(ctx, refs, "read", json_)
 
 
 @app.command("mark-reading")
 def mark_reading(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
     """Mark papers as being read."""
-    _mark(ctx, refs, Status.reading, json_)
+    _mark(ctx, refs, "reading", json_)
 
 
 @app.command("mark-unread")
 def mark_unread(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
     """Mark papers as unread."""
-    _mark(ctx, refs, Status.unread, json_)
+    _mark(ctx, refs, "unread", json_)
 
 
 @app.command("users")
