@@ -1,5 +1,8 @@
 """Store layer, connection part: open a database file safely and bring its schema up to date.
 
+A file that is already there is looked at through a read-only connection
+first, so nothing is ever written to a file that turns out not to be an
+llmreads database, to be damaged, or to come from a newer llmreads.
 Reads go through the standard sqlite3 module; sqlite-utils is imported only
 when a migration is actually pending, which keeps every ordinary start fast.
 """
@@ -8,80 +11,266 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from llmreads.errors import DatabaseError
 from llmreads.migrations import MIGRATION_SET, NAMES
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+HEADER_SIZE = 100
 BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS_TABLE = "_sqlite_migrations"
+RESTORE_HINT = "restore a backup with `llmreads db restore FILE`"
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What a look at a database file found, before anything is written to it."""
+
+    applied: tuple[str, ...]  # llmreads migrations, in the order they were applied
+    journal_mode: str
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        """Applied steps this llmreads does not know: the file comes from a newer one."""
+        return tuple(name for name in self.applied if name not in NAMES)
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        return tuple(name for name in NAMES if name not in self.applied)
 
 
 def open_db(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) an llmreads database and migrate it; refuse anything else."""
-    _check_file(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Created by us so it is private from the start: notes are personal.
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    check_file(path)
+    checked = True
+    if path.exists() and path.stat().st_size > 0:
+        checked = _inspect_before_writing(path)
+    else:
+        create_file(path)
+    conn = connect(path)
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        _migrate(conn, path)
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+        _migrate(conn, path, checked)
+        _use_wal(conn)
     except sqlite3.DatabaseError as exc:
+        conn.close()
         raise DatabaseError(f"cannot use database {path}: {exc}") from None
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
-def _check_file(path: Path) -> None:
+def connect(path: Path) -> sqlite3.Connection:
+    """A read-write connection with the settings every llmreads connection has."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that cannot change the file: no recovery, no checkpoint on close."""
+    # Only these three characters are special in an SQLite URI's path.
+    escaped = str(path.absolute()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    uri = f"file:{escaped}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def create_file(path: Path) -> None:
+    """Create an empty database file readable by its owner only, in a private folder if we make it."""
+    folder = path.parent
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass  # another llmreads made it a moment ago
+        else:
+            os.chmod(folder, 0o700)
+    # Notes are personal: the file is private from the start, never chmod-ed later.
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def check_file(path: Path) -> None:
+    """Refuse what is plainly not a usable SQLite file, from its header alone."""
     if path.is_dir():
         raise DatabaseError(f"database path {path} is a directory")
     if not path.exists():
         return
     try:
         with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
+            head = handle.read(HEADER_SIZE)
+        size = path.stat().st_size
     except OSError as exc:
         raise DatabaseError(f"cannot read database {path}: {exc.strerror}") from None
-    if head and head != SQLITE_MAGIC:
+    if not head:
+        return  # an empty file is an empty database
+    if head[: len(SQLITE_MAGIC)] != SQLITE_MAGIC:
         raise DatabaseError(f"{path} is not an SQLite database")
+    if len(head) < HEADER_SIZE:
+        raise DatabaseError(f"{path} is damaged: only {size} bytes, less than an SQLite header; {RESTORE_HINT}")
+    expected = _size_from_header(head)
+    if expected is not None and size < expected and not _recovery_pending(path):
+        # SQLite would read the missing pages as zeros and fail later, mid-command.
+        raise DatabaseError(
+            f"{path} is damaged: {size} bytes, but its header says {expected} (truncated?); {RESTORE_HINT}"
+        )
+
+
+def _size_from_header(head: bytes) -> int | None:
+    """The database size the header states, when the header vouches for it (see the file format)."""
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    change_counter, valid_for = head[24:28], head[92:96]
+    if pages == 0 or change_counter != valid_for or page_size < 512:
+        return None
+    return pages * page_size
+
+
+def _recovery_pending(path: Path) -> bool:
+    """A -wal with frames or a rollback journal: the file alone may legitimately be short."""
+    # A checkpoint cut short leaves pages past the end of the file in the -wal;
+    # a transaction cut short in rollback mode leaves them in the -journal.
+    for suffix, empty in (("-wal", 32), ("-journal", 0)):
+        try:
+            if path.with_name(path.name + suffix).stat().st_size > empty:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def inspect_file(path: Path) -> Inspection:
+    """Look at an existing file without writing to it; refuse a damaged or foreign one.
+
+    A file written by a newer llmreads is *not* refused here (see Inspection.unknown):
+    its caller decides.
+    """
+    check_file(path)
+    if not path.exists():
+        raise DatabaseError(f"{path} does not exist")
+    try:
+        conn = connect_readonly(path)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot read database {path}: {exc}") from None
+    try:
+        return _inspect(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"cannot use database {path}: {exc}") from None
+    finally:
+        conn.close()
+
+
+def integrity_problem(conn: sqlite3.Connection, quick: bool = True) -> str | None:
+    """The first problem `PRAGMA quick_check` (or the full integrity_check) finds, else None."""
+    pragma = "quick_check" if quick else "integrity_check"
+    try:
+        first = conn.execute(f"PRAGMA {pragma}(1)").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    if first == "ok":
+        return None
+    # "*** in database main ***\nPage 15: btreeInitPage() returns error code 11" -> one line
+    lines = [line.strip() for line in str(first).splitlines() if line.strip() and not line.startswith("***")]
+    return "; ".join(lines) or str(first)
+
+
+def _inspect_before_writing(path: Path) -> bool:
+    """Refuse a file that is not ours, newer or damaged, reading only; False when that cannot be done."""
+    try:
+        conn = connect_readonly(path)
+    except sqlite3.Error:
+        return False  # cannot even read it that way; the read-write checks decide
+    try:
+        try:
+            inspection = _inspect(conn, path)
+        except sqlite3.OperationalError as exc:
+            if _needs_write_access(exc):
+                return False  # a hot journal to roll back, or a -shm we may not create
+            raise DatabaseError(f"cannot use database {path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"cannot use database {path}: {exc}") from None
+        _refuse_newer(inspection, path)
+        _check_before_first_write(conn, inspection, path)
+        return True
+    finally:
+        conn.close()
+
+
+def _check_before_first_write(conn: sqlite3.Connection, inspection: Inspection, path: Path) -> None:
+    # This version is about to write to an existing file for the first time
+    # (an upgrade, or the switch to WAL): make sure it is sound first.
+    if inspection.applied and (inspection.pending or inspection.journal_mode != "wal"):
+        problem = integrity_problem(conn)
+        if problem is not None:
+            raise DatabaseError(f"{path} is damaged ({problem}); {RESTORE_HINT}")
+
+
+def _needs_write_access(exc: sqlite3.OperationalError) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN"))
+
+
+def _refuse_newer(inspection: Inspection, path: Path) -> None:
+    if inspection.unknown:
+        raise DatabaseError(
+            f"{path} was written by a newer llmreads (schema step {inspection.unknown[-1]}); "
+            "upgrade llmreads to use it"
+        )
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str] | None:
     """Names of the applied llmreads migrations; None when there is no migrations table."""
     exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
     ).fetchone()
     if not exists:
         return None
     rows = conn.execute(
-        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", (MIGRATION_SET,)
+        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid", (MIGRATION_SET,)
     )
     return [row[0] for row in rows]
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    applied = applied_migrations(conn)
-    if not applied:
-        # No llmreads step yet: only an empty file (or a bare migrations
-        # table) may become an llmreads database; anything else is another app's.
-        tables = conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name != '_sqlite_migrations'"
-        ).fetchone()[0]
-        if tables:
-            raise DatabaseError(f"{path} is an SQLite database but not an llmreads one")
-    else:
-        unknown = [name for name in applied if name not in NAMES]
-        if unknown:
-            raise DatabaseError(
-                f"{path} was written by a newer llmreads (schema step {unknown[-1]}); upgrade llmreads to use it"
-            )
-        if len(applied) == len(NAMES):
-            return
+def _inspect(conn: sqlite3.Connection, path: Path) -> Inspection:
+    """The file's llmreads migrations, read in one snapshot; refuses a file that is not ours."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")  # one snapshot: another process may be creating the schema right now
+    try:
+        applied = applied_migrations(conn)
+        if not applied:
+            # No llmreads step: only an empty file is ours to set up. A table of
+            # any other kind, or another tool's sqlite-utils migrations, is not.
+            foreign = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE tbl_name != ?", (MIGRATIONS_TABLE,)
+            ).fetchone()[0]
+            if not foreign and applied is not None:
+                foreign = conn.execute(f"SELECT count(*) FROM {MIGRATIONS_TABLE}").fetchone()[0]
+            if foreign:
+                raise DatabaseError(f"{path} is an SQLite database but not an llmreads one")
+        journal_mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+    finally:
+        if own and conn.in_transaction:
+            conn.execute("COMMIT")
+    return Inspection(tuple(applied or ()), journal_mode)
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, checked: bool) -> None:
+    inspection = _inspect(conn, path)
+    _refuse_newer(inspection, path)
+    if not checked:
+        _check_before_first_write(conn, inspection, path)
+    if not inspection.pending:
+        return
     from sqlite_utils import Database
 
     from llmreads.migrations import migrations
@@ -90,8 +279,33 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     # once cannot both apply the same step; the loser then finds nothing pending.
     conn.execute("BEGIN IMMEDIATE")
     try:
+        _refuse_newer(_inspect(conn, path), path)
         migrations().apply(Database(conn))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL (readers never block the writer), waiting out other processes.
+
+    Changing the journal mode needs the file to itself and SQLite does not wait
+    for that with the busy timeout; several processes starting on a new
+    database at once would see "database is locked" without this loop.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.002
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode == "wal":
+                return
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return  # a file system without WAL support keeps the old mode, which still works
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
