@@ -180,8 +180,6 @@ def test_a_file_that_is_not_a_usable_llmreads_database_is_refused_and_left_alone
     assert file_state(path) == before
 
 
-@pytest.mark.xfail(strict=True, reason="bug: app.Group prints 'database error: database disk image is malformed' "
-                   "without the file's name (see the reliability report); remove this mark once it names it")
 def test_a_damaged_table_page_in_a_current_database_is_named_in_the_error(tmp_path):
     # A current database is not integrity-checked on every start (too slow for a large one): the
     # damage shows when a command reads the page, and the error should still say which file.
@@ -703,8 +701,6 @@ def test_any_note_text_is_kept_or_one_error(shared_db, text):
         assert stored == text.strip()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: invalid UTF-8 in argv reaches sqlite3 and raises UnicodeEncodeError "
-                   "(see the reliability report); remove this mark once cli.run() checks argv")
 def test_arguments_that_are_not_utf8_give_one_error(tmp_path):
     env = subprocess_env(tmp_path / "bytes.db")
     llmreads("list", "-n", "1", env=env)

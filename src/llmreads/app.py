@@ -35,12 +35,19 @@ class Group(TyperGroup):
         except LlmreadsError as exc:
             render.error(str(exc))
             raise typer.Exit(1) from None
+        except UnicodeEncodeError as exc:
+            # Text that is not UTF-8 (lone surrogates from undecodable arguments).
+            render.error(f"text that is not UTF-8 cannot be used: {exc.object[exc.start:exc.end]!r}")
+            raise typer.Exit(1) from None
         except Exception as exc:
             # sqlite3 is imported only by commands that open the database.
             sqlite3 = sys.modules.get("sqlite3")
             if sqlite3 is None or not isinstance(exc, sqlite3.Error):
                 raise
-            render.error(f"database error: {exc}")
+            obj = ctx.find_root().obj
+            where = f" in {obj.db_path}" if isinstance(obj, State) else ""
+            hint = "; restore a backup with `llmreads db restore FILE`" if "malformed" in str(exc) else ""
+            render.error(f"database error{where}: {exc}{hint}")
             raise typer.Exit(1) from None
         except BrokenPipeError:
             # The reader (head, less) went away: not an error worth a word.
@@ -88,11 +95,12 @@ class State:
                     from llmreads.sources import import_path
 
                     report = import_path(self._conn, None, name=None)
-                    from llmreads import render
+                    if not report.skipped:  # another process may have imported it a moment ago
+                        from llmreads import render
 
-                    render.info(
-                        f"llmreads: imported the bundled list ({report.papers} papers) into {self.db_path}"
-                    )
+                        render.info(
+                            f"llmreads: imported the bundled list ({report.papers} papers) into {self.db_path}"
+                        )
         return self._conn
 
 

@@ -37,6 +37,14 @@ def invoked_command(argv: list[str]) -> str | None:
 
 def main() -> None:
     argv = sys.argv[1:]
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            # Bytes that are not UTF-8 arrive as lone surrogates; SQLite cannot store them.
+            shown = arg.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+            print(f'Error: argument "{shown}" is not UTF-8 text', file=sys.stderr)
+            raise SystemExit(1) from None
     if argv == ["--version"]:
         from llmreads import __version__
 

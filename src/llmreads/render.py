@@ -37,7 +37,11 @@ def info(message: str) -> None:
 
 
 def emit_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    """JSON with Chinese as it is, but C1 controls and bidi overrides escaped, so a terminal shows them inert."""
+    import re
+
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    print(re.sub("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def is_terminal() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -44,6 +45,8 @@ def read_document(path: str, encoding: str | None = None) -> tuple[str, str]:
             raise ImportFailed(f"{path} is a directory, not a markdown file")
         try:
             with file.open("rb") as handle:
+                if os.fstat(handle.fileno()).st_size > MAX_DOCUMENT_BYTES:
+                    raise ImportFailed(f"{path} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; split the list")
                 data = handle.read(MAX_DOCUMENT_BYTES + 1)
         except FileNotFoundError:
             raise ImportFailed(f"{path} does not exist") from None

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from llmreads.parse import Event
     from llmreads.query import Query
 
+MAX_NOTE_CHARS = 4_000_000  # a long essay is fine; a runaway paste is not
 TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
 
@@ -691,6 +692,8 @@ def add_note(conn: sqlite3.Connection, user: str, paper_id: int, text: str) -> i
     text = text.strip()
     if not text:
         raise InvalidQuery("a note needs some text")
+    if len(text) > MAX_NOTE_CHARS:
+        raise InvalidQuery(f"a note of {len(text):,} characters is too long; the limit is {MAX_NOTE_CHARS:,}")
     with transaction(conn):
         key = conn.execute("SELECT key FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
         stamp = now()
@@ -743,6 +746,8 @@ def update_note(conn: sqlite3.Connection, user: str, note_id: int, text: str) ->
     text = text.strip()
     if not text:
         raise InvalidQuery("a note needs some text; use `note delete` to remove it")
+    if len(text) > MAX_NOTE_CHARS:
+        raise InvalidQuery(f"a note of {len(text):,} characters is too long; the limit is {MAX_NOTE_CHARS:,}")
     with transaction(conn):
         get_note(conn, user, note_id)
         conn.execute("UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (text, now(), note_id))

@@ -70,12 +70,16 @@ def users_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
 def note_add(
     ctx: typer.Context,
     ref: RefArg,
-    text: Annotated[str, typer.Argument(help="The note.")],
+    text: Annotated[str, typer.Argument(help="The note; - reads it from stdin (for long notes).")],
 ) -> None:
     """Add a note to a paper."""
+    import sys
+
     from llmreads import store
     from llmreads.text import clean
 
+    if text == "-":
+        text = sys.stdin.read(store.MAX_NOTE_CHARS + 1)
     st = state(ctx)
     conn = st.conn()
     pid = store.resolve_ref(conn, ref)
