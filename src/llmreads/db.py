@@ -69,6 +69,10 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    # In WAL mode NORMAL never corrupts the file, and a crashed or killed
+    # process loses nothing; only a power cut can lose the last commits.
+    # It spares an fsync on every mark-read (about 10 ms).
+    conn.execute("PRAGMA synchronous = NORMAL")
     return conn
 
 
