@@ -106,6 +106,8 @@ class State:
 
 def state(ctx: typer.Context) -> State:
     obj = ctx.find_root().obj
+    if isinstance(obj, LlmreadsError):
+        raise obj
     assert isinstance(obj, State)
     return obj
 
@@ -139,10 +141,9 @@ def main(
     try:
         ctx.obj = State(db, user)
     except LlmreadsError as exc:
-        from llmreads import render
-
-        render.error(str(exc))
-        raise typer.Exit(1) from None
+        # Raised when a command asks for the state, so `config path` still
+        # works to find a broken config file.
+        ctx.obj = exc
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -185,10 +186,10 @@ def build_filters(conn: "sqlite3.Connection", section: str | None, stars: int | 
     return filters
 
 
-def check_limit(limit: int | None) -> None:
+def check_limit(limit: int | None, option: str = "--limit") -> None:
     if limit is not None and limit < 1:
         from llmreads.errors import InvalidQuery
 
-        raise InvalidQuery(f"--limit must be 1 or more, not {limit}")
+        raise InvalidQuery(f"{option} must be 1 or more, not {limit}")
 
 

@@ -126,6 +126,7 @@ def iter_document(text: str, on_chunk: Callable[[int], None] | None = None) -> I
         nodes = markdown(chunk)
         assert isinstance(nodes, list)
         state.rows = _table_row_lines(chunk, first_line)
+        state.items = _list_item_lines(chunk, first_line)
         state.line = first_line
         _walk(nodes, state)
         yield from state.drain()
@@ -147,6 +148,7 @@ class _State:
     numbers: set[str] = field(default_factory=set)
     seen_content: bool = False
     rows: list[list[int]] = field(default_factory=list)
+    items: list[int] = field(default_factory=list)
     line: int = 1
 
     def resolve_title(self) -> None:
@@ -155,8 +157,7 @@ class _State:
             self.out.append(DocumentTitle(self.title or ""))
 
     def emit(self, event: Event) -> None:
-        if isinstance(event, Section | Entry):
-            self.resolve_title()
+        self.resolve_title()  # the title always comes first, whatever follows it
         self.out.append(event)
 
     def drain(self) -> Iterator[Event]:
@@ -185,8 +186,12 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     fence: str | None = None
+    in_comment = False
     start = 0
     for i, line in enumerate(lines):
+        if in_comment:
+            in_comment = "-->" not in line
+            continue
         fence_match = _FENCE.match(line)
         if fence_match:
             marker = fence_match.group(1)
@@ -194,6 +199,8 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
             continue
         if fence is not None:
             continue
+        if "<!--" in line and "-->" not in line[line.index("<!--") :]:
+            in_comment = True  # an HTML comment: nothing in it is a heading
         heading = _HTML_HEADING.match(line)
         if heading:
             lines[i] = "#" * int(heading.group("level")) + " " + re.sub(r"<[^>]+>", "", heading.group("text"))
@@ -222,6 +229,31 @@ def _table_row_lines(chunk: str, first_line: int) -> list[list[int]]:
         else:
             i += 1
     return tables
+
+
+_LIST_ITEM_LINE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+
+
+def _list_item_lines(chunk: str, first_line: int) -> list[int]:
+    """Line numbers of the list items in a chunk, outside fenced code and HTML comments."""
+    found: list[int] = []
+    fence: str | None = None
+    in_comment = False
+    for i, line in enumerate(chunk.split("\n")):
+        if in_comment:
+            in_comment = "-->" not in line
+            continue
+        fence_match = _FENCE.match(line)
+        if fence_match:
+            marker = fence_match.group(1)
+            fence = None if fence == marker else (fence or marker)
+            continue
+        if fence is None:
+            if "<!--" in line and "-->" not in line[line.index("<!--") :]:
+                in_comment = True
+            elif _LIST_ITEM_LINE.match(line):
+                found.append(first_line + i)
+    return found
 
 
 def _walk(nodes: list[Node], state: _State, in_list: bool = False) -> None:
@@ -315,8 +347,10 @@ def _column_roles(columns: list[str]) -> dict[str, int]:
 
 
 def _header_name(cell: Node) -> str:
-    text = _strip_emphasis(_plain(cell)).casefold()
-    return re.sub(r"[^\w#;./ ]+", "", text).strip()
+    text = _strip_emphasis(_plain(cell)).replace("\ufe0f", "").strip()
+    if text and all(ch in STAR_GLYPHS for ch in text):
+        return "stars"  # a column headed ⭐ holds the rating
+    return re.sub(r"[^\w#;./ ]+", "", text.casefold()).strip()
 
 
 def _table(node: Node, state: _State, lines: list[int]) -> None:
@@ -329,9 +363,10 @@ def _table(node: Node, state: _State, lines: list[int]) -> None:
     if "title" not in roles:
         return  # badges, licences, timelines: not a table of papers
     state.seen_content = True
+    names = [clean(_strip_emphasis(_plain(cell))) or f"column {i + 1}" for i, cell in enumerate(head["children"])]
     for index, row in enumerate(body["children"]):
         line = lines[index] if index < len(lines) else state.line
-        _row(row["children"], headers, roles, line, state)
+        _row(row["children"], names, roles, line, state)
 
 
 def _row(cells: list[Node], headers: list[str], roles: dict[str, int], line: int, state: _State) -> None:
@@ -367,7 +402,7 @@ def _row(cells: list[Node], headers: list[str], roles: dict[str, int], line: int
     intro_raw = _strip_emphasis(_plain(intro_cell)) if intro_cell else ""
     known = set(roles.values())
     extra = tuple(
-        (headers[i] or f"column {i + 1}", _cell_value(cells[i], texts[i]))
+        (headers[i], _cell_value(cells[i], texts[i]))
         for i in range(min(len(cells), len(headers)))
         if i not in known and (texts[i].strip() or _links(cells[i]))
     )
@@ -459,13 +494,15 @@ def _emit_entry(
 
 def _list(node: Node, state: _State) -> None:
     for item in node.get("children", []):
+        # Items come in document order (nested ones after their parent), as do their lines.
+        line = state.items.pop(0) if state.items else state.line
         children = item.get("children", [])
         if any(child.get("type") in ("heading", "table") for child in children):
             _walk(children, state, in_list=True)  # `1. # Title`: a list used for numbering headings
             continue
         text_nodes = [c for c in children if c.get("type") in ("block_text", "paragraph")]
         if text_nodes:
-            _list_item(text_nodes, state)
+            _list_item(text_nodes, state, line)
         for child in children:
             if child.get("type") == "list":
                 _list(child, state)
@@ -474,7 +511,7 @@ def _list(node: Node, state: _State) -> None:
 _PAPER_LINK_WORDS = ("paper", "pdf", "arxiv", "论文", "abs", "openreview")
 
 
-def _list_item(blocks: list[Node], state: _State) -> None:
+def _list_item(blocks: list[Node], state: _State, line: int) -> None:
     inline = [n for block in blocks for n in block.get("children", [])]
     first = next((n for n in inline if not (n.get("type") == "text" and not str(n.get("raw", "")).strip())), None)
     if first is None:
@@ -518,7 +555,7 @@ def _list_item(blocks: list[Node], state: _State) -> None:
         number=None,
         year=year_match.group("year") if year_match else None,
         extra=(),
-        line=state.line,
+        line=line,
     )
 
 

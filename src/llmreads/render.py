@@ -84,9 +84,12 @@ def stars(n: int, narrow: bool = False) -> str:
 
 
 def wrap(text: str, width: int, indent: str = "") -> list[str]:
-    """Wrap mixed Chinese and English: Latin words stay whole, a line may break between ideographs.
+    """Wrap mixed Chinese and English as a reader expects.
 
-    Rich wraps only at spaces, which leaves a ragged gap before every long run of Chinese.
+    A word that fits on the next line moves there whole; a longer one (a run
+    of Chinese has no spaces) is broken between ideographs, Latin words kept
+    whole. Rich wraps only at spaces, which leaves a ragged gap before every
+    long run of Chinese.
     """
     if width >= PIPE_WIDTH:  # a pipe: one line, and no Rich to load for measuring it
         return [indent + text] if text.strip() else []
@@ -97,18 +100,29 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
     room = max(10, width - cell_len(indent))
     lines: list[str] = []
     line = ""
-    for unit in re.findall(r"[^\W\u3000-\u9fff\uff00-\uffef]+[^\s\u3000-\u9fff\uff00-\uffef]*|\s+|.", text):
-        if cell_len(line) + cell_len(unit) > room and line.strip():
+
+    def push(piece: str) -> None:
+        nonlocal line
+        if cell_len(line) + cell_len(piece) > room and line.strip():
             lines.append(indent + line.rstrip())
-            line = unit.lstrip()
+            line = piece.lstrip()
         else:
-            line += unit
-        while cell_len(line) > room:  # one unit longer than a line, such as a URL
+            line += piece
+        while cell_len(line) > room:  # one piece longer than a line, such as a URL
             cut = room
             while cell_len(line[:cut]) > room:
                 cut -= 1
             lines.append(indent + line[:cut])
             line = line[cut:]
+
+    for word in re.findall(r"\S+|\s+", text):
+        if word.isspace():
+            line += " " if line else ""
+        elif cell_len(line) + cell_len(word) <= room or (cell_len(word) <= room and line.strip()):
+            push(word)
+        else:
+            for piece in re.findall(r"[^\W\u3000-\u9fff\uff00-\uffef]+[^\s\u3000-\u9fff\uff00-\uffef]*|.", word):
+                push(piece)
     if line.strip():
         lines.append(indent + line.rstrip())
     return lines
@@ -236,6 +250,11 @@ def paper(detail: dict[str, object]) -> None:
             head.append((f"  #{entry['number']}", "dim"))
         head.append((f"  {stars(entry['stars'])}", "yellow"))
         lines += [[], head]
+        details = ([f"year {entry['year']}"] if entry.get("year") else []) + [
+            f"{name}: {value}" for name, value in (entry.get("fields") or {}).items()
+        ]
+        if details:
+            lines += [[(part, "dim")] for part in wrap(clean(" · ".join(details)), width)]
         lines += [[(intro_line, "")] for intro_line in wrap(entry["introduction"], width)]
         for link in entry["links"]:
             spans: list[Span] = [("  → ", "dim"), (clean(link["text"]), "")]
@@ -334,8 +353,11 @@ def progress(data: dict[str, object]) -> None:
     table.add_column("", overflow="fold")
     table.add_column("read", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
+    counts = [f"{s['read']}/{s['papers']}" for s in [*data["sections"], *data["stars"], total]]  # type: ignore[misc]
+    label_width = max(12, out.width - width - max(len(c) for c in counts) - 4)  # what the other columns leave
     for s in data["sections"]:  # type: ignore[attr-defined]
-        label = Text("  " * s["depth"] + f"{s['number']} {s['title']}")
+        indent = "  " * s["depth"]
+        label = Text("\n".join(wrap(f"{s['number']} {s['title']}", label_width, indent)))
         bar = Text(_bar(s["read"], s["papers"], width), style="green")
         table.add_row(label, Text(f"{s['read']}/{s['papers']}"), bar)
     table.add_section()

@@ -7,6 +7,7 @@ changed only by the user's own commands.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -149,6 +150,8 @@ def _import(
 
     first = next(events, None)
     title = first.title if isinstance(first, DocumentTitle) else ""
+    if first is not None and not isinstance(first, DocumentTitle):
+        events = itertools.chain([first], events)  # a stream without a title event loses nothing
     name = (name or title or fallback_name).strip()
     report = ImportReport(list_name=name, title=title or name, source=source)
     row = conn.execute("SELECT id, source_sha256 FROM lists WHERE name = ?", (name,)).fetchone()
@@ -450,6 +453,7 @@ class Filter:
     where: str
     params: tuple[object, ...]
     description: str
+    order: str | None = None  # the "list order" this filter implies, when it names one list
 
 
 def combine(filters: Sequence[Filter]) -> tuple[str, list[object]]:
@@ -509,7 +513,9 @@ def list_id_by_name(conn: sqlite3.Connection, name: str) -> int:
 
 def list_filter(conn: sqlite3.Connection, name: str) -> Filter:
     list_id = list_id_by_name(conn, name)
-    return Filter("p.id IN (SELECT paper_id FROM entries WHERE list_id = ?)", (list_id,), f"list {name}")
+    # list_id is an integer from the database, so it can stand in the ORDER BY text.
+    order = f"(SELECT min(e.position) FROM entries e WHERE e.paper_id = p.id AND e.list_id = {int(list_id)})"
+    return Filter("p.id IN (SELECT paper_id FROM entries WHERE list_id = ?)", (list_id,), f"list {name}", order)
 
 
 # ---------------------------------------------------------------- papers
@@ -555,7 +561,11 @@ def list_papers(
 ) -> list[PaperRow]:
     where, params = combine(filters)
     listed = "1" if include_unlisted else "p.listed = 1"
-    sql = f"SELECT {_PAPER_COLUMNS} FROM {_PAPER_JOIN} WHERE {listed} AND {where} ORDER BY {SORTS[sort]}"
+    order = SORTS[sort]
+    list_order = next((f.order for f in filters if f.order), None)
+    if list_order is not None:  # one list chosen: its own order, not the first list's
+        order = order.replace("p.position", list_order)
+    sql = f"SELECT {_PAPER_COLUMNS} FROM {_PAPER_JOIN} WHERE {listed} AND {where} ORDER BY {order}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     rows = conn.execute(sql, [user, *params]).fetchall()
@@ -640,7 +650,8 @@ def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> dict[str
     paper = _paper_rows(conn, [row])[0]
     entries = []
     for e in conn.execute(
-        "SELECT e.id, e.number, e.stars, e.title, e.intro, e.line, sec.number AS section, sec.title AS section_title,"
+        "SELECT e.id, e.number, e.stars, e.title, e.intro, e.line, e.year, e.extra,"
+        " sec.number AS section, sec.title AS section_title,"
         " l.name AS list FROM entries e JOIN sections sec ON sec.id = e.section_id JOIN lists l ON l.id = e.list_id"
         " WHERE e.paper_id = ? ORDER BY e.list_id, e.position",
         (paper_id,),
@@ -655,7 +666,7 @@ def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> dict[str
             {
                 "list": e["list"], "section": f"{e['section']} {e['section_title']}", "number": e["number"],
                 "stars": e["stars"], "title": e["title"], "introduction": e["intro"], "line": e["line"],
-                "links": links,
+                "year": e["year"], "fields": dict(json.loads(e["extra"] or "[]")), "links": links,
             }
         )
     detail: dict[str, object] = dict(paper.__dict__)
@@ -885,6 +896,9 @@ def search(
         "stars": "p.stars DESC, p.id IN (SELECT pid FROM title_hits) DESC, h.score, p.position",
         "list": "p.position",
     }[sort]
+    list_order = next((f.order for f in filters if f.order), None)
+    if list_order is not None:
+        order = order.replace("p.position", list_order)
     sql = (
         f"WITH {', '.join(ctes)}, h AS (SELECT pid, min(score) AS score FROM ({union}) GROUP BY pid)"
         f" SELECT {_PAPER_COLUMNS}, h.score, count(*) OVER () AS total FROM h JOIN papers p ON p.id = h.pid"

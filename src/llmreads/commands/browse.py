@@ -145,7 +145,7 @@ def next_command(
     """What to read next: papers you are reading, then unread ones, most stars first, in list order."""
     from llmreads import render, store
 
-    check_limit(count)
+    check_limit(count, "--count")
     st = state(ctx)
     conn = st.conn()
     filters = [*build_filters(conn, section, None, None, list_name or st.default_list), store.not_read_filter()]
