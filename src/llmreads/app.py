@@ -31,6 +31,8 @@ class Group(TyperGroup):
             render.error(str(exc))
             for candidate in exc.candidates[:10]:
                 render.info(f"  {candidate}")
+            if len(exc.candidates) > 10:
+                render.info(f"  … and {len(exc.candidates) - 10} more")
             raise typer.Exit(1) from None
         except LlmreadsError as exc:
             render.error(str(exc))

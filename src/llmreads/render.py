@@ -178,16 +178,24 @@ def search_results(result: SearchResult, *, query: str) -> None:
     from rich.text import Text
 
     out = console()
+    from rich.cells import cell_len
+
     for row in result.papers:
-        head = Text()
-        head.append(row.id, style="cyan")
-        head.append(" ")
-        head.append(stars(row.stars, out.width < NARROW) or "·", style="yellow")
-        head.append(" " + STATUS_MARK[row.status] + " ")
-        title = Text(row.title, style="bold")
-        _highlight(title, result.patterns)
-        head.append_text(title)
-        out.print(head)
+        mark = stars(row.stars, out.width < NARROW) or "·"
+        prefix = f"{row.id} {mark} {STATUS_MARK[row.status]} "
+        for i, part in enumerate(wrap(row.title, out.width, " " * cell_len(prefix))):
+            head = Text()
+            if i == 0:
+                head.append(row.id, style="cyan")
+                head.append(" ")
+                head.append(mark, style="yellow")
+                head.append(f" {STATUS_MARK[row.status]} ")
+            else:
+                head.append(" " * cell_len(prefix))
+            title = Text(part[cell_len(prefix):], style="bold")
+            _highlight(title, result.patterns)
+            head.append_text(title)
+            out.print(head)
         if row.sections:
             out.print(Text("   " + ", ".join(row.sections), style="dim"))
         for line in wrap(row.snippet or "", out.width, "   "):
