@@ -545,11 +545,11 @@ def test_no_colour_in_a_forced_terminal(cli, seeded, args, env):
 
 
 def test_a_large_import_shows_no_progress_bar_when_stderr_is_not_a_terminal(cli, tmp_path):
-    from llmreads.sources import PROGRESS_MIN_CHARS
+    from llmreads.sources import PROGRESS_MIN_LINES
 
     rows = ["# Big List", "", "## Papers", "", "| Title | Link | Notes |", "| --- | --- | --- |"]
     count = 0
-    while sum(len(row) + 1 for row in rows) <= PROGRESS_MIN_CHARS + 1000:
+    while len(rows) <= PROGRESS_MIN_LINES + 100:
         rows.append(f"| Big paper {count} | https://example.org/big/{count} | {'notes on scaling ' * 10}|")
         count += 1
     path = tmp_path / "big.md"

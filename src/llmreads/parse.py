@@ -12,8 +12,9 @@ with a link or a bold title.
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,16 +112,21 @@ def parse(text: str) -> Document:
     return Document(title, updated, tuple(sections), tuple(entries), tuple(problems))
 
 
-def iter_document(text: str, on_chunk: Callable[[int], None] | None = None) -> Iterator[Event]:
+def iter_document(
+    text: str | Iterable[str], on_chunk: Callable[[int], None] | None = None
+) -> Iterator[Event]:
     """The document's title, sections, entries, problems and update date, in document order.
 
-    `on_chunk`, if given, is called with the first line number of each chunk parsed (for a progress bar).
+    `text` is the whole document or its lines (without line ends), read as
+    they are needed; `on_chunk`, if given, is called with the first line
+    number of each chunk parsed (for a progress bar).
     """
     import mistune
 
     markdown = mistune.create_markdown(renderer=None, plugins=["table"])
     state = _State()
-    for first_line, chunk in _chunks(text):
+    lines = _lines(text) if isinstance(text, str) else iter(text)
+    for first_line, chunk in _chunks(lines):
         if on_chunk is not None:
             on_chunk(first_line)
         nodes = markdown(chunk)
@@ -134,6 +140,12 @@ def iter_document(text: str, on_chunk: Callable[[int], None] | None = None) -> I
     if state.updated:
         state.out.append(DocumentUpdated(state.updated))
     yield from state.drain()
+
+
+def _lines(text: str) -> Iterator[str]:
+    """A text's lines without their ends; \r\n and \r end lines as \n does (as in markdown)."""
+    for line in io.StringIO(text, newline=None):
+        yield line.rstrip("\n")
 
 
 @dataclass
@@ -177,39 +189,62 @@ class _State:
         return section
 
 
-def _chunks(text: str) -> Iterator[tuple[int, str]]:
-    """Cut the text before each heading line outside fenced code; yield (first line, text).
+CHUNK_LINES = 2_000  # a longer section is cut inside its tables, so memory stays bounded
 
-    HTML wrappers that would hide markdown from the parser (`<details>`,
-    `<summary>`) become blank lines, and HTML headings become markdown ones.
+
+def _chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple[int, str]]:
+    """Cut the document before each heading outside fenced code and comments; yield (first line, text).
+
+    A section longer than `max_lines` is also cut between the rows of a table,
+    the next chunk starting with the table's header again, so that one huge
+    table never has to be parsed whole. HTML wrappers that would hide markdown
+    from the parser (`<details>`, `<summary>`) become blank lines, and HTML
+    headings become markdown ones.
     """
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
+    max_lines = max_lines or CHUNK_LINES
+    buf: list[str] = []
+    start = 1  # the line number of buf[0]
     fence: str | None = None
     in_comment = False
-    start = 0
-    for i, line in enumerate(lines):
-        if in_comment:
-            in_comment = "-->" not in line
+    table_head: tuple[str, str] | None = None  # header and delimiter of the table being read
+    previous = ""
+    for number, line in enumerate(lines, 1):
+        if number == 1:
+            line = line.removeprefix("\ufeff")
+        if in_comment or fence is not None:
+            if in_comment:
+                in_comment = "-->" not in line
+            elif _FENCE.match(line) and _FENCE.match(line).group(1) == fence:  # type: ignore[union-attr]
+                fence = None
+            buf.append(line)
             continue
         fence_match = _FENCE.match(line)
         if fence_match:
-            marker = fence_match.group(1)
-            fence = None if fence == marker else (fence or marker)
-            continue
-        if fence is not None:
+            fence = fence_match.group(1)
+            table_head = None
+            buf.append(line)
             continue
         if "<!--" in line and "-->" not in line[line.index("<!--") :]:
             in_comment = True  # an HTML comment: nothing in it is a heading
         heading = _HTML_HEADING.match(line)
         if heading:
-            lines[i] = "#" * int(heading.group("level")) + " " + re.sub(r"<[^>]+>", "", heading.group("text"))
+            line = "#" * int(heading.group("level")) + " " + re.sub(r"<[^>]+>", "", heading.group("text"))
         elif _HTML_WRAPPER.match(line):
-            lines[i] = ""
-        if i > start and _HEADING_LINE.match(lines[i]):
-            yield start + 1, "\n".join(lines[start:i]) + "\n"
-            start = i
-    yield start + 1, "\n".join(lines[start:]) + "\n"
+            line = ""
+        if buf and _HEADING_LINE.match(line):
+            yield start, "\n".join(buf) + "\n"
+            buf, start, table_head = [], number, None
+        elif table_head is not None:
+            if "|" not in line or not line.strip():
+                table_head = None
+            elif len(buf) >= max_lines:
+                yield start, "\n".join(buf) + "\n"
+                buf, start = [*table_head], number - 2  # the header stands on the two lines before
+        elif "|" in previous and "-" in line and _TABLE_DELIMITER.match(line):
+            table_head = (previous, line)
+        buf.append(line)
+        previous = line
+    yield start, "\n".join(buf) + "\n"
 
 
 def _table_row_lines(chunk: str, first_line: int) -> list[list[int]]:
