@@ -265,10 +265,10 @@ def paper(detail: dict[str, object]) -> None:
             lines += [[(part, "dim")] for part in wrap(clean(" · ".join(details)), width)]
         lines += [[(intro_line, "")] for intro_line in wrap(entry["introduction"], width)]
         for link in entry["links"]:
-            spans: list[Span] = [("  → ", "dim"), (clean(link["text"]), "")]
-            if link["text"] != link["url"]:
-                spans.append((f"  {clean(link['url'])}", "blue"))
-            lines.append(spans)
+            text, url = clean(link["text"]), clean(link["url"])
+            shown = url if text == url else f"{text}  {url}"
+            for i, part in enumerate(wrap(shown, width, "    ")):
+                lines.append([("  → " if i == 0 else "    ", "dim"), (part[4:], "blue" if text == url else "")])
     notes_list = detail["notes"]
     if notes_list:
         lines += [[], [("notes", "bold")]]
