@@ -37,8 +37,8 @@ def list_command(
     from llmreads.errors import InvalidQuery
 
     check_limit(limit)
-    if sort not in store.SORTS:
-        raise InvalidQuery(f"--sort must be one of {', '.join(store.SORTS)}, not {sort!r}")
+    if sort not in ("list", "stars", "title"):
+        raise InvalidQuery(f"--sort must be one of list, stars, title, not {sort!r}")
     st = state(ctx)
     conn = st.conn()
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
