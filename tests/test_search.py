@@ -468,3 +468,20 @@ def test_raw_query_syntax(search_conn):
     )
     with pytest.raises(InvalidQuery):
         store.search(search_conn, "alice", '"unbalanced', raw=True)
+
+
+@pytest.mark.parametrize("query", ["微调", "transformer", "language models", '"language models"', "rlhf -ppo", "解读"])
+@pytest.mark.parametrize("with_note", [False, True])
+def test_limited_search_counts_every_hit(conn, query, with_note):
+    # The total of a limited search is counted apart from the ranked page: it must
+    # agree with the unlimited search, with and without filters and matching notes.
+    if with_note:
+        store.add_note(conn, "alice", store.resolve_ref(conn, "2303.08774"), f"note on {query.strip('-')}")
+    store.set_status(conn, "alice", [store.resolve_ref(conn, "lora")], Status.read)
+    for filters in ([], [store.stars_filter(2)], [store.status_filter("unread")]):
+        everything = store.search(conn, "alice", query, filters)
+        assert everything.total == len(everything.papers)
+        for limit in (1, 3):
+            page = store.search(conn, "alice", query, filters, limit=limit)
+            assert page.total == everything.total, (query, filters, limit)
+            assert [p.key for p in page.papers] == [p.key for p in everything.papers[:limit]]

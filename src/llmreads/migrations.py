@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database, Migrations
 
 MIGRATION_SET = "llmreads"
-NAMES = ("m001_initial", "m002_entry_fields", "m003_compact_raw_text")
+NAMES = ("m001_initial", "m002_entry_fields", "m003_compact_raw_text", "m004_index_listed_only")
 
 # unicode61 splits on punctuation; the text is folded and its CJK characters
 # spaced apart before it is indexed (text.segment), so every ideograph is a token.
@@ -121,6 +121,12 @@ def m003_compact_raw_text(db: Database) -> None:
     db.execute("UPDATE entries SET intro_raw = '' WHERE intro_raw = intro")
     db.execute("UPDATE papers SET title_raw = '' WHERE title_raw = title")
     db.execute("CREATE INDEX papers_listed_title ON papers(listed, title COLLATE NOCASE, position)")
+
+
+def m004_index_listed_only(db: Database) -> None:
+    # A paper no list holds any more is never a search hit, so it keeps no
+    # index row; then a search's total is FTS5's own (fast) count.
+    db.execute("DELETE FROM papers_fts WHERE rowid IN (SELECT id FROM papers WHERE listed = 0)")
 
 
 def migrations() -> Migrations:

@@ -382,7 +382,9 @@ def _refresh_papers(
     for chunk in _chunks(ids, 500):
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM papers_fts WHERE rowid IN ({marks})", chunk)
-        titles = dict(conn.execute(f"SELECT id, title FROM papers WHERE id IN ({marks})", chunk).fetchall())
+        titles = dict(  # a paper no list holds is not searched, so it has no index row
+            conn.execute(f"SELECT id, title FROM papers WHERE listed = 1 AND id IN ({marks})", chunk).fetchall()
+        )
         bodies: dict[int, list[str]] = {pid: [] for pid in chunk}
         for pid, intro in conn.execute(
             f"SELECT paper_id, intro FROM entries WHERE paper_id IN ({marks}) ORDER BY list_id, position", chunk
@@ -865,6 +867,40 @@ def search(
         match = query.fts()
         patterns = query.patterns()
     where, params = combine(filters)
+    try:
+        # The user's notes join in only when some of them match: the GROUP BY
+        # that merges them costs a third of a search with many hits.
+        with_notes = notes and bool(
+            conn.execute(
+                "SELECT 1 FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid"
+                " WHERE notes_fts MATCH ? AND n.user = ? LIMIT 1",
+                (match, user),
+            ).fetchone()
+        )
+        rows, total = _search_rows(conn, user, match, query, where, params, filters, sort, limit, with_notes)
+    except sqlite3.OperationalError as exc:
+        raise InvalidQuery(f"cannot search for {text!r}: {exc}") from None
+    papers = _paper_rows(conn, rows)
+    for paper, row in zip(papers, rows, strict=True):
+        paper.score = round(float(row["score"]), 4)
+        paper.snippet = _snippet(conn, user, row["pid"], paper.key, patterns, notes)
+    suggestions = suggest(conn, query) if query is not None and not rows else []
+    return SearchResult(total, papers, patterns, suggestions)
+
+
+def _search_rows(
+    conn: sqlite3.Connection,
+    user: str,
+    match: str,
+    query: Query | None,
+    where: str,
+    params: list[object],
+    filters: Sequence[Filter],
+    sort: str,
+    limit: int | None,
+    with_notes: bool,
+) -> tuple[list[sqlite3.Row], int]:
+    """The ranked hits (at most `limit`) and how many there are in all."""
     # Each FTS scan is its own materialised step: folded into the outer query,
     # bm25() can end up outside the scan ("unable to use function bm25").
     ctes = [
@@ -879,18 +915,26 @@ def search(
         hit_params.append(query.in_titles())
     else:
         ctes.append("title_hits AS (SELECT NULL AS pid)")
-    union = "SELECT pid, score FROM paper_hits"
-    if notes:
+    count_hits = "SELECT rowid AS pid FROM papers_fts WHERE papers_fts MATCH ?"
+    count_params: list[object] = [match]
+    if with_notes:
         ctes.append(
             f"note_hits AS MATERIALIZED (SELECT rowid AS note_id, bm25(notes_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
             " AS score FROM notes_fts WHERE notes_fts MATCH ?)"
         )
-        hit_params.append(match)
-        union += (
-            " UNION ALL SELECT p.id, h.score FROM note_hits h JOIN notes n ON n.id = h.note_id"
-            " JOIN papers p ON p.key = n.paper_key WHERE n.user = ?"
+        hit_params += [match, user]
+        notes_join = " FROM note_hits h JOIN notes n ON n.id = h.note_id JOIN papers p ON p.key = n.paper_key"
+        ctes.append(
+            "h AS (SELECT pid, min(score) AS score FROM (SELECT pid, score FROM paper_hits"
+            f" UNION ALL SELECT p.id, h.score{notes_join} WHERE n.user = ?) GROUP BY pid)"
         )
-        hit_params.append(user)
+        count_hits = (
+            f"{count_hits} UNION SELECT p.id FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid"
+            " JOIN papers p ON p.key = n.paper_key WHERE notes_fts MATCH ? AND n.user = ?"
+        )
+        count_params += [match, user]
+    else:
+        ctes.append("h AS (SELECT pid, score FROM paper_hits)")
     order = {
         "relevance": "p.id IN (SELECT pid FROM title_hits) DESC, h.score, p.stars DESC, p.position",
         "stars": "p.stars DESC, p.id IN (SELECT pid FROM title_hits) DESC, h.score, p.position",
@@ -900,25 +944,27 @@ def search(
     if list_order is not None:
         order = order.replace("p.position", list_order)
     sql = (
-        f"WITH {', '.join(ctes)}, h AS (SELECT pid, min(score) AS score FROM ({union}) GROUP BY pid)"
-        f" SELECT {_PAPER_COLUMNS}, h.score, count(*) OVER () AS total FROM h JOIN papers p ON p.id = h.pid"
+        f"WITH {', '.join(ctes)} SELECT {_PAPER_COLUMNS}, h.score FROM h JOIN papers p ON p.id = h.pid"
         " LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
         f" WHERE p.listed = 1 AND {where} ORDER BY {order}"
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    try:
-        rows = conn.execute(sql, [*hit_params, user, *params]).fetchall()
-    except sqlite3.OperationalError as exc:
-        raise InvalidQuery(f"cannot search for {text!r}: {exc}") from None
-    total = int(rows[0]["total"]) if rows else 0
-    shown = rows
-    papers = _paper_rows(conn, shown)
-    for paper, row in zip(papers, shown, strict=True):
-        paper.score = round(float(row["score"]), 4)
-        paper.snippet = _snippet(conn, user, row["pid"], paper.key, patterns, notes)
-    suggestions = suggest(conn, query) if query is not None and not rows else []
-    return SearchResult(total, papers, patterns, suggestions)
+    rows = conn.execute(sql, [*hit_params, user, *params]).fetchall()
+    if limit is None or len(rows) < limit:
+        return rows, len(rows)
+    if not filters and not with_notes:  # every indexed paper is listed: FTS5 counts fast
+        count = conn.execute("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()[0]
+        return rows, int(count)
+    # Counting apart lets the ranked query keep only `limit` rows while it sorts,
+    # and the count needs no bm25.
+    total = conn.execute(
+        f"WITH c AS MATERIALIZED ({count_hits}) SELECT count(*) FROM c JOIN papers p ON p.id = c.pid"
+        " LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
+        f" WHERE p.listed = 1 AND {where}",
+        [*count_params, user, *params],
+    ).fetchone()[0]
+    return rows, int(total)
 
 
 def _snippet(
