@@ -158,7 +158,6 @@ class _State:
     stack: list[tuple[int, Section]] = field(default_factory=list)
     children: dict[str, int] = field(default_factory=dict)
     numbers: set[str] = field(default_factory=set)
-    seen_content: bool = False
     rows: list[list[int]] = field(default_factory=list)
     items: list[int] = field(default_factory=list)
     line: int = 1
@@ -301,7 +300,6 @@ def _walk(nodes: list[Node], state: _State, in_list: bool = False) -> None:
             _table(node, state, lines)
         elif kind == "paragraph":
             _updated(node, state)
-            state.seen_content = True
         elif kind == "list":
             _list(node, state)
         elif kind == "block_quote":
@@ -397,7 +395,6 @@ def _table(node: Node, state: _State, lines: list[int]) -> None:
     roles = _column_roles(headers)
     if "title" not in roles:
         return  # badges, licences, timelines: not a table of papers
-    state.seen_content = True
     names = [clean(_strip_emphasis(_plain(cell))) or f"column {i + 1}" for i, cell in enumerate(head["children"])]
     for index, row in enumerate(body["children"]):
         line = lines[index] if index < len(lines) else state.line
@@ -579,7 +576,6 @@ def _list_item(blocks: list[Node], state: _State, line: int) -> None:
     year_match = _YEAR.search(intro_raw)
     stars = min(len(_STAR.findall(whole)), 5)
     intro_raw = _STAR.sub("", intro_raw).strip()
-    state.seen_content = True
     _emit_entry(
         state,
         title_raw=title_raw,
