@@ -412,10 +412,12 @@ def lists(rows: Sequence[dict[str, object]]) -> None:
     if not rows:
         print("No lists imported yet.")
         return
-    columns = ("name", "papers", "updated", "imported", "source")
+    # The title is the name unless --name gave another; then both are shown.
+    titled = any(row["title"] != row["name"] for row in rows)
+    columns = ("name", *(("title",) if titled else ()), "papers", "updated", "imported", "source")
     records = [
-        (row["name"], row["papers"], row["updated"] or "-", str(row["imported_at"])[:16].replace("T", " "),
-         row["source"])
+        (row["name"], *((row["title"],) if titled else ()), row["papers"], row["updated"] or "-",
+         str(row["imported_at"])[:16].replace("T", " "), row["source"])
         for row in rows
     ]
     _records(columns, records, numeric={"papers"})
