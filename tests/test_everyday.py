@@ -324,7 +324,7 @@ def test_completion_callbacks(cli, seeded):
     assert completion.sections(ctx, "") == SECTIONS
     assert completion.sections(ctx, "9") == []
     ok(cli("import", str(FORMATS / "reading_group.md")))
-    assert completion.sections(ctx, "1") == [("1", SECTIONS[0][1]), ("1", "Week 1")]
+    assert completion.sections(ctx, "1") == [("1", f"{SECTIONS[0][1]} / Week 1")]  # one per number
     assert completion.papers(ctx, "50f") == [("50f228", LORA)]
     assert completion.papers(ctx, "2106.09") == [("50f228", LORA)]  # an arXiv id prefix
     assert [paper for paper, _ in completion.papers(ctx, "2106.0")] == ["50f228", "24f9bb", "98273f"]  # list order

@@ -46,11 +46,17 @@ def _query(ctx: typer.Context, sql: str, params: tuple[str, ...]) -> list[tuple[
 
 
 def sections(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    return _query(
+    rows = _query(
         ctx,
-        "SELECT DISTINCT number, title FROM sections WHERE number LIKE ? || '%' ORDER BY list_id, position",
+        "SELECT number, title FROM sections WHERE number LIKE ? || '%' ORDER BY list_id, position",
         (incomplete,),
     )
+    merged: dict[str, list[str]] = {}  # one suggestion per number, even when several lists have it
+    for number, title in rows:
+        titles = merged.setdefault(number, [])
+        if title not in titles:
+            titles.append(title)
+    return [(number, " / ".join(titles)) for number, titles in merged.items()]
 
 
 def papers(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
