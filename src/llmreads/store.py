@@ -935,6 +935,8 @@ def _search_rows(
         count_params += [match, user]
     else:
         ctes.append("h AS (SELECT pid, score FROM paper_hits)")
+    if not filters and not with_notes and sort == "relevance" and limit is not None:
+        return _top_hits(conn, user, match, ctes, hit_params, limit)
     order = {
         "relevance": "p.id IN (SELECT pid FROM title_hits) DESC, h.score, p.stars DESC, p.position",
         "stars": "p.stars DESC, p.id IN (SELECT pid FROM title_hits) DESC, h.score, p.position",
@@ -965,6 +967,34 @@ def _search_rows(
         [*count_params, user, *params],
     ).fetchone()[0]
     return rows, int(total)
+
+
+def _top_hits(
+    conn: sqlite3.Connection, user: str, match: str, ctes: list[str], hit_params: list[object], limit: int
+) -> tuple[list[sqlite3.Row], int]:
+    """The common search (no filter, no matching note, by relevance), fast for words in many papers.
+
+    The page is cut on the FTS side first: the `limit`-th hit by (title hit,
+    bm25) bounds the candidates, ties included, and only those are joined
+    with papers for the final order. Joining and sorting every hit took a
+    third of a search for a word in 10,000 papers.
+    """
+    sql = (
+        f"WITH {', '.join(ctes[:2])},"
+        " ranked AS MATERIALIZED (SELECT pid, score, -(pid IN (SELECT pid FROM title_hits)) AS rank_title"
+        "   FROM paper_hits),"
+        " cut AS (SELECT rank_title, score FROM ranked ORDER BY rank_title, score LIMIT 1 OFFSET ?)"
+        f" SELECT {_PAPER_COLUMNS}, r.score FROM ranked r JOIN papers p ON p.id = r.pid"
+        " LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
+        " WHERE p.listed = 1"
+        "   AND (NOT EXISTS (SELECT 1 FROM cut) OR (r.rank_title, r.score) <= (SELECT rank_title, score FROM cut))"
+        f" ORDER BY r.rank_title, r.score, p.stars DESC, p.position LIMIT {int(limit)}"
+    )
+    rows = conn.execute(sql, [*hit_params, limit - 1, user]).fetchall()
+    if len(rows) < limit:
+        return rows, len(rows)
+    count = conn.execute("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()[0]
+    return rows, int(count)
 
 
 def _snippet(
