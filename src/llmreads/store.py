@@ -936,7 +936,7 @@ def _search_rows(
     else:
         ctes.append("h AS (SELECT pid, score FROM paper_hits)")
     if not filters and not with_notes and sort == "relevance" and limit is not None:
-        return _top_hits(conn, user, match, ctes, hit_params, limit)
+        return _top_hits(conn, user, ctes, hit_params, limit)
     order = {
         "relevance": "p.id IN (SELECT pid FROM title_hits) DESC, h.score, p.stars DESC, p.position",
         "stars": "p.stars DESC, p.id IN (SELECT pid FROM title_hits) DESC, h.score, p.position",
@@ -970,7 +970,7 @@ def _search_rows(
 
 
 def _top_hits(
-    conn: sqlite3.Connection, user: str, match: str, ctes: list[str], hit_params: list[object], limit: int
+    conn: sqlite3.Connection, user: str, ctes: list[str], hit_params: list[object], limit: int
 ) -> tuple[list[sqlite3.Row], int]:
     """The common search (no filter, no matching note, by relevance), fast for words in many papers.
 
@@ -984,17 +984,16 @@ def _top_hits(
         " ranked AS MATERIALIZED (SELECT pid, score, -(pid IN (SELECT pid FROM title_hits)) AS rank_title"
         "   FROM paper_hits),"
         " cut AS (SELECT rank_title, score FROM ranked ORDER BY rank_title, score LIMIT 1 OFFSET ?)"
-        f" SELECT {_PAPER_COLUMNS}, r.score FROM ranked r JOIN papers p ON p.id = r.pid"
+        f" SELECT {_PAPER_COLUMNS}, r.score, (SELECT count(*) FROM ranked) AS total"
+        " FROM ranked r JOIN papers p ON p.id = r.pid"
         " LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
         " WHERE p.listed = 1"
         "   AND (NOT EXISTS (SELECT 1 FROM cut) OR (r.rank_title, r.score) <= (SELECT rank_title, score FROM cut))"
         f" ORDER BY r.rank_title, r.score, p.stars DESC, p.position LIMIT {int(limit)}"
     )
     rows = conn.execute(sql, [*hit_params, limit - 1, user]).fetchall()
-    if len(rows) < limit:
-        return rows, len(rows)
-    count = conn.execute("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()[0]
-    return rows, int(count)
+    # Every indexed paper is listed (m004), so the hits are the total.
+    return rows, int(rows[0]["total"]) if rows else 0
 
 
 def _snippet(
