@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from llmreads.errors import LlmreadsError
 
 KEYS = ("user", "db", "list")
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     value: str | None
     source: str  # "option", "environment", "config file", "default"
 

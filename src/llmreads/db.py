@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from llmreads.errors import DatabaseError
 from llmreads.migrations import MIGRATION_SET, NAMES
@@ -25,8 +25,7 @@ MIGRATIONS_TABLE = "_sqlite_migrations"
 RESTORE_HINT = "restore a backup with `llmreads db restore FILE`"
 
 
-@dataclass(frozen=True)
-class Inspection:
+class Inspection(NamedTuple):
     """What a look at a database file found, before anything is written to it."""
 
     applied: tuple[str, ...]  # llmreads migrations, in the order they were applied

@@ -9,7 +9,7 @@ that holds nothing searchable compiles to an empty query.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from llmreads.text import is_cjk, segment, tokens
 
@@ -20,8 +20,7 @@ def _cjk_token(token: str) -> bool:
     return len(token) == 1 and is_cjk(token)
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     tokens: tuple[str, ...]
     phrase: bool  # typed in quotes: no prefix matching
     column: str | None
@@ -47,8 +46,7 @@ class Term:
         return joined
 
 
-@dataclass(frozen=True)
-class Query:
+class Query(NamedTuple):
     groups: tuple[tuple[Term, ...], ...]  # ANDed groups of ORed terms
     excluded: tuple[Term, ...]
     text: str

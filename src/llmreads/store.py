@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from llmreads.errors import Ambiguous, ImportFailed, InvalidQuery, NotFound
 from llmreads.text import clean, fold_for_search, segment
@@ -448,8 +448,7 @@ def list_count(conn: sqlite3.Connection) -> int:
 # ---------------------------------------------------------------- filters
 
 
-@dataclass(frozen=True)
-class Filter:
+class Filter(NamedTuple):
     """A piece of a WHERE clause over `papers p` and `statuses s`, with its parameters."""
 
     where: str
@@ -833,8 +832,7 @@ def progress(conn: sqlite3.Connection, user: str, list_name: str | None = None) 
 # ---------------------------------------------------------------- search
 
 
-@dataclass
-class SearchResult:
+class SearchResult(NamedTuple):
     total: int
     papers: list[PaperRow]
     patterns: list[str]
