@@ -7,12 +7,10 @@ All text from documents and notes is passed to Rich as Text, never as markup.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from llmreads.text import clean
@@ -38,6 +36,7 @@ def info(message: str) -> None:
 
 def emit_json(data: object) -> None:
     """JSON with Chinese as it is, but C1 controls and bidi overrides escaped, so a terminal shows them inert."""
+    import json
     import re
 
     text = json.dumps(data, ensure_ascii=False, indent=2)
@@ -454,4 +453,4 @@ def _records(columns: Sequence[str], records: Sequence[Sequence[object]], numeri
 
 
 def to_json(rows: Sequence[PaperRow]) -> list[dict[str, object]]:
-    return [{k: v for k, v in asdict(row).items() if v is not None or k in ("arxiv", "status_at")} for row in rows]
+    return [{k: v for k, v in row.as_dict().items() if v is not None or k in ("arxiv", "status_at")} for row in rows]

@@ -76,15 +76,17 @@ class ImportReport:
         return self.papers - self.unchanged - len(self.added)
 
 
-@dataclass
 class _Seen:
     """What one import learns of a paper: enough to compare with the list's previous version."""
 
-    paper_id: int
-    title: str
-    stars: int = 0
-    sections: list[str] = field(default_factory=list)
-    content: list[str] = field(default_factory=list)
+    __slots__ = ("paper_id", "title", "stars", "sections", "content")
+
+    def __init__(self, paper_id: int, title: str) -> None:
+        self.paper_id = paper_id
+        self.title = title
+        self.stars = 0
+        self.sections: list[str] = []
+        self.content: list[str] = []
 
 
 def document_sha256(text: str) -> str:
@@ -522,19 +524,26 @@ def list_filter(conn: sqlite3.Connection, name: str) -> Filter:
 # ---------------------------------------------------------------- papers
 
 
-@dataclass
 class PaperRow:
-    id: str
-    key: str
-    title: str
-    url: str
-    arxiv: str | None
-    stars: int
-    sections: list[str]
-    status: str
-    status_at: str | None = None
-    snippet: str | None = None
-    score: float | None = None
+    """One paper as listings show it, with this user's status (a search adds snippet and score).
+
+    A plain class rather than a dataclass: it is on every command's path, and
+    creating a dataclass costs half a millisecond of start-up.
+    """
+
+    __slots__ = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "snippet", "score")
+
+    def __init__(
+        self, id: str, key: str, title: str, url: str, arxiv: str | None, stars: int, sections: list[str],
+        status: str, status_at: str | None = None,
+    ) -> None:
+        self.id, self.key, self.title, self.url, self.arxiv = id, key, title, url, arxiv
+        self.stars, self.sections, self.status, self.status_at = stars, sections, status, status_at
+        self.snippet: str | None = None
+        self.score: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 _PAPER_COLUMNS = (
@@ -670,7 +679,7 @@ def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> dict[str
                 "year": e["year"], "fields": dict(json.loads(e["extra"] or "[]")), "links": links,
             }
         )
-    detail: dict[str, object] = dict(paper.__dict__)
+    detail: dict[str, object] = paper.as_dict()
     del detail["snippet"], detail["score"]
     detail["entries"] = entries
     detail["links"] = [link for entry in entries for link in entry["links"]]  # type: ignore[attr-defined]
