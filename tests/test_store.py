@@ -395,3 +395,12 @@ def test_progress_per_user(conn):
     assert sections["2.3"] == (0, 1)
     assert sections["1"] == (0, 0)
     assert store.progress(conn, "bob")["total"] == {"papers": 118, "read": 0, "reading": 0}
+
+
+def test_store_statuses_are_the_status_enum():
+    # store keeps the statuses as plain strings so that commands need not load models.
+    from llmreads.models import Status
+
+    assert store.STATUSES == tuple(s.value for s in Status)
+    with pytest.raises(InvalidQuery):
+        store.status_filter("maybe")

@@ -70,3 +70,28 @@ class Document:
     sections: tuple[Section, ...]
     entries: tuple[Entry, ...]
     problems: tuple[Problem, ...] = field(default=())
+
+
+@dataclass
+class ImportReport:
+    list_name: str
+    title: str
+    source: str = ""
+    sections: int = 0
+    entries: int = 0
+    papers: int = 0
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # "title: 2.1 → 2.3"
+    rerated: list[str] = field(default_factory=list)  # "title: 2 → 4"
+    retitled: list[str] = field(default_factory=list)  # "old → new"
+    updated: list[str] = field(default_factory=list)  # any other change to a paper's entries
+    unchanged: int = 0
+    problems: list[str] = field(default_factory=list)
+    skipped: bool = False  # the very same document was imported before
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> int:
+        """Papers whose curated data this import changed (each counted once)."""
+        return self.papers - self.unchanged - len(self.added)

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from llmreads.store import ImportReport, PaperRow, SearchResult
+    from llmreads.models import ImportReport
+    from llmreads.store import PaperRow, SearchResult
 
 STATUS_MARK = {"read": "✓", "reading": "…", "unread": " "}
 NARROW = 60

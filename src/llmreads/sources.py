@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from llmreads.store import ImportReport
+    from llmreads.models import ImportReport
 
 SEED_NAME = "llm_paper_reading.md"
 

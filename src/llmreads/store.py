@@ -13,7 +13,6 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -23,10 +22,11 @@ from llmreads.text import clean, fold_for_search, segment
 # keys (urllib.parse) and query (its regexes) load with the functions that use
 # them, so `list` and `mark-read` start without them.
 if TYPE_CHECKING:
-    from llmreads.models import Document, Entry, Status
+    from llmreads.models import Document, Entry, ImportReport
     from llmreads.parse import Event
     from llmreads.query import Query
 
+STATUSES = ("unread", "reading", "read")  # the values of models.Status, without loading models
 MAX_NOTE_CHARS = 4_000_000  # a long essay is fine; a runaway paste is not
 TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
@@ -49,31 +49,6 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 # ---------------------------------------------------------------- import
-
-
-@dataclass
-class ImportReport:
-    list_name: str
-    title: str
-    source: str = ""
-    sections: int = 0
-    entries: int = 0
-    papers: int = 0
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    moved: list[str] = field(default_factory=list)  # "title: 2.1 → 2.3"
-    rerated: list[str] = field(default_factory=list)  # "title: 2 → 4"
-    retitled: list[str] = field(default_factory=list)  # "old → new"
-    updated: list[str] = field(default_factory=list)  # any other change to a paper's entries
-    unchanged: int = 0
-    problems: list[str] = field(default_factory=list)
-    skipped: bool = False  # the very same document was imported before
-    dry_run: bool = False
-
-    @property
-    def changed(self) -> int:
-        """Papers whose curated data this import changed (each counted once)."""
-        return self.papers - self.unchanged - len(self.added)
 
 
 class _Seen:
@@ -147,7 +122,7 @@ def _import(
     sha256: str,
     strict: bool,
 ) -> ImportReport:
-    from llmreads.models import Entry, Problem, Section
+    from llmreads.models import Entry, ImportReport, Problem, Section
     from llmreads.parse import DocumentTitle, DocumentUpdated
 
     first = next(events, None)
@@ -477,9 +452,7 @@ def stars_filter(stars: int) -> Filter:
 
 def status_filter(status: str) -> Filter:
     try:
-        from llmreads.models import Status
-
-        value = Status(status.strip().lower()).value
+        value = STATUSES[STATUSES.index(status.strip().lower())]
     except ValueError:
         raise InvalidQuery(f"--status must be one of unread, reading, read, not {status!r}") from None
     return Filter("coalesce(s.status, 'unread') = ?", (value,), value)
@@ -695,7 +668,10 @@ def paper_summary(conn: sqlite3.Connection, user: str, paper_id: int) -> PaperRo
 # ---------------------------------------------------------------- user data
 
 
-def set_status(conn: sqlite3.Connection, user: str, paper_ids: Sequence[int], status: Status) -> list[PaperRow]:
+def set_status(conn: sqlite3.Connection, user: str, paper_ids: Sequence[int], status: str) -> list[PaperRow]:
+    """Set this user's status of papers (one of STATUSES; a models.Status is one too)."""
+    if status not in STATUSES:
+        raise InvalidQuery(f"a status is one of {', '.join(STATUSES)}, not {status!r}")
     with transaction(conn):
         stamp = now()
         for pid in paper_ids:
@@ -704,7 +680,7 @@ def set_status(conn: sqlite3.Connection, user: str, paper_ids: Sequence[int], st
                 " SELECT ?, key, ?, ? FROM papers WHERE id = ?"
                 " ON CONFLICT (user, paper_key)"
                 " DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-                (user, status.value, stamp, pid),
+                (user, str(status), stamp, pid),
             )
     return [paper_summary(conn, user, pid) for pid in paper_ids]
 

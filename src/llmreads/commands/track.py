@@ -22,12 +22,11 @@ app.add_typer(note_app, name="note")
 
 def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None:
     from llmreads import render, store
-    from llmreads.models import Status
 
     st = state(ctx)
     conn = st.conn()
     ids = list(dict.fromkeys(store.resolve_ref(conn, ref) for ref in refs))
-    rows = store.set_status(conn, st.user, ids, Status(status))
+    rows = store.set_status(conn, st.user, ids, status)
     if json_:
         render.emit_json(render.to_json(rows))
     else:
