@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +12,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = ROOT / "seeds" / "llm_paper_reading.md"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# The seed's sections as a reader numbers them, in order.
+SEED_SECTIONS = [
+    ("1", "OpenAI/Google 基础语言大模型"),
+    ("2", "LLM的关键技术"),
+    ("2.1", "ICL"),
+    ("2.2", "CoT"),
+    ("2.3", "RLHF"),
+    ("2.4", "PEFT"),
+    ("2.5", "Embedding/位置编码/激活函数/attention加速"),
+    ("2.6", "综述及其他"),
+    ("3", "大模型与多模态相关"),
+    ("4", "类ChatGPT及垂域版类ChatGPT开源模型"),
+]
 
 # Environment variables that change what llmreads prints or where it writes.
 _CLEARED = (
@@ -122,3 +137,24 @@ def assert_one_error(result, code: int = 1) -> str:  # type: ignore[no-untyped-d
 @pytest.fixture
 def one_error() -> Callable[..., str]:
     return assert_one_error
+
+
+def settle(path: Path) -> None:
+    """Close the connections in-process commands left to the garbage collector, and checkpoint.
+
+    Otherwise one closing in the middle of a test checkpoints the -wal into the file.
+    """
+    gc.collect()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def user_data(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    conn = sqlite3.connect(path)
+    try:
+        statuses = sorted(conn.execute("SELECT user, paper_key, status FROM statuses").fetchall())
+        notes = sorted(conn.execute("SELECT user, paper_key, text FROM notes").fetchall())
+        return statuses, notes
+    finally:
+        conn.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, snapshot
+from conftest import FIXTURES, settle, snapshot, user_data
 from llmreads.migrations import NAMES
 
 LORA = "arxiv:2106.09685"
@@ -47,27 +47,6 @@ def ready(cli: Callable[..., object], db: Path) -> Path:
         assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
     settle(db)
     return db
-
-
-def settle(path: Path) -> None:
-    """Close the connections in-process commands left to the garbage collector, and checkpoint.
-
-    Otherwise one closing in the middle of a test checkpoints the -wal into the file.
-    """
-    gc.collect()
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-
-
-def user_data(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    conn = sqlite3.connect(path)
-    try:
-        statuses = sorted(conn.execute("SELECT user, paper_key, status FROM statuses").fetchall())
-        notes = sorted(conn.execute("SELECT user, paper_key, text FROM notes").fetchall())
-        return statuses, notes
-    finally:
-        conn.close()
 
 
 def pragma(path: Path, name: str) -> str:

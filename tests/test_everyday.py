@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from conftest import FIXTURES
+from conftest import FIXTURES, SEED_SECTIONS
 
 FORMATS = FIXTURES / "formats"
 LORA = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
@@ -25,18 +25,7 @@ LORA_URL = "https://arxiv.org/pdf/2106.09685.pdf"
 FIVE_STARS = ["09794a", "f77a8b", "240ba8", "50f228", "88bfb3"]  # in list order
 FOUR_STARS = ["008403", "6e0310", "a31f45", "fdcc67", "69f176", "fcd11b"]
 GPT1 = "33dec7"  # three stars, first in the list
-SECTIONS = [
-    ("1", "OpenAI/Google 基础语言大模型"),
-    ("2", "LLM的关键技术"),
-    ("2.1", "ICL"),
-    ("2.2", "CoT"),
-    ("2.3", "RLHF"),
-    ("2.4", "PEFT"),
-    ("2.5", "Embedding/位置编码/激活函数/attention加速"),
-    ("2.6", "综述及其他"),
-    ("3", "大模型与多模态相关"),
-    ("4", "类ChatGPT及垂域版类ChatGPT开源模型"),
-]
+SECTIONS = SEED_SECTIONS
 ZH_SHORT = "大语言模型的低秩微调方法综述"
 ZH_LONG = "指令微调让语言模型成为零样本学习者：一项关于多任务提示训练的大规模实证研究与分析报告"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from conftest import assert_one_error
 from llmreads.cli import app
 
 LORA = "arxiv:2106.09685"
@@ -57,14 +58,6 @@ def ok(*args: str) -> Result:
     result = run(*args)
     assert result.exit_code == 0, (args, result.stdout, result.stderr, result.exception)
     return result
-
-
-def one_error(result: Result) -> str:
-    assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stdout + result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
 
 
 def listed(*args: str, db: str | None = None) -> list[dict[str, object]]:
@@ -134,8 +127,8 @@ def test_filters_pick_the_papers(seeded: None) -> None:
     assert LORA in {p["key"] for p in section}
 
 
-def test_unknown_list_is_one_error(seeded: None) -> None:
-    assert "no list named" in one_error(run("export", "--list", "nope"))
+def test_unknown_list_is_assert_one_error(seeded: None) -> None:
+    assert "no list named" in assert_one_error(run("export", "--list", "nope"))
 
 
 def test_unknown_format_is_a_usage_error(seeded: None) -> None:
@@ -305,7 +298,7 @@ def test_format_option_wins_over_the_suffix(seeded: None, tmp_path: Path) -> Non
     assert [p["key"] for p in json.loads(target.read_text(encoding="utf-8"))] == [GPT3]
 
 
-def test_output_into_a_missing_folder_is_one_error(seeded: None, tmp_path: Path) -> None:
-    message = one_error(run("export", "-o", str(tmp_path / "missing" / "papers.json")))
+def test_output_into_a_missing_folder_is_assert_one_error(seeded: None, tmp_path: Path) -> None:
+    message = assert_one_error(run("export", "-o", str(tmp_path / "missing" / "papers.json")))
     assert "cannot write" in message
-    assert one_error(run("export", "-o", str(tmp_path))).endswith("is a directory")
+    assert assert_one_error(run("export", "-o", str(tmp_path))).endswith("is a directory")

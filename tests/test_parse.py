@@ -8,25 +8,13 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import read_fixture
+from conftest import SEED_SECTIONS, read_fixture
 from llmreads.models import Link
 from llmreads.parse import parse
 
 # Kangxi Radicals and CJK Radicals Supplement: the look-alikes the seed is full of.
 RADICAL = re.compile("[\u2e80-\u2fdf]")
 
-SEED_SECTIONS = [
-    ("1", "OpenAI/Google 基础语言大模型"),
-    ("2", "LLM的关键技术"),
-    ("2.1", "ICL"),
-    ("2.2", "CoT"),
-    ("2.3", "RLHF"),
-    ("2.4", "PEFT"),
-    ("2.5", "Embedding/位置编码/激活函数/attention加速"),
-    ("2.6", "综述及其他"),
-    ("3", "大模型与多模态相关"),
-    ("4", "类ChatGPT及垂域版类ChatGPT开源模型"),
-]
 
 # Counted by hand from the table rows under each heading of the seed
 # (the empty row at the end of 2.4 PEFT is not a paper).

@@ -7,7 +7,6 @@ a subprocess where a process boundary matters (locks, signals, argv bytes).
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
@@ -27,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import FIXTURES, assert_one_error, snapshot
+from conftest import FIXTURES, assert_one_error, settle, snapshot, user_data
 from llmreads.db import open_db
 from llmreads.errors import DatabaseError
 from llmreads.migrations import NAMES
@@ -87,25 +86,6 @@ def seed_database(path: Path) -> None:
     ):
         ok("--db", str(path), *args)
     settle(path)
-
-
-def settle(path: Path) -> None:
-    """Close the connections in-process commands left to the garbage collector, and checkpoint."""
-    gc.collect()
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-
-
-def user_data(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    conn = sqlite3.connect(path)
-    try:
-        return (
-            sorted(conn.execute("SELECT user, paper_key, status FROM statuses").fetchall()),
-            sorted(conn.execute("SELECT user, paper_key, text FROM notes").fetchall()),
-        )
-    finally:
-        conn.close()
 
 
 # ---------------------------------------------------------------- files that are not llmreads databases

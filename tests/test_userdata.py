@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from conftest import assert_one_error
 from llmreads.cli import app
 from llmreads.text import segment
 
@@ -35,14 +36,6 @@ def ok(*args: str, input: str | None = None) -> Result:
     result = run(*args, input=input)
     assert result.exit_code == 0, (args, result.stdout, result.stderr, result.exception)
     return result
-
-
-def one_error(result: Result) -> str:
-    assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stdout + result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
 
 
 def db_path() -> Path:
@@ -335,7 +328,7 @@ def test_a_bad_file_is_one_error_and_writes_nothing(
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
     before = snapshot(db_path())
-    error = one_error(run("user-data", "import", str(path)))
+    error = assert_one_error(run("user-data", "import", str(path)))
     assert message in error, error
     assert snapshot(db_path()) == before
 
@@ -348,13 +341,13 @@ def test_a_file_bad_only_at_its_end_writes_nothing(seeded: None, tmp_path: Path)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     before = snapshot(db_path())
-    assert "users.bob.notes[1].created_at must be a string" in one_error(run("user-data", "import", str(path)))
+    assert "users.bob.notes[1].created_at must be a string" in assert_one_error(run("user-data", "import", str(path)))
     assert snapshot(db_path()) == before
 
 
-def test_unreadable_files_are_one_error(seeded: None, tmp_path: Path) -> None:
-    assert "does not exist" in one_error(run("user-data", "import", str(tmp_path / "missing.json")))
-    assert "is a directory" in one_error(run("user-data", "import", str(tmp_path)))
+def test_unreadable_files_are_assert_one_error(seeded: None, tmp_path: Path) -> None:
+    assert "does not exist" in assert_one_error(run("user-data", "import", str(tmp_path / "missing.json")))
+    assert "is a directory" in assert_one_error(run("user-data", "import", str(tmp_path)))
     binary = tmp_path / "binary.json"
     binary.write_bytes(b"\xff\xfe\x00\x81 not utf-8")
-    assert "not UTF-8" in one_error(run("user-data", "import", str(binary)))
+    assert "not UTF-8" in assert_one_error(run("user-data", "import", str(binary)))
