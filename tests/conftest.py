@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -77,7 +79,8 @@ def import_text(conn: sqlite3.Connection, text: str, name: str = "LLM_Paper_Read
     from llmreads import store
     from llmreads.parse import parse
 
-    return store.import_document(conn, parse(text), name=name, source=source, sha256=store.document_sha256(text))
+    sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return store.import_document(conn, parse(text), name=name, source=source, sha256=sha256)
 
 
 @pytest.fixture
@@ -158,3 +161,21 @@ def user_data(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, 
         return statuses, notes
     finally:
         conn.close()
+
+
+def pragma(path: Path, name: str) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return str(conn.execute(f"PRAGMA {name}").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def ok(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr, result.exception)
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
+def json_out(result):  # type: ignore[no-untyped-def]
+    return json.loads(ok(result))

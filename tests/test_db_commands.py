@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, settle, snapshot, user_data
+from conftest import FIXTURES, pragma, settle, snapshot, user_data
 from llmreads.migrations import NAMES
 
 LORA = "arxiv:2106.09685"
@@ -47,14 +47,6 @@ def ready(cli: Callable[..., object], db: Path) -> Path:
         assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
     settle(db)
     return db
-
-
-def pragma(path: Path, name: str) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return str(conn.execute(f"PRAGMA {name}").fetchone()[0])
-    finally:
-        conn.close()
 
 
 def mode(path: Path) -> int:

@@ -6,7 +6,6 @@ runs once through the installed console script as a shell would.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from conftest import FIXTURES, SEED_SECTIONS
+from conftest import FIXTURES, SEED_SECTIONS, json_out, ok
 
 FORMATS = FIXTURES / "formats"
 LORA = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
@@ -30,16 +29,6 @@ ZH_SHORT = "大语言模型的低秩微调方法综述"
 ZH_LONG = "指令微调让语言模型成为零样本学习者：一项关于多任务提示训练的大规模实证研究与分析报告"
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
-
-
-def ok(result) -> str:  # type: ignore[no-untyped-def]
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result.stdout
-
-
-def json_out(result):  # type: ignore[no-untyped-def]
-    return json.loads(ok(result))
 
 
 def ids(cli, *args: str) -> list[str]:  # type: ignore[no-untyped-def]

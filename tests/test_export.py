@@ -41,15 +41,6 @@ HOSTILE = """# Hostile & Co. list
 UNSAFE_KEYS = {"url:alert(1)", "url:etc/passwd", "url:text/html,%3Cscript%3Ealert(1)%3C/script%3E"}
 
 
-@pytest.fixture(autouse=True)
-def _own_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # conftest.py does this too; kept here so these tests never touch a real database.
-    monkeypatch.setenv("LLMREADS_DB", str(tmp_path / "llmreads.db"))
-    monkeypatch.setenv("LLMREADS_USER", "alice")
-    monkeypatch.setenv("LLMREADS_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.delenv("LLMREADS_LIST", raising=False)
-
-
 def run(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, SEED_PATH, snapshot
+from conftest import FIXTURES, SEED_PATH, json_out, ok, snapshot
 from llmreads.parse import parse
 
 FORMATS = FIXTURES / "formats"
@@ -30,16 +30,6 @@ QLORA = "QLoRA: Efficient Finetuning of Quantized LLMs"
 ATTENTION = "Attention Is All You Need"
 ATTENTION_NEW = "Attention Is All You Need (Transformer)"
 LORA = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
-
-
-def ok(result) -> str:  # type: ignore[no-untyped-def]
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result.stdout
-
-
-def json_out(result):  # type: ignore[no-untyped-def]
-    return json.loads(ok(result))
 
 
 def text_of(name: str) -> str:

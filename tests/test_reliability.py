@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import FIXTURES, assert_one_error, settle, snapshot, user_data
+from conftest import FIXTURES, assert_one_error, pragma, settle, snapshot, user_data
 from llmreads.db import open_db
 from llmreads.errors import DatabaseError
 from llmreads.migrations import NAMES
@@ -62,14 +62,6 @@ def subprocess_env(db: Path, **extra: str) -> dict[str, str]:
 def llmreads(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "llmreads", *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
-
-
-def pragma(path: Path, name: str) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return str(conn.execute(f"PRAGMA {name}").fetchone()[0])
-    finally:
-        conn.close()
 
 
 def file_state(path: Path) -> tuple[bytes, int]:

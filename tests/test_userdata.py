@@ -19,15 +19,6 @@ GPT3 = "arxiv:2005.14165"
 ELSEWHERE = "url:example.com/a-paper-no-list-here-holds"
 
 
-@pytest.fixture(autouse=True)
-def _own_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # conftest.py does this too; kept here so these tests never touch a real database.
-    monkeypatch.setenv("LLMREADS_DB", str(tmp_path / "llmreads.db"))
-    monkeypatch.setenv("LLMREADS_USER", "alice")
-    monkeypatch.setenv("LLMREADS_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.delenv("LLMREADS_LIST", raising=False)
-
-
 def run(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(app, list(args), input=input)
 

@@ -64,12 +64,6 @@ class _Seen:
         self.content: list[str] = []
 
 
-def document_sha256(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def import_document(
     conn: sqlite3.Connection,
     doc: Document | Iterable[Event],
