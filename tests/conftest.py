@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = ROOT / "seeds" / "llm_paper_reading.md"
@@ -179,3 +180,40 @@ def ok(result) -> str:  # type: ignore[no-untyped-def]
 
 def json_out(result):  # type: ignore[no-untyped-def]
     return json.loads(ok(result))
+
+
+# Pieces of text that stress a query parser: FTS5 syntax, CJK, emoji, controls.
+QUERY_BITS = st.sampled_from(
+    [
+        '"',
+        "-",
+        "*",
+        ":",
+        "(",
+        ")",
+        "^",
+        "+",
+        "{",
+        "}",
+        "\\",
+        "'",
+        "OR",
+        "AND",
+        "NOT",
+        "NEAR",
+        "NEAR(",
+        "title:",
+        "body:",
+        " ",
+        "微调",
+        "lora",
+        "🌟",
+        "⼤",
+        "\x00",
+        "\u200b",
+        "\ufeff",
+        "col:",
+        "a",
+        "1",
+    ]
+)

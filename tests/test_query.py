@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import QUERY_BITS
 from llmreads.migrations import FTS_TOKENIZER
 from llmreads.query import compile_query, raw_query
 from llmreads.text import segment
@@ -144,38 +145,12 @@ def test_compiled_queries_match_the_right_rows(index, text, expected):
     assert matches(index, text) == expected
 
 
-_QUERY_BITS = st.sampled_from(
-    [
-        '"',
-        "-",
-        "*",
-        ":",
-        "(",
-        ")",
-        "^",
-        "OR",
-        "AND",
-        "NOT",
-        "NEAR",
-        "title:",
-        " ",
-        "微调",
-        "lora",
-        "🌟",
-        "\x00",
-        "'",
-        "\\",
-        "{",
-        "}",
-        "+",
-    ]
-)
 
 
 @settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
-        st.text(), st.lists(_QUERY_BITS, max_size=12).map(" ".join), st.lists(_QUERY_BITS, max_size=12).map("".join)
+        st.text(), st.lists(QUERY_BITS, max_size=12).map(" ".join), st.lists(QUERY_BITS, max_size=12).map("".join)
     )
 )
 def test_compile_query_never_raises_and_fts_accepts_it(index, text):

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import import_text
+from conftest import QUERY_BITS, import_text
 from llmreads import store
 from llmreads.errors import InvalidQuery
 from llmreads.models import Status
@@ -404,44 +404,10 @@ def search_conn(tmp_path_factory, seed_text):
     conn.close()
 
 
-_QUERY_BITS = st.sampled_from(
-    [
-        '"',
-        "-",
-        "*",
-        ":",
-        "(",
-        ")",
-        "^",
-        "+",
-        "{",
-        "}",
-        "\\",
-        "'",
-        "OR",
-        "AND",
-        "NOT",
-        "NEAR",
-        "NEAR(",
-        "title:",
-        "body:",
-        " ",
-        "微调",
-        "lora",
-        "🌟",
-        "⼤",
-        "\x00",
-        "\u200b",
-        "\ufeff",
-        "col:",
-        "a",
-        "1",
-    ]
-)
 _QUERIES = st.one_of(
     st.text(max_size=40),
-    st.lists(_QUERY_BITS, max_size=10).map(" ".join),
-    st.lists(_QUERY_BITS, max_size=10).map("".join),
+    st.lists(QUERY_BITS, max_size=10).map(" ".join),
+    st.lists(QUERY_BITS, max_size=10).map("".join),
 )
 
 
