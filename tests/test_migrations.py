@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import import_text, snapshot
-from llmreads import migrations
+from llmreads import migrations, store
 from llmreads.db import open_db
 from llmreads.errors import DatabaseError
 
@@ -25,7 +25,6 @@ EXPECTED_TABLES = {
     "notes_fts",
 }
 EXPECTED_INDEXES = {
-    "papers_arxiv",
     "papers_listed_position",
     "papers_listed_stars",
     "entries_paper",
@@ -211,6 +210,36 @@ def test_first_schema_database_is_upgraded_intact(tmp_path):
     assert sorted(tuple(r) for r in conn.execute("SELECT user, paper_key, status FROM statuses")) == statuses
     assert sorted(tuple(r) for r in conn.execute("SELECT user, paper_key, text FROM notes")) == notes
     assert conn.execute("SELECT count(*) FROM papers WHERE listed = 1").fetchone()[0] == 118
+    # m005 rebuilt the search index without its copy of the text; it finds what it found.
+    assert "papers_fts_content" not in names(conn, "table")
+    assert {p.title for p in store.search(conn, "alice", "lora").papers} == {
+        "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS",
+        "Scaling Down to Scale Up: A Guide to Parameter-Efficient Fine-Tuning",
+    }
+    assert store.search(conn, "alice", "微调").total == 11
+    assert store.paper_detail(conn, "alice", store.resolve_ref(conn, "2106.09685"))["id"] == "50f228"
     conn.close()
     assert applied(path) == [("llmreads", name) for name in migrations.NAMES]
     assert original.read_bytes() == pristine
+
+
+def test_database_of_schema_v4_upgrades_and_sees_the_same_list_as_unchanged(tmp_path, seed_text):
+    # tests/fixtures/schema-v4.db was written by the m001-m004 code from the seed,
+    # with alice's status and note on LoRA. m005 turned what entries said into
+    # digests: the import that follows must find every paper unchanged.
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    conn = open_db(path)
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(entries)")}
+    assert {"digest", "title", "intro"} <= columns and not {"title_raw", "intro_raw", "url"} & columns
+    assert [p.title for p in store.search(conn, "alice", "quokka").papers] == [LORA_TITLE]
+    report = import_text(conn, seed_text.replace("\n", "\n\n", 1))  # other bytes, same papers
+    assert not report.skipped
+    assert (report.unchanged, report.added, report.updated, report.removed) == (118, [], [], [])
+    lora = store.paper_detail(conn, "alice", store.resolve_ref(conn, "lora"))
+    assert [e["title"] for e in lora["entries"]] == [LORA_TITLE]
+    assert lora["status"] == "read"
+    conn.close()
+
+
+LORA_TITLE = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"

@@ -343,6 +343,35 @@ def test_every_title_match_ranks_above_every_intro_only_match(conn, seed_doc, qu
     assert flags == sorted(flags, reverse=True), [(t, f) for t, f in zip(ranked, flags, strict=True)]
 
 
+@pytest.mark.parametrize("query", ["transformer", "attention", "tuning", "微调", "language models"])
+@pytest.mark.parametrize("limit", [None, 3, 20])
+def test_relevance_is_title_hits_then_stars_then_list_order(conn, seed_doc, query, limit):
+    # The whole order, worked out from the listing (stars and list position) and
+    # the oracle: where the words are, then stars, then the list's own order.
+    words = query.split()  # ANDed: every word in the title, or every word somewhere
+    in_title = set.intersection(*(oracle(seed_doc, w, titles_only=True) for w in words))
+    hits = set.intersection(*(oracle(seed_doc, w) for w in words))
+    assert in_title or query == "微调"
+    listing = store.list_papers(conn, "alice")  # list order
+    place = {p.title: i for i, p in enumerate(listing)}
+    stars = {p.title: p.stars for p in listing}
+    expected = sorted(hits, key=lambda t: (t not in in_title, -stars[t], place[t]))
+    result = store.search(conn, "alice", query, limit=limit)
+    assert [p.title for p in result.papers] == expected[:limit]
+    assert result.total == len(hits)
+
+
+def test_scores_are_bm25_of_each_paper_with_titles_weighted(conn):
+    plain = store.search(conn, "alice", "lora")
+    assert all(p.score is None for p in plain.papers)
+    scored = store.search(conn, "alice", "lora", scores=True).papers
+    assert [p.title for p in scored] == [LORA, SCALING_DOWN]
+    assert all(isinstance(p.score, float) and p.score < 0 for p in scored)
+    assert scored[0].score < scored[1].score  # the title hit is the better match
+    page = store.search(conn, "alice", "lora", scores=True, limit=1).papers
+    assert page[0].score == scored[0].score
+
+
 # ---------------------------------------------------------------- notes
 
 

@@ -7,13 +7,16 @@ sqlite-utils (see db.py), so the list must match the functions below.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlite_utils import Database, Migrations
 
 MIGRATION_SET = "llmreads"
-NAMES = ("m001_initial", "m002_entry_fields", "m003_compact_raw_text", "m004_index_listed_only")
+NAMES = (
+    "m001_initial", "m002_entry_fields", "m003_compact_raw_text", "m004_index_listed_only", "m005_contentless_index",
+)
 
 # unicode61 splits on punctuation; the text is folded and its CJK characters
 # spaced apart before it is indexed (text.segment), so every ideograph is a token.
@@ -127,6 +130,44 @@ def m004_index_listed_only(db: Database) -> None:
     # A paper no list holds any more is never a search hit, so it keeps no
     # index row; then a search's total is FTS5's own (fast) count.
     db.execute("DELETE FROM papers_fts WHERE rowid IN (SELECT id FROM papers WHERE listed = 0)")
+
+
+def m005_contentless_index(db: Database) -> None:
+    # The index keeps no copy of the text (store._IndexedText supplies the old
+    # text when a row changes): a fifth of the database. Search reads pages in
+    # (stars DESC, position) order from an index; an arXiv id is found by key.
+    from llmreads import store
+
+    for statement in (  # one by one: executescript would commit the migration's transaction
+        "DROP TABLE papers_vocab",
+        "DROP TABLE papers_fts",
+        f"CREATE VIRTUAL TABLE papers_fts USING fts5(title, body, content='', tokenize='{FTS_TOKENIZER}')",
+        "CREATE VIRTUAL TABLE papers_vocab USING fts5vocab(papers_fts, 'row')",
+        "DROP INDEX papers_listed_stars",
+        "CREATE INDEX papers_listed_stars ON papers(listed, stars DESC, position)",
+        "DROP INDEX papers_arxiv",
+    ):
+        db.execute(statement)
+    store.index_papers(db.conn, [r[0] for r in db.execute("SELECT id FROM papers WHERE listed = 1")])
+    # Entries keep what is shown of them; what they said as written (for the
+    # changes a re-import reports) becomes a 64-bit digest, and a title equal to
+    # the paper's is '' (store._upsert_paper keeps that true).
+    db.execute("ALTER TABLE entries ADD COLUMN digest INTEGER NOT NULL DEFAULT 0")
+    links: dict[int, list[tuple[str, str]]] = {}
+    for entry_id, text, url in db.execute("SELECT entry_id, text, url FROM links ORDER BY entry_id, position"):
+        links.setdefault(entry_id, []).append((text, url))
+    digests = [
+        (store.content_digest(number, title, url, intro, year, json.loads(extra or "[]"), links.get(entry_id, [])),
+         entry_id)
+        for entry_id, number, title, url, intro, year, extra in db.execute(
+            "SELECT id, number, coalesce(nullif(title_raw, ''), title), url, coalesce(nullif(intro_raw, ''), intro),"
+            " year, extra FROM entries"
+        ).fetchall()
+    ]
+    db.conn.executemany("UPDATE entries SET digest = ? WHERE id = ?", digests)
+    db.execute("UPDATE entries SET title = '' WHERE title = (SELECT title FROM papers WHERE id = entries.paper_id)")
+    for column in ("title_raw", "intro_raw", "url"):
+        db.execute(f"ALTER TABLE entries DROP COLUMN {column}")
 
 
 def migrations() -> Migrations:

@@ -57,7 +57,13 @@ class Query(NamedTuple):
 
     def fts(self) -> str:
         """The MATCH expression; only meaningful when not empty."""
-        expr = self.positive()
+        return self._excluding(self.positive())
+
+    def fts_in_titles(self) -> str:
+        """The MATCH expression of the hits whose title holds the words looked for."""
+        return self._excluding(self.in_titles())
+
+    def _excluding(self, expr: str) -> str:
         for term in self.excluded:
             expr = f"({expr}) NOT {term.fts()}"
         return expr

@@ -58,7 +58,9 @@ def search_command(
     stars: StarsOpt = None,
     status: StatusOpt = None,
     list_name: ListOpt = None,
-    sort: Annotated[str, typer.Option("--sort", help="relevance, stars or list.")] = "relevance",
+    sort: Annotated[
+        str, typer.Option("--sort", help="relevance (title hits, then stars, then list order), stars or list.")
+    ] = "relevance",
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="Show at most this many (default 20).")] = None,
     no_notes: Annotated[bool, typer.Option("--no-notes", help="Do not search your notes.")] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Pass the query to SQLite FTS5 as it is.")] = False,
@@ -81,7 +83,9 @@ def search_command(
     conn = st.conn()
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
     shown = limit if limit is not None or json_ else 20
-    result = store.search(conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw)
+    result = store.search(
+        conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_
+    )
     if json_:
         render.emit_json(render.to_json(result.papers))
         return

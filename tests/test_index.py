@@ -1,0 +1,118 @@
+"""The search index is contentless: it must hold exactly what the papers say, after any change.
+
+FTS5 removes a row of a contentless table only when given the text it indexed,
+so every import and list removal rebuilds the old text. If one of them got it
+wrong, stale words would stay in the index (and FTS5 may call the file
+damaged); these tests compare the index, token by token, with one built afresh.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+
+from conftest import import_text
+from llmreads import store
+from llmreads.db import open_db
+from llmreads.migrations import FTS_TOKENIZER
+from llmreads.text import segment
+
+LORA = "2106.09685"
+
+
+def index_instances(conn: sqlite3.Connection, table: str, schema: str = "main") -> list[tuple[object, ...]]:
+    conn.execute(f"DROP TABLE IF EXISTS temp.{table}_instances")
+    conn.execute(f"CREATE VIRTUAL TABLE temp.{table}_instances USING fts5vocab({schema}, {table}, 'instance')")
+    return conn.execute(f"SELECT term, doc, col, offset FROM temp.{table}_instances ORDER BY 1, 2, 3, 4").fetchall()
+
+
+def assert_index_is_current(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
+    conn.execute("DROP TABLE IF EXISTS temp.fresh")
+    conn.execute(f"CREATE VIRTUAL TABLE temp.fresh USING fts5(title, body, content='', tokenize='{FTS_TOKENIZER}')")
+    listed = [r[0] for r in conn.execute("SELECT id FROM papers WHERE listed = 1")]
+    conn.executemany(
+        "INSERT INTO temp.fresh (rowid, title, body) VALUES (?, ?, ?)",
+        [(pid, segment(title), body) for pid, (title, body) in store.index_texts(conn, listed).items()],
+    )
+    assert index_instances(conn, "papers_fts") == index_instances(conn, "fresh", "temp")
+
+
+@pytest.fixture
+def conn(tmp_path, seed_text):  # type: ignore[no-untyped-def]
+    conn = open_db(tmp_path / "index.db")
+    import_text(conn, seed_text)
+    yield conn
+    conn.close()
+
+
+def lines_with(text: str, needle: str) -> list[str]:
+    return [line for line in text.split("\n") if needle in line]
+
+
+def test_fresh_import_indexes_every_listed_paper(conn):
+    assert_index_is_current(conn)
+    assert conn.execute("SELECT count(*) FROM papers WHERE listed = 1").fetchone()[0] == 118
+
+
+def test_reimport_with_changes_keeps_the_index_exact(conn, seed_text):
+    lora_line = lines_with(seed_text, LORA)[0]
+    changed = seed_text.replace(lora_line, lora_line.replace("LORA", "LoRA Revised").replace("微调", "调优"))
+    changed = "\n".join(line for line in changed.split("\n") if "1706.03762" not in line)  # attention leaves
+    import_text(conn, changed)
+    assert_index_is_current(conn)
+    assert [p.title for p in store.search(conn, "alice", "revised").papers] == [
+        "LoRA Revised: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
+    ]
+    assert "Attention Is All You Need" not in {p.title for p in store.search(conn, "alice", "attention").papers}
+    import_text(conn, seed_text)  # and back
+    assert_index_is_current(conn)
+    assert store.search(conn, "alice", "revised").total == 0
+
+
+def test_a_second_list_renaming_shared_papers_and_its_removal(conn, seed_text):
+    header = "| 序号 | 论文 | 简介 |\n| --- | --- | --- |\n"
+    other = (
+        "# Other\n\n## 1. Picks\n\n" + header
+        + f"| 1 | [LoRA, second list's title](https://arxiv.org/abs/{LORA}) | 低秩 quokka [code](https://x.org/c) |\n"
+        + "| 2 | [Brand New Paper](https://example.org/new) | 新的 paper |\n"
+    )
+    import_text(conn, other, name="Other")
+    assert_index_is_current(conn)
+    assert [p.title for p in store.search(conn, "alice", "quokka").papers] == ["LoRA, second list's title"]
+    assert store.search(conn, "alice", "code").total >= 1
+    import_text(conn, seed_text.replace("微调", "精调"))  # the seed renames LoRA back and changes text
+    assert_index_is_current(conn)
+    import_text(conn, other.replace("quokka", "wombat"), name="Other")
+    assert_index_is_current(conn)
+    assert store.search(conn, "alice", "quokka").total == 0
+    store.remove_list(conn, "Other")
+    assert_index_is_current(conn)
+    assert store.search(conn, "alice", "wombat").total == 0
+    assert store.search(conn, "alice", "brand new").total == 0
+    assert store.search(conn, "alice", "lora").total == 2
+
+
+def test_a_paper_twice_in_one_list_and_moved(conn, seed_text):
+    lora_line = lines_with(seed_text, LORA)[0]
+    # The same paper again at the end of the list, with another introduction.
+    doubled = seed_text.rstrip("\n") + "\n\n## 9. Again\n\n| 序号 | 论文 | 简介 |\n| --- | --- | --- |\n"
+    doubled += re.sub(r"\|[^|]*\|\s*$", "| 再读一遍 platypus |", lora_line) + "\n"
+    import_text(conn, doubled)
+    assert_index_is_current(conn)
+    assert store.search(conn, "alice", "platypus").total == 1
+    import_text(conn, seed_text)
+    assert_index_is_current(conn)
+    assert store.search(conn, "alice", "platypus").total == 0
+
+
+def test_dry_run_and_failed_import_leave_the_index_alone(conn, seed_text):
+    before = index_instances(conn, "papers_fts")
+    from llmreads.parse import parse
+
+    store.import_document(conn, parse(seed_text.replace("微调", "x")), name="LLM_Paper_Reading", source="t",
+                          sha256="other", dry_run=True)
+    assert index_instances(conn, "papers_fts") == before
+    assert_index_is_current(conn)
