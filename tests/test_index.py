@@ -29,6 +29,13 @@ def index_instances(conn: sqlite3.Connection, table: str, schema: str = "main") 
 
 
 def assert_index_is_current(conn: sqlite3.Connection) -> None:
+    # What papers derive from their entries is current too: stars, order, listed.
+    stale = conn.execute(
+        "SELECT id, stars, position, listed FROM papers p WHERE listed != EXISTS"
+        " (SELECT 1 FROM entries WHERE paper_id = p.id) OR (listed AND (stars, position) IS NOT"
+        f" (SELECT max(stars), min(list_id * {store.LIST_STRIDE} + position) FROM entries WHERE paper_id = p.id))"
+    ).fetchall()
+    assert stale == []
     conn.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
     conn.execute("DROP TABLE IF EXISTS temp.fresh")
     conn.execute(f"CREATE VIRTUAL TABLE temp.fresh USING fts5(title, body, content='', tokenize='{FTS_TOKENIZER}')")
@@ -116,3 +123,25 @@ def test_dry_run_and_failed_import_leave_the_index_alone(conn, seed_text):
                           sha256="other", dry_run=True)
     assert index_instances(conn, "papers_fts") == before
     assert_index_is_current(conn)
+
+
+def test_stars_and_order_follow_the_entries(conn, seed_text):
+    lora_line = lines_with(seed_text, LORA)[0]
+    header = "| 序号 | 论文 | 简介 |\n| --- | --- | --- |\n"
+    # A new paper at the top moves every other; LoRA again at the end, with more stars.
+    top = "# LLM_Paper_Reading\n\n## 0. First\n\n" + header + "| 🌟 | [Newest](https://example.org/n) | x |\n\n"
+    again = "\n## 9. Again\n\n" + header + re.sub(r"^\|[^|]*\|", "| 🌟🌟🌟🌟🌟 |", lora_line) + "\n"
+    body = seed_text.split("\n", 1)[1]
+    import_text(conn, top + body + again)
+    assert_index_is_current(conn)
+    assert store.paper_summary(conn, "alice", store.resolve_ref(conn, LORA)).stars == 5
+    assert store.list_papers(conn, "alice")[0].title == "Newest"
+    import_text(conn, seed_text)
+    assert_index_is_current(conn)
+    import_text(conn, "# Other\n\n## 1. A\n\n" + header + re.sub(r"^\|[^|]*\|", "| 🌟 |", lora_line) + "\n",
+                name="Other")
+    assert_index_is_current(conn)
+    store.remove_list(conn, "LLM_Paper_Reading")
+    assert_index_is_current(conn)
+    assert [p.title for p in store.list_papers(conn, "alice")] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
+    assert store.list_papers(conn, "alice")[0].stars == 1
