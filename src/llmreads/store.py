@@ -1068,7 +1068,7 @@ def _search_rows(
     raw: bool,
 ) -> tuple[list[sqlite3.Row], int]:
     """The ranked hits (at most `limit`) and how many there are in all."""
-    for table in (_HITS, _TITLE_HITS):
+    for table in (_HITS, _TITLE_HITS, _FILTERED):
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (pid INTEGER PRIMARY KEY)")
         conn.execute(f"DELETE FROM {table}")
     hits = conn.execute(f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (match,)).rowcount
@@ -1077,6 +1077,16 @@ def _search_rows(
         " JOIN papers p ON p.key = n.paper_key WHERE notes_fts MATCH ? AND n.user = ?",
         (match, user),
     ).rowcount > 0
+    found = _HITS
+    if filters or with_notes:
+        # Filtered once, and counted by the insert; notes may bring unlisted papers.
+        where, params = combine(filters)
+        hits = conn.execute(
+            f"INSERT INTO {_FILTERED} SELECT p.id FROM papers p LEFT JOIN statuses s ON s.paper_key = p.key"
+            f" AND s.user = ? WHERE p.id IN {_HITS} AND p.listed = 1 AND {where}",
+            [user, *params],
+        ).rowcount
+        found = _FILTERED
     title_hits = 0
     if title_match is not None and sort != "list":
         try:
@@ -1087,68 +1097,66 @@ def _search_rows(
             if not raw:
                 raise
             conn.execute(f"DELETE FROM {_TITLE_HITS}")  # FTS5 syntax that a column filter cannot wrap
-    where, params = combine(filters)
     list_order = next((f.order for f in filters if f.order), None)
-    in_title = f"p.id IN {_TITLE_HITS}"
     if sort == "relevance":
-        # Title hits, then the rest: each bucket in stars order, read down the index.
-        buckets = [(f"{in_title}", title_hits), (f"p.id NOT IN {_TITLE_HITS}", hits)] if title_hits else [("1", hits)]
+        # Title hits, then the rest: each bucket in stars order.
+        buckets = [
+            (_TITLE_HITS, f"p.id IN {found}", min(title_hits, hits)),
+            (found, f"p.id NOT IN {_TITLE_HITS}", hits),
+        ]
         rows: list[sqlite3.Row] = []
-        for condition, size in buckets:
+        for table, condition, size in buckets[0 if title_hits else 1 :]:
             want = None if limit is None else limit - len(rows)
             if want == 0:
                 break
-            rows += _hit_page(conn, user, condition, "p.stars DESC, p.position", "papers_listed_stars",
-                              size, want, where, params, list_order)
+            rows += _hit_page(conn, user, table, condition, "p.stars DESC, p.position", "papers_listed_stars",
+                              size, want, list_order)
     else:
-        order = f"p.stars DESC, {in_title} DESC, p.position" if sort == "stars" else "p.position"
+        order = f"p.stars DESC, p.id IN {_TITLE_HITS} DESC, p.position" if sort == "stars" else "p.position"
         index = None if sort == "stars" else "papers_listed_position"
-        rows = _hit_page(conn, user, "1", order, index, hits, limit, where, params, list_order)
-    if limit is None or len(rows) < limit:
-        return rows, len(rows)
-    if not filters and not with_notes:
-        return rows, hits  # every indexed paper is listed (m004)
-    total = conn.execute(
-        f"SELECT count(*) FROM {_PAPER_JOIN} WHERE p.listed = 1 AND p.id IN {_HITS} AND {where}", [user, *params]
-    ).fetchone()[0]
-    return rows, int(total)
+        rows = _hit_page(conn, user, found, "1", order, index, hits, limit, list_order)
+    return rows, hits  # every indexed paper is listed (m004); _FILTERED holds listed ones only
+
+
+_FILTERED = "temp.search_filtered_hits"
 
 
 def _hit_page(
     conn: sqlite3.Connection,
     user: str,
+    table: str,
     condition: str,
     order: str,
     index: str | None,
     size: int,
     limit: int | None,
-    where: str,
-    params: list[object],
     list_order: str | None,
 ) -> list[sqlite3.Row]:
-    """One page of the hits meeting `condition`, in `order`.
+    """One page of the papers in `table` meeting `condition`, in `order`.
 
-    When the hits are dense among the papers, walking `index` in order and
-    stopping at `limit` reads far fewer rows than sorting every hit (for a
+    When they are dense among the papers, walking `index` in order and
+    stopping at `limit` reads far fewer rows than sorting them all (for a
     phrase in 14,000 of 100,000 titles: ~150 index rows against 14,000
     lookups); when they are sparse, sorting them is cheaper.
     """
     if list_order is not None:
         order, index = order.replace("p.position", list_order), None
-    if index is not None and limit is not None and where == "1":
+    if index is not None and limit is not None:
         papers = conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 1
         if size * size < 4 * limit * papers:
             index = None
     else:
         index = None
+    # Sparse, SQLite looks the set's papers up and sorts them (a join from the
+    # temporary table made it first build a Bloom filter over every paper).
+    source = f"papers p INDEXED BY {index}" if index is not None else "papers p"
     sql = (
-        f"SELECT {_PAPER_COLUMNS} FROM papers p {f'INDEXED BY {index}' if index else ''}"
-        " LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
-        f" WHERE p.listed = 1 AND p.id IN {_HITS} AND {condition} AND {where} ORDER BY {order}"
+        f"SELECT {_PAPER_COLUMNS} FROM {source} LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
+        f" WHERE p.id IN {table} AND p.listed = 1 AND {condition} ORDER BY {order}"
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return conn.execute(sql, [user, *params]).fetchall()
+    return conn.execute(sql, [user]).fetchall()
 
 
 def _scores(
