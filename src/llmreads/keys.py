@@ -34,8 +34,18 @@ def arxiv_from_ref(ref: str) -> str | None:
     return arxiv_from_url(ref) if "arxiv.org" in ref.lower() else None
 
 
+# A web URL with no query, fragment, user, port or odd characters: for it,
+# `normalise_url` is host and path alone, found without `urlsplit` (which is slow).
+_PLAIN_WEB_URL = re.compile(r"https?://([A-Za-z0-9.\-]+)(/[A-Za-z0-9._~!$&'*+,;=:@%/\-]*)?")
+
+
 def normalise_url(url: str) -> str:
     """Scheme, `www.`, fragment and trailing slashes do not make another paper."""
+    plain = _PLAIN_WEB_URL.fullmatch(url)
+    if plain:
+        host = plain.group(1).lower().removeprefix("www.")
+        if host:
+            return host + (plain.group(2) or "").rstrip("/")
     parts = urlsplit(url.strip())
     host = parts.netloc.lower().removeprefix("www.")
     path = parts.path.rstrip("/")

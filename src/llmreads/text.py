@@ -47,18 +47,26 @@ _LOOKALIKES = _build_lookalike_table()
 # (ESC starts ANSI sequences), bidi overrides and the like. Tab and newline
 # are turned into spaces, since every field here is shown on one line.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SPACES = re.compile(r"\s+")
+
+# The look-alikes as one character class: substituting the few a text holds
+# is several times faster than `str.translate`, which looks up every character.
+_LOOKALIKE = re.compile("[" + re.escape("".join(chr(code) for code in sorted(_LOOKALIKES))) + "]")
+
+
+def _fold(match: re.Match[str]) -> str:
+    return _LOOKALIKES[ord(match.group())]
 
 
 def fold_lookalikes(text: str) -> str:
     """Replace radical look-alikes with the ordinary ideographs (for display)."""
-    return text.translate(_LOOKALIKES)
+    return _LOOKALIKE.sub(_fold, text)
 
 
 def clean(text: str) -> str:
     """Display form of untrusted text: look-alikes folded, controls removed, spaces collapsed."""
-    text = _CONTROL.sub(" ", fold_lookalikes(text))
-    return _SPACES.sub(" ", text).strip()
+    # str.split() breaks at exactly the characters `\s` matches (str.isspace),
+    # so this is `re.sub(r"\s+", " ", text).strip()`, only faster.
+    return " ".join(_CONTROL.sub(" ", fold_lookalikes(text)).split())
 
 
 def fold_for_search(text: str, casefold: bool = True) -> str:
