@@ -113,3 +113,12 @@ def test_short_id_is_sha1_prefix_of_key():
     assert short_id(key, 8).startswith(short_id(key))
     assert short_id("arxiv:1706.03762") == "f77a8b"
     assert short_id("arxiv:1706.03762") != short_id("arxiv:1706.03741")
+
+
+def test_url_urllib_cannot_read_is_its_own_key():
+    # `http://[x` makes urlsplit raise ("Invalid IPv6 URL"); the parser must not.
+    assert paper_key("Odd", "http://[x") == "url:http://[x"
+    from llmreads.parse import parse
+
+    doc = parse('| 论文 | 简介 |\n| --- | --- |\n| <a href="http://[x">Odd</a> | y |\n')
+    assert [(e.title, e.url, e.key) for e in doc.entries] == [("Odd", "http://[x", "url:http://[x")]

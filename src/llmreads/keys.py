@@ -46,7 +46,10 @@ def normalise_url(url: str) -> str:
         host = plain.group(1).lower().removeprefix("www.")
         if host:
             return host + (plain.group(2) or "").rstrip("/")
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # `http://[x`: not a URL urllib can read; the text itself is the key
+        return url.strip()
     host = parts.netloc.lower().removeprefix("www.")
     path = parts.path.rstrip("/")
     return urlunsplit(("", host, path, parts.query, "")).lstrip("/")
