@@ -456,13 +456,10 @@ def test_normalise_url_unchanged(scheme, rest):
 
     url = scheme + rest
     try:
-        expected: object = old_normalise_url(url)
-    except ValueError as error:  # urlsplit refuses some brackets
-        expected = error.args
-    try:
-        assert normalise_url(url) == expected
-    except ValueError as error:
-        assert error.args == expected
+        expected = old_normalise_url(url)
+    except ValueError:  # urlsplit refuses some brackets: such a URL is its own key now
+        expected = url.strip()
+    assert normalise_url(url) == expected
 
 
 def test_fixture_directory_is_where_conftest_says():
