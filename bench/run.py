@@ -44,6 +44,7 @@ LORA_ARXIV = "2106.09685"  # the LoRA paper in the seed list: the paper `show` a
 # Targets from the project's issues.
 COMMAND_RATIO = 1.3  # a command's whole-process time against `python -c "import typer"`
 HELP_RATIO = 1.1  # --help and --version against the same baseline
+COMPLETION_RATIO = 1.1  # a shell-completion call (one Tab press) against the same baseline
 IMPORT_RATIO = 1.3  # an import against mistune parsing the same file
 IMPORT_MEMORY_MIB = 300.0
 REIMPORT_RATIO = 0.5  # re-importing an unchanged list against the first import
@@ -226,12 +227,18 @@ def tail(text: str, lines: int = 6) -> str:
     return " | ".join(line.rstrip() for line in text.strip().splitlines()[-lines:]) or "(no output)"
 
 
-def time_processes(cases: dict[str, list[str]], runs: int, env: dict[str, str]) -> dict[str, Samples]:
-    """`runs` wall times of each command, interleaved so that a busy moment of the machine hits them all alike."""
+def time_processes(
+    cases: dict[str, list[str]], runs: int, env: dict[str, str], case_env: dict[str, dict[str, str]] | None = None
+) -> dict[str, Samples]:
+    """`runs` wall times of each command, interleaved so that a busy moment of the machine hits them all alike.
+
+    `case_env` adds environment variables for some commands (shell completion is asked through them).
+    """
     samples = {name: Samples() for name in cases}
+    envs = {name: {**env, **(case_env or {}).get(name, {})} for name in cases}
     for name, argv in cases.items():  # a first run of each warms the page cache and writes bytecode
         try:
-            run_piped(argv, env)
+            run_piped(argv, envs[name])
         except BenchError as exc:
             samples[name].error = str(exc)
     order = [name for name in cases if not samples[name].error]
@@ -240,7 +247,7 @@ def time_processes(cases: dict[str, list[str]], runs: int, env: dict[str, str]) 
         shuffle.shuffle(order)
         for name in list(order):
             try:
-                samples[name].values.append(run_piped(cases[name], env))
+                samples[name].values.append(run_piped(cases[name], envs[name]))
             except BenchError as exc:
                 samples[name].error = str(exc)
                 order.remove(name)
@@ -546,12 +553,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     for flag in ("--help", "--version"):
         cases[f"llmreads {flag}"] = [*cli, flag]
         ratios[f"llmreads {flag}"] = HELP_RATIO
+    # A Tab press: the shell's completion script runs llmreads with the words
+    # typed so far in the environment (bash: COMP_WORDS and the index of the
+    # word being completed; zsh: _TYPER_COMPLETE_ARGS, and help texts shown).
+    case_env: dict[str, dict[str, str]] = {}
+    prefix = ref[:3]
+    for key, shell, words in (
+        (f"complete: llmreads show {prefix}<Tab> (seed)", "bash", f"llmreads show {prefix}"),
+        (f"complete: llmreads show {prefix}<Tab> (seed, zsh)", "zsh", f"llmreads show {prefix}"),
+        ("complete: llmreads sh<Tab>", "bash", "llmreads sh"),
+    ):
+        cases[key] = cli
+        ratios[key] = COMPLETION_RATIO
+        case_env[key] = {"_LLMREADS_COMPLETE": f"complete_{shell}", "LLMREADS_DB": str(seed_db)}
+        if shell == "bash":
+            case_env[key] |= {"COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)}
+        else:
+            case_env[key]["_TYPER_COMPLETE_ARGS"] = words
     if largest_db is not None:
         key = f"llmreads search lora ({largest})"
         cases[key] = [*cli, "--db", str(largest_db), "search", "lora"]
         ratios[key] = COMMAND_RATIO
     log(f"whole-process timings: {len(cases)} commands x {runs} runs, interleaved")
-    samples = time_processes(cases, runs, env)
+    samples = time_processes(cases, runs, env, case_env)
     figures = process_figures(samples, ratios, "python -c 'import typer'", "typer") + figures
 
     if largest_db is not None:

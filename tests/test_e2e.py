@@ -72,3 +72,17 @@ def test_plain_output_through_a_pipe(command):
     assert len(lines) == 4
     assert all(len(line.split("\t")) == 5 for line in lines)
     assert "\x1b" not in result.stdout
+
+
+@pytest.mark.parametrize("args", [["list"], ["export", "--format", "json"], ["search", "模型", "--limit", "100"]])
+def test_reader_that_goes_away_is_not_an_error(command, args):
+    # `llmreads list | head -1`: the pipe breaks; quiet, and exit 0 (Click alone would exit 1).
+    assert run([*command, "lists"]).returncode == 0  # the first use imports the bundled list, and says so
+    process = subprocess.Popen(
+        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy()
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(10)
+    process.stdout.close()
+    err = process.stderr.read()
+    assert (process.wait(timeout=60), err) == (0, b"")

@@ -1,17 +1,24 @@
-"""Shell completion of section numbers, paper ids and list names, read from the database.
+"""Shell completion: section numbers, paper ids and list names read from the database, and the shells' output.
 
 Completion runs on every Tab press, so this opens the database read-only with
 the standard sqlite3 module, creates nothing and never raises.
 """
 
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from typer import _completion_classes as typer_shells
+from typer._click.shell_completion import CompletionItem, ShellComplete, add_completion_class
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     import sqlite3
+
+PROG_NAME = "llmreads"
+COMPLETE_VAR = "_LLMREADS_COMPLETE"  # what Click derives from the program name
 
 
 def _connect(ctx: typer.Context) -> "sqlite3.Connection | None":
@@ -74,3 +81,73 @@ def lists(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
 
 def statuses(incomplete: str) -> list[str]:
     return [s for s in ("unread", "reading", "read") if s.startswith(incomplete)]
+
+
+# ---------------------------------------------------------------- the shells
+
+
+# Typer's zsh, fish and PowerShell classes pass every help text through Rich
+# markup: that imports Rich (~60 ms on each Tab press), drops bracketed words
+# (`[env LLMREADS_DB]`), wraps a long title onto a second line (a bogus
+# candidate in fish) and fails on a title holding `[/]`. llmreads' help texts
+# and titles are plain text (the app has rich_markup_mode=None), so these
+# subclasses print them as they are; otherwise the output is Typer's.
+
+
+class ZshComplete(typer_shells.ZshComplete):
+    def format_completion(self, item: CompletionItem) -> str:
+        def escape(s: str) -> str:
+            return (
+                s.replace('"', '""')
+                .replace("'", "''")
+                .replace("$", "\\$")
+                .replace("`", "\\`")
+                .replace(":", r"\\:")
+            )
+
+        if item.help:
+            return f'"{escape(item.value)}":"{escape(item.help)}"'
+        return f'"{escape(item.value)}"'
+
+
+class FishComplete(typer_shells.FishComplete):
+    def format_completion(self, item: CompletionItem) -> str:
+        if item.help:
+            one_line = re.sub(r"\s", " ", item.help)
+            return f"{item.value}\t{one_line}"
+        return f"{item.value}"
+
+
+class PowerShellComplete(typer_shells.PowerShellComplete):
+    def format_completion(self, item: CompletionItem) -> str:
+        return f"{item.value}:::{item.help if item.help else ' '}"
+
+
+SHELLS: dict[str, type[ShellComplete]] = {
+    "bash": typer_shells.BashComplete,
+    "zsh": ZshComplete,
+    "fish": FishComplete,
+    "powershell": PowerShellComplete,
+    "pwsh": PowerShellComplete,
+}
+
+
+def register_shells() -> None:
+    """Use SHELLS for completion; Typer registers its own classes each time it builds the app."""
+    for name, shell_class in SHELLS.items():
+        add_completion_class(shell_class, name)
+
+
+def words_before_cursor(instruction: str) -> list[str] | None:
+    """The words before the one being completed, as the shell passed them.
+
+    `instruction` is the value of COMPLETE_VAR; None unless it asks to
+    complete (`complete_bash`; not `source_bash`). The words are read the way
+    Typer's class for that shell reads them, which needs no command.
+    """
+    action, _, shell = instruction.partition("_")
+    shell_class = SHELLS.get(shell)
+    if action != "complete" or shell_class is None:
+        return None
+    args, _ = shell_class(TyperGroup(), {}, PROG_NAME, COMPLETE_VAR).get_completion_args()
+    return args

@@ -1,0 +1,186 @@
+"""Shell completion through the console script: the same answers as the full app, loading only what they need."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer._click.shell_completion import CompletionItem
+
+from conftest import import_text
+from llmreads import completion
+
+# The console script's main, as the shell runs it.
+ENTRY = "import sys; sys.argv[0] = 'llmreads'; from llmreads.entry import main; main()"
+# Prints, at exit, the command modules and the heavy libraries the process loaded.
+LOADED = (
+    "import atexit, json, sys; atexit.register(lambda: print(json.dumps(sorted("
+    "m for m in sys.modules if m.startswith('llmreads.commands.') or m in ('rich', 'llmreads.render'))),"
+    " file=sys.stderr))\n"
+)
+
+
+@pytest.fixture(scope="module")
+def seed_db(tmp_path_factory: pytest.TempPathFactory, seed_text: str) -> Path:
+    from llmreads.db import open_db
+
+    path = tmp_path_factory.mktemp("completion") / "seed.db"
+    conn = open_db(path)
+    import_text(conn, seed_text)
+    conn.close()
+    return path
+
+
+def shell_env(shell: str, line: str) -> dict[str, str]:
+    """What the shell's completion script sets for a Tab press at the end of `line`."""
+    env = {"_LLMREADS_COMPLETE": f"complete_{shell}"}
+    if shell == "bash":
+        return {**env, "COMP_WORDS": line, "COMP_CWORD": str(len(line.split(" ")) - 1)}
+    env["_TYPER_COMPLETE_ARGS"] = line
+    if shell == "fish":
+        env["_TYPER_COMPLETE_FISH_ACTION"] = "get-args"
+    if shell == "powershell":
+        env["_TYPER_COMPLETE_WORD_TO_COMPLETE"] = line.split(" ")[-1]
+    return env
+
+
+def run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def full_app_completes(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
+    """What the full app (Typer builds every command) answers, in this process: the reference."""
+    from llmreads.cli import app
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        app([], prog_name="llmreads")
+    assert done.value.code == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    return out
+
+
+def candidates(output: str) -> list[str]:
+    """The completions printed, in order; but Click offers `-h` and `--help` in set order, which varies."""
+    lines = output.removeprefix("_arguments '*: :((").removesuffix("))'\n").splitlines()  # zsh's frame
+    return sorted(lines) if any(line.strip('"').startswith("-h") for line in lines) else lines
+
+
+LINES = [
+    "llmreads ",  # command names
+    "llmreads ma",
+    "llmreads -",  # the global options
+    "llmreads --db",
+    "llmreads show 50f",  # a paper id
+    "llmreads --user bob mark-read 50f228 24",
+    "llmreads list --section 2.",
+    "llmreads list --status rea",
+    "llmreads list --list ",
+    "llmreads list --s",
+    "llmreads note ",  # a command group's commands
+    "llmreads note add 50",
+    "llmreads db restore ",
+    "llmreads export --format ",
+    "llmreads shw 5",  # no such command
+]
+CASES = [
+    *[("bash", line) for line in LINES],
+    *[("zsh", line) for line in ("llmreads ", "llmreads -", "llmreads show 50f", "llmreads list --section 2.")],
+    *[(shell, line) for shell in ("fish", "powershell") for line in ("llmreads ma", "llmreads show 50f")],
+]
+
+
+@pytest.mark.parametrize(("shell", "line"), CASES)
+def test_the_console_script_completes_as_the_full_app(seed_db: Path, shell: str, line: str,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    env = {**shell_env(shell, line), "LLMREADS_DB": str(seed_db)}
+    got = run(ENTRY, env)
+    assert (got.returncode, got.stderr) == (0, "")
+    assert candidates(got.stdout) == candidates(full_app_completes(env, monkeypatch, capsys))
+    if not line.startswith(("llmreads --db", "llmreads shw", "llmreads db restore")):
+        assert got.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("line", "modules"),
+    [
+        ("llmreads show 50f", ["llmreads.commands.browse"]),
+        ("llmreads --db {db} --no-color list --section 2", ["llmreads.commands.browse"]),
+        ("llmreads note add 50", ["llmreads.commands.track"]),
+        ("llmreads user-data ", ["llmreads.commands.export"]),
+        ("llmreads sh", [f"llmreads.commands.{m}" for m in ("browse", "config", "db", "export", "lists", "track")]),
+    ],
+)
+def test_completion_loads_only_the_module_of_the_command_on_the_line(seed_db: Path, line: str,
+                                                                      modules: list[str]) -> None:
+    done = run(LOADED + ENTRY, {**shell_env("bash", line.format(db=seed_db)), "LLMREADS_DB": str(seed_db)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stderr) == modules
+    assert done.stdout.strip()
+
+
+def test_zsh_completion_shows_help_texts_as_they_are_without_rich(seed_db: Path) -> None:
+    done = run(LOADED + ENTRY, {**shell_env("zsh", "llmreads --d"), "LLMREADS_DB": str(seed_db)})
+    assert done.returncode == 0, done.stderr
+    assert '"--db":"Database file [env LLMREADS_DB]."' in done.stdout  # Rich markup would drop the brackets
+    assert json.loads(done.stderr) == [f"llmreads.commands.{m}" for m in ("browse", "config", "db", "export",
+                                                                           "lists", "track")]
+
+
+LONG = " and a very long tail" + " tail" * 12  # past Rich's 80 columns
+
+
+@pytest.mark.parametrize(
+    ("shell", "expected"),
+    [
+        ("zsh", '"id1":"A [/] title\\\\: with ""quotes""' + LONG + '"'),
+        ("fish", 'id1\tA [/] title: with "quotes"' + LONG),
+        ("powershell", 'id1:::A [/] title: with "quotes"' + LONG),
+    ],
+)
+def test_shells_print_a_help_text_verbatim_on_one_line(shell: str, expected: str) -> None:
+    # Typer's classes render help texts as Rich markup: `[/]` raised an error and a long text wrapped.
+    shell_class = completion.SHELLS[shell]
+    complete = shell_class(completion.TyperGroup(), {}, "llmreads", completion.COMPLETE_VAR)
+    assert complete.format_completion(CompletionItem("id1", help='A [/] title: with "quotes"' + LONG)) == expected
+    assert complete.format_completion(CompletionItem("id2")) in ('"id2"', "id2", "id2::: ")
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"_LLMREADS_COMPLETE": "complete_bash", "COMP_WORDS": "llmreads --db 'a b.db' show 50", "COMP_CWORD": "4"},
+         ["--db", "a b.db", "show"]),
+        ({"_LLMREADS_COMPLETE": "complete_bash", "COMP_WORDS": "llmreads ", "COMP_CWORD": "1"}, []),
+        ({"_LLMREADS_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "llmreads note add "}, ["note", "add"]),
+        ({"_LLMREADS_COMPLETE": "complete_fish", "_TYPER_COMPLETE_ARGS": "llmreads note ad"}, ["note"]),
+        ({"_LLMREADS_COMPLETE": "complete_powershell", "_TYPER_COMPLETE_ARGS": "llmreads show 50",
+          "_TYPER_COMPLETE_WORD_TO_COMPLETE": "50"}, ["show"]),
+        ({"_LLMREADS_COMPLETE": "source_bash"}, None),  # the script itself: no words
+        ({"_LLMREADS_COMPLETE": "complete_tcsh"}, None),  # a shell Typer does not know
+    ],
+)
+def test_words_before_cursor(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], words: list[str] | None) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert completion.words_before_cursor(env["_LLMREADS_COMPLETE"]) == words
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_completion_script_is_typers(shell: str, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    env = {"_LLMREADS_COMPLETE": f"source_{shell}"}
+    got = run(ENTRY, env)
+    assert (got.returncode, got.stderr) == (0, "")
+    assert got.stdout == full_app_completes(env, monkeypatch, capsys)
+    assert "_LLMREADS_COMPLETE" in got.stdout
