@@ -46,6 +46,11 @@ COMMAND_RATIO = 1.3  # a command's whole-process time against `python -c "import
 HELP_RATIO = 1.1  # --help and --version against the same baseline
 COMPLETION_RATIO = 1.1  # a shell-completion call (one Tab press) against the same baseline
 IMPORT_RATIO = 1.3  # an import against mistune parsing the same file
+# The issue sets the import-time and database-size targets at 100,000 papers;
+# smaller lists are shown for reference (start-up and creating the schema,
+# some 0.15 s, weigh on them, and a nearly empty database is mostly pages of
+# empty tables).
+TARGET_PAPERS = 100_000
 IMPORT_MEMORY_MIB = 300.0
 REIMPORT_RATIO = 0.5  # re-importing an unchanged list against the first import
 DB_SIZE_RATIO = 3.0  # the database against the markdown
@@ -294,7 +299,9 @@ def process_figures(
     return figures
 
 
-def import_figures(label: str, markdown: Path, db: Path, runs: int, env: dict[str, str]) -> list[Figure]:
+def import_figures(
+    label: str, papers: int, markdown: Path, db: Path, runs: int, env: dict[str, str]
+) -> list[Figure]:
     """The import of one list: wall time and peak memory, the re-import, the database size."""
     cli = llmreads_command()
     importing = [*cli, "--db", str(db), "import", str(markdown), "--name", LIST_NAME]
@@ -317,10 +324,12 @@ def import_figures(label: str, markdown: Path, db: Path, runs: int, env: dict[st
             if samples is first:
                 size = db_bytes(db)
     markdown_mib = markdown.stat().st_size / 2**20
-    figures = [
-        _figure(f"import {label}", first, mistune, f"<= {IMPORT_RATIO:g}x mistune",
-                lambda r: r <= IMPORT_RATIO, baseline_name="mistune"),
-    ]
+    targeted = papers >= TARGET_PAPERS
+    timed = _figure(f"import {label}", first, mistune, f"<= {IMPORT_RATIO:g}x mistune",
+                    lambda r: r <= IMPORT_RATIO, baseline_name="mistune")
+    if not targeted:
+        timed.target, timed.passed = "(set at 100k)", None
+    figures = [timed]
     memory = Figure(f"import {label} peak memory", "MiB", target=f"< {IMPORT_MEMORY_MIB:g} MiB",
                     baseline_name="mistune")
     memory.error = first.error
@@ -338,6 +347,8 @@ def import_figures(label: str, markdown: Path, db: Path, runs: int, env: dict[st
     if size:
         database.median = size / 2**20
         database.passed = database.median < DB_SIZE_RATIO * markdown_mib
+    if not targeted:
+        database.target, database.passed = "(set at 100k)", None
     figures.append(database)
     return figures
 
@@ -379,6 +390,11 @@ def query_figures(label: str, db: Path, runs: int) -> list[Figure]:
             hits = -1
             log(f"  search {text}: {type(exc).__name__}: {exc}")
         calls[f"{label} in-process: search {text} ({kind}, {hits} hits)"] = call
+
+        def scored(text: str = text) -> object:  # what `search --json` asks: bm25 of the papers shown
+            return store.search(conn, USER, text, [], limit=20, scores=True)
+
+        calls[f"{label} in-process: search {text} --json"] = scored
     samples = {name: Samples() for name in calls}
     for name, function in calls.items():
         try:
@@ -397,11 +413,15 @@ def query_figures(label: str, db: Path, runs: int) -> list[Figure]:
     conn.close()
     figures = []
     for name, sample in samples.items():
-        figure = Figure(name, "s", target=f"med < {QUERY_MEDIAN_MS:g} ms, p95 < {QUERY_P95_MS:g} ms")
+        # The issue's four kinds of search (and list) have targets; --json is shown for reference.
+        targeted = not name.endswith("--json")
+        figure = Figure(name, "s", target=f"med < {QUERY_MEDIAN_MS:g} ms, p95 < {QUERY_P95_MS:g} ms"
+                        if targeted else "-")
         figure.error = sample.error
         if sample.values:
             figure.median, figure.p95 = sample.median, sample.p95
-            figure.passed = figure.median * 1000 < QUERY_MEDIAN_MS and figure.p95 * 1000 < QUERY_P95_MS
+            if targeted:
+                figure.passed = figure.median * 1000 < QUERY_MEDIAN_MS and figure.p95 * 1000 < QUERY_P95_MS
         figures.append(figure)
     return figures
 
@@ -521,10 +541,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     figures: list[Figure] = []
     dbs: dict[str, Path] = {}
-    for label, _ in sizes:
+    for label, papers in sizes:
         log(f"importing list-{label} ({import_runs} runs, each with a re-import and a mistune parse)")
         dbs[label] = RUN_DIR / f"list-{label}.db"
-        figures += import_figures(label, lists[label], dbs[label], import_runs, env)
+        figures += import_figures(label, papers, lists[label], dbs[label], import_runs, env)
     largest = sizes[-1][0]
     if not dbs[largest].exists() or any(f.error for f in figures if f.name == f"import {largest}"):
         log(f"the list-{largest} import failed; the figures on its database are left out")
@@ -537,6 +557,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases: dict[str, list[str]] = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "python -c 'import typer'": [sys.executable, "-c", "import typer"],
+        # llmreads freezes what it has loaded before a command runs, which
+        # spares the collection at exit (~6 ms): the baseline doing the same.
+        "python -c 'import typer, gc; gc.freeze()'": [sys.executable, "-c", "import typer, gc; gc.freeze()"],
     }
     ratios: dict[str, float | None] = {}
     commands = {
