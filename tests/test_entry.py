@@ -178,3 +178,29 @@ def test_start_up_objects_are_frozen_before_the_command_runs(args: list[str], fr
     returncode, _, err = run(code, args)
     assert returncode == 0
     assert (int(err.splitlines()[-1]) > 10_000) is frozen
+
+
+def test_output_left_in_the_buffer_for_a_reader_gone_ends_quietly(tmp_path):
+    # `llmreads list --limit 3 | head -0`: nothing is written until stdout is
+    # flushed, after the command; the reader is gone by then. llmreads flushes
+    # before it returns, and ends with status 0 (Python's own last flush would
+    # report the broken pipe and end with 120).
+    driver = (
+        "import io, os, sys\n"
+        "r, w = os.pipe()\n"
+        "os.close(r)\n"
+        "sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(w, 'w')), encoding='utf-8')\n"
+        "sys.argv = ['llmreads', 'list', '--limit', '3']\n"
+        "from llmreads.entry import main\n"
+        "try:\n"
+        "    main()\n"
+        "    status = 0\n"
+        "except SystemExit as exc:\n"
+        "    status = exc.code\n"
+        "sys.stdout.flush()\n"
+        "print('status', status, file=sys.stderr)\n"
+    )
+    env = os.environ.copy()
+    assert subprocess.run([sys.executable, "-m", "llmreads", "lists"], env=env, capture_output=True).returncode == 0
+    result = subprocess.run([sys.executable, "-c", driver], env=env, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (0, "status 0\n")

@@ -38,6 +38,28 @@ def invoked_command(argv: list[str]) -> str | None:
 
 
 def main() -> None:
+    try:
+        _main()
+    finally:
+        _flush_output()
+
+
+def _flush_output() -> None:
+    """Flush stdout now; if the reader has gone (`llmreads list | head -1`), end quietly with status 0.
+
+    Output a command wrote in full may still sit in the buffer when the
+    reader closes the pipe: Python would report the failed flush at exit and
+    end with status 120.
+    """
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the flush at exit then has somewhere to go
+        raise SystemExit(0) from None
+
+
+def _main() -> None:
     argv = sys.argv[1:]
     for arg in argv:
         try:
