@@ -537,3 +537,28 @@ def test_a_large_import_shows_no_progress_bar_when_stderr_is_not_a_terminal(cli,
         f"Imported Big List as list 'Big List': 1 sections, {count} entries, {count} distinct papers"
     )
     assert result.stderr == ""
+
+
+# ---------------------------------------------------------------- wrapping mixed Chinese and English
+
+
+def test_wrap_fills_lines_with_chinese_and_keeps_latin_words_whole(seed_doc):
+    from rich.cells import cell_len
+
+    from llmreads.render import wrap
+
+    # A run of Chinese glued to Latin text no longer jumps whole to the next line.
+    mixed = "Open AI GPT3原始论文GPT-3仍然是训练当下大语言模型（如ChatGPT）的常用基线和基础模型"
+    assert wrap(mixed, 80, "   ")[0] == "   Open AI GPT3原始论文GPT-3仍然是训练当下大语言模型（如ChatGPT）的常用基线和基"
+    closing = set("。，、；：？！）」』】〉》”’…")
+    for entry in seed_doc.entries:
+        # Latin words outside URLs (a URL longer than a line is cut, as it must be)
+        prose = re.sub(r"https?://\S+", " ", entry.intro)
+        words = {w for w in re.findall(r"[A-Za-z][A-Za-z0-9]+", prose) if len(w) <= 20}
+        for width in (24, 40, 61, 80):
+            lines = wrap(entry.intro, width)
+            assert all(cell_len(line) <= width for line in lines)
+            assert "".join("".join(lines).split()) == "".join(entry.intro.split())
+            assert not any(line[:1] in closing for line in lines[1:]), (width, lines)
+            for word in words:  # a Latin word is never cut
+                assert any(word in line for line in lines), (word, width, lines)

@@ -86,10 +86,12 @@ def stars(n: int, narrow: bool = False) -> str:
 def wrap(text: str, width: int, indent: str = "") -> list[str]:
     """Wrap mixed Chinese and English as a reader expects.
 
-    A word that fits on the next line moves there whole; a longer one (a run
-    of Chinese has no spaces) is broken between ideographs, Latin words kept
-    whole. Rich wraps only at spaces, which leaves a ragged gap before every
-    long run of Chinese.
+    A word that does not fit moves to the next line whole (one longer than a
+    line is cut), except a run of Chinese after a line less than half full:
+    it breaks between ideographs and fills the line. Latin words are never
+    cut, and a line never starts with closing punctuation (。，、）…): the
+    ideograph before it comes along. Rich wraps only at spaces, which leaves
+    a ragged gap before every run of Chinese.
     """
     if width >= PIPE_WIDTH:  # a pipe: one line, and no Rich to load for measuring it
         return [indent + text] if text.strip() else []
@@ -104,8 +106,20 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
     def push(piece: str) -> None:
         nonlocal line
         if cell_len(line) + cell_len(piece) > room and line.strip():
-            lines.append(indent + line.rstrip())
-            line = piece.lstrip()
+            kept = line.rstrip()
+            # The last ideograph, or the last Latin word, comes along with closing
+            # punctuation (and with any closing punctuation already after it).
+            last = (
+                re.search(rf"(?:[^\W\u3000-\u9fff\uff00-\uffef]+|\S)[{re.escape(_CLOSING)}]*$", kept)
+                if piece[0] in _NO_LINE_START
+                else None
+            )
+            if last is not None and last.start() > 0 and cell_len(last.group() + piece) <= room:
+                lines.append(indent + kept[: last.start()].rstrip())
+                line = last.group() + piece
+            else:
+                lines.append(indent + kept)
+                line = piece.lstrip()
         else:
             line += piece
         while cell_len(line) > room:  # one piece longer than a line, such as a URL
@@ -118,7 +132,11 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
     for word in re.findall(r"\S+|\s+", text):
         if word.isspace():
             line += " " if line else ""
-        elif cell_len(line) + cell_len(word) <= room or (cell_len(word) <= room and line.strip()):
+        elif cell_len(line) + cell_len(word) <= room or (
+            cell_len(word) <= room
+            and line.strip()
+            and (cell_len(line) >= room // 2 or not re.search(r"[\u3000-\u9fff\uff00-\uffef]", word))
+        ):
             push(word)
         else:
             for piece in re.findall(r"[^\W\u3000-\u9fff\uff00-\uffef]+[^\s\u3000-\u9fff\uff00-\uffef]*|.", word):
@@ -126,6 +144,11 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
     if line.strip():
         lines.append(indent + line.rstrip())
     return lines
+
+
+# Closing punctuation, Chinese and Latin, that a line must not start with.
+_CLOSING = "。，、；：？！）」』】〉》”’…—,.;:!?)]%"
+_NO_LINE_START = frozenset(_CLOSING)
 
 
 def plural(n: int, one: str, many: str) -> str:
