@@ -67,11 +67,13 @@ def sections(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
 
 
 def papers(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    # A paper found by an arXiv id prefix is offered as its arXiv id: shells keep
+    # only candidates that start with what was typed.
     return _query(
         ctx,
-        "SELECT short_id, title FROM papers WHERE listed = 1 AND (short_id LIKE ? || '%' OR arxiv LIKE ? || '%')"
-        " ORDER BY position LIMIT 200",
-        (incomplete, incomplete),
+        "SELECT CASE WHEN short_id LIKE ? || '%' THEN short_id ELSE arxiv END, title FROM papers"
+        " WHERE listed = 1 AND (short_id LIKE ? || '%' OR arxiv LIKE ? || '%') ORDER BY position LIMIT 200",
+        (incomplete, incomplete, incomplete),
     )
 
 
