@@ -236,32 +236,28 @@ class _Writer:
         self.short_ids = {row[0] for row in conn.execute("SELECT short_id FROM papers")}
         self.next_paper = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0])
         self.next_entry = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0])
-        self.known: dict[str, tuple[int, str]] = {}  # this import's papers: id, and the title its first entry gave
-        self.seen: dict[str, _Seen] = {}
+        self.seen: dict[str, _Seen] = {}  # this import's papers, by key
         self.placed: dict[int, tuple[int, int]] = {}  # paper id -> (stars, position) as written for a new paper
         self.papers: list[tuple[object, ...]] = []
         self.entries: list[tuple[object, ...]] = []
         self.links: list[tuple[int, int, str, str]] = []
 
     def entry(self, section_id: int, position: int, entry: Entry) -> None:
-        known = self.known.get(entry.key)
-        if known is None:
-            known = self.known[entry.key] = (self._paper(entry, position), entry.title)
-        paper_id, paper_title = known  # the paper's first entry in this list named it
+        info = self.seen.get(entry.key)
+        if info is None:  # the paper's first entry in this list names it
+            paper_id = self._paper(entry, position)
+            info = self.seen[entry.key] = _Seen(paper_id=paper_id, title=entry.title, position=position)
         links = [(link.text, link.url) for link in entry.links]
         digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, entry.extra,
                                 links)
         entry_id = self.next_entry
         self.next_entry += 1
         self.entries.append((
-            entry_id, self.list_id, section_id, paper_id, position, entry.number, entry.stars,
-            "" if entry.title == paper_title else entry.title, entry.intro, entry.line, entry.year,
+            entry_id, self.list_id, section_id, info.paper_id, position, entry.number, entry.stars,
+            "" if entry.title == info.title else entry.title, entry.intro, entry.line, entry.year,
             json.dumps(entry.extra, ensure_ascii=False) if entry.extra else "[]", digest,
         ))
         self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
-        info = self.seen.get(entry.key)
-        if info is None:
-            info = self.seen[entry.key] = _Seen(paper_id=paper_id, title=entry.title, position=position)
         info.stars = max(info.stars, entry.stars)
         if entry.section not in info.sections:
             info.sections.append(entry.section)
