@@ -550,7 +550,8 @@ def test_wrap_fills_lines_with_chinese_and_keeps_latin_words_whole(seed_doc):
 
     # A run of Chinese glued to Latin text no longer jumps whole to the next line.
     mixed = "Open AI GPT3原始论文GPT-3仍然是训练当下大语言模型（如ChatGPT）的常用基线和基础模型"
-    assert wrap(mixed, 80, "   ")[0] == "   Open AI GPT3原始论文GPT-3仍然是训练当下大语言模型（如ChatGPT）的常用基线和基"
+    first = "   Open AI GPT3原始论文GPT-3仍然是训练当下大语言模型（如ChatGPT）的常用基线和基"
+    assert wrap(mixed, 80, "   ")[0] == first
     closing = set("。，、；：？！）」』】〉》”’…")
     for entry in seed_doc.entries:
         # Latin words outside URLs (a URL longer than a line is cut, as it must be)
