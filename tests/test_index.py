@@ -100,8 +100,14 @@ def test_a_second_list_renaming_shared_papers_and_its_removal(conn, seed_text):
     import_text(conn, other.replace("quokka", "wombat"), name="Other")
     assert_index_is_current(conn)
     assert store.search(conn, "alice", "quokka").total == 0
+    assert store.paper_summary(conn, "alice", store.resolve_ref(conn, LORA)).title == "LoRA, second list's title"
     store.remove_list(conn, "Other")
     assert_index_is_current(conn)
+    # The paper takes its name back from the list that still holds it.
+    lora = store.paper_detail(conn, "alice", store.resolve_ref(conn, LORA))
+    assert lora["title"] == "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
+    assert [e["title"] for e in lora["entries"]] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
+    assert [p.title for p in store.search(conn, "alice", "title:second").papers] == []
     assert store.search(conn, "alice", "wombat").total == 0
     assert store.search(conn, "alice", "brand new").total == 0
     assert store.search(conn, "alice", "lora").total == 2
@@ -150,3 +156,18 @@ def test_stars_and_order_follow_the_entries(conn, seed_text):
     assert_index_is_current(conn)
     assert [p.title for p in store.list_papers(conn, "alice")] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
     assert store.list_papers(conn, "alice")[0].stars == 1
+
+
+def test_a_paper_that_leaves_the_list_that_named_it_takes_the_other_lists_title(conn, seed_text):
+    header = "| 序号 | 论文 | 简介 |\n| --- | --- | --- |\n"
+    other = "# Other\n\n## 1. Picks\n\n" + header
+    other += f"| 1 | [LoRA, as Other calls it](https://arxiv.org/abs/{LORA}) | x |\n"
+    other += "| 2 | [Kept](https://example.org/kept) | y |\n"
+    import_text(conn, other, name="Other")
+    assert store.paper_summary(conn, "alice", store.resolve_ref(conn, LORA)).title == "LoRA, as Other calls it"
+    import_text(conn, other.split("| 1 |")[0] + "| 2 |" + other.split("| 2 |")[1], name="Other")  # LoRA leaves Other
+    assert_index_is_current(conn)
+    assert store.paper_summary(conn, "alice", store.resolve_ref(conn, LORA)).title == (
+        "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
+    )
+    assert store.search(conn, "alice", "calls").total == 0

@@ -448,6 +448,32 @@ class _IndexedText:
         return {pid: (segment(self.old_titles.get(pid, title)), body) for pid, (title, body) in texts.items()}
 
 
+def _rename_from_other_lists(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
+    """Papers that left a list take their title from the list imported most recently of those still holding them.
+
+    An entry's title '' stands for its paper's, so those are written out
+    before the paper is renamed, and made '' again where they match.
+    """
+    if not paper_ids:
+        return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS renamed (id INTEGER PRIMARY KEY)")
+    conn.executemany("INSERT OR IGNORE INTO temp.renamed VALUES (?)", [(pid,) for pid in paper_ids])
+    conn.execute(
+        "UPDATE entries SET title = (SELECT title FROM papers WHERE id = entries.paper_id)"
+        " WHERE title = '' AND paper_id IN temp.renamed"
+    )
+    conn.execute(
+        "UPDATE papers SET title = (SELECT e.title FROM entries e JOIN lists l ON l.id = e.list_id"
+        "   WHERE e.paper_id = papers.id ORDER BY l.imported_at DESC, l.id DESC, e.position LIMIT 1), title_raw = ''"
+        " WHERE id IN temp.renamed AND EXISTS (SELECT 1 FROM entries WHERE paper_id = papers.id)"
+    )
+    conn.execute(
+        "UPDATE entries SET title = '' WHERE paper_id IN temp.renamed"
+        " AND title = (SELECT title FROM papers WHERE id = entries.paper_id)"
+    )
+    conn.execute("DROP TABLE temp.renamed")
+
+
 def index_texts(
     conn: sqlite3.Connection,
     paper_ids: Sequence[int],
@@ -499,12 +525,11 @@ def _refresh_papers(
     where the rows differ; papers that other lists hold too, and papers that
     left the list, are worked out from every entry.
     """
-    removed = list(removed_keys)
-    ids = list(dict.fromkeys(paper_ids))
-    for chunk in _chunks(removed, 500):
+    left: list[int] = []  # papers that left the list
+    for chunk in _chunks(list(removed_keys), 500):
         marks = ",".join("?" * len(chunk))
-        ids += [r[0] for r in conn.execute(f"SELECT id FROM papers WHERE key IN ({marks})", chunk)]
-    ids = list(dict.fromkeys(ids))
+        left += [r[0] for r in conn.execute(f"SELECT id FROM papers WHERE key IN ({marks})", chunk)]
+    ids = list(dict.fromkeys([*paper_ids, *left]))
     # Out of the index first, with the text it was indexed with (the rows of
     # papers that were listed before this change).
     for chunk in _chunks(ids, 500):
@@ -517,6 +542,7 @@ def _refresh_papers(
             "INSERT INTO papers_fts (papers_fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
             [(pid, title, body) for pid, (title, body) in index.before(indexed).items()],
         )
+    _rename_from_other_lists(conn, left)
     shared = {r[0] for r in conn.execute("SELECT DISTINCT paper_id FROM entries WHERE list_id != ?", (list_id,))}
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS refreshed (id INTEGER PRIMARY KEY)")
     in_list = {r[0] for r in conn.execute("SELECT DISTINCT paper_id FROM entries WHERE list_id = ?", (list_id,))}
