@@ -54,12 +54,13 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 class _Seen:
     """What one import learns of a paper: enough to compare with the list's previous version."""
 
-    __slots__ = ("paper_id", "title", "position", "stars", "sections", "content")
+    __slots__ = ("paper_id", "title", "position", "written_stars", "stars", "sections", "content")
 
-    def __init__(self, paper_id: int, title: str, position: int = 0) -> None:
+    def __init__(self, paper_id: int, title: str, position: int = 0, written_stars: int | None = None) -> None:
         self.paper_id = paper_id
         self.title = title
         self.position = position  # of the paper's first entry in the list
+        self.written_stars = written_stars  # a paper new in this import: the stars its row was written with
         self.stars = 0
         self.sections: list[str] = []
         self.content: list[int] = []
@@ -237,7 +238,6 @@ class _Writer:
         self.next_paper = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0])
         self.next_entry = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0])
         self.seen: dict[str, _Seen] = {}  # this import's papers, by key
-        self.placed: dict[int, tuple[int, int]] = {}  # paper id -> (stars, position) as written for a new paper
         self.papers: list[tuple[object, ...]] = []
         self.entries: list[tuple[object, ...]] = []
         self.links: list[tuple[int, int, str, str]] = []
@@ -246,7 +246,8 @@ class _Writer:
         info = self.seen.get(entry.key)
         if info is None:  # the paper's first entry in this list names it
             paper_id = self._paper(entry, position)
-            info = self.seen[entry.key] = _Seen(paper_id=paper_id, title=entry.title, position=position)
+            written = None if entry.key in self.stored else entry.stars
+            info = self.seen[entry.key] = _Seen(paper_id, entry.title, position, written)
         links = [(link.text, link.url) for link in entry.links]
         digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, entry.extra,
                                 links)
@@ -291,10 +292,9 @@ class _Writer:
         self.next_paper += 1
         # Written with the stars and position _refresh_papers will most often
         # find (rows written whole are not split by an update later).
-        place = (entry.stars, self.list_id * LIST_STRIDE + position)
-        self.placed[paper_id] = place
         self.index.new_ids.add(paper_id)
-        self.papers.append((paper_id, entry.key, short, entry.title, title_raw, entry.url, entry.arxiv, *place))
+        self.papers.append((paper_id, entry.key, short, entry.title, title_raw, entry.url, entry.arxiv, entry.stars,
+                            self.list_id * LIST_STRIDE + position))
         return paper_id
 
     def flush(self) -> None:
@@ -319,8 +319,9 @@ class _Writer:
         found = {}
         for key, info in self.seen.items():
             want = (info.stars, self.list_id * LIST_STRIDE + info.position)
-            placed = self.placed.get(info.paper_id)
-            if placed is None:
+            if info.written_stars is not None:
+                placed: tuple[int, int] | None = (info.written_stars, want[1])
+            else:
                 stars, position, listed = self.stored[key][5:8]
                 placed = (stars, position) if listed else None
             if placed != want:
