@@ -963,20 +963,20 @@ def sections_tree(conn: sqlite3.Connection, user: str, list_name: str | None = N
         " JOIN lists l ON l.id = sec.list_id WHERE ? IS NULL OR l.id = ? ORDER BY l.id, sec.position",
         (list_id, list_id),
     ).fetchall()
-    members = conn.execute(
-        "SELECT sec.list_id, sec.number, e.paper_id, coalesce(s.status, 'unread') AS status FROM entries e"
+    # Each paper counts in its section and in every section above it (2.1.3 in 2.1 and 2).
+    found: dict[tuple[int, str], dict[int, str]] = {}
+    for section_list, number, paper_id, status in conn.execute(
+        "SELECT sec.list_id, sec.number, e.paper_id, coalesce(s.status, 'unread') FROM entries e"
         " JOIN sections sec ON sec.id = e.section_id JOIN papers p ON p.id = e.paper_id"
         " LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?",
         (user,),
-    ).fetchall()
+    ):
+        parts = number.split(".")
+        for depth in range(1, len(parts) + 1):
+            found.setdefault((section_list, ".".join(parts[:depth])), {})[paper_id] = status
     result = []
     for r in rows:
-        prefix = r["number"] + "."
-        papers = {
-            m["paper_id"]: m["status"]
-            for m in members
-            if m["list_id"] == r["list_id"] and (m["number"] == r["number"] or m["number"].startswith(prefix))
-        }
+        papers = found.get((r["list_id"], r["number"]), {})
         result.append(
             {
                 "list": r["list"], "number": r["number"], "title": r["title"],
