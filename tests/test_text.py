@@ -75,3 +75,13 @@ def test_tokens_are_word_characters_only(text):
     for token in tokens(text):
         assert re.fullmatch(r"[^\W_]+", token)
         assert '"' not in token
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(max_codepoint=127)), st.booleans())
+def test_fold_for_search_of_ascii_is_the_full_fold(text, casefold):
+    # The ASCII shortcut must give what NFKC + look-alikes + casefold give.
+    import unicodedata
+
+    full = unicodedata.normalize("NFKC", fold_lookalikes(text))
+    assert fold_for_search(text, casefold) == (full.casefold() if casefold else full)

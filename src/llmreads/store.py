@@ -799,21 +799,31 @@ def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
         raise NotFound(f"no paper with arXiv id {arxiv}")
     needle = fold_for_search(text)
     words = re.findall(r"[^\W_]+", needle)
-    rows = conn.execute("SELECT id, short_id, title, listed FROM papers ORDER BY listed DESC, position").fetchall()
-    folded = [(r, fold_for_search(r["title"])) for r in rows]
+    # Listed papers first, each group in list order: two walks of the position index, no sort.
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: 100,000 Row objects cost a third of the lookup
+    rows: list[tuple[int, str, str, int]] = [
+        row
+        for listed in (1, 0)
+        for row in cursor.execute(
+            "SELECT id, short_id, title, listed FROM papers WHERE listed = ? ORDER BY position", (listed,)
+        )
+    ]
+    folded = [(r, fold_for_search(r[2])) for r in rows]
     # Most exact first: the whole title, the words at word starts, then anywhere.
     word_pattern = re.compile(r"(?<![^\W_])" + r"[\W_]*".join(re.escape(w) for w in words)) if words else None
+    first = words[0] if words else ""
     stages = [
         [r for r, title in folded if title == needle],
-        [r for r, title in folded if word_pattern and word_pattern.search(title)],
+        [r for r, title in folded if word_pattern and first in title and word_pattern.search(title)],
         [r for r, title in folded if needle in title],
     ]
     for matches in stages:
-        listed = [r for r in matches if r["listed"]] or matches
+        listed = [r for r in matches if r[3]] or matches
         if len(listed) == 1:
-            return int(listed[0]["id"])
+            return int(listed[0][0])
         if len(listed) > 1:
-            candidates = [f"{r['short_id']}  {r['title']}" for r in listed]
+            candidates = [f"{short}  {title}" for _id, short, title, _listed in listed]
             raise Ambiguous(f"{ref!r} matches {len(listed)} papers; use an id", candidates)
     raise NotFound(f"no paper matches {ref!r}")
 
