@@ -171,3 +171,19 @@ def test_a_paper_that_leaves_the_list_that_named_it_takes_the_other_lists_title(
         "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
     )
     assert store.search(conn, "alice", "calls").total == 0
+
+
+@pytest.mark.parametrize("limit", [1, 3, 7, 40, 500])
+def test_next_read_down_the_index_is_the_sorted_order(conn, limit):
+    # `next` with a limit walks the stars index after the papers being read;
+    # without one it is a plain ORDER BY. Both must give the same papers in the same order.
+    ids = [p.id for p in store.list_papers(conn, "alice")]
+    store.set_status(conn, "alice", [store.resolve_ref(conn, i) for i in ids[5:9]], "reading")
+    store.set_status(conn, "alice", [store.resolve_ref(conn, i) for i in ids[0:3] + ids[20:30]], "read")
+    store.set_status(conn, "bob", [store.resolve_ref(conn, i) for i in ids[40:50]], "reading")
+    for filters in ([store.not_read_filter()], [store.not_read_filter(), store.section_filter(conn, "2")],
+                    [store.stars_filter(3)]):
+        everything = [p.id for p in store.list_papers(conn, "alice", filters, sort="next")]
+        assert [p.id for p in store.list_papers(conn, "alice", filters, sort="next", limit=limit)] == (
+            everything[:limit]
+        )
