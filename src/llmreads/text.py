@@ -105,7 +105,6 @@ def _spaced(match: re.Match[str]) -> str:
     return " " + " ".join(match.group()) + " "
 
 
-
 def segment(text: str, casefold: bool = True) -> str:
     """Index form: search-folded, with every CJK character made a token of its own.
 

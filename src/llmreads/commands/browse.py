@@ -136,8 +136,6 @@ def progress_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonO
         render.progress(data)
 
 
-
-
 @app.command("next")
 def next_command(
     ctx: typer.Context,

@@ -33,8 +33,6 @@ def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None
         render.status_changes(rows, status)
 
 
-
-
 @app.command("mark-read")
 def mark_read(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
     """Mark papers as read."""
