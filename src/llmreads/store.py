@@ -403,6 +403,13 @@ def _chunks(items: Sequence[str] | Sequence[int], size: int) -> Iterator[list]: 
         yield list(items[start : start + size])
 
 
+# The link texts a paper's index row holds, with what orders them.
+_LINK_TEXTS = (
+    "SELECT e.paper_id, e.list_id, e.position, l.position AS link_position, l.text"
+    " FROM links l JOIN entries e ON e.id = l.entry_id"
+)
+
+
 class _IndexedText:
     """What the search index holds for papers, before and after a change to one list.
 
@@ -425,8 +432,7 @@ class _IndexedText:
             (list_id,),
         )
         conn.execute(
-            "CREATE TEMP TABLE old_links AS SELECT e.paper_id, e.list_id, e.position, l.position AS link_position,"
-            " l.text FROM links l JOIN entries e ON e.id = l.entry_id WHERE e.list_id = ?",
+            f"CREATE TEMP TABLE old_links AS {_LINK_TEXTS} WHERE e.list_id = ?",
             (list_id,),
         )
 
@@ -441,8 +447,7 @@ class _IndexedText:
             " UNION ALL SELECT paper_id, list_id, position, intro FROM temp.old_entries)"
         )
         links = (
-            "(SELECT e.paper_id, e.list_id, e.position, l.position AS link_position, l.text FROM links l"
-            " JOIN entries e ON e.id = l.entry_id WHERE e.list_id != :list"
+            f"({_LINK_TEXTS} WHERE e.list_id != :list"
             " UNION ALL SELECT paper_id, list_id, position, link_position, text FROM temp.old_links)"
         )
         texts = index_texts(self.conn, paper_ids, entries, links, {"list": self.list_id})
@@ -479,8 +484,7 @@ def index_texts(
     conn: sqlite3.Connection,
     paper_ids: Sequence[int],
     entries: str = "entries",
-    links: str = "(SELECT e.paper_id, e.list_id, e.position, l.position AS link_position, l.text"
-    " FROM links l JOIN entries e ON e.id = l.entry_id)",
+    links: str = f"({_LINK_TEXTS})",
     params: dict[str, object] | None = None,
 ) -> dict[int, tuple[str, str]]:
     """Per paper: its title, and the segmented text of its introductions and link labels, as indexed.
