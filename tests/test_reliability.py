@@ -403,13 +403,24 @@ def test_an_import_killed_midway_leaves_the_database_as_it_was(tmp_path):
     seed_database(path)
     before = snapshot(path)
     big = tmp_path / "big.md"
-    big.write_text(big_list(12_000), encoding="utf-8")
+    big.write_text(big_list(40_000), encoding="utf-8")  # an import of some 3 s
     wal = Path(f"{path}-wal")
     proc = subprocess.Popen([sys.executable, "-m", "llmreads", "import", str(big), "--name", "big"],
                             env=subprocess_env(path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    # Inside the import's transaction: it has begun writing pages to the log.
+    # Inside the import's transaction: another connection cannot take the write lock ...
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
     while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            break
+        time.sleep(0.005)
+    probe.close()
+    # ... and the import has been writing for a while (pages in its cache, or in the log once the cache spills).
+    writing = time.monotonic()
+    while proc.poll() is None and time.monotonic() - writing < 0.5:
         if wal.exists() and wal.stat().st_size > 512 * 1024:
             break
         time.sleep(0.005)
