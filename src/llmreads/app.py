@@ -49,6 +49,10 @@ class Group(TyperGroup):
             if sqlite3 is None or not isinstance(exc, sqlite3.Error):
                 raise
             obj = ctx.find_root().obj
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL":
+                # The write was rolled back as a whole (store.transaction, the import, a migration).
+                holding = f" holding {obj.db_path}" if isinstance(obj, State) else ""
+                _fail(f"the disk{holding} is full ({exc}); nothing was changed")
             where = f" in {obj.db_path}" if isinstance(obj, State) else ""
             hint = "; restore a backup with `llmreads db restore FILE`" if "malformed" in str(exc) else ""
             _fail(f"database error{where}: {exc}{hint}")

@@ -172,6 +172,20 @@ def inspect_file(path: Path) -> Inspection:
         conn.close()
 
 
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back what is left of a failed transaction, never hiding the error that failed it.
+
+    After some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) SQLite has
+    already rolled the transaction back, and a second ROLLBACK would raise
+    "cannot rollback - no transaction is active" in place of the real cause.
+    """
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the error being handled says more; closing the connection rolls back
+
+
 def integrity_problem(conn: sqlite3.Connection, quick: bool = True) -> str | None:
     """The first problem `PRAGMA quick_check` (or the full integrity_check) finds, else None."""
     pragma = "quick_check" if quick else "integrity_check"
@@ -286,8 +300,7 @@ def _migrate(conn: sqlite3.Connection, path: Path, checked: bool) -> None:
         migrations().apply(Database(conn))
         conn.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        rollback(conn)
         raise
 
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
+from llmreads.db import rollback
 from llmreads.errors import Ambiguous, ImportFailed, InvalidQuery, NotFound
 from llmreads.text import clean, fold_for_search, segment
 
@@ -42,10 +43,10 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)  # never a second error in place of the first (a full disk)
         raise
-    conn.execute("COMMIT")
 
 
 # ---------------------------------------------------------------- import
@@ -96,10 +97,10 @@ def import_document(
         try:
             report = _import(conn, events, name, fallback_name, source, sha256, strict)
             report.dry_run = dry_run
+            conn.execute("ROLLBACK" if dry_run else "COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)  # never a second error in place of the first (a full disk)
             raise
-        conn.execute("ROLLBACK" if dry_run else "COMMIT")
     finally:
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
     return report
