@@ -75,11 +75,15 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def connect_readonly(path: Path) -> sqlite3.Connection:
-    """A connection that cannot change the file: no recovery, no checkpoint on close."""
+def connect_readonly(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
+    """A connection that cannot change the file: no recovery, no checkpoint on close.
+
+    `immutable` also takes no lock and ignores any journal: only for a file
+    that cannot change meanwhile, because this process holds its exclusive lock.
+    """
     # Only these three characters are special in an SQLite URI's path.
     escaped = str(path.absolute()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
-    uri = f"file:{escaped}?mode=ro"
+    uri = f"file:{escaped}?mode=ro" + ("&immutable=1" if immutable else "")
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -88,7 +92,13 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
 
 def create_file(path: Path) -> None:
     """Create an empty database file readable by its owner only, in a private folder if we make it."""
-    folder = path.parent
+    make_folder(path.parent)
+    # Notes are personal: the file is private from the start, never chmod-ed later.
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def make_folder(folder: Path) -> None:
+    """Make the database's folder, private (0700), unless it is there already."""
     if not folder.exists():
         folder.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -97,8 +107,6 @@ def create_file(path: Path) -> None:
             pass  # another llmreads made it a moment ago
         else:
             os.chmod(folder, 0o700)
-    # Notes are personal: the file is private from the start, never chmod-ed later.
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def check_file(path: Path) -> None:

@@ -24,8 +24,9 @@ def db_path_command(ctx: typer.Context) -> None:
 
 @db_app.command("status")
 def db_status_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """Show the database file, its size, schema, journal mode and what it holds (read-only)."""
+    """Show the database file, its size, schema, journal mode, a quick check of its pages and what it holds."""
     from llmreads import maintenance, render
+    from llmreads.db import RESTORE_HINT
 
     data = maintenance.status(state(ctx).db_path)
     if json_:
@@ -45,6 +46,8 @@ def db_status_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
         ("size", f"{data['size']} bytes" + (f" (+ {data['wal_size']} in the -wal file)" if data["wal_size"] else "")),
         ("schema", f"{', '.join(applied) or '(empty)'} / latest {latest}: {verdict}"),
         ("journal", data["journal_mode"]),
+        ("check", "ok (PRAGMA quick_check)" if data["quick_check"] == "ok"
+         else f"DAMAGED: {data['quick_check']}; {RESTORE_HINT}"),
     ]
     for name in ("lists", "papers", "users", "notes", "statuses"):
         rows.append((name, "-" if data[name] is None else data[name]))
