@@ -336,13 +336,15 @@ def non_paper_kind(url: str) -> str:
     if parts.scheme not in ("http", "https"):
         return "relative link" if not parts.scheme else f"{parts.scheme} link"
     host = (parts.hostname or "").removeprefix("www.").removeprefix("m.")
+    if parts.path.lower().endswith(".pdf"):
+        return ""  # a report kept as a PDF in a repository is still a paper
     for known, kind in NON_PAPER_HOSTS.items():
         if host == known or host.endswith("." + known):
             paper_path = PAPER_PATHS_ON_NON_PAPER_HOSTS.get(known)
             if paper_path and parts.path.startswith(paper_path):
                 return ""
             return kind
-    if host.endswith(".github.io") and not parts.path.lower().endswith(".pdf"):
+    if host.endswith(".github.io"):
         return "project page"
     return ""
 
