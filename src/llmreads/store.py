@@ -928,12 +928,19 @@ def add_note(conn: sqlite3.Connection, user: str, paper_id: int, text: str) -> i
         key = conn.execute("SELECT key FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
         stamp = now()
         note_id = conn.execute(
-            "INSERT INTO notes (user, paper_key, text, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-            (user, key, text, stamp, stamp),
+            "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",
+            (user, key, text, stamp, stamp, new_note_uuid()),
         ).lastrowid
         assert note_id is not None
         index_note(conn, note_id, text)
     return note_id
+
+
+def new_note_uuid() -> str:
+    """A note's identity across databases (user-data merges by it): random, never derived from the note."""
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None:
@@ -944,7 +951,7 @@ def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None
 
 def get_note(conn: sqlite3.Connection, user: str, note_id: int) -> dict[str, object]:
     row = conn.execute(
-        "SELECT n.id, n.text, n.created_at, n.updated_at, n.paper_key, p.short_id, p.title FROM notes n"
+        "SELECT n.id, n.uuid, n.text, n.created_at, n.updated_at, n.paper_key, p.short_id, p.title FROM notes n"
         " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.id = ? AND n.user = ?",
         (note_id, user),
     ).fetchone()
@@ -956,13 +963,13 @@ def get_note(conn: sqlite3.Connection, user: str, note_id: int) -> dict[str, obj
 def _note_dict(row: sqlite3.Row) -> dict[str, object]:
     return {
         "id": row["id"], "paper": row["short_id"], "title": row["title"], "key": row["paper_key"],
-        "text": row["text"], "created_at": row["created_at"], "updated_at": row["updated_at"],
+        "text": row["text"], "created_at": row["created_at"], "updated_at": row["updated_at"], "uuid": row["uuid"],
     }
 
 
 def list_notes(conn: sqlite3.Connection, user: str, paper_key: str | None = None) -> list[dict[str, object]]:
     sql = (
-        "SELECT n.id, n.text, n.created_at, n.updated_at, n.paper_key, p.short_id, p.title FROM notes n"
+        "SELECT n.id, n.uuid, n.text, n.created_at, n.updated_at, n.paper_key, p.short_id, p.title FROM notes n"
         " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.user = ?"
     )
     params: list[object] = [user]
