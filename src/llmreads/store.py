@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from llmreads.errors import Ambiguous, ImportFailed, InvalidQuery, NotFound
+from llmreads.errors import Ambiguous, Conflict, ImportFailed, InvalidQuery, NotFound
 from llmreads.text import clean, fold_for_search, segment
 
 # keys (urllib.parse) and query (its regexes) load with the functions that use
@@ -979,14 +979,24 @@ def list_notes(conn: sqlite3.Connection, user: str, paper_key: str | None = None
     return [_note_dict(r) for r in conn.execute(sql + " ORDER BY n.created_at, n.id", params)]
 
 
-def update_note(conn: sqlite3.Connection, user: str, note_id: int, text: str) -> None:
+def update_note(
+    conn: sqlite3.Connection, user: str, note_id: int, text: str, opened: dict[str, object] | None = None
+) -> None:
+    """Replace a note's text; with `opened` (get_note's answer when the edit began), only if it is still that note."""
     text = text.strip()
     if not text:
         raise InvalidQuery("a note needs some text; use `note delete` to remove it")
     if len(text) > MAX_NOTE_CHARS:
         raise InvalidQuery(f"a note of {len(text):,} characters is too long; the limit is {MAX_NOTE_CHARS:,}")
     with transaction(conn):
-        get_note(conn, user, note_id)
+        try:
+            current = get_note(conn, user, note_id)
+        except NotFound:
+            if opened is None:
+                raise
+            raise NotFound(f"note {note_id} was deleted while it was being edited") from None
+        if opened is not None and any(current[k] != opened[k] for k in ("uuid", "text", "updated_at")):
+            raise Conflict(f"note {note_id} changed while it was being edited (saved at {current['updated_at']})")
         conn.execute("UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (text, now(), note_id))
         index_note(conn, note_id, text)
 
