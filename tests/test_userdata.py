@@ -237,7 +237,7 @@ def test_an_older_edit_does_not_replace_a_newer_note(seeded: None, tmp_path: Pat
     before = notes()
     data = user_file({"alice": {"notes": [
         {"key": ATTENTION, "uuid": uuid_of("scaled dot-product attention"), "text": "an old draft",
-         "created_at": "2024-03-01T00:00:00+00:00", "updated_at": "2024-03-01T00:00:00+00:00"},
+         "created_at": "2024-01-01T00:00:00+00:00", "updated_at": "2024-02-01T00:00:00+00:00"},
     ]}})
     assert counts(import_file(data, tmp_path))[1] == (0, 0, 1)
     assert notes() == before
@@ -497,3 +497,25 @@ def test_numbers_and_times_out_of_range_are_one_error_naming_the_file_and_field(
     assert f"{path}: {field}" in error and message in error, error
     assert len(error) < 300
     assert snapshot(db_path()) == before
+
+
+def test_two_edits_of_one_note_in_the_same_second_are_both_kept(seeded: None, tmp_path: Path) -> None:
+    desktop, laptop = db_path(), tmp_path / "laptop.db"
+    ok("--db", str(laptop), "import")
+    sync(desktop, laptop, tmp_path)
+    stamp = "2024-06-01T12:00:00+00:00"
+    for path, text in ((desktop, "edited on the desktop"), (laptop, "edited on the laptop")):
+        conn = sqlite3.connect(path)
+        conn.execute("UPDATE notes SET text = ?, updated_at = ? WHERE text = 'second note on LoRA'", (text, stamp))
+        conn.commit()
+        conn.close()
+    assert sync(desktop, laptop, tmp_path) == (1, 0, 2)
+    assert sync(laptop, desktop, tmp_path) == (1, 0, 3)
+    for path in (desktop, laptop):
+        texts = sorted(str(row[1]) for row in notes(path=path))
+        assert texts == sorted([
+            "edited on the desktop", "edited on the laptop", "scaled dot-product attention",
+            "低秩适配：only the adapters train",
+        ])
+    assert sync(desktop, laptop, tmp_path) == (0, 0, 4)
+    assert sync(laptop, desktop, tmp_path) == (0, 0, 4)

@@ -3,11 +3,12 @@
 User data is the data of record, keyed by user and stable paper key, so a file
 moves between databases whatever lists they hold: papers it names may arrive
 later. A merge never duplicates: a status is one per (user, key) and the newer
-one wins; a note is known by its UUID, and the newer edit of it wins. A note
-without a UUID the database knows (from a file of an older llmreads, or given
-another UUID by each database's upgrade) is the same note as one of that user
-on the same paper with exactly its text; anything less certain is added, so
-that both are kept.
+one wins; a note is known by its UUID, and the newer edit of it wins (two
+edits of the same second are both kept, as two notes). A note without a UUID
+the database knows (from a file of an older llmreads, or given another UUID by
+each database's upgrade) is the same note as one of that user on the same
+paper with exactly its text; anything less certain is added, so that both are
+kept.
 """
 
 from __future__ import annotations
@@ -388,8 +389,11 @@ def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteReco
     in_file = {record.uuid for record in records if record.uuid is not None}
     for record in records:
         note = by_uuid.get(record.uuid) if record.uuid is not None else None
-        if note is not None and note.key == record.key:
-            if record.text == note.text or record.updated_at <= note.updated_at:
+        # Two edits of one note in the same second, one on each side: which is newer cannot be
+        # known, so the file's is kept beside this one (below), as for a note of unknown identity.
+        tie = note is not None and record.updated_at == note.updated_at and record.text != note.text
+        if note is not None and note.key == record.key and not tie:
+            if record.text == note.text or record.updated_at < note.updated_at:
                 counts.kept += 1
                 continue
             counts.updated += 1
@@ -403,7 +407,7 @@ def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteReco
                 )
                 index_note(conn, note.id, record.text)
             continue
-        # Unknown here (or, oddly, known on another paper): the same note only if its text is exactly one's.
+        # Unknown here (or, oddly, known on another paper, or tied): the same note only if its text is exactly one's.
         free_uuid = None  # the file's UUID, when no note has it yet
         if note is None and record.uuid is not None and not _uuid_used(conn, record.uuid):
             free_uuid = record.uuid
