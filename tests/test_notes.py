@@ -237,3 +237,18 @@ def test_ids_in_the_index_are_the_note_ids(cli, listed, tmp_path):
         }
     finally:
         conn.close()
+
+
+def test_an_edit_interrupted_while_saving_keeps_the_text(cli, listed, tmp_path, monkeypatch):
+    ok(cli("note", "add", LORA, "before"))
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "update_note", interrupted)
+    result = cli("note", "edit", "1", env={"EDITOR": editor(tmp_path, "path.write_text('typed, then Ctrl-C')\n")})
+    assert result.exit_code != 0
+    (kept,) = leftovers(tmp_path)
+    assert kept.read_text(encoding="utf-8") == "typed, then Ctrl-C"
+    assert f"note 1 not saved: your text is kept in {kept}" in result.stderr
+    assert note_texts(cli) == {1: "before"}

@@ -166,8 +166,11 @@ def note_edit(
         store.update_note(conn, st.user, note_id, edited, opened=note)
     except LlmreadsError as exc:
         raise draft.refused(str(exc)) from None
-    except BaseException:
-        draft.keep_if_typed()
+    except BaseException:  # Ctrl-C, or a bug: still, what was typed is not thrown away
+        if draft.keep_if_typed():
+            from llmreads import render
+
+            render.info(f"note {note_id} not saved: your text is kept in {draft.path}")
         raise
     draft.discard()
     print(f"Updated note {note_id}.")
