@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmreads.db import rollback
-from llmreads.errors import Ambiguous, ImportFailed, InvalidQuery, NotFound
+from llmreads.errors import Ambiguous, Conflict, ImportFailed, InvalidQuery, NotFound
 from llmreads.text import clean, fold_for_search, segment
 
 # keys (urllib.parse) and query (its regexes) load with the functions that use
@@ -929,12 +929,19 @@ def add_note(conn: sqlite3.Connection, user: str, paper_id: int, text: str) -> i
         key = conn.execute("SELECT key FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
         stamp = now()
         note_id = conn.execute(
-            "INSERT INTO notes (user, paper_key, text, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-            (user, key, text, stamp, stamp),
+            "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",
+            (user, key, text, stamp, stamp, new_note_uuid()),
         ).lastrowid
         assert note_id is not None
         index_note(conn, note_id, text)
     return note_id
+
+
+def new_note_uuid() -> str:
+    """A note's identity across databases (user-data merges by it): random, never derived from the note."""
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None:
@@ -945,7 +952,7 @@ def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None
 
 def get_note(conn: sqlite3.Connection, user: str, note_id: int) -> dict[str, object]:
     row = conn.execute(
-        "SELECT n.id, n.text, n.created_at, n.updated_at, n.paper_key, p.short_id, p.title FROM notes n"
+        "SELECT n.id, n.uuid, n.text, n.created_at, n.updated_at, n.paper_key, p.short_id, p.title FROM notes n"
         " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.id = ? AND n.user = ?",
         (note_id, user),
     ).fetchone()
@@ -957,13 +964,13 @@ def get_note(conn: sqlite3.Connection, user: str, note_id: int) -> dict[str, obj
 def _note_dict(row: sqlite3.Row) -> dict[str, object]:
     return {
         "id": row["id"], "paper": row["short_id"], "title": row["title"], "key": row["paper_key"],
-        "text": row["text"], "created_at": row["created_at"], "updated_at": row["updated_at"],
+        "text": row["text"], "created_at": row["created_at"], "updated_at": row["updated_at"], "uuid": row["uuid"],
     }
 
 
 def list_notes(conn: sqlite3.Connection, user: str, paper_key: str | None = None) -> list[dict[str, object]]:
     sql = (
-        "SELECT n.id, n.text, n.created_at, n.updated_at, n.paper_key, p.short_id, p.title FROM notes n"
+        "SELECT n.id, n.uuid, n.text, n.created_at, n.updated_at, n.paper_key, p.short_id, p.title FROM notes n"
         " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.user = ?"
     )
     params: list[object] = [user]
@@ -973,14 +980,24 @@ def list_notes(conn: sqlite3.Connection, user: str, paper_key: str | None = None
     return [_note_dict(r) for r in conn.execute(sql + " ORDER BY n.created_at, n.id", params)]
 
 
-def update_note(conn: sqlite3.Connection, user: str, note_id: int, text: str) -> None:
+def update_note(
+    conn: sqlite3.Connection, user: str, note_id: int, text: str, opened: dict[str, object] | None = None
+) -> None:
+    """Replace a note's text; with `opened` (get_note's answer when the edit began), only if it is still that note."""
     text = text.strip()
     if not text:
         raise InvalidQuery("a note needs some text; use `note delete` to remove it")
     if len(text) > MAX_NOTE_CHARS:
         raise InvalidQuery(f"a note of {len(text):,} characters is too long; the limit is {MAX_NOTE_CHARS:,}")
     with transaction(conn):
-        get_note(conn, user, note_id)
+        try:
+            current = get_note(conn, user, note_id)
+        except NotFound:
+            if opened is None:
+                raise
+            raise NotFound(f"note {note_id} was deleted while it was being edited") from None
+        if opened is not None and any(current[k] != opened[k] for k in ("uuid", "text", "updated_at")):
+            raise Conflict(f"note {note_id} changed while it was being edited (saved at {current['updated_at']})")
         conn.execute("UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (text, now(), note_id))
         index_note(conn, note_id, text)
 

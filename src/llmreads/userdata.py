@@ -3,8 +3,12 @@
 User data is the data of record, keyed by user and stable paper key, so a file
 moves between databases whatever lists they hold: papers it names may arrive
 later. A merge never duplicates: a status is one per (user, key) and the newer
-one wins; a note is the same note when its user, key and creation time match,
-and then the newer edit wins.
+one wins; a note is known by its UUID, and the newer edit of it wins (two
+edits of the same second are both kept, as two notes). A note without a UUID
+the database knows (from a file of an older llmreads, or given another UUID by
+each database's upgrade) is the same note as one of that user on the same
+paper with exactly its text; anything less certain is added, so that both are
+kept.
 """
 
 from __future__ import annotations
@@ -37,12 +41,14 @@ class NoteRecord:
     text: str
     created_at: str
     updated_at: str
+    uuid: str | None = None  # files of older llmreads have none
 
 
 @dataclass
 class UserData:
     statuses: list[StatusRecord] = field(default_factory=list)
     notes: list[NoteRecord] = field(default_factory=list)
+    notes_skipped: list[str] = field(default_factory=list)  # notes the file holds that are not imported, and why
 
 
 @dataclass
@@ -56,6 +62,7 @@ class Counts:
 class UserReport:
     statuses: Counts = field(default_factory=Counts)
     notes: Counts = field(default_factory=Counts)
+    notes_skipped: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -91,12 +98,12 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
         ]
         notes = [
             _with_title(
-                {"key": r["paper_key"], "text": r["text"], "created_at": r["created_at"],
+                {"key": r["paper_key"], "uuid": r["uuid"], "text": r["text"], "created_at": r["created_at"],
                  "updated_at": r["updated_at"]},
                 r["title"],
             )
             for r in conn.execute(
-                "SELECT n.paper_key, n.text, n.created_at, n.updated_at, p.title FROM notes n"
+                "SELECT n.paper_key, n.uuid, n.text, n.created_at, n.updated_at, p.title FROM notes n"
                 " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.user = ? ORDER BY n.created_at, n.id",
                 (user,),
             )
@@ -144,8 +151,10 @@ def read_user_data_file(path: str) -> str:
 
 def parse_user_data(text: str, source: str) -> dict[str, UserData]:
     """Every user's statuses and notes in a user-data file; ImportFailed for anything else."""
+    from llmreads import store
+
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as exc:
         raise ImportFailed(f"{source} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
@@ -186,14 +195,46 @@ def parse_user_data(text: str, source: str) -> dict[str, UserData]:
             text_ = _string(item, "text", at).strip()
             if not text_:
                 raise ImportFailed(f"{at}.text must not be empty")
-            data.notes.append(
-                NoteRecord(
-                    _key(item, at), text_,
-                    _timestamp(_string(item, "created_at", at), f"{at}.created_at"),
-                    _timestamp(_string(item, "updated_at", at), f"{at}.updated_at"),
-                )
+            record = NoteRecord(
+                _key(item, at), text_,
+                _timestamp(_string(item, "created_at", at), f"{at}.created_at"),
+                _timestamp(_string(item, "updated_at", at), f"{at}.updated_at"),
+                _uuid(item, at),
             )
+            if len(text_) > store.MAX_NOTE_CHARS:  # refused as `note add` refuses it; never cut
+                data.notes_skipped.append(
+                    f"{at.removeprefix(source + ': ')} on {record.key}: {len(text_):,} characters,"
+                    f" over the limit of {store.MAX_NOTE_CHARS:,}"
+                )
+                continue
+            data.notes.append(record)
     return out
+
+
+class _HugeInteger:
+    """An integer too long to be anything in a user-data file, kept as its length (Python would refuse to read it)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"a number of {self.digits:,} digits"
+
+
+def _integer(text: str) -> int | _HugeInteger:
+    return int(text) if len(text) <= 100 else _HugeInteger(len(text.lstrip("-")))
+
+
+def _uuid(item: dict[str, object], where: str) -> str | None:
+    import uuid
+
+    if item.get("uuid") is None:
+        return None
+    value = _string(item, "uuid", where)
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ImportFailed(f"{where}.uuid must be a UUID such as {uuid.UUID(int=0)}, not {value!r}") from None
 
 
 def _array(value: dict[str, object], name: str, where: str) -> list[dict[str, object]]:
@@ -222,7 +263,10 @@ def _key(item: dict[str, object], where: str) -> str:
     return key
 
 
-_KINDS = {type(None): "null", bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+_KINDS = {
+    type(None): "null", bool: "true/false", int: "a number", float: "a number", _HugeInteger: "a number",
+    list: "a list", dict: "an object",
+}
 
 
 def _kind(value: object) -> str:
@@ -231,13 +275,17 @@ def _kind(value: object) -> str:
 
 def _timestamp(value: str, where: str) -> str:
     """An ISO 8601 date-time in the store's form: UTC, `+00:00`. A time without a zone is taken as UTC."""
-    parsed = _parse_time(value)
+    try:
+        parsed = _parse_time(value)
+    except OverflowError:
+        raise ImportFailed(f"{where} is out of range in UTC (years 1 to 9999): {value!r}") from None
     if parsed is None:
         raise ImportFailed(f"{where} must be an ISO 8601 date-time such as 2024-05-01T12:00:00+00:00, not {value!r}")
     return parsed.isoformat()
 
 
 def _parse_time(value: str) -> datetime | None:
+    """None for what is not an ISO 8601 date-time; OverflowError for one that is, beyond the years UTC can hold."""
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -249,7 +297,10 @@ def _parse_time(value: str) -> datetime | None:
 
 def _normal(value: str) -> str:
     """A stored time in the form _timestamp gives, so the two compare as text."""
-    parsed = _parse_time(value)
+    try:
+        parsed = _parse_time(value)
+    except OverflowError:
+        return value
     return parsed.isoformat() if parsed is not None else value
 
 
@@ -259,9 +310,10 @@ def _normal(value: str) -> str:
 @dataclass
 class _Note:
     id: int | None
+    uuid: str
+    key: str
     text: str
     updated_at: str
-    paired: bool = False
 
 
 def merge_user_data(
@@ -285,6 +337,7 @@ def _merge_user(conn: sqlite3.Connection, user: str, data: UserData, *, write: b
     return UserReport(
         statuses=_merge_statuses(conn, user, data.statuses, write=write),
         notes=_merge_notes(conn, user, data.notes, write=write),
+        notes_skipped=list(data.notes_skipped),
     )
 
 
@@ -319,54 +372,70 @@ def _merge_statuses(
 
 
 def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteRecord], *, write: bool) -> Counts:
-    """Notes by (key, created_at): one with the same text is the same note; the file's other
-    notes of that moment pair off, in order, with the database's unpaired ones, as edits of them."""
-    from llmreads.store import index_note
+    """Notes by UUID, else by (key, exact text); see the module's docstring. Nothing is ever deleted."""
+    from llmreads.store import index_note, new_note_uuid
 
     counts = Counts()
-    groups: dict[tuple[str, str], list[_Note]] = {}
-    for r in conn.execute(
-        "SELECT id, paper_key, text, created_at, updated_at FROM notes WHERE user = ? ORDER BY id", (user,)
-    ):
-        groups.setdefault((r["paper_key"], _normal(r["created_at"])), []).append(
-            _Note(r["id"], r["text"], _normal(r["updated_at"]))
-        )
-    pending: list[tuple[NoteRecord, list[_Note]]] = []
+    by_uuid: dict[str, _Note] = {}
+    by_text: dict[tuple[str, str], list[_Note]] = {}
+
+    def remember(note: _Note) -> None:
+        by_uuid[note.uuid] = note
+        by_text.setdefault((note.key, note.text), []).append(note)
+
+    rows = conn.execute("SELECT id, uuid, paper_key, text, updated_at FROM notes WHERE user = ? ORDER BY id", (user,))
+    for r in rows:
+        remember(_Note(r["id"], r["uuid"], r["paper_key"], r["text"], _normal(r["updated_at"])))
+    in_file = {record.uuid for record in records if record.uuid is not None}
     for record in records:
-        group = groups.setdefault((record.key, record.created_at), [])
-        same = next((n for n in group if n.text == record.text), None)
-        if same is None:
-            pending.append((record, group))
-        else:
-            same.paired = True
-            counts.kept += 1
-    for record, group in pending:
-        if any(n.text == record.text for n in group):  # an earlier record of this file, added or paired
-            counts.kept += 1
-            continue
-        partner = next((n for n in group if not n.paired), None)
-        if partner is None:
-            counts.added += 1
-            note_id = None
+        note = by_uuid.get(record.uuid) if record.uuid is not None else None
+        # Two edits of one note in the same second, one on each side: which is newer cannot be
+        # known, so the file's is kept beside this one (below), as for a note of unknown identity.
+        tie = note is not None and record.updated_at == note.updated_at and record.text != note.text
+        if note is not None and note.key == record.key and not tie:
+            if record.text == note.text or record.updated_at < note.updated_at:
+                counts.kept += 1
+                continue
+            counts.updated += 1
+            by_text[(note.key, note.text)].remove(note)
+            note.text, note.updated_at = record.text, record.updated_at
+            by_text.setdefault((note.key, note.text), []).append(note)
             if write:
-                note_id = conn.execute(
-                    "INSERT INTO notes (user, paper_key, text, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                    (user, record.key, record.text, record.created_at, record.updated_at),
-                ).lastrowid
-                assert note_id is not None
-                index_note(conn, note_id, record.text)
-            group.append(_Note(note_id, record.text, record.updated_at, paired=True))
+                assert note.id is not None
+                conn.execute(
+                    "UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (record.text, record.updated_at, note.id)
+                )
+                index_note(conn, note.id, record.text)
             continue
-        partner.paired = True
-        if record.updated_at <= partner.updated_at:
+        # Unknown here (or, oddly, known on another paper, or tied): the same note only if its text is exactly one's.
+        free_uuid = None  # the file's UUID, when no note has it yet
+        if note is None and record.uuid is not None and not _uuid_used(conn, record.uuid):
+            free_uuid = record.uuid
+        same = by_text.get((record.key, record.text))
+        if same:
             counts.kept += 1
+            unclaimed = next((n for n in same if n.uuid not in in_file), None)
+            if free_uuid is not None and unclaimed is not None and free_uuid < unclaimed.uuid:
+                # Each database gave this note its own UUID when it upgraded: both settle on
+                # the smaller one, so that later edits on either side merge as edits.
+                del by_uuid[unclaimed.uuid]
+                unclaimed.uuid = free_uuid
+                by_uuid[free_uuid] = unclaimed
+                if write:
+                    conn.execute("UPDATE notes SET uuid = ? WHERE id = ?", (free_uuid, unclaimed.id))
             continue
-        counts.updated += 1
-        partner.text, partner.updated_at = record.text, record.updated_at
+        counts.added += 1
+        added = _Note(None, free_uuid or new_note_uuid(), record.key, record.text, record.updated_at)
         if write:
-            assert partner.id is not None
-            conn.execute(
-                "UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (record.text, record.updated_at, partner.id)
-            )
-            index_note(conn, partner.id, record.text)
+            added.id = conn.execute(
+                "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",
+                (user, record.key, record.text, record.created_at, record.updated_at, added.uuid),
+            ).lastrowid
+            assert added.id is not None
+            index_note(conn, added.id, record.text)
+        remember(added)
     return counts
+
+
+def _uuid_used(conn: sqlite3.Connection, uuid: str) -> bool:
+    return conn.execute("SELECT 1 FROM notes WHERE uuid = ?", (uuid,)).fetchone() is not None

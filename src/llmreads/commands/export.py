@@ -120,6 +120,7 @@ def user_data_import(
     from dataclasses import asdict
 
     from llmreads import render
+    from llmreads.text import clean
     from llmreads.userdata import merge_user_data, parse_user_data, read_user_data_file
 
     st = state(ctx)
@@ -142,5 +143,7 @@ def user_data_import(
             f"  {user}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
             f" notes {n.added} added, {n.updated} updated, {n.kept} kept"
         )
+        for skipped in counts.notes_skipped:
+            print(f"    note skipped: {clean(skipped)}")
     if dry_run:
         print("Dry run: nothing was written.")
