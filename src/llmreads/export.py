@@ -171,7 +171,7 @@ def render(export: Export, format_: str) -> str:
 
 
 def to_json(export: Export) -> str:
-    import json
+    from llmreads.render import json_text
 
     data = [
         {
@@ -181,7 +181,7 @@ def to_json(export: Export) -> str:
         }
         for p in export.papers
     ]
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return json_text(data) + "\n"
 
 
 def to_csv(export: Export) -> str:

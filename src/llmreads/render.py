@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from llmreads.text import clean
+from llmreads.text import clean, escape_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,13 +35,18 @@ def info(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def emit_json(data: object) -> None:
-    """JSON with Chinese as it is, but C1 controls and bidi overrides escaped, so a terminal shows them inert."""
-    import json
-    import re
+def json_text(data: object) -> str:
+    """JSON with Chinese as it is, but every control and bidi mark escaped (\\uXXXX), so a terminal shows them inert.
 
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    print(re.sub("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group()):04x}", text))
+    Every JSON llmreads writes (--json, `export`, `user-data export`) is made here.
+    """
+    import json
+
+    return escape_json(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit_json(data: object) -> None:
+    print(json_text(data))
 
 
 def is_terminal() -> bool:

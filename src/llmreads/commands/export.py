@@ -87,8 +87,7 @@ def user_data_export(
     all_users: Annotated[bool, typer.Option("--all-users", help="Every user in the database, not only you.")] = False,
 ) -> None:
     """Write your statuses and notes as JSON, keyed by paper key."""
-    import json
-
+    from llmreads import render
     from llmreads.userdata import export_user_data
 
     st = state(ctx)
@@ -98,7 +97,7 @@ def user_data_export(
     statuses = sum(len(u["statuses"]) for u in users.values())
     notes = sum(len(u["notes"]) for u in users.values())
     who = ", ".join(users) or "no users"
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    text = render.json_text(data) + "\n"
     _emit(text, output, f"Wrote {statuses} statuses and {notes} notes of {who}", private=True)
 
 
