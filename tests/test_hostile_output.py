@@ -50,3 +50,47 @@ def test_json_exports_escape_controls_and_bidi_marks_and_read_back_the_same(tmp_
     assert json.loads(outputs["export -o"]) == papers
     users = json.loads(outputs["user-data export"])["users"]
     assert [n["text"] for n in users["alice"]["notes"]] == [HOSTILE_NOTE]
+
+
+# ---------------------------------------------------------------- the terminal
+
+TERMINAL = {"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "80"}
+TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+ESC_URL_LIST = "# Links\n\n## 1 Odd\n\n| ID | Paper |\n| - | - |\n| 1 | [Esc link](https://example.com/\x1b[31mred) |\n"
+
+
+def test_every_export_format_is_cleaned_for_a_terminal_and_left_as_it_is_for_a_pipe() -> None:
+    ok("note", "add", LORA, HOSTILE_NOTE + "\r\nsecond line")
+    for format_ in ("json", "csv", "markdown", "bibtex"):
+        shown = ok("export", "--format", format_, "--status", "unread", env=TERMINAL).stdout
+        assert shown and not TERMINAL_UNSAFE.findall(shown), (format_, TERMINAL_UNSAFE.findall(shown))
+    shown = ok("export", "--format", "markdown", env=TERMINAL).stdout
+    assert "esc  [31mred [0m bel" in shown.replace("\\", "") and "second line" in shown
+    assert shown.count("\n") == ok("export", "--format", "markdown").stdout.count("\n")  # the same lines
+    piped = ok("export", "--format", "markdown").stdout
+    assert "\x1b\\[31mred\x1b\\[0m bel \x07" in piped and "\u202eevil" in piped  # the data as it is
+    csv_piped = ok("export", "--format", "csv").stdout
+    assert "\x1b[31m" in csv_piped and "\x85" in csv_piped
+
+
+def test_a_markdown_export_piped_into_import_reads_back_as_the_same_papers(tmp_path: Path) -> None:
+    ok("mark-read", LORA)
+    ok("note", "add", LORA, HOSTILE_NOTE)
+    text = ok("export", "--format", "markdown").stdout
+    other = str(tmp_path / "other.db")
+    ok("--db", other, "import", "-", "--name", "mine", input=text)
+    mine = json.loads(ok("--db", other, "list", "--json").stdout)
+    original = json.loads(ok("list", "--json").stdout)
+    assert [(p["key"], p["title"], p["stars"]) for p in mine] == [(p["key"], p["title"], p["stars"]) for p in original]
+
+
+def test_open_print_never_sends_a_control_character(tmp_path: Path) -> None:
+    doc = tmp_path / "links.md"
+    doc.write_text(ESC_URL_LIST, encoding="utf-8")
+    ok("import", str(doc))
+    stored = json.loads(ok("show", "Esc link", "--json").stdout)["url"]
+    assert "\x1b" in stored  # what a list may hold
+    for env in (TERMINAL, {"LLMREADS_FORCE_TERMINAL": "0"}):
+        printed = ok("open", "--print", "Esc link", env=env).stdout
+        assert printed.startswith("https://example.com/") and printed.endswith("\n")
+        assert not TERMINAL_UNSAFE.findall(printed), printed

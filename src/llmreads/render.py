@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from llmreads.text import clean, escape_json
+from llmreads.text import clean, clean_block, escape_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -47,6 +47,16 @@ def json_text(data: object) -> str:
 
 def emit_json(data: object) -> None:
     print(json_text(data))
+
+
+def document(text: str) -> None:
+    """A whole export on stdout: cleaned like any other text for a terminal; as it is for a pipe, to read back."""
+    print(clean_block(text) if is_terminal() else text, end="")
+
+
+def link(url: str) -> None:
+    """A paper's URL on a line of its own, cleaned like every title and URL `list` and `show` print."""
+    print(clean(url))
 
 
 def is_terminal() -> bool:

@@ -46,7 +46,7 @@ def _emit(text: str, output: str | None, done: str, *, private: bool = False) ->
     from llmreads.export import write_atomic
 
     if output is None or output == "-":
-        print(text, end="")
+        render.document(text)
         return
     write_atomic(Path(output).expanduser(), text, private=private)
     render.info(f"{done} to {output}")
