@@ -94,3 +94,15 @@ def test_open_print_never_sends_a_control_character(tmp_path: Path) -> None:
         printed = ok("open", "--print", "Esc link", env=env).stdout
         assert printed.startswith("https://example.com/") and printed.endswith("\n")
         assert not TERMINAL_UNSAFE.findall(printed), printed
+
+
+# ---------------------------------------------------------------- Rich markup
+
+
+def test_a_user_name_is_never_read_as_rich_markup() -> None:
+    colour = {**TERMINAL, "LLMREADS_COLOR": "1"}
+    for name in ("[/]", "[link=file:///etc/passwd]x[/link]", "[bold red]ada"):
+        for env in (TERMINAL, colour):
+            shown = ok("--user", name, "progress", env=env).stdout
+            assert f"Reading progress of {name}" in re.sub(r"\x1b\[[0-9;]*m", "", shown), shown
+            assert "\x1b]8;" not in shown  # no hyperlink

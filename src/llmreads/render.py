@@ -394,8 +394,8 @@ def progress(data: dict[str, object]) -> None:
 
     out = console()
     width = 10 if out.width < NARROW else 20
-    table = Table(box=None, header_style="bold", pad_edge=False, title=f"Reading progress of {data['user']}",
-                  title_justify="left")
+    title = Text(f"Reading progress of {clean(str(data['user']))}", style="table.title")  # a name is no markup
+    table = Table(box=None, header_style="bold", pad_edge=False, title=title, title_justify="left")
     table.add_column("", overflow="fold")
     table.add_column("read", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
