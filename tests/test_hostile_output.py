@@ -106,3 +106,13 @@ def test_a_user_name_is_never_read_as_rich_markup() -> None:
             shown = ok("--user", name, "progress", env=env).stdout
             assert f"Reading progress of {name}" in re.sub(r"\x1b\[[0-9;]*m", "", shown), shown
             assert "\x1b]8;" not in shown  # no hyperlink
+
+
+def test_a_list_name_heading_the_sections_is_cleaned(tmp_path: Path) -> None:
+    doc = tmp_path / "links.md"
+    doc.write_text(ESC_URL_LIST, encoding="utf-8")
+    ok("import")
+    ok("import", str(doc), "--name", "mine \x1b[31mred\x07 \u202eevil")
+    shown = ok("sections", env=TERMINAL).stdout
+    assert "mine [31mred evil" in shown
+    assert not TERMINAL_UNSAFE.findall(shown), TERMINAL_UNSAFE.findall(shown)

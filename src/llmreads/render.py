@@ -363,7 +363,7 @@ def sections(tree: Sequence[dict[str, object]]) -> None:
     last_list = None
     for s in tree:
         if len(lists) > 1 and s["list"] != last_list:
-            table.add_row(Text(str(s["list"]), style="bold underline"), Text(""), Text(""))
+            table.add_row(Text(clean(str(s["list"])), style="bold underline"), Text(""), Text(""))
             last_list = s["list"]
         indent = "  " * int(str(s["depth"]))
         label = Text(f"{indent}{s['number']} ", style="cyan")
