@@ -6,8 +6,10 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner, Result
 
+from conftest import assert_one_error
 from llmreads.cli import app
 
 LORA = "arxiv:2106.09685"
@@ -116,3 +118,60 @@ def test_a_list_name_heading_the_sections_is_cleaned(tmp_path: Path) -> None:
     shown = ok("sections", env=TERMINAL).stdout
     assert "mine [31mred evil" in shown
     assert not TERMINAL_UNSAFE.findall(shown), TERMINAL_UNSAFE.findall(shown)
+
+
+# ---------------------------------------------------------------- user names
+
+BAD_NAMES = {"escape": "a\x1b[31mb", "bidi": "ad\u202ea", "C1": "ad\x9ba", "tab": "a\tb", "blank": "   "}
+
+
+@pytest.mark.parametrize("kind", list(BAD_NAMES))
+@pytest.mark.parametrize("origin", ["--user", "LLMREADS_USER", "config file", "login name"])
+def test_a_bad_user_name_is_one_error_naming_where_it_came_from(tmp_path: Path, origin: str, kind: str) -> None:
+    name = BAD_NAMES[kind]
+    args: list[str] = []
+    env: dict[str, str | None] = {}
+    if origin == "--user":
+        args = ["--user", name]
+    elif origin == "LLMREADS_USER":
+        env = {"LLMREADS_USER": name}
+    elif origin == "config file":
+        config = tmp_path / "config.toml"
+        config.write_text(f"user = {json.dumps(name)}\n", encoding="utf-8")
+        env = {"LLMREADS_USER": None, "LLMREADS_CONFIG": str(config)}
+    else:
+        env = {"LLMREADS_USER": None, "LOGNAME": name}
+    result = run(*args, "mark-read", LORA, env=env)
+    if origin == "config file" and kind == "blank":  # the config file's own check says so first
+        assert f"config file {tmp_path / 'config.toml'}: user must be a non-empty string" in assert_one_error(result)
+        return
+    error = assert_one_error(result)
+    assert {"--user": "from --user", "LLMREADS_USER": "from LLMREADS_USER",
+            "config file": f"from config file {tmp_path / 'config.toml'}",
+            "login name": "from the login name"}[origin] in error, error
+    assert ("is empty" if kind == "blank" else "holds a control character") in error, error
+    assert not TERMINAL_UNSAFE.findall(error)
+    assert not (tmp_path / "llmreads.db").exists()  # nothing written for anyone
+
+
+def test_user_data_import_skips_a_user_with_a_bad_name_and_imports_the_others(tmp_path: Path) -> None:
+    note = {"key": LORA, "text": "kept", "created_at": "2024-01-01T00:00:00+00:00",
+            "updated_at": "2024-01-01T00:00:00+00:00"}
+    data = {"format": "llmreads-user-data", "version": 1, "exported_at": "2024-06-01T00:00:00+00:00",
+            "users": {"alice": {"notes": [note]}, "b\x1b[31mob": {"notes": [note]}, "": {"notes": [note]},
+                      "ca\u202erol": {"notes": [note]}, "dave": {"notes": [note]}}}
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    result = ok("user-data", "import", str(path), "--json")
+    report = json.loads(result.stdout)
+    assert sorted(report["users"]) == ["alice", "dave"]
+    assert report["skipped"] == {"b\x1b[31mob": "the name holds a control character", "": "the name is empty",
+                                 "ca\u202erol": "the name holds a control character"}
+    for shown in ("'b\\x1b[31mob'", "''", "'ca\\u202erol'"):
+        assert f"user {shown} skipped" in result.stderr, result.stderr
+    assert not TERMINAL_UNSAFE.findall(result.stderr)
+    users = {u["user"] for u in json.loads(ok("users", "--json").stdout)}
+    assert users == {"alice", "dave"}
+    again = ok("user-data", "import", str(path), "--dry-run")
+    assert "'b\\x1b[31mob': skipped, the name holds a control character" in again.stdout
+    assert not TERMINAL_UNSAFE.findall(again.stdout + again.stderr)

@@ -83,6 +83,11 @@ def _block_control(match: re.Match[str]) -> str:
     return "\n" if match.group() == "\r\n" else " "
 
 
+def has_control(text: str) -> bool:
+    """Whether `text` holds a character `clean` removes: a C0 or C1 control (newline and tab too) or a bidi mark."""
+    return _CONTROL.search(text) is not None
+
+
 def escape_json(text: str) -> str:
     """JSON text with C1 controls and bidi marks written as \\uXXXX, so a terminal shows them inert.
 

@@ -88,6 +88,7 @@ def user_data_export(
 ) -> None:
     """Write your statuses and notes as JSON, keyed by paper key."""
     from llmreads import render
+    from llmreads.text import clean
     from llmreads.userdata import export_user_data
 
     st = state(ctx)
@@ -96,7 +97,7 @@ def user_data_export(
     assert isinstance(users, dict)
     statuses = sum(len(u["statuses"]) for u in users.values())
     notes = sum(len(u["notes"]) for u in users.values())
-    who = ", ".join(users) or "no users"
+    who = ", ".join(clean(user) for user in users) or "no users"
     text = render.json_text(data) + "\n"
     _emit(text, output, f"Wrote {statuses} statuses and {notes} notes of {who}", private=True)
 
@@ -119,27 +120,32 @@ def user_data_import(
     from dataclasses import asdict
 
     from llmreads import render
+    from llmreads.text import clean
     from llmreads.userdata import merge_user_data, parse_user_data, read_user_data_file
 
     st = state(ctx)
     source = "<stdin>" if path == "-" else path
     data = parse_user_data(read_user_data_file(path), source)
     report = merge_user_data(st.conn(autoimport=False), data, source=source, dry_run=dry_run)
-    others = [user for user in report.users if user != st.user]
+    others = [clean(user) for user in report.users if user != st.user]
     if others:
         render.info(f"note: imported as the file's own users ({', '.join(others)}), not as {st.user}")
+    for name, why in report.skipped.items():
+        render.info(f"warning: {source}: user {name!r} skipped: {why}")
     if json_:
         render.emit_json(asdict(report))
         return
     verb = "Would import" if dry_run else "Imported"
     print(f"{verb} user data from {source}:")
-    if not report.users:
+    if not report.users and not report.skipped:
         print("  the file holds no users")
     for user, counts in report.users.items():
         s, n = counts.statuses, counts.notes
         print(
-            f"  {user}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
+            f"  {clean(user)}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
             f" notes {n.added} added, {n.updated} updated, {n.kept} kept"
         )
+    for name, why in report.skipped.items():
+        print(f"  {name!r}: skipped, {why}")
     if dry_run:
         print("Dry run: nothing was written.")
