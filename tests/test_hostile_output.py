@@ -175,3 +175,46 @@ def test_user_data_import_skips_a_user_with_a_bad_name_and_imports_the_others(tm
     again = ok("user-data", "import", str(path), "--dry-run")
     assert "'b\\x1b[31mob': skipped, the name holds a control character" in again.stdout
     assert not TERMINAL_UNSAFE.findall(again.stdout + again.stderr)
+
+
+# ---------------------------------------------------------------- spreadsheets
+
+FORMULA_TITLES = ['=HYPERLINK("http://evil.example","click")', "+1+2 plus", "-2+3 minus", "@SUM(1+1) at",
+                  "A plain = title", "Another plain one"]
+FORMULA_NOTES = ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1)", "a plain note", "=1+1"]
+
+
+def csv_rows(text: str) -> dict[str, dict[str, str]]:
+    import csv
+    import io
+
+    return {row["title"].removeprefix("'"): row for row in csv.DictReader(io.StringIO(text, newline=""))}
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_get_a_quote_unless_raw(tmp_path: Path) -> None:
+    doc = tmp_path / "formulas.md"
+    doc.write_text(
+        "# Formulas\n\n## 1 Cells\n\n| ID | Paper |\n| - | - |\n"
+        + "".join(f"| {i} | [{title}](https://example.com/{i}) |\n" for i, title in enumerate(FORMULA_TITLES, 1)),
+        encoding="utf-8",
+    )
+    ok("import", str(doc), "--name", "formulas")
+    papers = json.loads(ok("list", "--json").stdout)
+    assert [p["title"] for p in papers] == FORMULA_TITLES
+    for paper, note in zip(papers, FORMULA_NOTES, strict=True):
+        ok("note", "add", str(paper["id"]), "-", input=note)
+    guarded = csv_rows(ok("export", "--format", "csv").stdout)
+    raw = csv_rows(ok("export", "--format", "csv", "--raw-csv").stdout)
+    for title, note in zip(FORMULA_TITLES, FORMULA_NOTES, strict=True):
+        assert raw[title]["title"] == title and raw[title]["notes"] == note
+        assert guarded[title]["title"] == (title if title[0].isalpha() else "'" + title)
+        assert guarded[title]["notes"] == (note if note[0].isalpha() else "'" + note)
+        assert {k: v for k, v in guarded[title].items() if k not in ("title", "notes")} == {
+            k: v for k, v in raw[title].items() if k not in ("title", "notes")}
+
+
+def test_csv_guard_covers_tab_and_carriage_return_starts() -> None:
+    from llmreads.export import csv_cell
+
+    assert [csv_cell(text) for text in ("\tx", "\rx", "=x", "+x", "-x", "@x", " =x", "x=", "", "中文")] == [
+        "'\tx", "'\rx", "'=x", "'+x", "'-x", "'@x", " =x", "x=", "", "中文"]

@@ -160,10 +160,11 @@ def is_web_url(url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
-def render(export: Export, format_: str) -> str:
-    formats: dict[str, Callable[[Export], str]] = {
-        "json": to_json, "csv": to_csv, "markdown": to_markdown, "bibtex": to_bibtex,
-    }
+def render(export: Export, format_: str, *, raw_csv: bool = False) -> str:
+    """The export as text; `raw_csv` leaves CSV cells that read as formulas as they are."""
+    if format_ == "csv":
+        return to_csv(export, raw=raw_csv)
+    formats: dict[str, Callable[[Export], str]] = {"json": to_json, "markdown": to_markdown, "bibtex": to_bibtex}
     return formats[format_](export)
 
 
@@ -184,7 +185,17 @@ def to_json(export: Export) -> str:
     return json_text(data) + "\n"
 
 
-def to_csv(export: Export) -> str:
+# What makes a spreadsheet read a cell as a formula (=, +, -, @) or shift it (tab, carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """A cell a spreadsheet shows as text: one that could start a formula gets a leading `'` (OWASP's advice)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(export: Export, *, raw: bool = False) -> str:
+    """One row per paper; with `raw`, cells go out as they are, even those a spreadsheet would run."""
     import csv
     import io
 
@@ -192,12 +203,11 @@ def to_csv(export: Export) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for p in export.papers:
-        writer.writerow(
-            [
-                p.id, p.key, p.title, p.url, p.arxiv or "", p.stars, "; ".join(p.sections), p.status,
-                "\n\n".join(str(n["text"]) for n in p.notes),
-            ]
-        )
+        texts = [
+            p.id, p.key, p.title, p.url, p.arxiv or "", str(p.stars), "; ".join(p.sections), p.status,
+            "\n\n".join(str(n["text"]) for n in p.notes),
+        ]
+        writer.writerow(texts if raw else [csv_cell(text) for text in texts])
     return out.getvalue()
 
 

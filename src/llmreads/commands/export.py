@@ -66,6 +66,13 @@ def export_command(
     stars: StarsOpt = None,
     status: StatusOpt = None,
     output: OutputOpt = None,
+    raw_csv: Annotated[
+        bool,
+        typer.Option(
+            "--raw-csv",
+            help="CSV cells as they are: no ' before a cell a spreadsheet would take for a formula (=, +, -, @).",
+        ),
+    ] = False,
 ) -> None:
     """Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."""
     from llmreads import export
@@ -77,7 +84,8 @@ def export_command(
     data = export.collect(conn, st.user, filters, chosen_list)
     fmt = format_.value if format_ is not None else export.format_for(output)
     count = len(data.papers)
-    _emit(export.render(data, fmt), output, f"Wrote {count} {'paper' if count == 1 else 'papers'} ({fmt})")
+    text = export.render(data, fmt, raw_csv=raw_csv)
+    _emit(text, output, f"Wrote {count} {'paper' if count == 1 else 'papers'} ({fmt})")
 
 
 @user_data_app.command("export")
