@@ -149,7 +149,7 @@ def test_a_bad_user_name_is_one_error_naming_where_it_came_from(tmp_path: Path, 
     assert {"--user": "from --user", "LLMREADS_USER": "from LLMREADS_USER",
             "config file": f"from config file {tmp_path / 'config.toml'}",
             "login name": "from the login name"}[origin] in error, error
-    assert ("is empty" if kind == "blank" else "holds a control character") in error, error
+    assert ("is only spaces" if kind == "blank" else "holds a control character") in error, error
     assert not TERMINAL_UNSAFE.findall(error)
     assert not (tmp_path / "llmreads.db").exists()  # nothing written for anyone
 

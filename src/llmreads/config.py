@@ -101,7 +101,7 @@ def user_name_problem(name: str) -> str | None:
     from llmreads.text import has_control
 
     if not name.strip():
-        return "is empty"
+        return "is only spaces" if name else "is empty"
     if has_control(name):
         return "holds a control character"
     return None
