@@ -142,17 +142,17 @@ class State:
     """What every command needs: the database (opened on first use), the user and the default list."""
 
     def __init__(self, db: Path | None, user: str | None, list_name: str | None = None) -> None:
-        from llmreads.config import default_db_path, default_user, read_config, resolve
+        from llmreads.config import check_user_name, config_path, default_db_path, default_user, read_config, resolve
 
         config = read_config()
         self.db = resolve(str(db) if db is not None else None, "LLMREADS_DB", "db", config)
         self.user_setting = resolve(user, "LLMREADS_USER", "user", config)
         self.list_setting = resolve(list_name, "LLMREADS_LIST", "list", config)
         self.db_path = Path(self.db.value).expanduser() if self.db.value else default_db_path()
+        where = {"option": "--user", "environment": "LLMREADS_USER", "config file": f"config file {config_path()}",
+                 "default": "the login name"}[self.user_setting.source]
         value = self.user_setting.value
-        self.user = default_user() if value is None else value.strip()
-        if not self.user:
-            raise LlmreadsError("the user name must not be empty")
+        self.user = check_user_name(default_user() if value is None else value, where)
         self.default_list = self.list_setting.value
         self._conn: sqlite3.Connection | None = None
 

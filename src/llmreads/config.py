@@ -89,3 +89,27 @@ def default_user() -> str:
         return getpass.getuser()
     except Exception:  # no login name (containers without a passwd entry)
         return "default"
+
+
+def user_name_problem(name: str) -> str | None:
+    """What makes `name` unfit to name a user, or None: the one rule for --user, LLMREADS_USER,
+    the config file, the login name and the users of a user-data file.
+
+    A name is shown in tables and messages and written into files: a control
+    character (C0, C1, a bidi mark) could drive a terminal or disguise the name.
+    """
+    from llmreads.text import has_control
+
+    if not name.strip():
+        return "is only spaces" if name else "is empty"
+    if has_control(name):
+        return "holds a control character"
+    return None
+
+
+def check_user_name(name: str, where: str) -> str:
+    """`name` without surrounding spaces; LlmreadsError naming `where` it came from when it breaks the rule."""
+    problem = user_name_problem(name)
+    if problem is not None:
+        raise LlmreadsError(f"the user name {name!r} from {where} {problem}")
+    return name.strip()

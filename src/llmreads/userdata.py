@@ -14,7 +14,6 @@ kept.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from datetime import UTC, datetime
 from llmreads.errors import ImportFailed
 from llmreads.models import Status
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 FORMAT = "llmreads-user-data"
 VERSION = 1
 
@@ -52,6 +50,12 @@ class UserData:
 
 
 @dataclass
+class UserDataFile:
+    users: dict[str, UserData] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # a user name as written: why it is not imported
+
+
+@dataclass
 class Counts:
     added: int = 0
     updated: int = 0
@@ -70,6 +74,7 @@ class MergeReport:
     source: str
     dry_run: bool = False
     users: dict[str, UserReport] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # users of the file left out, and why
 
 
 # ---------------------------------------------------------------- export
@@ -149,9 +154,14 @@ def read_user_data_file(path: str) -> str:
         raise ImportFailed(f"{path} is not UTF-8 text (byte {exc.start}), so not a user-data file") from None
 
 
-def parse_user_data(text: str, source: str) -> dict[str, UserData]:
-    """Every user's statuses and notes in a user-data file; ImportFailed for anything else."""
+def parse_user_data(text: str, source: str) -> UserDataFile:
+    """Every user's statuses and notes in a user-data file; ImportFailed for anything else.
+
+    A user whose name breaks the rule for user names is left out (and named),
+    not the whole file: the other users' data is good.
+    """
     from llmreads import store
+    from llmreads.config import user_name_problem
 
     try:
         doc = json.loads(text, parse_int=_integer)
@@ -171,17 +181,17 @@ def parse_user_data(text: str, source: str) -> dict[str, UserData]:
     users = doc.get("users")
     if not isinstance(users, dict):
         raise ImportFailed(f'{source}: "users" must be an object of user names')
-    out: dict[str, UserData] = {}
+    out = UserDataFile()
     for name, value in users.items():
+        problem = user_name_problem(name)
+        if problem is not None:
+            out.skipped[name] = f"the name {problem}"
+            continue
         user = name.strip()
         where = f"{source}: users.{name}"
-        if not user:
-            raise ImportFailed(f"{source}: a user name must not be empty")
-        if _CONTROL.search(user):
-            raise ImportFailed(f"{source}: user name {user!r} holds control characters")
         if not isinstance(value, dict):
             raise ImportFailed(f"{where} must be an object with statuses and notes")
-        data = out.setdefault(user, UserData())
+        data = out.users.setdefault(user, UserData())
         for i, item in enumerate(_array(value, "statuses", where)):
             at = f"{where}.statuses[{i}]"
             status = _string(item, "status", at)
@@ -317,18 +327,18 @@ class _Note:
 
 
 def merge_user_data(
-    conn: sqlite3.Connection, data: dict[str, UserData], *, source: str, dry_run: bool = False
+    conn: sqlite3.Connection, data: UserDataFile, *, source: str, dry_run: bool = False
 ) -> MergeReport:
     """Merge a file's users into the database, in one transaction; a dry run only counts."""
     from llmreads.store import transaction
 
-    report = MergeReport(source=source, dry_run=dry_run)
+    report = MergeReport(source=source, dry_run=dry_run, skipped=dict(data.skipped))
     if dry_run:
-        for user, records in data.items():
+        for user, records in data.users.items():
             report.users[user] = _merge_user(conn, user, records, write=False)
         return report
     with transaction(conn):
-        for user, records in data.items():
+        for user, records in data.users.items():
             report.users[user] = _merge_user(conn, user, records, write=True)
     return report
 
