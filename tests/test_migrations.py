@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "notes",
     "papers_fts",
     "notes_fts",
+    "key_aliases",
 }
 EXPECTED_INDEXES = {
     "papers_listed_position",
@@ -33,7 +34,10 @@ EXPECTED_INDEXES = {
     "links_entry",
     "statuses_paper",
     "notes_user_paper",
+    "key_aliases_key",
+    "notes_paper",
 }
+EXPECTED_VIEWS = {"aliased_keys", "key_peers"}
 
 
 def names(conn: sqlite3.Connection, kind: str) -> set[str]:
@@ -70,9 +74,10 @@ def test_blank_database_gets_the_schema(db_path):
         )
     }
     assert {"papers_fts", "notes_fts"} <= virtual
+    assert EXPECTED_VIEWS <= names(conn, "view")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    for table in ("lists", "papers", "entries", "statuses", "notes"):
+    for table in ("lists", "papers", "entries", "statuses", "notes", "key_aliases"):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
     conn.close()
     assert applied(db_path) == [("llmreads", name) for name in migrations.NAMES]
@@ -243,3 +248,24 @@ def test_database_of_schema_v4_upgrades_and_sees_the_same_list_as_unchanged(tmp_
 
 
 LORA_TITLE = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
+
+
+def test_key_aliases_step_on_a_database_with_user_data(tmp_path):
+    # m007 adds the alias table to a database that has a list, statuses and notes, and
+    # changes none of them; opening again is harmless.
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    raw = sqlite3.connect(path)
+    statuses = raw.execute("SELECT rowid, * FROM statuses ORDER BY rowid").fetchall()
+    notes = raw.execute("SELECT rowid, * FROM notes ORDER BY rowid").fetchall()
+    raw.close()
+    conn = open_db(path)
+    assert "key_aliases" in names(conn, "table") and EXPECTED_VIEWS <= names(conn, "view")
+    assert conn.execute("SELECT count(*) FROM key_aliases").fetchone()[0] == 0
+    assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM statuses ORDER BY rowid")] == statuses
+    assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM notes ORDER BY rowid")] == notes
+    conn.close()
+    before = snapshot(path)
+    open_db(path).close()
+    assert snapshot(path) == before
+    assert applied(path) == [("llmreads", name) for name in migrations.NAMES]
