@@ -252,7 +252,7 @@ LORA_TITLE = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
 
 def test_key_aliases_step_on_a_database_with_user_data(tmp_path):
     # m007 adds the alias table to a database that has a list, statuses and notes, and
-    # changes none of them; opening again is harmless.
+    # changes none of them; reading through an alias works at once; opening again is harmless.
     path = tmp_path / "v4.db"
     path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
     raw = sqlite3.connect(path)
@@ -264,6 +264,13 @@ def test_key_aliases_step_on_a_database_with_user_data(tmp_path):
     assert conn.execute("SELECT count(*) FROM key_aliases").fetchone()[0] == 0
     assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM statuses ORDER BY rowid")] == statuses
     assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM notes ORDER BY rowid")] == notes
+    from llmreads import aliases
+
+    with store.transaction(conn):
+        aliases.add_alias(conn, "arxiv:2106.09685", "url:example.org/lora")
+    assert conn.execute("SELECT count(*) FROM papers WHERE key = 'url:example.org/lora'").fetchone()[0] == 0
+    lora = store.paper_detail(conn, "alice", store.resolve_ref(conn, "url:example.org/lora"))
+    assert (lora["id"], lora["status"]) == ("50f228", "read")
     conn.close()
     before = snapshot(path)
     open_db(path).close()

@@ -2,9 +2,11 @@
 
 User data is the data of record, keyed by user and stable paper key, so a file
 moves between databases whatever lists they hold: papers it names may arrive
-later. A merge never duplicates: a status is one per (user, key) and the newer
-one wins; a note is the same note when its user, key and creation time match,
-and then the newer edit wins.
+later. A merge never duplicates: a status is one per (user, paper) and the newer
+one wins; a note is the same note when its user, paper and creation time match,
+and then the newer edit wins. A paper is named by any of its keys: each user's
+part of the file carries the aliases of its keys (a link that changed), which
+a merge adds to the database before it matches anything.
 """
 
 from __future__ import annotations
@@ -39,10 +41,17 @@ class NoteRecord:
     updated_at: str
 
 
+@dataclass(frozen=True)
+class AliasRecord:
+    alias: str  # an old key of the paper
+    key: str  # the key that names it now
+
+
 @dataclass
 class UserData:
     statuses: list[StatusRecord] = field(default_factory=list)
     notes: list[NoteRecord] = field(default_factory=list)
+    aliases: list[AliasRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +79,7 @@ class MergeReport:
 
 def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> dict[str, object]:
     """The file's content for these users (every user with any data when None)."""
+    from llmreads.aliases import aliases_of, paper_id_sql
     from llmreads.store import now
 
     if users is None:
@@ -84,7 +94,7 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
             )
             for r in conn.execute(
                 "SELECT s.paper_key, s.status, s.updated_at, p.title FROM statuses s"
-                " LEFT JOIN papers p ON p.key = s.paper_key WHERE s.user = ?"
+                f" LEFT JOIN papers p ON p.id = {paper_id_sql('s.paper_key')} WHERE s.user = ?"
                 " ORDER BY p.position IS NULL, p.position, s.paper_key",
                 (user,),
             )
@@ -97,11 +107,17 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
             )
             for r in conn.execute(
                 "SELECT n.paper_key, n.text, n.created_at, n.updated_at, p.title FROM notes n"
-                " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.user = ? ORDER BY n.created_at, n.id",
+                f" LEFT JOIN papers p ON p.id = {paper_id_sql('n.paper_key')} WHERE n.user = ?"
+                " ORDER BY n.created_at, n.id",
                 (user,),
             )
         ]
-        data[user] = {"statuses": statuses, "notes": notes}
+        part: dict[str, object] = {"statuses": statuses, "notes": notes}
+        # The keys records are kept under may be old keys of their papers: the file says which.
+        aliases = aliases_of(conn, [str(r["key"]) for r in (*statuses, *notes)])
+        if aliases:
+            part["aliases"] = [{"alias": alias, "key": key} for alias, key in aliases]
+        data[user] = part
     return {"format": FORMAT, "version": VERSION, "exported_at": now(), "users": data}
 
 
@@ -193,6 +209,11 @@ def parse_user_data(text: str, source: str) -> dict[str, UserData]:
                     _timestamp(_string(item, "updated_at", at), f"{at}.updated_at"),
                 )
             )
+        for i, item in enumerate(_array(value, "aliases", where)):
+            at = f"{where}.aliases[{i}]"
+            alias, key = _key(item, at, "alias"), _key(item, at)
+            if alias != key:
+                data.aliases.append(AliasRecord(alias, key))
     return out
 
 
@@ -215,10 +236,10 @@ def _string(item: dict[str, object], name: str, where: str) -> str:
     return value
 
 
-def _key(item: dict[str, object], where: str) -> str:
-    key = _string(item, "key", where).strip()
+def _key(item: dict[str, object], where: str, name: str = "key") -> str:
+    key = _string(item, name, where).strip()
     if not key:
-        raise ImportFailed(f"{where}.key must not be empty")
+        raise ImportFailed(f"{where}.{name} must not be empty")
     return key
 
 
@@ -272,8 +293,12 @@ def merge_user_data(
 
     report = MergeReport(source=source, dry_run=dry_run)
     if dry_run:
-        for user, records in data.items():
-            report.users[user] = _merge_user(conn, user, records, write=False)
+        conn.execute("BEGIN")  # the file's aliases are added, to count as the merge would, then rolled back
+        try:
+            for user, records in data.items():
+                report.users[user] = _merge_user(conn, user, records, write=False)
+        finally:
+            conn.execute("ROLLBACK")
         return report
     with transaction(conn):
         for user, records in data.items():
@@ -282,6 +307,10 @@ def merge_user_data(
 
 
 def _merge_user(conn: sqlite3.Connection, user: str, data: UserData, *, write: bool) -> UserReport:
+    from llmreads.aliases import add_alias
+
+    for record in data.aliases:
+        add_alias(conn, record.alias, record.key)
     return UserReport(
         statuses=_merge_statuses(conn, user, data.statuses, write=write),
         notes=_merge_notes(conn, user, data.notes, write=write),
@@ -291,13 +320,17 @@ def _merge_user(conn: sqlite3.Connection, user: str, data: UserData, *, write: b
 def _merge_statuses(
     conn: sqlite3.Connection, user: str, records: Sequence[StatusRecord], *, write: bool
 ) -> Counts:
+    from llmreads.aliases import canonical_keys
+
     counts = Counts()
-    current = {
-        r["paper_key"]: (r["status"], _normal(r["updated_at"]))
-        for r in conn.execute("SELECT paper_key, status, updated_at FROM statuses WHERE user = ?", (user,))
-    }
+    rows = conn.execute(
+        "SELECT paper_key, status, updated_at FROM statuses WHERE user = ? ORDER BY updated_at, rowid", (user,)
+    ).fetchall()
+    paper = canonical_keys(conn, [*(r["paper_key"] for r in rows), *(r.key for r in records)])
+    # By paper: the status read for it is the newest of its keys', and a change goes to that row.
+    current = {paper[r["paper_key"]]: (r["status"], _normal(r["updated_at"]), r["paper_key"]) for r in rows}
     for record in records:
-        known = current.get(record.key)
+        known = current.get(paper[record.key])
         # Both times are in _timestamp's form, which sorts as text.
         if known is not None and record.updated_at <= known[1]:
             counts.kept += 1
@@ -308,12 +341,13 @@ def _merge_statuses(
             counts.updated += 1
         else:
             counts.kept += 1  # the same status, set again later: only its time moves on
-        current[record.key] = (record.status, record.updated_at)
+        kept_under = record.key if known is None else known[2]
+        current[paper[record.key]] = (record.status, record.updated_at, kept_under)
         if write:
             conn.execute(
                 "INSERT INTO statuses (user, paper_key, status, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT"
                 " (user, paper_key) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-                (user, record.key, record.status, record.updated_at),
+                (user, kept_under, record.status, record.updated_at),
             )
     return counts
 
@@ -321,19 +355,22 @@ def _merge_statuses(
 def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteRecord], *, write: bool) -> Counts:
     """Notes by (key, created_at): one with the same text is the same note; the file's other
     notes of that moment pair off, in order, with the database's unpaired ones, as edits of them."""
+    from llmreads.aliases import canonical_keys
     from llmreads.store import index_note
 
     counts = Counts()
-    groups: dict[tuple[str, str], list[_Note]] = {}
-    for r in conn.execute(
+    rows = conn.execute(
         "SELECT id, paper_key, text, created_at, updated_at FROM notes WHERE user = ? ORDER BY id", (user,)
-    ):
-        groups.setdefault((r["paper_key"], _normal(r["created_at"])), []).append(
+    ).fetchall()
+    paper = canonical_keys(conn, [*(r["paper_key"] for r in rows), *(r.key for r in records)])  # any key of it
+    groups: dict[tuple[str, str], list[_Note]] = {}
+    for r in rows:
+        groups.setdefault((paper[r["paper_key"]], _normal(r["created_at"])), []).append(
             _Note(r["id"], r["text"], _normal(r["updated_at"]))
         )
     pending: list[tuple[NoteRecord, list[_Note]]] = []
     for record in records:
-        group = groups.setdefault((record.key, record.created_at), [])
+        group = groups.setdefault((paper[record.key], record.created_at), [])
         same = next((n for n in group if n.text == record.text), None)
         if same is None:
             pending.append((record, group))
