@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -184,3 +185,27 @@ def test_the_completion_script_is_typers(shell: str, monkeypatch: pytest.MonkeyP
     assert (got.returncode, got.stderr) == (0, "")
     assert got.stdout == full_app_completes(env, monkeypatch, capsys)
     assert "_LLMREADS_COMPLETE" in got.stdout
+
+
+def test_paper_ids_of_unlisted_papers_are_offered_to_the_user_whose_data_they_keep(tmp_path: Path,
+                                                                                   seed_text: str) -> None:
+    from llmreads import store
+    from llmreads.db import open_db
+
+    path = tmp_path / "kept.db"
+    conn = open_db(path)
+    import_text(conn, seed_text)
+    store.set_status(conn, "alice", [store.resolve_ref(conn, "e881c7")], "read")  # Segment Anything
+    # A newer version gives it another title and link: another paper; the old one keeps alice's status.
+    changed = re.sub(r"\[Segment Anything\]\([^)]*\)", "[Segment Anything 2](https://example.org/sam2)", seed_text)
+    import_text(conn, changed)
+    conn.close()
+
+    def offered(line: str, user: str) -> list[str]:
+        got = run(ENTRY, {**shell_env("bash", line), "LLMREADS_DB": str(path), "LLMREADS_USER": user})
+        assert (got.returncode, got.stderr) == (0, "")
+        return got.stdout.split()
+
+    assert offered("llmreads show e88", "alice") == ["e881c7"]
+    assert offered("llmreads show e88", "bob") == []
+    assert offered("llmreads --user alice show e88", "bob") == ["e881c7"]

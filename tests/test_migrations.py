@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "notes",
     "papers_fts",
     "notes_fts",
+    "key_aliases",
 }
 EXPECTED_INDEXES = {
     "papers_listed_position",
@@ -34,7 +35,10 @@ EXPECTED_INDEXES = {
     "links_entry",
     "statuses_paper",
     "notes_user_paper",
+    "key_aliases_key",
+    "notes_paper",
 }
+EXPECTED_VIEWS = {"aliased_keys", "key_peers"}
 
 
 def names(conn: sqlite3.Connection, kind: str) -> set[str]:
@@ -71,9 +75,10 @@ def test_blank_database_gets_the_schema(db_path):
         )
     }
     assert {"papers_fts", "notes_fts"} <= virtual
+    assert EXPECTED_VIEWS <= names(conn, "view")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    for table in ("lists", "papers", "entries", "statuses", "notes"):
+    for table in ("lists", "papers", "entries", "statuses", "notes", "key_aliases"):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
     conn.close()
     assert applied(db_path) == [("llmreads", name) for name in migrations.NAMES]
@@ -273,7 +278,7 @@ def test_notes_keep_their_numbers_get_uuids_and_numbers_are_never_given_again(tm
     conn.close()
 
     conn = open_db(path)
-    assert applied(path)[-1] == ("llmreads", "m006_note_ids")
+    assert ("llmreads", "m006_note_ids") in applied(path)
     rows = conn.execute(
         "SELECT id, user, paper_key, text, created_at, updated_at, uuid FROM notes ORDER BY id"
     ).fetchall()
@@ -324,3 +329,32 @@ def test_a_note_written_without_a_uuid_gets_a_random_one(db_path):
     assert len(set(values)) == 200
     assert all(str(uuid.UUID(v)) == v and uuid.UUID(v).version == 4 for v in values)
     assert {uuid.UUID(v).variant for v in values} == {uuid.RFC_4122}
+
+
+def test_key_aliases_step_on_a_database_with_user_data(tmp_path):
+    # m007 adds the alias table to a database that has a list, statuses and notes, and
+    # changes none of them; reading through an alias works at once; opening again is harmless.
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    raw = sqlite3.connect(path)
+    statuses = raw.execute("SELECT rowid, * FROM statuses ORDER BY rowid").fetchall()
+    notes = raw.execute("SELECT rowid, * FROM notes ORDER BY rowid").fetchall()
+    raw.close()
+    conn = open_db(path)
+    assert "key_aliases" in names(conn, "table") and EXPECTED_VIEWS <= names(conn, "view")
+    assert conn.execute("SELECT count(*) FROM key_aliases").fetchone()[0] == 0
+    assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM statuses ORDER BY rowid")] == statuses
+    columns = "rowid, id, user, paper_key, text, created_at, updated_at"  # m006 (before m007) adds uuid
+    assert [tuple(r) for r in conn.execute(f"SELECT {columns} FROM notes ORDER BY rowid")] == notes
+    from llmreads import aliases
+
+    with store.transaction(conn):
+        aliases.add_alias(conn, "arxiv:2106.09685", "url:example.org/lora")
+    assert conn.execute("SELECT count(*) FROM papers WHERE key = 'url:example.org/lora'").fetchone()[0] == 0
+    lora = store.paper_detail(conn, "alice", store.resolve_ref(conn, "url:example.org/lora"))
+    assert (lora["id"], lora["status"]) == ("50f228", "read")
+    conn.close()
+    before = snapshot(path)
+    open_db(path).close()
+    assert snapshot(path) == before
+    assert applied(path) == [("llmreads", name) for name in migrations.NAMES]

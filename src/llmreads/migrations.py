@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 MIGRATION_SET = "llmreads"
 NAMES = (
     "m001_initial", "m002_entry_fields", "m003_compact_raw_text", "m004_index_listed_only", "m005_contentless_index",
-    "m006_note_ids",
+    "m006_note_ids", "m007_key_aliases",
 )
 
 # unicode61 splits on punctuation; the text is folded and its CJK characters
@@ -197,6 +197,30 @@ def m006_note_ids(db: Database) -> None:
         " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'notes')",
         "UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT max(id) FROM notes), 0),"
         " coalesce((SELECT max(rowid) FROM notes_fts), 0)) WHERE name = 'notes'",
+    ):
+        db.execute(statement)
+
+
+def m007_key_aliases(db: Database) -> None:
+    # A paper whose key changed (a new link in a list update, later an arXiv id
+    # learned or two URLs found to be one paper) keeps its old key as an alias:
+    # user data stays under the key it was written with and is read through
+    # every key of the paper (llmreads.aliases). Each alias points straight at
+    # the paper's current key, which is never an alias itself: no chains, no cycles.
+    for statement in (  # one by one: executescript would commit the migration's transaction
+        "CREATE TABLE key_aliases (alias TEXT PRIMARY KEY, key TEXT NOT NULL, CHECK (alias != key)) WITHOUT ROWID",
+        "CREATE INDEX key_aliases_key ON key_aliases(key, alias)",
+        # Every key that shares its paper with another key: a lookup in it is
+        # all an unaliased key costs a query.
+        "CREATE VIEW aliased_keys(key) AS SELECT alias FROM key_aliases UNION SELECT key FROM key_aliases",
+        # Every other key of the same paper, for each key that has any.
+        "CREATE VIEW key_peers(key, peer) AS"
+        " SELECT key, alias FROM key_aliases"
+        " UNION ALL SELECT alias, key FROM key_aliases"
+        " UNION ALL SELECT a.alias, b.alias FROM key_aliases a"
+        " JOIN key_aliases b ON b.key = a.key AND b.alias != a.alias",
+        # An import names the user data left on papers no list holds; found by paper, not by user.
+        "CREATE INDEX notes_paper ON notes(paper_key)",
     ):
         db.execute(statement)
 

@@ -340,10 +340,12 @@ def notes(items: Sequence[dict[str, object]]) -> None:
     table.add_column("text", overflow="fold")
     table.add_column("updated", style="dim", no_wrap=True)
     for note in items:
-        table.add_row(
-            Text(str(note["id"])), Text(str(note["paper"] or "?")),
-            Text(clean(str(note["text"]))), Text(str(note["updated_at"])[:10]),
-        )
+        text = Text(clean(str(note["text"])))
+        if not note.get("listed", True):
+            # `list` does not show the paper: name it here (and `list --all` shows it).
+            about = f"{note['title']} (no list holds it)" if note["title"] else f"{note['key']} (no such paper)"
+            text = Text.assemble((clean(about) + "\n", "dim"), text)
+        table.add_row(Text(str(note["id"])), Text(str(note["paper"] or "?")), text, Text(str(note["updated_at"])[:10]))
     console().print(table)
 
 
@@ -440,10 +442,26 @@ def import_report(report: ImportReport) -> None:
                 print(f"  {label}: {clean(item)}")
             if len(items) > 50:
                 print(f"  {label}: … and {len(items) - 50} more")
+        for change in report.link_changes[:50]:
+            print(f"  link changed: {clean(change.title)}: {clean(change.old_key)} → {clean(change.new_key)}")
+        if len(report.link_changes) > 50:
+            print(f"  link changed: … and {len(report.link_changes) - 50} more")
+    left = report.left_with_user_data
+    for paper in left[:50]:
+        kept = f"{_count(paper.statuses, 'status', 'statuses')}, {_count(paper.notes, 'note', 'notes')}"
+        print(f"  kept on a paper no list holds: {paper.id}  {clean(paper.title)} ({kept})")
+    if len(left) > 50:
+        print(f"  kept on a paper no list holds: … and {len(left) - 50} more")
+    if left:
+        print("  (`llmreads list --all` shows the papers no list holds that keep your statuses or notes)")
     if report.dry_run:
         print("Dry run: nothing was written.")
     for problem in report.problems:
         info(f"warning: {problem}")
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 def lists(rows: Sequence[dict[str, object]]) -> None:

@@ -2,13 +2,15 @@
 
 User data is the data of record, keyed by user and stable paper key, so a file
 moves between databases whatever lists they hold: papers it names may arrive
-later. A merge never duplicates: a status is one per (user, key) and the newer
+later. A merge never duplicates: a status is one per (user, paper) and the newer
 one wins; a note is known by its UUID, and the newer edit of it wins (two
 edits of the same second are both kept, as two notes). A note without a UUID
 the database knows (from a file of an older llmreads, or given another UUID by
 each database's upgrade) is the same note as one of that user on the same
 paper with exactly its text; anything less certain is added, so that both are
-kept.
+kept. A paper is named by any of its keys: each user's part of the file
+carries the aliases of its keys (a link that changed), which a merge adds to
+the database before it matches anything.
 """
 
 from __future__ import annotations
@@ -42,11 +44,18 @@ class NoteRecord:
     uuid: str | None = None  # files of older llmreads have none
 
 
+@dataclass(frozen=True)
+class AliasRecord:
+    alias: str  # an old key of the paper
+    key: str  # the key that names it now
+
+
 @dataclass
 class UserData:
     statuses: list[StatusRecord] = field(default_factory=list)
     notes: list[NoteRecord] = field(default_factory=list)
     notes_skipped: list[str] = field(default_factory=list)  # notes the file holds that are not imported, and why
+    aliases: list[AliasRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -82,6 +91,7 @@ class MergeReport:
 
 def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> dict[str, object]:
     """The file's content for these users (every user with any data when None)."""
+    from llmreads.aliases import aliases_of, paper_id_sql
     from llmreads.store import now
 
     if users is None:
@@ -96,7 +106,7 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
             )
             for r in conn.execute(
                 "SELECT s.paper_key, s.status, s.updated_at, p.title FROM statuses s"
-                " LEFT JOIN papers p ON p.key = s.paper_key WHERE s.user = ?"
+                f" LEFT JOIN papers p ON p.id = {paper_id_sql('s.paper_key')} WHERE s.user = ?"
                 " ORDER BY p.position IS NULL, p.position, s.paper_key",
                 (user,),
             )
@@ -109,11 +119,17 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
             )
             for r in conn.execute(
                 "SELECT n.paper_key, n.uuid, n.text, n.created_at, n.updated_at, p.title FROM notes n"
-                " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.user = ? ORDER BY n.created_at, n.id",
+                f" LEFT JOIN papers p ON p.id = {paper_id_sql('n.paper_key')} WHERE n.user = ?"
+                " ORDER BY n.created_at, n.id",
                 (user,),
             )
         ]
-        data[user] = {"statuses": statuses, "notes": notes}
+        part: dict[str, object] = {"statuses": statuses, "notes": notes}
+        # The keys records are kept under may be old keys of their papers: the file says which.
+        aliases = aliases_of(conn, [str(r["key"]) for r in (*statuses, *notes)])
+        if aliases:
+            part["aliases"] = [{"alias": alias, "key": key} for alias, key in aliases]
+        data[user] = part
     return {"format": FORMAT, "version": VERSION, "exported_at": now(), "users": data}
 
 
@@ -218,6 +234,11 @@ def parse_user_data(text: str, source: str) -> UserDataFile:
                 )
                 continue
             data.notes.append(record)
+        for i, item in enumerate(_array(value, "aliases", where)):
+            at = f"{where}.aliases[{i}]"
+            alias, key = _key(item, at, "alias"), _key(item, at)
+            if alias != key:
+                data.aliases.append(AliasRecord(alias, key))
     return out
 
 
@@ -266,10 +287,10 @@ def _string(item: dict[str, object], name: str, where: str) -> str:
     return value
 
 
-def _key(item: dict[str, object], where: str) -> str:
-    key = _string(item, "key", where).strip()
+def _key(item: dict[str, object], where: str, name: str = "key") -> str:
+    key = _string(item, name, where).strip()
     if not key:
-        raise ImportFailed(f"{where}.key must not be empty")
+        raise ImportFailed(f"{where}.{name} must not be empty")
     return key
 
 
@@ -334,8 +355,12 @@ def merge_user_data(
 
     report = MergeReport(source=source, dry_run=dry_run, skipped=dict(data.skipped))
     if dry_run:
-        for user, records in data.users.items():
-            report.users[user] = _merge_user(conn, user, records, write=False)
+        conn.execute("BEGIN")  # the file's aliases are added, to count as the merge would, then rolled back
+        try:
+            for user, records in data.users.items():
+                report.users[user] = _merge_user(conn, user, records, write=False)
+        finally:
+            conn.execute("ROLLBACK")
         return report
     with transaction(conn):
         for user, records in data.users.items():
@@ -344,6 +369,10 @@ def merge_user_data(
 
 
 def _merge_user(conn: sqlite3.Connection, user: str, data: UserData, *, write: bool) -> UserReport:
+    from llmreads.aliases import add_alias
+
+    for record in data.aliases:
+        add_alias(conn, record.alias, record.key)
     return UserReport(
         statuses=_merge_statuses(conn, user, data.statuses, write=write),
         notes=_merge_notes(conn, user, data.notes, write=write),
@@ -354,13 +383,17 @@ def _merge_user(conn: sqlite3.Connection, user: str, data: UserData, *, write: b
 def _merge_statuses(
     conn: sqlite3.Connection, user: str, records: Sequence[StatusRecord], *, write: bool
 ) -> Counts:
+    from llmreads.aliases import canonical_keys
+
     counts = Counts()
-    current = {
-        r["paper_key"]: (r["status"], _normal(r["updated_at"]))
-        for r in conn.execute("SELECT paper_key, status, updated_at FROM statuses WHERE user = ?", (user,))
-    }
+    rows = conn.execute(
+        "SELECT paper_key, status, updated_at FROM statuses WHERE user = ? ORDER BY updated_at, rowid", (user,)
+    ).fetchall()
+    paper = canonical_keys(conn, [*(r["paper_key"] for r in rows), *(r.key for r in records)])
+    # By paper: the status read for it is the newest of its keys', and a change goes to that row.
+    current = {paper[r["paper_key"]]: (r["status"], _normal(r["updated_at"]), r["paper_key"]) for r in rows}
     for record in records:
-        known = current.get(record.key)
+        known = current.get(paper[record.key])
         # Both times are in _timestamp's form, which sorts as text.
         if known is not None and record.updated_at <= known[1]:
             counts.kept += 1
@@ -371,18 +404,20 @@ def _merge_statuses(
             counts.updated += 1
         else:
             counts.kept += 1  # the same status, set again later: only its time moves on
-        current[record.key] = (record.status, record.updated_at)
+        kept_under = record.key if known is None else known[2]
+        current[paper[record.key]] = (record.status, record.updated_at, kept_under)
         if write:
             conn.execute(
                 "INSERT INTO statuses (user, paper_key, status, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT"
                 " (user, paper_key) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-                (user, record.key, record.status, record.updated_at),
+                (user, kept_under, record.status, record.updated_at),
             )
     return counts
 
 
 def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteRecord], *, write: bool) -> Counts:
     """Notes by UUID, else by (key, exact text); see the module's docstring. Nothing is ever deleted."""
+    from llmreads.aliases import canonical_keys
     from llmreads.store import index_note, new_note_uuid
 
     counts = Counts()
@@ -393,16 +428,20 @@ def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteReco
         by_uuid[note.uuid] = note
         by_text.setdefault((note.key, note.text), []).append(note)
 
-    rows = conn.execute("SELECT id, uuid, paper_key, text, updated_at FROM notes WHERE user = ? ORDER BY id", (user,))
+    rows = conn.execute(
+        "SELECT id, uuid, paper_key, text, updated_at FROM notes WHERE user = ? ORDER BY id", (user,)
+    ).fetchall()
+    # A note's paper is compared by its canonical key: the note may be stored under any key of it.
+    paper = canonical_keys(conn, [*(r["paper_key"] for r in rows), *(r.key for r in records)])
     for r in rows:
-        remember(_Note(r["id"], r["uuid"], r["paper_key"], r["text"], _normal(r["updated_at"])))
+        remember(_Note(r["id"], r["uuid"], paper[r["paper_key"]], r["text"], _normal(r["updated_at"])))
     in_file = {record.uuid for record in records if record.uuid is not None}
     for record in records:
         note = by_uuid.get(record.uuid) if record.uuid is not None else None
         # Two edits of one note in the same second, one on each side: which is newer cannot be
         # known, so the file's is kept beside this one (below), as for a note of unknown identity.
         tie = note is not None and record.updated_at == note.updated_at and record.text != note.text
-        if note is not None and note.key == record.key and not tie:
+        if note is not None and note.key == paper[record.key] and not tie:
             if record.text == note.text or record.updated_at < note.updated_at:
                 counts.kept += 1
                 continue
@@ -421,7 +460,7 @@ def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteReco
         free_uuid = None  # the file's UUID, when no note has it yet
         if note is None and record.uuid is not None and not _uuid_used(conn, record.uuid):
             free_uuid = record.uuid
-        same = by_text.get((record.key, record.text))
+        same = by_text.get((paper[record.key], record.text))
         if same:
             counts.kept += 1
             unclaimed = next((n for n in same if n.uuid not in in_file), None)
@@ -435,7 +474,7 @@ def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteReco
                     conn.execute("UPDATE notes SET uuid = ? WHERE id = ?", (free_uuid, unclaimed.id))
             continue
         counts.added += 1
-        added = _Note(None, free_uuid or new_note_uuid(), record.key, record.text, record.updated_at)
+        added = _Note(None, free_uuid or new_note_uuid(), paper[record.key], record.text, record.updated_at)
         if write:
             added.id = conn.execute(
                 "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",

@@ -29,7 +29,9 @@ def list_command(
     list_name: ListOpt = None,
     sort: Annotated[str, typer.Option("--sort", help="list, stars or title.")] = "list",
     limit: LimitOpt = None,
-    all_: Annotated[bool, typer.Option("--all", help="Include papers no list holds any more.")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include papers no list holds any more that keep your statuses or notes.")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """List papers, filtered by section, stars and reading status."""
