@@ -138,13 +138,15 @@ class State:
     """What every command needs: the database (opened on first use), the user and the default list."""
 
     def __init__(self, db: Path | None, user: str | None, list_name: str | None = None) -> None:
-        from llmreads.config import default_db_path, default_user, read_config, resolve
+        from llmreads.config import config_path, default_db_path, default_user, expand_user, read_config, resolve
 
-        config = read_config()
+        config_file = config_path()
+        config = read_config(config_file)
         self.db = resolve(str(db) if db is not None else None, "LLMREADS_DB", "db", config)
         self.user_setting = resolve(user, "LLMREADS_USER", "user", config)
         self.list_setting = resolve(list_name, "LLMREADS_LIST", "list", config)
-        self.db_path = Path(self.db.value).expanduser() if self.db.value else default_db_path()
+        where = {"option": "--db", "environment": "LLMREADS_DB"}.get(self.db.source, f"db in {config_file}")
+        self.db_path = expand_user(self.db.value, where) if self.db.value else default_db_path()
         value = self.user_setting.value
         self.user = default_user() if value is None else value.strip()
         if not self.user:

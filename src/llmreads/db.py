@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -88,6 +89,13 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
 
 def create_file(path: Path) -> None:
     """Create an empty database file readable by its owner only, in a private folder if we make it."""
+    try:
+        _create_file(path)
+    except OSError as exc:  # a read-only folder, a parent that is a file, a file system that refuses
+        raise DatabaseError(f"cannot create database {path}: {exc.strerror or exc}") from None
+
+
+def _create_file(path: Path) -> None:
     folder = path.parent
     if not folder.exists():
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -103,10 +111,17 @@ def create_file(path: Path) -> None:
 
 def check_file(path: Path) -> None:
     """Refuse what is plainly not a usable SQLite file, from its header alone."""
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return  # a new database (create_file says why, if it cannot be made)
+    except OSError as exc:
+        raise DatabaseError(f"cannot read database {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
         raise DatabaseError(f"database path {path} is a directory")
-    if not path.exists():
-        return
+    if not stat.S_ISREG(mode):
+        # Opening a FIFO waits for a writer forever; a device is no place for a database.
+        raise DatabaseError(f"database path {path} is not a regular file ({_file_kind(mode)})")
     try:
         with path.open("rb") as handle:
             head = handle.read(HEADER_SIZE)
@@ -125,6 +140,12 @@ def check_file(path: Path) -> None:
         raise DatabaseError(
             f"{path} is damaged: {size} bytes, but its header says {expected} (truncated?); {RESTORE_HINT}"
         )
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a file")
 
 
 def _size_from_header(head: bytes) -> int | None:
