@@ -159,6 +159,7 @@ class State:
             from llmreads.db import open_db
 
             self._conn = open_db(self.db_path)
+            self._conn.on_wait = _say_waiting
             if autoimport:
                 from llmreads import store
 
@@ -173,6 +174,12 @@ class State:
                             f"llmreads: imported the bundled list ({report.papers} papers) into {self.db_path}"
                         )
         return self._conn
+
+
+def _say_waiting() -> None:
+    from llmreads import render
+
+    render.info("llmreads: waiting for another llmreads process to finish writing (an import, most likely)...")
 
 
 def state(ctx: typer.Context) -> State:

@@ -38,8 +38,13 @@ def now() -> str:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction, taken with the write lock up front (no upgrade deadlocks)."""
-    conn.execute("BEGIN IMMEDIATE")
+    """One write transaction, taken with the write lock up front (no upgrade deadlocks).
+
+    A write that finds another process writing (an import) waits for it: see db.begin_write.
+    """
+    from llmreads.db import begin_write
+
+    begin_write(conn)
     try:
         yield
     except BaseException:
