@@ -19,6 +19,7 @@ from typing import NamedTuple
 from llmreads.errors import LlmreadsError
 
 KEYS = ("user", "db", "list")
+MAX_CONFIG_BYTES = 1 << 20  # a config file is a few lines; /dev/zero is not one
 
 
 class Setting(NamedTuple):
@@ -26,10 +27,22 @@ class Setting(NamedTuple):
     source: str  # "option", "environment", "config file", "default"
 
 
+def expand_user(value: str, setting: str) -> Path:
+    """`value` as a path with a leading ~ or ~user expanded; an unknown user is an error naming `setting`."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # ~name of no user (or ~ with neither HOME nor a passwd entry)
+        user = value[1:].split("/", 1)[0].split(os.sep, 1)[0]
+        raise LlmreadsError(
+            f"{setting}: {value} names a home folder of an unknown user ({user})" if user
+            else f"{setting}: {value} starts with ~ but the home folder is unknown (HOME is not set)"
+        ) from None
+
+
 def config_path() -> Path:
     override = os.environ.get("LLMREADS_CONFIG")
     if override:
-        return Path(override).expanduser()
+        return expand_user(override, "LLMREADS_CONFIG")
     if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         # platformdirs' rule for these systems, without importing it on every start (3 ms).
         base = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
@@ -43,17 +56,24 @@ def read_config(path: Path | None = None) -> dict[str, str]:
     """The config file's settings; an absent file is an empty config."""
     path = path or config_path()
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # a FIFO works too; a device that never ends is cut short
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise LlmreadsError(f"cannot read config file {path}: {exc.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise LlmreadsError(
+            f"config file {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB, too large for a config file"
+        )
     import tomllib
 
     try:
         parsed = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LlmreadsError(f"config file {path} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise LlmreadsError(f"config file {path} is not valid TOML: nested too deeply") from None
     unknown = sorted(set(parsed) - set(KEYS))
     if unknown:
         raise LlmreadsError(f"config file {path}: unknown setting {unknown[0]!r} (known: {', '.join(KEYS)})")

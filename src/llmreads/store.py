@@ -40,8 +40,13 @@ def now() -> str:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction, taken with the write lock up front (no upgrade deadlocks)."""
-    conn.execute("BEGIN IMMEDIATE")
+    """One write transaction, taken with the write lock up front (no upgrade deadlocks).
+
+    A write that finds another process writing (an import) waits for it: see db.begin_write.
+    """
+    from llmreads.db import begin_write
+
+    begin_write(conn)
     try:
         yield
         conn.execute("COMMIT")
@@ -84,17 +89,30 @@ def import_document(
     The list is `name`, else the document's title, else `fallback_name`; an
     earlier import of the same list is replaced and the differences reported.
     `doc` may be a parsed Document or the events of parse.iter_document, which
-    keeps memory flat for large documents.
+    keeps memory flat for large documents. Those events are parsed and staged
+    before the write lock is taken, so other processes' writes wait only for
+    the writing (see _Staged).
     """
+    from llmreads.db import begin_write
     from llmreads.models import Document
 
-    events = iter(_document_events(doc) if isinstance(doc, Document) else doc)
+    staged = None
+    if isinstance(doc, Document):
+        events: Iterator[Event] = _document_events(doc)
+    else:
+        events = iter(doc)
+        first = next(events, None)
+        if first is not None:
+            events = itertools.chain([first], events)
+        if not _unchanged(conn, first, name, fallback_name, sha256, strict):
+            staged = _Staged(conn, events)
+            events = iter(staged)
     # The indexes of 100,000 papers outgrow SQLite's default 2 MiB page cache:
     # each insert then re-reads pages from the OS (a third of a large import).
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        begin_write(conn)
         try:
             report = _import(conn, events, name, fallback_name, source, sha256, strict)
             report.dry_run = dry_run
@@ -104,7 +122,71 @@ def import_document(
             raise
     finally:
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        if staged is not None:
+            staged.close()
     return report
+
+
+def _unchanged(conn: sqlite3.Connection, first: Event | None, name: str | None, fallback_name: str,
+               sha256: str, strict: bool) -> bool:
+    """Whether the list a document names (by its first event, the title) was last imported from these bytes.
+
+    Then the import only records the new import time and the document need
+    not be parsed: it is not staged. _import decides again under the write
+    lock, parsing as it goes should the list have changed in between.
+    """
+    from llmreads.parse import DocumentTitle
+
+    if strict:
+        return False
+    title = first.title if isinstance(first, DocumentTitle) else ""
+    list_name = (name or title or fallback_name).strip()
+    row = conn.execute("SELECT source_sha256 FROM lists WHERE name = ?", (list_name,)).fetchone()
+    return row is not None and row[0] == sha256
+
+
+class _Staged:
+    """A document's events, parsed in full into a TEMP table before the import takes the write lock.
+
+    Parsing 150,000 papers takes longer than the write itself; while the
+    import held the write lock through both, other processes' writes ran into
+    the busy timeout. The events are pickled in batches (the temporary
+    database spills to a file, so memory stays flat) and replayed in order.
+    """
+
+    BATCH = 1000
+
+    def __init__(self, conn: sqlite3.Connection, events: Iterator[Event]) -> None:
+        import pickle
+
+        self.conn = conn
+        self.batches = 0
+        conn.execute("DROP TABLE IF EXISTS temp.staged_events")
+        conn.execute("CREATE TEMP TABLE staged_events (batch INTEGER PRIMARY KEY, events BLOB NOT NULL)")
+        try:
+            for batch in _batched(events, self.BATCH):
+                conn.execute("INSERT INTO temp.staged_events VALUES (?, ?)",
+                             (self.batches, pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)))
+                self.batches += 1
+        except BaseException:
+            self.close()
+            raise
+
+    def __iter__(self) -> Iterator[Event]:
+        import pickle
+
+        for number in range(self.batches):
+            # One finished statement per batch: no cursor stays open while the import writes.
+            rows = self.conn.execute("SELECT events FROM temp.staged_events WHERE batch = ?", (number,)).fetchall()
+            yield from pickle.loads(rows[0][0])
+
+    def close(self) -> None:
+        self.conn.execute("DROP TABLE IF EXISTS temp.staged_events")
+
+
+def _batched(events: Iterator[Event], size: int) -> Iterator[list[Event]]:
+    while batch := list(itertools.islice(events, size)):
+        yield batch
 
 
 IMPORT_CACHE_KIB = -32768  # negative: KiB, so 32 MiB
