@@ -117,6 +117,25 @@ def test_a_config_file_in_the_home_of_an_unknown_user_is_one_error(cli, tmp_path
     assert_one_error(cli("config", "path", env=env))
 
 
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("export", "-o", "~nosuchuser-llmreads/x.json"), "--output"),
+        (("user-data", "export", "-o", "~nosuchuser-llmreads/x.json"), "--output"),
+        (("user-data", "import", "~nosuchuser-llmreads/x.json"), "FILE"),
+        (("db", "backup", "~nosuchuser-llmreads/x.db"), "PATH"),
+        (("db", "restore", "~nosuchuser-llmreads/x.db"), "FILE"),
+    ],
+)
+def test_a_file_in_the_home_of_an_unknown_user_is_one_error_naming_the_argument(cli, args, named):
+    assert cli("import").exit_code == 0
+    line = assert_one_error(cli(*args))
+    assert line == (
+        f"Error: {named}: ~nosuchuser-llmreads/x.{args[-1].rsplit('.', 1)[1]} names a home folder of an unknown user"
+        " (nosuchuser-llmreads)"
+    )
+
+
 # ---------------------------------------------------------------- what is not a regular file
 
 

@@ -148,13 +148,14 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 def read_user_data_file(path: str) -> str:
     """A user-data file's text (`-` for stdin); JSON is UTF-8."""
     import sys
-    from pathlib import Path
+
+    from llmreads.config import expand_user
 
     try:
         if path == "-":
             data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
-            with Path(path).expanduser().open("rb") as handle:
+            with expand_user(path, "FILE").open("rb") as handle:
                 data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ImportFailed(f"{path} does not exist") from None

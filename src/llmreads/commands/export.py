@@ -52,23 +52,25 @@ def _to_stdout(output: str | None) -> bool:
 
 def _check_output(output: str | None, *, database: Path, force: bool) -> None:
     """Refuse a bad -o file before anything is read."""
+    from llmreads.config import expand_user
     from llmreads.export import check_output
 
     if not _to_stdout(output):
         assert output is not None
-        check_output(Path(output).expanduser(), database=database, force=force)
+        check_output(expand_user(output, "--output"), database=database, force=force)
 
 
 def _emit(text: str, output: str | None, done: str, *, database: Path, force: bool, private: bool = False) -> None:
     """Print `text`, or write it to `output` and say so on stderr."""
     from llmreads import render
+    from llmreads.config import expand_user
     from llmreads.export import write_output
 
     if _to_stdout(output):
         render.document(text)
         return
     assert output is not None
-    write_output(Path(output).expanduser(), text, database=database, force=force, private=private)
+    write_output(expand_user(output, "--output"), text, database=database, force=force, private=private)
     render.info(f"{done} to {output}")
 
 
