@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, read_fixture
-from llmreads.parse import Event, fastpath, inline, iter_document, parse, tables
+from llmreads.parse import Event, fastpath, inline, iter_document, parse
 from llmreads.parse import lines as parse_lines
 from llmreads.text import clean, fold_lookalikes
 
@@ -57,11 +57,11 @@ def counting_simple_cells() -> Iterator[list[int]]:
         counts[cell is None] += 1
         return cell
 
-    tables._simple_cell = spy  # where the rows of a table are read
+    fastpath._simple_cell = spy
     try:
         yield counts
     finally:
-        tables._simple_cell = real
+        fastpath._simple_cell = real
 
 
 def mistune_cell(text: str, refs: bool = False) -> tuple[str, list[object]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from llmreads.models import Link
@@ -127,6 +128,18 @@ def _placeholder(row: Node) -> str | None:
             if isinstance(raw, str) and raw.startswith(_PLACEHOLDER):
                 return raw
     return None
+
+
+def _body_rows(rows: list[Node], state: _State) -> Iterator[list[_Cell]]:
+    """The cells of a table body's rows, in order: each placeholder row gives the rows it stands for."""
+    for row in rows:
+        run = state.runs.get(_placeholder(row) or "") if state.runs else None
+        if run is None:
+            yield [(_plain(c), _links(c)) for c in row["children"]]
+            continue
+        refs = state.refs
+        for texts in run:
+            yield [_simple_cell(text, refs) or _mistune_cell(text, state) for text in texts]
 
 
 # Characters at which one of mistune's inline rules may start (escapes, code,

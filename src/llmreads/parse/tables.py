@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from llmreads.models import Problem
-from llmreads.parse.fastpath import _mistune_cell, _placeholder, _simple_cell
+from llmreads.parse.fastpath import _body_rows
 from llmreads.parse.inline import (
     _EMPHASIS_MARKS,
     _STAR,
@@ -20,7 +20,6 @@ from llmreads.parse.inline import (
     STAR_GLYPHS,
     Node,
     _Cell,
-    _links,
     _plain,
     _rating,
     _strip_emphasis,
@@ -111,19 +110,8 @@ def _table(node: Node, state: _State, lines: list[int]) -> None:
         intro=roles.get("intro"),
         others=[i for i in range(len(names)) if i not in known],
     )
-    index = 0
-    for row in body["children"]:
-        run = state.runs.get(_placeholder(row) or "") if state.runs else None
-        if run is None:
-            line = lines[index] if index < len(lines) else state.line
-            _row([(_plain(c), _links(c)) for c in row["children"]], columns, line, state)
-            index += 1
-            continue
-        refs = state.refs
-        for texts in run:
-            line = lines[index] if index < len(lines) else state.line
-            _row([_simple_cell(text, refs) or _mistune_cell(text, state) for text in texts], columns, line, state)
-            index += 1
+    for index, cells in enumerate(_body_rows(body["children"], state)):
+        _row(cells, columns, lines[index] if index < len(lines) else state.line, state)
 
 
 def _row(cells: list[_Cell], columns: _Columns, line: int, state: _State) -> None:
