@@ -69,7 +69,7 @@ def mistune_cell(text: str, refs: bool = False) -> tuple[str, list[object]]:
     markdown = mistune.create_markdown(renderer=None, plugins=["table"])
     env = {"ref_links": {"REF": {"url": "https://ref.example/"}} if refs else {}}
     node = {"type": "table_cell", "children": markdown.inline(text.strip(), env)}
-    return inline._plain(node), list(inline._links(node))
+    return inline.plain_text(node), list(inline.node_links(node))
 
 
 # ---------------------------------------------------------------- real documents

@@ -20,7 +20,7 @@ before it):
     lines.py     lines and chunks, before mistune: where headings, tables and
                  list items are
     state.py     what the walk carries (sections, line numbers, events) and
-                 `_emit_entry`, where a row or list item becomes an Entry
+                 `emit_entry`, where a row or list item becomes an Entry
     fastpath.py  table rows split and read without mistune when that gives
                  the same result (FAST_TABLES = False turns it off)
     tables.py    tables of papers: column roles, header names, rows, cells
@@ -30,7 +30,7 @@ before it):
 Growing it: deciding whether a row or a list item is a paper at all (entry
 detection) goes in a module of its own that tables.py and lists.py ask before
 they emit; cleaning a paper's title (title clean-up) goes in a module of its
-own called from `_emit_entry` in state.py, where the raw title becomes the
+own called from `emit_entry` in state.py, where the raw title becomes the
 title.
 """
 

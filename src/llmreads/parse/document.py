@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Iterator
 
 from llmreads.models import Document, DocumentTitle, DocumentUpdated, Entry, Event, Problem, Section
 from llmreads.parse import fastpath
-from llmreads.parse.inline import Node, _plain
-from llmreads.parse.lines import _chunks, _lines, _list_item_lines, _table_spans
-from llmreads.parse.lists import _list_item
-from llmreads.parse.state import _State
-from llmreads.parse.tables import _table
+from llmreads.parse.inline import Node, plain_text
+from llmreads.parse.lines import chunks, list_item_lines, table_spans, text_lines
+from llmreads.parse.lists import read_list_item
+from llmreads.parse.state import State
+from llmreads.parse.tables import read_table
 from llmreads.text import clean
 
 _SECTION_NUMBER = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)*)(?P<sep>[.、)]?)\s*(?P<rest>.*)$", re.S)
@@ -61,20 +61,20 @@ def iter_document(
     import mistune
 
     markdown = mistune.create_markdown(renderer=None, plugins=["table"])
-    state = _State()
-    lines = _lines(text) if isinstance(text, str) else iter(text)
-    for first_line, chunk in _chunks(lines):
+    state = State()
+    lines = text_lines(text) if isinstance(text, str) else iter(text)
+    for first_line, chunk in chunks(lines):
         if on_chunk is not None:
             on_chunk(first_line)
         chunk_lines = chunk.split("\n")
-        spans = _table_spans(chunk_lines)
+        spans = table_spans(chunk_lines)
         state.rows = [list(range(first_line + body, first_line + end)) for _, body, end in spans]
-        state.items = _list_item_lines(chunk, chunk_lines, first_line)
+        state.items = list_item_lines(chunk, chunk_lines, first_line)
         state.line = first_line
         state.runs = {}
         nodes: list[Node] | None = None
         if fastpath.FAST_TABLES:
-            nodes = fastpath._parse_fast(markdown, chunk, chunk_lines, spans, state)
+            nodes = fastpath.parse_fast(markdown, chunk, chunk_lines, spans, state)
         if nodes is None:
             state.runs = {}
             parsed = markdown(chunk)
@@ -88,14 +88,14 @@ def iter_document(
     yield from state.drain()
 
 
-def _walk(nodes: list[Node], state: _State, in_list: bool = False) -> None:
+def _walk(nodes: list[Node], state: State, in_list: bool = False) -> None:
     for node in nodes:
         kind = node.get("type")
         if kind == "heading":
             _heading(node, state, in_list)
         elif kind == "table":
             lines = state.rows.pop(0) if state.rows else []
-            _table(node, state, lines)
+            read_table(node, state, lines)
         elif kind == "paragraph":
             _updated(node, state)
         elif kind == "list":
@@ -104,7 +104,7 @@ def _walk(nodes: list[Node], state: _State, in_list: bool = False) -> None:
             _walk(node.get("children", []), state)
 
 
-def _list(node: Node, state: _State) -> None:
+def _list(node: Node, state: State) -> None:
     for item in node.get("children", []):
         # Items come in document order (nested ones after their parent), as do their lines.
         line = state.items.pop(0) if state.items else state.line
@@ -114,25 +114,25 @@ def _list(node: Node, state: _State) -> None:
             continue
         text_nodes = [c for c in children if c.get("type") in ("block_text", "paragraph")]
         if text_nodes:
-            _list_item(text_nodes, state, line)
+            read_list_item(text_nodes, state, line)
         for child in children:
             if child.get("type") == "list":
                 _list(child, state)
 
 
-def _updated(node: Node, state: _State) -> None:
+def _updated(node: Node, state: State) -> None:
     if state.updated is not None:
         return
-    match = _UPDATED.search(_plain(node))
+    match = _UPDATED.search(plain_text(node))
     if match:
         y, m, d = (int(match.group(g)) for g in "ymd")
         if 1 <= m <= 12 and 1 <= d <= 31:
             state.updated = f"{y:04d}-{m:02d}-{d:02d}"
 
 
-def _heading(node: Node, state: _State, in_list: bool = False) -> None:
+def _heading(node: Node, state: State, in_list: bool = False) -> None:
     level = int(node["attrs"]["level"])
-    raw = _plain(node).strip()
+    raw = plain_text(node).strip()
     # `1. # Alpha` numbers a section; only a plain `# Title` names the document.
     if state.title is None and level == 1 and not in_list and not state.stack and not state.title_sent:
         state.title = clean(raw)

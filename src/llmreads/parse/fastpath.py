@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from llmreads.models import Link
-from llmreads.parse.inline import Node, _bare_links, _Cell, _clean_label, _links, _plain, _strip_emphasis
-from llmreads.parse.state import _State
+from llmreads.parse.inline import Cell, Node, bare_links, clean_label, node_links, plain_text, strip_emphasis
+from llmreads.parse.state import State
 
 if TYPE_CHECKING:
     from mistune import Markdown
@@ -61,8 +61,8 @@ def _split_cells(text: str) -> list[str]:
     return cells
 
 
-def _parse_fast(
-    markdown: Markdown, chunk: str, lines: list[str], spans: list[tuple[int, int, int]], state: _State
+def parse_fast(
+    markdown: Markdown, chunk: str, lines: list[str], spans: list[tuple[int, int, int]], state: State
 ) -> list[Node] | None:
     """Parse a chunk with its table bodies cut out (see above); None when that cannot stand for the chunk."""
     if not spans or _PLACEHOLDER in chunk or "\r" in chunk:
@@ -130,12 +130,12 @@ def _placeholder(row: Node) -> str | None:
     return None
 
 
-def _body_rows(rows: list[Node], state: _State) -> Iterator[list[_Cell]]:
+def body_rows(rows: list[Node], state: State) -> Iterator[list[Cell]]:
     """The cells of a table body's rows, in order: each placeholder row gives the rows it stands for."""
     for row in rows:
         run = state.runs.get(_placeholder(row) or "") if state.runs else None
         if run is None:
-            yield [(_plain(c), _links(c)) for c in row["children"]]
+            yield [(plain_text(c), node_links(c)) for c in row["children"]]
             continue
         refs = state.refs
         for texts in run:
@@ -163,15 +163,15 @@ _URL_AS_IS = re.compile(r"[A-Za-z0-9_.\-~:/?#@!$()*+,;=%]*")
 _ONE_LINK = re.compile(r"\[([^\\`*_!\[\]<\n\r\ufffc]*)\]\(([A-Za-z0-9_.\-~:/?#@!$*+,;=%]*)\)")
 
 
-def _mistune_cell(text: str, state: _State) -> _Cell:
+def _mistune_cell(text: str, state: State) -> Cell:
     """A table cell's text and links, from mistune's inline parse of it."""
     assert state.inline is not None
     node = {"type": "table_cell", "children": state.inline(text)}
-    return _plain(node), _links(node)
+    return plain_text(node), node_links(node)
 
 
-def _simple_cell(text: str, refs: bool = False) -> _Cell | None:
-    """A cell's text and links as `_plain` and `_links` read mistune's parse of it, read without mistune.
+def _simple_cell(text: str, refs: bool = False) -> Cell | None:
+    """A cell's text and links as `plain_text` and `node_links` read mistune's parse of it, read without mistune.
 
     Only plain text, bare URLs, `[label](destination)` links and the
     simplest emphasis are read here; None for a cell with any other markup.
@@ -180,11 +180,11 @@ def _simple_cell(text: str, refs: bool = False) -> _Cell | None:
     """
     syntax = _INLINE_SYNTAX.search(text)
     if syntax is None:
-        return text, _bare_links(text, [])
+        return text, bare_links(text, [])
     link = _ONE_LINK.fullmatch(text)
     if link is not None:  # the usual paper cell: `[title](url)` and nothing else
         label, url = link.groups()
-        return label, [Link(text=_clean_label(label.strip()) or url, url=url)] if url else []
+        return label, [Link(text=clean_label(label.strip()) or url, url=url)] if url else []
     if _UNREAD_SYNTAX.search(text):
         return None
     if "[" in text or "]" in text:
@@ -217,10 +217,10 @@ def _simple_cell(text: str, refs: bool = False) -> _Cell | None:
     links: list[Link] = []
     for run, shown_run, label, destination in zip(runs, shown, label_texts, destinations, strict=False):
         plain += (shown_run, label)
-        _bare_links(run, links)
+        bare_links(run, links)
         _append_link(links, label, destination)
     plain.append(shown[-1])
-    _bare_links(runs[-1], links)
+    bare_links(runs[-1], links)
     return "".join(plain), links
 
 
@@ -337,7 +337,7 @@ def _is_punctuation(char: str) -> bool:
 
 
 def _append_link(links: list[Link], label: str, destination: str) -> None:
-    """A `[label](destination)` link as `_links` reads it (mistune escapes the destination)."""
+    """A `[label](destination)` link as `node_links` reads it (mistune escapes the destination)."""
     if _URL_AS_IS.fullmatch(destination):
         url = destination
     else:
@@ -345,4 +345,4 @@ def _append_link(links: list[Link], label: str, destination: str) -> None:
 
         url = escape_url(destination).strip()
     if url:
-        links.append(Link(text=_clean_label(_strip_emphasis(label)) or url, url=url))
+        links.append(Link(text=clean_label(strip_emphasis(label)) or url, url=url))

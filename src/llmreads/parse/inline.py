@@ -1,8 +1,8 @@
 """Parse layer: inline text, what a reader sees in a cell or a list item.
 
-The text of a mistune node with its markup dropped (`_plain`), its links
-(markdown links, `<a href>` and bare URLs, `_links`), bold markers left over
-(`_strip_emphasis`), and ratings (`_rating`: stars, `4/5`, a run of emoji).
+The text of a mistune node with its markup dropped (`plain_text`), its links
+(markdown links, `<a href>` and bare URLs, `node_links`), bold markers left over
+(`strip_emphasis`), and ratings (`rating`: stars, `4/5`, a run of emoji).
 """
 
 from __future__ import annotations
@@ -19,35 +19,35 @@ Node = dict[str, Any]  # a node of mistune's AST
 
 STAR_GLYPHS = "✡⭐🌟★✪✯"
 EMPTY_STAR = "☆✩"
-_STAR = re.compile(f"[{STAR_GLYPHS}]")
+STAR = re.compile(f"[{STAR_GLYPHS}]")
 # A bare URL ends at white space, brackets, CJK text (look-alike radicals
 # included) or where a second URL is glued on.
 _URL_STOP = r"\s<>\[\]()（）\u2e80-\u2fdf\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _BARE_URL = re.compile(rf"https?://[^{_URL_STOP}]+?(?=https?://|[{_URL_STOP}]|$)")
 _HREF = re.compile(r"""<a\s[^>]*href\s*=\s*["']?(?P<url>[^"'\s>]+)""", re.I)
-_YEAR = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?!\d)")
+YEAR = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?!\d)")
 _CHECKBOX = re.compile(r"^\s*(\[[ xX]?\]|[✅❌✔✓✗✘☑☐⬜✖️]+)\s*$")
-_EMPHASIS_MARKS = re.compile(r"\*{2,}|__+")
+EMPHASIS_MARKS = re.compile(r"\*{2,}|__+")
 
 
-# A table cell as the rows are read: the text a reader sees (`_plain`) and its links (`_links`).
-_Cell = tuple[str, list[Link]]
+# A table cell as the rows are read: the text a reader sees (`plain_text`) and its links (`node_links`).
+Cell = tuple[str, list[Link]]
 
 
 # A paper's link label is cleaned twice, as the link's text and as the title:
 # a small cache saves the second time.
-_clean_label = functools.lru_cache(maxsize=256)(clean)
+clean_label = functools.lru_cache(maxsize=256)(clean)
 
 
-def _strip_emphasis(text: str) -> str:
+def strip_emphasis(text: str) -> str:
     # Bold that the author opened in one inline span and closed in another
     # (`**Open** **AI**`, `ChatGPT****的`) survives mistune as literal stars.
     if "**" in text or "__" in text:
-        text = _EMPHASIS_MARKS.sub("", text)
+        text = EMPHASIS_MARKS.sub("", text)
     return text.strip()
 
 
-def _plain(node: Node | None) -> str:
+def plain_text(node: Node | None) -> str:
     """The text a reader sees in a node: link texts included, markup dropped."""
     if node is None:
         return ""
@@ -60,10 +60,10 @@ def _plain(node: Node | None) -> str:
         return " "
     if kind == "image":
         return ""
-    return "".join(_plain(child) for child in node.get("children", []))
+    return "".join(plain_text(child) for child in node.get("children", []))
 
 
-def _links(node: Node | None) -> list[Link]:
+def node_links(node: Node | None) -> list[Link]:
     """Every link in a node, markdown links, `<a href>` and bare URLs, in reading order."""
     found: list[Link] = []
     if node is None:
@@ -75,7 +75,7 @@ def _links(node: Node | None) -> list[Link]:
         if kind == "link":
             url = str(n.get("attrs", {}).get("url", "")).strip()
             if url:
-                found.append(Link(text=clean(_strip_emphasis(_plain(n))) or url, url=url))
+                found.append(Link(text=clean(strip_emphasis(plain_text(n))) or url, url=url))
             return
         if kind == "inline_html":
             raw = str(n.get("raw", ""))
@@ -92,7 +92,7 @@ def _links(node: Node | None) -> list[Link]:
             if anchor:
                 anchor.append(raw)
                 return
-            _bare_links(raw, found)
+            bare_links(raw, found)
             return
         if kind == "image":
             return
@@ -103,7 +103,7 @@ def _links(node: Node | None) -> list[Link]:
     return found
 
 
-def _bare_links(text: str, found: list[Link]) -> list[Link]:
+def bare_links(text: str, found: list[Link]) -> list[Link]:
     """`found` with the bare URLs in a text run added."""
     if "://" in text:
         for match in _BARE_URL.finditer(text):
@@ -112,12 +112,12 @@ def _bare_links(text: str, found: list[Link]) -> list[Link]:
     return found
 
 
-def _rating(text: str) -> int | None:
+def rating(text: str) -> int | None:
     """Stars from a rating cell: ★★★☆☆, ⭐⭐⭐, 4/5, 4, 🔥🔥🔥; None for checkboxes or other text."""
     text = text.replace("\ufe0f", "").strip()
     if not text or _CHECKBOX.match(text):
         return None
-    filled = len(_STAR.findall(text))
+    filled = len(STAR.findall(text))
     if filled or any(ch in EMPTY_STAR for ch in text):
         return min(filled, 5)
     fraction = re.fullmatch(r"(\d+(?:\.\d+)?)\s*/\s*(\d+)", text)

@@ -1,6 +1,6 @@
 """Parse layer: the document's lines, before mistune sees them.
 
-The lines of a text (`_lines`), the chunks they are parsed in (`_chunks`: cut
+The lines of a text (`text_lines`), the chunks they are parsed in (`chunks`: cut
 at headings outside fenced code and comments, and inside a long table), and,
 in each chunk, the lines its tables and list items start on, so that every
 entry and problem carries its line number.
@@ -23,13 +23,13 @@ _LIST_ITEM_LINE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 CHUNK_LINES = 2_000  # a longer section is cut inside its tables, so memory stays bounded
 
 
-def _lines(text: str) -> Iterator[str]:
+def text_lines(text: str) -> Iterator[str]:
     """A text's lines without their ends; \r\n and \r end lines as \n does (as in markdown)."""
     for line in io.StringIO(text, newline=None):
         yield line.rstrip("\n")
 
 
-def _chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple[int, str]]:
+def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple[int, str]]:
     """Cut the document before each heading outside fenced code and comments; yield (first line, text).
 
     A section longer than `max_lines` is also cut between the rows of a table,
@@ -98,7 +98,7 @@ def _chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tupl
     yield start, "\n".join(buf) + "\n"
 
 
-def _table_spans(lines: list[str]) -> list[tuple[int, int, int]]:
+def table_spans(lines: list[str]) -> list[tuple[int, int, int]]:
     """Each table's header index and body rows' index range in a chunk's lines, tables in document order."""
     tables: list[tuple[int, int, int]] = []
     last = len(lines) - 1
@@ -115,7 +115,7 @@ def _table_spans(lines: list[str]) -> list[tuple[int, int, int]]:
     return tables
 
 
-def _list_item_lines(chunk: str, lines: list[str], first_line: int) -> list[int]:
+def list_item_lines(chunk: str, lines: list[str], first_line: int) -> list[int]:
     """Line numbers of the list items in a chunk, outside fenced code and HTML comments."""
     if "```" not in chunk and "~~~" not in chunk and "<!--" not in chunk:
         # Neither fences nor comments: every line counts (a table row never starts a list item).

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import re
 
-from llmreads.parse.inline import _STAR, _YEAR, Node, _links, _plain, _strip_emphasis
-from llmreads.parse.state import MAX_TITLE, _emit_entry, _State
+from llmreads.parse.inline import STAR, YEAR, Node, node_links, plain_text, strip_emphasis
+from llmreads.parse.state import MAX_TITLE, State, emit_entry
 
 _PAPER_LINK_WORDS = ("paper", "pdf", "arxiv", "论文", "abs", "openreview")
 
 
-def _list_item(blocks: list[Node], state: _State, line: int) -> None:
+def read_list_item(blocks: list[Node], state: State, line: int) -> None:
     inline = [n for block in blocks for n in block.get("children", [])]
     first = next((n for n in inline if not (n.get("type") == "text" and not str(n.get("raw", "")).strip())), None)
     if first is None:
         return
-    links = [link for block in blocks for link in _links(block)]
+    links = [link for block in blocks for link in node_links(block)]
     if first.get("type") == "link":
-        title_raw = _strip_emphasis(_plain(first))
+        title_raw = strip_emphasis(plain_text(first))
         url = str(first.get("attrs", {}).get("url", ""))
         if url.startswith("#") or not title_raw:
             return  # a table of contents
         rest_links = links[1:]
         urls = [url]
     elif first.get("type") == "strong":
-        title_raw = _strip_emphasis(_plain(first))
+        title_raw = strip_emphasis(plain_text(first))
         paper_links = [lk for lk in links if any(w in lk.text.casefold() for w in _PAPER_LINK_WORDS)]
         chosen = paper_links[0] if paper_links else (links[0] if links else None)
         if chosen is None:
@@ -35,15 +35,15 @@ def _list_item(blocks: list[Node], state: _State, line: int) -> None:
         return
     if not title_raw.strip() or len(title_raw) > MAX_TITLE:
         return
-    whole = _strip_emphasis("".join(_plain(n) for n in inline))
+    whole = strip_emphasis("".join(plain_text(n) for n in inline))
     intro_raw = whole.replace(title_raw, "", 1).strip(" -–—:：|,，") if title_raw in whole else whole
     for link in links:  # `[[paper](url)]` leaves `[paper]` in the text
         intro_raw = intro_raw.replace(f"[{link.text}]", "")
     intro_raw = re.sub(r"\s{2,}", " ", intro_raw).strip()
-    year_match = _YEAR.search(intro_raw)
-    stars = min(len(_STAR.findall(whole)), 5)
-    intro_raw = _STAR.sub("", intro_raw).strip()
-    _emit_entry(
+    year_match = YEAR.search(intro_raw)
+    stars = min(len(STAR.findall(whole)), 5)
+    intro_raw = STAR.sub("", intro_raw).strip()
+    emit_entry(
         state,
         title_raw=title_raw,
         urls=urls,

@@ -1,7 +1,7 @@
 """Parse layer: what the walk carries through the document, and the events it emits.
 
-`_State` holds the section stack and numbering, the line numbers of the
-chunk being read and the events found so far; `_emit_entry` is where a table
+`State` holds the section stack and numbering, the line numbers of the
+chunk being read and the events found so far; `emit_entry` is where a table
 row or a list item, once read, becomes an `Entry` (its URL, arXiv id and key).
 """
 
@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 
 from llmreads.keys import arxiv_from_url, paper_key
 from llmreads.models import DocumentTitle, Entry, Event, Link, Section
-from llmreads.parse.inline import Node, _clean_label
+from llmreads.parse.inline import Node, clean_label
 from llmreads.text import clean
 
 MAX_TITLE = 2_000  # characters; a longer "title" is a broken row, not a paper
 
 
 @dataclass
-class _State:
+class State:
     title: str | None = None
     title_sent: bool = False
     updated: str | None = None
@@ -31,7 +31,7 @@ class _State:
     rows: list[list[int]] = field(default_factory=list)
     items: list[int] = field(default_factory=list)
     line: int = 1
-    # Table bodies read without mistune: placeholder text -> the rows' cells (see _parse_fast).
+    # Table bodies read without mistune: placeholder text -> the rows' cells (see parse_fast).
     runs: dict[str, list[list[str]]] = field(default_factory=dict)
     refs: bool = False  # the chunk defines link references, so `[label]` may be a link
     inline: Callable[[str], list[Node]] | None = None  # mistune's inline parser, for cells read the slow way
@@ -62,8 +62,8 @@ class _State:
         return section
 
 
-def _emit_entry(
-    state: _State,
+def emit_entry(
+    state: State,
     *,
     title_raw: str,
     urls: list[str],
@@ -84,7 +84,7 @@ def _emit_entry(
         if arxiv:
             url = u  # the first URL with an arXiv id
             break
-    title = _clean_label(title_raw)
+    title = clean_label(title_raw)
     key = f"arxiv:{arxiv}" if arxiv else paper_key(title, url)
     state.emit(
         Entry(

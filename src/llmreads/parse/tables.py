@@ -12,19 +12,19 @@ import re
 from dataclasses import dataclass
 
 from llmreads.models import Problem
-from llmreads.parse.fastpath import _body_rows
+from llmreads.parse.fastpath import body_rows
 from llmreads.parse.inline import (
-    _EMPHASIS_MARKS,
-    _STAR,
-    _YEAR,
+    EMPHASIS_MARKS,
+    STAR,
     STAR_GLYPHS,
+    YEAR,
+    Cell,
     Node,
-    _Cell,
-    _plain,
-    _rating,
-    _strip_emphasis,
+    plain_text,
+    rating,
+    strip_emphasis,
 )
-from llmreads.parse.state import MAX_TITLE, _emit_entry, _State
+from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
 
 # Column roles by header name (folded to lower case, markup and emoji removed).
@@ -69,7 +69,7 @@ def _column_roles(columns: list[str]) -> dict[str, int]:
 
 
 def _header_name(cell: Node) -> str:
-    text = _strip_emphasis(_plain(cell)).replace("\ufe0f", "").strip()
+    text = strip_emphasis(plain_text(cell)).replace("\ufe0f", "").strip()
     if text and all(ch in STAR_GLYPHS for ch in text):
         return "stars"  # a column headed ⭐ holds the rating
     return re.sub(r"[^\w#;./ ]+", "", text.casefold()).strip()
@@ -89,7 +89,7 @@ class _Columns:
     others: list[int]  # columns without a role, shown as extra fields
 
 
-def _table(node: Node, state: _State, lines: list[int]) -> None:
+def read_table(node: Node, state: State, lines: list[int]) -> None:
     head = next((c for c in node["children"] if c["type"] == "table_head"), None)
     body = next((c for c in node["children"] if c["type"] == "table_body"), None)
     if head is None or body is None:
@@ -98,7 +98,7 @@ def _table(node: Node, state: _State, lines: list[int]) -> None:
     roles = _column_roles(headers)
     if "title" not in roles:
         return  # badges, licences, timelines: not a table of papers
-    names = [clean(_strip_emphasis(_plain(cell))) or f"column {i + 1}" for i, cell in enumerate(head["children"])]
+    names = [clean(strip_emphasis(plain_text(cell))) or f"column {i + 1}" for i, cell in enumerate(head["children"])]
     known = set(roles.values())
     columns = _Columns(
         names=names,
@@ -110,18 +110,18 @@ def _table(node: Node, state: _State, lines: list[int]) -> None:
         intro=roles.get("intro"),
         others=[i for i in range(len(names)) if i not in known],
     )
-    for index, cells in enumerate(_body_rows(body["children"], state)):
+    for index, cells in enumerate(body_rows(body["children"], state)):
         _row(cells, columns, lines[index] if index < len(lines) else state.line, state)
 
 
-def _row(cells: list[_Cell], columns: _Columns, line: int, state: _State) -> None:
+def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
     count = len(cells)
 
-    def cell(i: int | None) -> _Cell | None:
+    def cell(i: int | None) -> Cell | None:
         return cells[i] if i is not None and i < count else None
 
-    # _strip_emphasis of each cell, inline for speed; each is stripped.
-    texts = [(_EMPHASIS_MARKS.sub("", p) if "**" in p or "__" in p else p).strip() for p, _ in cells]
+    # strip_emphasis of each cell, inline for speed; each is stripped.
+    texts = [(EMPHASIS_MARKS.sub("", p) if "**" in p or "__" in p else p).strip() for p, _ in cells]
     if not any(texts) and not any(links for _, links in cells):
         return  # an empty row
     id_cell = cell(columns.id)
@@ -142,11 +142,11 @@ def _row(cells: list[_Cell], columns: _Columns, line: int, state: _State) -> Non
     if link_cell:
         urls += [link.url for link in link_cell[1]]
     stars_cell = cell(columns.stars)
-    stars = _rating(stars_cell[0]) if stars_cell else None
+    stars = rating(stars_cell[0]) if stars_cell else None
     if stars is None:
-        stars = min(len(_STAR.findall(id_text)), 5) if id_text else 0
+        stars = min(len(STAR.findall(id_text)), 5) if id_text else 0
     year_cell = cell(columns.year)
-    year_match = _YEAR.search(year_cell[0]) if year_cell else None
+    year_match = YEAR.search(year_cell[0]) if year_cell else None
     intro_cell = cell(columns.intro)
     intro_raw = texts[columns.intro] if intro_cell and columns.intro is not None else ""
     extra = (
@@ -159,7 +159,7 @@ def _row(cells: list[_Cell], columns: _Columns, line: int, state: _State) -> Non
         else ()
     )
     number_match = _ID_NUMBER.match(id_text)
-    _emit_entry(
+    emit_entry(
         state,
         title_raw=title_raw,
         urls=urls,
@@ -176,7 +176,7 @@ def _row(cells: list[_Cell], columns: _Columns, line: int, state: _State) -> Non
 _ID_NUMBER = re.compile(r"\s*(\d+)")
 
 
-def _cell_value(cell: _Cell, text: str) -> str:
+def _cell_value(cell: Cell, text: str) -> str:
     """An unknown column's value: its text, or its link when the text is only the link's label."""
     links = cell[1]
     if len(links) == 1 and clean(text) in ("", links[0].text):
