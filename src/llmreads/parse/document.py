@@ -148,15 +148,19 @@ def _heading(node: Node, state: State, in_list: bool = False) -> None:
         if number is not None:
             state.emit(Problem(state.line, f"section number {number} used twice; numbered in order instead"))
         part = state.children.get(parent_number, 0) + 1
-        number = f"{parent_number}.{part}" if parent_number else str(part)
-        while number in state.numbers:
+        while _child_number(parent_number, part) in state.numbers:
             part += 1
-            number = f"{parent_number}.{part}" if parent_number else str(part)
+        number = _child_number(parent_number, part)
     state.children[parent_number] = int(number.rsplit(".", 1)[-1])
     state.numbers.add(number)
     section = Section(number=number, title=title or raw, title_raw=raw, line=state.line)
     state.emit(section)
     state.stack.append((level, section))
+
+
+def _child_number(parent_number: str, part: int) -> str:
+    """The number of a parent's `part`-th subsection: "2.3" under "2", "3" at the top."""
+    return f"{parent_number}.{part}" if parent_number else str(part)
 
 
 def _number_and_title(raw: str, parent_number: str) -> tuple[str | None, str]:

@@ -25,7 +25,7 @@ STAR = re.compile(f"[{STAR_GLYPHS}]")
 _URL_STOP = r"\s<>\[\]()（）\u2e80-\u2fdf\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _BARE_URL = re.compile(rf"https?://[^{_URL_STOP}]+?(?=https?://|[{_URL_STOP}]|$)")
 _HREF = re.compile(r"""<a\s[^>]*href\s*=\s*["']?(?P<url>[^"'\s>]+)""", re.I)
-YEAR = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?!\d)")
+_YEAR = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?!\d)")
 _CHECKBOX = re.compile(r"^\s*(\[[ xX]?\]|[✅❌✔✓✗✘☑☐⬜✖️]+)\s*$")
 EMPHASIS_MARKS = re.compile(r"\*{2,}|__+")
 
@@ -112,14 +112,25 @@ def bare_links(text: str, found: list[Link]) -> list[Link]:
     return found
 
 
+def count_stars(text: str) -> int:
+    """The star glyphs in a text, at most 5."""
+    return min(len(STAR.findall(text)), 5)
+
+
+def find_year(text: str) -> str | None:
+    """The first year from 1900 to 2099 a text names, not part of a longer number."""
+    match = _YEAR.search(text)
+    return match.group("year") if match else None
+
+
 def rating(text: str) -> int | None:
     """Stars from a rating cell: ★★★☆☆, ⭐⭐⭐, 4/5, 4, 🔥🔥🔥; None for checkboxes or other text."""
     text = text.replace("\ufe0f", "").strip()
     if not text or _CHECKBOX.match(text):
         return None
-    filled = len(STAR.findall(text))
-    if filled or any(ch in EMPTY_STAR for ch in text):
-        return min(filled, 5)
+    stars = count_stars(text)
+    if stars or any(ch in EMPTY_STAR for ch in text):
+        return stars
     fraction = re.fullmatch(r"(\d+(?:\.\d+)?)\s*/\s*(\d+)", text)
     if fraction:
         value, scale = float(fraction.group(1)), int(fraction.group(2))

@@ -23,6 +23,16 @@ _LIST_ITEM_LINE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 CHUNK_LINES = 2_000  # a longer section is cut inside its tables, so memory stays bounded
 
 
+def _opens_comment(line: str) -> bool:
+    """Whether an HTML comment opens on the line and is still open at its end."""
+    return "<!--" in line and "-->" not in line[line.index("<!--") :]
+
+
+def _starts_table(header: str, line: str) -> bool:
+    """Whether `line` is the delimiter row (`| --- | --- |`) of a table headed by `header`."""
+    return "|" in header and "-" in line and _TABLE_DELIMITER.match(line) is not None
+
+
 def text_lines(text: str) -> Iterator[str]:
     """A text's lines without their ends; \r\n and \r end lines as \n does (as in markdown)."""
     for line in io.StringIO(text, newline=None):
@@ -49,13 +59,13 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
         if line[:1] == "|" and not in_comment and fence is None:
             # A table row (the bulk of a list): no heading, fence or HTML wrapper;
             # the same steps as below, with only the tests that can succeed.
-            if "<!--" in line and "-->" not in line[line.index("<!--") :]:
+            if _opens_comment(line):
                 in_comment = True
             if table_head is not None:
                 if len(buf) >= max_lines:
                     yield start, "\n".join(buf) + "\n"
                     buf, start = [*table_head], number - 2
-            elif "|" in previous and "-" in line and _TABLE_DELIMITER.match(line):
+            elif _starts_table(previous, line):
                 table_head = (previous, line)
             buf.append(line)
             previous = line
@@ -65,7 +75,7 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
         if in_comment or fence is not None:
             if in_comment:
                 in_comment = "-->" not in line
-            elif _FENCE.match(line) and _FENCE.match(line).group(1) == fence:  # type: ignore[union-attr]
+            elif (closing := _FENCE.match(line)) and closing.group(1) == fence:
                 fence = None
             buf.append(line)
             continue
@@ -75,7 +85,7 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
             table_head = None
             buf.append(line)
             continue
-        if "<!--" in line and "-->" not in line[line.index("<!--") :]:
+        if _opens_comment(line):
             in_comment = True  # an HTML comment: nothing in it is a heading
         heading = _HTML_HEADING.match(line)
         if heading:
@@ -91,7 +101,7 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
             elif len(buf) >= max_lines:
                 yield start, "\n".join(buf) + "\n"
                 buf, start = [*table_head], number - 2  # the header stands on the two lines before
-        elif "|" in previous and "-" in line and _TABLE_DELIMITER.match(line):
+        elif _starts_table(previous, line):
             table_head = (previous, line)
         buf.append(line)
         previous = line
@@ -104,7 +114,7 @@ def table_spans(lines: list[str]) -> list[tuple[int, int, int]]:
     last = len(lines) - 1
     i = 0
     while i < last:
-        if "|" in lines[i] and "-" in lines[i + 1] and _TABLE_DELIMITER.match(lines[i + 1]):
+        if _starts_table(lines[i], lines[i + 1]):
             j = i + 2
             while j < len(lines) and "|" in lines[j] and lines[j].strip():
                 j += 1
@@ -134,7 +144,7 @@ def list_item_lines(chunk: str, lines: list[str], first_line: int) -> list[int]:
             fence = None if fence == marker else (fence or marker)
             continue
         if fence is None:
-            if "<!--" in line and "-->" not in line[line.index("<!--") :]:
+            if _opens_comment(line):
                 in_comment = True
             elif _LIST_ITEM_LINE.match(line):
                 found.append(first_line + i)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from llmreads.parse.inline import STAR, YEAR, Node, node_links, plain_text, strip_emphasis
+from llmreads.parse.inline import STAR, Node, count_stars, find_year, node_links, plain_text, strip_emphasis
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 
 _PAPER_LINK_WORDS = ("paper", "pdf", "arxiv", "论文", "abs", "openreview")
@@ -40,8 +40,8 @@ def read_list_item(blocks: list[Node], state: State, line: int) -> None:
     for link in links:  # `[[paper](url)]` leaves `[paper]` in the text
         intro_raw = intro_raw.replace(f"[{link.text}]", "")
     intro_raw = re.sub(r"\s{2,}", " ", intro_raw).strip()
-    year_match = YEAR.search(intro_raw)
-    stars = min(len(STAR.findall(whole)), 5)
+    year = find_year(intro_raw)
+    stars = count_stars(whole)
     intro_raw = STAR.sub("", intro_raw).strip()
     emit_entry(
         state,
@@ -51,7 +51,7 @@ def read_list_item(blocks: list[Node], state: State, line: int) -> None:
         links=tuple(rest_links),
         stars=stars,
         number=None,
-        year=year_match.group("year") if year_match else None,
+        year=year,
         extra=(),
         line=line,
     )

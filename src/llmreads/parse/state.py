@@ -75,7 +75,7 @@ def emit_entry(
     extra: tuple[tuple[str, str], ...],
     line: int,
 ) -> None:
-    section = state.stack[-1][1] if state.stack else state.implicit_section()
+    section = state.section() or state.implicit_section()
     urls = [u for u in urls if u and not u.startswith("#")]
     url = urls[0] if urls else ""
     arxiv = None

@@ -15,11 +15,11 @@ from llmreads.models import Problem
 from llmreads.parse.fastpath import body_rows
 from llmreads.parse.inline import (
     EMPHASIS_MARKS,
-    STAR,
     STAR_GLYPHS,
-    YEAR,
     Cell,
     Node,
+    count_stars,
+    find_year,
     plain_text,
     rating,
     strip_emphasis,
@@ -144,9 +144,8 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
     stars_cell = cell(columns.stars)
     stars = rating(stars_cell[0]) if stars_cell else None
     if stars is None:
-        stars = min(len(STAR.findall(id_text)), 5) if id_text else 0
+        stars = count_stars(id_text) if id_text else 0
     year_cell = cell(columns.year)
-    year_match = YEAR.search(year_cell[0]) if year_cell else None
     intro_cell = cell(columns.intro)
     intro_raw = texts[columns.intro] if intro_cell and columns.intro is not None else ""
     extra = (
@@ -167,7 +166,7 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
         links=tuple(intro_cell[1]) if intro_cell else (),
         stars=stars,
         number=int(number_match.group(1)) if number_match else None,
-        year=year_match.group("year") if year_match else None,
+        year=find_year(year_cell[0]) if year_cell else None,
         extra=extra,
         line=line,
     )
