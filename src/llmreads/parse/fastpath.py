@@ -1,4 +1,16 @@
-"""Parse layer: the fast path, table rows read without mistune where that gives the same result."""
+"""Parse layer: the fast path, table rows read without mistune where that gives the same result.
+
+Nearly all of a long list is table rows, and mistune spends most of its time
+splitting and inline-parsing them. So each table body is cut out of the chunk
+before mistune sees it, one placeholder row standing in its place: mistune
+still decides what is a table (inside a list, a fence or an HTML block a
+table is no table), and the rows are split here as its table plugin splits
+them. Each cell is then read by `_simple_cell` when its text is simple enough to
+know what mistune would make of it, and by mistune's inline parser otherwise.
+Whenever a placeholder does not come back as a row of a table body, the
+chunk is parsed again whole, the slow way. tests/test_parse_fast.py holds
+both ways to the same results.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +24,6 @@ from llmreads.parse.state import State
 
 if TYPE_CHECKING:
     from mistune import Markdown
-
-
-# ---------------------------------------------------------------- table rows without mistune
-#
-# Nearly all of a long list is table rows, and mistune spends most of its time
-# splitting and inline-parsing them. So each table body is cut out of the chunk
-# before mistune sees it, one placeholder row standing in its place: mistune
-# still decides what is a table (inside a list, a fence or an HTML block a
-# table is no table), and the rows are split here as its table plugin splits
-# them. Each cell is then read by `_simple_cell` when its text is simple enough to
-# know what mistune would make of it, and by mistune's inline parser otherwise.
-# Whenever a placeholder does not come back as a row of a table body, the
-# chunk is parsed again whole, the slow way. tests/test_parse_fast.py holds
-# both ways to the same results.
 
 FAST_TABLES = True  # False: every table row goes through mistune (for tests and comparisons)
 _PLACEHOLDER = "\ue000"  # private use; a chunk holding it is parsed the slow way
@@ -64,7 +62,7 @@ def _split_cells(text: str) -> list[str]:
 def parse_fast(
     markdown: Markdown, chunk: str, lines: list[str], spans: list[tuple[int, int, int]], state: State
 ) -> list[Node] | None:
-    """Parse a chunk with its table bodies cut out (see above); None when that cannot stand for the chunk."""
+    """Parse a chunk with its table bodies cut out (placeholder rows); None when that cannot stand for the chunk."""
     if not spans or _PLACEHOLDER in chunk or "\r" in chunk:
         return None
     runs: dict[str, list[list[str]]] = {}

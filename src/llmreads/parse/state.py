@@ -31,7 +31,7 @@ class State:
     rows: list[list[int]] = field(default_factory=list)
     items: list[int] = field(default_factory=list)
     line: int = 1
-    # Table bodies read without mistune: placeholder text -> the rows' cells (see parse_fast).
+    # Table bodies read without mistune: placeholder text -> the rows' cells (see fastpath.parse_fast).
     runs: dict[str, list[list[str]]] = field(default_factory=dict)
     refs: bool = False  # the chunk defines link references, so `[label]` may be a link
     inline: Callable[[str], list[Node]] | None = None  # mistune's inline parser, for cells read the slow way
