@@ -513,20 +513,20 @@ def test_parse_never_raises_and_stays_consistent(text):
 
 
 def test_long_tables_are_cut_into_chunks_without_changing_the_result(monkeypatch, seed_text):
-    import llmreads.parse as parse_module
+    from llmreads.parse import document
 
     rows = "\n".join(f"| {i}✡ | [Paper {i}](https://arxiv.org/abs/2301.{i:05d}) | 简介 {i} |" for i in range(1, 60))
     big = f"# Big\n\n## One\n\n| ID | Paper | Introduction |\n| -- | -- | -- |\n{rows}\n\n## Two\n\ntext\n"
     whole = [parse(big), parse(seed_text)]
     chunked: list[list[str]] = []
-    real = parse_module._chunks
+    real = document.chunks
 
     def small(lines, max_lines=None):
         for first, chunk in real(lines, 7):
             chunked.append(chunk.splitlines())
             yield first, chunk
 
-    monkeypatch.setattr(parse_module, "_chunks", small)
+    monkeypatch.setattr(document, "chunks", small)
     assert [parse(big), parse(seed_text)] == whole
     # The big table really was cut, each later piece starting with the table's header again.
     pieces = [c for c in chunked if c and c[0] == "| ID | Paper | Introduction |"]

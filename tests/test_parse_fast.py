@@ -1,7 +1,7 @@
 """The parser's fast path for table rows gives exactly what the mistune path gives.
 
-`llmreads.parse` cuts table bodies out of the markdown before mistune sees it
-and reads their cells itself (`_simple_cell`), leaving to mistune's inline
+`llmreads.parse.fastpath` cuts table bodies out of the markdown before mistune
+sees it and reads their cells itself (`_simple_cell`), leaving to mistune's inline
 parser only cells with markup it does not know. These tests hold the fast
 path to the mistune path (`FAST_TABLES = False`), event for event, on the
 seed, on every fixture and on generated rows and cells.
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import llmreads.parse as parse_module
 from conftest import FIXTURES, read_fixture
-from llmreads.parse import Event, iter_document, parse
+from llmreads.parse import Event, fastpath, inline, iter_document, parse
+from llmreads.parse import lines as parse_lines
 from llmreads.text import clean, fold_lookalikes
 
 FIXTURE_NAMES = sorted(str(path.relative_to(FIXTURES)) for path in FIXTURES.rglob("*.md"))
@@ -30,12 +30,12 @@ FIXTURE_NAMES = sorted(str(path.relative_to(FIXTURES)) for path in FIXTURES.rglo
 @contextmanager
 def fast_tables(on: bool) -> Iterator[None]:
     """The fast path on or off (a plain context manager: hypothesis tests cannot use monkeypatch)."""
-    saved = parse_module.FAST_TABLES
-    parse_module.FAST_TABLES = on
+    saved = fastpath.FAST_TABLES
+    fastpath.FAST_TABLES = on
     try:
         yield
     finally:
-        parse_module.FAST_TABLES = saved
+        fastpath.FAST_TABLES = saved
 
 
 def both_ways(text: str) -> tuple[list[Event], list[Event]]:
@@ -50,18 +50,18 @@ def both_ways(text: str) -> tuple[list[Event], list[Event]]:
 def counting_simple_cells() -> Iterator[list[int]]:
     """Count the cells the fast path read itself: [read, left to mistune]."""
     counts = [0, 0]
-    real = parse_module._simple_cell
+    real = fastpath._simple_cell
 
     def spy(text: str, refs: bool = False):  # type: ignore[no-untyped-def]
         cell = real(text, refs)
         counts[cell is None] += 1
         return cell
 
-    parse_module._simple_cell = spy
+    fastpath._simple_cell = spy
     try:
         yield counts
     finally:
-        parse_module._simple_cell = real
+        fastpath._simple_cell = real
 
 
 def mistune_cell(text: str, refs: bool = False) -> tuple[str, list[object]]:
@@ -69,7 +69,7 @@ def mistune_cell(text: str, refs: bool = False) -> tuple[str, list[object]]:
     markdown = mistune.create_markdown(renderer=None, plugins=["table"])
     env = {"ref_links": {"REF": {"url": "https://ref.example/"}} if refs else {}}
     node = {"type": "table_cell", "children": markdown.inline(text.strip(), env)}
-    return parse_module._plain(node), list(parse_module._links(node))
+    return inline.plain_text(node), list(inline.node_links(node))
 
 
 # ---------------------------------------------------------------- real documents
@@ -81,8 +81,9 @@ def test_seed_same_both_ways(seed_text):
     assert fast == slow
     # The fast path really ran: most of the seed's cells were read without mistune.
     assert counts[0] > 300 and counts[0] > 5 * counts[1], counts
-    with fast_tables(False):
+    with counting_simple_cells() as counts, fast_tables(False):
         slow_doc = parse(seed_text)
+    assert counts == [0, 0]  # the switch really sends every row through mistune
     assert parse(seed_text) == slow_doc
 
 
@@ -104,21 +105,24 @@ def test_fixtures_exist():
 def test_same_both_ways_when_tables_are_cut_into_chunks(monkeypatch, seed_text):
     rows = "\n".join(f"| {i}✡ | [Paper {i}](https://arxiv.org/abs/2301.{i:05d}) | 简介 **{i}** |" for i in range(1, 40))
     big = f"# Big\n\n## One\n\n| ID | Paper | Introduction |\n| -- | -- | -- |\n{rows}\n\n## Two\n\ntext\n"
-    monkeypatch.setattr(parse_module, "CHUNK_LINES", 7)
+    monkeypatch.setattr(parse_lines, "CHUNK_LINES", 7)
     for text in (big, seed_text):
         fast, slow = both_ways(text)
         assert fast == slow
     assert [e.line for e in parse(big).entries] == list(range(7, 46))
+    chunks: list[int] = []
+    list(iter_document(big, on_chunk=chunks.append))
+    assert len(chunks) >= 8  # the table really was cut
 
 
 def test_every_cell_of_the_seed_reads_as_mistune_reads_it(seed_lines):
     read = 0
     for line in seed_lines:
-        text = parse_module._pipe_row(line)
+        text = fastpath._pipe_row(line)
         if text is None or set(text) <= set("-:| "):
             continue
-        for cell in parse_module._split_cells(text):
-            fast = parse_module._simple_cell(cell)
+        for cell in fastpath._split_cells(text):
+            fast = fastpath._simple_cell(cell)
             if fast is not None:
                 read += 1
                 assert (fast[0], list(fast[1])) == mistune_cell(cell), cell
@@ -280,7 +284,7 @@ SIMPLE_BITS = st.sampled_from(
 @example("\ufffca_b", False)
 def test_cell_reads_as_mistune_reads_it(cell, refs):
     cell = cell.strip()
-    fast = parse_module._simple_cell(cell, refs)
+    fast = fastpath._simple_cell(cell, refs)
     if fast is not None:
         assert (fast[0], list(fast[1])) == mistune_cell(cell, refs)
 
@@ -289,7 +293,7 @@ def test_cell_reads_as_mistune_reads_it(cell, refs):
 @given(st.lists(SIMPLE_BITS, max_size=8).map("".join))
 def test_plain_cells_are_read_without_mistune(cell):
     cell = cell.strip()
-    fast = parse_module._simple_cell(cell)
+    fast = fastpath._simple_cell(cell)
     assert fast is not None, cell
     assert (fast[0], list(fast[1])) == mistune_cell(cell)
 
@@ -299,7 +303,7 @@ def test_plain_cells_are_read_without_mistune(cell):
     ["简介 **65B** 论文", "a **b** c **d", "90%* and *", "vd_source=a_b", "[T **x**](https://a.org/) **y**", "[A] b]"],
 )
 def test_simple_emphasis_and_brackets_are_read_without_mistune(cell):
-    fast = parse_module._simple_cell(cell)
+    fast = fastpath._simple_cell(cell)
     assert fast is not None
     assert (fast[0], list(fast[1])) == mistune_cell(cell)
 

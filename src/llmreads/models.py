@@ -1,4 +1,4 @@
-"""Model layer: the parsed document as frozen dataclasses, and the reading status enum."""
+"""Model layer: the parsed document as frozen dataclasses, the import's events, and the reading status enum."""
 
 from __future__ import annotations
 
@@ -70,6 +70,24 @@ class Document:
     sections: tuple[Section, ...]
     entries: tuple[Entry, ...]
     problems: tuple[Problem, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class DocumentTitle:
+    """Yielded once, before the first section or entry (or at the end when there is none)."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class DocumentUpdated:
+    """The update date the document states, as YYYY-MM-DD; yielded last."""
+
+    date: str
+
+
+# What the parser yields and the import consumes, in document order.
+Event = DocumentTitle | DocumentUpdated | Section | Entry | Problem
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,7 @@ from llmreads.text import clean, fold_for_search, segment
 # keys (urllib.parse) and query (its regexes) load with the functions that use
 # them, so `list` and `mark-read` start without them.
 if TYPE_CHECKING:
-    from llmreads.models import Document, Entry, ImportReport, LeftWithUserData
-    from llmreads.parse import Event
+    from llmreads.models import Document, Entry, Event, ImportReport, LeftWithUserData
     from llmreads.query import Query
 
 STATUSES = ("unread", "reading", "read")  # the values of models.Status, without loading models
@@ -135,7 +134,7 @@ def _unchanged(conn: sqlite3.Connection, first: Event | None, name: str | None, 
     not be parsed: it is not staged. _import decides again under the write
     lock, parsing as it goes should the list have changed in between.
     """
-    from llmreads.parse import DocumentTitle
+    from llmreads.models import DocumentTitle
 
     if strict:
         return False
@@ -193,7 +192,7 @@ IMPORT_CACHE_KIB = -32768  # negative: KiB, so 32 MiB
 
 
 def _document_events(doc: Document) -> Iterator[Event]:
-    from llmreads.parse import DocumentTitle, DocumentUpdated
+    from llmreads.models import DocumentTitle, DocumentUpdated
 
     yield DocumentTitle(doc.title)
     yield from doc.sections
@@ -212,8 +211,7 @@ def _import(
     sha256: str,
     strict: bool,
 ) -> ImportReport:
-    from llmreads.models import Entry, ImportReport, Problem, Section
-    from llmreads.parse import DocumentTitle, DocumentUpdated
+    from llmreads.models import DocumentTitle, DocumentUpdated, Entry, ImportReport, Problem, Section
 
     first = next(events, None)
     title = first.title if isinstance(first, DocumentTitle) else ""

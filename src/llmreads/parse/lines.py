@@ -1,0 +1,151 @@
+"""Parse layer: the document's lines, before mistune sees them.
+
+The lines of a text (`text_lines`), the chunks they are parsed in (`chunks`: cut
+at headings outside fenced code and comments, and inside a long table), and,
+in each chunk, the lines its tables and list items start on, so that every
+entry and problem carries its line number.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+_HEADING_LINE = re.compile(r"^ {0,3}(?:\d+[.)] +|[-*+] +)?#{1,6}(?: |$)|^\s*<h[1-6][\s>]", re.I)
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_HTML_HEADING = re.compile(r"^\s*<h(?P<level>[1-6])[^>]*>(?P<text>.*?)</h[1-6]>\s*$", re.I)
+_HTML_WRAPPER = re.compile(
+    r"^\s*(</?details[^>]*>|<summary>.*?</summary>|</?summary>|</?div[^>]*>|</?p[^>]*>)+\s*$", re.I
+)
+_TABLE_DELIMITER = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+_LIST_ITEM_LINE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+CHUNK_LINES = 2_000  # a longer section is cut inside its tables, so memory stays bounded
+
+
+def _opens_comment(line: str) -> bool:
+    """Whether an HTML comment opens on the line and is still open at its end."""
+    return "<!--" in line and "-->" not in line[line.index("<!--") :]
+
+
+def _starts_table(header: str, line: str) -> bool:
+    """Whether `line` is the delimiter row (`| --- | --- |`) of a table headed by `header`."""
+    return "|" in header and "-" in line and _TABLE_DELIMITER.match(line) is not None
+
+
+def text_lines(text: str) -> Iterator[str]:
+    """A text's lines without their ends; \r\n and \r end lines as \n does (as in markdown)."""
+    for line in io.StringIO(text, newline=None):
+        yield line.rstrip("\n")
+
+
+def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple[int, str]]:
+    """Cut the document before each heading outside fenced code and comments; yield (first line, text).
+
+    A section longer than `max_lines` is also cut between the rows of a table,
+    the next chunk starting with the table's header again, so that one huge
+    table never has to be parsed whole. HTML wrappers that would hide markdown
+    from the parser (`<details>`, `<summary>`) become blank lines, and HTML
+    headings become markdown ones.
+    """
+    max_lines = max_lines or CHUNK_LINES
+    buf: list[str] = []
+    start = 1  # the line number of buf[0]
+    fence: str | None = None
+    in_comment = False
+    table_head: tuple[str, str] | None = None  # header and delimiter of the table being read
+    previous = ""
+    for number, line in enumerate(lines, 1):
+        if line[:1] == "|" and not in_comment and fence is None:
+            # A table row (the bulk of a list): no heading, fence or HTML wrapper;
+            # the same steps as below, with only the tests that can succeed.
+            if _opens_comment(line):
+                in_comment = True
+            if table_head is not None:
+                if len(buf) >= max_lines:
+                    yield start, "\n".join(buf) + "\n"
+                    buf, start = [*table_head], number - 2
+            elif _starts_table(previous, line):
+                table_head = (previous, line)
+            buf.append(line)
+            previous = line
+            continue
+        if number == 1:
+            line = line.removeprefix("\ufeff")
+        if in_comment or fence is not None:
+            if in_comment:
+                in_comment = "-->" not in line
+            elif (closing := _FENCE.match(line)) and closing.group(1) == fence:
+                fence = None
+            buf.append(line)
+            continue
+        fence_match = _FENCE.match(line)
+        if fence_match:
+            fence = fence_match.group(1)
+            table_head = None
+            buf.append(line)
+            continue
+        if _opens_comment(line):
+            in_comment = True  # an HTML comment: nothing in it is a heading
+        heading = _HTML_HEADING.match(line)
+        if heading:
+            line = "#" * int(heading.group("level")) + " " + re.sub(r"<[^>]+>", "", heading.group("text"))
+        elif _HTML_WRAPPER.match(line):
+            line = ""
+        if buf and _HEADING_LINE.match(line):
+            yield start, "\n".join(buf) + "\n"
+            buf, start, table_head = [], number, None
+        elif table_head is not None:
+            if "|" not in line or not line.strip():
+                table_head = None
+            elif len(buf) >= max_lines:
+                yield start, "\n".join(buf) + "\n"
+                buf, start = [*table_head], number - 2  # the header stands on the two lines before
+        elif _starts_table(previous, line):
+            table_head = (previous, line)
+        buf.append(line)
+        previous = line
+    yield start, "\n".join(buf) + "\n"
+
+
+def table_spans(lines: list[str]) -> list[tuple[int, int, int]]:
+    """Each table's header index and body rows' index range in a chunk's lines, tables in document order."""
+    tables: list[tuple[int, int, int]] = []
+    last = len(lines) - 1
+    i = 0
+    while i < last:
+        if _starts_table(lines[i], lines[i + 1]):
+            j = i + 2
+            while j < len(lines) and "|" in lines[j] and lines[j].strip():
+                j += 1
+            tables.append((i, i + 2, j))
+            i = j
+        else:
+            i += 1
+    return tables
+
+
+def list_item_lines(chunk: str, lines: list[str], first_line: int) -> list[int]:
+    """Line numbers of the list items in a chunk, outside fenced code and HTML comments."""
+    if "```" not in chunk and "~~~" not in chunk and "<!--" not in chunk:
+        # Neither fences nor comments: every line counts (a table row never starts a list item).
+        match = _LIST_ITEM_LINE.match
+        return [first_line + i for i, line in enumerate(lines) if line[:1] != "|" and match(line)]
+    found: list[int] = []
+    fence: str | None = None
+    in_comment = False
+    for i, line in enumerate(lines):
+        if in_comment:
+            in_comment = "-->" not in line
+            continue
+        fence_match = _FENCE.match(line)
+        if fence_match:
+            marker = fence_match.group(1)
+            fence = None if fence == marker else (fence or marker)
+            continue
+        if fence is None:
+            if _opens_comment(line):
+                in_comment = True
+            elif _LIST_ITEM_LINE.match(line):
+                found.append(first_line + i)
+    return found

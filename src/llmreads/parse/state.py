@@ -1,0 +1,106 @@
+"""Parse layer: what the walk carries through the document, and the events it emits.
+
+`State` holds the section stack and numbering, the line numbers of the
+chunk being read and the events found so far; `emit_entry` is where a table
+row or a list item, once read, becomes an `Entry` (its URL, arXiv id and key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from llmreads.keys import arxiv_from_url, paper_key
+from llmreads.models import DocumentTitle, Entry, Event, Link, Section
+from llmreads.parse.inline import Node, clean_label
+from llmreads.text import clean
+
+MAX_TITLE = 2_000  # characters; a longer "title" is a broken row, not a paper
+
+
+@dataclass
+class State:
+    title: str | None = None
+    title_sent: bool = False
+    updated: str | None = None
+    out: list[Event] = field(default_factory=list)
+    # heading stack of (heading level, Section); children counts per parent number
+    stack: list[tuple[int, Section]] = field(default_factory=list)
+    children: dict[str, int] = field(default_factory=dict)
+    numbers: set[str] = field(default_factory=set)
+    rows: list[list[int]] = field(default_factory=list)
+    items: list[int] = field(default_factory=list)
+    line: int = 1
+    # Table bodies read without mistune: placeholder text -> the rows' cells (see fastpath.parse_fast).
+    runs: dict[str, list[list[str]]] = field(default_factory=dict)
+    refs: bool = False  # the chunk defines link references, so `[label]` may be a link
+    inline: Callable[[str], list[Node]] | None = None  # mistune's inline parser, for cells read the slow way
+
+    def resolve_title(self) -> None:
+        if not self.title_sent:
+            self.title_sent = True
+            self.out.append(DocumentTitle(self.title or ""))
+
+    def emit(self, event: Event) -> None:
+        self.resolve_title()  # the title always comes first, whatever follows it
+        self.out.append(event)
+
+    def drain(self) -> Iterator[Event]:
+        out, self.out = self.out, []
+        return iter(out)
+
+    def section(self) -> Section | None:
+        return self.stack[-1][1] if self.stack else None
+
+    def implicit_section(self) -> Section:
+        """Papers before any heading go into a section named after the document."""
+        section = Section(number="1", title=self.title or "Papers", title_raw=self.title or "", line=self.line)
+        self.children[""] = 1
+        self.numbers.add("1")
+        self.stack.append((99, section))  # any later heading closes it
+        self.emit(section)
+        return section
+
+
+def emit_entry(
+    state: State,
+    *,
+    title_raw: str,
+    urls: list[str],
+    intro_raw: str,
+    links: tuple[Link, ...],
+    stars: int,
+    number: int | None,
+    year: str | None,
+    extra: tuple[tuple[str, str], ...],
+    line: int,
+) -> None:
+    section = state.section() or state.implicit_section()
+    urls = [u for u in urls if u and not u.startswith("#")]
+    url = urls[0] if urls else ""
+    arxiv = None
+    for u in urls:
+        arxiv = arxiv_from_url(u)
+        if arxiv:
+            url = u  # the first URL with an arXiv id
+            break
+    title = clean_label(title_raw)
+    key = f"arxiv:{arxiv}" if arxiv else paper_key(title, url)
+    state.emit(
+        Entry(
+            section=section.number,
+            number=number,
+            stars=stars,
+            title=title,
+            title_raw=title_raw,
+            url=url,
+            intro=clean(intro_raw),
+            intro_raw=intro_raw,
+            links=links,
+            line=line,
+            key=key,
+            arxiv=arxiv,
+            year=year,
+            extra=extra,
+        )
+    )
