@@ -86,8 +86,33 @@ class DocumentUpdated:
     date: str
 
 
+@dataclass(frozen=True)
+class SkippedTable:
+    """A table not read as papers: no column holds titles that link to papers."""
+
+    line: int
+    headers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnreadItem:
+    """An item, row or paragraph that looked like a paper (a paper link, an arXiv id, a DOI) but was not read."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class NonPaper:
+    """An item kept out of the papers because its links go only to code, models, data, videos or posts."""
+
+    line: int
+    text: str
+    url: str
+
+
 # What the parser yields and the import consumes, in document order.
-Event = DocumentTitle | DocumentUpdated | Section | Entry | Problem
+Event = DocumentTitle | DocumentUpdated | Section | Entry | Problem | SkippedTable | UnreadItem | NonPaper
 
 
 @dataclass(frozen=True)

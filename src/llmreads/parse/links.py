@@ -1,0 +1,125 @@
+"""Parse layer, links: what a link points at, so that an entry is a paper only when a link says so.
+
+A reading list links a paper to its arXiv page, a DOI, the ACL Anthology,
+OpenReview, a proceedings site or a PDF; beside it, or instead of it, come
+code, models, data sets, videos, blog posts and tweets. An item whose only
+links are of the second kind is not a paper; an item with a paper link and a
+code link is one paper that keeps its code link. The label counts too:
+`[Paper](...)` or `[pdf](...)` names a paper whatever its host.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+
+from llmreads.models import Link
+
+
+class LinkKind(StrEnum):
+    paper = "paper"
+    code = "code"
+    model = "model"
+    data = "data"
+    video = "video"
+    post = "post"  # blogs, news, tweets, forums, course pages
+    anchor = "anchor"  # a link within the document (`#section`) or relative to it
+    other = "other"  # a page of unknown kind: a company site, a project page, a book
+
+
+# Hosts (and their subdomains) whose pages are papers.
+_PAPER_HOSTS = (
+    "arxiv.org", "doi.org", "dx.doi.org", "aclanthology.org", "aclweb.org", "openreview.net",
+    "proceedings.neurips.cc", "papers.nips.cc", "neurips.cc", "proceedings.mlr.press", "jmlr.org",
+    "openaccess.thecvf.com", "ojs.aaai.org", "aaai.org", "ijcai.org", "dl.acm.org", "ieeexplore.ieee.org",
+    "link.springer.com", "sciencedirect.com", "nature.com", "science.org", "semanticscholar.org",
+    "paperswithcode.com", "biorxiv.org", "medrxiv.org", "researchgate.net", "ssrn.com", "iclr.cc", "icml.cc",
+    "pnas.org", "mlsys.org", "usenix.org", "vldb.org", "isca-speech.org", "aclanthology.info",
+)
+_CODE_HOSTS = ("github.com", "gitlab.com", "gitee.com", "bitbucket.org", "colab.research.google.com", "pypi.org")
+_MODEL_HOSTS = ("huggingface.co", "hf.co", "modelscope.cn", "ollama.com", "replicate.com")
+_DATA_HOSTS = ("kaggle.com", "zenodo.org", "figshare.com")
+_VIDEO_HOSTS = ("youtube.com", "youtu.be", "bilibili.com", "b23.tv", "vimeo.com", "ixigua.com")
+_POST_HOSTS = (
+    "twitter.com", "x.com", "medium.com", "zhihu.com", "zhuanlan.zhihu.com", "mp.weixin.qq.com", "weibo.com",
+    "reddit.com", "news.ycombinator.com", "substack.com", "notion.site", "blog.csdn.net", "csdn.net",
+    "jianshu.com", "juejin.cn", "linkedin.com", "discord.gg", "discord.com", "t.me", "wandb.ai",
+    "lilianweng.github.io", "jalammar.github.io",
+)
+# Labels that name what the link is, whatever its host.
+_PAPER_LABEL = re.compile(
+    r"^\W*(paper|pdf|arxiv|论文|文章|doi|acl|openreview|proceedings?|tech(nical)? report)\W*$", re.I
+)
+_CODE_LABEL = re.compile(r"^\W*(code|github|repo|project|代码|项目)\W*$", re.I)
+_MODEL_LABEL = re.compile(r"^\W*(model|models|checkpoints?|weights|huggingface|hf|模型)\W*$", re.I)
+_DATA_LABEL = re.compile(r"^\W*(data|dataset|datasets|数据|数据集)\W*$", re.I)
+_VIDEO_LABEL = re.compile(r"^\W*(video|talk|slides|视频|讲解)\W*$", re.I)
+_POST_LABEL = re.compile(r"^\W*(blog|post|tweet|news|知乎|博客|解读)\W*$", re.I)
+
+_HOST = re.compile(r"^[a-z][a-z0-9+.\-]*://(?:[^@/?#]*@)?([^:/?#]+)", re.I)
+
+
+def host_of(url: str) -> str:
+    """The host of a URL, lower-cased, without `www.`; '' for a link with no host."""
+    match = _HOST.match(url.strip())
+    return match.group(1).lower().removeprefix("www.") if match else ""
+
+
+def _on(host: str, hosts: Iterable[str]) -> bool:
+    return any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def link_kind(url: str, label: str = "") -> LinkKind:
+    """What a link points at, from its label first (`[Paper]`, `[Code]`), else from its host and path."""
+    url = url.strip()
+    if _PAPER_LABEL.match(label):
+        return LinkKind.paper
+    for pattern, kind in ((_CODE_LABEL, LinkKind.code), (_MODEL_LABEL, LinkKind.model),
+                          (_DATA_LABEL, LinkKind.data), (_VIDEO_LABEL, LinkKind.video), (_POST_LABEL, LinkKind.post)):
+        if pattern.match(label):
+            # A `[code]` label on an arXiv link is a mislabelled paper link, not code.
+            return LinkKind.paper if _on(host_of(url), _PAPER_HOSTS) else kind
+    host = host_of(url)
+    if not host:
+        return LinkKind.anchor
+    path = url.split("?", 1)[0].split("#", 1)[0].lower()
+    if _on(host, _PAPER_HOSTS) or path.endswith(".pdf"):
+        return LinkKind.paper
+    if host == "huggingface.co" and path.split("huggingface.co", 1)[1].startswith("/papers/"):
+        return LinkKind.paper
+    if host == "huggingface.co" and path.split("huggingface.co", 1)[1].startswith("/datasets/"):
+        return LinkKind.data
+    if _on(host, _POST_HOSTS):
+        return LinkKind.post
+    for hosts, kind in ((_CODE_HOSTS, LinkKind.code), (_MODEL_HOSTS, LinkKind.model),
+                        (_DATA_HOSTS, LinkKind.data), (_VIDEO_HOSTS, LinkKind.video)):
+        if _on(host, hosts):
+            return kind
+    if host.endswith(".github.io"):
+        return LinkKind.other  # a project page: not a paper by itself, not code either
+    if re.search(r"/(blog|news|posts?)/", path) or host.startswith("blog."):
+        return LinkKind.post
+    return LinkKind.other
+
+
+def is_paper_link(link: Link) -> bool:
+    return link_kind(link.url, link.text) is LinkKind.paper
+
+
+def paper_links(links: Iterable[Link]) -> list[Link]:
+    """The links that point at a paper, in order."""
+    return [link for link in links if is_paper_link(link)]
+
+
+def only_non_paper_links(links: Iterable[Link]) -> bool:
+    """True when there are links and every one is code, a model, data, a video, a post or an anchor.
+
+    Links of unknown kind (`other`) keep the item: a list may link a paper to a
+    page no rule knows, and leaving a paper out is worse than letting a page in.
+    """
+    kinds = [link_kind(link.url, link.text) for link in links]
+    return bool(kinds) and all(
+        kind in (LinkKind.code, LinkKind.model, LinkKind.data, LinkKind.video, LinkKind.post, LinkKind.anchor)
+        for kind in kinds
+    )
