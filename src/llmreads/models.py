@@ -70,6 +70,8 @@ class Document:
     sections: tuple[Section, ...]
     entries: tuple[Entry, ...]
     problems: tuple[Problem, ...] = field(default=())
+    # What was left out, and why: tables with no paper column, entries not read, non-papers.
+    skipped: tuple[SkippedTable | UnreadItem | NonPaper, ...] = field(default=())
 
 
 @dataclass(frozen=True)

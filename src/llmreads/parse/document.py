@@ -11,7 +11,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-from llmreads.models import Document, DocumentTitle, DocumentUpdated, Entry, Event, Problem, Section
+from llmreads.models import (
+    Document,
+    DocumentTitle,
+    DocumentUpdated,
+    Entry,
+    Event,
+    NonPaper,
+    Problem,
+    Section,
+    SkippedTable,
+    UnreadItem,
+)
 from llmreads.parse import fastpath
 from llmreads.parse.inline import Node, plain_text
 from llmreads.parse.lines import chunks, list_item_lines, table_spans, text_lines
@@ -35,6 +46,7 @@ def parse(text: str) -> Document:
     sections: list[Section] = []
     entries: list[Entry] = []
     problems: list[Problem] = []
+    skipped: list[SkippedTable | UnreadItem | NonPaper] = []
     for event in iter_document(text):
         if isinstance(event, DocumentTitle):
             title = event.title
@@ -44,9 +56,11 @@ def parse(text: str) -> Document:
             sections.append(event)
         elif isinstance(event, Entry):
             entries.append(event)
-        else:
+        elif isinstance(event, Problem):
             problems.append(event)
-    return Document(title, updated, tuple(sections), tuple(entries), tuple(problems))
+        else:
+            skipped.append(event)
+    return Document(title, updated, tuple(sections), tuple(entries), tuple(problems), tuple(skipped))
 
 
 def iter_document(
