@@ -22,7 +22,7 @@ from llmreads.errors import LlmreadsError
 from llmreads.text import clean_block
 
 if TYPE_CHECKING:
-    from llmreads.store import Filter
+    from llmreads.store.filters import Filter
 
 SUFFIXES = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".bib": "bibtex"}
 CSV_COLUMNS = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "notes")
@@ -76,9 +76,11 @@ def collect(
 
     With `list_name` only that list's entries (sections, introductions, links) are used.
     """
-    from llmreads import store
+    from llmreads.store.filters import list_id_by_name
+    from llmreads.store.notes import list_notes
+    from llmreads.store.papers import list_papers
 
-    rows = store.list_papers(conn, user, filters, sort="list")
+    rows = list_papers(conn, user, filters, sort="list")
     papers = [
         ExportPaper(
             id=r.id, key=r.key, title=r.title, url=r.url, arxiv=r.arxiv, stars=r.stars,
@@ -87,7 +89,7 @@ def collect(
         for r in rows
     ]
     by_key = {p.key: p for p in papers}
-    list_id = store.list_id_by_name(conn, list_name) if list_name is not None else None
+    list_id = list_id_by_name(conn, list_name) if list_name is not None else None
     paper_ids = {
         int(r["id"]): by_key[r["key"]]
         for r in _rows_in(conn, "SELECT id, key FROM papers WHERE key IN ({marks})", list(by_key))
@@ -129,7 +131,7 @@ def collect(
         paper = paper_ids[r["paper_id"]]
         if link not in paper.links:
             paper.links.append(link)
-    for note in store.list_notes(conn, user):
+    for note in list_notes(conn, user):
         paper_ = by_key.get(str(note["key"]))
         if paper_ is not None:
             paper_.notes.append({k: note[k] for k in ("id", "text", "created_at", "updated_at")})

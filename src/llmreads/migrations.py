@@ -137,7 +137,8 @@ def m005_contentless_index(db: Database) -> None:
     # The index keeps no copy of the text (store._IndexedText supplies the old
     # text when a row changes): a fifth of the database. Search reads pages in
     # (stars DESC, position) order from an index; an arXiv id is found by key.
-    from llmreads import store
+    from llmreads.store.importer import content_digest
+    from llmreads.store.index import index_papers
 
     for statement in (  # one by one: executescript would commit the migration's transaction
         "DROP TABLE papers_vocab",
@@ -149,7 +150,7 @@ def m005_contentless_index(db: Database) -> None:
         "DROP INDEX papers_arxiv",
     ):
         db.execute(statement)
-    store.index_papers(db.conn, [r[0] for r in db.execute("SELECT id FROM papers WHERE listed = 1")])
+    index_papers(db.conn, [r[0] for r in db.execute("SELECT id FROM papers WHERE listed = 1")])
     # Entries keep what is shown of them; what they said as written (for the
     # changes a re-import reports) becomes a 64-bit digest, and a title equal to
     # the paper's is '' (store._upsert_paper keeps that true).
@@ -158,7 +159,7 @@ def m005_contentless_index(db: Database) -> None:
     for entry_id, text, url in db.execute("SELECT entry_id, text, url FROM links ORDER BY entry_id, position"):
         links.setdefault(entry_id, []).append((text, url))
     digests = [
-        (store.content_digest(number, title, url, intro, year, json.loads(extra or "[]"), links.get(entry_id, [])),
+        (content_digest(number, title, url, intro, year, json.loads(extra or "[]"), links.get(entry_id, [])),
          entry_id)
         for entry_id, number, title, url, intro, year, extra in db.execute(
             "SELECT id, number, coalesce(nullif(title_raw, ''), title), url, coalesce(nullif(intro_raw, ''), intro),"
