@@ -410,3 +410,40 @@ def test_store_statuses_are_the_status_enum():
     assert STATUSES == tuple(s.value for s in Status)
     with pytest.raises(InvalidQuery):
         status_filter("maybe")
+
+
+def test_chunks_cuts_any_iterable_in_order_and_reads_it_lazily():
+    from llmreads.store.base import chunks
+
+    assert list(chunks(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(chunks([], 3)) == []
+    pulled: list[int] = []
+
+    def numbers():
+        for n in range(10):
+            pulled.append(n)
+            yield n
+
+    first = next(chunks(numbers(), 4))
+    assert first == [0, 1, 2, 3] and pulled == [0, 1, 2, 3]
+
+
+def test_queries_over_many_values_stay_under_sqlites_variable_limit(conn):
+    # Builds before SQLite 3.32 (and some distributions' since) allow 999 variables in a statement.
+    from llmreads.aliases import aliases_of, canonical_keys
+    from llmreads.store.base import rows_in
+    from llmreads.store.changes import left_with_user_data
+    from llmreads.store.papers import section_labels
+
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    many = 2500
+    with pytest.raises(sqlite3.OperationalError, match="too many SQL variables"):
+        conn.execute(f"SELECT id FROM papers WHERE id IN ({','.join('?' * many)})", list(range(many)))
+    ids = [r[0] for r in conn.execute("SELECT id FROM papers ORDER BY id")]
+    padded = [*range(-many, 0), *ids]
+    assert sorted(r[0] for r in rows_in(conn, "SELECT id FROM papers WHERE id IN ({marks})", padded)) == ids
+    assert set(section_labels(conn, padded)) == set(ids)
+    keys = [f"nowhere:{n}" for n in range(many)]
+    assert canonical_keys(conn, keys) == {key: key for key in keys}
+    assert aliases_of(conn, keys) == []
+    assert left_with_user_data(conn, keys) == []

@@ -12,7 +12,7 @@ import os
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,6 +76,7 @@ def collect(
 
     With `list_name` only that list's entries (sections, introductions, links) are used.
     """
+    from llmreads.store.base import rows_in
     from llmreads.store.filters import list_id_by_name
     from llmreads.store.notes import list_notes
     from llmreads.store.papers import list_papers
@@ -92,7 +93,7 @@ def collect(
     list_id = list_id_by_name(conn, list_name) if list_name is not None else None
     paper_ids = {
         int(r["id"]): by_key[r["key"]]
-        for r in _rows_in(conn, "SELECT id, key FROM papers WHERE key IN ({marks})", list(by_key))
+        for r in rows_in(conn, "SELECT id, key FROM papers WHERE key IN ({marks})", list(by_key))
     }
     sections: dict[tuple[int, str], SectionRef] = {}
     for r in conn.execute(
@@ -102,7 +103,7 @@ def collect(
     ):
         sections[(r["list_id"], r["number"])] = SectionRef(r["list_id"], r["list_title"], r["number"], r["title"])
     in_list = (list_id, list_id)
-    for e in _rows_in(
+    for e in rows_in(
         conn,
         "SELECT e.paper_id, e.list_id, e.position, e.intro, e.year, sec.number FROM entries e"
         " JOIN sections sec ON sec.id = e.section_id WHERE e.paper_id IN ({marks})"
@@ -120,7 +121,7 @@ def collect(
             paper.year = str(e["year"])
         if e["intro"]:
             paper.introductions.append({"section": section.label, "text": e["intro"]})
-    for r in _rows_in(
+    for r in rows_in(
         conn,
         "SELECT e.paper_id, l.text, l.url FROM links l JOIN entries e ON e.id = l.entry_id"
         " WHERE e.paper_id IN ({marks}) AND (? IS NULL OR e.list_id = ?) ORDER BY e.list_id, e.position, l.position",
@@ -141,15 +142,6 @@ def collect(
     else:
         title = DEFAULT_TITLE
     return Export(title=title, papers=papers, sections=sections)
-
-
-def _rows_in(
-    conn: sqlite3.Connection, sql: str, values: Sequence[object], params: Sequence[object] = ()
-) -> Iterator[sqlite3.Row]:
-    """The rows of `sql` for all `values`, which stand in for `{marks}` 500 at a time (SQLite's variable limit)."""
-    for start in range(0, len(values), 500):
-        chunk = list(values[start : start + 500])
-        yield from conn.execute(sql.format(marks=",".join("?" * len(chunk))), [*chunk, *params])
 
 
 def is_web_url(url: str) -> bool:

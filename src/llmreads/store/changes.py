@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from llmreads.aliases import paper_id_sql, same_paper_sql
-from llmreads.store.base import chunks
+from llmreads.store.base import rows_in
 from llmreads.text import fold_for_search
 
 if TYPE_CHECKING:
@@ -128,16 +128,15 @@ def left_with_user_data(conn: sqlite3.Connection, keys: Sequence[str]) -> list[L
     from llmreads.models import LeftWithUserData
 
     found = []
-    for chunk in chunks(list(keys), 500):
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(
-            f"SELECT p.short_id, p.key, p.title,"
-            f" (SELECT count(*) FROM statuses WHERE paper_key IN {same_paper_sql('p.key')}) AS statuses,"
-            f" (SELECT count(*) FROM notes WHERE paper_key IN {same_paper_sql('p.key')}) AS notes"
-            f" FROM papers p WHERE p.key IN ({marks}) AND p.listed = 0 AND p.id = {paper_id_sql('p.key')}"
-            " ORDER BY p.position",
-            chunk,
-        ):
-            if row["statuses"] or row["notes"]:
-                found.append(LeftWithUserData(row["short_id"], row["key"], row["title"], row["statuses"], row["notes"]))
+    for row in rows_in(
+        conn,
+        "SELECT p.short_id, p.key, p.title,"
+        f" (SELECT count(*) FROM statuses WHERE paper_key IN {same_paper_sql('p.key')}) AS statuses,"
+        f" (SELECT count(*) FROM notes WHERE paper_key IN {same_paper_sql('p.key')}) AS notes"
+        " FROM papers p WHERE p.key IN ({marks}) AND p.listed = 0"
+        f" AND p.id = {paper_id_sql('p.key')} ORDER BY p.position",
+        keys,
+    ):
+        if row["statuses"] or row["notes"]:
+            found.append(LeftWithUserData(row["short_id"], row["key"], row["title"], row["statuses"], row["notes"]))
     return found

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from llmreads.aliases import add_alias
 from llmreads.db import rollback
 from llmreads.errors import ImportFailed
-from llmreads.store.base import LIST_STRIDE, now
+from llmreads.store.base import LIST_STRIDE, chunks, now
 from llmreads.store.changes import Seen, compare, left_with_user_data, link_changes, previous_version, summary_of
 from llmreads.store.index import IndexedText, refresh_papers
 
@@ -120,7 +120,7 @@ class _Staged:
         conn.execute("DROP TABLE IF EXISTS temp.staged_events")
         conn.execute("CREATE TEMP TABLE staged_events (batch INTEGER PRIMARY KEY, events BLOB NOT NULL)")
         try:
-            for batch in _batched(events, self.BATCH):
+            for batch in chunks(events, self.BATCH):
                 conn.execute("INSERT INTO temp.staged_events VALUES (?, ?)",
                              (self.batches, pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)))
                 self.batches += 1
@@ -138,11 +138,6 @@ class _Staged:
 
     def close(self) -> None:
         self.conn.execute("DROP TABLE IF EXISTS temp.staged_events")
-
-
-def _batched(events: Iterator[Event], size: int) -> Iterator[list[Event]]:
-    while batch := list(itertools.islice(events, size)):
-        yield batch
 
 
 def _document_events(doc: Document) -> Iterator[Event]:

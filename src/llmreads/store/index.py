@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-from llmreads.store.base import LIST_STRIDE, chunks
+from llmreads.store.base import LIST_STRIDE, chunks, marks, rows_in
 from llmreads.text import segment
 
 # The link texts a paper's index row holds, with what orders them.
@@ -99,9 +99,10 @@ def index_texts(
 
 def index_papers(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
     """Add the index rows of these papers (listed ones only: a paper no list holds is not searched)."""
-    for chunk in chunks(list(paper_ids), 500):
-        marks = ",".join("?" * len(chunk))
-        listed = [r[0] for r in conn.execute(f"SELECT id FROM papers WHERE id IN ({marks}) AND +listed = 1", chunk)]
+    for chunk in chunks(paper_ids):
+        listed = [r[0] for r in conn.execute(
+            f"SELECT id FROM papers WHERE id IN ({marks(chunk)}) AND +listed = 1", chunk
+        )]
         conn.executemany(
             "INSERT INTO papers_fts (rowid, title, body) VALUES (?, ?, ?)",
             [(pid, segment(title), body) for pid, (title, body) in index_texts(conn, listed).items()],
@@ -124,17 +125,13 @@ def refresh_papers(
     where the rows differ; papers that other lists hold too, and papers that
     left the list, are worked out from every entry.
     """
-    left: list[int] = []  # papers that left the list
-    for chunk in chunks(list(removed_keys), 500):
-        marks = ",".join("?" * len(chunk))
-        left += [r[0] for r in conn.execute(f"SELECT id FROM papers WHERE key IN ({marks})", chunk)]
+    left = [r[0] for r in rows_in(conn, "SELECT id FROM papers WHERE key IN ({marks})", removed_keys)]  # left the list
     ids = list(dict.fromkeys([*paper_ids, *left]))
     # Out of the index first, with the text it was indexed with (the rows of
     # papers that were listed before this change).
-    for chunk in chunks(ids, 500):
-        marks = ",".join("?" * len(chunk))
+    for chunk in chunks(ids):
         indexed = [
-            r[0] for r in conn.execute(f"SELECT id FROM papers WHERE id IN ({marks}) AND +listed = 1", chunk)
+            r[0] for r in conn.execute(f"SELECT id FROM papers WHERE id IN ({marks(chunk)}) AND +listed = 1", chunk)
             if r[0] not in index.new_ids
         ]
         conn.executemany(
@@ -149,7 +146,7 @@ def refresh_papers(
     # and any paper of the list when the list alone does not say (`settled`).
     from_entries = [pid for pid in in_list if pid in shared or settled is None]
     from_entries += [pid for pid in ids if pid not in in_list]
-    for chunk in chunks(from_entries, 500):
+    for chunk in chunks(from_entries):
         conn.executemany("INSERT OR IGNORE INTO temp.refreshed VALUES (?)", [(pid,) for pid in chunk])
     conn.execute(
         "UPDATE papers SET"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from llmreads.aliases import paper_id_sql, same_paper_sql, status_join, status_key_sql, user_data_sql
 from llmreads.errors import Ambiguous, NotFound
-from llmreads.store.base import chunks, transaction
+from llmreads.store.base import rows_in, transaction
 from llmreads.store.filters import Filter, combine, list_id_by_name
 from llmreads.store.index import IndexedText, refresh_papers
 from llmreads.text import fold_for_search
@@ -133,15 +133,14 @@ def paper_rows(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Pa
 
 def section_labels(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> dict[int, list[str]]:
     labels: dict[int, list[str]] = {}
-    for chunk in chunks(list(paper_ids), 500):
-        marks = ",".join("?" * len(chunk))
-        for pid, label in conn.execute(
-            f"SELECT e.paper_id, sec.number || ' ' || sec.title FROM entries e JOIN sections sec"
-            f" ON sec.id = e.section_id WHERE e.paper_id IN ({marks}) ORDER BY e.list_id, e.position",
-            chunk,
-        ):
-            if label not in labels.setdefault(pid, []):
-                labels[pid].append(label)
+    for pid, label in rows_in(
+        conn,
+        "SELECT e.paper_id, sec.number || ' ' || sec.title FROM entries e JOIN sections sec"
+        " ON sec.id = e.section_id WHERE e.paper_id IN ({marks}) ORDER BY e.list_id, e.position",
+        paper_ids,
+    ):
+        if label not in labels.setdefault(pid, []):
+            labels[pid].append(label)
     return labels
 
 
@@ -209,14 +208,12 @@ def _one_per_paper(
     conn: sqlite3.Connection, rows: Sequence[tuple[int, str, str, int]]
 ) -> dict[int, tuple[int, str, str, int]]:
     """The papers these rows show, by row id (a row under an old key counts as the paper it names)."""
-    shown: dict[int, int] = {}
-    for chunk in chunks([r[0] for r in rows], 500):
-        marks = ",".join("?" * len(chunk))
-        shown.update(conn.execute(
-            f"SELECT pp.id, coalesce({paper_id_sql('pp.key')}, pp.id) FROM papers pp"
-            f" WHERE pp.id IN ({marks}) AND pp.key IN aliased_keys",
-            chunk,
-        ).fetchall())
+    shown: dict[int, int] = dict(rows_in(
+        conn,
+        f"SELECT pp.id, coalesce({paper_id_sql('pp.key')}, pp.id) FROM papers pp"
+        " WHERE pp.id IN ({marks}) AND pp.key IN aliased_keys",
+        [r[0] for r in rows],
+    ))
     papers: dict[int, tuple[int, str, str, int]] = {}
     for r in rows:
         papers.setdefault(shown.get(r[0], r[0]), r)
