@@ -15,6 +15,7 @@ here, so importing one module loads only what it needs):
 - `notes`: a user's notes.
 - `tracking`: reading statuses, users, progress by section and by stars.
 - `search`: full-text search, its snippets and suggestions.
+- `exports`: what an export holds (llmreads.export writes it in a format).
 
 Beside the package, in the same layer: `llmreads.aliases` (the keys that
 name one paper), `llmreads.userdata` (user data to and from a file),
