@@ -1,7 +1,8 @@
 """Store layer, papers part: listings, counts, one paper's detail, references, and the lists themselves.
 
 Papers are read with this user's status (through every key of the paper,
-llmreads.aliases) as `PaperRow`s.
+llmreads.aliases) as `PaperRow`s. llmreads.keys (urllib.parse) and the notes
+module load with the functions that use them, so `list` starts without them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Store layer, search part: full-text search over papers and the user's notes, ranked, with snippets.
 
 Queries are compiled by llmreads.query (escaped by default, FTS5 syntax with
-`raw`); the hits go through the same filters as listings (filters.py).
+`raw`), loaded by `search` itself; the hits go through the same filters as
+listings (filters.py).
 """
 
 from __future__ import annotations
