@@ -111,9 +111,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    from llmreads import store
     from llmreads.db import open_db
     from llmreads.sources import import_path
+    from llmreads.store.notes import add_note
+    from llmreads.store.papers import resolve_ref
 
     folder = Path(tempfile.mkdtemp(prefix="llmreads-edit-bench-"))
     db = folder / "edits.db"
@@ -122,9 +123,9 @@ def main() -> int:
     top = folder / "top"
     conn = open_db(db)
     import_path(conn, None, name=None)
-    lora = store.resolve_ref(conn, "lora")
+    lora = resolve_ref(conn, "lora")
     for n in range(args.notes):
-        store.add_note(conn, USER, lora, f"save orig-{n + 1} after none")
+        add_note(conn, USER, lora, f"save orig-{n + 1} after none")
     conn.close()
     top.write_text(str(args.notes))
     (folder / "saves.log").write_text("")

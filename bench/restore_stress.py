@@ -49,8 +49,9 @@ WRITER = textwrap.dedent(
     db, user, refs = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
     seconds, mode = float(sys.argv[4]), sys.argv[5]
     if mode != "cli":
-        from llmreads import store
         from llmreads.db import open_db
+        from llmreads.store.notes import add_note
+        from llmreads.store.papers import resolve_ref
 
     acknowledged, errors, n = [], [], 0
     kept = open_db(db) if mode == "keep" else None
@@ -71,7 +72,7 @@ WRITER = textwrap.dedent(
             else:
                 conn = kept or open_db(db)
                 try:
-                    store.add_note(conn, user, store.resolve_ref(conn, ref), text)
+                    add_note(conn, user, resolve_ref(conn, ref), text)
                 finally:
                     if conn is not kept:
                         conn.close()

@@ -371,28 +371,30 @@ def _figure(
 
 def query_figures(label: str, db: Path, runs: int) -> list[Figure]:
     """In-process timings of the store's queries on an imported database."""
-    from llmreads import store
     from llmreads.db import open_db
+    from llmreads.store.filters import stars_filter
+    from llmreads.store.papers import list_papers
+    from llmreads.store.search import search
 
     conn = open_db(db)
     calls: dict[str, Callable[[], object]] = {
-        f"{label} in-process: list --stars 4 --limit 50": lambda: store.list_papers(
-            conn, USER, [store.stars_filter(4)], limit=50
+        f"{label} in-process: list --stars 4 --limit 50": lambda: list_papers(
+            conn, USER, [stars_filter(4)], limit=50
         ),
     }
     for kind, text in SEARCHES:
         def call(text: str = text) -> object:
-            return store.search(conn, USER, text, [], limit=20)
+            return search(conn, USER, text, [], limit=20)
 
         try:
-            hits = store.search(conn, USER, text, [], limit=20).total
+            hits = search(conn, USER, text, [], limit=20).total
         except Exception as exc:  # any failure of the store is a finding to report
             hits = -1
             log(f"  search {text}: {type(exc).__name__}: {exc}")
         calls[f"{label} in-process: search {text} ({kind}, {hits} hits)"] = call
 
         def scored(text: str = text) -> object:  # what `search --json` asks: bm25 of the papers shown
-            return store.search(conn, USER, text, [], limit=20, scores=True)
+            return search(conn, USER, text, [], limit=20, scores=True)
 
         calls[f"{label} in-process: search {text} --json"] = scored
     samples = {name: Samples() for name in calls}

@@ -44,9 +44,13 @@ WORKER = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from llmreads import store
     from llmreads.db import open_db
     from llmreads.models import Status
+    from llmreads.store.filters import status_filter
+    from llmreads.store.notes import add_note
+    from llmreads.store.papers import list_papers, resolve_ref
+    from llmreads.store.search import search
+    from llmreads.store.tracking import set_status
 
     db, user, refs = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
     print("ready", flush=True)
@@ -56,13 +60,13 @@ WORKER = textwrap.dedent(
         try:
             conn = open_db(db)
             try:
-                pid = store.resolve_ref(conn, ref)
-                store.set_status(conn, user, [pid], Status.read)
-                store.list_papers(conn, user, [store.status_filter("read")], limit=20)
+                pid = resolve_ref(conn, ref)
+                set_status(conn, user, [pid], Status.read)
+                list_papers(conn, user, [status_filter("read")], limit=20)
                 if i % 2:
-                    store.set_status(conn, user, [pid], Status.unread)
-                store.add_note(conn, user, pid, f"{user} note {i} 压力测试")
-                store.search(conn, user, "压力测试", limit=5)
+                    set_status(conn, user, [pid], Status.unread)
+                add_note(conn, user, pid, f"{user} note {i} 压力测试")
+                search(conn, user, "压力测试", limit=5)
             finally:
                 conn.close()
         except Exception as exc:
@@ -111,14 +115,14 @@ def env_for(db: Path) -> dict[str, str]:
 
 def prepare(db: Path, count: int) -> list[tuple[str, str]]:
     """A database with the bundled list; the (short id, key) of the papers the writers use."""
-    from llmreads import store
     from llmreads.db import open_db
     from llmreads.sources import import_path
+    from llmreads.store.papers import list_papers
 
     conn = open_db(db)
     try:
         import_path(conn, None, name=None)
-        papers = store.list_papers(conn, "stress", limit=count)
+        papers = list_papers(conn, "stress", limit=count)
     finally:
         conn.close()
     if len(papers) < count:

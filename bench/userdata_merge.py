@@ -4,11 +4,11 @@
     python bench/userdata_merge.py --rounds 50 --notes 20 --seed 7
 
 Two databases, "desktop" and "laptop", hold the bundled list. Each round, on
-both sides, alice adds --notes notes (acknowledged: `store.add_note` returned
+both sides, alice adds --notes notes (acknowledged: `add_note` returned
 its number); --same-second of them, on the same paper on both sides, are given
 one shared creation and edit second, as two machines writing at the same moment
 would. Then --edits notes already on one side are edited there (acknowledged:
-`store.update_note` returned); edits come fast, so some fall in the same second
+`update_note` returned); edits come fast, so some fall in the same second
 as an edit of the same note on the other side the round before. Then the real
 CLI exports each side (`llmreads user-data export`) and imports it into the
 other (`llmreads user-data import`), in both orders, once or twice a round.
@@ -90,8 +90,9 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    from llmreads import store
     from llmreads.sources import import_path
+    from llmreads.store.notes import add_note, get_note, update_note
+    from llmreads.store.papers import list_papers, resolve_ref
 
     folder = Path(tempfile.mkdtemp(prefix="llmreads-merge-bench-"))
     desktop, laptop = Side("desktop", folder), Side("laptop", folder)
@@ -101,7 +102,7 @@ def main() -> int:
         import_path(conn, None, name=None)
         conn.close()
     conn = desktop.connect()
-    papers = [(p.id, p.key) for p in store.list_papers(conn, USER, limit=30)]
+    papers = [(p.id, p.key) for p in list_papers(conn, USER, limit=30)]
     conn.close()
 
     last_text: dict[str, str] = {}  # note UUID -> its last acknowledged text
@@ -119,8 +120,8 @@ def main() -> int:
                     same = i < args.same_second
                     short, key = shared_paper if same else rng.choice(papers)
                     text = f"{side.name} round {r} note {i}" + (" (same second)" if same else "")
-                    note_id = store.add_note(conn, USER, store.resolve_ref(conn, short), text)
-                    uuid = store.get_note(conn, USER, note_id)["uuid"]
+                    note_id = add_note(conn, USER, resolve_ref(conn, short), text)
+                    uuid = get_note(conn, USER, note_id)["uuid"]
                     assert isinstance(uuid, str)
                     if same:  # as written by a clock that read the same second on both machines
                         conn.execute("UPDATE notes SET created_at = ?, updated_at = ? WHERE id = ?",
@@ -136,7 +137,7 @@ def main() -> int:
                 "SELECT id, uuid FROM notes WHERE user = ? ORDER BY id", (USER,))]
             for note_id, uuid in rng.sample(known, min(args.edits, len(known))):
                 text = f"edited on the {editor.name} in round {r}: {rng.random():.6f}"
-                store.update_note(conn, USER, note_id, text)
+                update_note(conn, USER, note_id, text)
                 if uuid in last_text:
                     last_text[uuid] = text
                 edits += 1

@@ -77,11 +77,11 @@ def seed_doc(seed_text: str):  # type: ignore[no-untyped-def]
 
 
 def import_text(conn: sqlite3.Connection, text: str, name: str = "LLM_Paper_Reading", source: str = "test"):  # type: ignore[no-untyped-def]
-    from llmreads import store
     from llmreads.parse import parse
+    from llmreads.store.importer import import_document
 
     sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    return store.import_document(conn, parse(text), name=name, source=source, sha256=sha256)
+    return import_document(conn, parse(text), name=name, source=source, sha256=sha256)
 
 
 @pytest.fixture

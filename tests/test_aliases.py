@@ -356,10 +356,10 @@ def test_any_sequence_of_aliases_keeps_one_current_key_per_paper(tmp_path_factor
 
 
 def test_reading_a_status_through_aliases_uses_the_indexes(conn):
-    from llmreads import store
+    from llmreads.store.papers import PAPER_JOIN
 
     aliases.add_alias(conn, SAM_OLD, SAM_NEW)
-    sql = f"SELECT count(*) FROM {store._PAPER_JOIN} WHERE p.listed = 1 AND coalesce(s.status, 'unread') = ?"
+    sql = f"SELECT count(*) FROM {PAPER_JOIN} WHERE p.listed = 1 AND coalesce(s.status, 'unread') = ?"
     plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", ("alice", "read")))
     assert "SEARCH s USING" in plan and "SCAN s" not in plan and "SCAN st" not in plan, plan
     reading = (

@@ -189,13 +189,14 @@ def test_the_completion_script_is_typers(shell: str, monkeypatch: pytest.MonkeyP
 
 def test_paper_ids_of_unlisted_papers_are_offered_to_the_user_whose_data_they_keep(tmp_path: Path,
                                                                                    seed_text: str) -> None:
-    from llmreads import store
     from llmreads.db import open_db
+    from llmreads.store.papers import resolve_ref
+    from llmreads.store.tracking import set_status
 
     path = tmp_path / "kept.db"
     conn = open_db(path)
     import_text(conn, seed_text)
-    store.set_status(conn, "alice", [store.resolve_ref(conn, "e881c7")], "read")  # Segment Anything
+    set_status(conn, "alice", [resolve_ref(conn, "e881c7")], "read")  # Segment Anything
     # A newer version gives it another title and link: another paper; the old one keeps alice's status.
     changed = re.sub(r"\[Segment Anything\]\([^)]*\)", "[Segment Anything 2](https://example.org/sam2)", seed_text)
     import_text(conn, changed)
@@ -209,3 +210,19 @@ def test_paper_ids_of_unlisted_papers_are_offered_to_the_user_whose_data_they_ke
     assert offered("llmreads show e88", "alice") == ["e881c7"]
     assert offered("llmreads show e88", "bob") == []
     assert offered("llmreads --user alice show e88", "bob") == ["e881c7"]
+
+
+@pytest.mark.parametrize("name", ["reads#1.db", "what?.db", "100%25.db"])
+def test_a_database_whose_path_holds_uri_characters_is_completed_from(tmp_path: Path, seed_text: str,
+                                                                      name: str) -> None:
+    # `#`, `?` and `%` mean something in an SQLite URI: the read-only URI must escape them.
+    from llmreads.db import open_db
+
+    path = tmp_path / name.replace(".db", "") / name
+    path.parent.mkdir()
+    conn = open_db(path)
+    import_text(conn, seed_text)
+    conn.close()
+    got = run(ENTRY, {**shell_env("bash", "llmreads show 50f"), "LLMREADS_DB": str(path)})
+    assert (got.returncode, got.stderr) == (0, "")
+    assert got.stdout.split() == ["50f228"]

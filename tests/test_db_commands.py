@@ -183,16 +183,17 @@ WRITER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from llmreads.db import open_db
-    from llmreads import store
+    from llmreads.store.notes import add_note
+    from llmreads.store.papers import list_papers, resolve_ref
 
     conn = open_db(Path(sys.argv[1]))
-    ids = [row.id for row in store.list_papers(conn, "writer")]
+    ids = [row.id for row in list_papers(conn, "writer")]
     print("ready", flush=True)
     n = 0
     end = time.monotonic() + float(sys.argv[2])
     while time.monotonic() < end:
-        pid = store.resolve_ref(conn, ids[n % len(ids)])
-        store.add_note(conn, "writer", pid, f"note {n}")
+        pid = resolve_ref(conn, ids[n % len(ids)])
+        add_note(conn, "writer", pid, f"note {n}")
         n += 1
     print(n)
     """

@@ -14,9 +14,15 @@ import sqlite3
 import pytest
 
 from conftest import import_text
-from llmreads import store
 from llmreads.db import open_db
 from llmreads.migrations import FTS_TOKENIZER
+from llmreads.store.base import LIST_STRIDE
+from llmreads.store.filters import not_read_filter, section_filter, stars_filter
+from llmreads.store.importer import import_document
+from llmreads.store.index import index_texts
+from llmreads.store.papers import list_papers, paper_detail, paper_summary, remove_list, resolve_ref
+from llmreads.store.search import search
+from llmreads.store.tracking import set_status
 from llmreads.text import segment
 
 LORA = "2106.09685"
@@ -33,7 +39,7 @@ def assert_index_is_current(conn: sqlite3.Connection) -> None:
     stale = conn.execute(
         "SELECT id, stars, position, listed FROM papers p WHERE listed != EXISTS"
         " (SELECT 1 FROM entries WHERE paper_id = p.id) OR (listed AND (stars, position) IS NOT"
-        f" (SELECT max(stars), min(list_id * {store.LIST_STRIDE} + position) FROM entries WHERE paper_id = p.id))"
+        f" (SELECT max(stars), min(list_id * {LIST_STRIDE} + position) FROM entries WHERE paper_id = p.id))"
     ).fetchall()
     assert stale == []
     conn.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
@@ -42,7 +48,7 @@ def assert_index_is_current(conn: sqlite3.Connection) -> None:
     listed = [r[0] for r in conn.execute("SELECT id FROM papers WHERE listed = 1")]
     conn.executemany(
         "INSERT INTO temp.fresh (rowid, title, body) VALUES (?, ?, ?)",
-        [(pid, segment(title), body) for pid, (title, body) in store.index_texts(conn, listed).items()],
+        [(pid, segment(title), body) for pid, (title, body) in index_texts(conn, listed).items()],
     )
     assert index_instances(conn, "papers_fts") == index_instances(conn, "fresh", "temp")
 
@@ -75,13 +81,13 @@ def test_reimport_with_changes_keeps_the_index_exact(conn, seed_text):
     changed = "\n".join(line for line in changed.split("\n") if "1706.03762" not in line)  # attention leaves
     import_text(conn, changed)
     assert_index_is_current(conn)
-    assert [p.title for p in store.search(conn, "alice", "revised").papers] == [
+    assert [p.title for p in search(conn, "alice", "revised").papers] == [
         "LoRA Revised: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
     ]
-    assert "Attention Is All You Need" not in {p.title for p in store.search(conn, "alice", "attention").papers}
+    assert "Attention Is All You Need" not in {p.title for p in search(conn, "alice", "attention").papers}
     import_text(conn, seed_text)  # and back
     assert_index_is_current(conn)
-    assert store.search(conn, "alice", "revised").total == 0
+    assert search(conn, "alice", "revised").total == 0
 
 
 def test_a_second_list_renaming_shared_papers_and_its_removal(conn, seed_text):
@@ -93,24 +99,24 @@ def test_a_second_list_renaming_shared_papers_and_its_removal(conn, seed_text):
     )
     import_text(conn, other, name="Other")
     assert_index_is_current(conn)
-    assert [p.title for p in store.search(conn, "alice", "quokka").papers] == ["LoRA, second list's title"]
-    assert store.search(conn, "alice", "code").total >= 1
+    assert [p.title for p in search(conn, "alice", "quokka").papers] == ["LoRA, second list's title"]
+    assert search(conn, "alice", "code").total >= 1
     import_text(conn, seed_text.replace("微调", "精调"))  # the seed renames LoRA back and changes text
     assert_index_is_current(conn)
     import_text(conn, other.replace("quokka", "wombat"), name="Other")
     assert_index_is_current(conn)
-    assert store.search(conn, "alice", "quokka").total == 0
-    assert store.paper_summary(conn, "alice", store.resolve_ref(conn, LORA)).title == "LoRA, second list's title"
-    store.remove_list(conn, "Other")
+    assert search(conn, "alice", "quokka").total == 0
+    assert paper_summary(conn, "alice", resolve_ref(conn, LORA)).title == "LoRA, second list's title"
+    remove_list(conn, "Other")
     assert_index_is_current(conn)
     # The paper takes its name back from the list that still holds it.
-    lora = store.paper_detail(conn, "alice", store.resolve_ref(conn, LORA))
+    lora = paper_detail(conn, "alice", resolve_ref(conn, LORA))
     assert lora["title"] == "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
     assert [e["title"] for e in lora["entries"]] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
-    assert [p.title for p in store.search(conn, "alice", "title:second").papers] == []
-    assert store.search(conn, "alice", "wombat").total == 0
-    assert store.search(conn, "alice", "brand new").total == 0
-    assert store.search(conn, "alice", "lora").total == 2
+    assert [p.title for p in search(conn, "alice", "title:second").papers] == []
+    assert search(conn, "alice", "wombat").total == 0
+    assert search(conn, "alice", "brand new").total == 0
+    assert search(conn, "alice", "lora").total == 2
 
 
 def test_a_paper_twice_in_one_list_and_moved(conn, seed_text):
@@ -120,17 +126,17 @@ def test_a_paper_twice_in_one_list_and_moved(conn, seed_text):
     doubled += re.sub(r"\|[^|]*\|\s*$", "| 再读一遍 platypus |", lora_line) + "\n"
     import_text(conn, doubled)
     assert_index_is_current(conn)
-    assert store.search(conn, "alice", "platypus").total == 1
+    assert search(conn, "alice", "platypus").total == 1
     import_text(conn, seed_text)
     assert_index_is_current(conn)
-    assert store.search(conn, "alice", "platypus").total == 0
+    assert search(conn, "alice", "platypus").total == 0
 
 
 def test_dry_run_and_failed_import_leave_the_index_alone(conn, seed_text):
     before = index_instances(conn, "papers_fts")
     from llmreads.parse import parse
 
-    store.import_document(conn, parse(seed_text.replace("微调", "x")), name="LLM_Paper_Reading", source="t",
+    import_document(conn, parse(seed_text.replace("微调", "x")), name="LLM_Paper_Reading", source="t",
                           sha256="other", dry_run=True)
     assert index_instances(conn, "papers_fts") == before
     assert_index_is_current(conn)
@@ -145,17 +151,17 @@ def test_stars_and_order_follow_the_entries(conn, seed_text):
     body = seed_text.split("\n", 1)[1]
     import_text(conn, top + body + again)
     assert_index_is_current(conn)
-    assert store.paper_summary(conn, "alice", store.resolve_ref(conn, LORA)).stars == 5
-    assert store.list_papers(conn, "alice")[0].title == "Newest"
+    assert paper_summary(conn, "alice", resolve_ref(conn, LORA)).stars == 5
+    assert list_papers(conn, "alice")[0].title == "Newest"
     import_text(conn, seed_text)
     assert_index_is_current(conn)
     import_text(conn, "# Other\n\n## 1. A\n\n" + header + re.sub(r"^\|[^|]*\|", "| 🌟 |", lora_line) + "\n",
                 name="Other")
     assert_index_is_current(conn)
-    store.remove_list(conn, "LLM_Paper_Reading")
+    remove_list(conn, "LLM_Paper_Reading")
     assert_index_is_current(conn)
-    assert [p.title for p in store.list_papers(conn, "alice")] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
-    assert store.list_papers(conn, "alice")[0].stars == 1
+    assert [p.title for p in list_papers(conn, "alice")] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
+    assert list_papers(conn, "alice")[0].stars == 1
 
 
 def test_a_paper_that_leaves_the_list_that_named_it_takes_the_other_lists_title(conn, seed_text):
@@ -164,26 +170,26 @@ def test_a_paper_that_leaves_the_list_that_named_it_takes_the_other_lists_title(
     other += f"| 1 | [LoRA, as Other calls it](https://arxiv.org/abs/{LORA}) | x |\n"
     other += "| 2 | [Kept](https://example.org/kept) | y |\n"
     import_text(conn, other, name="Other")
-    assert store.paper_summary(conn, "alice", store.resolve_ref(conn, LORA)).title == "LoRA, as Other calls it"
+    assert paper_summary(conn, "alice", resolve_ref(conn, LORA)).title == "LoRA, as Other calls it"
     import_text(conn, other.split("| 1 |")[0] + "| 2 |" + other.split("| 2 |")[1], name="Other")  # LoRA leaves Other
     assert_index_is_current(conn)
-    assert store.paper_summary(conn, "alice", store.resolve_ref(conn, LORA)).title == (
+    assert paper_summary(conn, "alice", resolve_ref(conn, LORA)).title == (
         "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
     )
-    assert store.search(conn, "alice", "calls").total == 0
+    assert search(conn, "alice", "calls").total == 0
 
 
 @pytest.mark.parametrize("limit", [1, 3, 7, 40, 500])
 def test_next_read_down_the_index_is_the_sorted_order(conn, limit):
     # `next` with a limit walks the stars index after the papers being read;
     # without one it is a plain ORDER BY. Both must give the same papers in the same order.
-    ids = [p.id for p in store.list_papers(conn, "alice")]
-    store.set_status(conn, "alice", [store.resolve_ref(conn, i) for i in ids[5:9]], "reading")
-    store.set_status(conn, "alice", [store.resolve_ref(conn, i) for i in ids[0:3] + ids[20:30]], "read")
-    store.set_status(conn, "bob", [store.resolve_ref(conn, i) for i in ids[40:50]], "reading")
-    for filters in ([store.not_read_filter()], [store.not_read_filter(), store.section_filter(conn, "2")],
-                    [store.stars_filter(3)]):
-        everything = [p.id for p in store.list_papers(conn, "alice", filters, sort="next")]
-        assert [p.id for p in store.list_papers(conn, "alice", filters, sort="next", limit=limit)] == (
+    ids = [p.id for p in list_papers(conn, "alice")]
+    set_status(conn, "alice", [resolve_ref(conn, i) for i in ids[5:9]], "reading")
+    set_status(conn, "alice", [resolve_ref(conn, i) for i in ids[0:3] + ids[20:30]], "read")
+    set_status(conn, "bob", [resolve_ref(conn, i) for i in ids[40:50]], "reading")
+    for filters in ([not_read_filter()], [not_read_filter(), section_filter(conn, "2")],
+                    [stars_filter(3)]):
+        everything = [p.id for p in list_papers(conn, "alice", filters, sort="next")]
+        assert [p.id for p in list_papers(conn, "alice", filters, sort="next", limit=limit)] == (
             everything[:limit]
         )

@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from conftest import user_data
-from llmreads import store
 from llmreads.db import begin_write, open_db
 from llmreads.errors import DatabaseError, ImportFailed
 from llmreads.parse import iter_document
+from llmreads.store.importer import import_document
+from llmreads.store.papers import count_papers, list_papers
 
 NOTICE = "llmreads: waiting for another llmreads process to finish writing (an import, most likely)..."
 
@@ -83,10 +84,10 @@ def test_an_import_parses_before_it_takes_the_write_lock(tmp_path):
                 free_while_parsing.append(write_lock_free(db))
             yield line
 
-    report = store.import_document(conn, iter_document(lines()), name=None, source="synthetic.md", sha256="1" * 64)
+    report = import_document(conn, iter_document(lines()), name=None, source="synthetic.md", sha256="1" * 64)
     assert free_while_parsing == [True] * 6
     assert (report.list_name, report.papers, report.entries, report.sections) == ("Synthetic", 3000, 3000, 6)
-    assert [row.title for row in store.list_papers(conn, "alice", limit=2)] == [
+    assert [row.title for row in list_papers(conn, "alice", limit=2)] == [
         "Synthetic paper 0", "Synthetic paper 1"
     ]
     # The staged events are gone with the import.
@@ -97,7 +98,7 @@ def test_an_import_parses_before_it_takes_the_write_lock(tmp_path):
 def test_an_unchanged_list_is_not_parsed_again(tmp_path):
     conn = open_db(tmp_path / "same.db")
     text = synthetic_list(1200)
-    store.import_document(conn, iter_document(text), name=None, source="s.md", sha256="2" * 64)
+    import_document(conn, iter_document(text), name=None, source="s.md", sha256="2" * 64)
     taken = 0
 
     def counted() -> Iterator[object]:
@@ -106,7 +107,7 @@ def test_an_unchanged_list_is_not_parsed_again(tmp_path):
             taken += 1
             yield event
 
-    report = store.import_document(conn, counted(), name=None, source="s.md", sha256="2" * 64)  # type: ignore[arg-type]
+    report = import_document(conn, counted(), name=None, source="s.md", sha256="2" * 64)  # type: ignore[arg-type]
     assert report.skipped and report.papers == 1200
     assert taken == 1  # the title, which names the list
     conn.close()
@@ -114,11 +115,11 @@ def test_an_unchanged_list_is_not_parsed_again(tmp_path):
 
 def test_a_staged_import_that_fails_leaves_the_list_and_no_staged_events(tmp_path):
     conn = open_db(tmp_path / "strict.db")
-    store.import_document(conn, iter_document(synthetic_list(600)), name="x", source="a.md", sha256="3" * 64)
+    import_document(conn, iter_document(synthetic_list(600)), name="x", source="a.md", sha256="3" * 64)
     broken = synthetic_list(600).replace("| 7✡ | [Synthetic paper 6](https://example.org/p/6) | 简介 6 |", "| 7 | | |")
     with pytest.raises(ImportFailed, match="--strict"):
-        store.import_document(conn, iter_document(broken), name="x", source="b.md", sha256="4" * 64, strict=True)
-    assert store.count_papers(conn, "alice") == 600
+        import_document(conn, iter_document(broken), name="x", source="b.md", sha256="4" * 64, strict=True)
+    assert count_papers(conn, "alice") == 600
     assert conn.execute("SELECT count(*) FROM temp.sqlite_master WHERE name = 'staged_events'").fetchone()[0] == 0
     conn.close()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import json_out, ok, snapshot
-from llmreads import store
+from llmreads.store import notes as notes_module
 
 LORA = "lora"
 ATTENTION = "1706.03762"
@@ -165,7 +165,7 @@ def test_an_editor_saving_bytes_that_are_not_utf8_keeps_the_file(cli, listed, tm
 
 
 def test_an_edit_over_the_length_limit_is_refused_and_kept(cli, listed, tmp_path, one_error, monkeypatch):
-    monkeypatch.setattr(store, "MAX_NOTE_CHARS", 50)
+    monkeypatch.setattr(notes_module, "MAX_NOTE_CHARS", 50)
     ok(cli("note", "add", LORA, "before"))
     body = "path.write_text('x' * 51, encoding='utf-8')\n"
     error = one_error(cli("note", "edit", "1", env={"EDITOR": editor(tmp_path, body)}))
@@ -204,7 +204,7 @@ def test_an_editor_that_cannot_be_found_or_fails_changes_nothing(cli, listed, tm
 
 
 def test_a_note_from_stdin_over_the_limit_is_refused_after_leading_whitespace(cli, listed, one_error, monkeypatch):
-    monkeypatch.setattr(store, "MAX_NOTE_CHARS", 50)
+    monkeypatch.setattr(notes_module, "MAX_NOTE_CHARS", 50)
     error = one_error(cli("note", "add", LORA, "-", input="\n   " + "y" * 55 + "\n"))
     assert "too long" in error and "50" in error
     assert note_texts(cli) == {}
@@ -215,7 +215,7 @@ def test_a_note_from_stdin_over_the_limit_is_refused_after_leading_whitespace(cl
 
 @pytest.mark.parametrize("text", ["w" * 50, "  " + "w" * 49, "\t" * 50 + "v" * 50, "a" + " " * 48 + "b\n\n", "x" * 51])
 def test_a_note_from_stdin_is_stored_whole_or_refused(cli, listed, monkeypatch, text):
-    monkeypatch.setattr(store, "MAX_NOTE_CHARS", 50)
+    monkeypatch.setattr(notes_module, "MAX_NOTE_CHARS", 50)
     result = cli("note", "add", LORA, "-", input=text)
     if len(text.strip()) <= 50:
         ok(result)
@@ -245,7 +245,7 @@ def test_an_edit_interrupted_while_saving_keeps_the_text(cli, listed, tmp_path, 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "update_note", interrupted)
+    monkeypatch.setattr(notes_module, "update_note", interrupted)
     result = cli("note", "edit", "1", env={"EDITOR": editor(tmp_path, "path.write_text('typed, then Ctrl-C')\n")})
     assert result.exit_code != 0
     (kept,) = leftovers(tmp_path)

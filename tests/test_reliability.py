@@ -291,9 +291,12 @@ WORKER = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from llmreads import store
     from llmreads.db import open_db
     from llmreads.models import Status
+    from llmreads.store.filters import status_filter
+    from llmreads.store.notes import add_note
+    from llmreads.store.papers import list_papers, resolve_ref
+    from llmreads.store.tracking import set_status
 
     db, user, refs = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
     print("ready", flush=True)
@@ -303,12 +306,12 @@ WORKER = textwrap.dedent(
         try:
             conn = open_db(db)  # a connection per operation, as each CLI run has
             try:
-                pid = store.resolve_ref(conn, ref)
-                store.set_status(conn, user, [pid], Status.read)
-                store.list_papers(conn, user, [store.status_filter("read")])
+                pid = resolve_ref(conn, ref)
+                set_status(conn, user, [pid], Status.read)
+                list_papers(conn, user, [status_filter("read")])
                 if i % 2:
-                    store.set_status(conn, user, [pid], Status.unread)
-                store.add_note(conn, user, pid, f"{user} note {i} 并发")
+                    set_status(conn, user, [pid], Status.unread)
+                add_note(conn, user, pid, f"{user} note {i} 并发")
             finally:
                 conn.close()
         except Exception as exc:
@@ -322,10 +325,10 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     path = tmp_path / "busy.db"
     conn = open_db(path)
     from conftest import import_text
-    from llmreads import store
+    from llmreads.store.papers import list_papers
 
     import_text(conn, (FIXTURES.parent.parent / "seeds" / "llm_paper_reading.md").read_text(encoding="utf-8"))
-    papers = store.list_papers(conn, "x", limit=10)
+    papers = list_papers(conn, "x", limit=10)
     conn.close()
     refs = [p.id for p in papers]
     users = [f"worker{i}" for i in range(4)]

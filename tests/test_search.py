@@ -14,9 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import QUERY_BITS, import_text
-from llmreads import store
 from llmreads.errors import InvalidQuery
 from llmreads.models import Status
+from llmreads.store.filters import section_filter, stars_filter, status_filter
+from llmreads.store.notes import add_note, delete_note, update_note
+from llmreads.store.papers import list_papers, resolve_ref
+from llmreads.store.search import search
+from llmreads.store.tracking import set_status
 
 LORA = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
 SCALING_DOWN = "Scaling Down to Scale Up: A Guide to Parameter-Efficient Fine-Tuning"
@@ -260,12 +264,12 @@ def test_oracle_agrees_with_the_expected_sets(seed_doc):
 
 
 def found(conn, query: str, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
-    return [paper.title for paper in store.search(conn, "alice", query, **kwargs).papers]
+    return [paper.title for paper in search(conn, "alice", query, **kwargs).papers]
 
 
 @pytest.mark.parametrize("query", sorted(EXPECTED))
 def test_search_result_sets(conn, query):
-    result = store.search(conn, "alice", query)
+    result = search(conn, "alice", query)
     titles = [paper.title for paper in result.papers]
     assert len(titles) == len(set(titles))
     assert set(titles) == EXPECTED[query]
@@ -282,15 +286,15 @@ def test_prefix_versus_exact_phrase(conn):
 
 
 def test_search_with_filters(conn):
-    assert set(found(conn, "微调", filters=[store.section_filter(conn, "2.4")])) == {LORA, SCALING_DOWN, PREFIX}
-    assert set(found(conn, "transformer", filters=[store.stars_filter(5)])) == {ATTENTION, LORA}
-    store.set_status(conn, "alice", [store.resolve_ref(conn, "lora")], Status.read)
-    assert found(conn, "lora", filters=[store.status_filter("read")]) == [LORA]
-    assert found(conn, "lora", filters=[store.status_filter("unread")]) == [SCALING_DOWN]
+    assert set(found(conn, "微调", filters=[section_filter(conn, "2.4")])) == {LORA, SCALING_DOWN, PREFIX}
+    assert set(found(conn, "transformer", filters=[stars_filter(5)])) == {ATTENTION, LORA}
+    set_status(conn, "alice", [resolve_ref(conn, "lora")], Status.read)
+    assert found(conn, "lora", filters=[status_filter("read")]) == [LORA]
+    assert found(conn, "lora", filters=[status_filter("unread")]) == [SCALING_DOWN]
 
 
 def test_search_limit_keeps_total(conn):
-    result = store.search(conn, "alice", "解读", limit=5)
+    result = search(conn, "alice", "解读", limit=5)
     assert len(result.papers) == 5
     assert result.total == 28
 
@@ -298,19 +302,19 @@ def test_search_limit_keeps_total(conn):
 def test_search_sort_by_list_and_stars(conn):
     by_list = found(conn, "lora OR prefix", sort="list")
     assert by_list == [SCALING_DOWN, LORA, PREFIX]
-    by_stars = store.search(conn, "alice", "lora OR prefix", sort="stars").papers
+    by_stars = search(conn, "alice", "lora OR prefix", sort="stars").papers
     assert [p.stars for p in by_stars] == [5, 4, 3]
 
 
 def test_search_snippet_shows_the_match(conn):
-    result = store.search(conn, "alice", "lora")
+    result = search(conn, "alice", "lora")
     scaling = next(p for p in result.papers if p.title == SCALING_DOWN)
     assert scaling.snippet is not None and "LoRA" in scaling.snippet
 
 
 def test_searching_nothing_searchable_finds_nothing(conn):
     for query in ["", "   ", "*", "-", ":", "🌟", "NOT", "-lora"]:
-        result = store.search(conn, "alice", query)
+        result = search(conn, "alice", query)
         assert (result.total, result.papers) == (0, [])
 
 
@@ -352,23 +356,23 @@ def test_relevance_is_title_hits_then_stars_then_list_order(conn, seed_doc, quer
     in_title = set.intersection(*(oracle(seed_doc, w, titles_only=True) for w in words))
     hits = set.intersection(*(oracle(seed_doc, w) for w in words))
     assert in_title or query == "微调"
-    listing = store.list_papers(conn, "alice")  # list order
+    listing = list_papers(conn, "alice")  # list order
     place = {p.title: i for i, p in enumerate(listing)}
     stars = {p.title: p.stars for p in listing}
     expected = sorted(hits, key=lambda t: (t not in in_title, -stars[t], place[t]))
-    result = store.search(conn, "alice", query, limit=limit)
+    result = search(conn, "alice", query, limit=limit)
     assert [p.title for p in result.papers] == expected[:limit]
     assert result.total == len(hits)
 
 
 def test_scores_are_bm25_of_each_paper_with_titles_weighted(conn):
-    plain = store.search(conn, "alice", "lora")
+    plain = search(conn, "alice", "lora")
     assert all(p.score is None for p in plain.papers)
-    scored = store.search(conn, "alice", "lora", scores=True).papers
+    scored = search(conn, "alice", "lora", scores=True).papers
     assert [p.title for p in scored] == [LORA, SCALING_DOWN]
     assert all(isinstance(p.score, float) and p.score < 0 for p in scored)
     assert scored[0].score < scored[1].score  # the title hit is the better match
-    page = store.search(conn, "alice", "lora", scores=True, limit=1).papers
+    page = search(conn, "alice", "lora", scores=True, limit=1).papers
     assert page[0].score == scored[0].score
 
 
@@ -376,35 +380,35 @@ def test_scores_are_bm25_of_each_paper_with_titles_weighted(conn):
 
 
 def test_notes_are_searched_for_their_owner_only(conn):
-    store.add_note(conn, "alice", store.resolve_ref(conn, "lora"), "remember the quokka trick")
-    store.add_note(conn, "bob", store.resolve_ref(conn, "1706.03762"), "quokka again")
+    add_note(conn, "alice", resolve_ref(conn, "lora"), "remember the quokka trick")
+    add_note(conn, "bob", resolve_ref(conn, "1706.03762"), "quokka again")
     assert found(conn, "quokka") == [LORA]
-    assert [p.title for p in store.search(conn, "bob", "quokka").papers] == [ATTENTION]
-    assert [p.title for p in store.search(conn, "carol", "quokka").papers] == []
+    assert [p.title for p in search(conn, "bob", "quokka").papers] == [ATTENTION]
+    assert [p.title for p in search(conn, "carol", "quokka").papers] == []
     assert found(conn, "quokka", notes=False) == []
-    result = store.search(conn, "alice", "quokka")
+    result = search(conn, "alice", "quokka")
     assert result.papers[0].snippet is not None and "quokka" in result.papers[0].snippet
 
 
 def test_notes_in_chinese_and_after_edit_and_delete(conn):
-    note = store.add_note(conn, "alice", store.resolve_ref(conn, "1706.03762"), "自注意力是核心")
+    note = add_note(conn, "alice", resolve_ref(conn, "1706.03762"), "自注意力是核心")
     assert set(found(conn, "自注意力")) == {ATTENTION, FLASH}  # FlashAttention's intro has 自注意力
-    store.update_note(conn, "alice", note, "位置编码很重要")
+    update_note(conn, "alice", note, "位置编码很重要")
     assert found(conn, "自注意力") == [FLASH]
     assert found(conn, "很重要") == [ATTENTION]
-    store.delete_note(conn, "alice", note)
+    delete_note(conn, "alice", note)
     assert found(conn, "很重要") == []
 
 
 def test_no_notes_still_finds_papers(conn):
     # `llmreads search lora --no-notes`
-    store.add_note(conn, "alice", store.resolve_ref(conn, "1706.03762"), "lora is not about attention")
+    add_note(conn, "alice", resolve_ref(conn, "1706.03762"), "lora is not about attention")
     assert found(conn, "lora", notes=False) == [LORA, SCALING_DOWN]
     assert set(found(conn, "微调", notes=False)) == EXPECTED["微调"]
 
 
 def test_note_hits_merge_with_paper_hits(conn):
-    store.add_note(conn, "alice", store.resolve_ref(conn, "lora"), "lora lora lora")
+    add_note(conn, "alice", resolve_ref(conn, "lora"), "lora lora lora")
     assert sorted(found(conn, "lora")) == sorted([LORA, SCALING_DOWN])
 
 
@@ -412,11 +416,11 @@ def test_note_hits_merge_with_paper_hits(conn):
 
 
 def test_suggestions_for_misspellings(conn):
-    result = store.search(conn, "alice", "lorra")
+    result = search(conn, "alice", "lorra")
     assert (result.total, result.papers) == (0, [])
     assert "lora" in result.suggestions
-    assert "attention" in store.search(conn, "alice", "attension").suggestions
-    assert store.search(conn, "alice", "lora").suggestions == []
+    assert "attention" in search(conn, "alice", "attension").suggestions
+    assert search(conn, "alice", "lora").suggestions == []
 
 
 # ---------------------------------------------------------------- robustness
@@ -428,7 +432,7 @@ def search_conn(tmp_path_factory, seed_text):
 
     conn = open_db(tmp_path_factory.mktemp("search") / "search.db")
     import_text(conn, seed_text)
-    store.add_note(conn, "alice", store.resolve_ref(conn, "lora"), '我的笔记 about "lora" NEAR(x)')
+    add_note(conn, "alice", resolve_ref(conn, "lora"), '我的笔记 about "lora" NEAR(x)')
     yield conn
     conn.close()
 
@@ -443,26 +447,26 @@ _QUERIES = st.one_of(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_QUERIES)
 def test_any_query_never_raises(search_conn, text):
-    store.search(search_conn, "alice", text)
-    store.search(search_conn, "alice", text, sort="stars", limit=3)
-    store.search(search_conn, "bob", text, sort="list")
+    search(search_conn, "alice", text)
+    search(search_conn, "alice", text, sort="stars", limit=3)
+    search(search_conn, "bob", text, sort="list")
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_QUERIES)
 def test_raw_query_raises_only_invalid_query(search_conn, text):
     try:
-        store.search(search_conn, "alice", text, raw=True)
+        search(search_conn, "alice", text, raw=True)
     except InvalidQuery:
         pass
 
 
 def test_raw_query_syntax(search_conn):
-    assert {p.title for p in store.search(search_conn, "alice", "lora OR prefix*", raw=True).papers} == (
+    assert {p.title for p in search(search_conn, "alice", "lora OR prefix*", raw=True).papers} == (
         EXPECTED["lora OR prefix"]
     )
     with pytest.raises(InvalidQuery):
-        store.search(search_conn, "alice", '"unbalanced', raw=True)
+        search(search_conn, "alice", '"unbalanced', raw=True)
 
 
 @pytest.mark.parametrize("query", ["微调", "transformer", "language models", '"language models"', "rlhf -ppo", "解读"])
@@ -471,12 +475,12 @@ def test_limited_search_counts_every_hit(conn, query, with_note):
     # The total of a limited search is counted apart from the ranked page: it must
     # agree with the unlimited search, with and without filters and matching notes.
     if with_note:
-        store.add_note(conn, "alice", store.resolve_ref(conn, "2303.08774"), f"note on {query.strip('-')}")
-    store.set_status(conn, "alice", [store.resolve_ref(conn, "lora")], Status.read)
-    for filters in ([], [store.stars_filter(2)], [store.status_filter("unread")]):
-        everything = store.search(conn, "alice", query, filters)
+        add_note(conn, "alice", resolve_ref(conn, "2303.08774"), f"note on {query.strip('-')}")
+    set_status(conn, "alice", [resolve_ref(conn, "lora")], Status.read)
+    for filters in ([], [stars_filter(2)], [status_filter("unread")]):
+        everything = search(conn, "alice", query, filters)
         assert everything.total == len(everything.papers)
         for limit in (1, 3):
-            page = store.search(conn, "alice", query, filters, limit=limit)
+            page = search(conn, "alice", query, filters, limit=limit)
             assert page.total == everything.total, (query, filters, limit)
             assert [p.key for p in page.papers] == [p.key for p in everything.papers[:limit]]

@@ -7,10 +7,16 @@ import sqlite3
 import pytest
 
 from conftest import import_text, read_fixture, snapshot
-from llmreads import store
 from llmreads.errors import Ambiguous, ImportFailed, InvalidQuery, NotFound
 from llmreads.models import Status
 from llmreads.parse import parse
+from llmreads.store.base import STATUSES
+from llmreads.store.filters import section_filter, stars_filter, status_filter
+from llmreads.store.importer import import_document
+from llmreads.store.notes import add_note, delete_note, get_note, list_notes, update_note
+from llmreads.store.papers import list_papers, lists, paper_detail, resolve_ref
+from llmreads.store.search import search
+from llmreads.store.tracking import progress, sections_tree, set_status
 
 LORA = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
 CODEX = "Evaluating Large Language Models Trained on Code"
@@ -102,13 +108,13 @@ def test_second_import_of_same_text_is_skipped(conn, db_path, seed_text):
 
 def test_reimport_of_modified_seed_keeps_user_data_and_reports_changes(conn, seed_text):
     refs = ["2107.03374", "2303.08774", "2302.04870", "2106.09685"]  # Codex, GPT-4, Offsite, LoRA
-    ids = [store.resolve_ref(conn, ref) for ref in refs]
-    store.set_status(conn, "alice", ids[:2], Status.read)
-    store.set_status(conn, "alice", ids[2:], Status.reading)
-    store.set_status(conn, "bob", ids[1:2], Status.reading)
+    ids = [resolve_ref(conn, ref) for ref in refs]
+    set_status(conn, "alice", ids[:2], Status.read)
+    set_status(conn, "alice", ids[2:], Status.reading)
+    set_status(conn, "bob", ids[1:2], Status.reading)
     for pid in ids:
-        store.add_note(conn, "alice", pid, f"alice on {pid}")
-    store.add_note(conn, "bob", ids[1], "bob on gpt-4")
+        add_note(conn, "alice", pid, f"alice on {pid}")
+    add_note(conn, "bob", ids[1], "bob on gpt-4")
     before = user_data(conn)
 
     report = import_text(conn, modified_seed(seed_text))
@@ -122,23 +128,23 @@ def test_reimport_of_modified_seed_keeps_user_data_and_reports_changes(conn, see
     assert (report.entries, report.papers, report.unchanged, report.changed) == (120, 118, 114, 3)
     assert user_data(conn) == before
 
-    listed = titles(store.list_papers(conn, "alice"))
+    listed = titles(list_papers(conn, "alice"))
     assert len(listed) == 118
     assert GPT4 not in listed and QLORA in listed
-    codex = store.paper_detail(conn, "alice", ids[0])
+    codex = paper_detail(conn, "alice", ids[0])
     assert (codex["stars"], codex["status"]) == (2, "read")
-    offsite = store.paper_detail(conn, "alice", ids[2])
+    offsite = paper_detail(conn, "alice", ids[2])
     assert offsite["sections"] == ["2.4 PEFT"]
     assert [e["number"] for e in offsite["entries"]] == [7]  # type: ignore[union-attr]
-    peft = titles(store.list_papers(conn, "alice", [store.section_filter(conn, "2.4")]))
+    peft = titles(list_papers(conn, "alice", [section_filter(conn, "2.4")]))
     assert peft[-2:] == [OFFSITE, QLORA]
-    assert OFFSITE not in titles(store.list_papers(conn, "alice", [store.section_filter(conn, "2.1")]))
+    assert OFFSITE not in titles(list_papers(conn, "alice", [section_filter(conn, "2.1")]))
     # The removed paper keeps its status and notes, but is not listed or found.
-    gpt4 = store.paper_detail(conn, "alice", store.resolve_ref(conn, "2303.08774"))
+    gpt4 = paper_detail(conn, "alice", resolve_ref(conn, "2303.08774"))
     assert gpt4["status"] == "read"
     assert [n["text"] for n in gpt4["notes"]] == [f"alice on {ids[1]}"]  # type: ignore[index]
-    assert store.search(conn, "alice", "Technical Report").papers == []
-    assert GPT4 not in titles(store.list_papers(conn, "alice", [store.status_filter("read")]))
+    assert search(conn, "alice", "Technical Report").papers == []
+    assert GPT4 not in titles(list_papers(conn, "alice", [status_filter("read")]))
 
     # Importing the original again brings GPT-4 back with its status.
     report = import_text(conn, seed_text)
@@ -148,17 +154,17 @@ def test_reimport_of_modified_seed_keeps_user_data_and_reports_changes(conn, see
     assert [item.startswith(CODEX) for item in report.rerated] == [True]
     assert [item.startswith(OFFSITE) for item in report.moved] == [True]
     assert user_data(conn) == before
-    assert titles(store.list_papers(conn, "alice", [store.status_filter("read")])) == [CODEX, GPT4]
-    assert titles(store.list_papers(conn, "bob", [store.status_filter("reading")])) == [GPT4]
+    assert titles(list_papers(conn, "alice", [status_filter("read")])) == [CODEX, GPT4]
+    assert titles(list_papers(conn, "bob", [status_filter("reading")])) == [GPT4]
 
 
 def test_failed_import_leaves_database_as_it_was(conn, db_path):
     before = snapshot(db_path)
     doc = parse(read_fixture("no_tables.md"))
     with pytest.raises(ImportFailed):
-        store.import_document(conn, doc, name="LLM_Paper_Reading", source="no_tables.md", sha256="0" * 64)
+        import_document(conn, doc, name="LLM_Paper_Reading", source="no_tables.md", sha256="0" * 64)
     with pytest.raises(ImportFailed):
-        store.import_document(conn, doc, name="other", source="no_tables.md", sha256="0" * 64)
+        import_document(conn, doc, name="other", source="no_tables.md", sha256="0" * 64)
     assert snapshot(db_path) == before
 
 
@@ -166,18 +172,18 @@ def test_import_under_another_name_is_a_second_list(conn):
     report = import_text(conn, read_fixture("duplicates.md"), name="dups")
     assert report.added == ["LoRA: Low-Rank Adaptation", "Other"]  # new to this list
     assert (report.sections, report.entries, report.papers) == (2, 5, 2)
-    assert [row["name"] for row in store.lists(conn)] == ["LLM_Paper_Reading", "dups"]
-    lora = store.paper_detail(conn, "alice", store.resolve_ref(conn, "2106.09685"))
+    assert [row["name"] for row in lists(conn)] == ["LLM_Paper_Reading", "dups"]
+    lora = paper_detail(conn, "alice", resolve_ref(conn, "2106.09685"))
     assert [e["list"] for e in lora["entries"]] == ["LLM_Paper_Reading"] + ["dups"] * 4  # type: ignore[union-attr]
     assert lora["stars"] == 5
 
 
 def test_paper_stars_are_the_max_over_entries(conn):
-    rlhf = store.paper_detail(conn, "alice", store.resolve_ref(conn, "1909.08593"))
+    rlhf = paper_detail(conn, "alice", resolve_ref(conn, "1909.08593"))
     assert [e["stars"] for e in rlhf["entries"]] == [5, 1]  # type: ignore[union-attr]
     assert rlhf["stars"] == 5
     assert rlhf["sections"] == ["2.3 RLHF"]
-    self_instruct = store.paper_detail(conn, "alice", store.resolve_ref(conn, "2212.10560"))
+    self_instruct = paper_detail(conn, "alice", resolve_ref(conn, "2212.10560"))
     assert [(e["section"], e["stars"], e["number"]) for e in self_instruct["entries"]] == [  # type: ignore[union-attr]
         ("2.1 ICL", 2, 8),
         ("2.3 RLHF", 0, None),
@@ -195,7 +201,7 @@ def test_fixture_duplicates_are_one_paper(tmp_path):
 
     conn = open_db(tmp_path / "dups.db")
     import_text(conn, read_fixture("duplicates.md"), name="dups")
-    rows = store.list_papers(conn, "alice")
+    rows = list_papers(conn, "alice")
     assert [(r.title, r.arxiv, r.stars, r.sections) for r in rows] == [
         ("LoRA: Low-Rank Adaptation", "2106.09685", 3, ["1 Methods", "2 Again"]),
         ("Other", "2101.00190", 2, ["1 Methods"]),
@@ -224,86 +230,86 @@ def test_fixture_duplicates_are_one_paper(tmp_path):
     ],
 )
 def test_resolve_ref_finds_lora(conn, ref):
-    pid = store.resolve_ref(conn, ref)
+    pid = resolve_ref(conn, ref)
     assert conn.execute("SELECT title FROM papers WHERE id = ?", (pid,)).fetchone()[0] == LORA
 
 
 def test_resolve_ref_prefers_whole_title(conn):
     # "Segment Anything" is also inside three longer titles.
-    pid = store.resolve_ref(conn, "segment anything")
+    pid = resolve_ref(conn, "segment anything")
     assert conn.execute("SELECT title FROM papers WHERE id = ?", (pid,)).fetchone()[0] == "Segment Anything"
 
 
 def test_resolve_ref_ambiguous(conn):
     with pytest.raises(Ambiguous) as info:
-        store.resolve_ref(conn, "language")
+        resolve_ref(conn, "language")
     assert len(info.value.candidates) > 10
     assert any("Language Models are Few-Shot Learners" in c for c in info.value.candidates)
     with pytest.raises(Ambiguous):
-        store.resolve_ref(conn, "transformer")
+        resolve_ref(conn, "transformer")
 
 
 @pytest.mark.parametrize("ref", ["no such paper at all", "9999.99999", "arXiv:1234.56789", "", "   "])
 def test_resolve_ref_not_found(conn, ref):
     with pytest.raises(NotFound):
-        store.resolve_ref(conn, ref)
+        resolve_ref(conn, ref)
 
 
 # ---------------------------------------------------------------- statuses and notes
 
 
 def test_users_have_independent_statuses(conn):
-    lora = store.resolve_ref(conn, "lora")
-    attention = store.resolve_ref(conn, "1706.03762")
-    rows = store.set_status(conn, "alice", [lora, attention], Status.read)
+    lora = resolve_ref(conn, "lora")
+    attention = resolve_ref(conn, "1706.03762")
+    rows = set_status(conn, "alice", [lora, attention], Status.read)
     assert [(r.title, r.status) for r in rows] == [(LORA, "read"), ("Attention Is All You Need", "read")]
-    store.set_status(conn, "bob", [lora], Status.reading)
-    assert titles(store.list_papers(conn, "alice", [store.status_filter("read")])) == [
+    set_status(conn, "bob", [lora], Status.reading)
+    assert titles(list_papers(conn, "alice", [status_filter("read")])) == [
         "Attention Is All You Need",
         LORA,
     ]
-    assert titles(store.list_papers(conn, "bob", [store.status_filter("read")])) == []
-    assert titles(store.list_papers(conn, "bob", [store.status_filter("reading")])) == [LORA]
-    assert store.paper_detail(conn, "carol", lora)["status"] == "unread"
-    assert len(store.list_papers(conn, "alice", [store.status_filter("unread")])) == 116
-    store.set_status(conn, "alice", [lora], Status.unread)
-    assert titles(store.list_papers(conn, "alice", [store.status_filter("READ")])) == ["Attention Is All You Need"]
-    assert store.paper_detail(conn, "bob", lora)["status"] == "reading"
+    assert titles(list_papers(conn, "bob", [status_filter("read")])) == []
+    assert titles(list_papers(conn, "bob", [status_filter("reading")])) == [LORA]
+    assert paper_detail(conn, "carol", lora)["status"] == "unread"
+    assert len(list_papers(conn, "alice", [status_filter("unread")])) == 116
+    set_status(conn, "alice", [lora], Status.unread)
+    assert titles(list_papers(conn, "alice", [status_filter("READ")])) == ["Attention Is All You Need"]
+    assert paper_detail(conn, "bob", lora)["status"] == "reading"
 
 
 def test_notes_are_per_user(conn):
-    lora = store.resolve_ref(conn, "lora")
-    first = store.add_note(conn, "alice", lora, "  low-rank updates  ")
-    second = store.add_note(conn, "bob", lora, "bob's own note")
+    lora = resolve_ref(conn, "lora")
+    first = add_note(conn, "alice", lora, "  low-rank updates  ")
+    second = add_note(conn, "bob", lora, "bob's own note")
     assert first != second
-    alice_notes = store.list_notes(conn, "alice")
+    alice_notes = list_notes(conn, "alice")
     assert [(n["id"], n["text"], n["paper"], n["key"]) for n in alice_notes] == [
         (first, "low-rank updates", "50f228", "arxiv:2106.09685"),
     ]
-    assert [n["text"] for n in store.list_notes(conn, "bob", "arxiv:2106.09685")] == ["bob's own note"]
-    assert store.list_notes(conn, "alice", "arxiv:1706.03762") == []
+    assert [n["text"] for n in list_notes(conn, "bob", "arxiv:2106.09685")] == ["bob's own note"]
+    assert list_notes(conn, "alice", "arxiv:1706.03762") == []
     with pytest.raises(NotFound):
-        store.update_note(conn, "bob", first, "hijack")
+        update_note(conn, "bob", first, "hijack")
     with pytest.raises(NotFound):
-        store.delete_note(conn, "bob", first)
-    store.update_note(conn, "alice", first, "rank decomposition")
-    assert store.get_note(conn, "alice", first)["text"] == "rank decomposition"
-    deleted = store.delete_note(conn, "alice", first)
+        delete_note(conn, "bob", first)
+    update_note(conn, "alice", first, "rank decomposition")
+    assert get_note(conn, "alice", first)["text"] == "rank decomposition"
+    deleted = delete_note(conn, "alice", first)
     assert deleted["text"] == "rank decomposition"
-    assert store.list_notes(conn, "alice") == []
-    assert [n["text"] for n in store.list_notes(conn, "bob")] == ["bob's own note"]
+    assert list_notes(conn, "alice") == []
+    assert [n["text"] for n in list_notes(conn, "bob")] == ["bob's own note"]
     with pytest.raises(NotFound):
-        store.get_note(conn, "alice", first)
+        get_note(conn, "alice", first)
 
 
 def test_empty_note_is_refused(conn):
-    lora = store.resolve_ref(conn, "lora")
+    lora = resolve_ref(conn, "lora")
     with pytest.raises(InvalidQuery):
-        store.add_note(conn, "alice", lora, "   ")
-    note = store.add_note(conn, "alice", lora, "x")
+        add_note(conn, "alice", lora, "   ")
+    note = add_note(conn, "alice", lora, "x")
     with pytest.raises(InvalidQuery):
-        store.update_note(conn, "alice", note, "\n")
-    assert store.get_note(conn, "alice", note)["text"] == "x"
+        update_note(conn, "alice", note, "\n")
+    assert get_note(conn, "alice", note)["text"] == "x"
 
 
 # ---------------------------------------------------------------- filters, sections, progress
@@ -324,7 +330,7 @@ def test_empty_note_is_refused(conn):
     ],
 )
 def test_section_filter(conn, spec, count, sections):
-    rows = store.list_papers(conn, "alice", [store.section_filter(conn, spec)])
+    rows = list_papers(conn, "alice", [section_filter(conn, spec)])
     assert len(rows) == count
     assert {label.split(" ", 1)[0] for row in rows for label in row.sections} >= sections
     for row in rows:
@@ -334,50 +340,50 @@ def test_section_filter(conn, spec, count, sections):
 @pytest.mark.parametrize("spec", ["9", "2.9", "no such section", "5.1"])
 def test_section_filter_unknown(conn, spec):
     with pytest.raises(NotFound):
-        store.section_filter(conn, spec)
+        section_filter(conn, spec)
 
 
 @pytest.mark.parametrize("stars", [-1, 6, 9])
 def test_stars_filter_range(stars):
     with pytest.raises(InvalidQuery):
-        store.stars_filter(stars)
+        stars_filter(stars)
 
 
 def test_stars_filter(conn):
-    assert len(store.list_papers(conn, "alice", [store.stars_filter(5)])) == 5
-    assert len(store.list_papers(conn, "alice", [store.stars_filter(4)])) == 11
-    assert len(store.list_papers(conn, "alice", [store.stars_filter(0)])) == 118
+    assert len(list_papers(conn, "alice", [stars_filter(5)])) == 5
+    assert len(list_papers(conn, "alice", [stars_filter(4)])) == 11
+    assert len(list_papers(conn, "alice", [stars_filter(0)])) == 118
 
 
 def test_status_filter_rejects_unknown():
     with pytest.raises(InvalidQuery):
-        store.status_filter("done")
+        status_filter("done")
 
 
 def test_list_sorts_and_limit(conn):
-    by_list = store.list_papers(conn, "alice")
+    by_list = list_papers(conn, "alice")
     assert by_list[0].title == "Improving Language Understanding by Generative Pre-Training"
     assert by_list[-1].title == "Pythia: A Suite for Analyzing Large Language Models Across Training and Scaling"
-    by_stars = store.list_papers(conn, "alice", sort="stars")
+    by_stars = list_papers(conn, "alice", sort="stars")
     assert [r.stars for r in by_stars] == sorted((r.stars for r in by_list), reverse=True)
-    by_title = store.list_papers(conn, "alice", sort="title")
+    by_title = list_papers(conn, "alice", sort="title")
     assert [r.title.casefold() for r in by_title] == sorted(r.title.casefold() for r in by_list)
-    assert titles(store.list_papers(conn, "alice", limit=3)) == titles(by_list[:3])
+    assert titles(list_papers(conn, "alice", limit=3)) == titles(by_list[:3])
 
 
 def test_sections_tree_counts(conn):
-    tree = store.sections_tree(conn, "alice")
+    tree = sections_tree(conn, "alice")
     assert {s["number"]: s["papers"] for s in tree} == SECTION_PAPERS
     assert [s["number"] for s in tree] == list(SECTION_PAPERS)
     assert [s["depth"] for s in tree] == [0, 0, 1, 1, 1, 1, 1, 1, 0, 0]
 
 
 def test_progress_per_user(conn):
-    store.set_status(
-        conn, "alice", [store.resolve_ref(conn, "lora"), store.resolve_ref(conn, "1706.03762")], Status.read
+    set_status(
+        conn, "alice", [resolve_ref(conn, "lora"), resolve_ref(conn, "1706.03762")], Status.read
     )
-    store.set_status(conn, "alice", [store.resolve_ref(conn, "2212.10560")], Status.reading)
-    data = store.progress(conn, "alice")
+    set_status(conn, "alice", [resolve_ref(conn, "2212.10560")], Status.reading)
+    data = progress(conn, "alice")
     assert data["user"] == "alice"
     assert data["total"] == {"papers": 118, "read": 2, "reading": 1}
     assert [(s["stars"], s["papers"], s["read"], s["reading"]) for s in data["stars"]] == [  # type: ignore[union-attr]
@@ -394,13 +400,50 @@ def test_progress_per_user(conn):
     assert sections["2.1"] == (0, 1)
     assert sections["2.3"] == (0, 1)
     assert sections["1"] == (0, 0)
-    assert store.progress(conn, "bob")["total"] == {"papers": 118, "read": 0, "reading": 0}
+    assert progress(conn, "bob")["total"] == {"papers": 118, "read": 0, "reading": 0}
 
 
 def test_store_statuses_are_the_status_enum():
     # store keeps the statuses as plain strings so that commands need not load models.
     from llmreads.models import Status
 
-    assert store.STATUSES == tuple(s.value for s in Status)
+    assert STATUSES == tuple(s.value for s in Status)
     with pytest.raises(InvalidQuery):
-        store.status_filter("maybe")
+        status_filter("maybe")
+
+
+def test_chunks_cuts_any_iterable_in_order_and_reads_it_lazily():
+    from llmreads.store.base import chunks
+
+    assert list(chunks(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(chunks([], 3)) == []
+    pulled: list[int] = []
+
+    def numbers():
+        for n in range(10):
+            pulled.append(n)
+            yield n
+
+    first = next(chunks(numbers(), 4))
+    assert first == [0, 1, 2, 3] and pulled == [0, 1, 2, 3]
+
+
+def test_queries_over_many_values_stay_under_sqlites_variable_limit(conn):
+    # Builds before SQLite 3.32 (and some distributions' since) allow 999 variables in a statement.
+    from llmreads.aliases import aliases_of, canonical_keys
+    from llmreads.store.base import rows_in
+    from llmreads.store.changes import left_with_user_data
+    from llmreads.store.papers import section_labels
+
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    many = 2500
+    with pytest.raises(sqlite3.OperationalError, match="too many SQL variables"):
+        conn.execute(f"SELECT id FROM papers WHERE id IN ({','.join('?' * many)})", list(range(many)))
+    ids = [r[0] for r in conn.execute("SELECT id FROM papers ORDER BY id")]
+    padded = [*range(-many, 0), *ids]
+    assert sorted(r[0] for r in rows_in(conn, "SELECT id FROM papers WHERE id IN ({marks})", padded)) == ids
+    assert set(section_labels(conn, padded)) == set(ids)
+    keys = [f"nowhere:{n}" for n in range(many)]
+    assert canonical_keys(conn, keys) == {key: key for key in keys}
+    assert aliases_of(conn, keys) == []
+    assert left_with_user_data(conn, keys) == []

@@ -91,7 +91,7 @@ def uuid_of(text: str, path: Path | None = None) -> str:
 
 
 def assert_notes_indexed(path: Path | None = None) -> None:
-    """notes_fts holds exactly one row per note, with the note's text as store.add_note indexes it."""
+    """notes_fts holds exactly one row per note, with the note's text as notes.add_note indexes it."""
     indexed = dict(query("SELECT rowid, body FROM notes_fts", path=path))
     stored = dict(query("SELECT id, text FROM notes", path=path))
     assert indexed == {note_id: segment(str(text)) for note_id, text in stored.items()}
@@ -453,9 +453,9 @@ def test_a_uuid_another_user_holds_is_not_that_users_note(seeded: None, tmp_path
 def test_a_note_over_the_length_limit_is_skipped_and_named(
     seeded: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from llmreads import store
+    from llmreads.store import notes as notes_module
 
-    monkeypatch.setattr(store, "MAX_NOTE_CHARS", 30)
+    monkeypatch.setattr(notes_module, "MAX_NOTE_CHARS", 30)
     long_text = "   " + "L" * 31 + "\n"
     data = user_file({"alice": {"notes": [GOOD_NOTE, GOOD_NOTE | {"key": GPT3, "text": long_text}]}})
     report = import_file(data, tmp_path)

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from llmreads.store.base import rows_in
+
 if TYPE_CHECKING:  # the module is also used, for its SQL, by shell completion
     import sqlite3
 
@@ -37,10 +39,7 @@ def canonical_keys(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, s
     """`canonical_key` of many keys at once."""
     wanted = list(dict.fromkeys(keys))
     found = {key: key for key in wanted}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        found.update(conn.execute(f"SELECT alias, key FROM key_aliases WHERE alias IN ({marks})", chunk).fetchall())
+    found.update(rows_in(conn, "SELECT alias, key FROM key_aliases WHERE alias IN ({marks})", wanted))
     return found
 
 
@@ -75,13 +74,7 @@ def add_alias(conn: sqlite3.Connection, old_key: str, new_key: str) -> None:
 def aliases_of(conn: sqlite3.Connection, keys: Iterable[str]) -> list[tuple[str, str]]:
     """The (alias, key) rows that join any of `keys` to other keys."""
     currents = sorted(set(canonical_keys(conn, keys).values()))
-    found: list[tuple[str, str]] = []
-    for start in range(0, len(currents), 500):
-        chunk = currents[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        found += conn.execute(
-            f"SELECT alias, key FROM key_aliases WHERE key IN ({marks}) ORDER BY key, alias", chunk
-        ).fetchall()
+    found = rows_in(conn, "SELECT alias, key FROM key_aliases WHERE key IN ({marks}) ORDER BY key, alias", currents)
     return [(str(alias), str(key)) for alias, key in found]
 
 

@@ -50,7 +50,7 @@ class Group(TyperGroup):
                 raise
             obj = ctx.find_root().obj
             if getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL":
-                # The write was rolled back as a whole (store.transaction, the import, a migration).
+                # The write was rolled back as a whole (a store transaction, the import, a migration).
                 holding = f" holding {obj.db_path}" if isinstance(obj, State) else ""
                 _fail(f"the disk{holding} is full ({exc}); nothing was changed")
             where = f" in {obj.db_path}" if isinstance(obj, State) else ""
@@ -173,9 +173,9 @@ class State:
             self._conn = open_db(self.db_path)
             self._conn.on_wait = _say_waiting
             if autoimport:
-                from llmreads import store
+                from llmreads.store.papers import list_count
 
-                if store.list_count(self._conn) == 0:
+                if list_count(self._conn) == 0:
                     from llmreads.sources import import_path
 
                     report = import_path(self._conn, None, name=None)
@@ -265,17 +265,17 @@ RefsArg = Annotated[
 
 def build_filters(conn: "sqlite3.Connection", section: str | None, stars: int | None, status: str | None,
              list_name: str | None) -> list[Any]:
-    from llmreads import store
+    from llmreads.store.filters import list_filter, section_filter, stars_filter, status_filter
 
     filters = []
     if list_name is not None:
-        filters.append(store.list_filter(conn, list_name))
+        filters.append(list_filter(conn, list_name))
     if section is not None:
-        filters.append(store.section_filter(conn, section))
+        filters.append(section_filter(conn, section))
     if stars is not None:
-        filters.append(store.stars_filter(stars))
+        filters.append(stars_filter(stars))
     if status is not None:
-        filters.append(store.status_filter(status))
+        filters.append(status_filter(status))
     return filters
 
 

@@ -1,7 +1,8 @@
 """Shell completion: section numbers, paper ids and list names read from the database, and the shells' output.
 
-Completion runs on every Tab press, so this opens the database read-only with
-the standard sqlite3 module, creates nothing and never raises.
+Completion runs on every Tab press, so this opens the database read-only
+(db.connect_readonly, the one place that builds SQLite's read-only URI),
+creates nothing and never raises.
 """
 
 
@@ -31,9 +32,9 @@ def _connect(ctx: typer.Context) -> "sqlite3.Connection | None":
         path = Path(setting.value).expanduser() if setting.value else default_db_path()
         if not path.is_file():
             return None
-        import sqlite3
+        from llmreads.db import connect_readonly
 
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        return connect_readonly(path)
     except Exception:  # completion must never print a traceback into the shell
         return None
 

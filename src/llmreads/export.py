@@ -1,19 +1,18 @@
 """Export layer: papers with one user's status and notes, written as JSON, CSV, Markdown or BibTeX.
 
-`collect` reads what an export holds (through store's queries and a few of
-its own); the format functions are pure, records in and text out. Every text
-here came from a document or a note, so each format escapes it for itself,
-and only http(s) URLs ever become links.
+What an export holds is read by the store (store.exports.collect); the
+format functions here are pure, records in and text out, and the output file
+is written whole or not at all. Every text here came from a document or a
+note, so each format escapes it for itself, and only http(s) URLs ever
+become links.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -22,132 +21,10 @@ from llmreads.errors import LlmreadsError
 from llmreads.text import clean_block
 
 if TYPE_CHECKING:
-    from llmreads.store import Filter
+    from llmreads.store.exports import Export, ExportPaper
 
 SUFFIXES = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".bib": "bibtex"}
 CSV_COLUMNS = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "notes")
-DEFAULT_TITLE = "Reading list"
-
-
-@dataclass(frozen=True)
-class SectionRef:
-    """A section of an imported list, as a heading of the Markdown export places it."""
-
-    list_id: int
-    list_title: str
-    number: str
-    title: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.number} {self.title}"
-
-
-@dataclass
-class ExportPaper:
-    id: str
-    key: str
-    title: str
-    url: str
-    arxiv: str | None
-    stars: int
-    status: str
-    status_at: str | None
-    sections: list[str] = field(default_factory=list)
-    year: str | None = None
-    notes: list[dict[str, object]] = field(default_factory=list)
-    introductions: list[dict[str, str]] = field(default_factory=list)
-    links: list[dict[str, str]] = field(default_factory=list)
-    home: SectionRef | None = None  # the first section that lists the paper
-    home_order: tuple[int, int] = (0, 0)  # (list id, entry position) of that entry
-
-
-@dataclass
-class Export:
-    title: str
-    papers: list[ExportPaper]
-    sections: dict[tuple[int, str], SectionRef]  # every section of the lists involved, by (list id, number)
-
-
-def collect(
-    conn: sqlite3.Connection, user: str, filters: Sequence[Filter], list_name: str | None = None
-) -> Export:
-    """The papers the filters select, in list order, with everything an export shows of them.
-
-    With `list_name` only that list's entries (sections, introductions, links) are used.
-    """
-    from llmreads import store
-
-    rows = store.list_papers(conn, user, filters, sort="list")
-    papers = [
-        ExportPaper(
-            id=r.id, key=r.key, title=r.title, url=r.url, arxiv=r.arxiv, stars=r.stars,
-            status=r.status, status_at=r.status_at,
-        )
-        for r in rows
-    ]
-    by_key = {p.key: p for p in papers}
-    list_id = store.list_id_by_name(conn, list_name) if list_name is not None else None
-    paper_ids = {
-        int(r["id"]): by_key[r["key"]]
-        for r in _rows_in(conn, "SELECT id, key FROM papers WHERE key IN ({marks})", list(by_key))
-    }
-    sections: dict[tuple[int, str], SectionRef] = {}
-    for r in conn.execute(
-        "SELECT sec.list_id, sec.number, sec.title, l.title AS list_title FROM sections sec"
-        " JOIN lists l ON l.id = sec.list_id WHERE ? IS NULL OR sec.list_id = ? ORDER BY sec.list_id, sec.position",
-        (list_id, list_id),
-    ):
-        sections[(r["list_id"], r["number"])] = SectionRef(r["list_id"], r["list_title"], r["number"], r["title"])
-    in_list = (list_id, list_id)
-    for e in _rows_in(
-        conn,
-        "SELECT e.paper_id, e.list_id, e.position, e.intro, e.year, sec.number FROM entries e"
-        " JOIN sections sec ON sec.id = e.section_id WHERE e.paper_id IN ({marks})"
-        " AND (? IS NULL OR e.list_id = ?) ORDER BY e.list_id, e.position",
-        list(paper_ids),
-        in_list,
-    ):
-        paper = paper_ids[e["paper_id"]]
-        section = sections[(e["list_id"], e["number"])]
-        if paper.home is None:
-            paper.home, paper.home_order = section, (e["list_id"], e["position"])
-        if section.label not in paper.sections:
-            paper.sections.append(section.label)
-        if paper.year is None and e["year"]:
-            paper.year = str(e["year"])
-        if e["intro"]:
-            paper.introductions.append({"section": section.label, "text": e["intro"]})
-    for r in _rows_in(
-        conn,
-        "SELECT e.paper_id, l.text, l.url FROM links l JOIN entries e ON e.id = l.entry_id"
-        " WHERE e.paper_id IN ({marks}) AND (? IS NULL OR e.list_id = ?) ORDER BY e.list_id, e.position, l.position",
-        list(paper_ids),
-        in_list,
-    ):
-        link = {"text": r["text"], "url": r["url"]}
-        paper = paper_ids[r["paper_id"]]
-        if link not in paper.links:
-            paper.links.append(link)
-    for note in store.list_notes(conn, user):
-        paper_ = by_key.get(str(note["key"]))
-        if paper_ is not None:
-            paper_.notes.append({k: note[k] for k in ("id", "text", "created_at", "updated_at")})
-    list_titles = list(dict.fromkeys(s.list_title for s in sections.values()))
-    if list_id is not None or len(list_titles) == 1:
-        title = list_titles[0] if list_titles else (list_name or DEFAULT_TITLE)
-    else:
-        title = DEFAULT_TITLE
-    return Export(title=title, papers=papers, sections=sections)
-
-
-def _rows_in(
-    conn: sqlite3.Connection, sql: str, values: Sequence[object], params: Sequence[object] = ()
-) -> Iterator[sqlite3.Row]:
-    """The rows of `sql` for all `values`, which stand in for `{marks}` 500 at a time (SQLite's variable limit)."""
-    for start in range(0, len(values), 500):
-        chunk = list(values[start : start + 500])
-        yield from conn.execute(sql.format(marks=",".join("?" * len(chunk))), [*chunk, *params])
 
 
 def is_web_url(url: str) -> bool:

@@ -8,9 +8,12 @@ sqlite-utils (see db.py), so the list must match the functions below.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlite_utils import Database, Migrations
 
 MIGRATION_SET = "llmreads"
@@ -134,11 +137,9 @@ def m004_index_listed_only(db: Database) -> None:
 
 
 def m005_contentless_index(db: Database) -> None:
-    # The index keeps no copy of the text (store._IndexedText supplies the old
+    # The index keeps no copy of the text (store.index.IndexedText supplies the old
     # text when a row changes): a fifth of the database. Search reads pages in
     # (stars DESC, position) order from an index; an arXiv id is found by key.
-    from llmreads import store
-
     for statement in (  # one by one: executescript would commit the migration's transaction
         "DROP TABLE papers_vocab",
         "DROP TABLE papers_fts",
@@ -149,16 +150,16 @@ def m005_contentless_index(db: Database) -> None:
         "DROP INDEX papers_arxiv",
     ):
         db.execute(statement)
-    store.index_papers(db.conn, [r[0] for r in db.execute("SELECT id FROM papers WHERE listed = 1")])
+    _m005_index_papers(db.conn, [r[0] for r in db.execute("SELECT id FROM papers WHERE listed = 1")])
     # Entries keep what is shown of them; what they said as written (for the
     # changes a re-import reports) becomes a 64-bit digest, and a title equal to
-    # the paper's is '' (store._upsert_paper keeps that true).
+    # the paper's is '' (the import keeps that true).
     db.execute("ALTER TABLE entries ADD COLUMN digest INTEGER NOT NULL DEFAULT 0")
     links: dict[int, list[tuple[str, str]]] = {}
     for entry_id, text, url in db.execute("SELECT entry_id, text, url FROM links ORDER BY entry_id, position"):
         links.setdefault(entry_id, []).append((text, url))
     digests = [
-        (store.content_digest(number, title, url, intro, year, json.loads(extra or "[]"), links.get(entry_id, [])),
+        (_m005_content_digest(number, title, url, intro, year, json.loads(extra or "[]"), links.get(entry_id, [])),
          entry_id)
         for entry_id, number, title, url, intro, year, extra in db.execute(
             "SELECT id, number, coalesce(nullif(title_raw, ''), title), url, coalesce(nullif(intro_raw, ''), intro),"
@@ -231,6 +232,74 @@ _UUID4_SQL = (
     "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'"
     " || substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
 )
+
+
+# ---------------------------------------------------------------- frozen code of shipped steps
+# What a step ran of the store, copied as it was when the step shipped: the
+# store may change, a shipped step must go on doing what it did. Never edit
+# these; a later step that needs such code copies its own.
+#
+# m005's copies, from store.index and store.importer. Their text goes through
+# text.segment, the one form in which every index row is written and every
+# query matched: a change to it changes every row, and needs a step of its own
+# that rebuilds papers_fts and notes_fts.
+
+_M005_LINK_TEXTS = (
+    "SELECT e.paper_id, e.list_id, e.position, l.position AS link_position, l.text"
+    " FROM links l JOIN entries e ON e.id = l.entry_id"
+)
+
+
+def _m005_index_texts(
+    conn: sqlite3.Connection,
+    paper_ids: Sequence[int],
+    entries: str = "entries",
+    links: str = f"({_M005_LINK_TEXTS})",
+    params: dict[str, object] | None = None,
+) -> dict[int, tuple[str, str]]:
+    from llmreads.text import segment
+
+    marks = ",".join(f":p{i}" for i in range(len(paper_ids)))
+    args: dict[str, object] = {f"p{i}": pid for i, pid in enumerate(paper_ids)} | (params or {})
+    titles = dict(conn.execute(f"SELECT id, title FROM papers WHERE id IN ({marks})", args).fetchall())
+    bodies: dict[int, list[str]] = {pid: [] for pid in titles}
+    for pid, intro in conn.execute(
+        f"SELECT paper_id, intro FROM {entries} WHERE paper_id IN ({marks}) ORDER BY list_id, position", args
+    ):
+        bodies[pid].append(intro)
+    for pid, text in conn.execute(
+        f"SELECT paper_id, text FROM {links} WHERE paper_id IN ({marks}) ORDER BY list_id, position, link_position",
+        args,
+    ):
+        if not text.startswith(("http://", "https://")):
+            bodies[pid].append(text)
+    return {pid: (title, segment("\n".join(bodies[pid]))) for pid, title in titles.items()}
+
+
+def _m005_index_papers(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
+    from llmreads.text import segment
+
+    ids = list(paper_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        listed = [r[0] for r in conn.execute(f"SELECT id FROM papers WHERE id IN ({marks}) AND +listed = 1", chunk)]
+        conn.executemany(
+            "INSERT INTO papers_fts (rowid, title, body) VALUES (?, ?, ?)",
+            [(pid, segment(title), body) for pid, (title, body) in _m005_index_texts(conn, listed).items()],
+        )
+
+
+def _m005_content_digest(
+    number: int | None, title_raw: str, url: str, intro_raw: str, year: str | None,
+    extra: Sequence[Sequence[str]], links: Sequence[Sequence[str]],
+) -> int:
+    import hashlib
+
+    data = repr((number, title_raw, url, intro_raw, year, tuple(map(tuple, extra)), tuple(map(tuple, links))))
+    return int.from_bytes(
+        hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True
+    )
 
 
 def migrations() -> Migrations:

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from llmreads.models import ImportReport
-    from llmreads.store import PaperRow, SearchResult
+    from llmreads.store.papers import PaperRow
+    from llmreads.store.search import SearchResult
 
 STATUS_MARK = {"read": "✓", "reading": "…", "unread": " "}
 NARROW = 60

@@ -233,12 +233,12 @@ def import_path(
     strict: bool = False,
 ) -> ImportReport:
     """Read, parse and import a document (the bundled list when `path` is None), streaming its lines."""
-    from llmreads import store
     from llmreads.parse import iter_document
+    from llmreads.store.importer import import_document
 
     source = read_document(path, encoding) if path else bundled_seed()
     with _progress(source) as on_chunk:
-        return store.import_document(
+        return import_document(
             conn,
             iter_document(source.lines(), on_chunk),
             name=name,

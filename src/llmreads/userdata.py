@@ -92,7 +92,7 @@ class MergeReport:
 def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> dict[str, object]:
     """The file's content for these users (every user with any data when None)."""
     from llmreads.aliases import aliases_of, paper_id_sql
-    from llmreads.store import now
+    from llmreads.store.base import now
 
     if users is None:
         users = [
@@ -177,8 +177,8 @@ def parse_user_data(text: str, source: str) -> UserDataFile:
     A user whose name breaks the rule for user names is left out (and named),
     not the whole file: the other users' data is good.
     """
-    from llmreads import store
     from llmreads.config import user_name_problem
+    from llmreads.store.notes import MAX_NOTE_CHARS
 
     try:
         doc = json.loads(text, parse_int=_integer)
@@ -228,10 +228,10 @@ def parse_user_data(text: str, source: str) -> UserDataFile:
                 _timestamp(_string(item, "updated_at", at), f"{at}.updated_at"),
                 _uuid(item, at),
             )
-            if len(text_) > store.MAX_NOTE_CHARS:  # refused as `note add` refuses it; never cut
+            if len(text_) > MAX_NOTE_CHARS:  # refused as `note add` refuses it; never cut
                 data.notes_skipped.append(
                     f"{at.removeprefix(source + ': ')} on {record.key}: {len(text_):,} characters,"
-                    f" over the limit of {store.MAX_NOTE_CHARS:,}"
+                    f" over the limit of {MAX_NOTE_CHARS:,}"
                 )
                 continue
             data.notes.append(record)
@@ -352,7 +352,7 @@ def merge_user_data(
     conn: sqlite3.Connection, data: UserDataFile, *, source: str, dry_run: bool = False
 ) -> MergeReport:
     """Merge a file's users into the database, in one transaction; a dry run only counts."""
-    from llmreads.store import transaction
+    from llmreads.store.base import transaction
 
     report = MergeReport(source=source, dry_run=dry_run, skipped=dict(data.skipped))
     if dry_run:
@@ -419,7 +419,8 @@ def _merge_statuses(
 def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteRecord], *, write: bool) -> Counts:
     """Notes by UUID, else by (key, exact text); see the module's docstring. Nothing is ever deleted."""
     from llmreads.aliases import canonical_keys
-    from llmreads.store import index_note, new_note_uuid
+    from llmreads.store.index import index_note
+    from llmreads.store.notes import new_note_uuid
 
     counts = Counts()
     by_uuid: dict[str, _Note] = {}

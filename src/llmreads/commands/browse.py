@@ -35,8 +35,9 @@ def list_command(
     json_: JsonOpt = False,
 ) -> None:
     """List papers, filtered by section, stars and reading status."""
-    from llmreads import render, store
+    from llmreads import render
     from llmreads.errors import InvalidQuery
+    from llmreads.store.papers import count_papers, list_papers
 
     check_limit(limit)
     if sort not in ("list", "stars", "title"):
@@ -44,11 +45,11 @@ def list_command(
     st = state(ctx)
     conn = st.conn()
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
-    rows = store.list_papers(conn, st.user, filters, sort=sort, limit=limit, include_unlisted=all_)
+    rows = list_papers(conn, st.user, filters, sort=sort, limit=limit, include_unlisted=all_)
     if json_:
         render.emit_json(render.to_json(rows))
         return
-    total = len(rows) if limit is None else store.count_papers(conn, st.user, filters, include_unlisted=all_)
+    total = len(rows) if limit is None else count_papers(conn, st.user, filters, include_unlisted=all_)
     render.papers(rows, total=total, description=" · ".join(f.description for f in filters))
 
 
@@ -75,8 +76,9 @@ def search_command(
     Short words match as prefixes: `transform` finds Transformers.
     Anything else is literal text; --raw passes FTS5 syntax through.
     """
-    from llmreads import render, store
+    from llmreads import render
     from llmreads.errors import InvalidQuery
+    from llmreads.store.search import search
 
     check_limit(limit)
     if sort not in ("relevance", "stars", "list"):
@@ -85,7 +87,7 @@ def search_command(
     conn = st.conn()
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
     shown = limit if limit is not None or json_ else 20
-    result = store.search(
+    result = search(
         conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_
     )
     if json_:
@@ -97,10 +99,11 @@ def search_command(
 @app.command("sections")
 def sections_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonOpt = False) -> None:
     """Show the section tree with paper counts and your read counts."""
-    from llmreads import render, store
+    from llmreads import render
+    from llmreads.store.tracking import sections_tree
 
     st = state(ctx)
-    tree = store.sections_tree(st.conn(), st.user, list_name or st.default_list)
+    tree = sections_tree(st.conn(), st.user, list_name or st.default_list)
     if json_:
         render.emit_json(tree)
     else:
@@ -114,11 +117,12 @@ def show_command(
     json_: JsonOpt = False,
 ) -> None:
     """Show everything about one paper: sections, introductions, links, your status and notes."""
-    from llmreads import render, store
+    from llmreads import render
+    from llmreads.store.papers import paper_detail, resolve_ref
 
     st = state(ctx)
     conn = st.conn()
-    detail = store.paper_detail(conn, st.user, store.resolve_ref(conn, ref))
+    detail = paper_detail(conn, st.user, resolve_ref(conn, ref))
     if json_:
         render.emit_json(detail)
     else:
@@ -128,10 +132,11 @@ def show_command(
 @app.command("progress")
 def progress_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonOpt = False) -> None:
     """Show your reading progress per section and per star level."""
-    from llmreads import render, store
+    from llmreads import render
+    from llmreads.store.tracking import progress
 
     st = state(ctx)
-    data = store.progress(st.conn(), st.user, list_name or st.default_list)
+    data = progress(st.conn(), st.user, list_name or st.default_list)
     if json_:
         render.emit_json(data)
     else:
@@ -147,20 +152,22 @@ def next_command(
     json_: JsonOpt = False,
 ) -> None:
     """What to read next: papers you are reading, then unread ones, most stars first, in list order."""
-    from llmreads import render, store
+    from llmreads import render
+    from llmreads.store.filters import not_read_filter
+    from llmreads.store.papers import count_papers, list_papers
 
     check_limit(count, "--count")
     st = state(ctx)
     conn = st.conn()
-    filters = [*build_filters(conn, section, None, None, list_name or st.default_list), store.not_read_filter()]
-    rows = store.list_papers(conn, st.user, filters, sort="next", limit=count)
+    filters = [*build_filters(conn, section, None, None, list_name or st.default_list), not_read_filter()]
+    rows = list_papers(conn, st.user, filters, sort="next", limit=count)
     if json_:
         render.emit_json(render.to_json(rows))
         return
     if not rows:
         print("Nothing left to read here. Well done.")
         return
-    render.papers(rows, total=store.count_papers(conn, st.user, filters), description="next to read")
+    render.papers(rows, total=count_papers(conn, st.user, filters), description="next to read")
 
 
 @app.command("open")
@@ -170,12 +177,13 @@ def open_command(
     print_only: Annotated[bool, typer.Option("--print", help="Only print the link.")] = False,
 ) -> None:
     """Open a paper's link in the browser."""
-    from llmreads import render, store
+    from llmreads import render
     from llmreads.errors import InvalidQuery
+    from llmreads.store.papers import paper_summary, resolve_ref
 
     st = state(ctx)
     conn = st.conn()
-    paper = store.paper_summary(conn, st.user, store.resolve_ref(conn, ref))
+    paper = paper_summary(conn, st.user, resolve_ref(conn, ref))
     url = paper.url
     if not url and paper.arxiv:
         url = f"https://arxiv.org/abs/{paper.arxiv}"

@@ -99,13 +99,14 @@ def export_command(
 ) -> None:
     """Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."""
     from llmreads import export
+    from llmreads.store.exports import collect
 
     st = state(ctx)
     _check_output(output, database=st.db_path, force=force)
     conn = st.conn()
     chosen_list = list_name or st.default_list
     filters = build_filters(conn, section, stars, status, chosen_list)
-    data = export.collect(conn, st.user, filters, chosen_list)
+    data = collect(conn, st.user, filters, chosen_list)
     fmt = format_.value if format_ is not None else export.format_for(output)
     count = len(data.papers)
     text = export.render(data, fmt, raw_csv=raw_csv)

@@ -37,9 +37,10 @@ def import_command(
 @app.command("lists")
 def lists_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Show the imported lists: source, title, stated update date, papers, import time."""
-    from llmreads import render, store
+    from llmreads import render
+    from llmreads.store.papers import lists
 
-    rows = store.lists(state(ctx).conn())
+    rows = lists(state(ctx).conn())
     if json_:
         render.emit_json(rows)
     else:
@@ -52,7 +53,7 @@ def remove_list_command(
     name: Annotated[str, typer.Argument(help="The list's name (see `llmreads lists`).")],
 ) -> None:
     """Remove a list's papers and sections; your statuses and notes are kept."""
-    from llmreads import store
+    from llmreads.store.papers import remove_list
 
-    removed = store.remove_list(state(ctx).conn(autoimport=False), name)
+    removed = remove_list(state(ctx).conn(autoimport=False), name)
     print(f"Removed list {removed['name']!r} ({removed['papers']} papers); statuses and notes kept.")

@@ -22,12 +22,14 @@ app.add_typer(note_app, name="note")
 
 
 def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None:
-    from llmreads import render, store
+    from llmreads import render
+    from llmreads.store.papers import resolve_ref
+    from llmreads.store.tracking import set_status
 
     st = state(ctx)
     conn = st.conn()
-    ids = list(dict.fromkeys(store.resolve_ref(conn, ref) for ref in refs))
-    rows = store.set_status(conn, st.user, ids, status)
+    ids = list(dict.fromkeys(resolve_ref(conn, ref) for ref in refs))
+    rows = set_status(conn, st.user, ids, status)
     if json_:
         render.emit_json(render.to_json(rows))
     else:
@@ -55,9 +57,10 @@ def mark_unread(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> No
 @app.command("users")
 def users_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """The users in this database and each one's progress."""
-    from llmreads import render, store
+    from llmreads import render
+    from llmreads.store.tracking import users
 
-    rows = store.users(state(ctx).conn())
+    rows = users(state(ctx).conn())
     if json_:
         render.emit_json(rows)
     else:
@@ -79,16 +82,17 @@ def note_add(
     """Add a note to a paper."""
     import sys
 
-    from llmreads import store
+    from llmreads.store.notes import MAX_NOTE_CHARS, add_note
+    from llmreads.store.papers import paper_summary, resolve_ref
     from llmreads.text import clean
 
     if text == "-":
-        text = read_note(sys.stdin, store.MAX_NOTE_CHARS)
+        text = read_note(sys.stdin, MAX_NOTE_CHARS)
     st = state(ctx)
     conn = st.conn()
-    pid = store.resolve_ref(conn, ref)
-    note_id = store.add_note(conn, st.user, pid, text)
-    paper = store.paper_summary(conn, st.user, pid)
+    pid = resolve_ref(conn, ref)
+    note_id = add_note(conn, st.user, pid, text)
+    paper = paper_summary(conn, st.user, pid)
     print(f"Added note {note_id} to {paper.id}  {clean(paper.title)}")
 
 
@@ -123,14 +127,16 @@ def note_list(
     json_: JsonOpt = False,
 ) -> None:
     """List your notes, on one paper or on all."""
-    from llmreads import render, store
+    from llmreads import render
+    from llmreads.store.notes import list_notes
+    from llmreads.store.papers import paper_summary, resolve_ref
 
     st = state(ctx)
     conn = st.conn()
     key = None
     if ref is not None:
-        key = store.paper_summary(conn, st.user, store.resolve_ref(conn, ref)).key
-    items = store.list_notes(conn, st.user, key)
+        key = paper_summary(conn, st.user, resolve_ref(conn, ref)).key
+    items = list_notes(conn, st.user, key)
     if json_:
         render.emit_json(items)
     else:
@@ -144,13 +150,13 @@ def note_edit(
     text: Annotated[str | None, typer.Argument(help="New text; without it $EDITOR opens.")] = None,
 ) -> None:
     """Edit a note in $EDITOR (or give the new text)."""
-    from llmreads import store
+    from llmreads.store.notes import get_note, update_note
 
     st = state(ctx)
     conn = st.conn()
-    note = store.get_note(conn, st.user, note_id)
+    note = get_note(conn, st.user, note_id)
     if text is not None:
-        store.update_note(conn, st.user, note_id, text)
+        update_note(conn, st.user, note_id, text)
         print(f"Updated note {note_id}.")
         return
     variable, command = editor_command()
@@ -163,7 +169,7 @@ def note_edit(
             return
         # Saved only if the note is still the one opened: another edit, a delete or a
         # user-data import meanwhile is not overwritten; the text stays in the file.
-        store.update_note(conn, st.user, note_id, edited, opened=note)
+        update_note(conn, st.user, note_id, edited, opened=note)
     except LlmreadsError as exc:
         raise draft.refused(str(exc)) from None
     except BaseException:  # Ctrl-C, or a bug: still, what was typed is not thrown away
@@ -256,10 +262,10 @@ class _Draft:
 @note_app.command("delete")
 def note_delete(ctx: typer.Context, note_id: NoteIdArg) -> None:
     """Delete a note."""
-    from llmreads import store
+    from llmreads.store.notes import delete_note
 
     st = state(ctx)
-    store.delete_note(st.conn(), st.user, note_id)
+    delete_note(st.conn(), st.user, note_id)
     print(f"Deleted note {note_id}.")
 
 

@@ -1,0 +1,142 @@
+"""Store layer, import changes part: what a re-import finds changed since the list's previous version.
+
+Each paper is summed up (title, stars, sections, digests of its entries) as
+the new version says it (`Seen`) and as the database held it before
+(`previous_version`); a paper that left the list and one that came with the
+same title is a link that changed (`link_changes`).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from llmreads.aliases import paper_id_sql, same_paper_sql
+from llmreads.store.base import rows_in
+from llmreads.text import fold_for_search
+
+if TYPE_CHECKING:
+    from llmreads.models import ImportReport, LeftWithUserData
+
+
+class Seen:
+    """What one import learns of a paper: enough to compare with the list's previous version."""
+
+    __slots__ = ("paper_id", "title", "position", "written_stars", "stars", "sections", "content")
+
+    def __init__(self, paper_id: int, title: str, position: int = 0, written_stars: int | None = None) -> None:
+        self.paper_id = paper_id
+        self.title = title
+        self.position = position  # of the paper's first entry in the list
+        self.written_stars = written_stars  # a paper new in this import: the stars its row was written with
+        self.stars = 0
+        self.sections: list[str] = []
+        self.content: list[int] = []
+
+
+Summary = tuple[str, int, tuple[str, ...], tuple[int, ...]]
+
+
+def summary_of(seen: Seen) -> Summary:
+    return (seen.title, seen.stars, tuple(seen.sections), tuple(seen.content))
+
+
+def previous_version(conn: sqlite3.Connection, list_id: int) -> dict[str, Summary]:
+    """Per paper key, what the list said of it before this import."""
+    seen: dict[str, Seen] = {}
+    for key, paper_id, section, stars, title, digest in conn.execute(
+        "SELECT p.key, e.paper_id, s.number, e.stars, coalesce(nullif(e.title, ''), p.title), e.digest"
+        " FROM entries e JOIN sections s ON s.id = e.section_id"
+        " JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ? ORDER BY e.position",
+        (list_id,),
+    ):
+        info = seen.get(key)
+        if info is None:
+            info = seen[key] = Seen(paper_id=paper_id, title=title)
+        info.stars = max(info.stars, stars)
+        if section not in info.sections:
+            info.sections.append(section)
+        info.content.append(digest)
+    return {key: summary_of(info) for key, info in seen.items()}
+
+
+def link_changes(old: dict[str, Summary], seen: dict[str, Seen]) -> dict[str, str]:
+    """The papers of the list that changed key, new key -> old key: a paper left the list and one came
+    with the same normalised title, which no other paper of the list, old or new, has."""
+    from llmreads.keys import normalise_title
+
+    left: dict[str, list[str]] = {}
+    for key, summary in old.items():
+        if key not in seen:
+            left.setdefault(normalise_title(summary[0]), []).append(key)
+    came: dict[str, list[str]] = {}
+    if left:
+        for key, info in seen.items():
+            if key not in old:
+                came.setdefault(normalise_title(info.title), []).append(key)
+    candidates = {title for title, keys in came.items() if title and len(keys) == 1 and len(left.get(title, ())) == 1}
+    if not candidates:
+        return {}
+    # A paper that stays in the list under that title makes the match unsure: then the two are left apart.
+    # Only titles whose folded form holds a candidate's longest word are normalised: for a link changed
+    # among 100,000 English titles, a fifth of the time of normalising every title.
+    longest = re.compile("|".join(re.escape(max(title.split(), key=len)) for title in candidates))
+    for key, info in seen.items():
+        if key in old:
+            for title in (info.title, old[key][0]):
+                if longest.search(fold_for_search(title)):
+                    candidates.discard(normalise_title(title))
+    return {came[title][0]: left[title][0] for title in candidates}
+
+
+def compare(report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen], moved: dict[str, str]) -> None:
+    """What changed between the list's two versions; `moved` maps a paper's new key to its old one."""
+    from llmreads.models import LinkChange
+
+    for key, info in seen.items():
+        old_key = moved.get(key, key)
+        if old_key not in old:
+            report.added.append(info.title)
+            continue
+        before = old[old_key]
+        now_ = summary_of(info)
+        if before == now_:
+            report.unchanged += 1
+            continue
+        old_title, old_stars, old_sections, old_content = before
+        if old_key != key:
+            report.link_changes.append(LinkChange(old_key, key, info.title))
+        if old_title != info.title:
+            report.retitled.append(f"{old_title} → {info.title}")
+        if old_stars != info.stars:
+            report.rerated.append(f"{info.title}: {old_stars} → {info.stars} stars")
+        if set(old_sections) != set(info.sections):
+            report.moved.append(f"{info.title}: {', '.join(old_sections)} → {', '.join(info.sections)}")
+        if old_key == key and old_title == info.title and old_stars == info.stars and set(old_sections) == set(
+            info.sections
+        ):
+            report.updated.append(info.title)
+    gone = set(moved.values())
+    report.removed = [summary[0] for key, summary in old.items() if key not in seen and key not in gone]
+
+
+def left_with_user_data(conn: sqlite3.Connection, keys: Sequence[str]) -> list[LeftWithUserData]:
+    """Of the papers these keys name, those no list holds that keep statuses or notes (of any user)
+    under any of their keys, and whose data no listed paper shows."""
+    from llmreads.models import LeftWithUserData
+
+    found = []
+    for row in rows_in(
+        conn,
+        "SELECT p.short_id, p.key, p.title,"
+        f" (SELECT count(*) FROM statuses WHERE paper_key IN {same_paper_sql('p.key')}) AS statuses,"
+        f" (SELECT count(*) FROM notes WHERE paper_key IN {same_paper_sql('p.key')}) AS notes"
+        " FROM papers p WHERE p.key IN ({marks}) AND p.listed = 0"
+        f" AND p.id = {paper_id_sql('p.key')} ORDER BY p.position",
+        keys,
+    ):
+        if row["statuses"] or row["notes"]:
+            found.append(LeftWithUserData(row["short_id"], row["key"], row["title"], row["statuses"], row["notes"]))
+    return found

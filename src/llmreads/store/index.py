@@ -1,0 +1,192 @@
+"""Store layer, full-text index part: the rows of `papers_fts` and `notes_fts`, kept by hand.
+
+The paper index is contentless (migration m005): FTS5 removes a row only when
+told the exact text it indexed. This module alone writes those rows, so that
+invariant is kept in one place: a paper's row holds its title and the
+segmented text of its entries' introductions and link labels (`index_texts`);
+a change to a list goes through `refresh_papers`, which removes the rows with
+the text as it was (`IndexedText`, made before the change) and adds them
+again as they are now. A note's row is written by `index_note`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+from llmreads.store.base import LIST_STRIDE, chunks, marks, rows_in
+from llmreads.text import segment
+
+# The link texts a paper's index row holds, with what orders them.
+_LINK_TEXTS = (
+    "SELECT e.paper_id, e.list_id, e.position, l.position AS link_position, l.text"
+    " FROM links l JOIN entries e ON e.id = l.entry_id"
+)
+
+
+class IndexedText:
+    """What the search index holds for papers, before and after a change to one list.
+
+    The index is contentless (it keeps no copy of the text, which would add a
+    fifth to the database), so FTS5 removes a row only when told the exact
+    text it indexed. That text is rebuilt from the database as it was: the
+    list's entries and link texts are copied aside before they are replaced,
+    and papers renamed by the import keep their old title here.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, list_id: int) -> None:
+        self.conn = conn
+        self.list_id = list_id
+        self.old_titles: dict[int, str] = {}
+        self.new_ids: set[int] = set()  # papers added by this change: not in the index yet
+        conn.execute("DROP TABLE IF EXISTS temp.old_entries")
+        conn.execute("DROP TABLE IF EXISTS temp.old_links")
+        conn.execute(
+            "CREATE TEMP TABLE old_entries AS SELECT paper_id, list_id, position, intro FROM entries WHERE list_id = ?",
+            (list_id,),
+        )
+        conn.execute(
+            f"CREATE TEMP TABLE old_links AS {_LINK_TEXTS} WHERE e.list_id = ?",
+            (list_id,),
+        )
+
+    def close(self) -> None:
+        self.conn.execute("DROP TABLE temp.old_entries")
+        self.conn.execute("DROP TABLE temp.old_links")
+
+    def before(self, paper_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """The indexed (title, body) of these papers before the change."""
+        entries = (
+            "(SELECT paper_id, list_id, position, intro FROM entries WHERE list_id != :list"
+            " UNION ALL SELECT paper_id, list_id, position, intro FROM temp.old_entries)"
+        )
+        links = (
+            f"({_LINK_TEXTS} WHERE e.list_id != :list"
+            " UNION ALL SELECT paper_id, list_id, position, link_position, text FROM temp.old_links)"
+        )
+        texts = index_texts(self.conn, paper_ids, entries, links, {"list": self.list_id})
+        return {pid: (segment(self.old_titles.get(pid, title)), body) for pid, (title, body) in texts.items()}
+
+
+def index_texts(
+    conn: sqlite3.Connection,
+    paper_ids: Sequence[int],
+    entries: str = "entries",
+    links: str = f"({_LINK_TEXTS})",
+    params: dict[str, object] | None = None,
+) -> dict[int, tuple[str, str]]:
+    """Per paper: its title, and the segmented text of its introductions and link labels, as indexed.
+
+    `entries` and `links` may name other row sources of the same shape (the
+    text as it was before an import).
+    """
+    marks = ",".join(f":p{i}" for i in range(len(paper_ids)))
+    args: dict[str, object] = {f"p{i}": pid for i, pid in enumerate(paper_ids)} | (params or {})
+    titles = dict(conn.execute(f"SELECT id, title FROM papers WHERE id IN ({marks})", args).fetchall())
+    bodies: dict[int, list[str]] = {pid: [] for pid in titles}
+    for pid, intro in conn.execute(
+        f"SELECT paper_id, intro FROM {entries} WHERE paper_id IN ({marks}) ORDER BY list_id, position", args
+    ):
+        bodies[pid].append(intro)
+    for pid, text in conn.execute(
+        f"SELECT paper_id, text FROM {links} WHERE paper_id IN ({marks}) ORDER BY list_id, position, link_position",
+        args,
+    ):
+        if not text.startswith(("http://", "https://")):
+            bodies[pid].append(text)
+    return {pid: (title, segment("\n".join(bodies[pid]))) for pid, title in titles.items()}
+
+
+def index_papers(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
+    """Add the index rows of these papers (listed ones only: a paper no list holds is not searched)."""
+    for chunk in chunks(paper_ids):
+        listed = [r[0] for r in conn.execute(
+            f"SELECT id FROM papers WHERE id IN ({marks(chunk)}) AND +listed = 1", chunk
+        )]
+        conn.executemany(
+            "INSERT INTO papers_fts (rowid, title, body) VALUES (?, ?, ?)",
+            [(pid, segment(title), body) for pid, (title, body) in index_texts(conn, listed).items()],
+        )
+
+
+def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None:
+    conn.execute("DELETE FROM notes_fts WHERE rowid = ?", (note_id,))
+    if text is not None:
+        conn.execute("INSERT INTO notes_fts (rowid, title, body) VALUES (?, '', ?)", (note_id, segment(text)))
+
+
+def refresh_papers(
+    conn: sqlite3.Connection, list_id: int, paper_ids: Iterable[int], removed_keys: Iterable[str],
+    index: IndexedText, settled: dict[int, tuple[int, int]] | None = None,
+) -> None:
+    """Recompute what papers derive from their entries (stars, order, listed) and their index rows.
+
+    `settled` holds the (stars, position) the list alone gives its papers
+    where the rows differ; papers that other lists hold too, and papers that
+    left the list, are worked out from every entry.
+    """
+    left = [r[0] for r in rows_in(conn, "SELECT id FROM papers WHERE key IN ({marks})", removed_keys)]  # left the list
+    ids = list(dict.fromkeys([*paper_ids, *left]))
+    # Out of the index first, with the text it was indexed with (the rows of
+    # papers that were listed before this change).
+    for chunk in chunks(ids):
+        indexed = [
+            r[0] for r in conn.execute(f"SELECT id FROM papers WHERE id IN ({marks(chunk)}) AND +listed = 1", chunk)
+            if r[0] not in index.new_ids
+        ]
+        conn.executemany(
+            "INSERT INTO papers_fts (papers_fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
+            [(pid, title, body) for pid, (title, body) in index.before(indexed).items()],
+        )
+    _rename_from_other_lists(conn, left)
+    shared = {r[0] for r in conn.execute("SELECT DISTINCT paper_id FROM entries WHERE list_id != ?", (list_id,))}
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS refreshed (id INTEGER PRIMARY KEY)")
+    in_list = {r[0] for r in conn.execute("SELECT DISTINCT paper_id FROM entries WHERE list_id = ?", (list_id,))}
+    # From every entry: papers other lists hold too, papers that left the list,
+    # and any paper of the list when the list alone does not say (`settled`).
+    from_entries = [pid for pid in in_list if pid in shared or settled is None]
+    from_entries += [pid for pid in ids if pid not in in_list]
+    for chunk in chunks(from_entries):
+        conn.executemany("INSERT OR IGNORE INTO temp.refreshed VALUES (?)", [(pid,) for pid in chunk])
+    conn.execute(
+        "UPDATE papers SET"
+        " stars = coalesce((SELECT max(stars) FROM entries WHERE paper_id = papers.id), stars),"
+        f" position = coalesce((SELECT min(list_id * {LIST_STRIDE} + position) FROM entries"
+        "   WHERE paper_id = papers.id), position),"
+        " listed = EXISTS (SELECT 1 FROM entries WHERE paper_id = papers.id)"
+        " WHERE id IN temp.refreshed"
+    )
+    conn.execute("DROP TABLE temp.refreshed")
+    if settled is not None:
+        conn.executemany(
+            "UPDATE papers SET stars = ?, position = ?, listed = 1 WHERE id = ?",
+            [(stars, position, pid) for pid, (stars, position) in settled.items() if pid not in shared],
+        )
+    index_papers(conn, ids)
+    index.close()
+
+
+def _rename_from_other_lists(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
+    """Papers that left a list take their title from the list imported most recently of those still holding them.
+
+    An entry's title '' stands for its paper's, so those are written out
+    before the paper is renamed, and made '' again where they match.
+    """
+    if not paper_ids:
+        return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS renamed (id INTEGER PRIMARY KEY)")
+    conn.executemany("INSERT OR IGNORE INTO temp.renamed VALUES (?)", [(pid,) for pid in paper_ids])
+    conn.execute(
+        "UPDATE entries SET title = (SELECT title FROM papers WHERE id = entries.paper_id)"
+        " WHERE title = '' AND paper_id IN temp.renamed"
+    )
+    conn.execute(
+        "UPDATE papers SET title = (SELECT e.title FROM entries e JOIN lists l ON l.id = e.list_id"
+        "   WHERE e.paper_id = papers.id ORDER BY l.imported_at DESC, l.id DESC, e.position LIMIT 1), title_raw = ''"
+        " WHERE id IN temp.renamed AND EXISTS (SELECT 1 FROM entries WHERE paper_id = papers.id)"
+    )
+    conn.execute(
+        "UPDATE entries SET title = '' WHERE paper_id IN temp.renamed"
+        " AND title = (SELECT title FROM papers WHERE id = entries.paper_id)"
+    )
+    conn.execute("DROP TABLE temp.renamed")
