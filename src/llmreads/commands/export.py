@@ -12,12 +12,11 @@ from llmreads.app import (
     JsonOpt,
     ListOpt,
     SectionOpt,
-    StarsOpt,
-    StatusOpt,
     app,
     build_filters,
     state,
 )
+from llmreads.options import StarsOpt, StatusOpt
 
 user_data_app = typer.Typer(
     cls=Group,
