@@ -159,7 +159,7 @@ def next_command(
         render.emit_json(render.to_json(rows))
         return
     if not rows:
-        print("Nothing left to read here. Well done.")
+        render.nothing_next()
         return
     render.papers(rows, total=store.count_papers(conn, st.user, filters), description="next to read")
 

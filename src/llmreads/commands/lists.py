@@ -52,7 +52,7 @@ def remove_list_command(
     name: Annotated[str, typer.Argument(help="The list's name (see `llmreads lists`).")],
 ) -> None:
     """Remove a list's papers and sections; your statuses and notes are kept."""
-    from llmreads import store
+    from llmreads import render, store
 
     removed = store.remove_list(state(ctx).conn(autoimport=False), name)
-    print(f"Removed list {removed['name']!r} ({removed['papers']} papers); statuses and notes kept.")
+    render.list_removed(removed)
