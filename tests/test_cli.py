@@ -372,17 +372,6 @@ def test_unknown_section(cli, one_error):
     one_error(cli("search", "lora", "--section", "7.7"))
 
 
-def test_stars_out_of_range(cli, one_error):
-    assert "--stars" in one_error(cli("list", "--stars", "9"))
-    one_error(cli("search", "lora", "--stars", "-1"))
-
-
-def test_bad_status_sort_and_limit(cli, one_error):
-    one_error(cli("list", "--status", "done"))
-    one_error(cli("list", "--sort", "random"))
-    one_error(cli("list", "--limit", "0"))
-
-
 def test_unknown_note(cli, one_error):
     one_error(cli("note", "edit", "99", "text"))
     one_error(cli("note", "delete", "99"))
@@ -405,6 +394,7 @@ def test_empty_user_name(cli, one_error):
 
 
 def test_usage_errors_exit_2(cli):
+    # Values outside an option's choices or range: tests/test_usage_errors.py.
     result = cli("list", "--stars", "many")
     assert result.exit_code == 2
     assert "Traceback" not in result.stderr

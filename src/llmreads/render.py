@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING
 from llmreads.text import clean, clean_block, escape_json
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
     from rich.text import Text
 
+    from llmreads.maintenance import BackupReport, RestoreReport
     from llmreads.models import ImportReport
     from llmreads.store.papers import PaperRow
     from llmreads.store.search import SearchResult
+    from llmreads.userdata import MergeReport
 
 STATUS_MARK = {"read": "✓", "reading": "…", "unread": " "}
 NARROW = 60
@@ -508,6 +512,101 @@ def _records(columns: Sequence[str], records: Sequence[Sequence[object]], numeri
     for record in records:
         table.add_row(*(Text(clean(str(value))) for value in record))
     console().print(table)
+
+
+def nothing_next() -> None:
+    print("Nothing left to read here. Well done.")
+
+
+def list_removed(removed: dict[str, object]) -> None:
+    print(f"Removed list {removed['name']!r} ({removed['papers']} papers); statuses and notes kept.")
+
+
+def note_added(note_id: int, paper_id: str, title: str) -> None:
+    print(f"Added note {note_id} to {paper_id}  {clean(title)}")
+
+
+def note_updated(note_id: int) -> None:
+    print(f"Updated note {note_id}.")
+
+
+def note_unchanged(note_id: int) -> None:
+    print(f"Note {note_id} unchanged.")
+
+
+def note_deleted(note_id: int) -> None:
+    print(f"Deleted note {note_id}.")
+
+
+def user_data_import(report: MergeReport) -> None:
+    """What `user-data import` did (or would do), user by user; warnings went to stderr before."""
+    verb = "Would import" if report.dry_run else "Imported"
+    print(f"{verb} user data from {report.source}:")
+    if not report.users and not report.skipped:
+        print("  the file holds no users")
+    for user, counts in report.users.items():
+        s, n = counts.statuses, counts.notes
+        print(
+            f"  {clean(user)}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
+            f" notes {n.added} added, {n.updated} updated, {n.kept} kept"
+        )
+        for skipped in counts.notes_skipped:
+            print(f"    note skipped: {clean(skipped)}")
+    for name, why in report.skipped.items():
+        print(f"  {name!r}: skipped, {why}")
+    if report.dry_run:
+        print("Dry run: nothing was written.")
+
+
+def path(file: Path | str) -> None:
+    """A file's path alone on a line (`db path`, `config path`), for scripts to use."""
+    print(file)
+
+
+def settings(items: dict[str, dict[str, str | None]]) -> None:
+    """`config show`: each setting, its value and where it comes from."""
+    for key, item in items.items():
+        print(f"{key:<7}{item['value'] or '(all lists)'}  [{item['source']}]")
+
+
+def db_status(data: dict[str, object]) -> None:
+    """`db status`: one labelled line per fact about the database file."""
+    from llmreads.db import RESTORE_HINT
+
+    schema = data["schema"]
+    assert isinstance(schema, dict)
+    applied, latest = schema["applied"], schema["latest"]
+    if schema["unknown"]:
+        verdict = f"written by a newer llmreads ({', '.join(schema['unknown'])}); upgrade llmreads"
+    elif schema["pending"]:
+        verdict = f"older; {', '.join(schema['pending'])} will be applied on next use"
+    else:
+        verdict = "up to date"
+    rows = [
+        ("file", data["file"]),
+        ("size", f"{data['size']} bytes" + (f" (+ {data['wal_size']} in the -wal file)" if data["wal_size"] else "")),
+        ("schema", f"{', '.join(applied) or '(empty)'} / latest {latest}: {verdict}"),
+        ("journal", data["journal_mode"]),
+        ("check", "ok (PRAGMA quick_check)" if data["quick_check"] == "ok"
+         else f"DAMAGED: {data['quick_check']}; {RESTORE_HINT}"),
+    ]
+    for name in ("lists", "papers", "users", "notes", "statuses"):
+        rows.append((name, "-" if data[name] is None else data[name]))
+    for label, value in rows:
+        print(f"{label:<9} {value}")
+
+
+def backup_done(report: BackupReport) -> None:
+    print(f"Backed up {report.database} to {report.backup} ({report.size} bytes, schema {report.schema[-1]}).")
+
+
+def restore_done(report: RestoreReport) -> None:
+    print(f"Restored {report.backup} into {report.database}.")
+    if report.replaced is not None:
+        if report.replaced.exists():
+            print(f"The database it replaced is kept at {report.replaced}")
+        else:
+            print(f"Leftover -wal/-shm files of a deleted database were moved to {report.replaced}-*")
 
 
 def to_json(rows: Sequence[PaperRow]) -> list[dict[str, object]]:

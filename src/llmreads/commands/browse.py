@@ -7,16 +7,20 @@ import typer
 
 from llmreads.app import (
     JsonOpt,
-    LimitOpt,
     ListOpt,
     RefArg,
     SectionOpt,
-    StarsOpt,
-    StatusOpt,
     app,
     build_filters,
-    check_limit,
     state,
+)
+from llmreads.options import (
+    LimitOpt,
+    ListSort,
+    SearchSort,
+    StarsOpt,
+    StatusOpt,
+    at_most,
 )
 
 
@@ -27,7 +31,9 @@ def list_command(
     stars: StarsOpt = None,
     status: StatusOpt = None,
     list_name: ListOpt = None,
-    sort: Annotated[str, typer.Option("--sort", help="list, stars or title.")] = "list",
+    sort: Annotated[
+        ListSort, typer.Option("--sort", help="List order, most stars first (then list order), or by title.")
+    ] = ListSort.LIST,
     limit: LimitOpt = None,
     all_: Annotated[
         bool, typer.Option("--all", help="Include papers no list holds any more that keep your statuses or notes.")
@@ -36,12 +42,8 @@ def list_command(
 ) -> None:
     """List papers, filtered by section, stars and reading status."""
     from llmreads import render
-    from llmreads.errors import InvalidQuery
     from llmreads.store.papers import count_papers, list_papers
 
-    check_limit(limit)
-    if sort not in ("list", "stars", "title"):
-        raise InvalidQuery(f"--sort must be one of list, stars, title, not {sort!r}")
     st = state(ctx)
     conn = st.conn()
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
@@ -62,9 +64,13 @@ def search_command(
     status: StatusOpt = None,
     list_name: ListOpt = None,
     sort: Annotated[
-        str, typer.Option("--sort", help="relevance (title hits, then stars, then list order), stars or list.")
-    ] = "relevance",
-    limit: Annotated[int | None, typer.Option("--limit", "-n", help="Show at most this many (default 20).")] = None,
+        SearchSort,
+        typer.Option("--sort", help="The order; relevance: title hits, then most stars, then list order."),
+    ] = SearchSort.RELEVANCE,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", help="Show at most this many (default 20).", min=1, callback=at_most),
+    ] = None,
     no_notes: Annotated[bool, typer.Option("--no-notes", help="Do not search your notes.")] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Pass the query to SQLite FTS5 as it is.")] = False,
     json_: JsonOpt = False,
@@ -77,12 +83,8 @@ def search_command(
     Anything else is literal text; --raw passes FTS5 syntax through.
     """
     from llmreads import render
-    from llmreads.errors import InvalidQuery
     from llmreads.store.search import search
 
-    check_limit(limit)
-    if sort not in ("relevance", "stars", "list"):
-        raise InvalidQuery(f"--sort must be one of relevance, stars, list, not {sort!r}")
     st = state(ctx)
     conn = st.conn()
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
@@ -146,7 +148,7 @@ def progress_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonO
 @app.command("next")
 def next_command(
     ctx: typer.Context,
-    count: Annotated[int, typer.Option("--count", "-n", help="How many papers.")] = 5,
+    count: Annotated[int, typer.Option("--count", "-n", help="How many papers.", min=1, callback=at_most)] = 5,
     section: SectionOpt = None,
     list_name: ListOpt = None,
     json_: JsonOpt = False,
@@ -156,7 +158,6 @@ def next_command(
     from llmreads.store.filters import not_read_filter
     from llmreads.store.papers import count_papers, list_papers
 
-    check_limit(count, "--count")
     st = state(ctx)
     conn = st.conn()
     filters = [*build_filters(conn, section, None, None, list_name or st.default_list), not_read_filter()]
@@ -165,7 +166,7 @@ def next_command(
         render.emit_json(render.to_json(rows))
         return
     if not rows:
-        print("Nothing left to read here. Well done.")
+        render.nothing_next()
         return
     render.papers(rows, total=count_papers(conn, st.user, filters), description="next to read")
 

@@ -12,9 +12,10 @@ app.add_typer(config_app, name="config")
 @config_app.command("path")
 def config_path_command() -> None:
     """Print the config file's path (it need not exist)."""
+    from llmreads import render
     from llmreads.config import config_path
 
-    print(config_path())
+    render.path(config_path())
 
 
 @config_app.command("show")
@@ -32,6 +33,5 @@ def config_show(ctx: typer.Context, json_: JsonOpt = False) -> None:
     }
     if json_:
         render.emit_json(settings)
-        return
-    for key, item in settings.items():
-        print(f"{key:<7}{item['value'] or '(all lists)'}  [{item['source']}]")
+    else:
+        render.settings(settings)

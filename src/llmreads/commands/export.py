@@ -12,12 +12,11 @@ from llmreads.app import (
     JsonOpt,
     ListOpt,
     SectionOpt,
-    StarsOpt,
-    StatusOpt,
     app,
     build_filters,
     state,
 )
+from llmreads.options import StarsOpt, StatusOpt
 
 user_data_app = typer.Typer(
     cls=Group,
@@ -171,20 +170,5 @@ def user_data_import(
         render.info(f"warning: {source}: user {name!r} skipped: {why}")
     if json_:
         render.emit_json(asdict(report))
-        return
-    verb = "Would import" if dry_run else "Imported"
-    print(f"{verb} user data from {source}:")
-    if not report.users and not report.skipped:
-        print("  the file holds no users")
-    for user, counts in report.users.items():
-        s, n = counts.statuses, counts.notes
-        print(
-            f"  {clean(user)}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
-            f" notes {n.added} added, {n.updated} updated, {n.kept} kept"
-        )
-        for skipped in counts.notes_skipped:
-            print(f"    note skipped: {clean(skipped)}")
-    for name, why in report.skipped.items():
-        print(f"  {name!r}: skipped, {why}")
-    if dry_run:
-        print("Dry run: nothing was written.")
+    else:
+        render.user_data_import(report)

@@ -53,7 +53,8 @@ def remove_list_command(
     name: Annotated[str, typer.Argument(help="The list's name (see `llmreads lists`).")],
 ) -> None:
     """Remove a list's papers and sections; your statuses and notes are kept."""
+    from llmreads import render
     from llmreads.store.papers import remove_list
 
     removed = remove_list(state(ctx).conn(autoimport=False), name)
-    print(f"Removed list {removed['name']!r} ({removed['papers']} papers); statuses and notes kept.")
+    render.list_removed(removed)

@@ -82,9 +82,9 @@ def note_add(
     """Add a note to a paper."""
     import sys
 
+    from llmreads import render
     from llmreads.store.notes import MAX_NOTE_CHARS, add_note
     from llmreads.store.papers import paper_summary, resolve_ref
-    from llmreads.text import clean
 
     if text == "-":
         text = read_note(sys.stdin, MAX_NOTE_CHARS)
@@ -93,7 +93,7 @@ def note_add(
     pid = resolve_ref(conn, ref)
     note_id = add_note(conn, st.user, pid, text)
     paper = paper_summary(conn, st.user, pid)
-    print(f"Added note {note_id} to {paper.id}  {clean(paper.title)}")
+    render.note_added(note_id, paper.id, paper.title)
 
 
 def read_note(stream: TextIO, limit: int) -> str:
@@ -150,6 +150,7 @@ def note_edit(
     text: Annotated[str | None, typer.Argument(help="New text; without it $EDITOR opens.")] = None,
 ) -> None:
     """Edit a note in $EDITOR (or give the new text)."""
+    from llmreads import render
     from llmreads.store.notes import get_note, update_note
 
     st = state(ctx)
@@ -157,7 +158,7 @@ def note_edit(
     note = get_note(conn, st.user, note_id)
     if text is not None:
         update_note(conn, st.user, note_id, text)
-        print(f"Updated note {note_id}.")
+        render.note_updated(note_id)
         return
     variable, command = editor_command()
     draft = _Draft(note_id, str(note["text"]))
@@ -165,7 +166,7 @@ def note_edit(
         edited = draft.edit(variable, command)
         if edited.strip() == str(note["text"]).strip():
             draft.discard()
-            print(f"Note {note_id} unchanged.")
+            render.note_unchanged(note_id)
             return
         # Saved only if the note is still the one opened: another edit, a delete or a
         # user-data import meanwhile is not overwritten; the text stays in the file.
@@ -174,12 +175,10 @@ def note_edit(
         raise draft.refused(str(exc)) from None
     except BaseException:  # Ctrl-C, or a bug: still, what was typed is not thrown away
         if draft.keep_if_typed():
-            from llmreads import render
-
             render.info(f"note {note_id} not saved: your text is kept in {draft.path}")
         raise
     draft.discard()
-    print(f"Updated note {note_id}.")
+    render.note_updated(note_id)
 
 
 def editor_command() -> tuple[str, list[str]]:
@@ -262,10 +261,11 @@ class _Draft:
 @note_app.command("delete")
 def note_delete(ctx: typer.Context, note_id: NoteIdArg) -> None:
     """Delete a note."""
+    from llmreads import render
     from llmreads.store.notes import delete_note
 
     st = state(ctx)
     delete_note(st.conn(), st.user, note_id)
-    print(f"Deleted note {note_id}.")
+    render.note_deleted(note_id)
 
 
