@@ -709,6 +709,10 @@ def expected_report(source: str, dry_run: bool) -> dict[str, object]:
         ],
         "unchanged": 114,
         "problems": [],
+        "skipped_tables": [],
+        "unread_items": [],
+        "non_papers": [],
+        "clashes": [],  # 2212.10560 is listed twice with one title written two ways: not a clash
         "skipped": False,
         "dry_run": dry_run,
     }

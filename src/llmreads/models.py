@@ -113,6 +113,14 @@ class NonPaper:
     url: str
 
 
+@dataclass(frozen=True)
+class Clash:
+    """Two entries that name one arXiv paper with different titles: one paper is kept, under the first title."""
+
+    arxiv: str
+    titles: tuple[str, ...]
+
+
 # What the parser yields and the import consumes, in document order.
 Event = DocumentTitle | DocumentUpdated | Section | Entry | Problem | SkippedTable | UnreadItem | NonPaper
 
@@ -155,6 +163,11 @@ class ImportReport:
     left_with_user_data: list[LeftWithUserData] = field(default_factory=list)  # `list --all` shows them
     unchanged: int = 0
     problems: list[str] = field(default_factory=list)
+    # What the document holds that did not become a paper, each with its line: nothing is dropped unsaid.
+    skipped_tables: list[SkippedTable] = field(default_factory=list)
+    unread_items: list[UnreadItem] = field(default_factory=list)
+    non_papers: list[NonPaper] = field(default_factory=list)
+    clashes: list[Clash] = field(default_factory=list)  # one arXiv id under two different titles
     skipped: bool = False  # the very same document was imported before
     dry_run: bool = False
 

@@ -465,6 +465,42 @@ def import_report(report: ImportReport) -> None:
         info(f"warning: {problem}")
 
 
+def import_left_out(report: ImportReport, *, verbose: bool = False) -> None:
+    """What the document holds that did not become a paper, on stderr: counts and lines, or every item."""
+    if report.skipped:
+        return
+
+    def lines(numbers: Sequence[int]) -> str:
+        shown = ", ".join(str(n) for n in numbers[:20])
+        return ("line " if len(numbers) == 1 else "lines ") + shown + (", …" if len(numbers) > 20 else "")
+
+    tables = report.skipped_tables
+    if tables:
+        info(f"left out: {_count(len(tables), 'table', 'tables')} with no column of paper titles:")
+        for table in tables if verbose else tables[:10]:
+            info(f"  line {table.line}: {clean(' | '.join(table.headers)) or '(no header)'}")
+        if not verbose and len(tables) > 10:
+            info(f"  … and {len(tables) - 10} more (--verbose lists them)")
+    unread = report.unread_items
+    if unread:
+        looks = "looks like a paper but was" if len(unread) == 1 else "look like papers but were"
+        info(f"left out: {_count(len(unread), 'item', 'items')} that {looks} not read "
+             f"({lines([item.line for item in unread])})")
+        if verbose:
+            for item in unread:
+                info(f"  line {item.line}: {clean(item.text)[:160]}")
+    others = report.non_papers
+    if others:
+        info(f"left out: {_count(len(others), 'item', 'items')} linking only to code, models, data, videos or posts"
+             + ("" if verbose else " (--verbose lists them)"))
+        if verbose:
+            for other in others:
+                info(f"  line {other.line}: {clean(other.text)[:120]}  {clean(other.url)}")
+    for clash in report.clashes:
+        titles = " / ".join(f'"{clean(title)}"' for title in clash.titles)
+        info(f"clash: arXiv {clash.arxiv} is listed under {len(clash.titles)} titles: {titles}; kept the first")
+
+
 def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 

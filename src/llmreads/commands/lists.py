@@ -17,7 +17,12 @@ def import_command(
         str | None, typer.Option("--encoding", help="The file's encoding (default: by BOM, UTF-8, GB18030).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report the changes without writing them.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail on any row that cannot be read.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on any row that cannot be read or item that looks like a paper.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every item left out, not only how many.")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Import a markdown paper list; re-importing updates it and keeps your statuses and notes."""
@@ -32,6 +37,7 @@ def import_command(
         render.emit_json(asdict(report))
     else:
         render.import_report(report)
+    render.import_left_out(report, verbose=verbose)
 
 
 @app.command("lists")

@@ -23,7 +23,7 @@ from llmreads.store.changes import Seen, compare, left_with_user_data, link_chan
 from llmreads.store.index import IndexedText, refresh_papers
 
 if TYPE_CHECKING:
-    from llmreads.models import Document, Entry, Event, ImportReport
+    from llmreads.models import Clash, Document, Entry, Event, ImportReport
 
 IMPORT_CACHE_KIB = -32768  # negative: KiB, so 32 MiB
 
@@ -146,6 +146,7 @@ def _document_events(doc: Document) -> Iterator[Event]:
     yield from doc.sections
     yield from doc.entries
     yield from doc.problems
+    yield from doc.skipped
     if doc.updated:
         yield DocumentUpdated(doc.updated)
 
@@ -159,7 +160,17 @@ def _import(
     sha256: str,
     strict: bool,
 ) -> ImportReport:
-    from llmreads.models import DocumentTitle, DocumentUpdated, Entry, ImportReport, Problem, Section
+    from llmreads.models import (
+        DocumentTitle,
+        DocumentUpdated,
+        Entry,
+        ImportReport,
+        NonPaper,
+        Problem,
+        Section,
+        SkippedTable,
+        UnreadItem,
+    )
 
     first = next(events, None)
     title = first.title if isinstance(first, DocumentTitle) else ""
@@ -219,6 +230,14 @@ def _import(
                 raise ImportFailed(f"{source}: line {event.line}: {event.message} (--strict)")
         elif isinstance(event, DocumentUpdated):
             conn.execute("UPDATE lists SET updated = ? WHERE id = ?", (event.date, list_id))
+        elif isinstance(event, SkippedTable):
+            report.skipped_tables.append(event)
+        elif isinstance(event, UnreadItem):
+            report.unread_items.append(event)
+            if strict:
+                raise ImportFailed(f"{source}: line {event.line}: looks like a paper but was not read (--strict)")
+        elif isinstance(event, NonPaper):
+            report.non_papers.append(event)
     if not report.entries:
         raise ImportFailed(f"{source} holds no papers (no table with a title column, no list of paper links)")
     writer.flush()
@@ -226,6 +245,7 @@ def _import(
         conn.execute(sql)
     report.sections = len(section_ids)
     report.papers = len(seen)
+    report.clashes = writer.clashes()
     moved = link_changes(old, seen)
     compare(report, old, seen, moved)
     for new_key, old_key in moved.items():  # the paper's user data follows it to its new key
@@ -264,6 +284,7 @@ class _Writer:
 
     def __init__(self, conn: sqlite3.Connection, list_id: int, index: IndexedText) -> None:
         self.conn, self.list_id, self.index = conn, list_id, index
+        self.titles: dict[str, list[str]] = {}  # arXiv id -> the titles its entries give, when more than one
         # key -> (id, title, title_raw, url, arxiv, stars, position, listed) of the papers stored before
         self.stored: dict[str, tuple[int, str, str, str, str | None, int, int, int]] = {
             row[0]: row[1:]
@@ -277,8 +298,32 @@ class _Writer:
         self.entries: list[tuple[object, ...]] = []
         self.links: list[tuple[int, int, str, str]] = []
 
+    def clashes(self) -> list[Clash]:
+        """arXiv papers the list gives different titles: not the same words with a typo, but another title.
+
+        `SELF-INSTRUCT: ... Models with Self-Generated Instructions` and `Self-Instruct:
+        ... Model with Self Generated Instruction` are one title written twice; a title
+        that shares less than four fifths of its letters with the first is another paper's,
+        a link copied onto the wrong row.
+        """
+        from difflib import SequenceMatcher
+
+        from llmreads.keys import normalise_title
+        from llmreads.models import Clash
+
+        found = []
+        for arxiv, titles in self.titles.items():
+            first = normalise_title(titles[0])
+            if any(SequenceMatcher(None, first, normalise_title(t)).ratio() < 0.8 for t in titles[1:]):
+                found.append(Clash(arxiv, tuple(titles)))
+        return found
+
     def entry(self, section_id: int, position: int, entry: Entry) -> None:
         info = self.seen.get(entry.key)
+        if info is not None and entry.arxiv and entry.title != info.title:
+            self.titles.setdefault(entry.arxiv, [info.title])
+            if entry.title not in self.titles[entry.arxiv]:
+                self.titles[entry.arxiv].append(entry.title)
         if info is None:  # the paper's first entry in this list names it
             paper_id = self._paper(entry, position)
             written = None if entry.key in self.stored else entry.stars
