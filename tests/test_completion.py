@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -184,3 +185,25 @@ def test_the_completion_script_is_typers(shell: str, monkeypatch: pytest.MonkeyP
     assert (got.returncode, got.stderr) == (0, "")
     assert got.stdout == full_app_completes(env, monkeypatch, capsys)
     assert "_LLMREADS_COMPLETE" in got.stdout
+
+
+# A folder and a file name with the characters an SQLite URI gives a meaning
+# to (`?` starts the query, `#` the fragment, `%` an escape) and a space.
+AWKWARD = ("odd #1 ?mode=rw %41 b", "reads #2 ?x %2e.db")
+
+
+@pytest.mark.parametrize("via", ["environment", "option"])
+def test_completion_reads_a_database_whose_path_holds_uri_characters(tmp_path: Path, seed_db: Path, via: str) -> None:
+    path = tmp_path.joinpath(*AWKWARD)
+    path.parent.mkdir()
+    path.write_bytes(seed_db.read_bytes())
+    line = "llmreads show 50f"
+    expected = run(ENTRY, {**shell_env("bash", line), "LLMREADS_DB": str(seed_db)}).stdout
+    assert expected.split() == ["50f228"]
+    if via == "environment":
+        env = {**shell_env("bash", line), "LLMREADS_DB": str(path)}
+    else:
+        words = f"llmreads --db {shlex.quote(str(path))} show 50f"
+        env = {"_LLMREADS_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "4"}
+    done = run(ENTRY, env)
+    assert (done.returncode, done.stderr, done.stdout) == (0, "", expected)

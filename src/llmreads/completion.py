@@ -33,7 +33,9 @@ def _connect(ctx: typer.Context) -> "sqlite3.Connection | None":
             return None
         import sqlite3
 
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        from llmreads.sqlite_uri import readonly_uri
+
+        return sqlite3.connect(readonly_uri(path), uri=True)
     except Exception:  # completion must never print a traceback into the shell
         return None
 
