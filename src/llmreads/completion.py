@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import typer
 from typer import _completion_classes as typer_shells
 from typer._click.shell_completion import CompletionItem, ShellComplete, add_completion_class
-from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     import sqlite3
@@ -141,17 +140,3 @@ def register_shells() -> None:
     for name, shell_class in SHELLS.items():
         add_completion_class(shell_class, name)
 
-
-def words_before_cursor(instruction: str) -> list[str] | None:
-    """The words before the one being completed, as the shell passed them.
-
-    `instruction` is the value of COMPLETE_VAR; None unless it asks to
-    complete (`complete_bash`; not `source_bash`). The words are read the way
-    Typer's class for that shell reads them, which needs no command.
-    """
-    action, _, shell = instruction.partition("_")
-    shell_class = SHELLS.get(shell)
-    if action != "complete" or shell_class is None:
-        return None
-    args, _ = shell_class(TyperGroup(), {}, PROG_NAME, COMPLETE_VAR).get_completion_args()
-    return args
