@@ -254,9 +254,15 @@ class State:
                         )
         return self._conn
 
+    def close(self) -> None:
+        """Close the database connection, if one was opened; the command has ended."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
 
 def state(ctx: typer.Context) -> State:
-    """The State of this run, made on first use.
+    """The State of this run, made on first use; its connection is closed when the command ends.
 
     Not in the callback: it reads the config file and may import platformdirs,
     which `COMMAND --help` (the callback runs before a command parses its
@@ -268,6 +274,7 @@ def state(ctx: typer.Context) -> State:
         make_state = root.obj  # set by the callback
         assert isinstance(make_state, functools.partial)
         root.obj = make_state()
+        root.call_on_close(root.obj.close)
     return root.obj
 
 
