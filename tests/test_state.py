@@ -51,3 +51,45 @@ def test_a_command_that_needs_no_database_opens_none(cli: Callable[..., object],
         assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
     assert opened == []
     assert not (tmp_path / "llmreads.db").exists()
+
+
+def list_names(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [row[0] for row in conn.execute("SELECT name FROM lists ORDER BY id")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["list", "--json"], ["users"], ["sections"], ["progress"], ["next"], ["lists"], ["mark-read", "2106.09685"],
+     ["note", "list"], ["export", "--format", "json"]],
+)
+def test_a_command_that_shows_or_tracks_papers_imports_the_bundled_list_into_a_new_database(
+        cli: Callable[..., object], tmp_path: Path, args: list[str]) -> None:
+    result = cli(*args)
+    assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+    db = tmp_path / "llmreads.db"
+    assert result.stderr.endswith(f"llmreads: imported the bundled list (118 papers) into {db}\n")  # type: ignore[attr-defined]
+    assert list_names(db) == ["LLM_Paper_Reading"]
+    again = cli(*args)
+    assert "imported" not in again.stderr  # type: ignore[attr-defined]
+    assert list_names(db) == ["LLM_Paper_Reading"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["remove-list", "LLM_Paper_Reading"], 1), (["user-data", "export"], 0), (["import", "{fixture}"], 0)],
+)
+def test_the_commands_that_manage_lists_and_user_data_never_import_the_bundled_list(
+        cli: Callable[..., object], tmp_path: Path, args: list[str], code: int) -> None:
+    from conftest import FIXTURES
+
+    fixture = FIXTURES / "bare_urls.md"
+    result = cli(*[arg.format(fixture=fixture) for arg in args])
+    assert result.exit_code == code, result.stderr  # type: ignore[attr-defined]
+    assert "bundled" not in result.stderr  # type: ignore[attr-defined]
+    names = list_names(tmp_path / "llmreads.db")
+    assert "LLM_Paper_Reading" not in names
+    assert len(names) == (args[0] == "import")

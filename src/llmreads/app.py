@@ -235,24 +235,36 @@ class State:
         self._conn: sqlite3.Connection | None = None
 
     def conn(self, autoimport: bool = True) -> "sqlite3.Connection":
+        """The database connection, opened on first use; closed when the command ends (see state()).
+
+        Opening checks the file and brings its schema up to date (db.open_db),
+        nothing more. `autoimport` says that the command shows or tracks
+        papers: on first use it then takes the step import_bundled_list. The
+        commands that manage lists or user data (import, remove-list,
+        user-data) pass False.
+        """
         if self._conn is None:
             from llmreads.db import open_db
 
             self._conn = open_db(self.db_path)
             if autoimport:
-                from llmreads import store
-
-                if store.list_count(self._conn) == 0:
-                    from llmreads.sources import import_path
-
-                    report = import_path(self._conn, None, name=None)
-                    if not report.skipped:  # another process may have imported it a moment ago
-                        from llmreads import render
-
-                        render.info(
-                            f"llmreads: imported the bundled list ({report.papers} papers) into {self.db_path}"
-                        )
+                self.import_bundled_list()
         return self._conn
+
+    def import_bundled_list(self) -> None:
+        """First use: import the bundled list into a database that holds no list yet, and say so on stderr."""
+        from llmreads import store
+
+        conn = self.conn(autoimport=False)
+        if store.list_count(conn) > 0:
+            return
+        from llmreads.sources import import_path
+
+        report = import_path(conn, None, name=None)
+        if not report.skipped:  # another process may have imported it a moment ago
+            from llmreads import render
+
+            render.info(f"llmreads: imported the bundled list ({report.papers} papers) into {self.db_path}")
 
     def close(self) -> None:
         """Close the database connection, if one was opened; the command has ended."""
