@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -263,12 +264,15 @@ def test_note_edit_in_editor(cli, tmp_path):
     assert [n["text"] for n in json_out(cli("note", "list", "--json"))] == ["written by the editor"]
 
 
-def test_note_edit_in_editor_unchanged_and_failing(cli, tmp_path, one_error):
+def test_note_edit_in_editor_unchanged_and_failing(cli, tmp_path, one_error, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the edited text is kept
     ok(cli("note", "add", "lora", "keep me"))
     untouched = _editor(tmp_path, "pass\n")
     assert ok(cli("note", "edit", "1", env={"EDITOR": untouched})) == "Note 1 unchanged.\n"
     failing = _editor(tmp_path, "import sys, pathlib\npathlib.Path(sys.argv[1]).write_text('lost')\nsys.exit(3)\n")
-    one_error(cli("note", "edit", "1", env={"EDITOR": failing}))
+    error = one_error(cli("note", "edit", "1", env={"EDITOR": failing}))
+    kept = Path(error.rsplit(" ", 1)[1])
+    assert "status 3" in error and kept.parent.parent == tmp_path and kept.read_text() == "lost"
     assert [n["text"] for n in json_out(cli("note", "list", "--json"))] == ["keep me"]
 
 

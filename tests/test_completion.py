@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -188,3 +189,27 @@ def test_completion_reads_a_database_whose_path_holds_uri_characters(tmp_path: P
         env = {"_LLMREADS_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "4"}
     done = run(ENTRY, env)
     assert (done.returncode, done.stderr, done.stdout) == (0, "", expected)
+
+
+def test_paper_ids_of_unlisted_papers_are_offered_to_the_user_whose_data_they_keep(tmp_path: Path,
+                                                                                   seed_text: str) -> None:
+    from llmreads import store
+    from llmreads.db import open_db
+
+    path = tmp_path / "kept.db"
+    conn = open_db(path)
+    import_text(conn, seed_text)
+    store.set_status(conn, "alice", [store.resolve_ref(conn, "e881c7")], "read")  # Segment Anything
+    # A newer version gives it another title and link: another paper; the old one keeps alice's status.
+    changed = re.sub(r"\[Segment Anything\]\([^)]*\)", "[Segment Anything 2](https://example.org/sam2)", seed_text)
+    import_text(conn, changed)
+    conn.close()
+
+    def offered(line: str, user: str) -> list[str]:
+        got = run(ENTRY, {**shell_env("bash", line), "LLMREADS_DB": str(path), "LLMREADS_USER": user})
+        assert (got.returncode, got.stderr) == (0, "")
+        return got.stdout.split()
+
+    assert offered("llmreads show e88", "alice") == ["e881c7"]
+    assert offered("llmreads show e88", "bob") == []
+    assert offered("llmreads --user alice show e88", "bob") == ["e881c7"]

@@ -59,17 +59,20 @@ def hidden(folder: Path) -> list[str]:
 def add_note_now(db: Path, text: str, timeout: float = 0.0) -> bool:
     """Add a note through the store on a connection of its own; True when the commit was acknowledged."""
     from llmreads import db as dbmod
-    from llmreads import store
+    from llmreads import errors, store
 
     conn = dbmod.open_db(db)
+    waited = dbmod.WRITE_WAIT_S
+    dbmod.WRITE_WAIT_S = timeout  # a write waits this long for another's lock, then gives up
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         store.add_note(conn, "alice", store.resolve_ref(conn, "2106.09685"), text)
         return True
-    except sqlite3.OperationalError as exc:
-        assert "locked" in str(exc)
+    except (sqlite3.OperationalError, errors.DatabaseError) as exc:
+        assert "locked" in str(exc) or "still being written" in str(exc)
         return False
     finally:
+        dbmod.WRITE_WAIT_S = waited
         conn.close()
 
 

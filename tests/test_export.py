@@ -272,7 +272,7 @@ def test_output_file_is_written_whole_and_reported_on_stderr(seeded: None, tmp_p
     target = tmp_path / "out" / "papers.bib"
     target.parent.mkdir()
     target.write_text("old", encoding="utf-8")
-    result = ok("export", "-o", str(target))
+    result = ok("export", "-o", str(target), "--force")
     assert result.stdout == ""
     count = len(listed())
     assert result.stderr.strip() == f"Wrote {count} papers (bibtex) to {target}"
@@ -285,7 +285,7 @@ def test_format_option_wins_over_the_suffix(seeded: None, tmp_path: Path) -> Non
     ok("export", "--format", "csv", "--status", "read", "-o", str(target))
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"), newline="")))
     assert {r["key"] for r in rows} == {LORA, ATTENTION}
-    ok("export", "--status", "reading", "-o", str(target))  # no --format, no known suffix: JSON
+    ok("export", "--status", "reading", "-o", str(target), "--force")  # no --format, no known suffix: JSON
     assert [p["key"] for p in json.loads(target.read_text(encoding="utf-8"))] == [GPT3]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ EXPECTED_TABLES = {
     "notes",
     "papers_fts",
     "notes_fts",
+    "key_aliases",
 }
 EXPECTED_INDEXES = {
     "papers_listed_position",
@@ -33,7 +35,10 @@ EXPECTED_INDEXES = {
     "links_entry",
     "statuses_paper",
     "notes_user_paper",
+    "key_aliases_key",
+    "notes_paper",
 }
+EXPECTED_VIEWS = {"aliased_keys", "key_peers"}
 
 
 def names(conn: sqlite3.Connection, kind: str) -> set[str]:
@@ -70,9 +75,10 @@ def test_blank_database_gets_the_schema(db_path):
         )
     }
     assert {"papers_fts", "notes_fts"} <= virtual
+    assert EXPECTED_VIEWS <= names(conn, "view")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    for table in ("lists", "papers", "entries", "statuses", "notes"):
+    for table in ("lists", "papers", "entries", "statuses", "notes", "key_aliases"):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
     conn.close()
     assert applied(db_path) == [("llmreads", name) for name in migrations.NAMES]
@@ -243,3 +249,112 @@ def test_database_of_schema_v4_upgrades_and_sees_the_same_list_as_unchanged(tmp_
 
 
 LORA_TITLE = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
+
+
+def test_notes_keep_their_numbers_get_uuids_and_numbers_are_never_given_again(tmp_path, seed_text):
+    # A database as m001-m005 left it, with a gap where a note was deleted (numbers 3 and 4).
+    from sqlite_utils import Database
+
+    from llmreads.text import segment
+
+    path = tmp_path / "v5.db"
+    db = Database(path)
+    migrations.migrations().apply(db, stop_before="m006_note_ids")
+    db.conn.close()
+    conn = sqlite3.connect(path)
+    written = [
+        (1, "alice", "arxiv:2106.09685", "quokka adapters", "2024-01-01T00:00:00+00:00", "2024-01-02T00:00:00+00:00"),
+        (2, "bob", "arxiv:2106.09685", "quokka for bob", "2024-01-01T00:00:00+00:00", "2024-01-01T00:00:00+00:00"),
+        (5, "alice", "url:example.com/gone", "on a paper no list holds", "2024-01-03T00:00:00+00:00",
+         "2024-01-03T00:00:00+00:00"),
+    ]
+    conn.executemany(
+        "INSERT INTO notes (id, user, paper_key, text, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", written
+    )
+    conn.executemany(
+        "INSERT INTO notes_fts (rowid, title, body) VALUES (?, '', ?)", [(r[0], segment(r[3])) for r in written]
+    )
+    conn.commit()
+    conn.close()
+
+    conn = open_db(path)
+    assert ("llmreads", "m006_note_ids") in applied(path)
+    rows = conn.execute(
+        "SELECT id, user, paper_key, text, created_at, updated_at, uuid FROM notes ORDER BY id"
+    ).fetchall()
+    assert [tuple(r)[:6] for r in rows] == written
+    uuids = [r["uuid"] for r in rows]
+    assert len(set(uuids)) == 3 and all(str(uuid.UUID(u)) == u and uuid.UUID(u).version == 4 for u in uuids)
+    assert dict(conn.execute("SELECT rowid, body FROM notes_fts").fetchall()) == {r[0]: segment(r[3]) for r in written}
+    assert "notes_user_paper" in names(conn, "index")
+    import_text(conn, seed_text)
+    assert [p.key for p in store.search(conn, "alice", "quokka").papers] == ["arxiv:2106.09685"]
+    lora = store.resolve_ref(conn, "lora")
+    assert store.add_note(conn, "alice", lora, "after the upgrade") == 6
+    store.delete_note(conn, "alice", 6)
+    assert store.add_note(conn, "alice", lora, "and again") == 7
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute(
+            "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES ('x', 'k', 't', '', '', ?)",
+            (uuids[0],),
+        )
+    conn.close()
+
+
+def test_a_first_schema_database_upgrades_its_notes_with_their_numbers(tmp_path):
+    path = tmp_path / "v1.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v1.db").read_bytes())
+    before = sqlite3.connect(path)
+    notes = sorted(before.execute("SELECT id, user, paper_key, text, created_at, updated_at FROM notes").fetchall())
+    before.close()
+    conn = open_db(path)
+    after = conn.execute("SELECT id, user, paper_key, text, created_at, updated_at, uuid FROM notes ORDER BY id")
+    rows = [tuple(r) for r in after]
+    assert [r[:6] for r in rows] == notes and len({r[6] for r in rows}) == len(notes) == 3
+    sequence = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'notes'").fetchone()[0]
+    assert sequence == max(n[0] for n in notes)
+    conn.close()
+
+
+def test_a_note_written_without_a_uuid_gets_a_random_one(db_path):
+    # As code written before the column does (another process of an older llmreads, a script).
+    open_db(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.executemany(
+        "INSERT INTO notes (user, paper_key, text, created_at, updated_at) VALUES ('a', 'k', ?, '', '')",
+        [(str(i),) for i in range(200)],
+    )
+    values = [row[0] for row in conn.execute("SELECT uuid FROM notes")]
+    conn.close()
+    assert len(set(values)) == 200
+    assert all(str(uuid.UUID(v)) == v and uuid.UUID(v).version == 4 for v in values)
+    assert {uuid.UUID(v).variant for v in values} == {uuid.RFC_4122}
+
+
+def test_key_aliases_step_on_a_database_with_user_data(tmp_path):
+    # m007 adds the alias table to a database that has a list, statuses and notes, and
+    # changes none of them; reading through an alias works at once; opening again is harmless.
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    raw = sqlite3.connect(path)
+    statuses = raw.execute("SELECT rowid, * FROM statuses ORDER BY rowid").fetchall()
+    notes = raw.execute("SELECT rowid, * FROM notes ORDER BY rowid").fetchall()
+    raw.close()
+    conn = open_db(path)
+    assert "key_aliases" in names(conn, "table") and EXPECTED_VIEWS <= names(conn, "view")
+    assert conn.execute("SELECT count(*) FROM key_aliases").fetchone()[0] == 0
+    assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM statuses ORDER BY rowid")] == statuses
+    columns = "rowid, id, user, paper_key, text, created_at, updated_at"  # m006 (before m007) adds uuid
+    assert [tuple(r) for r in conn.execute(f"SELECT {columns} FROM notes ORDER BY rowid")] == notes
+    from llmreads import aliases
+
+    with store.transaction(conn):
+        aliases.add_alias(conn, "arxiv:2106.09685", "url:example.org/lora")
+    assert conn.execute("SELECT count(*) FROM papers WHERE key = 'url:example.org/lora'").fetchone()[0] == 0
+    lora = store.paper_detail(conn, "alice", store.resolve_ref(conn, "url:example.org/lora"))
+    assert (lora["id"], lora["status"]) == ("50f228", "read")
+    conn.close()
+    before = snapshot(path)
+    open_db(path).close()
+    assert snapshot(path) == before
+    assert applied(path) == [("llmreads", name) for name in migrations.NAMES]

@@ -220,17 +220,27 @@ class State:
     """What every command needs: the database (opened on first use), the user and the default list."""
 
     def __init__(self, db: Path | None, user: str | None, list_name: str | None = None) -> None:
-        from llmreads.config import default_db_path, default_user, read_config, resolve
+        from llmreads.config import (
+            check_user_name,
+            config_path,
+            default_db_path,
+            default_user,
+            expand_user,
+            read_config,
+            resolve,
+        )
 
-        config = read_config()
+        config_file = config_path()
+        config = read_config(config_file)
         self.db = resolve(str(db) if db is not None else None, "LLMREADS_DB", "db", config)
         self.user_setting = resolve(user, "LLMREADS_USER", "user", config)
         self.list_setting = resolve(list_name, "LLMREADS_LIST", "list", config)
-        self.db_path = Path(self.db.value).expanduser() if self.db.value else default_db_path()
+        where = {"option": "--db", "environment": "LLMREADS_DB"}.get(self.db.source, f"db in {config_file}")
+        self.db_path = expand_user(self.db.value, where) if self.db.value else default_db_path()
+        where = {"option": "--user", "environment": "LLMREADS_USER", "config file": f"config file {config_file}",
+                 "default": "the login name"}[self.user_setting.source]
         value = self.user_setting.value
-        self.user = default_user() if value is None else value.strip()
-        if not self.user:
-            raise LlmreadsError("the user name must not be empty")
+        self.user = check_user_name(default_user() if value is None else value, where)
         self.default_list = self.list_setting.value
         self._conn: sqlite3.Connection | None = None
 
@@ -247,6 +257,7 @@ class State:
             from llmreads.db import open_db
 
             self._conn = open_db(self.db_path)
+            self._conn.on_wait = _say_waiting
             if autoimport:
                 self.import_bundled_list()
         return self._conn
@@ -271,6 +282,12 @@ class State:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             conn.close()
+
+
+def _say_waiting() -> None:
+    from llmreads import render
+
+    render.info("llmreads: waiting for another llmreads process to finish writing (an import, most likely)...")
 
 
 def state(ctx: typer.Context) -> State:

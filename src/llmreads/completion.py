@@ -70,12 +70,36 @@ def sections(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
 def papers(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     # A paper found by an arXiv id prefix is offered as its arXiv id: shells keep
     # only candidates that start with what was typed.
-    return _query(
+    listed = _query(
         ctx,
         "SELECT CASE WHEN short_id LIKE ? || '%' THEN short_id ELSE arxiv END, title FROM papers"
         " WHERE listed = 1 AND (short_id LIKE ? || '%' OR arxiv LIKE ? || '%') ORDER BY position LIMIT 200",
         (incomplete, incomplete, incomplete),
     )
+    if len(listed) >= 200:
+        return listed
+    # Then the papers no list holds that keep the user's statuses or notes (`list --all`), one for all
+    # the keys of a paper whose link changed; a database not migrated yet (no alias table) offers none.
+    from llmreads.aliases import paper_id_sql, user_data_sql
+
+    kept = _query(
+        ctx,
+        "SELECT CASE WHEN p.short_id LIKE ?1 || '%' THEN p.short_id ELSE p.arxiv END, p.title FROM papers p"
+        " WHERE p.listed = 0 AND (p.short_id LIKE ?1 || '%' OR p.arxiv LIKE ?1 || '%')"
+        f" AND {user_data_sql('p.key', '?2')} AND p.id = {paper_id_sql('p.key')} ORDER BY p.position LIMIT 200",
+        (incomplete, _user(ctx)),
+    )
+    return listed + kept[: 200 - len(listed)]
+
+
+def _user(ctx: typer.Context) -> str:
+    from llmreads.config import default_user, read_config, resolve
+
+    try:
+        setting = resolve(ctx.find_root().params.get("user"), "LLMREADS_USER", "user", read_config())
+        return setting.value or default_user()
+    except Exception:  # completion must never print a traceback into the shell
+        return default_user()
 
 
 def lists(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:

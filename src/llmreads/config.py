@@ -19,6 +19,7 @@ from typing import NamedTuple
 from llmreads.errors import LlmreadsError
 
 KEYS = ("user", "db", "list")
+MAX_CONFIG_BYTES = 1 << 20  # a config file is a few lines; /dev/zero is not one
 
 
 class Setting(NamedTuple):
@@ -26,10 +27,22 @@ class Setting(NamedTuple):
     source: str  # "option", "environment", "config file", "default"
 
 
+def expand_user(value: str, setting: str) -> Path:
+    """`value` as a path with a leading ~ or ~user expanded; an unknown user is an error naming `setting`."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # ~name of no user (or ~ with neither HOME nor a passwd entry)
+        user = value[1:].split("/", 1)[0].split(os.sep, 1)[0]
+        raise LlmreadsError(
+            f"{setting}: {value} names a home folder of an unknown user ({user})" if user
+            else f"{setting}: {value} starts with ~ but the home folder is unknown (HOME is not set)"
+        ) from None
+
+
 def config_path() -> Path:
     override = os.environ.get("LLMREADS_CONFIG")
     if override:
-        return Path(override).expanduser()
+        return expand_user(override, "LLMREADS_CONFIG")
     if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         # platformdirs' rule for these systems, without importing it on every start (3 ms).
         base = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
@@ -43,17 +56,24 @@ def read_config(path: Path | None = None) -> dict[str, str]:
     """The config file's settings; an absent file is an empty config."""
     path = path or config_path()
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # a FIFO works too; a device that never ends is cut short
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise LlmreadsError(f"cannot read config file {path}: {exc.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise LlmreadsError(
+            f"config file {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB, too large for a config file"
+        )
     import tomllib
 
     try:
         parsed = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LlmreadsError(f"config file {path} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise LlmreadsError(f"config file {path} is not valid TOML: nested too deeply") from None
     unknown = sorted(set(parsed) - set(KEYS))
     if unknown:
         raise LlmreadsError(f"config file {path}: unknown setting {unknown[0]!r} (known: {', '.join(KEYS)})")
@@ -89,3 +109,27 @@ def default_user() -> str:
         return getpass.getuser()
     except Exception:  # no login name (containers without a passwd entry)
         return "default"
+
+
+def user_name_problem(name: str) -> str | None:
+    """What makes `name` unfit to name a user, or None: the one rule for --user, LLMREADS_USER,
+    the config file, the login name and the users of a user-data file.
+
+    A name is shown in tables and messages and written into files: a control
+    character (C0, C1, a bidi mark) could drive a terminal or disguise the name.
+    """
+    from llmreads.text import has_control
+
+    if not name.strip():
+        return "is only spaces" if name else "is empty"
+    if has_control(name):
+        return "holds a control character"
+    return None
+
+
+def check_user_name(name: str, where: str) -> str:
+    """`name` without surrounding spaces; LlmreadsError naming `where` it came from when it breaks the rule."""
+    problem = user_name_problem(name)
+    if problem is not None:
+        raise LlmreadsError(f"the user name {name!r} from {where} {problem}")
+    return name.strip()

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,6 +24,8 @@ from llmreads.sqlite_uri import readonly_uri
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_SIZE = 100
 BUSY_TIMEOUT_MS = 10_000
+WRITE_WAIT_S = 300.0  # how long a write waits for another process's (an import of a huge list)
+WAIT_NOTICE_MS = 1_000  # a write that has waited this long says so
 MIGRATIONS_TABLE = "_sqlite_migrations"
 RESTORE_HINT = "restore a backup with `llmreads db restore FILE`"
 
@@ -42,7 +46,7 @@ class Inspection(NamedTuple):
         return tuple(name for name in NAMES if name not in self.applied)
 
 
-def open_db(path: Path) -> sqlite3.Connection:
+def open_db(path: Path) -> Connection:
     """Open (creating if needed) an llmreads database and migrate it; refuse anything else."""
     check_file(path)
     checked = True
@@ -63,9 +67,55 @@ def open_db(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def connect(path: Path) -> sqlite3.Connection:
+class Connection(sqlite3.Connection):
+    """An sqlite3 connection that knows what to say while a write waits for another process."""
+
+    on_wait: Callable[[], None] | None = None  # called once when begin_write has waited WAIT_NOTICE_MS
+
+
+def begin_write(conn: sqlite3.Connection, wait_s: float | None = None) -> None:
+    """BEGIN IMMEDIATE, waiting up to `wait_s` for another process's write (an import) to end.
+
+    The ordinary busy timeout (10 s) suits reads; a write that finds an
+    import running waits for it instead of failing, and says so (through
+    the connection's on_wait) after WAIT_NOTICE_MS.
+    """
+    if wait_s is None:
+        wait_s = WRITE_WAIT_S
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {WAIT_NOTICE_MS}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+        on_wait = getattr(conn, "on_wait", None)
+        if on_wait is not None:
+            on_wait()
+        conn.execute(f"PRAGMA busy_timeout = {max(int(wait_s * 1000) - WAIT_NOTICE_MS, 0)}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+            file = conn.execute("PRAGMA database_list").fetchone()[2]
+            raise DatabaseError(
+                f"{file} is still being written by another llmreads process after {wait_s:.0f} s; "
+                "try again once it has finished"
+            ) from None
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith("SQLITE_BUSY") or "database is locked" in str(exc)
+
+
+def connect(path: Path) -> Connection:
     """A read-write connection with the settings every llmreads connection has."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, factory=Connection)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -91,9 +141,12 @@ def connect_readonly(path: Path, *, immutable: bool = False) -> sqlite3.Connecti
 
 def create_file(path: Path) -> None:
     """Create an empty database file readable by its owner only, in a private folder if we make it."""
-    make_folder(path.parent)
-    # Notes are personal: the file is private from the start, never chmod-ed later.
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    try:
+        make_folder(path.parent)
+        # Notes are personal: the file is private from the start, never chmod-ed later.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as exc:  # a read-only folder, a parent that is a file, a file system that refuses
+        raise DatabaseError(f"cannot create database {path}: {exc.strerror or exc}") from None
 
 
 def make_folder(folder: Path) -> None:
@@ -110,10 +163,17 @@ def make_folder(folder: Path) -> None:
 
 def check_file(path: Path) -> None:
     """Refuse what is plainly not a usable SQLite file, from its header alone."""
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return  # a new database (create_file says why, if it cannot be made)
+    except OSError as exc:
+        raise DatabaseError(f"cannot read database {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
         raise DatabaseError(f"database path {path} is a directory")
-    if not path.exists():
-        return
+    if not stat.S_ISREG(mode):
+        # Opening a FIFO waits for a writer forever; a device is no place for a database.
+        raise DatabaseError(f"database path {path} is not a regular file ({_file_kind(mode)})")
     try:
         with path.open("rb") as handle:
             head = handle.read(HEADER_SIZE)
@@ -132,6 +192,12 @@ def check_file(path: Path) -> None:
         raise DatabaseError(
             f"{path} is damaged: {size} bytes, but its header says {expected} (truncated?); {RESTORE_HINT}"
         )
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a file")
 
 
 def _size_from_header(head: bytes) -> int | None:

@@ -27,5 +27,9 @@ class InvalidQuery(LlmreadsError):
     """A search query or filter value that cannot be used."""
 
 
+class Conflict(LlmreadsError):
+    """A change refused because what it was based on changed meanwhile (an edit of a note saved elsewhere)."""
+
+
 class DatabaseError(LlmreadsError):
     """A database file that is not usable by llmreads."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from llmreads.errors import LlmreadsError
+from llmreads.text import clean_block
 
 if TYPE_CHECKING:
     from llmreads.store import Filter
@@ -160,10 +161,11 @@ def is_web_url(url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
-def render(export: Export, format_: str) -> str:
-    formats: dict[str, Callable[[Export], str]] = {
-        "json": to_json, "csv": to_csv, "markdown": to_markdown, "bibtex": to_bibtex,
-    }
+def render(export: Export, format_: str, *, raw_csv: bool = False) -> str:
+    """The export as text; `raw_csv` leaves CSV cells that read as formulas as they are."""
+    if format_ == "csv":
+        return to_csv(export, raw=raw_csv)
+    formats: dict[str, Callable[[Export], str]] = {"json": to_json, "markdown": to_markdown, "bibtex": to_bibtex}
     return formats[format_](export)
 
 
@@ -171,7 +173,7 @@ def render(export: Export, format_: str) -> str:
 
 
 def to_json(export: Export) -> str:
-    import json
+    from llmreads.render import json_text
 
     data = [
         {
@@ -181,10 +183,20 @@ def to_json(export: Export) -> str:
         }
         for p in export.papers
     ]
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return json_text(data) + "\n"
 
 
-def to_csv(export: Export) -> str:
+# What makes a spreadsheet read a cell as a formula (=, +, -, @) or shift it (tab, carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """A cell a spreadsheet shows as text: one that could start a formula gets a leading `'` (OWASP's advice)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(export: Export, *, raw: bool = False) -> str:
+    """One row per paper; with `raw`, cells go out as they are, even those a spreadsheet would run."""
     import csv
     import io
 
@@ -192,12 +204,11 @@ def to_csv(export: Export) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for p in export.papers:
-        writer.writerow(
-            [
-                p.id, p.key, p.title, p.url, p.arxiv or "", p.stars, "; ".join(p.sections), p.status,
-                "\n\n".join(str(n["text"]) for n in p.notes),
-            ]
-        )
+        texts = [
+            p.id, p.key, p.title, p.url, p.arxiv or "", str(p.stars), "; ".join(p.sections), p.status,
+            "\n\n".join(str(n["text"]) for n in p.notes),
+        ]
+        writer.writerow(texts if raw else [csv_cell(text) for text in texts])
     return out.getvalue()
 
 
@@ -410,11 +421,60 @@ def format_for(path: str | None) -> str:
     return SUFFIXES.get(Path(path).suffix.lower(), "json")
 
 
-def write_atomic(path: Path, text: str, *, private: bool = False) -> None:
+def check_output(path: Path, *, database: Path, force: bool = False) -> int | None:
+    """Refuse an -o file that `write_output` would refuse; else its mode (None: it does not exist).
+
+    Commands call this before they read anything, so a refusal costs nothing.
+    """
+    import stat
+
+    from llmreads.maintenance import database_file
+
+    role = database_file(path, database)
+    if role is not None:
+        raise LlmreadsError(f"{path} is {role} ({database}); choose another file")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise LlmreadsError(f"cannot write {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise LlmreadsError(f"{path} is a directory")
+    if stat.S_ISREG(mode) and not force:
+        raise LlmreadsError(f"{path} exists; use --force to overwrite it")
+    return mode
+
+
+def write_output(path: Path, text: str, *, database: Path, force: bool = False, private: bool = False) -> None:
+    """Write an export to the file the user named with -o.
+
+    Never the database or one of its -wal, -shm or -journal files, even with
+    `force`; an existing file only with `force`. A pipe, FIFO or device (such
+    as /dev/null, or /dev/stdout in a pipe) is written to as it is, never
+    replaced by a file. A regular file, reached through any symlinks, is
+    replaced whole by `write_atomic`.
+    """
+    import stat
+
+    mode = check_output(path, database=database, force=force)
+    if mode is not None and not stat.S_ISREG(mode):
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as handle:
+                handle.write(clean_block(text) if handle.isatty() else text)  # /dev/tty: a terminal like stdout
+        except OSError as exc:
+            raise LlmreadsError(f"cannot write {path}: {exc.strerror}") from None
+        return
+    write_atomic(Path(os.path.realpath(path)), text, private=private, replace=force)
+
+
+def write_atomic(path: Path, text: str, *, private: bool = False, replace: bool = True) -> None:
     """Write `text` to `path` through a temporary file in the same folder, so a reader never sees half a file.
 
     An existing file keeps its permissions; a new one gets the usual ones, or
-    owner-only ones when `private` (notes are personal).
+    owner-only ones when `private` (notes are personal). Unless `replace`, a
+    file that appears at `path` meanwhile is left alone and the write refused.
+    The temporary file never outlives a failure.
     """
     import tempfile
 
@@ -435,8 +495,11 @@ def write_atomic(path: Path, text: str, *, private: bool = False) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        tmp = None
+        if replace:
+            os.replace(tmp, path)
+            tmp = None
+        else:
+            _place_new(tmp, path)
     except OSError as exc:
         raise LlmreadsError(f"cannot write {path}: {exc.strerror}") from None
     finally:
@@ -445,6 +508,19 @@ def write_atomic(path: Path, text: str, *, private: bool = False) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _place_new(tmp: str, path: Path) -> None:
+    """Give the file `tmp` the name `path` as well, refusing if `path` exists (no overwrite)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise LlmreadsError(f"{path} exists; use --force to overwrite it") from None
+    except OSError:
+        # A file system without hard links: a rename, after one more look.
+        if path.exists():
+            raise LlmreadsError(f"{path} exists; use --force to overwrite it") from None
+        os.replace(tmp, path)
 
 
 def _umask() -> int:

@@ -123,10 +123,10 @@ def backup(path: Path, target: Path, *, force: bool = False) -> BackupReport:
     """
     if not path.exists():
         raise NotFound(f"no database at {path} to back up")
+    _check_target(target, force=force, database=path)  # before the database is so much as opened
     inspection = inspect_file(path)
     if not inspection.applied:
         raise DatabaseError(f"{path} holds no llmreads data yet; there is nothing to back up")
-    _check_target(target, force=force, database=path)
     for folder in dict.fromkeys((target.parent, path.parent)):
         remove_stale_temporaries(folder)
     unchanged = f"{target} is as it was" if target.exists() else f"{target} was not written"
@@ -149,9 +149,12 @@ def _check_target(target: Path, *, force: bool, database: Path) -> None:
         raise LlmreadsError(f"{target} is a directory; name the backup file, such as {target / 'llmreads.db'}")
     if not target.parent.is_dir():
         raise NotFound(f"folder {target.parent} does not exist")
+    role = database_file(target, database)
+    if role is not None:
+        raise LlmreadsError(f"{target} is {role} ({database}); choose another file")
     if target.exists():
-        if _same_file(target, database):
-            raise LlmreadsError(f"{target} is the database itself; choose another file")
+        if not target.is_file():
+            raise LlmreadsError(f"{target} is not a regular file; a backup must be one that `db restore` can read")
         if not force:
             raise LlmreadsError(f"{target} exists; use --force to overwrite it")
 
@@ -577,6 +580,23 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def database_file(target: Path, database: Path) -> str | None:
+    """Which of the database's files `target` is (the database itself, its -wal, -shm or -journal), else None.
+
+    Writing over any of them loses data, so every command that writes a file
+    the user names asks first. Paths are compared resolved, which sees through
+    symlinks and relative paths even to a side file that does not exist yet;
+    files that exist are compared by identity too (hard links).
+    """
+    real_target = os.path.realpath(target)
+    for base in (database, Path(os.path.realpath(database))):
+        for suffix in ("", *SIDE_FILES):
+            candidate = _side(base, suffix)
+            if os.path.realpath(candidate) == real_target or _same_file(target, candidate):
+                return f"the database's {suffix} file" if suffix else "the database"
+    return None
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 MIGRATION_SET = "llmreads"
 NAMES = (
     "m001_initial", "m002_entry_fields", "m003_compact_raw_text", "m004_index_listed_only", "m005_contentless_index",
+    "m006_note_ids", "m007_key_aliases",
 )
 
 # unicode61 splits on punctuation; the text is folded and its CJK characters
@@ -168,6 +169,68 @@ def m005_contentless_index(db: Database) -> None:
     db.execute("UPDATE entries SET title = '' WHERE title = (SELECT title FROM papers WHERE id = entries.paper_id)")
     for column in ("title_raw", "intro_raw", "url"):
         db.execute(f"ALTER TABLE entries DROP COLUMN {column}")
+
+
+def m006_note_ids(db: Database) -> None:
+    # A note number is never given again once deleted (AUTOINCREMENT), so that
+    # `note edit 3` cannot reach a newer note; and every note gets a random UUID
+    # that stays with it from one database to another, which user-data merges by.
+    # The table is rebuilt with the same ids, so notes_fts (rowid = note id) stays as it is.
+    for statement in (  # one by one: executescript would commit the migration's transaction
+        f"""CREATE TABLE notes_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user TEXT NOT NULL,
+            paper_key TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            uuid TEXT NOT NULL UNIQUE DEFAULT ({_UUID4_SQL})
+        )""",
+        # Each existing note gets its UUID from the default, row by row.
+        "INSERT INTO notes_new (id, user, paper_key, text, created_at, updated_at)"
+        " SELECT id, user, paper_key, text, created_at, updated_at FROM notes ORDER BY id",
+        "DROP TABLE notes",
+        "ALTER TABLE notes_new RENAME TO notes",
+        "CREATE INDEX notes_user_paper ON notes(user, paper_key)",
+        # Numbers already handed out, as far as they can still be known: the notes and their index rows.
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'notes', 0"
+        " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'notes')",
+        "UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT max(id) FROM notes), 0),"
+        " coalesce((SELECT max(rowid) FROM notes_fts), 0)) WHERE name = 'notes'",
+    ):
+        db.execute(statement)
+
+
+def m007_key_aliases(db: Database) -> None:
+    # A paper whose key changed (a new link in a list update, later an arXiv id
+    # learned or two URLs found to be one paper) keeps its old key as an alias:
+    # user data stays under the key it was written with and is read through
+    # every key of the paper (llmreads.aliases). Each alias points straight at
+    # the paper's current key, which is never an alias itself: no chains, no cycles.
+    for statement in (  # one by one: executescript would commit the migration's transaction
+        "CREATE TABLE key_aliases (alias TEXT PRIMARY KEY, key TEXT NOT NULL, CHECK (alias != key)) WITHOUT ROWID",
+        "CREATE INDEX key_aliases_key ON key_aliases(key, alias)",
+        # Every key that shares its paper with another key: a lookup in it is
+        # all an unaliased key costs a query.
+        "CREATE VIEW aliased_keys(key) AS SELECT alias FROM key_aliases UNION SELECT key FROM key_aliases",
+        # Every other key of the same paper, for each key that has any.
+        "CREATE VIEW key_peers(key, peer) AS"
+        " SELECT key, alias FROM key_aliases"
+        " UNION ALL SELECT alias, key FROM key_aliases"
+        " UNION ALL SELECT a.alias, b.alias FROM key_aliases a"
+        " JOIN key_aliases b ON b.key = a.key AND b.alias != a.alias",
+        # An import names the user data left on papers no list holds; found by paper, not by user.
+        "CREATE INDEX notes_paper ON notes(paper_key)",
+    ):
+        db.execute(statement)
+
+
+# A random (version 4) UUID in SQL, so that a note written without one (by any
+# code that predates the column) still gets one. randomblob is SQLite's CSPRNG.
+_UUID4_SQL = (
+    "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'"
+    " || substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+)
 
 
 def migrations() -> Migrations:

@@ -72,6 +72,26 @@ class Document:
     problems: tuple[Problem, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class LinkChange:
+    """A paper the list now gives another link (so another key): its user data follows it."""
+
+    old_key: str
+    new_key: str
+    title: str
+
+
+@dataclass(frozen=True)
+class LeftWithUserData:
+    """A paper no list holds any more that keeps statuses or notes (of any user)."""
+
+    id: str
+    key: str
+    title: str
+    statuses: int
+    notes: int
+
+
 @dataclass
 class ImportReport:
     list_name: str
@@ -86,6 +106,8 @@ class ImportReport:
     rerated: list[str] = field(default_factory=list)  # "title: 2 → 4"
     retitled: list[str] = field(default_factory=list)  # "old → new"
     updated: list[str] = field(default_factory=list)  # any other change to a paper's entries
+    link_changes: list[LinkChange] = field(default_factory=list)  # neither added nor removed
+    left_with_user_data: list[LeftWithUserData] = field(default_factory=list)  # `list --all` shows them
     unchanged: int = 0
     problems: list[str] = field(default_factory=list)
     skipped: bool = False  # the very same document was imported before

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from llmreads.text import clean
+from llmreads.text import clean, clean_block, escape_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,13 +35,28 @@ def info(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def emit_json(data: object) -> None:
-    """JSON with Chinese as it is, but C1 controls and bidi overrides escaped, so a terminal shows them inert."""
-    import json
-    import re
+def json_text(data: object) -> str:
+    """JSON with Chinese as it is, but every control and bidi mark escaped (\\uXXXX), so a terminal shows them inert.
 
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    print(re.sub("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group()):04x}", text))
+    Every JSON llmreads writes (--json, `export`, `user-data export`) is made here.
+    """
+    import json
+
+    return escape_json(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit_json(data: object) -> None:
+    print(json_text(data))
+
+
+def document(text: str) -> None:
+    """A whole export on stdout: cleaned like any other text for a terminal; as it is for a pipe, to read back."""
+    print(clean_block(text) if is_terminal() else text, end="")
+
+
+def link(url: str) -> None:
+    """A paper's URL on a line of its own, cleaned like every title and URL `list` and `show` print."""
+    print(clean(url))
 
 
 def is_terminal() -> bool:
@@ -325,10 +340,12 @@ def notes(items: Sequence[dict[str, object]]) -> None:
     table.add_column("text", overflow="fold")
     table.add_column("updated", style="dim", no_wrap=True)
     for note in items:
-        table.add_row(
-            Text(str(note["id"])), Text(str(note["paper"] or "?")),
-            Text(clean(str(note["text"]))), Text(str(note["updated_at"])[:10]),
-        )
+        text = Text(clean(str(note["text"])))
+        if not note.get("listed", True):
+            # `list` does not show the paper: name it here (and `list --all` shows it).
+            about = f"{note['title']} (no list holds it)" if note["title"] else f"{note['key']} (no such paper)"
+            text = Text.assemble((clean(about) + "\n", "dim"), text)
+        table.add_row(Text(str(note["id"])), Text(str(note["paper"] or "?")), text, Text(str(note["updated_at"])[:10]))
     console().print(table)
 
 
@@ -348,7 +365,7 @@ def sections(tree: Sequence[dict[str, object]]) -> None:
     last_list = None
     for s in tree:
         if len(lists) > 1 and s["list"] != last_list:
-            table.add_row(Text(str(s["list"]), style="bold underline"), Text(""), Text(""))
+            table.add_row(Text(clean(str(s["list"])), style="bold underline"), Text(""), Text(""))
             last_list = s["list"]
         indent = "  " * int(str(s["depth"]))
         label = Text(f"{indent}{s['number']} ", style="cyan")
@@ -379,8 +396,8 @@ def progress(data: dict[str, object]) -> None:
 
     out = console()
     width = 10 if out.width < NARROW else 20
-    table = Table(box=None, header_style="bold", pad_edge=False, title=f"Reading progress of {data['user']}",
-                  title_justify="left")
+    title = Text(f"Reading progress of {clean(str(data['user']))}", style="table.title")  # a name is no markup
+    table = Table(box=None, header_style="bold", pad_edge=False, title=title, title_justify="left")
     table.add_column("", overflow="fold")
     table.add_column("read", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
@@ -425,10 +442,26 @@ def import_report(report: ImportReport) -> None:
                 print(f"  {label}: {clean(item)}")
             if len(items) > 50:
                 print(f"  {label}: … and {len(items) - 50} more")
+        for change in report.link_changes[:50]:
+            print(f"  link changed: {clean(change.title)}: {clean(change.old_key)} → {clean(change.new_key)}")
+        if len(report.link_changes) > 50:
+            print(f"  link changed: … and {len(report.link_changes) - 50} more")
+    left = report.left_with_user_data
+    for paper in left[:50]:
+        kept = f"{_count(paper.statuses, 'status', 'statuses')}, {_count(paper.notes, 'note', 'notes')}"
+        print(f"  kept on a paper no list holds: {paper.id}  {clean(paper.title)} ({kept})")
+    if len(left) > 50:
+        print(f"  kept on a paper no list holds: … and {len(left) - 50} more")
+    if left:
+        print("  (`llmreads list --all` shows the papers no list holds that keep your statuses or notes)")
     if report.dry_run:
         print("Dry run: nothing was written.")
     for problem in report.problems:
         info(f"warning: {problem}")
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 def lists(rows: Sequence[dict[str, object]]) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import os
 import sqlite3
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,22 +62,31 @@ def read_document(path: str, encoding: str | None = None) -> Source:
     """A document path, `-` for stdin, checked: readable, not too large, text in a known encoding."""
     from llmreads.errors import ImportFailed
 
+    _check_encoding(encoding)
     if path == "-":
-        data = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)  # a pipe cannot be read twice
-        if len(data) > MAX_DOCUMENT_BYTES:
-            raise ImportFailed(f"stdin holds more than {MAX_DOCUMENT_BYTES // 2**20} MiB; split the list")
-        return _source(lambda: io.BytesIO(data), "<stdin>", "stdin", "stdin", encoding)
+        held = _read_once(sys.stdin.buffer, "stdin", encoding, f"stdin holds more than {_limit()}; split the list")
+        return _source(held, "<stdin>", "stdin", "stdin", encoding)
     file = Path(path)
-    if file.is_dir():
-        raise ImportFailed(f"{path} is a directory, not a markdown file")
     try:
-        size = file.stat().st_size
+        info = file.stat()
     except FileNotFoundError:
         raise ImportFailed(f"{path} does not exist") from None
     except OSError as exc:
         raise ImportFailed(f"cannot read {path}: {exc.strerror}") from None
-    if size > MAX_DOCUMENT_BYTES:
-        raise ImportFailed(f"{path} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; split the list")
+    if stat.S_ISDIR(info.st_mode):
+        raise ImportFailed(f"{path} is a directory, not a markdown file")
+    if not stat.S_ISREG(info.st_mode):
+        # A FIFO, `<(cmd)` (/dev/fd/N) or a device: it can be read only once,
+        # and its size is not known in advance.
+        try:
+            raw = file.open("rb")
+        except OSError as exc:
+            raise ImportFailed(f"cannot read {path}: {exc.strerror}") from None
+        with raw:
+            held = _read_once(raw, path, encoding, f"{path} is larger than {_limit()}; split the list")
+        return _source(held, os.path.abspath(path), file.stem, path, encoding)
+    if info.st_size > MAX_DOCUMENT_BYTES:
+        raise ImportFailed(f"{path} is larger than {_limit()}; split the list")
 
     def open_binary() -> BinaryIO:
         try:
@@ -85,6 +97,81 @@ def read_document(path: str, encoding: str | None = None) -> Source:
     return _source(open_binary, str(file.resolve()), file.stem, path, encoding)
 
 
+def _limit() -> str:
+    return f"{MAX_DOCUMENT_BYTES // 2**20} MiB"
+
+
+def _check_encoding(encoding: str | None) -> None:
+    """Refuse an --encoding Python does not know, or a codec that does not turn bytes into text."""
+    from llmreads.errors import ImportFailed
+
+    if encoding is None:
+        return
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise ImportFailed(f"unknown encoding {encoding!r}") from None
+    if not getattr(info, "_is_text_encoding", True):  # hex, base64, rot13, zlib...: bytes to bytes
+        raise ImportFailed(f"--encoding {encoding} is not a text encoding")
+
+
+def _chosen_encoding(head: bytes, encoding: str | None, label: str) -> str | None:
+    """The encoding named or given by a BOM, else None; refuses bytes that are plainly not text."""
+    from llmreads.errors import ImportFailed
+
+    chosen = encoding
+    if chosen is None:
+        chosen = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+    if chosen is None and b"\x00" in head:
+        raise ImportFailed(f"{label} is a binary file, not a markdown document")
+    return chosen
+
+
+HEAD_BYTES = 65536  # what decides whether a document is binary
+IN_MEMORY_BYTES = 16 * 1024 * 1024  # a document read once is kept in memory up to this, then in a temporary file
+
+
+def _read_once(raw: BinaryIO, label: str, encoding: str | None, too_large: str) -> Callable[[], BinaryIO]:
+    """Read a stream that cannot be read twice, up to the size limit; return what opens a copy of it.
+
+    Binary bytes are refused at the first block, so `/dev/zero` is not read
+    to the limit; a large document goes to a temporary file, not to memory.
+    """
+    from llmreads.errors import ImportFailed
+
+    head = raw.read(HEAD_BYTES)
+    _chosen_encoding(head, encoding, label)
+    blocks, size, spill = [head], len(head), None
+    while block := raw.read(BLOCK):
+        size += len(block)
+        if size > MAX_DOCUMENT_BYTES:
+            if spill is not None:
+                spill.close()
+            raise ImportFailed(too_large)
+        if spill is None and size > IN_MEMORY_BYTES:
+            import tempfile
+
+            spill = tempfile.TemporaryFile(prefix="llmreads-import-")
+            spill.writelines(blocks)
+            blocks = []
+        if spill is not None:
+            spill.write(block)
+        else:
+            blocks.append(block)
+    if spill is None:
+        data = b"".join(blocks)
+        return lambda: io.BytesIO(data)
+    spill.flush()
+    held = spill
+
+    def open_copy() -> BinaryIO:
+        # Each pass gets its own handle from the start (a dup shares the offset, and passes run one at a time).
+        os.lseek(held.fileno(), 0, os.SEEK_SET)
+        return os.fdopen(os.dup(held.fileno()), "rb")
+
+    return open_copy
+
+
 def _source(
     open_binary: Callable[[], BinaryIO], name: str, fallback: str, label: str, encoding: str | None
 ) -> Source:
@@ -92,21 +179,18 @@ def _source(
     from llmreads.errors import ImportFailed
 
     with open_binary() as raw:
-        head = raw.read(65536)
-    chosen = encoding
-    if chosen is None:
-        chosen = next((name for bom, name in _BOMS if head.startswith(bom)), None)
-    if chosen is None and b"\x00" in head:
-        raise ImportFailed(f"{label} is a binary file, not a markdown document")
+        head = raw.read(HEAD_BYTES)
+    chosen = _chosen_encoding(head, encoding, label)
     candidates = [chosen] if chosen else ["utf-8", "gb18030"]
     for candidate in candidates:
         try:
             digest, lines, ideographs, others = _scan(open_binary, candidate)
         except LookupError:
             raise ImportFailed(f"unknown encoding {candidate!r}") from None
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:  # a decode error, or a codec refusing its input (punycode, undefined)
             if chosen:
-                raise ImportFailed(f"{label} is not {candidate} text (byte {exc.start} of a block)") from None
+                where = f" (byte {exc.start} of a block)" if isinstance(exc, UnicodeDecodeError) else ""
+                raise ImportFailed(f"{label} is not {candidate} text{where}") from None
             continue
         # GB18030 decodes almost any bytes, so only text that reads as Chinese counts.
         if candidate == "gb18030" and not (ideographs and others <= ideographs // 10):
@@ -117,7 +201,6 @@ def _source(
 
 def _scan(open_binary: Callable[[], BinaryIO], encoding: str) -> tuple[str, int, int, int]:
     """Decode every byte (raising on the first bad one); return sha256, line count and script counts."""
-    import codecs
     import hashlib
 
     decoder = codecs.getincrementaldecoder(encoding)()

@@ -16,14 +16,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
+from llmreads.aliases import add_alias, paper_id_sql, same_paper_sql, status_join, status_key_sql, user_data_sql
 from llmreads.db import rollback
-from llmreads.errors import Ambiguous, ImportFailed, InvalidQuery, NotFound
+from llmreads.errors import Ambiguous, Conflict, ImportFailed, InvalidQuery, NotFound
 from llmreads.text import clean, fold_for_search, segment
 
 # keys (urllib.parse) and query (its regexes) load with the functions that use
 # them, so `list` and `mark-read` start without them.
 if TYPE_CHECKING:
-    from llmreads.models import Document, Entry, ImportReport
+    from llmreads.models import Document, Entry, ImportReport, LeftWithUserData
     from llmreads.parse import Event
     from llmreads.query import Query
 
@@ -39,8 +40,13 @@ def now() -> str:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction, taken with the write lock up front (no upgrade deadlocks)."""
-    conn.execute("BEGIN IMMEDIATE")
+    """One write transaction, taken with the write lock up front (no upgrade deadlocks).
+
+    A write that finds another process writing (an import) waits for it: see db.begin_write.
+    """
+    from llmreads.db import begin_write
+
+    begin_write(conn)
     try:
         yield
         conn.execute("COMMIT")
@@ -83,17 +89,30 @@ def import_document(
     The list is `name`, else the document's title, else `fallback_name`; an
     earlier import of the same list is replaced and the differences reported.
     `doc` may be a parsed Document or the events of parse.iter_document, which
-    keeps memory flat for large documents.
+    keeps memory flat for large documents. Those events are parsed and staged
+    before the write lock is taken, so other processes' writes wait only for
+    the writing (see _Staged).
     """
+    from llmreads.db import begin_write
     from llmreads.models import Document
 
-    events = iter(_document_events(doc) if isinstance(doc, Document) else doc)
+    staged = None
+    if isinstance(doc, Document):
+        events: Iterator[Event] = _document_events(doc)
+    else:
+        events = iter(doc)
+        first = next(events, None)
+        if first is not None:
+            events = itertools.chain([first], events)
+        if not _unchanged(conn, first, name, fallback_name, sha256, strict):
+            staged = _Staged(conn, events)
+            events = iter(staged)
     # The indexes of 100,000 papers outgrow SQLite's default 2 MiB page cache:
     # each insert then re-reads pages from the OS (a third of a large import).
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        begin_write(conn)
         try:
             report = _import(conn, events, name, fallback_name, source, sha256, strict)
             report.dry_run = dry_run
@@ -103,7 +122,71 @@ def import_document(
             raise
     finally:
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        if staged is not None:
+            staged.close()
     return report
+
+
+def _unchanged(conn: sqlite3.Connection, first: Event | None, name: str | None, fallback_name: str,
+               sha256: str, strict: bool) -> bool:
+    """Whether the list a document names (by its first event, the title) was last imported from these bytes.
+
+    Then the import only records the new import time and the document need
+    not be parsed: it is not staged. _import decides again under the write
+    lock, parsing as it goes should the list have changed in between.
+    """
+    from llmreads.parse import DocumentTitle
+
+    if strict:
+        return False
+    title = first.title if isinstance(first, DocumentTitle) else ""
+    list_name = (name or title or fallback_name).strip()
+    row = conn.execute("SELECT source_sha256 FROM lists WHERE name = ?", (list_name,)).fetchone()
+    return row is not None and row[0] == sha256
+
+
+class _Staged:
+    """A document's events, parsed in full into a TEMP table before the import takes the write lock.
+
+    Parsing 150,000 papers takes longer than the write itself; while the
+    import held the write lock through both, other processes' writes ran into
+    the busy timeout. The events are pickled in batches (the temporary
+    database spills to a file, so memory stays flat) and replayed in order.
+    """
+
+    BATCH = 1000
+
+    def __init__(self, conn: sqlite3.Connection, events: Iterator[Event]) -> None:
+        import pickle
+
+        self.conn = conn
+        self.batches = 0
+        conn.execute("DROP TABLE IF EXISTS temp.staged_events")
+        conn.execute("CREATE TEMP TABLE staged_events (batch INTEGER PRIMARY KEY, events BLOB NOT NULL)")
+        try:
+            for batch in _batched(events, self.BATCH):
+                conn.execute("INSERT INTO temp.staged_events VALUES (?, ?)",
+                             (self.batches, pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)))
+                self.batches += 1
+        except BaseException:
+            self.close()
+            raise
+
+    def __iter__(self) -> Iterator[Event]:
+        import pickle
+
+        for number in range(self.batches):
+            # One finished statement per batch: no cursor stays open while the import writes.
+            rows = self.conn.execute("SELECT events FROM temp.staged_events WHERE batch = ?", (number,)).fetchall()
+            yield from pickle.loads(rows[0][0])
+
+    def close(self) -> None:
+        self.conn.execute("DROP TABLE IF EXISTS temp.staged_events")
+
+
+def _batched(events: Iterator[Event], size: int) -> Iterator[list[Event]]:
+    while batch := list(itertools.islice(events, size)):
+        yield batch
 
 
 IMPORT_CACHE_KIB = -32768  # negative: KiB, so 32 MiB
@@ -197,10 +280,15 @@ def _import(
         conn.execute(sql)
     report.sections = len(section_ids)
     report.papers = len(seen)
-    _compare(report, old, seen)
+    moved = _link_changes(old, seen)
+    _compare(report, old, seen, moved)
+    for new_key, old_key in moved.items():  # the paper's user data follows it to its new key
+        add_alias(conn, old_key, new_key)
     touched = [s.paper_id for key, s in seen.items() if key not in old or old[key] != _summary(s)]
     removed = [key for key in old if key not in seen]
     _refresh_papers(conn, list_id, [*touched, *index.old_titles], removed, index, writer.settled())
+    gone = set(moved.values())
+    report.left_with_user_data = left_with_user_data(conn, [key for key in removed if key not in gone])
     # Fresh statistics let the planner walk the position index for `list
     # --stars 4 --limit 50` (0.1 ms at 100k papers) instead of sorting (20 ms).
     conn.execute("ANALYZE")
@@ -372,26 +460,85 @@ def _previous_version(conn: sqlite3.Connection, list_id: int) -> dict[str, _Summ
     return {key: _summary(info) for key, info in seen.items()}
 
 
-def _compare(report: ImportReport, old: dict[str, _Summary], seen: dict[str, _Seen]) -> None:
+def _link_changes(old: dict[str, _Summary], seen: dict[str, _Seen]) -> dict[str, str]:
+    """The papers of the list that changed key, new key -> old key: a paper left the list and one came
+    with the same normalised title, which no other paper of the list, old or new, has."""
+    from llmreads.keys import normalise_title
+
+    left: dict[str, list[str]] = {}
+    for key, summary in old.items():
+        if key not in seen:
+            left.setdefault(normalise_title(summary[0]), []).append(key)
+    came: dict[str, list[str]] = {}
+    if left:
+        for key, info in seen.items():
+            if key not in old:
+                came.setdefault(normalise_title(info.title), []).append(key)
+    candidates = {title for title, keys in came.items() if title and len(keys) == 1 and len(left.get(title, ())) == 1}
+    if not candidates:
+        return {}
+    # A paper that stays in the list under that title makes the match unsure: then the two are left apart.
+    # Only titles whose folded form holds a candidate's longest word are normalised: for a link changed
+    # among 100,000 English titles, a fifth of the time of normalising every title.
+    longest = re.compile("|".join(re.escape(max(title.split(), key=len)) for title in candidates))
     for key, info in seen.items():
-        if key not in old:
+        if key in old:
+            for title in (info.title, old[key][0]):
+                if longest.search(fold_for_search(title)):
+                    candidates.discard(normalise_title(title))
+    return {came[title][0]: left[title][0] for title in candidates}
+
+
+def left_with_user_data(conn: sqlite3.Connection, keys: Sequence[str]) -> list[LeftWithUserData]:
+    """Of the papers these keys name, those no list holds that keep statuses or notes (of any user)
+    under any of their keys, and whose data no listed paper shows."""
+    from llmreads.models import LeftWithUserData
+
+    found = []
+    for chunk in _chunks(list(keys), 500):
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT p.short_id, p.key, p.title,"
+            f" (SELECT count(*) FROM statuses WHERE paper_key IN {same_paper_sql('p.key')}) AS statuses,"
+            f" (SELECT count(*) FROM notes WHERE paper_key IN {same_paper_sql('p.key')}) AS notes"
+            f" FROM papers p WHERE p.key IN ({marks}) AND p.listed = 0 AND p.id = {paper_id_sql('p.key')}"
+            " ORDER BY p.position",
+            chunk,
+        ):
+            if row["statuses"] or row["notes"]:
+                found.append(LeftWithUserData(row["short_id"], row["key"], row["title"], row["statuses"], row["notes"]))
+    return found
+
+
+def _compare(report: ImportReport, old: dict[str, _Summary], seen: dict[str, _Seen], moved: dict[str, str]) -> None:
+    """What changed between the list's two versions; `moved` maps a paper's new key to its old one."""
+    from llmreads.models import LinkChange
+
+    for key, info in seen.items():
+        old_key = moved.get(key, key)
+        if old_key not in old:
             report.added.append(info.title)
             continue
-        before = old[key]
+        before = old[old_key]
         now_ = _summary(info)
         if before == now_:
             report.unchanged += 1
             continue
         old_title, old_stars, old_sections, old_content = before
+        if old_key != key:
+            report.link_changes.append(LinkChange(old_key, key, info.title))
         if old_title != info.title:
             report.retitled.append(f"{old_title} → {info.title}")
         if old_stars != info.stars:
             report.rerated.append(f"{info.title}: {old_stars} → {info.stars} stars")
         if set(old_sections) != set(info.sections):
             report.moved.append(f"{info.title}: {', '.join(old_sections)} → {', '.join(info.sections)}")
-        if old_title == info.title and old_stars == info.stars and set(old_sections) == set(info.sections):
+        if old_key == key and old_title == info.title and old_stars == info.stars and set(old_sections) == set(
+            info.sections
+        ):
             report.updated.append(info.title)
-    report.removed = [summary[0] for key, summary in old.items() if key not in seen]
+    gone = set(moved.values())
+    report.removed = [summary[0] for key, summary in old.items() if key not in seen and key not in gone]
 
 
 def raw_unless_same(raw: str, shown: str) -> str:
@@ -600,13 +747,18 @@ def remove_list(conn: sqlite3.Connection, name: str) -> dict[str, object]:
 def users(conn: sqlite3.Connection) -> list[dict[str, object]]:
     """Every user with any status or note, and their progress on the papers the lists hold."""
     listed = int(conn.execute("SELECT count(*) FROM papers WHERE listed = 1").fetchone()[0])
+
+    def counted(status: str) -> str:
+        # From each user's statuses: those that are the newest of their paper's keys, on the listed papers they name.
+        return (
+            f"(SELECT count(*) FROM statuses s JOIN papers p ON p.key IN {same_paper_sql('s.paper_key')}"
+            f" WHERE s.user = u.user AND s.status = '{status}' AND p.listed = 1"
+            f" AND s.paper_key = {status_key_sql('s.paper_key', 'u.user')})"
+        )
+
     rows = conn.execute(
         "WITH u AS (SELECT user FROM statuses UNION SELECT user FROM notes)"
-        " SELECT u.user,"
-        " (SELECT count(*) FROM statuses s JOIN papers p ON p.key = s.paper_key"
-        "   WHERE s.user = u.user AND s.status = 'read' AND p.listed = 1) AS read,"
-        " (SELECT count(*) FROM statuses s JOIN papers p ON p.key = s.paper_key"
-        "   WHERE s.user = u.user AND s.status = 'reading' AND p.listed = 1) AS reading,"
+        f" SELECT u.user, {counted('read')} AS read, {counted('reading')} AS reading,"
         " (SELECT count(*) FROM notes n WHERE n.user = u.user) AS notes,"
         " (SELECT max(t) FROM (SELECT max(updated_at) AS t FROM statuses WHERE user = u.user"
         "   UNION ALL SELECT max(updated_at) FROM notes WHERE user = u.user)) AS last_active"
@@ -720,7 +872,10 @@ _PAPER_COLUMNS = (
     "p.id AS pid, p.short_id, p.key, p.title, p.url, p.arxiv, p.stars, p.position,"
     " coalesce(s.status, 'unread') AS status, s.updated_at AS status_at"
 )
-_PAPER_JOIN = "papers p LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
+# The user is the statement's first parameter, ?1: a status is read through every key of its paper.
+_PAPER_JOIN = f"papers p {status_join('?1')}"
+# `list --all`: papers no list holds that keep some of the user's data; one paper for all its keys.
+_SHOWN_UNLISTED = f"(p.listed = 1 OR ({user_data_sql('p.key', '?1')} AND p.id = {paper_id_sql('p.key')}))"
 
 SORTS = {
     "next": "coalesce(s.status, 'unread') = 'reading' DESC, p.stars DESC, p.position",
@@ -740,7 +895,7 @@ def list_papers(
     include_unlisted: bool = False,
 ) -> list[PaperRow]:
     where, params = combine(filters)
-    listed = "1" if include_unlisted else "p.listed = 1"
+    listed = _SHOWN_UNLISTED if include_unlisted else "p.listed = 1"
     order = SORTS[sort]
     list_order = next((f.order for f in filters if f.order), None)
     if list_order is not None:  # one list chosen: its own order, not the first list's
@@ -763,14 +918,14 @@ def _next_rows(
     rest down the (listed, stars DESC, position) index, stopping at `limit`:
     at 100,000 papers 54 ms of sorting became a fraction of a millisecond.
     """
-    reading = conn.execute(
-        f"SELECT {_PAPER_COLUMNS} FROM {_PAPER_JOIN} WHERE p.listed = 1 AND s.status = 'reading' AND {where}"
-        f" ORDER BY p.stars DESC, p.position LIMIT {int(limit)}",
+    reading = conn.execute(  # from the user's statuses: each one that is its paper's newest
+        f"SELECT {_PAPER_COLUMNS} FROM statuses s JOIN papers p ON p.key IN {same_paper_sql('s.paper_key')}"
+        f" WHERE s.user = ?1 AND s.status = 'reading' AND s.paper_key = {status_key_sql('s.paper_key', '?1')}"
+        f" AND p.listed = 1 AND {where} ORDER BY p.stars DESC, p.position LIMIT {int(limit)}",
         [user, *params],
     ).fetchall()
     rest = conn.execute(
-        f"SELECT {_PAPER_COLUMNS} FROM papers p INDEXED BY papers_listed_stars"
-        " LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
+        f"SELECT {_PAPER_COLUMNS} FROM papers p INDEXED BY papers_listed_stars {status_join('?1')}"
         f" WHERE p.listed = 1 AND coalesce(s.status, 'unread') != 'reading' AND {where}"
         f" ORDER BY p.stars DESC, p.position LIMIT {int(limit) - len(reading)}",
         [user, *params],
@@ -782,7 +937,7 @@ def count_papers(
     conn: sqlite3.Connection, user: str, filters: Sequence[Filter] = (), *, include_unlisted: bool = False
 ) -> int:
     where, params = combine(filters)
-    listed = "1" if include_unlisted else "p.listed = 1"
+    listed = _SHOWN_UNLISTED if include_unlisted else "p.listed = 1"
     sql = f"SELECT count(*) FROM {_PAPER_JOIN} WHERE {listed} AND {where}"
     return int(conn.execute(sql, [user, *params]).fetchone()[0])
 
@@ -817,17 +972,22 @@ def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
     text = ref.strip()
     if not text:
         raise NotFound("empty paper reference")
-    row = conn.execute("SELECT id FROM papers WHERE short_id = ? OR key = ?", (text.lower(), text)).fetchone()
-    if row:
-        return int(row[0])
+    row = conn.execute("SELECT id, key, listed FROM papers WHERE short_id = ? OR key = ?", (text.lower(), text))
+    found = row.fetchone()
+    if found:  # an old short id or key names the paper its data follows (a link that changed)
+        paper_id, key, listed = found
+        return int(paper_id) if listed else paper_of_key(conn, key) or int(paper_id)
     from llmreads.keys import arxiv_from_ref
 
     arxiv = arxiv_from_ref(text)
     if arxiv:
-        row = conn.execute("SELECT id FROM papers WHERE key = ?", (f"arxiv:{arxiv}",)).fetchone()
-        if row:
-            return int(row[0])
+        paper_id = paper_of_key(conn, f"arxiv:{arxiv}")
+        if paper_id is not None:
+            return paper_id
         raise NotFound(f"no paper with arXiv id {arxiv}")
+    paper_id = paper_of_key(conn, text)  # an alias with no paper of its own
+    if paper_id is not None:
+        return paper_id
     needle = fold_for_search(text)
     words = re.findall(r"[^\W_]+", needle)
     # Listed papers first, each group in list order: two walks of the position index, no sort.
@@ -851,12 +1011,38 @@ def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
     ]
     for matches in stages:
         listed = [r for r in matches if r[3]] or matches
-        if len(listed) == 1:
-            return int(listed[0][0])
-        if len(listed) > 1:
-            candidates = [f"{short}  {title}" for _id, short, title, _listed in listed]
-            raise Ambiguous(f"{ref!r} matches {len(listed)} papers; use an id", candidates)
+        if not listed:
+            continue
+        papers = _one_per_paper(conn, listed)  # the keys of one paper (old and new links) are one match
+        if len(papers) == 1:
+            return next(iter(papers))
+        candidates = [f"{short}  {title}" for _id, short, title, _listed in papers.values()]
+        raise Ambiguous(f"{ref!r} matches {len(papers)} papers; use an id", candidates)
     raise NotFound(f"no paper matches {ref!r}")
+
+
+def paper_of_key(conn: sqlite3.Connection, key: str) -> int | None:
+    """The row id of the paper that shows what is kept under `key`, through all its keys (a listed one first)."""
+    row = conn.execute(f"SELECT {paper_id_sql('?1')}", (key,)).fetchone()
+    return int(row[0]) if row[0] is not None else None
+
+
+def _one_per_paper(
+    conn: sqlite3.Connection, rows: Sequence[tuple[int, str, str, int]]
+) -> dict[int, tuple[int, str, str, int]]:
+    """The papers these rows show, by row id (a row under an old key counts as the paper it names)."""
+    shown: dict[int, int] = {}
+    for chunk in _chunks([r[0] for r in rows], 500):
+        marks = ",".join("?" * len(chunk))
+        shown.update(conn.execute(
+            f"SELECT pp.id, coalesce({paper_id_sql('pp.key')}, pp.id) FROM papers pp"
+            f" WHERE pp.id IN ({marks}) AND pp.key IN aliased_keys",
+            chunk,
+        ).fetchall())
+    papers: dict[int, tuple[int, str, str, int]] = {}
+    for r in rows:
+        papers.setdefault(shown.get(r[0], r[0]), r)
+    return papers
 
 
 def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> dict[str, object]:
@@ -909,9 +1095,10 @@ def set_status(conn: sqlite3.Connection, user: str, paper_ids: Sequence[int], st
     with transaction(conn):
         stamp = now()
         for pid in paper_ids:
+            # Under the paper's key, or the other key of the paper where its status is kept.
             conn.execute(
                 "INSERT INTO statuses (user, paper_key, status, updated_at)"
-                " SELECT ?, key, ?, ? FROM papers WHERE id = ?"
+                f" SELECT ?1, {status_key_sql('p.key', '?1')}, ?2, ?3 FROM papers p WHERE p.id = ?4"
                 " ON CONFLICT (user, paper_key)"
                 " DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
                 (user, str(status), stamp, pid),
@@ -929,12 +1116,19 @@ def add_note(conn: sqlite3.Connection, user: str, paper_id: int, text: str) -> i
         key = conn.execute("SELECT key FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
         stamp = now()
         note_id = conn.execute(
-            "INSERT INTO notes (user, paper_key, text, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-            (user, key, text, stamp, stamp),
+            "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",
+            (user, key, text, stamp, stamp, new_note_uuid()),
         ).lastrowid
         assert note_id is not None
         index_note(conn, note_id, text)
     return note_id
+
+
+def new_note_uuid() -> str:
+    """A note's identity across databases (user-data merges by it): random, never derived from the note."""
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None:
@@ -944,43 +1138,53 @@ def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None
 
 
 def get_note(conn: sqlite3.Connection, user: str, note_id: int) -> dict[str, object]:
-    row = conn.execute(
-        "SELECT n.id, n.text, n.created_at, n.updated_at, n.paper_key, p.short_id, p.title FROM notes n"
-        " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.id = ? AND n.user = ?",
-        (note_id, user),
-    ).fetchone()
+    row = conn.execute(f"{_NOTE_SELECT} WHERE n.id = ? AND n.user = ?", (note_id, user)).fetchone()
     if row is None:
         raise NotFound(f"no note {note_id} for user {user}")
     return _note_dict(row)
 
 
+# A note shows the paper its key names (through the paper's other keys: a link that changed).
+_NOTE_SELECT = (
+    "SELECT n.id, n.uuid, n.text, n.created_at, n.updated_at, coalesce(p.key, n.paper_key) AS paper_key, p.short_id,"
+    f" p.title, p.listed FROM notes n LEFT JOIN papers p ON p.id = {paper_id_sql('n.paper_key')}"
+)
+
+
 def _note_dict(row: sqlite3.Row) -> dict[str, object]:
     return {
         "id": row["id"], "paper": row["short_id"], "title": row["title"], "key": row["paper_key"],
-        "text": row["text"], "created_at": row["created_at"], "updated_at": row["updated_at"],
+        "listed": bool(row["listed"]), "text": row["text"], "created_at": row["created_at"],
+        "updated_at": row["updated_at"], "uuid": row["uuid"],
     }
 
 
 def list_notes(conn: sqlite3.Connection, user: str, paper_key: str | None = None) -> list[dict[str, object]]:
-    sql = (
-        "SELECT n.id, n.text, n.created_at, n.updated_at, n.paper_key, p.short_id, p.title FROM notes n"
-        " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.user = ?"
-    )
-    params: list[object] = [user]
+    """This user's notes, on all papers or on the paper `paper_key` names (under any of its keys)."""
+    sql = f"{_NOTE_SELECT} WHERE n.user = :user"
     if paper_key is not None:
-        sql += " AND n.paper_key = ?"
-        params.append(paper_key)
-    return [_note_dict(r) for r in conn.execute(sql + " ORDER BY n.created_at, n.id", params)]
+        sql += f" AND n.paper_key IN {same_paper_sql(':key')}"
+    return [_note_dict(r) for r in conn.execute(sql + " ORDER BY n.created_at, n.id", {"user": user, "key": paper_key})]
 
 
-def update_note(conn: sqlite3.Connection, user: str, note_id: int, text: str) -> None:
+def update_note(
+    conn: sqlite3.Connection, user: str, note_id: int, text: str, opened: dict[str, object] | None = None
+) -> None:
+    """Replace a note's text; with `opened` (get_note's answer when the edit began), only if it is still that note."""
     text = text.strip()
     if not text:
         raise InvalidQuery("a note needs some text; use `note delete` to remove it")
     if len(text) > MAX_NOTE_CHARS:
         raise InvalidQuery(f"a note of {len(text):,} characters is too long; the limit is {MAX_NOTE_CHARS:,}")
     with transaction(conn):
-        get_note(conn, user, note_id)
+        try:
+            current = get_note(conn, user, note_id)
+        except NotFound:
+            if opened is None:
+                raise
+            raise NotFound(f"note {note_id} was deleted while it was being edited") from None
+        if opened is not None and any(current[k] != opened[k] for k in ("uuid", "text", "updated_at")):
+            raise Conflict(f"note {note_id} changed while it was being edited (saved at {current['updated_at']})")
         conn.execute("UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (text, now(), note_id))
         index_note(conn, note_id, text)
 
@@ -1008,8 +1212,7 @@ def sections_tree(conn: sqlite3.Connection, user: str, list_name: str | None = N
     found: dict[tuple[int, str], dict[int, str]] = {}
     for section_list, number, paper_id, status in conn.execute(
         "SELECT sec.list_id, sec.number, e.paper_id, coalesce(s.status, 'unread') FROM entries e"
-        " JOIN sections sec ON sec.id = e.section_id JOIN papers p ON p.id = e.paper_id"
-        " LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?",
+        f" JOIN sections sec ON sec.id = e.section_id JOIN papers p ON p.id = e.paper_id {status_join('?1')}",
         (user,),
     ):
         parts = number.split(".")
@@ -1138,7 +1341,7 @@ def _search_rows(
     hits = conn.execute(f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (match,)).rowcount
     with_notes = notes and conn.execute(
         f"INSERT OR IGNORE INTO {_HITS} SELECT p.id FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid"
-        " JOIN papers p ON p.key = n.paper_key WHERE notes_fts MATCH ? AND n.user = ?",
+        f" JOIN papers p ON p.key IN {same_paper_sql('n.paper_key')} WHERE notes_fts MATCH ?1 AND n.user = ?2",
         (match, user),
     ).rowcount > 0
     found = _HITS
@@ -1146,8 +1349,8 @@ def _search_rows(
         # Filtered once, and counted by the insert; notes may bring unlisted papers.
         where, params = combine(filters)
         hits = conn.execute(
-            f"INSERT INTO {_FILTERED} SELECT p.id FROM papers p LEFT JOIN statuses s ON s.paper_key = p.key"
-            f" AND s.user = ? WHERE p.id IN {_HITS} AND p.listed = 1 AND {where}",
+            f"INSERT INTO {_FILTERED} SELECT p.id FROM {_PAPER_JOIN}"
+            f" WHERE p.id IN {_HITS} AND p.listed = 1 AND {where}",
             [user, *params],
         ).rowcount
         found = _FILTERED
@@ -1215,7 +1418,7 @@ def _hit_page(
     # temporary table made it first build a Bloom filter over every paper).
     source = f"papers p INDEXED BY {index}" if index is not None else "papers p"
     sql = (
-        f"SELECT {_PAPER_COLUMNS} FROM {source} LEFT JOIN statuses s ON s.paper_key = p.key AND s.user = ?"
+        f"SELECT {_PAPER_COLUMNS} FROM {source} {status_join('?1')}"
         f" WHERE p.id IN {table} AND p.listed = 1 AND {condition} ORDER BY {order}"
     )
     if limit is not None:
@@ -1243,9 +1446,9 @@ def _scores(
     if notes:
         for pid, score in conn.execute(
             f"WITH h AS MATERIALIZED (SELECT rowid AS note_id, bm25(notes_fts, {weights}) AS score"
-            " FROM notes_fts WHERE notes_fts MATCH ?)"
-            " SELECT p.id, h.score FROM h JOIN notes n ON n.id = h.note_id JOIN papers p ON p.key = n.paper_key"
-            " WHERE n.user = ?",
+            " FROM notes_fts WHERE notes_fts MATCH ?1)"
+            " SELECT p.id, h.score FROM h JOIN notes n ON n.id = h.note_id"
+            f" JOIN papers p ON p.key IN {same_paper_sql('n.paper_key')} WHERE n.user = ?2",
             (match, user),
         ):
             if pid in wanted:
@@ -1265,7 +1468,7 @@ def _snippet(
     )]
     if notes:
         texts += [clean(r[0]) for r in conn.execute(
-            "SELECT text FROM notes WHERE user = ? AND paper_key = ? ORDER BY id", (user, key)
+            f"SELECT text FROM notes WHERE user = ?1 AND paper_key IN {same_paper_sql('?2')} ORDER BY id", (user, key)
         )]
     for text in texts:
         for pattern in patterns:

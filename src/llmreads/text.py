@@ -44,9 +44,14 @@ def _build_lookalike_table() -> dict[int, str]:
 _LOOKALIKES = _build_lookalike_table()
 
 # Characters that would let untrusted text drive a terminal: C0/C1 controls
-# (ESC starts ANSI sequences), bidi overrides and the like. Tab and newline
-# are turned into spaces, since every field here is shown on one line.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# (ESC starts ANSI sequences), bidi overrides and the like. `clean` turns tab
+# and newline into spaces too, since every field it serves is shown on one
+# line; `clean_block` keeps them. JSON escapes C0 controls itself;
+# `escape_json` escapes the rest.
+_C1_AND_BIDI = r"\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x1f{_C1_AND_BIDI}]")
+_CONTROL_IN_BLOCK = re.compile(rf"\r\n|[\x00-\x08\x0b-\x1f{_C1_AND_BIDI}]")
+_C1_OR_BIDI = re.compile(rf"[{_C1_AND_BIDI}]")
 
 # The look-alikes as one character class: substituting the few a text holds
 # is several times faster than `str.translate`, which looks up every character.
@@ -67,6 +72,29 @@ def clean(text: str) -> str:
     # str.split() breaks at exactly the characters `\s` matches (str.isspace),
     # so this is `re.sub(r"\s+", " ", text).strip()`, only faster.
     return " ".join(_CONTROL.sub(" ", fold_lookalikes(text)).split())
+
+
+def clean_block(text: str) -> str:
+    """Display form of untrusted text of several lines: as `clean`, but line breaks, tabs and indentation kept."""
+    return _CONTROL_IN_BLOCK.sub(_block_control, fold_lookalikes(text))
+
+
+def _block_control(match: re.Match[str]) -> str:
+    return "\n" if match.group() == "\r\n" else " "
+
+
+def has_control(text: str) -> bool:
+    """Whether `text` holds a character `clean` removes: a C0 or C1 control (newline and tab too) or a bidi mark."""
+    return _CONTROL.search(text) is not None
+
+
+def escape_json(text: str) -> str:
+    """JSON text with C1 controls and bidi marks written as \\uXXXX, so a terminal shows them inert.
+
+    Only string contents can hold such characters, and there the escape reads
+    back as the same character; JSON has escaped C0 controls already.
+    """
+    return _C1_OR_BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def fold_for_search(text: str, casefold: bool = True) -> str:

@@ -2,15 +2,20 @@
 
 User data is the data of record, keyed by user and stable paper key, so a file
 moves between databases whatever lists they hold: papers it names may arrive
-later. A merge never duplicates: a status is one per (user, key) and the newer
-one wins; a note is the same note when its user, key and creation time match,
-and then the newer edit wins.
+later. A merge never duplicates: a status is one per (user, paper) and the newer
+one wins; a note is known by its UUID, and the newer edit of it wins (two
+edits of the same second are both kept, as two notes). A note without a UUID
+the database knows (from a file of an older llmreads, or given another UUID by
+each database's upgrade) is the same note as one of that user on the same
+paper with exactly its text; anything less certain is added, so that both are
+kept. A paper is named by any of its keys: each user's part of the file
+carries the aliases of its keys (a link that changed), which a merge adds to
+the database before it matches anything.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +24,6 @@ from datetime import UTC, datetime
 from llmreads.errors import ImportFailed
 from llmreads.models import Status
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 FORMAT = "llmreads-user-data"
 VERSION = 1
 
@@ -37,12 +41,27 @@ class NoteRecord:
     text: str
     created_at: str
     updated_at: str
+    uuid: str | None = None  # files of older llmreads have none
+
+
+@dataclass(frozen=True)
+class AliasRecord:
+    alias: str  # an old key of the paper
+    key: str  # the key that names it now
 
 
 @dataclass
 class UserData:
     statuses: list[StatusRecord] = field(default_factory=list)
     notes: list[NoteRecord] = field(default_factory=list)
+    notes_skipped: list[str] = field(default_factory=list)  # notes the file holds that are not imported, and why
+    aliases: list[AliasRecord] = field(default_factory=list)
+
+
+@dataclass
+class UserDataFile:
+    users: dict[str, UserData] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # a user name as written: why it is not imported
 
 
 @dataclass
@@ -56,6 +75,7 @@ class Counts:
 class UserReport:
     statuses: Counts = field(default_factory=Counts)
     notes: Counts = field(default_factory=Counts)
+    notes_skipped: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -63,6 +83,7 @@ class MergeReport:
     source: str
     dry_run: bool = False
     users: dict[str, UserReport] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # users of the file left out, and why
 
 
 # ---------------------------------------------------------------- export
@@ -70,6 +91,7 @@ class MergeReport:
 
 def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> dict[str, object]:
     """The file's content for these users (every user with any data when None)."""
+    from llmreads.aliases import aliases_of, paper_id_sql
     from llmreads.store import now
 
     if users is None:
@@ -84,24 +106,30 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
             )
             for r in conn.execute(
                 "SELECT s.paper_key, s.status, s.updated_at, p.title FROM statuses s"
-                " LEFT JOIN papers p ON p.key = s.paper_key WHERE s.user = ?"
+                f" LEFT JOIN papers p ON p.id = {paper_id_sql('s.paper_key')} WHERE s.user = ?"
                 " ORDER BY p.position IS NULL, p.position, s.paper_key",
                 (user,),
             )
         ]
         notes = [
             _with_title(
-                {"key": r["paper_key"], "text": r["text"], "created_at": r["created_at"],
+                {"key": r["paper_key"], "uuid": r["uuid"], "text": r["text"], "created_at": r["created_at"],
                  "updated_at": r["updated_at"]},
                 r["title"],
             )
             for r in conn.execute(
-                "SELECT n.paper_key, n.text, n.created_at, n.updated_at, p.title FROM notes n"
-                " LEFT JOIN papers p ON p.key = n.paper_key WHERE n.user = ? ORDER BY n.created_at, n.id",
+                "SELECT n.paper_key, n.uuid, n.text, n.created_at, n.updated_at, p.title FROM notes n"
+                f" LEFT JOIN papers p ON p.id = {paper_id_sql('n.paper_key')} WHERE n.user = ?"
+                " ORDER BY n.created_at, n.id",
                 (user,),
             )
         ]
-        data[user] = {"statuses": statuses, "notes": notes}
+        part: dict[str, object] = {"statuses": statuses, "notes": notes}
+        # The keys records are kept under may be old keys of their papers: the file says which.
+        aliases = aliases_of(conn, [str(r["key"]) for r in (*statuses, *notes)])
+        if aliases:
+            part["aliases"] = [{"alias": alias, "key": key} for alias, key in aliases]
+        data[user] = part
     return {"format": FORMAT, "version": VERSION, "exported_at": now(), "users": data}
 
 
@@ -120,13 +148,14 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 def read_user_data_file(path: str) -> str:
     """A user-data file's text (`-` for stdin); JSON is UTF-8."""
     import sys
-    from pathlib import Path
+
+    from llmreads.config import expand_user
 
     try:
         if path == "-":
             data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
-            with Path(path).expanduser().open("rb") as handle:
+            with expand_user(path, "FILE").open("rb") as handle:
                 data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ImportFailed(f"{path} does not exist") from None
@@ -142,10 +171,17 @@ def read_user_data_file(path: str) -> str:
         raise ImportFailed(f"{path} is not UTF-8 text (byte {exc.start}), so not a user-data file") from None
 
 
-def parse_user_data(text: str, source: str) -> dict[str, UserData]:
-    """Every user's statuses and notes in a user-data file; ImportFailed for anything else."""
+def parse_user_data(text: str, source: str) -> UserDataFile:
+    """Every user's statuses and notes in a user-data file; ImportFailed for anything else.
+
+    A user whose name breaks the rule for user names is left out (and named),
+    not the whole file: the other users' data is good.
+    """
+    from llmreads import store
+    from llmreads.config import user_name_problem
+
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as exc:
         raise ImportFailed(f"{source} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
@@ -162,17 +198,17 @@ def parse_user_data(text: str, source: str) -> dict[str, UserData]:
     users = doc.get("users")
     if not isinstance(users, dict):
         raise ImportFailed(f'{source}: "users" must be an object of user names')
-    out: dict[str, UserData] = {}
+    out = UserDataFile()
     for name, value in users.items():
+        problem = user_name_problem(name)
+        if problem is not None:
+            out.skipped[name] = f"the name {problem}"
+            continue
         user = name.strip()
         where = f"{source}: users.{name}"
-        if not user:
-            raise ImportFailed(f"{source}: a user name must not be empty")
-        if _CONTROL.search(user):
-            raise ImportFailed(f"{source}: user name {user!r} holds control characters")
         if not isinstance(value, dict):
             raise ImportFailed(f"{where} must be an object with statuses and notes")
-        data = out.setdefault(user, UserData())
+        data = out.users.setdefault(user, UserData())
         for i, item in enumerate(_array(value, "statuses", where)):
             at = f"{where}.statuses[{i}]"
             status = _string(item, "status", at)
@@ -186,14 +222,51 @@ def parse_user_data(text: str, source: str) -> dict[str, UserData]:
             text_ = _string(item, "text", at).strip()
             if not text_:
                 raise ImportFailed(f"{at}.text must not be empty")
-            data.notes.append(
-                NoteRecord(
-                    _key(item, at), text_,
-                    _timestamp(_string(item, "created_at", at), f"{at}.created_at"),
-                    _timestamp(_string(item, "updated_at", at), f"{at}.updated_at"),
-                )
+            record = NoteRecord(
+                _key(item, at), text_,
+                _timestamp(_string(item, "created_at", at), f"{at}.created_at"),
+                _timestamp(_string(item, "updated_at", at), f"{at}.updated_at"),
+                _uuid(item, at),
             )
+            if len(text_) > store.MAX_NOTE_CHARS:  # refused as `note add` refuses it; never cut
+                data.notes_skipped.append(
+                    f"{at.removeprefix(source + ': ')} on {record.key}: {len(text_):,} characters,"
+                    f" over the limit of {store.MAX_NOTE_CHARS:,}"
+                )
+                continue
+            data.notes.append(record)
+        for i, item in enumerate(_array(value, "aliases", where)):
+            at = f"{where}.aliases[{i}]"
+            alias, key = _key(item, at, "alias"), _key(item, at)
+            if alias != key:
+                data.aliases.append(AliasRecord(alias, key))
     return out
+
+
+class _HugeInteger:
+    """An integer too long to be anything in a user-data file, kept as its length (Python would refuse to read it)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"a number of {self.digits:,} digits"
+
+
+def _integer(text: str) -> int | _HugeInteger:
+    return int(text) if len(text) <= 100 else _HugeInteger(len(text.lstrip("-")))
+
+
+def _uuid(item: dict[str, object], where: str) -> str | None:
+    import uuid
+
+    if item.get("uuid") is None:
+        return None
+    value = _string(item, "uuid", where)
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ImportFailed(f"{where}.uuid must be a UUID such as {uuid.UUID(int=0)}, not {value!r}") from None
 
 
 def _array(value: dict[str, object], name: str, where: str) -> list[dict[str, object]]:
@@ -215,14 +288,17 @@ def _string(item: dict[str, object], name: str, where: str) -> str:
     return value
 
 
-def _key(item: dict[str, object], where: str) -> str:
-    key = _string(item, "key", where).strip()
+def _key(item: dict[str, object], where: str, name: str = "key") -> str:
+    key = _string(item, name, where).strip()
     if not key:
-        raise ImportFailed(f"{where}.key must not be empty")
+        raise ImportFailed(f"{where}.{name} must not be empty")
     return key
 
 
-_KINDS = {type(None): "null", bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+_KINDS = {
+    type(None): "null", bool: "true/false", int: "a number", float: "a number", _HugeInteger: "a number",
+    list: "a list", dict: "an object",
+}
 
 
 def _kind(value: object) -> str:
@@ -231,13 +307,17 @@ def _kind(value: object) -> str:
 
 def _timestamp(value: str, where: str) -> str:
     """An ISO 8601 date-time in the store's form: UTC, `+00:00`. A time without a zone is taken as UTC."""
-    parsed = _parse_time(value)
+    try:
+        parsed = _parse_time(value)
+    except OverflowError:
+        raise ImportFailed(f"{where} is out of range in UTC (years 1 to 9999): {value!r}") from None
     if parsed is None:
         raise ImportFailed(f"{where} must be an ISO 8601 date-time such as 2024-05-01T12:00:00+00:00, not {value!r}")
     return parsed.isoformat()
 
 
 def _parse_time(value: str) -> datetime | None:
+    """None for what is not an ISO 8601 date-time; OverflowError for one that is, beyond the years UTC can hold."""
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -249,7 +329,10 @@ def _parse_time(value: str) -> datetime | None:
 
 def _normal(value: str) -> str:
     """A stored time in the form _timestamp gives, so the two compare as text."""
-    parsed = _parse_time(value)
+    try:
+        parsed = _parse_time(value)
+    except OverflowError:
+        return value
     return parsed.isoformat() if parsed is not None else value
 
 
@@ -259,45 +342,59 @@ def _normal(value: str) -> str:
 @dataclass
 class _Note:
     id: int | None
+    uuid: str
+    key: str
     text: str
     updated_at: str
-    paired: bool = False
 
 
 def merge_user_data(
-    conn: sqlite3.Connection, data: dict[str, UserData], *, source: str, dry_run: bool = False
+    conn: sqlite3.Connection, data: UserDataFile, *, source: str, dry_run: bool = False
 ) -> MergeReport:
     """Merge a file's users into the database, in one transaction; a dry run only counts."""
     from llmreads.store import transaction
 
-    report = MergeReport(source=source, dry_run=dry_run)
+    report = MergeReport(source=source, dry_run=dry_run, skipped=dict(data.skipped))
     if dry_run:
-        for user, records in data.items():
-            report.users[user] = _merge_user(conn, user, records, write=False)
+        conn.execute("BEGIN")  # the file's aliases are added, to count as the merge would, then rolled back
+        try:
+            for user, records in data.users.items():
+                report.users[user] = _merge_user(conn, user, records, write=False)
+        finally:
+            conn.execute("ROLLBACK")
         return report
     with transaction(conn):
-        for user, records in data.items():
+        for user, records in data.users.items():
             report.users[user] = _merge_user(conn, user, records, write=True)
     return report
 
 
 def _merge_user(conn: sqlite3.Connection, user: str, data: UserData, *, write: bool) -> UserReport:
+    from llmreads.aliases import add_alias
+
+    for record in data.aliases:
+        add_alias(conn, record.alias, record.key)
     return UserReport(
         statuses=_merge_statuses(conn, user, data.statuses, write=write),
         notes=_merge_notes(conn, user, data.notes, write=write),
+        notes_skipped=list(data.notes_skipped),
     )
 
 
 def _merge_statuses(
     conn: sqlite3.Connection, user: str, records: Sequence[StatusRecord], *, write: bool
 ) -> Counts:
+    from llmreads.aliases import canonical_keys
+
     counts = Counts()
-    current = {
-        r["paper_key"]: (r["status"], _normal(r["updated_at"]))
-        for r in conn.execute("SELECT paper_key, status, updated_at FROM statuses WHERE user = ?", (user,))
-    }
+    rows = conn.execute(
+        "SELECT paper_key, status, updated_at FROM statuses WHERE user = ? ORDER BY updated_at, rowid", (user,)
+    ).fetchall()
+    paper = canonical_keys(conn, [*(r["paper_key"] for r in rows), *(r.key for r in records)])
+    # By paper: the status read for it is the newest of its keys', and a change goes to that row.
+    current = {paper[r["paper_key"]]: (r["status"], _normal(r["updated_at"]), r["paper_key"]) for r in rows}
     for record in records:
-        known = current.get(record.key)
+        known = current.get(paper[record.key])
         # Both times are in _timestamp's form, which sorts as text.
         if known is not None and record.updated_at <= known[1]:
             counts.kept += 1
@@ -308,65 +405,87 @@ def _merge_statuses(
             counts.updated += 1
         else:
             counts.kept += 1  # the same status, set again later: only its time moves on
-        current[record.key] = (record.status, record.updated_at)
+        kept_under = record.key if known is None else known[2]
+        current[paper[record.key]] = (record.status, record.updated_at, kept_under)
         if write:
             conn.execute(
                 "INSERT INTO statuses (user, paper_key, status, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT"
                 " (user, paper_key) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-                (user, record.key, record.status, record.updated_at),
+                (user, kept_under, record.status, record.updated_at),
             )
     return counts
 
 
 def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteRecord], *, write: bool) -> Counts:
-    """Notes by (key, created_at): one with the same text is the same note; the file's other
-    notes of that moment pair off, in order, with the database's unpaired ones, as edits of them."""
-    from llmreads.store import index_note
+    """Notes by UUID, else by (key, exact text); see the module's docstring. Nothing is ever deleted."""
+    from llmreads.aliases import canonical_keys
+    from llmreads.store import index_note, new_note_uuid
 
     counts = Counts()
-    groups: dict[tuple[str, str], list[_Note]] = {}
-    for r in conn.execute(
-        "SELECT id, paper_key, text, created_at, updated_at FROM notes WHERE user = ? ORDER BY id", (user,)
-    ):
-        groups.setdefault((r["paper_key"], _normal(r["created_at"])), []).append(
-            _Note(r["id"], r["text"], _normal(r["updated_at"]))
-        )
-    pending: list[tuple[NoteRecord, list[_Note]]] = []
+    by_uuid: dict[str, _Note] = {}
+    by_text: dict[tuple[str, str], list[_Note]] = {}
+
+    def remember(note: _Note) -> None:
+        by_uuid[note.uuid] = note
+        by_text.setdefault((note.key, note.text), []).append(note)
+
+    rows = conn.execute(
+        "SELECT id, uuid, paper_key, text, updated_at FROM notes WHERE user = ? ORDER BY id", (user,)
+    ).fetchall()
+    # A note's paper is compared by its canonical key: the note may be stored under any key of it.
+    paper = canonical_keys(conn, [*(r["paper_key"] for r in rows), *(r.key for r in records)])
+    for r in rows:
+        remember(_Note(r["id"], r["uuid"], paper[r["paper_key"]], r["text"], _normal(r["updated_at"])))
+    in_file = {record.uuid for record in records if record.uuid is not None}
     for record in records:
-        group = groups.setdefault((record.key, record.created_at), [])
-        same = next((n for n in group if n.text == record.text), None)
-        if same is None:
-            pending.append((record, group))
-        else:
-            same.paired = True
-            counts.kept += 1
-    for record, group in pending:
-        if any(n.text == record.text for n in group):  # an earlier record of this file, added or paired
-            counts.kept += 1
-            continue
-        partner = next((n for n in group if not n.paired), None)
-        if partner is None:
-            counts.added += 1
-            note_id = None
+        note = by_uuid.get(record.uuid) if record.uuid is not None else None
+        # Two edits of one note in the same second, one on each side: which is newer cannot be
+        # known, so the file's is kept beside this one (below), as for a note of unknown identity.
+        tie = note is not None and record.updated_at == note.updated_at and record.text != note.text
+        if note is not None and note.key == paper[record.key] and not tie:
+            if record.text == note.text or record.updated_at < note.updated_at:
+                counts.kept += 1
+                continue
+            counts.updated += 1
+            by_text[(note.key, note.text)].remove(note)
+            note.text, note.updated_at = record.text, record.updated_at
+            by_text.setdefault((note.key, note.text), []).append(note)
             if write:
-                note_id = conn.execute(
-                    "INSERT INTO notes (user, paper_key, text, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                    (user, record.key, record.text, record.created_at, record.updated_at),
-                ).lastrowid
-                assert note_id is not None
-                index_note(conn, note_id, record.text)
-            group.append(_Note(note_id, record.text, record.updated_at, paired=True))
+                assert note.id is not None
+                conn.execute(
+                    "UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (record.text, record.updated_at, note.id)
+                )
+                index_note(conn, note.id, record.text)
             continue
-        partner.paired = True
-        if record.updated_at <= partner.updated_at:
+        # Unknown here (or, oddly, known on another paper, or tied): the same note only if its text is exactly one's.
+        free_uuid = None  # the file's UUID, when no note has it yet
+        if note is None and record.uuid is not None and not _uuid_used(conn, record.uuid):
+            free_uuid = record.uuid
+        same = by_text.get((paper[record.key], record.text))
+        if same:
             counts.kept += 1
+            unclaimed = next((n for n in same if n.uuid not in in_file), None)
+            if free_uuid is not None and unclaimed is not None and free_uuid < unclaimed.uuid:
+                # Each database gave this note its own UUID when it upgraded: both settle on
+                # the smaller one, so that later edits on either side merge as edits.
+                del by_uuid[unclaimed.uuid]
+                unclaimed.uuid = free_uuid
+                by_uuid[free_uuid] = unclaimed
+                if write:
+                    conn.execute("UPDATE notes SET uuid = ? WHERE id = ?", (free_uuid, unclaimed.id))
             continue
-        counts.updated += 1
-        partner.text, partner.updated_at = record.text, record.updated_at
+        counts.added += 1
+        added = _Note(None, free_uuid or new_note_uuid(), paper[record.key], record.text, record.updated_at)
         if write:
-            assert partner.id is not None
-            conn.execute(
-                "UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (record.text, record.updated_at, partner.id)
-            )
-            index_note(conn, partner.id, record.text)
+            added.id = conn.execute(
+                "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",
+                (user, record.key, record.text, record.created_at, record.updated_at, added.uuid),
+            ).lastrowid
+            assert added.id is not None
+            index_note(conn, added.id, record.text)
+        remember(added)
     return counts
+
+
+def _uuid_used(conn: sqlite3.Connection, uuid: str) -> bool:
+    return conn.execute("SELECT 1 FROM notes WHERE uuid = ?", (uuid,)).fetchone() is not None

@@ -29,7 +29,9 @@ def list_command(
     list_name: ListOpt = None,
     sort: Annotated[str, typer.Option("--sort", help="list, stars or title.")] = "list",
     limit: LimitOpt = None,
-    all_: Annotated[bool, typer.Option("--all", help="Include papers no list holds any more.")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include papers no list holds any more that keep your statuses or notes.")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """List papers, filtered by section, stars and reading status."""
@@ -168,7 +170,7 @@ def open_command(
     print_only: Annotated[bool, typer.Option("--print", help="Only print the link.")] = False,
 ) -> None:
     """Open a paper's link in the browser."""
-    from llmreads import store
+    from llmreads import render, store
     from llmreads.errors import InvalidQuery
 
     st = state(ctx)
@@ -179,6 +181,6 @@ def open_command(
         url = f"https://arxiv.org/abs/{paper.arxiv}"
     if not url.lower().startswith(("https://", "http://")):
         raise InvalidQuery(f"{paper.id} has no web link to open" + (f" (its link is {url!r})" if url else ""))
-    print(url)
+    render.link(url)
     if not print_only:
         typer.launch(url)

@@ -63,8 +63,9 @@ def db_backup_command(
 ) -> None:
     """Copy the database to PATH, consistently even while it is in use; the copy is private (0600)."""
     from llmreads import maintenance
+    from llmreads.config import expand_user
 
-    report = maintenance.backup(state(ctx).db_path, path.expanduser(), force=force)
+    report = maintenance.backup(state(ctx).db_path, expand_user(str(path), "PATH"), force=force)
     print(f"Backed up {report.database} to {report.backup} ({report.size} bytes, schema {report.schema[-1]}).")
 
 
@@ -75,8 +76,9 @@ def db_restore_command(
 ) -> None:
     """Replace the database with a backup after checking it; the replaced database is kept aside."""
     from llmreads import maintenance
+    from llmreads.config import expand_user
 
-    report = maintenance.restore(state(ctx).db_path, path.expanduser())
+    report = maintenance.restore(state(ctx).db_path, expand_user(str(path), "FILE"))
     print(f"Restored {report.backup} into {report.database}.")
     if report.replaced is not None:
         if report.replaced.exists():

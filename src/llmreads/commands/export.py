@@ -36,19 +36,41 @@ class ExportFormat(StrEnum):
 
 OutputOpt = Annotated[
     str | None,
-    typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", show_default=False),
+    typer.Option(
+        "--output", "-o", help="Write to this file (atomically; never the database) instead of stdout.",
+        show_default=False,
+    ),
 ]
+# Long form only: -f is --format.
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the -o file if it exists.")]
 
 
-def _emit(text: str, output: str | None, done: str, *, private: bool = False) -> None:
+def _to_stdout(output: str | None) -> bool:
+    # /dev/stdout as a path may be a file the shell opened: its own descriptor writes it as the shell meant.
+    return output is None or output in ("-", "/dev/stdout")
+
+
+def _check_output(output: str | None, *, database: Path, force: bool) -> None:
+    """Refuse a bad -o file before anything is read."""
+    from llmreads.config import expand_user
+    from llmreads.export import check_output
+
+    if not _to_stdout(output):
+        assert output is not None
+        check_output(expand_user(output, "--output"), database=database, force=force)
+
+
+def _emit(text: str, output: str | None, done: str, *, database: Path, force: bool, private: bool = False) -> None:
     """Print `text`, or write it to `output` and say so on stderr."""
     from llmreads import render
-    from llmreads.export import write_atomic
+    from llmreads.config import expand_user
+    from llmreads.export import write_output
 
-    if output is None or output == "-":
-        print(text, end="")
+    if _to_stdout(output):
+        render.document(text)
         return
-    write_atomic(Path(output).expanduser(), text, private=private)
+    assert output is not None
+    write_output(expand_user(output, "--output"), text, database=database, force=force, private=private)
     render.info(f"{done} to {output}")
 
 
@@ -66,40 +88,54 @@ def export_command(
     stars: StarsOpt = None,
     status: StatusOpt = None,
     output: OutputOpt = None,
+    force: ForceOpt = False,
+    raw_csv: Annotated[
+        bool,
+        typer.Option(
+            "--raw-csv",
+            help="CSV cells as they are: no ' before a cell a spreadsheet would take for a formula (=, +, -, @).",
+        ),
+    ] = False,
 ) -> None:
     """Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."""
     from llmreads import export
 
     st = state(ctx)
+    _check_output(output, database=st.db_path, force=force)
     conn = st.conn()
     chosen_list = list_name or st.default_list
     filters = build_filters(conn, section, stars, status, chosen_list)
     data = export.collect(conn, st.user, filters, chosen_list)
     fmt = format_.value if format_ is not None else export.format_for(output)
     count = len(data.papers)
-    _emit(export.render(data, fmt), output, f"Wrote {count} {'paper' if count == 1 else 'papers'} ({fmt})")
+    text = export.render(data, fmt, raw_csv=raw_csv)
+    _emit(text, output, f"Wrote {count} {'paper' if count == 1 else 'papers'} ({fmt})", database=st.db_path,
+          force=force)
 
 
 @user_data_app.command("export")
 def user_data_export(
     ctx: typer.Context,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     all_users: Annotated[bool, typer.Option("--all-users", help="Every user in the database, not only you.")] = False,
 ) -> None:
     """Write your statuses and notes as JSON, keyed by paper key."""
-    import json
-
+    from llmreads import render
+    from llmreads.text import clean
     from llmreads.userdata import export_user_data
 
     st = state(ctx)
+    _check_output(output, database=st.db_path, force=force)
     data = export_user_data(st.conn(autoimport=False), None if all_users else [st.user])
     users = data["users"]
     assert isinstance(users, dict)
     statuses = sum(len(u["statuses"]) for u in users.values())
     notes = sum(len(u["notes"]) for u in users.values())
-    who = ", ".join(users) or "no users"
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    _emit(text, output, f"Wrote {statuses} statuses and {notes} notes of {who}", private=True)
+    who = ", ".join(clean(user) for user in users) or "no users"
+    text = render.json_text(data) + "\n"
+    _emit(text, output, f"Wrote {statuses} statuses and {notes} notes of {who}", database=st.db_path, force=force,
+          private=True)
 
 
 @user_data_app.command("import")
@@ -120,27 +156,34 @@ def user_data_import(
     from dataclasses import asdict
 
     from llmreads import render
+    from llmreads.text import clean
     from llmreads.userdata import merge_user_data, parse_user_data, read_user_data_file
 
     st = state(ctx)
     source = "<stdin>" if path == "-" else path
     data = parse_user_data(read_user_data_file(path), source)
     report = merge_user_data(st.conn(autoimport=False), data, source=source, dry_run=dry_run)
-    others = [user for user in report.users if user != st.user]
+    others = [clean(user) for user in report.users if user != st.user]
     if others:
         render.info(f"note: imported as the file's own users ({', '.join(others)}), not as {st.user}")
+    for name, why in report.skipped.items():
+        render.info(f"warning: {source}: user {name!r} skipped: {why}")
     if json_:
         render.emit_json(asdict(report))
         return
     verb = "Would import" if dry_run else "Imported"
     print(f"{verb} user data from {source}:")
-    if not report.users:
+    if not report.users and not report.skipped:
         print("  the file holds no users")
     for user, counts in report.users.items():
         s, n = counts.statuses, counts.notes
         print(
-            f"  {user}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
+            f"  {clean(user)}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
             f" notes {n.added} added, {n.updated} updated, {n.kept} kept"
         )
+        for skipped in counts.notes_skipped:
+            print(f"    note skipped: {clean(skipped)}")
+    for name, why in report.skipped.items():
+        print(f"  {name!r}: skipped, {why}")
     if dry_run:
         print("Dry run: nothing was written.")

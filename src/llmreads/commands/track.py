@@ -3,7 +3,7 @@
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 
@@ -15,6 +15,7 @@ from llmreads.app import (
     app,
     state,
 )
+from llmreads.errors import LlmreadsError
 
 note_app = typer.Typer(cls=Group, help="Add, list, edit and delete your notes on papers.", no_args_is_help=True)
 app.add_typer(note_app, name="note")
@@ -63,6 +64,12 @@ def users_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
         render.users(rows)
 
 
+NoteIdArg = Annotated[
+    # A number SQLite can hold: beyond that Click's usage error, not an overflow deep in the store.
+    int, typer.Argument(help="The note's number (see `note list`).", min=1, max=2**63 - 1, show_default=False)
+]
+
+
 @note_app.command("add")
 def note_add(
     ctx: typer.Context,
@@ -76,13 +83,37 @@ def note_add(
     from llmreads.text import clean
 
     if text == "-":
-        text = sys.stdin.read(store.MAX_NOTE_CHARS + 1)
+        text = read_note(sys.stdin, store.MAX_NOTE_CHARS)
     st = state(ctx)
     conn = st.conn()
     pid = store.resolve_ref(conn, ref)
     note_id = store.add_note(conn, st.user, pid, text)
     paper = store.paper_summary(conn, st.user, pid)
     print(f"Added note {note_id} to {paper.id}  {clean(paper.title)}")
+
+
+def read_note(stream: TextIO, limit: int) -> str:
+    """A note's text from a stream, whole; past `limit` characters (whitespace around aside) refused, never cut."""
+    from llmreads.errors import InvalidQuery
+
+    too_long = f"a note of more than {limit:,} characters is too long; the limit is {limit:,}"
+    parts: list[str] = []
+    read = size = trailing = 0  # characters read; kept (from the first non-space); of those, trailing spaces
+    while chunk := stream.read(1 << 16):
+        read += len(chunk)
+        if read > 2 * limit + (1 << 20):  # so much whitespace around a note is no note: stop reading
+            raise InvalidQuery(too_long)
+        if not parts:
+            chunk = chunk.lstrip()
+            if not chunk:
+                continue
+        parts.append(chunk)
+        size += len(chunk)
+        body = chunk.rstrip()
+        trailing = trailing + len(chunk) if not body else len(chunk) - len(body)
+        if size - trailing > limit:
+            raise InvalidQuery(too_long)
+    return "".join(parts)
 
 
 @note_app.command("list")
@@ -109,7 +140,7 @@ def note_list(
 @note_app.command("edit")
 def note_edit(
     ctx: typer.Context,
-    note_id: Annotated[int, typer.Argument(help="The note's number (see `note list`).")],
+    note_id: NoteIdArg,
     text: Annotated[str | None, typer.Argument(help="New text; without it $EDITOR opens.")] = None,
 ) -> None:
     """Edit a note in $EDITOR (or give the new text)."""
@@ -118,42 +149,112 @@ def note_edit(
     st = state(ctx)
     conn = st.conn()
     note = store.get_note(conn, st.user, note_id)
-    if text is None:
-        edited = edit_in_editor(str(note["text"]))
+    if text is not None:
+        store.update_note(conn, st.user, note_id, text)
+        print(f"Updated note {note_id}.")
+        return
+    variable, command = editor_command()
+    draft = _Draft(note_id, str(note["text"]))
+    try:
+        edited = draft.edit(variable, command)
         if edited.strip() == str(note["text"]).strip():
+            draft.discard()
             print(f"Note {note_id} unchanged.")
             return
-        text = edited
-    store.update_note(conn, st.user, note_id, text)
+        # Saved only if the note is still the one opened: another edit, a delete or a
+        # user-data import meanwhile is not overwritten; the text stays in the file.
+        store.update_note(conn, st.user, note_id, edited, opened=note)
+    except LlmreadsError as exc:
+        raise draft.refused(str(exc)) from None
+    except BaseException:  # Ctrl-C, or a bug: still, what was typed is not thrown away
+        if draft.keep_if_typed():
+            from llmreads import render
+
+            render.info(f"note {note_id} not saved: your text is kept in {draft.path}")
+        raise
+    draft.discard()
     print(f"Updated note {note_id}.")
 
 
-def edit_in_editor(text: str) -> str:
-    """Let the user edit `text` in $VISUAL or $EDITOR; the edited text comes back."""
+def editor_command() -> tuple[str, list[str]]:
+    """The editor command in $VISUAL or $EDITOR (vi if neither), split as a shell would, and which variable it is."""
     import shlex
-    import subprocess
-    import tempfile
 
-    from llmreads.errors import LlmreadsError
+    variable, value = next(((v, os.environ[v]) for v in ("VISUAL", "EDITOR") if os.environ.get(v)), ("EDITOR", "vi"))
+    try:
+        words = shlex.split(value)
+    except ValueError as exc:
+        raise LlmreadsError(f"cannot read the editor command in {variable} ({value!r}): {exc}") from None
+    if not words:
+        raise LlmreadsError(f"{variable} ({value!r}) names no editor")
+    return variable, words
 
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "note.md"
-        path.write_text(text + "\n", encoding="utf-8")
+
+class _Draft:
+    """The file a note is edited in, in a private temporary folder.
+
+    Removed once the edit is saved or nothing was typed; otherwise kept, and
+    the refusal names it, so an edit that cannot be saved is never lost.
+    """
+
+    def __init__(self, note_id: int, text: str) -> None:
+        import tempfile
+
+        self.note_id = note_id
+        self.original = (text + "\n").encode("utf-8")
+        self.path = Path(tempfile.mkdtemp(prefix="llmreads-note-")) / f"note-{note_id}.md"  # mkdtemp: mode 0700
+        self.path.write_bytes(self.original)
+
+    def edit(self, variable: str, command: list[str]) -> str:
+        import subprocess
+
         try:
-            code = subprocess.call([*shlex.split(editor), str(path)])
+            code = subprocess.call([*command, str(self.path)])
         except OSError as exc:
-            raise LlmreadsError(f"cannot start editor {editor!r}: {exc.strerror}") from None
+            raise LlmreadsError(
+                f"cannot start editor {command[0]!r} ({variable}): {exc.strerror}; note {self.note_id} left as it was"
+            ) from None
         if code != 0:
-            raise LlmreadsError(f"editor {editor!r} exited with status {code}; note left as it was")
-        return path.read_text(encoding="utf-8")
+            raise LlmreadsError(
+                f"editor {' '.join(command)!r} ({variable}) exited with status {code};"
+                f" note {self.note_id} left as it was"
+            )
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise LlmreadsError(f"cannot read the edited note {self.path}: {exc.strerror}") from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LlmreadsError(f"the edited note {self.note_id} is not UTF-8 text (byte {exc.start})") from None
+
+    def typed(self) -> bool:
+        """Whether the file holds something of the user's: changed, and not emptied."""
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return False
+        return data != self.original and bool(data.strip())
+
+    def keep_if_typed(self) -> bool:
+        if self.typed():
+            return True
+        self.discard()
+        return False
+
+    def refused(self, message: str) -> LlmreadsError:
+        if self.keep_if_typed():
+            message += f"; not saved: your text is kept in {self.path}"
+        return LlmreadsError(message)
+
+    def discard(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
 @note_app.command("delete")
-def note_delete(
-    ctx: typer.Context,
-    note_id: Annotated[int, typer.Argument(help="The note's number (see `note list`).")],
-) -> None:
+def note_delete(ctx: typer.Context, note_id: NoteIdArg) -> None:
     """Delete a note."""
     from llmreads import store
 
