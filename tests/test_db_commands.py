@@ -18,6 +18,7 @@ import pytest
 
 from conftest import FIXTURES, pragma, settle, snapshot, user_data
 from llmreads.migrations import NAMES
+from llmreads.sqlite_uri import readonly_uri
 
 LORA = "arxiv:2106.09685"
 ATTENTION = "arxiv:1706.03762"
@@ -106,6 +107,44 @@ def test_status_reports_file_schema_and_counts(cli, ready):
     text = cli("db", "status").stdout
     assert f"file      {ready}" in text
     assert "up to date" in text and "journal   wal" in text and "statuses  4" in text
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        # `?` starts an SQLite URI's query, `#` its fragment, `%` an escape.
+        ("odd #1 ?mode=rw %41 b", "reads #2 ?x %2e.db"),
+        ("//", "double slash.db"),  # a path that starts with // is no URI authority
+    ],
+)
+def test_a_database_whose_path_holds_uri_characters_is_read_and_inspected(cli, tmp_path, monkeypatch, parts):
+    if parts[0] == "//":
+        path = Path("//" + str(tmp_path).lstrip("/")) / parts[1]
+    else:
+        path = tmp_path.joinpath(*parts)
+    monkeypatch.setenv("LLMREADS_DB", str(path))
+    assert cli("mark-read", "2106.09685").exit_code == 0  # made here, then opened again below
+    listed = cli("list", "--status", "read", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert [paper["key"] for paper in json.loads(listed.stdout)] == [LORA]
+    status = cli("db", "status", "--json")  # reads the file through a read-only connection only
+    assert status.exit_code == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert (data["file"], data["statuses"], data["schema"]["pending"]) == (str(path), 1, [])
+    assert sorted(p.name for p in tmp_path.rglob("*.db")) == [parts[1]]  # no file at a misread path
+
+
+def test_the_readonly_uri_opens_that_very_file_and_only_for_reading(tmp_path):
+    path = tmp_path / os.fsdecode(b"caf\xe9 #1 ?x %41.db")  # a file name that is not UTF-8, too
+    make_other_sqlite(path)
+    conn = sqlite3.connect(readonly_uri(path), uri=True)
+    try:
+        assert conn.execute("SELECT name FROM customers").fetchall() == [("x",)]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            conn.execute("INSERT INTO customers (name) VALUES ('y')")
+    finally:
+        conn.close()
+    assert os.listdir(tmp_path) == [path.name]
 
 
 def test_status_of_an_old_database_shows_pending_steps_and_writes_nothing(cli, tmp_path):

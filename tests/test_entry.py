@@ -1,7 +1,8 @@
-"""The console-script entry point loads one command module; its map must name every command."""
+"""The console script: a command loads its own module alone; what it prints is what the full app prints."""
 
 from __future__ import annotations
 
+import json
 import os
 import pkgutil
 import subprocess
@@ -10,47 +11,62 @@ from pathlib import Path
 
 import pytest
 import typer
+from typer import _click as click
+from typer._click.utils import make_default_short_help
 from typer.core import TyperGroup
 
-import llmreads.cli
-from llmreads.app import Placeholder
+from llmreads.app import CommandLoaderGroup
 from llmreads.cli import app
-from llmreads.entry import COMMAND_MODULES, invoked_command
+
+COMMANDS = CommandLoaderGroup.COMMANDS
+
+# The console script's main, as a user runs it; and the full app, where Typer builds every command: the reference.
+ENTRY = "import sys; sys.argv[0] = 'llmreads'; from llmreads.entry import main; main()"
+FULL_APP = "import sys; from llmreads.cli import app; app(sys.argv[1:], prog_name='llmreads')"
 
 
-def test_every_command_is_mapped_to_the_module_that_registers_it():
-    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
-    assert names == set(COMMAND_MODULES)
+def run(code: str, args: list[str], **env: str) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=60
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+# Prints, at exit, the command modules the process loaded.
+LOADED = (
+    "import atexit, json, sys; atexit.register(lambda: print(json.dumps(sorted("
+    "m for m in sys.modules if m.startswith('llmreads.commands.'))), file=sys.stderr))\n"
+)
+
+
+def test_every_command_is_listed_with_the_module_that_registers_it():
+    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    assert names == list(COMMANDS)  # and in the order Typer lists them
     for command in app.registered_commands:
         assert command.callback is not None
-        assert command.callback.__module__ == f"llmreads.commands.{COMMAND_MODULES[command.name]}"
+        assert command.callback.__module__ == f"llmreads.commands.{COMMANDS[str(command.name)].module}"
+    for group in app.registered_groups:
+        assert group.typer_instance is not None
+        modules = {c.callback.__module__ for c in group.typer_instance.registered_commands if c.callback}
+        assert modules == {f"llmreads.commands.{COMMANDS[str(group.name)].module}"}
 
 
 @pytest.mark.parametrize(
-    ("argv", "name"),
+    "args",
     [
-        (["list", "--stars", "4"], "list"),
-        (["--db", "x.db", "--user", "bob", "search", "lora"], "search"),
-        (["--no-color", "note", "add", "lora", "x"], "note"),
-        (["--help"], None),
-        ([], None),
+        ["list", "--stars", "5", "--json"],
+        ["list"],
+        ["--db", "{db}", "--user", "bob", "--no-color", "list", "--stars", "5", "--json"],
     ],
 )
-def test_invoked_command(argv, name):
-    assert invoked_command(argv) == name
-
-
-def test_a_command_loads_only_its_own_module(tmp_path):
-    code = (
-        "import sys; sys.argv = ['llmreads', '--db', sys.argv[1], 'list', '--stars', '5', '--json'];"
-        "from llmreads.entry import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith('llmreads.commands.')), file=sys.stderr)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "e.db")], capture_output=True, text=True, check=True
-    )
-    assert "['llmreads.commands.browse']" in done.stderr
-    assert '"stars": 5' in done.stdout
+def test_a_command_loads_only_its_own_module(tmp_path, args):
+    db = tmp_path / "e.db"
+    env = {"LLMREADS_DB": str(db)}
+    code, out, err = run(LOADED + ENTRY, [arg.format(db=db) for arg in args], **env)
+    assert code == 0, err
+    assert json.loads(err.splitlines()[-1]) == ["llmreads.commands.browse"]
+    if "--json" in args:
+        assert {paper["stars"] for paper in json.loads(out)} == {5}
 
 
 def test_version_loads_no_framework():
@@ -64,17 +80,6 @@ def test_version_loads_no_framework():
 
 
 # ---------------------------------------------------------------- help and the full app
-
-# The console script's main, as a user runs it; and the full app, where Typer builds every command: the reference.
-ENTRY = "import sys; sys.argv[0] = 'llmreads'; from llmreads.entry import main; main()"
-FULL_APP = "import sys; from llmreads.cli import app; app(sys.argv[1:], prog_name='llmreads')"
-
-
-def run(code: str, args: list[str], **env: str) -> tuple[int, str, str]:
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=60
-    )
-    return done.returncode, done.stdout, done.stderr
 
 
 @pytest.mark.parametrize(
@@ -99,61 +104,86 @@ def test_the_console_script_prints_what_the_full_app_prints(args: list[str], env
     assert "Usage: llmreads" in got[1] + got[2]
 
 
-def test_help_lists_every_command_with_its_one_line_help() -> None:
-    code, out, _ = run(ENTRY, ["--help"], COLUMNS="200")
+def test_help_lists_every_command_with_its_one_line_help_and_loads_no_command_module() -> None:
+    code, out, err = run(LOADED + ENTRY, ["--help"], COLUMNS="200")
     assert code == 0
+    assert json.loads(err) == []
     listed = [line.split(None, 1) for line in out.split("\nCommands:\n")[1].splitlines()]
     built = typer.main.get_command(app)
     assert isinstance(built, TyperGroup)
-    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
-    assert [name for name, _ in listed] == names == list(built.commands)
-    for name, help_text in listed:  # shortened to the terminal, or whole
+    assert [name for name, _ in listed] == list(COMMANDS) == list(built.commands)
+    for name, help_text in listed:  # shortened to Click's help width, or whole
+        assert help_text.removesuffix("...")
         assert built.commands[name].get_short_help_str(1000).startswith(help_text.removesuffix("..."))
+
+
+@pytest.mark.parametrize(("args", "suggestion"), [(["shw"], " Did you mean 'show'?"), (["frobnicate", "x"], "")])
+def test_an_unknown_command_is_a_usage_error(args: list[str], suggestion: str) -> None:
+    code, out, err = run(LOADED + ENTRY, args)
+    assert (code, out) == (2, "")
+    assert err.startswith("Usage: llmreads [OPTIONS] COMMAND [ARGS]...\nTry 'llmreads -h' for help.\n\n")
+    assert f"Error: No such command {args[0]!r}.{suggestion}\n" in err
+    assert json.loads(err.splitlines()[-1]) == []  # no module loaded to find out
 
 
 def test_every_command_module_is_loaded_by_the_full_app() -> None:
     import llmreads.commands
 
     modules = {m.name for m in pkgutil.iter_modules(llmreads.commands.__path__)}
-    assert modules == set(COMMAND_MODULES.values())
+    assert modules == {listing.module for listing in COMMANDS.values()}
     assert {f"llmreads.commands.{m}" for m in modules} <= set(sys.modules)  # imported by llmreads.cli
 
 
-def test_placeholders_stand_for_the_commands_typer_builds() -> None:
+def test_the_listings_stand_for_the_commands_typer_builds() -> None:
     built = typer.main.get_command(app)
     assert isinstance(built, TyperGroup)
-    for info in [*app.registered_commands, *app.registered_groups]:
-        placeholder = Placeholder(info, app)
-        command = built.commands[str(placeholder.name)]
-        for attribute in ("name", "help", "short_help", "hidden", "deprecated", "rich_help_panel"):
-            assert getattr(placeholder, attribute) == getattr(command, attribute), (placeholder.name, attribute)
-        assert placeholder.get_short_help_str() == command.get_short_help_str()
-        loaded = placeholder.load()
+    ctx = click.Context(built)
+    for name, listing in COMMANDS.items():
+        command = built.commands[name]
+        assert command.help is not None
+        assert listing.help == " ".join(command.help.split("\n\n")[0].split()), (
+            f"CommandLoaderGroup.COMMANDS[{name!r}] must hold the first paragraph of the command's help"
+        )
+        assert (command.short_help, command.hidden, command.deprecated) == (None, False, False)
+        for limit in (20, 45, 60, 200):
+            assert make_default_short_help(listing.help, limit) == command.get_short_help_str(limit)
+        loaded = CommandLoaderGroup(name="llmreads")._load(name)
         assert type(loaded) is type(command)
         assert [p.opts for p in loaded.params] == [p.opts for p in command.params]
+        if isinstance(command, TyperGroup):
+            assert list(loaded.commands) == list(command.commands)  # type: ignore[attr-defined]
+    assert [item.value for item in built.shell_complete(ctx, "")] == list(COMMANDS)
 
 
-def test_help_and_unknown_names_build_no_command(monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    def refuse(self: Placeholder) -> None:
-        raise AssertionError(f"{self.name} was built")
+def test_a_command_is_built_when_it_is_named_and_only_then() -> None:
+    group = CommandLoaderGroup(name="llmreads", rich_markup_mode=None)  # as the app's
+    ctx = click.Context(group)
+    assert group.list_commands(ctx) == list(COMMANDS)
+    group.get_help(ctx)
+    assert [item.value for item in group.shell_complete(ctx, "mark-")] == ["mark-read", "mark-reading", "mark-unread"]
+    assert group.commands == {}
+    assert group.get_command(ctx, "shw") is None
+    show = group.get_command(ctx, "show")
+    assert show is not None and show.name == "show"
+    assert group.get_command(ctx, "show") is show
+    assert list(group.commands) == ["show"]
 
-    monkeypatch.setattr(Placeholder, "load", refuse)
-    for args in (["--help"], [], ["shw"], ["--db", "x.db"]):
-        with pytest.raises(SystemExit):
-            llmreads.cli.command().main(args, prog_name="llmreads")
-    assert "No such command 'shw'. Did you mean 'show'?" in capsys.readouterr().err
 
-
-def test_a_named_command_is_built_when_it_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    group = llmreads.cli.command()
-    assert all(isinstance(c, Placeholder) for c in group.commands.values())
-    with pytest.raises(SystemExit) as done:
-        group.main(["config", "path"], prog_name="llmreads")
-    assert done.value.code == 0
-    assert capsys.readouterr().out.strip().endswith("no-config.toml")  # the test's LLMREADS_CONFIG
-    assert not isinstance(group.commands["config"], Placeholder)
-    assert isinstance(group.commands["show"], Placeholder)
+@pytest.mark.parametrize(
+    ("args", "modules"),
+    [
+        (["--help"], []),
+        ([], []),  # no command: the help
+        (["--db", "x.db"], []),  # missing command
+        (["shw"], []),
+        (["config", "path"], ["llmreads.commands.config"]),
+        (["note", "--help"], ["llmreads.commands.track"]),
+        (["show", "--help"], ["llmreads.commands.browse"]),
+    ],
+)
+def test_the_console_script_loads_only_the_module_of_the_command_named(args: list[str], modules: list[str]) -> None:
+    _, _, err = run(LOADED + ENTRY, args)
+    assert json.loads(err.splitlines()[-1]) == modules
 
 
 def test_command_help_reads_no_settings(tmp_path: Path) -> None:

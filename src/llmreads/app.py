@@ -1,21 +1,25 @@
 """Command layer, shared part: the Typer app, its global options, error handling and common options.
 
-Commands live in llmreads.commands, one module per group; cli.py joins them.
+Commands live in llmreads.commands, one module per group, and register
+themselves with `app`; CommandLoaderGroup imports a command's module when the
+command is named.
 """
 
 
 import functools
-import inspect
+import importlib
 import os
 import sys
 from collections.abc import MutableMapping
+from difflib import get_close_matches
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, NoReturn
 
 import typer
 from typer import _click as click
-from typer.core import TyperCommand, TyperGroup
-from typer.models import CommandInfo, TyperInfo
+from typer._click.shell_completion import CompletionItem
+from typer._click.utils import make_default_short_help
+from typer.core import TyperGroup
 
 from llmreads import __version__, completion
 from llmreads.errors import Ambiguous, LlmreadsError
@@ -57,60 +61,134 @@ class Group(TyperGroup):
             hint = "; restore a backup with `llmreads db restore FILE`" if "malformed" in str(exc) else ""
             _fail(f"database error{where}: {exc}{hint}")
 
+
+class Listing(NamedTuple):
+    """A command as `--help` lists it, before its module is loaded."""
+
+    module: str  # the module of llmreads.commands that registers it
+    help: str  # the first paragraph of its help text (tests check it against the command's)
+
+
+class CommandLoaderGroup(Group):
+    """The llmreads command: loads a command's module and builds its Click command only when it is named.
+
+    Typer builds every registered command when the app starts, mostly by
+    evaluating parameter annotations (~0.2 ms each), and every command module
+    must be imported first so that its commands are registered. Here the
+    commands' modules are imported only as needed: `--help`, completing a
+    command name and usage errors list the names and one-line helps of
+    COMMANDS; running or completing a command (get_command) imports its
+    module alone and has Typer build that one command. A command registered
+    before this group was built (tests import them all, see llmreads.cli) is
+    taken as Typer built it. (The app's help is Click's, rich_markup_mode=None:
+    Typer's Rich help would build every command to list them.)
+    """
+
+    # In the order Typer lists them: the commands, then the command groups, each as registered.
+    COMMANDS: dict[str, Listing] = {
+        "list": Listing("browse", "List papers, filtered by section, stars and reading status."),
+        "search": Listing("browse", "Search titles, introductions, link texts and your notes, in English or Chinese."),
+        "sections": Listing("browse", "Show the section tree with paper counts and your read counts."),
+        "show": Listing(
+            "browse", "Show everything about one paper: sections, introductions, links, your status and notes."
+        ),
+        "progress": Listing("browse", "Show your reading progress per section and per star level."),
+        "next": Listing(
+            "browse", "What to read next: papers you are reading, then unread ones, most stars first, in list order."
+        ),
+        "open": Listing("browse", "Open a paper's link in the browser."),
+        "export": Listing("export", "Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."),
+        "import": Listing(
+            "lists", "Import a markdown paper list; re-importing updates it and keeps your statuses and notes."
+        ),
+        "lists": Listing("lists", "Show the imported lists: source, title, stated update date, papers, import time."),
+        "remove-list": Listing("lists", "Remove a list's papers and sections; your statuses and notes are kept."),
+        "mark-read": Listing("track", "Mark papers as read."),
+        "mark-reading": Listing("track", "Mark papers as being read."),
+        "mark-unread": Listing("track", "Mark papers as unread."),
+        "users": Listing("track", "The users in this database and each one's progress."),
+        "config": Listing("config", "Show where the settings come from."),
+        "db": Listing("db", "Where the database is and what it holds; back it up and restore it."),
+        "user-data": Listing(
+            "export", "Carry your statuses and notes to another database, as JSON keyed by paper key."
+        ),
+        "note": Listing("track", "Add, list, edit and delete your notes on papers."),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.COMMANDS, *(name for name in self.commands if name not in self.COMMANDS)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in self.COMMANDS:
+            command = self.commands[cmd_name] = self._load(cmd_name)
+        return command
+
+    def _load(self, name: str) -> click.Command:
+        """Import the command's module (which registers it with `app`) and have Typer build that command alone."""
+        module = f"llmreads.commands.{self.COMMANDS[name].module}"
+        importlib.import_module(module)
+        for info in app.registered_commands:
+            assert info.callback is not None
+            if (info.name or typer.main.get_command_name(info.callback.__name__)) == name:
+                return typer.main.get_command_from_info(
+                    info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode
+                )
+        for group_info in app.registered_groups:
+            if group_info.name == name:
+                return typer.main.get_group_from_info(
+                    group_info,
+                    pretty_exceptions_short=app.pretty_exceptions_short,
+                    suggest_commands=app.suggest_commands,
+                    rich_markup_mode=app.rich_markup_mode,
+                )
+        raise LookupError(f"{module} registers no command {name!r}")
+
+    def _short_help(self, name: str, limit: int = 45) -> str:
+        """What Click shows for `name` in a list of commands, without building the command."""
+        built = self.commands.get(name)
+        if built is not None:
+            return built.get_short_help_str(limit)
+        return make_default_short_help(self.COMMANDS[name].help, limit)
+
+    def _listed(self, ctx: click.Context) -> list[str]:
+        """The names `--help` and completion offer; as Click does, not those of hidden commands."""
+        return [name for name in self.list_commands(ctx) if not getattr(self.commands.get(name), "hidden", False)]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The `Commands:` section of `--help`, as Click writes it, from the listings."""
+        names = self._listed(ctx)
+        if names:
+            limit = formatter.width - 6 - max(len(name) for name in names)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, self._short_help(name, limit)) for name in names])
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Command names (from the listings) and the global options, as Click completes them."""
+        names = [CompletionItem(name, help=self._short_help(name))
+                 for name in self._listed(ctx) if name.startswith(incomplete)]
+        return names + super(TyperGroup, self).shell_complete(ctx, incomplete)  # the options, not the commands
+
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        name, command, rest = super().resolve_command(ctx, args)
-        if name is not None and isinstance(command, Placeholder):  # to be run or completed: build it
-            command = self.commands[name] = command.load()
-        return name, command, rest
+        # Typer suggests a close name ("Did you mean 'show'?") from the commands
+        # built so far, usually none: suggest from all of them instead.
+        suggest, self.suggest_commands = self.suggest_commands, False
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.UsageError as error:
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if suggest and args else []
+            if matches:
+                error.message = f"{error.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
+            raise
+        finally:
+            self.suggest_commands = suggest
 
     def _main_shell_completion(self, ctx_args: MutableMapping[str, Any], prog_name: str,
                                complete_var: str | None = None) -> None:
-        completion.register_shells()
+        completion.register_shells()  # after Typer registered its own, when it built this group
         super()._main_shell_completion(ctx_args, prog_name, complete_var)
-
-
-class Placeholder(TyperCommand):
-    """A registered command's name and help, standing in for its Click command until it runs.
-
-    Typer builds every command when the app starts, mostly by evaluating
-    parameter annotations: ~4.5 ms for llmreads' 25 commands, while `--help`
-    and completing a command name only list names and one-line helps. The
-    help comes from the command's registration as Typer takes it (the
-    `help=` given, else the docstring); Group.resolve_command swaps in the
-    real command when one is named.
-    """
-
-    def __init__(self, info: CommandInfo | TyperInfo, app: typer.Typer) -> None:
-        if isinstance(info, TyperInfo):
-            solved = typer.main.solve_typer_info_defaults(info)
-            name, help_text, short_help = solved.name, solved.help, solved.short_help
-            hidden, deprecated, panel = solved.hidden, solved.deprecated, solved.rich_help_panel
-        else:
-            assert info.callback is not None
-            name = info.name or typer.main.get_command_name(info.callback.__name__)
-            help_text = inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help)
-            short_help, hidden, deprecated, panel = info.short_help, info.hidden, info.deprecated, info.rich_help_panel
-        super().__init__(name, help=help_text, short_help=short_help, hidden=hidden, deprecated=deprecated,
-                         rich_markup_mode=app.rich_markup_mode, rich_help_panel=panel)
-        self.info = info
-        self.app = app
-
-    def load(self) -> click.Command:
-        """The Click command Typer builds for this registration."""
-        if isinstance(self.info, TyperInfo):
-            return typer.main.get_group_from_info(
-                self.info,
-                pretty_exceptions_short=self.app.pretty_exceptions_short,
-                suggest_commands=self.app.suggest_commands,
-                rich_markup_mode=self.app.rich_markup_mode,
-            )
-        return typer.main.get_command_from_info(
-            self.info,
-            pretty_exceptions_short=self.app.pretty_exceptions_short,
-            rich_markup_mode=self.app.rich_markup_mode,
-        )
 
 
 def _fail(message: str, *details: str) -> NoReturn:
@@ -129,7 +207,7 @@ def _fail(message: str, *details: str) -> NoReturn:
 
 
 app = typer.Typer(
-    cls=Group,
+    cls=CommandLoaderGroup,
     help="Work through the key papers of large language models: browse, search and track your reading.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -167,25 +245,43 @@ class State:
         self._conn: sqlite3.Connection | None = None
 
     def conn(self, autoimport: bool = True) -> "sqlite3.Connection":
+        """The database connection, opened on first use; closed when the command ends (see state()).
+
+        Opening checks the file and brings its schema up to date (db.open_db),
+        nothing more. `autoimport` says that the command shows or tracks
+        papers: on first use it then takes the step import_bundled_list. The
+        commands that manage lists or user data (import, remove-list,
+        user-data) pass False.
+        """
         if self._conn is None:
             from llmreads.db import open_db
 
             self._conn = open_db(self.db_path)
             self._conn.on_wait = _say_waiting
             if autoimport:
-                from llmreads.store.papers import list_count
-
-                if list_count(self._conn) == 0:
-                    from llmreads.sources import import_path
-
-                    report = import_path(self._conn, None, name=None)
-                    if not report.skipped:  # another process may have imported it a moment ago
-                        from llmreads import render
-
-                        render.info(
-                            f"llmreads: imported the bundled list ({report.papers} papers) into {self.db_path}"
-                        )
+                self.import_bundled_list()
         return self._conn
+
+    def import_bundled_list(self) -> None:
+        """First use: import the bundled list into a database that holds no list yet, and say so on stderr."""
+        from llmreads.store.papers import list_count
+
+        conn = self.conn(autoimport=False)
+        if list_count(conn) > 0:
+            return
+        from llmreads.sources import import_path
+
+        report = import_path(conn, None, name=None)
+        if not report.skipped:  # another process may have imported it a moment ago
+            from llmreads import render
+
+            render.info(f"llmreads: imported the bundled list ({report.papers} papers) into {self.db_path}")
+
+    def close(self) -> None:
+        """Close the database connection, if one was opened; the command has ended."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
 
 
 def _say_waiting() -> None:
@@ -195,7 +291,7 @@ def _say_waiting() -> None:
 
 
 def state(ctx: typer.Context) -> State:
-    """The State of this run, made on first use.
+    """The State of this run, made on first use; its connection is closed when the command ends.
 
     Not in the callback: it reads the config file and may import platformdirs,
     which `COMMAND --help` (the callback runs before a command parses its
@@ -207,6 +303,7 @@ def state(ctx: typer.Context) -> State:
         make_state = root.obj  # set by the callback
         assert isinstance(make_state, functools.partial)
         root.obj = make_state()
+        root.call_on_close(root.obj.close)
     return root.obj
 
 

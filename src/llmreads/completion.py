@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import typer
 from typer import _completion_classes as typer_shells
 from typer._click.shell_completion import CompletionItem, ShellComplete, add_completion_class
-from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     import sqlite3
@@ -32,9 +31,11 @@ def _connect(ctx: typer.Context) -> "sqlite3.Connection | None":
         path = Path(setting.value).expanduser() if setting.value else default_db_path()
         if not path.is_file():
             return None
-        from llmreads.db import connect_readonly
+        import sqlite3
 
-        return connect_readonly(path)
+        from llmreads.sqlite_uri import readonly_uri
+
+        return sqlite3.connect(readonly_uri(path), uri=True)
     except Exception:  # completion must never print a traceback into the shell
         return None
 
@@ -164,17 +165,3 @@ def register_shells() -> None:
     for name, shell_class in SHELLS.items():
         add_completion_class(shell_class, name)
 
-
-def words_before_cursor(instruction: str) -> list[str] | None:
-    """The words before the one being completed, as the shell passed them.
-
-    `instruction` is the value of COMPLETE_VAR; None unless it asks to
-    complete (`complete_bash`; not `source_bash`). The words are read the way
-    Typer's class for that shell reads them, which needs no command.
-    """
-    action, _, shell = instruction.partition("_")
-    shell_class = SHELLS.get(shell)
-    if action != "complete" or shell_class is None:
-        return None
-    args, _ = shell_class(TyperGroup(), {}, PROG_NAME, COMPLETE_VAR).get_completion_args()
-    return args

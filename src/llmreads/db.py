@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from llmreads.errors import DatabaseError
 from llmreads.migrations import MIGRATION_SET, NAMES
+from llmreads.sqlite_uri import readonly_uri
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_SIZE = 100
@@ -131,9 +132,7 @@ def connect_readonly(path: Path, *, immutable: bool = False) -> sqlite3.Connecti
     `immutable` also takes no lock and ignores any journal: only for a file
     that cannot change meanwhile, because this process holds its exclusive lock.
     """
-    # Only these three characters are special in an SQLite URI's path.
-    escaped = str(path.absolute()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
-    uri = f"file:{escaped}?mode=ro" + ("&immutable=1" if immutable else "")
+    uri = readonly_uri(path, immutable=immutable)
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -1,40 +1,14 @@
-"""Process entry point: load only what the command named on the command line needs.
+"""Process entry point: the console script, with what only a whole process needs.
 
-`--version` is answered before the command-line framework loads at all; a
-command loads its own module alone, so Typer builds one Click command rather
-than all of them (each costs it ~0.2 ms of annotation evaluation). Shell
-completion does the same for the command on the line being completed.
-`--help`, completing a command name and unknown names load every module
-but build no command until one is named (llmreads.cli.command).
+`--version` is answered before the command-line framework loads at all.
+Otherwise the Typer app runs (llmreads.app): its group loads the module of
+the command named, or being completed, and nothing else. Start-up objects are
+frozen before the command runs, and output left for a reader that has gone
+ends the process quietly.
 """
 
 import os
 import sys
-
-# Which module of llmreads.commands registers each command or command group.
-COMMAND_MODULES = {
-    "list": "browse", "search": "browse", "sections": "browse", "show": "browse",
-    "progress": "browse", "next": "browse", "open": "browse",
-    "mark-read": "track", "mark-reading": "track", "mark-unread": "track", "users": "track", "note": "track",
-    "import": "lists", "lists": "lists", "remove-list": "lists",
-    "export": "export", "user-data": "export",
-    "config": "config",
-    "db": "db",
-}
-
-# Global options that take a value, so the command name can be found after them.
-_VALUE_OPTIONS = ("--db", "--user")
-
-
-def invoked_command(argv: list[str]) -> str | None:
-    """The command (or command group) named on a command line, if any."""
-    args = iter(argv)
-    for arg in args:
-        if arg in _VALUE_OPTIONS:
-            next(args, None)
-        elif not arg.startswith("-"):
-            return arg
-    return None
 
 
 def main() -> None:
@@ -74,28 +48,8 @@ def _main() -> None:
 
         print(f"llmreads {__version__}")
         return
-    instruction = os.environ.get("_LLMREADS_COMPLETE")  # set by the shell's completion script
-    if instruction:
-        from llmreads.completion import words_before_cursor
-
-        words = words_before_cursor(instruction)
-        name = invoked_command(words) if words is not None else None
-    else:
-        name = invoked_command(argv)
-    module = COMMAND_MODULES.get(name or "")
-    if module is None:
-        from llmreads.cli import run
-
-        freeze_loaded()
-        run()
-        return
-    import importlib
-
     from llmreads.app import app
 
-    importlib.import_module(f"llmreads.commands.{module}")
-    app.registered_commands = [c for c in app.registered_commands if c.name == name]
-    app.registered_groups = [g for g in app.registered_groups if g.name == name]
     freeze_loaded()
     app()
 
