@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from llmreads.keys import arxiv_from_url, paper_key
 from llmreads.models import DocumentTitle, Entry, Event, Link, Section
 from llmreads.parse.inline import Node, clean_label
+from llmreads.parse.titles import clean_title
 from llmreads.text import clean
 
 MAX_TITLE = 2_000  # characters; a longer "title" is a broken row, not a paper
@@ -84,7 +85,7 @@ def emit_entry(
         if arxiv:
             url = u  # the first URL with an arXiv id
             break
-    title = clean_label(title_raw)
+    title = clean_title(clean_label(title_raw))
     key = f"arxiv:{arxiv}" if arxiv else paper_key(title, url)
     state.emit(
         Entry(
