@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from llmreads.models import (
+    EXPORT_MARK,
     Document,
     DocumentTitle,
     DocumentUpdated,
@@ -26,7 +27,7 @@ from llmreads.models import (
 from llmreads.parse import fastpath
 from llmreads.parse.inline import Node, plain_text
 from llmreads.parse.lines import chunks, list_item_lines, table_spans, text_lines
-from llmreads.parse.lists import read_list_item
+from llmreads.parse.lists import read_list_item, read_paragraph
 from llmreads.parse.state import State
 from llmreads.parse.tables import read_table
 from llmreads.text import clean
@@ -86,6 +87,8 @@ def iter_document(
         state.items = list_item_lines(chunk, chunk_lines, first_line)
         state.line = first_line
         state.runs = {}
+        state.chunk_lines = chunk_lines
+        state.cursor = 0
         nodes: list[Node] | None = None
         if fastpath.FAST_TABLES:
             nodes = fastpath.parse_fast(markdown, chunk, chunk_lines, spans, state)
@@ -112,10 +115,13 @@ def _walk(nodes: list[Node], state: State, in_list: bool = False) -> None:
             read_table(node, state, lines)
         elif kind == "paragraph":
             _updated(node, state)
+            read_paragraph(node, state, state.line_of)
         elif kind == "list":
             _list(node, state)
         elif kind == "block_quote":
             _walk(node.get("children", []), state)
+        elif kind == "block_html" and EXPORT_MARK in str(node.get("raw", "")):
+            state.every_item = True
 
 
 def _list(node: Node, state: State) -> None:
