@@ -31,6 +31,12 @@ from llmreads.parse.titles import clean_title
         ("GPT-4 Technical Report", "GPT-4 Technical Report"),
         ("Bird (2023)", "Bird (2023)"),
         ("🔥", "🔥"),
+        ("🔥🔥[Egret] Egret: Efficient KV Cache Eviction(@SomeLab)", "Egret: Efficient KV Cache Eviction"),
+        ("[Ibis] Paged Attention for Birds", "Paged Attention for Birds"),
+        ("【Kiwi】 Flightless Decoding", "Flightless Decoding"),
+        ("[Kea]", "[Kea]"),
+        ("[Kea] Parrots", "[Kea] Parrots"),
+        ("[bold]Bold[/] Paper", "[bold]Bold[/] Paper"),
     ],
 )
 def test_clean_title(written, clean):

@@ -3,7 +3,8 @@
 Lists dress titles up: quotes inside the bold (`**"Title"**`), a trailing
 period (`**Title.**`), a must-read mark (`*Title`), a footnote reference
 (`Title [^note]`), an item number (`3) Title`), the lab behind it
-(`Title(@SomeLab)`), emoji runs (`🔥🔥 Title`). `clean_title` takes them off;
+(`Title(@SomeLab)`), emoji runs (`🔥🔥 Title`), a bracketed nickname
+or tag before it (`[YOCO] You Only Cache Once`). `clean_title` takes them off;
 a title without any of them is returned as it is, and quickly.
 """
 
@@ -17,8 +18,9 @@ _FOOTNOTE = re.compile(r"\s*\[\^[^\]\s]*\]")
 _ORG = re.compile(r"\s*\(@[^()]*\)\s*$")
 _NUMBER = re.compile(r"^\(?\d{1,4}[.)]\s+(?=\S)")
 _MUST_READ = re.compile(r"^\*+\s*(?=\S)")
+_NICK = re.compile(r"^[\[【](?P<nick>[^\]】]{1,40})[\]】]\s+")  # `[bold]x` (no space) is not a tag
 # Characters that open or close a title only when something is wrong with it.
-_SUSPECT_EDGE = frozenset("\"“”'‘’「《*.([0123456789")
+_SUSPECT_EDGE = frozenset("\"“”'‘’「《*.([【0123456789")
 
 
 def _is_decoration(ch: str) -> bool:
@@ -76,6 +78,9 @@ def clean_title(title: str) -> str:
         title = _strip_decorations(title)
         title = _NUMBER.sub("", title)
         title = _MUST_READ.sub("", title)
+        nick = _NICK.match(title)
+        if nick and len(title[nick.end() :].split()) >= 2:
+            title = title[nick.end() :]  # `[Egret] Egret: Cache Eviction`, `[YOCO] You Only Cache Once`: a tag
         if title.endswith("*") and not title.endswith("**"):
             title = title.rstrip("*").rstrip()
         title = _strip_period(title)
