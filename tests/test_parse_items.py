@@ -84,12 +84,14 @@ def test_bold_paragraphs_outside_lists_are_papers_prose_is_named():
 
 
 def test_items_linking_only_code_models_videos_or_anchors_are_non_papers():
-    # and, under a heading of resources (`## Leaderboards`), items that link no paper
+    # and, under a heading of resources (`## Leaderboards`), items that link no paper;
+    # a paper's code in a sub-item and a table of contents are neither papers nor named
     doc = parse(read_fixture("items_non_papers.md"))
     assert papers(doc) == [
         (5, "Kittiwake: Cliffside Reasoning", "https://arxiv.org/abs/2206.00001"),
         (6, "Skua", "https://arxiv.org/abs/2206.00002"),
         (20, "Nest Eval", "https://birds.example/nest-eval.pdf"),
+        (24, "Petrel: Skimming Long Documents", "https://arxiv.org/abs/2206.00004"),
     ]
     assert doc.entries[0].links == (Link("code", "https://github.com/x/kittiwake"),)
     assert doc.entries[1].links == (Link("Skua", "https://github.com/x/skua"),)

@@ -124,7 +124,7 @@ def _walk(nodes: list[Node], state: State, in_list: bool = False) -> None:
             state.every_item = True
 
 
-def _list(node: Node, state: State) -> None:
+def _list(node: Node, state: State, nested: bool = False) -> None:
     for item in node.get("children", []):
         # Items come in document order (nested ones after their parent), as do their lines.
         line = state.items.pop(0) if state.items else state.line
@@ -134,10 +134,10 @@ def _list(node: Node, state: State) -> None:
             continue
         text_nodes = [c for c in children if c.get("type") in ("block_text", "paragraph")]
         if text_nodes:
-            read_list_item(text_nodes, state, line)
+            read_list_item(text_nodes, state, line, nested)
         for child in children:
             if child.get("type") == "list":
-                _list(child, state)
+                _list(child, state, nested=True)
 
 
 def _updated(node: Node, state: State) -> None:

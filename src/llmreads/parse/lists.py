@@ -36,10 +36,11 @@ _PREFIX_TAIL = " \t:：-–—|,，(（[【"
 MAX_NAMED = 60  # characters before the first link of an item that names a resource: `Stork: [Source](...)`
 
 
-def read_list_item(blocks: list[Node], state: State, line: int) -> None:
+def read_list_item(blocks: list[Node], state: State, line: int, nested: bool = False) -> None:
+    """A list item; a `nested` one (`  - Code: [Official](github)` under a paper) is never named a non-paper."""
     inline = [n for block in blocks for n in block.get("children", [])]
     links = [link for block in blocks for link in node_links(block)]
-    read_inline(inline, links, state, line, paragraph=False)
+    read_inline(inline, links, state, line, paragraph=False, nested=nested)
 
 
 def read_paragraph(node: Node, state: State, line_of: Callable[[str], int]) -> None:
@@ -101,6 +102,7 @@ def read_inline(
     line: int | None,
     *,
     paragraph: bool,
+    nested: bool = False,
     line_of: Callable[[str], int] | None = None,
 ) -> None:
     """Read a list item's (or a paragraph's) inline nodes: an Entry, a NonPaper, an UnreadItem or nothing."""
@@ -128,8 +130,8 @@ def read_inline(
             state.emit(UnreadItem(where(anchor), clean(whole)))
 
     def non_paper(url: str) -> None:
-        if paragraph:
-            return unread()  # a paragraph linking a repository is prose, not an entry left out
+        if paragraph or nested:
+            return unread()  # prose linking a repository, or a paper's own code under it: not an entry left out
         state.emit(NonPaper(where(url), clean(whole), url))
 
     title_raw = ""
@@ -169,6 +171,8 @@ def read_inline(
         else:
             chosen = next((lk for lk in candidates if is_paper(lk)), None)
             if chosen is None:
+                if all(link.url.startswith("#") for link in links):
+                    return None  # `📖[Topics](#topics)`: a table of contents
                 if links and len(_text_before(inline, links[0])) <= MAX_NAMED:
                     return non_paper(links[0].url)
                 return unread()
