@@ -18,6 +18,8 @@ from llmreads.parse.titles import clean_title
         ("Do Birds Reason?.", "Do Birds Reason?"),
         ('"Quoted and Stopped."', "Quoted and Stopped"),
         ("*Must-read Title", "Must-read Title"),
+        ("*Must-read Title*", "Must-read Title"),
+        ("Chatbots Impressing Birds with 90%*", "Chatbots Impressing Birds with 90%*"),
         ("Title With a Footnote [^ref]", "Title With a Footnote"),
         ("3) Lark Diffusion LMs", "Lark Diffusion LMs"),
         ("12. Numbered Title", "Numbered Title"),

@@ -67,7 +67,6 @@ def clean_title(title: str) -> str:
         and "[^" not in title
         and last not in _QUOTES.values()
         and last != ")"
-        and last != "*"
     ):
         return title
     original, before = title, None
@@ -77,12 +76,14 @@ def clean_title(title: str) -> str:
         title = _ORG.sub("", title)
         title = _strip_decorations(title)
         title = _NUMBER.sub("", title)
-        title = _MUST_READ.sub("", title)
+        marked = _MUST_READ.match(title)
+        if marked:
+            title = title[marked.end() :]
+            if title.endswith("*") and not title.endswith("**"):
+                title = title[:-1].rstrip()  # `*Title*`: emphasis that lost its other half
         nick = _NICK.match(title)
         if nick and len(title[nick.end() :].split()) >= 2:
             title = title[nick.end() :]  # `[Egret] Egret: Cache Eviction`, `[YOCO] You Only Cache Once`: a tag
-        if title.endswith("*") and not title.endswith("**"):
-            title = title.rstrip("*").rstrip()
         title = _strip_period(title)
         title = _strip_quotes(title)
     return title or original  # all decoration: better than no title
