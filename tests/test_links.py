@@ -32,6 +32,7 @@ from llmreads.parse.links import LinkKind, host_of, link_kind, only_non_paper_li
         ("https://openai.com/blog/chatgpt", "", LinkKind.post),
         ("#section-two", "", LinkKind.anchor),
         ("https://project.github.io/", "", LinkKind.other),
+        ("https://team.github.io/blog/model-2/", "", LinkKind.post),
         ("https://www.example.com/", "", LinkKind.other),
     ],
 )

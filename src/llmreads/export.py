@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from llmreads.errors import LlmreadsError
+from llmreads.models import EXPORT_MARK
 from llmreads.text import clean_block
 
 if TYPE_CHECKING:
@@ -165,6 +166,7 @@ def to_markdown(export: Export) -> str:
     reading = sum(1 for p in export.papers if p.status == "reading")
     summary = f"{len(export.papers)} {'paper' if len(export.papers) == 1 else 'papers'} · {read} read"
     out = [f"# {md_escape(export.title, heading=True)}", "", summary + (f" · {reading} reading" if reading else "")]
+    out += ["", EXPORT_MARK]  # a paper linking a repository stays a paper when the list is imported again
 
     def heading(level: int, text: str) -> None:
         out.extend(["", f"{'#' * min(level, 6)} {md_escape(text, heading=True)}", ""])

@@ -88,6 +88,11 @@ class DocumentUpdated:
     date: str
 
 
+# Written by `export --format markdown` under the list's title: the parser takes every
+# item of such a list for a paper, even one that links a repository or a blog post.
+EXPORT_MARK = "<!-- llmreads export: every list item is a paper -->"
+
+
 @dataclass(frozen=True)
 class SkippedTable:
     """A table not read as papers: no column holds titles that link to papers."""

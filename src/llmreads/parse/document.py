@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from llmreads.models import (
+    EXPORT_MARK,
     Document,
     DocumentTitle,
     DocumentUpdated,
@@ -26,7 +27,7 @@ from llmreads.models import (
 from llmreads.parse import fastpath
 from llmreads.parse.inline import Node, plain_text
 from llmreads.parse.lines import chunks, list_item_lines, table_spans, text_lines
-from llmreads.parse.lists import read_list_item
+from llmreads.parse.lists import read_list_item, read_paragraph
 from llmreads.parse.state import State
 from llmreads.parse.tables import read_table
 from llmreads.text import clean
@@ -86,6 +87,8 @@ def iter_document(
         state.items = list_item_lines(chunk, chunk_lines, first_line)
         state.line = first_line
         state.runs = {}
+        state.chunk_lines = chunk_lines
+        state.cursor = 0
         nodes: list[Node] | None = None
         if fastpath.FAST_TABLES:
             nodes = fastpath.parse_fast(markdown, chunk, chunk_lines, spans, state)
@@ -112,13 +115,16 @@ def _walk(nodes: list[Node], state: State, in_list: bool = False) -> None:
             read_table(node, state, lines)
         elif kind == "paragraph":
             _updated(node, state)
+            read_paragraph(node, state, state.line_of)
         elif kind == "list":
             _list(node, state)
         elif kind == "block_quote":
             _walk(node.get("children", []), state)
+        elif kind == "block_html" and EXPORT_MARK in str(node.get("raw", "")):
+            state.every_item = True
 
 
-def _list(node: Node, state: State) -> None:
+def _list(node: Node, state: State, nested: bool = False) -> None:
     for item in node.get("children", []):
         # Items come in document order (nested ones after their parent), as do their lines.
         line = state.items.pop(0) if state.items else state.line
@@ -128,10 +134,10 @@ def _list(node: Node, state: State) -> None:
             continue
         text_nodes = [c for c in children if c.get("type") in ("block_text", "paragraph")]
         if text_nodes:
-            read_list_item(text_nodes, state, line)
+            read_list_item(text_nodes, state, line, nested)
         for child in children:
             if child.get("type") == "list":
-                _list(child, state)
+                _list(child, state, nested=True)
 
 
 def _updated(node: Node, state: State) -> None:

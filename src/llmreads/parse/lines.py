@@ -20,6 +20,7 @@ _HTML_WRAPPER = re.compile(
 )
 _TABLE_DELIMITER = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _LIST_ITEM_LINE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+_NUMBERED_ITEM_LINE = re.compile(r"^ {0,3}\d{1,9}[.)](?:[ \t]|$)")
 CHUNK_LINES = 2_000  # a longer section is cut inside its tables, so memory stays bounded
 
 
@@ -55,6 +56,7 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
     in_comment = False
     table_head: tuple[str, str] | None = None  # header and delimiter of the table being read
     previous = ""
+    numbered = False  # the line before is in the first paragraph of a numbered item
     for number, line in enumerate(lines, 1):
         if line[:1] == "|" and not in_comment and fence is None:
             # A table row (the bulk of a list): no heading, fence or HTML wrapper;
@@ -85,6 +87,18 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
             table_head = None
             buf.append(line)
             continue
+        if line[:2] == "*\t" and numbered:
+            # `15. **Title**.` then `*<TAB>*Authors*. [pdf](...)`: GitHub shows the line as
+            # part of item 15, not as a new list; so does the importer.
+            line = "  " + line[2:]
+        elif not line.strip():
+            # A line of spaces ends a paragraph, but mistune reads one of five or more
+            # spaces as part of it, gluing two papers' paragraphs into one.
+            line, numbered = "", False
+        elif line[:1] in "-*+#":
+            numbered = False
+        elif line[:1].isdigit() or line[:1] == " ":
+            numbered = numbered or _NUMBERED_ITEM_LINE.match(line) is not None
         if _opens_comment(line):
             in_comment = True  # an HTML comment: nothing in it is a heading
         heading = _HTML_HEADING.match(line)

@@ -96,10 +96,10 @@ def link_kind(url: str, label: str = "") -> LinkKind:
                         (_DATA_HOSTS, LinkKind.data), (_VIDEO_HOSTS, LinkKind.video)):
         if _on(host, hosts):
             return kind
+    if re.search(r"/(blog|news|posts?)/", path) or host.startswith("blog."):
+        return LinkKind.post  # `team.github.io/blog/...` too
     if host.endswith(".github.io"):
         return LinkKind.other  # a project page: not a paper by itself, not code either
-    if re.search(r"/(blog|news|posts?)/", path) or host.startswith("blog."):
-        return LinkKind.post
     return LinkKind.other
 
 

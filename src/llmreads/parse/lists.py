@@ -1,44 +1,205 @@
-"""Parse layer: papers in bullet and numbered lists, an item that starts with a link or a bold title."""
+"""Parse layer: papers in bullet and numbered lists, and in paragraphs that name one.
+
+A list item is a paper when it starts with a link to it (`[Title](arxiv)`),
+with a bold title (`**Title**`, perhaps after a nickname or a mark:
+`FLAN: **Title**`, `<u>T5</u>: **"Title"**`, `🌟 **Title**`), or when it
+links a paper after some text (`Title https://arxiv.org/abs/...`,
+`DPO: [paper](...)`, a bare URL, `arXiv:2305.14314`). An item whose links
+all go to code, models, data, videos or posts is a `NonPaper`; an item that
+holds a paper but could not be read is an `UnreadItem`. A paragraph outside a
+list is read the same way, but only when it starts with a bold title or a
+paper link, since paragraphs are mostly prose.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from llmreads.keys import arxiv_from_url
+from llmreads.models import Link, NonPaper, UnreadItem
+from llmreads.parse.entries import (
+    MAX_PREFIX,
+    choose_paper_link,
+    id_links,
+    is_label,
+    is_non_paper,
+    is_paper,
+    paper_evidence,
+    resource_section,
+)
 from llmreads.parse.inline import STAR, Node, count_stars, find_year, node_links, plain_text, strip_emphasis
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
+from llmreads.text import clean
 
-_PAPER_LINK_WORDS = ("paper", "pdf", "arxiv", "论文", "abs", "openreview")
+_PREFIX_TAIL = " \t:：-–—|,，(（[【"
+MAX_NAMED = 60  # characters before the first link of an item that names a resource: `Stork: [Source](...)`
 
 
-def read_list_item(blocks: list[Node], state: State, line: int) -> None:
+def read_list_item(blocks: list[Node], state: State, line: int, nested: bool = False) -> None:
+    """A list item; a `nested` one (`  - Code: [Official](github)` under a paper) is never named a non-paper."""
     inline = [n for block in blocks for n in block.get("children", [])]
-    first = next((n for n in inline if not (n.get("type") == "text" and not str(n.get("raw", "")).strip())), None)
-    if first is None:
-        return
     links = [link for block in blocks for link in node_links(block)]
-    if first.get("type") == "link":
-        title_raw = strip_emphasis(plain_text(first))
-        url = str(first.get("attrs", {}).get("url", ""))
-        if url.startswith("#") or not title_raw:
-            return  # a table of contents
-        rest_links = links[1:]
-        urls = [url]
-    elif first.get("type") == "strong":
-        title_raw = strip_emphasis(plain_text(first))
-        paper_links = [lk for lk in links if any(w in lk.text.casefold() for w in _PAPER_LINK_WORDS)]
-        chosen = paper_links[0] if paper_links else (links[0] if links else None)
-        if chosen is None:
-            return  # bold text without any link is prose, not a paper
-        urls = [chosen.url]
-        rest_links = [lk for lk in links if lk is not chosen]
-    else:
+    read_inline(inline, links, state, line, paragraph=False, nested=nested)
+
+
+def read_paragraph(node: Node, state: State, line_of: Callable[[str], int]) -> None:
+    """A paragraph outside a list: a paper when it starts with a bold title or a paper link."""
+    inline = node.get("children", [])
+    links = node_links(node)
+    whole = plain_text(node)
+    if not links and not paper_evidence(whole, links):
         return
-    if not title_raw.strip() or len(title_raw) > MAX_TITLE:
+    read_inline(inline, links, state, None, paragraph=True, line_of=line_of)
+
+
+def _blank(node: Node) -> bool:
+    return node.get("type") in ("softbreak", "linebreak") or (
+        node.get("type") in ("text", "inline_html") and not str(node.get("raw", "")).strip()
+    )
+
+
+def _bold_after_prefix(inline: list[Node], start: int) -> int | None:
+    """The index of a bold title after a short nickname, tag or mark (`FLAN:`, `<u>T5</u>:`, `🌟`)."""
+    prefix = 0
+    for i in range(start, len(inline)):
+        node = inline[i]
+        kind = node.get("type")
+        if kind == "strong":
+            return i
+        if kind not in ("text", "inline_html", "emphasis", "codespan"):
+            return None
+        prefix += len(plain_text(node)) if kind != "inline_html" else 0
+        if prefix > MAX_PREFIX:
+            return None
+    return None
+
+
+def _text_before(inline: list[Node], target: Link) -> str:
+    """The item's text before a link (a markdown link, a bare URL or an id written out)."""
+    parts: list[str] = []
+    for node in inline:
+        kind = node.get("type")
+        if kind == "link" and str(node.get("attrs", {}).get("url", "")).strip() == target.url:
+            break
+        text = plain_text(node)
+        if kind == "text" and target.text in text:
+            parts.append(text[: text.index(target.text)])
+            break
+        parts.append(text)
+    return strip_emphasis("".join(parts))
+
+
+def _id_title(url: str) -> str:
+    arxiv = arxiv_from_url(url)
+    return f"arXiv:{arxiv}" if arxiv else url
+
+
+def read_inline(
+    inline: list[Node],
+    links: list[Link],
+    state: State,
+    line: int | None,
+    *,
+    paragraph: bool,
+    nested: bool = False,
+    line_of: Callable[[str], int] | None = None,
+) -> None:
+    """Read a list item's (or a paragraph's) inline nodes: an Entry, a NonPaper, an UnreadItem or nothing."""
+    start = next((i for i, n in enumerate(inline) if not _blank(n)), None)
+    if start is None:
         return
+    first = inline[start]
     whole = strip_emphasis("".join(plain_text(n) for n in inline))
+    known = {link.url for link in links}
+    written = [lk for lk in id_links(whole) if lk.url not in known and not any(lk.url in u for u in known)]
+    if written:
+        written = [lk for lk in written if not any(arxiv_from_url(lk.url) == arxiv_from_url(u) for u in known)]
+    candidates = links + written
+
+    def where(anchor: str) -> int:
+        if line is not None:
+            return line
+        assert line_of is not None
+        return line_of(anchor)
+
+    def unread() -> None:
+        if paper_evidence(whole, candidates):
+            # a written id (`doi:10...`) is found by its text, a link by its URL
+            anchor = next((lk.url if lk in links else lk.text for lk in candidates if is_paper(lk)), whole[:30])
+            state.emit(UnreadItem(where(anchor), clean(whole)))
+
+    def non_paper(url: str) -> None:
+        if paragraph or nested:
+            return unread()  # prose linking a repository, or a paper's own code under it: not an entry left out
+        state.emit(NonPaper(where(url), clean(whole), url))
+
+    title_raw = ""
+    chosen: Link | None = None
+    kind = first.get("type")
+    bold = start if kind == "strong" else None
+    if kind == "link":
+        url = str(first.get("attrs", {}).get("url", "")).strip()
+        title_raw = strip_emphasis(plain_text(first))
+        if url.startswith("#"):
+            return unread()  # a table of contents
+        head = Link(text=title_raw, url=url)
+        if paragraph and not (is_paper(head) and (_has_strong(first) or len(whole) - len(title_raw) <= MAX_PREFIX)):
+            return unread()  # prose that starts with a link
+        if is_non_paper(head) and not state.every_item:
+            # `[Skua](github) ... [paper](arxiv)`: the paper is the item's; a paper named in its
+            # description (`explained in [a thread](arxiv)`) is not.
+            chosen = next((lk for lk in candidates if is_paper(lk) and is_label(lk.text, lk.url)), None)
+            if chosen is None:
+                return unread() if paper_evidence(whole, candidates) else non_paper(url)
+        else:
+            chosen = next((lk for lk in links if lk.url == url), head)
+        if not title_raw or title_raw == url or title_raw.startswith(("http://", "https://")):
+            title_raw = _id_title(chosen.url)
+    elif not paragraph or kind == "strong":
+        if bold is None and not paragraph:
+            bold = _bold_after_prefix(inline, start)
+        if bold is not None:
+            title_raw = strip_emphasis(plain_text(inline[bold]))
+            chosen = choose_paper_link(links if paragraph else candidates)  # prose may cite an id
+            if chosen is None:
+                if links and not paper_evidence(whole, candidates):
+                    return non_paper(links[0].url)
+                return unread()  # bold text without any paper link is prose
+            if paragraph and not is_paper(chosen):
+                return unread()
+        else:
+            chosen = next((lk for lk in candidates if is_paper(lk)), None)
+            if chosen is None:
+                if all(link.url.startswith("#") for link in links):
+                    return None  # `📖[Topics](#topics)`: a table of contents
+                if links and len(_text_before(inline, links[0])) <= MAX_NAMED:
+                    return non_paper(links[0].url)
+                return unread()
+            before = _text_before(inline, chosen).rstrip(_PREFIX_TAIL).strip()
+            if not is_label(chosen.text, chosen.url):
+                title_raw = chosen.text  # `Paper: [Title](arxiv)`, `Nick: [Title](arxiv)`
+            elif before and not is_label(before):
+                title_raw = before  # `Title https://arxiv.org/...`, `DPO: [paper](...)`
+            else:
+                title_raw = _id_title(chosen.url)
+            if len(before) > MAX_TITLE:
+                return unread()
+    else:
+        return unread()
+    if not title_raw.strip() or len(title_raw) > MAX_TITLE:
+        return unread()
+    assert chosen is not None
+    if not is_paper(chosen) and not state.every_item and resource_section([s.title for _, s in state.stack]):
+        return non_paper(chosen.url)  # `## Leaderboards`: `- [Bird Arena](https://birds.example/arena)`
+    rest_links = list(links)
+    if chosen in rest_links:
+        rest_links.remove(chosen)
     intro_raw = whole.replace(title_raw, "", 1).strip(" -–—:：|,，") if title_raw in whole else whole
     for link in links:  # `[[paper](url)]` leaves `[paper]` in the text
         intro_raw = intro_raw.replace(f"[{link.text}]", "")
+        if link.text == link.url and link is chosen:
+            intro_raw = intro_raw.replace(link.url, "")  # a bare URL or an autolink is the paper, not its summary
     intro_raw = re.sub(r"\s{2,}", " ", intro_raw).strip()
     year = find_year(intro_raw)
     stars = count_stars(whole)
@@ -46,12 +207,16 @@ def read_list_item(blocks: list[Node], state: State, line: int) -> None:
     emit_entry(
         state,
         title_raw=title_raw,
-        urls=urls,
+        urls=[chosen.url],
         intro_raw=intro_raw,
         links=tuple(rest_links),
         stars=stars,
         number=None,
         year=year,
         extra=(),
-        line=line,
+        line=where(chosen.url if kind != "strong" else title_raw[:30]),
     )
+
+
+def _has_strong(node: Node) -> bool:
+    return any(child.get("type") == "strong" for child in node.get("children", []))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from llmreads.keys import arxiv_from_url, paper_key
 from llmreads.models import DocumentTitle, Entry, Event, Link, Section
 from llmreads.parse.inline import Node, clean_label
+from llmreads.parse.titles import clean_title
 from llmreads.text import clean
 
 MAX_TITLE = 2_000  # characters; a longer "title" is a broken row, not a paper
@@ -35,6 +36,23 @@ class State:
     runs: dict[str, list[list[str]]] = field(default_factory=dict)
     refs: bool = False  # the chunk defines link references, so `[label]` may be a link
     inline: Callable[[str], list[Node]] | None = None  # mistune's inline parser, for cells read the slow way
+    # The chunk's lines, and how far paragraphs have been found in them (see `line_of`).
+    chunk_lines: list[str] = field(default_factory=list)
+    cursor: int = 0
+    every_item: bool = False  # the list is llmreads' own export: every list item is a paper
+
+    def line_of(self, anchor: str) -> int:
+        """The line of the chunk, from the last one found on, that holds `anchor` (a URL or a title's start).
+
+        mistune does not say where a paragraph stands; its link or its
+        title's first characters find it in the chunk's text.
+        """
+        anchor = anchor.strip()
+        for i in range(self.cursor, len(self.chunk_lines)):
+            if anchor and anchor in self.chunk_lines[i]:
+                self.cursor = i + 1
+                return self.line + i
+        return self.line + min(self.cursor, max(len(self.chunk_lines) - 1, 0))
 
     def resolve_title(self) -> None:
         if not self.title_sent:
@@ -84,7 +102,7 @@ def emit_entry(
         if arxiv:
             url = u  # the first URL with an arXiv id
             break
-    title = clean_label(title_raw)
+    title = clean_title(clean_label(title_raw))
     key = f"arxiv:{arxiv}" if arxiv else paper_key(title, url)
     state.emit(
         Entry(
