@@ -90,6 +90,8 @@ def link_kind(url: str, label: str = "") -> LinkKind:
         return LinkKind.paper
     if host == "huggingface.co" and path.split("huggingface.co", 1)[1].startswith("/datasets/"):
         return LinkKind.data
+    if host == "huggingface.co" and path.split("huggingface.co", 1)[1].startswith("/blog/"):
+        return LinkKind.post
     if _on(host, _POST_HOSTS):
         return LinkKind.post
     for hosts, kind in ((_CODE_HOSTS, LinkKind.code), (_MODEL_HOSTS, LinkKind.model),
