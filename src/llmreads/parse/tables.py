@@ -8,6 +8,7 @@ a role kept as extra fields.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ from llmreads.parse.inline import (
     rating,
     strip_emphasis,
 )
-from llmreads.parse.links import LinkKind, is_paper_link, link_kind, only_non_paper_links
+from llmreads.parse.links import LinkKind, link_kind
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
 
@@ -124,6 +125,21 @@ def read_table(node: Node, state: State, lines: list[int]) -> None:
         _row(cells, columns, lines[index] if index < len(lines) else state.line, state)
 
 
+# A table's links are weighed several times (columns, table, row): each link's kind once.
+_link_kind = functools.lru_cache(maxsize=8192)(link_kind)
+_NOT_PAPERS = frozenset((LinkKind.code, LinkKind.model, LinkKind.data, LinkKind.video, LinkKind.post, LinkKind.anchor))
+
+
+def is_paper_link(link: Link) -> bool:
+    return _link_kind(link.url, link.text) is LinkKind.paper
+
+
+def _only_non_paper_links(links: list[Link]) -> bool:
+    """Every link is code, a model, data, a video, a post or an anchor, and not every one an anchor."""
+    kinds = {_link_kind(link.url, link.text) for link in links}
+    return kinds <= _NOT_PAPERS and kinds != {LinkKind.anchor}
+
+
 def _is_title_link(link: Link) -> bool:
     """A link whose label is a paper's title (or name), not a label such as `[pdf]` or `Paper`."""
     return is_paper_link(link) and link.text != link.url and not _LABEL.match(link.text)
@@ -148,7 +164,7 @@ def _roles_by_content(roles: dict[str, int], rows: list[list[Cell]], width: int)
     papers = [0] * width
     stars = [0] * width
     lengths = [0] * width
-    for cells in rows:
+    for cells in rows[:_SAMPLE_ROWS]:
         for i, (text, links) in enumerate(cells[:width]):
             if links:
                 first = links[0]
@@ -177,6 +193,9 @@ def _roles_by_content(roles: dict[str, int], rows: list[list[Cell]], width: int)
             roles["stars"] = max(glyphs, key=lambda i: stars[i])
 
 
+_SAMPLE_ROWS = 200  # a table's columns keep their roles: its first rows say which is which
+
+
 def _assign(roles: dict[str, int], role: str, column: int) -> None:
     """Give `column` the role, taking it from the role it had (that role then has no column)."""
     for other, index in list(roles.items()):
@@ -197,7 +216,7 @@ def _holds_papers(rows: list[list[Cell]]) -> bool:
     for cells in rows:
         for text, links in cells:
             for link in links:
-                kind = link_kind(link.url, link.text)
+                kind = _link_kind(link.url, link.text)
                 if kind is LinkKind.paper:
                     return True
                 if kind is LinkKind.other or kind is LinkKind.anchor:
@@ -242,8 +261,7 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
         return
     if (
         all_links
-        and only_non_paper_links(all_links)
-        and not all(link_kind(link.url, link.text) is LinkKind.anchor for link in all_links)
+        and _only_non_paper_links(all_links)
         and not _titled_post(title_links)
         and not _PAPER_TEXT.search(" ".join(texts))
     ):
@@ -305,7 +323,7 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
 
 def _titled_post(links: list[Link]) -> bool:
     """A title cell linking a post under its own title: a reading list's blog post, kept as it always was."""
-    return any(link_kind(link.url, link.text) is LinkKind.post and len(link.text.split()) >= 4 for link in links)
+    return any(_link_kind(link.url, link.text) is LinkKind.post and len(link.text.split()) >= 4 for link in links)
 
 
 def _row_text(texts: list[str]) -> str:
