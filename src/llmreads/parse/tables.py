@@ -1,9 +1,15 @@
 """Parse layer: tables of papers, their columns, rows and cells.
 
-A table is a list of papers when its header names a title column (in English
-or Chinese, in any order): `_column_roles` gives each column its role from its
-header (`_header_name`), and `_row` reads a row into an entry, columns without
-a role kept as extra fields.
+Each column gets its role from its header (`_column_roles`, English or
+Chinese, any order) and then from what its cells hold (`_roles_by_content`):
+the title column is the one whose cells are titles linking to papers, a
+column of `[pdf]` links gives the paper's URL, a column of star glyphs the
+rating. `_row` reads a row into an entry, columns without a role kept as
+extra fields and their code, model or post links as the entry's links. What
+is not read says so: a table with no title column, or whose links go to
+talks, code or posts and never to a paper, is a `SkippedTable`; a row whose
+only links are code, models, data, videos or posts a `NonPaper`; a row with a
+paper link or an arXiv id but no title an `UnreadItem`.
 """
 
 from __future__ import annotations
