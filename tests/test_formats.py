@@ -293,8 +293,12 @@ def test_details_and_html_in_cells(cli):
 
 
 def test_tables_that_are_not_paper_lists_are_not_imported(cli):
-    """Fenced code, an HTML comment, a badge table and a timeline hold no papers."""
-    assert import_fixture(cli, "not_imported.md") == ""
+    """Fenced code, an HTML comment, a badge table and a timeline hold no papers; the two tables are named."""
+    assert import_fixture(cli, "not_imported.md") == (
+        "left out: 2 tables with no column of paper titles:\n"
+        "  line 5: Badge | License\n"
+        "  line 31: Date | Event\n"
+    )
     assert papers(cli) == [
         ("The Real Paper", "https://example.org/n/real", "url:example.org/n/real", 0, ["3 Papers"]),
     ]

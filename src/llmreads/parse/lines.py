@@ -34,6 +34,61 @@ def _starts_table(header: str, line: str) -> bool:
     return "|" in header and "-" in line and _TABLE_DELIMITER.match(line) is not None
 
 
+def _row_cells(line: str) -> list[str]:
+    """A table row's cells (not stripped) between its outer pipes, split at pipes no backslash escapes."""
+    text = line.strip()
+    if text.startswith("|"):
+        text = text[1:]
+    if text.endswith("|") and not _escaped(text, len(text) - 1):
+        text = text[:-1]
+    if "\\" not in text:
+        return text.split("|")
+    cells: list[str] = []
+    start = 0
+    for pos, char in enumerate(text):
+        if char == "|" and not _escaped(text, pos):
+            cells.append(text[start:pos])
+            start = pos + 1
+    cells.append(text[start:])
+    return cells
+
+
+def _escaped(text: str, pos: int) -> bool:
+    backslashes = 0
+    while pos - backslashes - 1 >= 0 and text[pos - backslashes - 1] == "\\":
+        backslashes += 1
+    return backslashes % 2 == 1
+
+
+def table_row(line: str, width: int) -> str:
+    """A table row as GitHub reads it, written so that mistune reads it the same way.
+
+    GitHub takes a row without its leading or trailing pipe, pads a row with
+    fewer cells than the header with empty ones and drops the cells past the
+    header's; mistune's table plugin ends the table or makes it a paragraph
+    instead. A row that needs none of that is returned as it is.
+    """
+    text = line.rstrip()
+    if text[:1] == "|" and text[-1:] == "|" and "\\" not in text and text.count("|") == width + 1:
+        return line
+    cells = _row_cells(line)
+    if len(cells) < width:
+        cells += [" "] * (width - len(cells))
+    indent = line[: len(line) - len(line.lstrip())]
+    return indent + "|" + "|".join(cells[:width]) + "|"
+
+
+def _starts_block(line: str) -> bool:
+    """Whether a line opens a block (a list item, a quote, HTML) and so ends a table before it."""
+    return line.lstrip()[:1] in (">", "<") or _LIST_ITEM_LINE.match(line) is not None
+
+
+def _header_width(header: str, delimiter: str) -> int | None:
+    """The column count of a table whose header and delimiter rows agree on it (GitHub's rule), else None."""
+    width = len(_row_cells(header))
+    return width if len(_row_cells(delimiter)) == width else None
+
+
 def text_lines(text: str) -> Iterator[str]:
     """A text's lines without their ends; \r\n and \r end lines as \n does (as in markdown)."""
     for line in io.StringIO(text, newline=None):
@@ -55,6 +110,7 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
     fence: str | None = None
     in_comment = False
     table_head: tuple[str, str] | None = None  # header and delimiter of the table being read
+    width = 0  # its column count
     previous = ""
     numbered = False  # the line before is in the first paragraph of a numbered item
     for number, line in enumerate(lines, 1):
@@ -64,11 +120,15 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
             if _opens_comment(line):
                 in_comment = True
             if table_head is not None:
+                line = table_row(line, width)
                 if len(buf) >= max_lines:
                     yield start, "\n".join(buf) + "\n"
                     buf, start = [*table_head], number - 2
-            elif _starts_table(previous, line):
-                table_head = (previous, line)
+            elif _starts_table(previous, line) and (found := _header_width(previous, line)):
+                width = found
+                buf[-1] = table_row(previous, width)
+                line = table_row(line, width)
+                table_head = (buf[-1], line)
             buf.append(line)
             previous = line
             continue
@@ -110,13 +170,18 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
             yield start, "\n".join(buf) + "\n"
             buf, start, table_head = [], number, None
         elif table_head is not None:
-            if "|" not in line or not line.strip():
+            if "|" not in line or not line.strip() or _starts_block(line):
                 table_head = None
-            elif len(buf) >= max_lines:
-                yield start, "\n".join(buf) + "\n"
-                buf, start = [*table_head], number - 2  # the header stands on the two lines before
-        elif _starts_table(previous, line):
-            table_head = (previous, line)
+            else:
+                line = table_row(line, width)
+                if len(buf) >= max_lines:
+                    yield start, "\n".join(buf) + "\n"
+                    buf, start = [*table_head], number - 2  # the header stands on the two lines before
+        elif _starts_table(previous, line) and (found := _header_width(previous, line)) and buf:
+            width = found
+            buf[-1] = table_row(previous, width)
+            line = table_row(line, width)
+            table_head = (buf[-1], line)
         buf.append(line)
         previous = line
     yield start, "\n".join(buf) + "\n"

@@ -57,6 +57,12 @@ _DATA_LABEL = re.compile(r"^\W*(data|dataset|datasets|数据|数据集)\W*$", re
 _VIDEO_LABEL = re.compile(r"^\W*(video|talk|slides|视频|讲解)\W*$", re.I)
 _POST_LABEL = re.compile(r"^\W*(blog|post|tweet|news|知乎|博客|解读)\W*$", re.I)
 
+_LABEL_KINDS = (
+    (_CODE_LABEL, LinkKind.code), (_MODEL_LABEL, LinkKind.model), (_DATA_LABEL, LinkKind.data),
+    (_VIDEO_LABEL, LinkKind.video), (_POST_LABEL, LinkKind.post),
+)
+# Longer labels are titles: none of the label patterns above can match them.
+_LONGEST_LABEL = 40
 _HOST = re.compile(r"^[a-z][a-z0-9+.\-]*://(?:[^@/?#]*@)?([^:/?#]+)", re.I)
 
 
@@ -66,36 +72,56 @@ def host_of(url: str) -> str:
     return match.group(1).lower().removeprefix("www.") if match else ""
 
 
-def _on(host: str, hosts: Iterable[str]) -> bool:
-    return any(host == h or host.endswith("." + h) for h in hosts)
+# Each known host (or domain) and what its pages are; a subdomain is looked up by its domains.
+_HOST_KINDS: dict[str, LinkKind] = {
+    host: kind
+    for hosts, kind in (
+        (_VIDEO_HOSTS, LinkKind.video), (_DATA_HOSTS, LinkKind.data), (_MODEL_HOSTS, LinkKind.model),
+        (_CODE_HOSTS, LinkKind.code), (_POST_HOSTS, LinkKind.post), (_PAPER_HOSTS, LinkKind.paper),
+    )
+    for host in hosts
+}
+
+
+def _host_kind(host: str) -> LinkKind | None:
+    """The kind of a known host or of the nearest known domain it is under (`www.arxiv.org`: arxiv.org)."""
+    while True:
+        kind = _HOST_KINDS.get(host)
+        if kind is not None:
+            return kind
+        dot = host.find(".")
+        if dot < 0:
+            return None
+        host = host[dot + 1 :]
 
 
 def link_kind(url: str, label: str = "") -> LinkKind:
     """What a link points at, from its label first (`[Paper]`, `[Code]`), else from its host and path."""
     url = url.strip()
-    if _PAPER_LABEL.match(label):
-        return LinkKind.paper
-    for pattern, kind in ((_CODE_LABEL, LinkKind.code), (_MODEL_LABEL, LinkKind.model),
-                          (_DATA_LABEL, LinkKind.data), (_VIDEO_LABEL, LinkKind.video), (_POST_LABEL, LinkKind.post)):
-        if pattern.match(label):
-            # A `[code]` label on an arXiv link is a mislabelled paper link, not code.
-            return LinkKind.paper if _on(host_of(url), _PAPER_HOSTS) else kind
+    if len(label) <= _LONGEST_LABEL:
+        if _PAPER_LABEL.match(label):
+            return LinkKind.paper
+        for pattern, kind in _LABEL_KINDS:
+            if pattern.match(label):
+                # A `[code]` label on an arXiv link is a mislabelled paper link, not code.
+                return LinkKind.paper if _host_kind(host_of(url)) is LinkKind.paper else kind
     host = host_of(url)
     if not host:
         return LinkKind.anchor
     path = url.split("?", 1)[0].split("#", 1)[0].lower()
-    if _on(host, _PAPER_HOSTS) or path.endswith(".pdf"):
+    known = _host_kind(host)
+    if known is LinkKind.paper or path.endswith(".pdf"):
         return LinkKind.paper
-    if host == "huggingface.co" and path.split("huggingface.co", 1)[1].startswith("/papers/"):
-        return LinkKind.paper
-    if host == "huggingface.co" and path.split("huggingface.co", 1)[1].startswith("/datasets/"):
-        return LinkKind.data
-    if _on(host, _POST_HOSTS):
-        return LinkKind.post
-    for hosts, kind in ((_CODE_HOSTS, LinkKind.code), (_MODEL_HOSTS, LinkKind.model),
-                        (_DATA_HOSTS, LinkKind.data), (_VIDEO_HOSTS, LinkKind.video)):
-        if _on(host, hosts):
-            return kind
+    if host == "huggingface.co":
+        rest = path.split("huggingface.co", 1)[1]
+        if rest.startswith("/papers/"):
+            return LinkKind.paper
+        if rest.startswith("/datasets/"):
+            return LinkKind.data
+        if rest.startswith("/blog/"):
+            return LinkKind.post
+    if known is not None:
+        return known
     if re.search(r"/(blog|news|posts?)/", path) or host.startswith("blog."):
         return LinkKind.post  # `team.github.io/blog/...` too
     if host.endswith(".github.io"):

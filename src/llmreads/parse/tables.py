@@ -1,20 +1,29 @@
 """Parse layer: tables of papers, their columns, rows and cells.
 
-A table is a list of papers when its header names a title column (in English
-or Chinese, in any order): `_column_roles` gives each column its role from its
-header (`_header_name`), and `_row` reads a row into an entry, columns without
-a role kept as extra fields.
+Each column gets its role from its header (`_column_roles`, English or
+Chinese, any order) and then from what its cells hold (`_roles_by_content`):
+the title column is the one whose cells are titles linking to papers, a
+column of `[pdf]` links gives the paper's URL, a column of star glyphs the
+rating. `_row` reads a row into an entry, columns without a role kept as
+extra fields and their code, model or post links as the entry's links. What
+is not read says so: a table with no title column, or whose links go to
+talks, code or posts and never to a paper, is a `SkippedTable`; a row whose
+only links are code, models, data, videos or posts a `NonPaper`; a row with a
+paper link or an arXiv id but no title an `UnreadItem`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
-from llmreads.models import Problem
+from llmreads.keys import arxiv_from_url
+from llmreads.models import Link, NonPaper, Problem, SkippedTable, UnreadItem
 from llmreads.parse.fastpath import body_rows
 from llmreads.parse.inline import (
     EMPHASIS_MARKS,
+    STAR,
     STAR_GLYPHS,
     Cell,
     Node,
@@ -24,6 +33,7 @@ from llmreads.parse.inline import (
     rating,
     strip_emphasis,
 )
+from llmreads.parse.links import LinkKind, link_kind
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
 
@@ -32,10 +42,12 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "id": ("id", "#", "no", "no.", "序号", "编号", "index"),
     "title": (
         "paper", "title", "论文", "name", "名称", "标题", "题目", "paper title", "论文名称", "文章", "paper name",
+        "名字", "work", "works", "model", "models", "模型", "方法", "method",
     ),
     "link": ("link", "url", "pdf", "链接", "地址", "paper link", "论文链接", "arxiv"),
     "stars": (
         "stars", "star", "rating", "推荐", "推荐指数", "推荐度", "重要程度", "重要性", "星级", "importance", "评分",
+        "recom", "recommend", "recommended", "recommendation",
     ),
     "year": ("year", "date", "年份", "时间", "日期", "发表时间", "published", "发布时间"),
     "intro": (
@@ -95,10 +107,15 @@ def read_table(node: Node, state: State, lines: list[int]) -> None:
     if head is None or body is None:
         return
     headers = [_header_name(cell) for cell in head["children"]]
-    roles = _column_roles(headers)
-    if "title" not in roles:
-        return  # badges, licences, timelines: not a table of papers
     names = [clean(strip_emphasis(plain_text(cell))) or f"column {i + 1}" for i, cell in enumerate(head["children"])]
+    header_line = lines[0] - 2 if lines else state.line
+    rows = list(body_rows(body["children"], state))
+    roles = _column_roles(headers)
+    _roles_by_content(roles, rows, len(names))
+    if "title" not in roles or not _holds_papers(rows):
+        # badges, licences, timelines, talks and videos: not a table of papers
+        state.emit(SkippedTable(header_line, tuple(clean(plain_text(cell)) for cell in head["children"])))
+        return
     known = set(roles.values())
     columns = _Columns(
         names=names,
@@ -110,8 +127,111 @@ def read_table(node: Node, state: State, lines: list[int]) -> None:
         intro=roles.get("intro"),
         others=[i for i in range(len(names)) if i not in known],
     )
-    for index, cells in enumerate(body_rows(body["children"], state)):
+    for index, cells in enumerate(rows):
         _row(cells, columns, lines[index] if index < len(lines) else state.line, state)
+
+
+# A table's links are weighed several times (columns, table, row): each link's kind once.
+_link_kind = functools.lru_cache(maxsize=8192)(link_kind)
+_NOT_PAPERS = frozenset((LinkKind.code, LinkKind.model, LinkKind.data, LinkKind.video, LinkKind.post, LinkKind.anchor))
+
+
+def is_paper_link(link: Link) -> bool:
+    return _link_kind(link.url, link.text) is LinkKind.paper
+
+
+def _only_non_paper_links(links: list[Link]) -> bool:
+    """Every link is code, a model, data, a video, a post or an anchor, and not every one an anchor."""
+    kinds = {_link_kind(link.url, link.text) for link in links}
+    return kinds <= _NOT_PAPERS and kinds != {LinkKind.anchor}
+
+
+def _is_title_link(link: Link) -> bool:
+    """A link whose label is a paper's title (or name), not a label such as `[pdf]` or `Paper`."""
+    return is_paper_link(link) and link.text != link.url and not _LABEL.match(link.text)
+
+
+_LABEL = re.compile(r"^\W*(paper|pdf|arxiv|link|论文|文章|doi|html|abs|download|下载|链接)?\W*$", re.I)
+# Text that names a paper without a link: an arXiv id or a DOI.
+_PAPER_TEXT = re.compile(r"arxiv[:\s]*\d{4}\.\d{4,5}|\b10\.\d{4,9}/[^\s|]+", re.I)
+
+
+def _roles_by_content(roles: dict[str, int], rows: list[list[Cell]], width: int) -> None:
+    """Complete the header's column roles from what the cells hold.
+
+    The title column is the one whose cells are titles linking to papers,
+    whatever its header says (a `Name` column of nicknames loses to a `Paper`
+    column of linked titles); without such a column, the header's title column
+    stays, or, with no header word for it, the column of the longest texts
+    beside a column of paper links. A column of paper links (`[pdf](...)`)
+    becomes the link column, a column of star glyphs the stars.
+    """
+    titles = [0] * width
+    papers = [0] * width
+    stars = [0] * width
+    lengths = [0] * width
+    for cells in rows[:_SAMPLE_ROWS]:
+        for i, (text, links) in enumerate(cells[:width]):
+            if links:
+                first = links[0]
+                if _is_title_link(first):
+                    titles[i] += 1
+                if any(is_paper_link(link) for link in links):
+                    papers[i] += 1
+            if text:
+                lengths[i] += len(text)
+                if STAR.search(text) and rating(text):
+                    stars[i] += 1
+    best = max(range(width), key=lambda i: (titles[i], i == roles.get("title")), default=None)
+    if best is not None and titles[best] > (titles[roles["title"]] if "title" in roles else 0):
+        _assign(roles, "title", best)
+    if "link" not in roles:
+        candidates = [i for i in range(width) if papers[i] and i not in roles.values()]
+        if candidates:
+            roles["link"] = max(candidates, key=lambda i: papers[i])
+    if "title" not in roles and "link" in roles:
+        free = [i for i in range(width) if i not in roles.values() and lengths[i] and not stars[i]]
+        if free:
+            roles["title"] = max(free, key=lambda i: lengths[i])
+    if "stars" not in roles:
+        glyphs = [i for i in range(width) if stars[i] and i not in roles.values()]
+        if glyphs:
+            roles["stars"] = max(glyphs, key=lambda i: stars[i])
+
+
+_SAMPLE_ROWS = 200  # a table's columns keep their roles: its first rows say which is which
+
+
+def _assign(roles: dict[str, int], role: str, column: int) -> None:
+    """Give `column` the role, taking it from the role it had (that role then has no column)."""
+    for other, index in list(roles.items()):
+        if index == column:
+            del roles[other]
+    roles[role] = column
+
+
+def _holds_papers(rows: list[list[Cell]]) -> bool:
+    """Whether a table may hold papers: some link is a paper's, or some text an arXiv id or DOI.
+
+    A table without either is still read as papers when its links are mostly
+    pages of unknown kind (a reading list linking to its own site) or when it
+    has no links at all (a list of titles); one whose links go mostly to
+    videos, code, models or posts is a table of talks or resources.
+    """
+    known = unknown = 0
+    for cells in rows:
+        for text, links in cells:
+            for link in links:
+                kind = _link_kind(link.url, link.text)
+                if kind is LinkKind.paper:
+                    return True
+                if kind is LinkKind.other or kind is LinkKind.anchor:
+                    unknown += 1  # a page no rule knows, or one of the list's own
+                else:
+                    known += 1
+            if ("10." in text or "rxiv" in text) and _PAPER_TEXT.search(text):
+                return True
+    return known <= unknown
 
 
 def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
@@ -129,25 +249,49 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
     title_cell = cell(columns.title)
     title_raw = texts[columns.title] if title_cell else ""
     title_links = title_cell[1] if title_cell else []
+    link_cell = cell(columns.link)
+    link_links = link_cell[1] if link_cell else []
+    intro_cell = cell(columns.intro)
+    intro_raw = texts[columns.intro] if intro_cell and columns.intro is not None else ""
     if not title_raw and title_links:
         title_raw = title_links[0].text
     if not title_raw:
-        state.emit(Problem(line, "row has no paper title"))
+        named = next((link for link in link_links if _is_title_link(link)), None)
+        title_raw = named.text if named else ""
+    all_links = [link for _, links in cells for link in links]
+    if not title_raw:
+        if any(is_paper_link(link) for link in all_links) or _PAPER_TEXT.search(" ".join(texts)):
+            state.emit(UnreadItem(line, _row_text(texts)))
+        else:
+            state.emit(Problem(line, "row has no paper title"))
         return
+    if (
+        all_links
+        and _only_non_paper_links(all_links)
+        and not _titled_post(title_links)
+        and not _PAPER_TEXT.search(" ".join(texts))
+    ):
+        state.emit(NonPaper(line, clean(title_raw), all_links[0].url))
+        return
+    if len(title_raw) > MAX_TITLE or _NUMBERED_SUMMARY.match(title_raw):
+        title_raw, summary = _split_summary(title_raw, title_links)
+        if summary:
+            intro_raw = f"{summary}\n{intro_raw}" if intro_raw else summary
     if len(title_raw) > MAX_TITLE:
         state.emit(Problem(line, f"title is {len(title_raw)} characters long; row skipped"))
         return
     urls = [link.url for link in title_links]
-    link_cell = cell(columns.link)
-    if link_cell:
-        urls += [link.url for link in link_cell[1]]
+    if link_links:
+        if title_links and not any(is_paper_link(link) for link in title_links):
+            urls = []  # the title's link is not the paper's: the link column's paper link comes first
+        urls += [link.url for link in link_links if is_paper_link(link)]
+        urls += [link.url for link in title_links if link.url not in urls]
+        urls += [link.url for link in link_links if link.url not in urls]
     stars_cell = cell(columns.stars)
     stars = rating(stars_cell[0]) if stars_cell else None
     if stars is None:
         stars = count_stars(id_text) if id_text else 0
     year_cell = cell(columns.year)
-    intro_cell = cell(columns.intro)
-    intro_raw = texts[columns.intro] if intro_cell and columns.intro is not None else ""
     extra = (
         tuple(
             (columns.names[i], _cell_value(cells[i], texts[i]))
@@ -157,19 +301,62 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
         if columns.others
         else ()
     )
+    links = tuple(intro_cell[1]) if intro_cell else ()
+    if columns.others or link_links:
+        url = next((u for u in urls if arxiv_from_url(u)), None) or next((u for u in urls if u[:1] != "#"), "")
+        # Code, models, data and posts linked beside the paper stay with it as links.
+        links += tuple(
+            link
+            for i in (columns.link, *columns.others)
+            if i is not None and i < count
+            for link in cells[i][1]
+            if not is_paper_link(link) and link.url != url
+        )
     number_match = _ID_NUMBER.match(id_text)
     emit_entry(
         state,
         title_raw=title_raw,
         urls=urls,
         intro_raw=intro_raw,
-        links=tuple(intro_cell[1]) if intro_cell else (),
+        links=links,
         stars=stars,
         number=int(number_match.group(1)) if number_match else None,
         year=find_year(year_cell[0]) if year_cell else None,
         extra=extra,
         line=line,
     )
+
+
+def _titled_post(links: list[Link]) -> bool:
+    """A title cell linking a post under its own title: a reading list's blog post, kept as it always was."""
+    return any(_link_kind(link.url, link.text) is LinkKind.post and len(link.text.split()) >= 4 for link in links)
+
+
+def _row_text(texts: list[str]) -> str:
+    text = clean(" | ".join(t for t in texts if t))
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+# `3) Title - what it does` or `3) Title  what it does`: a numbered title cell that holds the summary too.
+_NUMBERED_SUMMARY = re.compile(r"^\s*\d{1,4}\)\s+\S.*?(?: - | {2,})\S")
+_ITEM_NUMBER = re.compile(r"^\s*\d{1,4}\)\s+")
+_SUMMARY_BREAK = re.compile(r" - | {2,}|(?<=[a-z\u4e00-\u9fff)])[.。!?](?:\s|$)")
+
+
+def _split_summary(text: str, links: list[Link]) -> tuple[str, str]:
+    """A title cell that holds a summary as well: (the title, the rest).
+
+    The title is the cell's first title link if it starts the cell, else the
+    text before the first ` - `, double space or end of sentence.
+    """
+    text = _ITEM_NUMBER.sub("", text, count=1)
+    for link in links:
+        if _is_title_link(link) and text.startswith(link.text):
+            return link.text, text[len(link.text) :].strip(" -:.")
+    cut = _SUMMARY_BREAK.search(text)
+    if cut is None:
+        return text, ""
+    return text[: cut.start()].strip(), text[cut.end() :].strip()
 
 
 _ID_NUMBER = re.compile(r"\s*(\d+)")
