@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import stat
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -57,11 +60,23 @@ def applied(path: Path) -> list[tuple[str, str]]:
         conn.close()
 
 
-def test_migration_names_match_functions():
-    assert migrations.NAMES[0] == "m001_initial"
+def test_every_step_function_is_registered_once_in_order():
+    # Both ways: a step function left without @migration, or a name with no
+    # function, or NAMES computed before the last step registered, fails here.
+    functions = {
+        name: value for name, value in vars(migrations).items() if re.fullmatch(r"m\d+_.*", name) and callable(value)
+    }
+    registered = [step.__name__ for step in migrations.STEPS]
+    assert sorted(functions) == sorted(registered)
+    assert all(functions[step.__name__] is step for step in migrations.STEPS)
+    assert migrations.NAMES == tuple(registered)
     assert len(set(migrations.NAMES)) == len(migrations.NAMES)
-    for name in migrations.NAMES:
-        assert callable(getattr(migrations, name))
+    # Numbered from m001, one by one, and registered in the order they are written.
+    assert all(re.fullmatch(r"m\d{3}_[a-z0-9_]+", name) for name in migrations.NAMES), migrations.NAMES
+    assert [int(name[1:4]) for name in migrations.NAMES] == list(range(1, len(migrations.NAMES) + 1))
+    lines = [step.__code__.co_firstlineno for step in migrations.STEPS]
+    assert lines == sorted(lines)
+    assert migrations.NAMES[0] == "m001_initial"
     assert migrations.MIGRATION_SET == "llmreads"
 
 
@@ -75,6 +90,14 @@ def test_migrations_run_no_live_store_code():
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     ours = {name for name in imported if name and name.split(".")[0] == "llmreads"}
     assert ours == {"llmreads.text"}
+
+
+def test_names_are_known_without_sqlite_utils():
+    # db.py decides whether a migration is pending from NAMES alone, so an
+    # ordinary start never imports sqlite-utils.
+    code = "import sys, llmreads.migrations as m; assert m.NAMES; print('sqlite_utils' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr
 
 
 def test_blank_database_gets_the_schema(db_path):

@@ -1,14 +1,15 @@
 """Schema layer: one function per schema step, applied by sqlite-utils' Migrations.
 
-A shipped step is never edited; a change to the schema is a new step at the end.
-`NAMES` lets the store check whether a database is current without importing
-sqlite-utils (see db.py), so the list must match the functions below.
+A shipped step is never edited; a change to the schema is a new step at the end,
+decorated with `@migration`, which registers it (as llm does). `NAMES`, derived
+from the registered steps, lets the store check whether a database is current
+without importing sqlite-utils (see db.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,16 +18,23 @@ if TYPE_CHECKING:
     from sqlite_utils import Database, Migrations
 
 MIGRATION_SET = "llmreads"
-NAMES = (
-    "m001_initial", "m002_entry_fields", "m003_compact_raw_text", "m004_index_listed_only", "m005_contentless_index",
-    "m006_note_ids", "m007_key_aliases",
-)
+
+# Every step, in the order it is applied: filled by @migration as this module runs.
+STEPS: list[Callable[[Database], None]] = []
+
+
+def migration(step: Callable[[Database], None]) -> Callable[[Database], None]:
+    """Register a schema step; steps are applied in the order they are defined."""
+    STEPS.append(step)
+    return step
+
 
 # unicode61 splits on punctuation; the text is folded and its CJK characters
 # spaced apart before it is indexed (text.segment), so every ideograph is a token.
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
 
+@migration
 def m001_initial(db: Database) -> None:
     db.executescript(
         f"""
@@ -114,6 +122,7 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migration
 def m002_entry_fields(db: Database) -> None:
     # Fields from lists other than the seed: a year column, and the columns
     # the parser has no role for, kept as a JSON array of [header, value].
@@ -121,6 +130,7 @@ def m002_entry_fields(db: Database) -> None:
     db.execute("ALTER TABLE entries ADD COLUMN extra TEXT NOT NULL DEFAULT '[]'")
 
 
+@migration
 def m003_compact_raw_text(db: Database) -> None:
     # The *_raw columns keep a document's original text; most of it equals the
     # display form, so '' now stands for "the same as the display column".
@@ -130,12 +140,14 @@ def m003_compact_raw_text(db: Database) -> None:
     db.execute("CREATE INDEX papers_listed_title ON papers(listed, title COLLATE NOCASE, position)")
 
 
+@migration
 def m004_index_listed_only(db: Database) -> None:
     # A paper no list holds any more is never a search hit, so it keeps no
     # index row; then a search's total is FTS5's own (fast) count.
     db.execute("DELETE FROM papers_fts WHERE rowid IN (SELECT id FROM papers WHERE listed = 0)")
 
 
+@migration
 def m005_contentless_index(db: Database) -> None:
     # The index keeps no copy of the text (store.index.IndexedText supplies the old
     # text when a row changes): a fifth of the database. Search reads pages in
@@ -172,6 +184,7 @@ def m005_contentless_index(db: Database) -> None:
         db.execute(f"ALTER TABLE entries DROP COLUMN {column}")
 
 
+@migration
 def m006_note_ids(db: Database) -> None:
     # A note number is never given again once deleted (AUTOINCREMENT), so that
     # `note edit 3` cannot reach a newer note; and every note gets a random UUID
@@ -202,6 +215,7 @@ def m006_note_ids(db: Database) -> None:
         db.execute(statement)
 
 
+@migration
 def m007_key_aliases(db: Database) -> None:
     # A paper whose key changed (a new link in a list update, later an arXiv id
     # learned or two URLs found to be one paper) keeps its old key as an alias:
@@ -306,6 +320,10 @@ def migrations() -> Migrations:
     from sqlite_utils import Migrations
 
     steps = Migrations(MIGRATION_SET)
-    for name in NAMES:
-        steps()(globals()[name])
+    for step in STEPS:
+        steps()(step)
     return steps
+
+
+# Last, once every step above has registered itself.
+NAMES = tuple(step.__name__ for step in STEPS)
