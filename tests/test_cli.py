@@ -153,6 +153,26 @@ def test_sections_json_counts(cli):
     assert all(s["read"] == 0 for s in tree)
 
 
+def test_search_snippets_mark_where_the_text_was_cut(cli, seeded):
+    def snippets(query: str) -> dict[str, str]:
+        return {row["id"]: row["snippet"] for row in json_out(cli("search", query, "--json"))}
+
+    def introduction(paper: str) -> str:
+        return str(json_out(cli("show", paper, "--json"))["entries"][0]["introduction"])
+
+    found = snippets("lora")
+    # LoRA's match opens its long introduction: cut at the end only.
+    lora, lora_intro = found["50f228"], introduction("50f228")
+    assert lora.endswith("…") and not lora.startswith("…")
+    assert lora_intro.startswith(lora[:-1]) and len(lora_intro) > len(lora)
+    # Scaling Down's match is far into it: cut at the start only, shown to the end.
+    scaling, scaling_intro = found["fdcc67"], introduction("fdcc67")
+    assert scaling.startswith("…") and not scaling.endswith("…")
+    assert scaling_intro.endswith(scaling[1:]) and len(scaling_intro) > len(scaling)
+    # A short introduction is shown whole, with no mark.
+    assert snippets("涌现")["45c615"] == introduction("45c615") == "Google 22年8月份，探讨大语言模型的涌现能力"
+
+
 # ---------------------------------------------------------------- statuses
 
 
@@ -408,6 +428,19 @@ def test_version(cli):
 
 
 # ---------------------------------------------------------------- terminal output
+
+
+def test_terminal_footers_say_how_many_are_shown_of_how_many(cli, seeded):
+    terminal = {"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "80"}
+
+    def footer(*args: str) -> str:
+        return ok(cli(*args, env=terminal)).rstrip("\n").splitlines()[-1]
+
+    assert footer("list", "--stars", "4", "--limit", "3") == "3 of 11 papers · 4+ stars"
+    assert footer("list", "--stars", "4") == "11 papers · 4+ stars"
+    assert footer("next") == "5 of 118 papers · next to read"
+    assert footer("search", "lora", "--limit", "1") == "1 of 2 papers match 'lora'"
+    assert footer("search", "lora") == "2 papers match 'lora'"
 
 
 def test_rich_markup_is_shown_literally(cli, tmp_path):

@@ -155,6 +155,10 @@ def test_status_of_an_old_database_shows_pending_steps_and_writes_nothing(cli, t
     assert data["schema"]["applied"] == ["m001_initial"]
     assert data["schema"]["pending"] == list(NAMES[1:])
     assert (data["users"], data["notes"], data["statuses"]) == (2, 3, 4)
+    text = cli("--db", str(path), "db", "status").stdout
+    (schema,) = [line for line in text.splitlines() if line.startswith("schema")]
+    assert schema == (f"schema    m001_initial / latest {NAMES[-1]}: older; {', '.join(NAMES[1:])} will be applied"
+                      " on next use")
     assert state_of(path) == before
 
 

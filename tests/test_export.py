@@ -243,6 +243,19 @@ def test_markdown_reads_as_a_reading_list(seeded: None) -> None:
     assert sum(1 for line in lines if line.startswith("- [")) == len(listed())
 
 
+def test_markdown_escapes_every_underscore_that_could_emphasise(seeded: None) -> None:
+    import mistune
+
+    ok("note", "add", ATTENTION, "_scaled_ dot-product, __not bold__, snake_case_name and _")
+    text = ok("export", "--format", "markdown").stdout
+    assert r"  > \_scaled\_ dot-product, \_\_not bold\_\_, snake_case_name and \_" in text.splitlines()
+    # An ordinary Markdown reader shows every note as written: no emphasis anywhere.
+    html = mistune.html(text)
+    assert isinstance(html, str)
+    assert "<em>" not in html and "<strong>" not in html
+    assert "_scaled_ dot-product, __not bold__, snake_case_name and _" in html
+
+
 def test_markdown_never_links_to_anything_but_the_web(hostile: Path, tmp_path: Path) -> None:
     text = ok("export", "--format", "markdown").stdout
     for scheme in ("javascript:", "file:", "data:"):

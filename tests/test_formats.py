@@ -158,6 +158,21 @@ def test_ratings(cli):
     assert [r["url"] for r in rows] == [f"https://example.org/r/{i}" for i in range(1, 15)]
 
 
+@pytest.mark.parametrize(
+    ("rating", "stars"),
+    [("8/10", 4), ("10/10", 5), ("2/10", 1), ("0/10", 0), ("3/4", 4), ("6 / 10", 3), ("9/3", 5)],
+)
+def test_a_fraction_is_scaled_to_five_stars(cli, tmp_path, rating, stars):
+    path = tmp_path / "fractions.md"
+    path.write_text(
+        "# Fractions\n\n## Rated\n\n| Paper | Rating |\n| --- | --- |\n"
+        f"| [Scaled Paper](https://example.org/scaled) | {rating} |\n",
+        encoding="utf-8",
+    )
+    ok(cli("import", str(path)))
+    assert [(r[0], r[3]) for r in papers(cli)] == [("Scaled Paper", stars)]
+
+
 def test_a_checkbox_column_is_kept_as_a_field_not_read_as_stars():
     extra = [e.extra for e in parse(text_of("ratings.md")).entries][:5]
     assert extra == [(("Read", "✅"),), (("Read", "❌"),), (("Read", "[x]"),), (("Read", "[ ]"),), ()]

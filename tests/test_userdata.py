@@ -196,6 +196,21 @@ def test_a_newer_status_wins_and_an_older_one_does_not(seeded: None, tmp_path: P
     assert statuses("bob") == {GPT3: ("read", statuses("bob")[GPT3][1])}  # bob is not in the file
 
 
+def test_a_status_as_old_as_the_one_here_does_not_replace_it(seeded: None, tmp_path: Path) -> None:
+    # Only a newer status wins: at the same instant the database's own is the data of record.
+    set_times("statuses", "2024-03-01T00:00:00+00:00")
+    before = statuses()
+    data = user_file({"alice": {"statuses": [
+        {"key": LORA, "status": "unread", "updated_at": "2024-03-01T00:00:00+00:00"},
+        {"key": ATTENTION, "status": "reading", "updated_at": "2024-03-01T08:00:00+08:00"},  # the same instant
+        {"key": GPT3, "status": "read", "updated_at": "2024-03-01T00:00:00Z"},
+    ]}})
+    assert counts(import_file(data, tmp_path, "--dry-run"))[0] == (0, 0, 3)
+    assert counts(import_file(data, tmp_path))[0] == (0, 0, 3)
+    assert statuses() == before
+    assert [before[key][0] for key in (LORA, ATTENTION, GPT3)] == ["read", "read", "reading"]
+
+
 def test_notes_merge_without_duplicates(seeded: None, tmp_path: Path) -> None:
     set_times("notes", "2024-03-01T00:00:00+00:00")
     (lora_1, lora_2) = [row for row in notes() if row[0] == LORA]
