@@ -206,7 +206,8 @@ def main() -> None:
     scope = full + sampled
     if args.limit:
         scope = scope[: args.limit]
-    print(f"scope: {len(full)} mutants of query.py, {len(sampled)} of {len(pool)} from store and parse (seed {args.seed})")
+    print(f"scope: {len(full)} mutants of query.py, {len(sampled)} of {len(pool)} from store and parse"
+          f" (seed {args.seed})")
 
     started = time.monotonic()
     covering = coverage_map(sys.executable)

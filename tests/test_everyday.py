@@ -103,7 +103,6 @@ def test_next_plain_lines_and_nothing_left(cli, seeded):
     assert json_out(cli("next", "--section", "2.2", "--json")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="next --count takes min=1 with the usage-error change; check at merge")
 @pytest.mark.parametrize("count", ["0", "-1"])
 def test_next_count_below_one_is_a_usage_error_naming_the_option(cli, seeded, count):
     result = cli("next", "--count", count)
