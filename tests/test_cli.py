@@ -346,34 +346,39 @@ def test_import_same_file_twice_reports_unchanged(cli, tmp_path):
 
 
 def test_import_missing_path(cli, one_error, tmp_path):
-    assert "does not exist" in one_error(cli("import", str(tmp_path / "nope.md")))
+    line = one_error(cli("import", str(tmp_path / "nope.md")))
+    assert str(tmp_path / "nope.md") in line and "does not exist" in line
 
 
 def test_import_directory(cli, one_error, tmp_path):
-    assert "directory" in one_error(cli("import", str(tmp_path)))
+    line = one_error(cli("import", str(tmp_path)))
+    assert str(tmp_path) in line and "directory" in line
 
 
 def test_import_binary_file(cli, one_error, tmp_path):
     path = tmp_path / "image.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    assert "binary" in one_error(cli("import", str(path)))
+    line = one_error(cli("import", str(path)))
+    assert str(path) in line and "binary" in line
 
 
 def test_import_non_utf8_file(cli, one_error, tmp_path):
     path = tmp_path / "latin1.md"
     path.write_bytes("# Caf\xe9\n\n| ID | Paper |\n| -- | -- |\n| 1 | [caf\xe9](https://e.org) |\n".encode("latin-1"))
-    assert "UTF-8" in one_error(cli("import", str(path)))
+    line = one_error(cli("import", str(path)))
+    assert str(path) in line and "UTF-8" in line
 
 
 def test_import_markdown_without_tables_leaves_db_unchanged(cli, one_error, seeded):
     before = snapshot(seeded)
-    one_error(cli("import", str(FIXTURES / "no_tables.md")))
-    one_error(cli("import", str(FIXTURES / "no_tables.md"), "--name", "LLM_Paper_Reading"))
+    for args in ((), ("--name", "LLM_Paper_Reading")):
+        line = one_error(cli("import", str(FIXTURES / "no_tables.md"), *args))
+        assert line.startswith(f"Error: {FIXTURES / 'no_tables.md'} holds no papers"), line
     assert snapshot(seeded) == before
 
 
 def test_show_unknown_ref(cli, one_error):
-    assert "zzz-no-paper" in one_error(cli("show", "zzz-no-paper"))
+    assert one_error(cli("show", "zzz-no-paper")) == "Error: no paper matches 'zzz-no-paper'"
 
 
 def test_show_ambiguous_ref(cli, one_error):
@@ -388,29 +393,30 @@ def test_show_ambiguous_ref(cli, one_error):
 
 def test_unknown_section(cli, one_error):
     assert "no-such-section" in one_error(cli("list", "--section", "no-such-section"))
-    one_error(cli("list", "--section", "9"))
-    one_error(cli("search", "lora", "--section", "7.7"))
+    assert one_error(cli("list", "--section", "9")) == "Error: no section matches '9' (see `llmreads sections`)"
+    assert "no section matches '7.7'" in one_error(cli("search", "lora", "--section", "7.7"))
 
 
 def test_unknown_note(cli, one_error):
-    one_error(cli("note", "edit", "99", "text"))
-    one_error(cli("note", "delete", "99"))
+    assert one_error(cli("note", "edit", "99", "text")) == "Error: no note 99 for user alice"
+    assert one_error(cli("note", "delete", "99")) == "Error: no note 99 for user alice"
 
 
 def test_db_path_that_is_a_text_file(cli, one_error, tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("my shopping list\n")
     assert str(path) in one_error(cli("--db", str(path), "list"))
-    one_error(cli("list", env={"LLMREADS_DB": str(path)}))
+    assert one_error(cli("list", env={"LLMREADS_DB": str(path)})) == f"Error: {path} is not an SQLite database"
     assert path.read_text() == "my shopping list\n"
 
 
 def test_db_path_that_is_a_directory(cli, one_error, tmp_path):
-    one_error(cli("--db", str(tmp_path), "list"))
+    assert one_error(cli("--db", str(tmp_path), "list")) == f"Error: database path {tmp_path} is a directory"
 
 
 def test_empty_user_name(cli, one_error):
-    one_error(cli("--user", "  ", "list"))
+    assert "from --user" in one_error(cli("--user", "  ", "list"))
+    assert "from LLMREADS_USER" in one_error(cli("list", env={"LLMREADS_USER": "  "}))
 
 
 def test_usage_errors_exit_2(cli):

@@ -212,7 +212,9 @@ def test_backup_refuses_to_overwrite_without_force(cli, one_error, ready, tmp_pa
 def test_backup_refuses_a_bad_target(cli, one_error, ready, tmp_path, where):
     target = {"directory": tmp_path, "missing folder": tmp_path / "no" / "copy.db", "itself": ready}[where]
     before = snapshot(ready)
-    one_error(cli("db", "backup", "--force", str(target)))
+    named = {"directory": f"{tmp_path} is a directory", "missing folder": f"folder {tmp_path / 'no'} does not exist",
+             "itself": f"{ready} is the database"}[where]
+    assert named in one_error(cli("db", "backup", "--force", str(target)))
     assert snapshot(ready) == before
 
 

@@ -294,7 +294,8 @@ def test_a_damaged_database_is_not_backed_up_over_a_good_backup(cli, one_error, 
     assert (good.read_bytes(), good.stat().st_mtime_ns) == before
     assert sorted(p.name for p in good.parent.iterdir()) == ["nightly.db"]  # no temporary copy left
     # The same damaged database, backed up to a new file: refused too, nothing written.
-    one_error(cli("--db", str(damaged), "db", "backup", str(tmp_path / "backups" / "other.db")))
+    line = one_error(cli("--db", str(damaged), "db", "backup", str(tmp_path / "backups" / "other.db")))
+    assert str(damaged) in line and "damaged" in line
     assert sorted(p.name for p in good.parent.iterdir()) == ["nightly.db"]
 
 

@@ -60,8 +60,7 @@ def test_error_is_one_line_and_exit_1(command, tmp_path):
     result = run([*command, "--db", str(bad), "list"])
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("Error: ")
-    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr == f"Error: {bad} is not an SQLite database\n"
     assert bad.read_text() == "not a database\n"
 
 

@@ -304,5 +304,5 @@ def test_format_option_wins_over_the_suffix(seeded: None, tmp_path: Path) -> Non
 
 def test_output_into_a_missing_folder_is_assert_one_error(seeded: None, tmp_path: Path) -> None:
     message = assert_one_error(run("export", "-o", str(tmp_path / "missing" / "papers.json")))
-    assert "cannot write" in message
-    assert assert_one_error(run("export", "-o", str(tmp_path))).endswith("is a directory")
+    assert message.startswith(f"Error: cannot write {tmp_path / 'missing' / 'papers.json'}: "), message
+    assert assert_one_error(run("export", "-o", str(tmp_path))) == f"Error: {tmp_path} is a directory"

@@ -391,7 +391,8 @@ def test_strict_import_fails_and_writes_nothing(cli, one_error):
 def test_strict_reimport_keeps_the_previous_version(cli, one_error):
     ok(cli("import", str(FORMATS / "bad_rows.md"), "--name", "bad"))
     before = snapshot(db_file())
-    one_error(cli("import", str(FORMATS / "bad_rows.md"), "--name", "bad", "--strict"))
+    error = one_error(cli("import", str(FORMATS / "bad_rows.md"), "--name", "bad", "--strict"))
+    assert error == f"Error: {(FORMATS / 'bad_rows.md').resolve()}: line 8: row has no paper title (--strict)"
     assert snapshot(db_file()) == before
 
 

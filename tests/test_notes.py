@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import json_out, ok, snapshot
+from conftest import assert_one_error, json_out, ok, snapshot
 from llmreads.store import notes as notes_module
 
 LORA = "lora"
@@ -221,7 +221,7 @@ def test_a_note_from_stdin_is_stored_whole_or_refused(cli, listed, monkeypatch, 
         ok(result)
         assert note_texts(cli) == {1: text.strip()}
     else:
-        assert result.exit_code == 1 and "too long" in result.stderr
+        assert "too long" in assert_one_error(result)
         assert note_texts(cli) == {}
 
 

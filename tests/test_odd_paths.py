@@ -114,7 +114,7 @@ def test_a_config_file_in_the_home_of_an_unknown_user_is_one_error(cli, tmp_path
         "Error: LLMREADS_CONFIG: ~nosuchuser-llmreads/config.toml names a home folder of an unknown user"
         " (nosuchuser-llmreads)"
     )
-    assert_one_error(cli("config", "path", env=env))
+    assert assert_one_error(cli("config", "path", env=env)) == line
 
 
 @pytest.mark.parametrize(
