@@ -344,11 +344,6 @@ SectionOpt = Annotated[
         autocompletion=completion.sections,
     ),
 ]
-StarsOpt = Annotated[int | None, typer.Option("--stars", help="At least this many stars (0-5).")]
-StatusOpt = Annotated[
-    str | None, typer.Option("--status", help="unread, reading or read.", autocompletion=completion.statuses)
-]
-LimitOpt = Annotated[int | None, typer.Option("--limit", "-n", help="Show at most this many.")]
 ListOpt = Annotated[
     str | None, typer.Option("--list", help="Only papers of this list.", autocompletion=completion.lists)
 ]
@@ -374,12 +369,5 @@ def build_filters(conn: "sqlite3.Connection", section: str | None, stars: int | 
     if status is not None:
         filters.append(status_filter(status))
     return filters
-
-
-def check_limit(limit: int | None, option: str = "--limit") -> None:
-    if limit is not None and limit < 1:
-        from llmreads.errors import InvalidQuery
-
-        raise InvalidQuery(f"{option} must be 1 or more, not {limit}")
 
 
