@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, pragma, settle, snapshot, user_data
-from llmreads.migrations import NAMES
+from llmreads.migrations import INDEX_VERSION, NAMES
 from llmreads.sqlite_uri import readonly_uri
 
 LORA = "arxiv:2106.09685"
@@ -159,7 +159,13 @@ def test_status_of_an_old_database_shows_pending_steps_and_writes_nothing(cli, t
     (schema,) = [line for line in text.splitlines() if line.startswith("schema")]
     assert schema == (f"schema    m001_initial / latest {NAMES[-1]}: older; {', '.join(NAMES[1:])} will be applied"
                       " on next use")
+    assert data["search_index"] == {"version": 0, "latest": INDEX_VERSION}
+    (index,) = [line for line in text.splitlines() if line.startswith("index")]
+    assert index == f"index     search index version 0 / latest {INDEX_VERSION}: rebuilt on next use"
     assert state_of(path) == before
+    cli("--db", str(path), "list")
+    after = json.loads(cli("--db", str(path), "db", "status", "--json").stdout)
+    assert after["search_index"]["version"] == INDEX_VERSION
 
 
 def test_status_of_a_newer_database_names_the_unknown_step_and_writes_nothing(cli, ready):

@@ -193,3 +193,44 @@ def test_next_read_down_the_index_is_the_sorted_order(conn, limit):
         assert [p.id for p in list_papers(conn, "alice", filters, sort="next", limit=limit)] == (
             everything[:limit]
         )
+
+
+def _stale(path) -> None:  # type: ignore[no-untyped-def]
+    """Empty both indexes and mark them as built by an older llmreads."""
+    raw = sqlite3.connect(path)
+    raw.execute("INSERT INTO papers_fts (papers_fts) VALUES ('delete-all')")
+    raw.execute("DELETE FROM notes_fts")
+    raw.execute("PRAGMA user_version = 0")
+    raw.commit()
+    raw.close()
+
+
+def test_an_index_built_by_an_older_llmreads_is_rebuilt_on_open(db_path, seed_text):
+    from llmreads.migrations import INDEX_VERSION
+    from llmreads.store.notes import add_note
+
+    conn = open_db(db_path)
+    import_text(conn, seed_text)
+    add_note(conn, "me", resolve_ref(conn, LORA), "zebra crossing")
+    conn.close()
+    _stale(db_path)
+
+    conn = open_db(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION
+    assert_index_is_current(conn)
+    assert [p.key for p in search(conn, "me", "zebra").papers] == [f"arxiv:{LORA}"]
+    assert search(conn, "me", "LoRA").total >= 1
+    conn.close()
+
+
+def test_a_current_index_is_left_alone(db_path, seed_text):
+    conn = open_db(db_path)
+    import_text(conn, seed_text)
+    conn.close()
+    raw = sqlite3.connect(db_path)
+    raw.execute("INSERT INTO papers_fts (papers_fts) VALUES ('delete-all')")  # version unchanged: not rebuilt
+    raw.commit()
+    raw.close()
+    conn = open_db(db_path)
+    assert search(conn, "me", "LoRA").total == 0
+    conn.close()

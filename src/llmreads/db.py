@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from llmreads.errors import DatabaseError
-from llmreads.migrations import MIGRATION_SET, NAMES
+from llmreads.migrations import INDEX_VERSION, MIGRATION_SET, NAMES
 from llmreads.sqlite_uri import readonly_uri
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -35,6 +35,7 @@ class Inspection(NamedTuple):
 
     applied: tuple[str, ...]  # llmreads migrations, in the order they were applied
     journal_mode: str
+    index_version: int = INDEX_VERSION  # what the full-text index was built with (PRAGMA user_version)
 
     @property
     def unknown(self) -> tuple[str, ...]:
@@ -348,10 +349,11 @@ def _inspect(conn: sqlite3.Connection, path: Path) -> Inspection:
             if foreign:
                 raise DatabaseError(f"{path} is an SQLite database but not an llmreads one")
         journal_mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        index_version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     finally:
         if own and conn.in_transaction:
             conn.execute("COMMIT")
-    return Inspection(tuple(applied or ()), journal_mode)
+    return Inspection(tuple(applied or ()), journal_mode, index_version)
 
 
 def _migrate(conn: sqlite3.Connection, path: Path, checked: bool) -> None:
@@ -359,18 +361,25 @@ def _migrate(conn: sqlite3.Connection, path: Path, checked: bool) -> None:
     _refuse_newer(inspection, path)
     if not checked:
         _check_before_first_write(conn, inspection, path)
-    if not inspection.pending:
+    if not inspection.pending and inspection.index_version == INDEX_VERSION:
         return
-    from sqlite_utils import Database
-
-    from llmreads.migrations import migrations
-
     # Take the write lock first, so two processes opening a new database at
     # once cannot both apply the same step; the loser then finds nothing pending.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        _refuse_newer(_inspect(conn, path), path)
-        migrations().apply(Database(conn))
+        inspection = _inspect(conn, path)
+        _refuse_newer(inspection, path)
+        if inspection.pending:
+            from sqlite_utils import Database
+
+            from llmreads.migrations import migrations
+
+            migrations().apply(Database(conn))
+        if inspection.index_version != INDEX_VERSION:
+            from llmreads.store.index import rebuild
+
+            rebuild(conn)
+            conn.execute(f"PRAGMA user_version = {INDEX_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         rollback(conn)

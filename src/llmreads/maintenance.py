@@ -32,7 +32,7 @@ from llmreads.db import (
     open_db,
 )
 from llmreads.errors import DatabaseError, LlmreadsError, NotFound
-from llmreads.migrations import NAMES
+from llmreads.migrations import INDEX_VERSION, NAMES
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
 # Pages a restore writes a step (see _overwrite); the first step must leave the file as it was.
@@ -79,6 +79,7 @@ def status(path: Path) -> dict[str, object]:
             "pending": list(inspection.pending),
             "unknown": list(inspection.unknown),
         },
+        "search_index": {"version": inspection.index_version, "latest": INDEX_VERSION},
         "journal_mode": inspection.journal_mode,
         "quick_check": problem or "ok",
         **counts,

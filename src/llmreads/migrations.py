@@ -33,6 +33,13 @@ def migration(step: Callable[[Database], None]) -> Callable[[Database], None]:
 # spaced apart before it is indexed (text.segment), so every ideograph is a token.
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
+# What the full-text index holds for a paper or a note (store.index.index_texts,
+# text.segment), as a number kept in the file's `PRAGMA user_version`. The index
+# is derived data: a change to what goes into it bumps this number, and the next
+# open rebuilds papers_fts and notes_fts from the tables (store.index.rebuild),
+# in the same write transaction as any pending step. No step of its own needed.
+INDEX_VERSION = 1
+
 
 @migration
 def m001_initial(db: Database) -> None:

@@ -622,6 +622,7 @@ def db_status(data: dict[str, object]) -> None:
         ("file", data["file"]),
         ("size", f"{data['size']} bytes" + (f" (+ {data['wal_size']} in the -wal file)" if data["wal_size"] else "")),
         ("schema", f"{', '.join(applied) or '(empty)'} / latest {latest}: {verdict}"),
+        ("index", _index_verdict(data["search_index"])),
         ("journal", data["journal_mode"]),
         ("check", "ok (PRAGMA quick_check)" if data["quick_check"] == "ok"
          else f"DAMAGED: {data['quick_check']}; {RESTORE_HINT}"),
@@ -630,6 +631,13 @@ def db_status(data: dict[str, object]) -> None:
         rows.append((name, "-" if data[name] is None else data[name]))
     for label, value in rows:
         print(f"{label:<9} {value}")
+
+
+def _index_verdict(index: object) -> str:
+    assert isinstance(index, dict)
+    if index["version"] == index["latest"]:
+        return f"search index version {index['version']}: up to date"
+    return f"search index version {index['version']} / latest {index['latest']}: rebuilt on next use"
 
 
 def backup_done(report: BackupReport) -> None:

@@ -109,6 +109,17 @@ def index_papers(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
         )
 
 
+def rebuild(conn: sqlite3.Connection) -> None:
+    """Write every row of papers_fts and notes_fts anew, from the tables (inside the caller's transaction)."""
+    conn.execute("INSERT INTO papers_fts (papers_fts) VALUES ('delete-all')")  # contentless: no rows to delete
+    conn.execute("DELETE FROM notes_fts")
+    index_papers(conn, [r[0] for r in conn.execute("SELECT id FROM papers WHERE listed = 1")])
+    conn.executemany(
+        "INSERT INTO notes_fts (rowid, title, body) VALUES (?, '', ?)",
+        ((note_id, segment(text)) for note_id, text in conn.execute("SELECT id, text FROM notes").fetchall()),
+    )
+
+
 def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None:
     conn.execute("DELETE FROM notes_fts WHERE rowid = ?", (note_id,))
     if text is not None:
