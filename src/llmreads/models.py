@@ -55,6 +55,9 @@ class Entry:
     arxiv: str | None
     year: str | None = None
     extra: tuple[tuple[str, str], ...] = ()  # columns the parser has no role for: (header, text)
+    # `url` is a paper link (arXiv, DOI, a proceedings site, a `[Paper]` label), not a homepage:
+    # only then may a title join the entry to another URL's paper (store.importer._Writer).
+    paper_url: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from llmreads.aliases import paper_id_sql, same_paper_sql
@@ -91,8 +91,14 @@ def link_changes(old: dict[str, Summary], seen: dict[str, Seen]) -> dict[str, st
     return {came[title][0]: left[title][0] for title in candidates}
 
 
-def compare(report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen], moved: dict[str, str]) -> None:
-    """What changed between the list's two versions; `moved` maps a paper's new key to its old one."""
+def compare(
+    report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen], moved: dict[str, str],
+    joined: Collection[str] = (),
+) -> None:
+    """What changed between the list's two versions; `moved` maps a paper's new key to its old one.
+
+    `joined` are keys of papers this version lists as another URL of a paper: they are not removed.
+    """
     from llmreads.models import LinkChange
 
     for key, info in seen.items():
@@ -118,7 +124,7 @@ def compare(report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen]
             info.sections
         ):
             report.updated.append(info.title)
-    gone = set(moved.values())
+    gone = set(moved.values()) | set(joined)
     report.removed = [summary[0] for key, summary in old.items() if key not in seen and key not in gone]
 
 

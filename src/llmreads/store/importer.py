@@ -247,13 +247,15 @@ def _import(
     report.papers = len(seen)
     report.clashes = writer.clashes()
     moved = link_changes(old, seen)
-    compare(report, old, seen, moved)
+    compare(report, old, seen, moved, writer.joined)
     for new_key, old_key in moved.items():  # the paper's user data follows it to its new key
+        add_alias(conn, old_key, new_key)
+    for old_key, new_key in writer.joined.items():  # a second URL of a paper: its user data joins the paper
         add_alias(conn, old_key, new_key)
     touched = [s.paper_id for key, s in seen.items() if key not in old or old[key] != summary_of(s)]
     removed = [key for key in old if key not in seen]
     refresh_papers(conn, list_id, [*touched, *index.old_titles], removed, index, writer.settled())
-    gone = set(moved.values())
+    gone = set(moved.values()) | set(writer.joined)
     report.left_with_user_data = left_with_user_data(conn, [key for key in removed if key not in gone])
     # Fresh statistics let the planner walk the position index for `list
     # --stars 4 --limit 50` (0.1 ms at 100k papers) instead of sorting (20 ms).
@@ -294,6 +296,8 @@ class _Writer:
         self.next_paper = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0])
         self.next_entry = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0])
         self.seen: dict[str, Seen] = {}  # this import's papers, by key
+        self.by_title: dict[str, str] = {}  # normalised specific title -> key, of papers linked without an arXiv id
+        self.joined: dict[str, str] = {}  # key of an entry joined to an earlier paper by its title -> that paper's key
         self.papers: list[tuple[object, ...]] = []
         self.entries: list[tuple[object, ...]] = []
         self.links: list[tuple[int, int, str, str]] = []
@@ -318,7 +322,47 @@ class _Writer:
                 found.append(Clash(arxiv, tuple(titles)))
         return found
 
+    def identity(self, entry: Entry) -> Entry:
+        """The entry, under the key of the paper it names in this list.
+
+        Without an arXiv id, an entry whose paper link is another URL of an
+        earlier entry's paper (an ACL Anthology page and its DOI, a title
+        listed again under a second URL) joins that paper when the two give
+        one specific title (four words or twenty characters); its own key
+        becomes an alias (`joined`). Entries that only share a link that is no
+        paper's (a lab's homepage) are one paper only when their titles are one:
+        another title gets a key of its own, from the title.
+        """
+        if entry.arxiv is not None or not entry.key.startswith("url:"):
+            return entry
+        from dataclasses import replace
+
+        from llmreads.keys import normalise_title
+
+        key = entry.key
+        if not entry.paper_url:
+            info = self.seen.get(key)
+            if info is None or info.title == entry.title:
+                return entry
+            title = normalise_title(entry.title)
+            if not title or title == normalise_title(info.title):
+                return entry
+            return replace(entry, key=f"title:{title}")
+        if key in self.seen:
+            return entry
+        if key in self.joined:  # that URL again
+            return replace(entry, key=self.joined[key])
+        title = normalise_title(entry.title)
+        if len(title) < 20 and title.count(" ") < 3:
+            return entry
+        first = self.by_title.setdefault(title, key)
+        if first == key:
+            return entry
+        self.joined[key] = first
+        return replace(entry, key=first)
+
     def entry(self, section_id: int, position: int, entry: Entry) -> None:
+        entry = self.identity(entry)
         info = self.seen.get(entry.key)
         if info is not None and entry.arxiv and entry.title != info.title:
             self.titles.setdefault(entry.arxiv, [info.title])
