@@ -19,8 +19,8 @@ from llmreads.store.base import LIST_STRIDE, chunks, marks, rows_in
 from llmreads.text import segment
 
 # The link texts a paper's index row holds, with what orders them.
-_LINK_TEXTS = (
-    "SELECT e.paper_id, e.list_id, e.position, l.position AS link_position, l.text"
+LINK_TEXTS = (
+    "SELECT e.paper_id, e.list_id, e.position, l.position AS link_position, l.text, l.url"
     " FROM links l JOIN entries e ON e.id = l.entry_id"
 )
 
@@ -44,11 +44,11 @@ class IndexedText:
         conn.execute("DROP TABLE IF EXISTS temp.old_links")
         conn.execute(
             "CREATE TEMP TABLE old_entries AS"
-            " SELECT paper_id, list_id, position, intro, extra FROM entries WHERE list_id = ?",
+            " SELECT paper_id, list_id, position, intro, extra, title, stars, year FROM entries WHERE list_id = ?",
             (list_id,),
         )
         conn.execute(
-            f"CREATE TEMP TABLE old_links AS {_LINK_TEXTS} WHERE e.list_id = ?",
+            f"CREATE TEMP TABLE old_links AS {LINK_TEXTS} WHERE e.list_id = ?",
             (list_id,),
         )
 
@@ -63,8 +63,8 @@ class IndexedText:
             " UNION ALL SELECT paper_id, list_id, position, intro, extra FROM temp.old_entries)"
         )
         links = (
-            f"({_LINK_TEXTS} WHERE e.list_id != :list"
-            " UNION ALL SELECT paper_id, list_id, position, link_position, text FROM temp.old_links)"
+            f"({LINK_TEXTS} WHERE e.list_id != :list"
+            " UNION ALL SELECT paper_id, list_id, position, link_position, text, url FROM temp.old_links)"
         )
         texts = index_texts(self.conn, paper_ids, entries, links, {"list": self.list_id})
         return {pid: (segment(self.old_titles.get(pid, title)), body) for pid, (title, body) in texts.items()}
@@ -74,7 +74,7 @@ def index_texts(
     conn: sqlite3.Connection,
     paper_ids: Sequence[int],
     entries: str = "entries",
-    links: str = f"({_LINK_TEXTS})",
+    links: str = f"({LINK_TEXTS})",
     params: dict[str, object] | None = None,
 ) -> dict[int, tuple[str, str]]:
     """Per paper: its title, and the segmented text of its introductions, extra columns and link labels, as indexed.
