@@ -129,7 +129,6 @@ def user_data_export(
     _check_output(output, database=st.db_path, force=force)
     data = export_user_data(st.conn(autoimport=False), None if all_users else [st.user])
     users = data["users"]
-    assert isinstance(users, dict)
     statuses = sum(len(u["statuses"]) for u in users.values())
     notes = sum(len(u["notes"]) for u in users.values())
     who = ", ".join(clean(user) for user in users) or "no users"

@@ -161,10 +161,10 @@ def note_edit(
         render.note_updated(note_id)
         return
     variable, command = editor_command()
-    draft = _Draft(note_id, str(note["text"]))
+    draft = _Draft(note_id, note.text)
     try:
         edited = draft.edit(variable, command)
-        if edited.strip() == str(note["text"]).strip():
+        if edited.strip() == note.text.strip():
             draft.discard()
             render.note_unchanged(note_id)
             return
