@@ -262,7 +262,7 @@ def test_first_schema_database_is_upgraded_intact(tmp_path):
         "Scaling Down to Scale Up: A Guide to Parameter-Efficient Fine-Tuning",
     }
     assert search(conn, "alice", "微调").total == 11
-    assert paper_detail(conn, "alice", resolve_ref(conn, "2106.09685"))["id"] == "50f228"
+    assert paper_detail(conn, "alice", resolve_ref(conn, "2106.09685")).id == "50f228"
     conn.close()
     assert applied(path) == [("llmreads", name) for name in migrations.NAMES]
     assert original.read_bytes() == pristine
@@ -282,8 +282,8 @@ def test_database_of_schema_v4_upgrades_and_sees_the_same_list_as_unchanged(tmp_
     assert not report.skipped
     assert (report.unchanged, report.added, report.updated, report.removed) == (118, [], [], [])
     lora = paper_detail(conn, "alice", resolve_ref(conn, "lora"))
-    assert [e["title"] for e in lora["entries"]] == [LORA_TITLE]
-    assert lora["status"] == "read"
+    assert [e.title for e in lora.entries] == [LORA_TITLE]
+    assert lora.status == "read"
     conn.close()
 
 
@@ -391,7 +391,7 @@ def test_key_aliases_step_on_a_database_with_user_data(tmp_path):
         aliases.add_alias(conn, "arxiv:2106.09685", "url:example.org/lora")
     assert conn.execute("SELECT count(*) FROM papers WHERE key = 'url:example.org/lora'").fetchone()[0] == 0
     lora = paper_detail(conn, "alice", resolve_ref(conn, "url:example.org/lora"))
-    assert (lora["id"], lora["status"]) == ("50f228", "read")
+    assert (lora.id, lora.status) == ("50f228", "read")
     conn.close()
     before = snapshot(path)
     open_db(path).close()

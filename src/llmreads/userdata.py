@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NotRequired, TypedDict
 
 from llmreads.errors import ImportFailed
 from llmreads.models import Status
@@ -89,7 +90,43 @@ class MergeReport:
 # ---------------------------------------------------------------- export
 
 
-def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> dict[str, object]:
+class ExportedStatus(TypedDict):
+    key: str
+    title: NotRequired[str]  # for people reading the file (when a paper has the key); an import goes by the key
+    status: str
+    updated_at: str
+
+
+class ExportedNote(TypedDict):
+    key: str
+    title: NotRequired[str]
+    uuid: str
+    text: str
+    created_at: str
+    updated_at: str
+
+
+class ExportedAlias(TypedDict):
+    alias: str  # an old key of the paper
+    key: str  # the key that names it now
+
+
+class ExportedUser(TypedDict):
+    statuses: list[ExportedStatus]
+    notes: list[ExportedNote]
+    aliases: NotRequired[list[ExportedAlias]]  # only when some record is kept under an old key
+
+
+class UserDataDocument(TypedDict):
+    """The user-data file as written: a JSON document (a TypedDict, not a dataclass: it is the file's format)."""
+
+    format: str  # FORMAT
+    version: int  # VERSION
+    exported_at: str
+    users: dict[str, ExportedUser]
+
+
+def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> UserDataDocument:
     """The file's content for these users (every user with any data when None)."""
     from llmreads.aliases import aliases_of, paper_id_sql
     from llmreads.store.base import now
@@ -98,12 +135,13 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
         users = [
             r[0] for r in conn.execute("SELECT user FROM statuses UNION SELECT user FROM notes ORDER BY 1")
         ]
-    data: dict[str, object] = {}
+    data: dict[str, ExportedUser] = {}
     for user in users:
-        statuses = [
-            _with_title(
-                {"key": r["paper_key"], "status": r["status"], "updated_at": r["updated_at"]}, r["title"]
-            )
+        # The title comes second, after the key, when a paper has the key.
+        statuses: list[ExportedStatus] = [
+            {"key": r["paper_key"], "status": r["status"], "updated_at": r["updated_at"]}
+            if r["title"] is None
+            else {"key": r["paper_key"], "title": r["title"], "status": r["status"], "updated_at": r["updated_at"]}
             for r in conn.execute(
                 "SELECT s.paper_key, s.status, s.updated_at, p.title FROM statuses s"
                 f" LEFT JOIN papers p ON p.id = {paper_id_sql('s.paper_key')} WHERE s.user = ?"
@@ -111,12 +149,12 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
                 (user,),
             )
         ]
-        notes = [
-            _with_title(
-                {"key": r["paper_key"], "uuid": r["uuid"], "text": r["text"], "created_at": r["created_at"],
-                 "updated_at": r["updated_at"]},
-                r["title"],
-            )
+        notes: list[ExportedNote] = [
+            {"key": r["paper_key"], "uuid": r["uuid"], "text": r["text"], "created_at": r["created_at"],
+             "updated_at": r["updated_at"]}
+            if r["title"] is None
+            else {"key": r["paper_key"], "title": r["title"], "uuid": r["uuid"], "text": r["text"],
+                  "created_at": r["created_at"], "updated_at": r["updated_at"]}
             for r in conn.execute(
                 "SELECT n.paper_key, n.uuid, n.text, n.created_at, n.updated_at, p.title FROM notes n"
                 f" LEFT JOIN papers p ON p.id = {paper_id_sql('n.paper_key')} WHERE n.user = ?"
@@ -124,20 +162,13 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
                 (user,),
             )
         ]
-        part: dict[str, object] = {"statuses": statuses, "notes": notes}
+        part: ExportedUser = {"statuses": statuses, "notes": notes}
         # The keys records are kept under may be old keys of their papers: the file says which.
-        aliases = aliases_of(conn, [str(r["key"]) for r in (*statuses, *notes)])
+        aliases = aliases_of(conn, [r["key"] for r in (*statuses, *notes)])
         if aliases:
             part["aliases"] = [{"alias": alias, "key": key} for alias, key in aliases]
         data[user] = part
     return {"format": FORMAT, "version": VERSION, "exported_at": now(), "users": data}
-
-
-def _with_title(record: dict[str, object], title: str | None) -> dict[str, object]:
-    # The title is for people reading the file; an import goes by the key alone.
-    if title is not None:
-        record = {"key": record["key"], "title": title, **{k: v for k, v in record.items() if k != "key"}}
-    return record
 
 
 # ---------------------------------------------------------------- reading a file

@@ -46,6 +46,7 @@ def list_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
     rows = list_papers(conn, st.user, filters, sort=sort, limit=limit, include_unlisted=all_)
     if json_:
@@ -87,6 +88,7 @@ def search_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
     shown = limit if limit is not None or json_ else 20
     result = search(
@@ -105,7 +107,9 @@ def sections_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonO
     from llmreads.store.tracking import sections_tree
 
     st = state(ctx)
-    tree = sections_tree(st.conn(), st.user, list_name or st.default_list)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    tree = sections_tree(conn, st.user, list_name or st.default_list)
     if json_:
         render.emit_json(tree)
     else:
@@ -124,6 +128,7 @@ def show_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     detail = paper_detail(conn, st.user, resolve_ref(conn, ref))
     if json_:
         render.emit_json(detail)
@@ -138,7 +143,9 @@ def progress_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonO
     from llmreads.store.tracking import progress
 
     st = state(ctx)
-    data = progress(st.conn(), st.user, list_name or st.default_list)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    data = progress(conn, st.user, list_name or st.default_list)
     if json_:
         render.emit_json(data)
     else:
@@ -160,6 +167,7 @@ def next_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     filters = [*build_filters(conn, section, None, None, list_name or st.default_list), not_read_filter()]
     rows = list_papers(conn, st.user, filters, sort="next", limit=count)
     if json_:
@@ -184,6 +192,7 @@ def open_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     paper = paper_summary(conn, st.user, resolve_ref(conn, ref))
     url = paper.url
     if not url and paper.arxiv:

@@ -28,6 +28,7 @@ def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     ids = list(dict.fromkeys(resolve_ref(conn, ref) for ref in refs))
     rows = set_status(conn, st.user, ids, status)
     if json_:
@@ -60,7 +61,10 @@ def users_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
     from llmreads import render
     from llmreads.store.tracking import users
 
-    rows = users(state(ctx).conn())
+    st = state(ctx)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    rows = users(conn)
     if json_:
         render.emit_json(rows)
     else:
@@ -90,6 +94,7 @@ def note_add(
         text = read_note(sys.stdin, MAX_NOTE_CHARS)
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     pid = resolve_ref(conn, ref)
     note_id = add_note(conn, st.user, pid, text)
     paper = paper_summary(conn, st.user, pid)
@@ -133,6 +138,7 @@ def note_list(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     key = None
     if ref is not None:
         key = paper_summary(conn, st.user, resolve_ref(conn, ref)).key
@@ -155,16 +161,17 @@ def note_edit(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     note = get_note(conn, st.user, note_id)
     if text is not None:
         update_note(conn, st.user, note_id, text)
         render.note_updated(note_id)
         return
     variable, command = editor_command()
-    draft = _Draft(note_id, str(note["text"]))
+    draft = _Draft(note_id, note.text)
     try:
         edited = draft.edit(variable, command)
-        if edited.strip() == str(note["text"]).strip():
+        if edited.strip() == note.text.strip():
             draft.discard()
             render.note_unchanged(note_id)
             return
@@ -265,7 +272,9 @@ def note_delete(ctx: typer.Context, note_id: NoteIdArg) -> None:
     from llmreads.store.notes import delete_note
 
     st = state(ctx)
-    delete_note(st.conn(), st.user, note_id)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    delete_note(conn, st.user, note_id)
     render.note_deleted(note_id)
 
 
