@@ -32,6 +32,13 @@ class ListSort(StrEnum):
     LIST = "list"
     STARS = "stars"
     TITLE = "title"
+    MY_STARS = "my-stars"
+    READ = "read"
+
+
+class ProgressBy(StrEnum):
+    SECTION = "section"
+    MONTH = "month"
 
 
 class SearchSort(StrEnum):

@@ -20,7 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from llmreads.aliases import canonical_sql, paper_id_sql, same_paper_sql, status_key_sql
+from llmreads.aliases import (
+    canonical_sql,
+    first_read_sql,
+    paper_id_sql,
+    rating_key_sql,
+    same_paper_sql,
+    status_key_sql,
+)
 from llmreads.errors import InvalidQuery, NotFound
 from llmreads.store.base import STATUSES, now, transaction
 
@@ -109,15 +116,6 @@ def tag_counts(conn: sqlite3.Connection, user: str) -> list[TagCount]:
 # ---------------------------------------------------------------- ratings
 
 
-def rating_key_sql(key: str, user: str) -> str:
-    """The key under which `user`'s rating of the paper `key` names is kept: the newest of the paper's keys'."""
-    newest = (
-        f"SELECT rt.paper_key FROM ratings rt WHERE rt.user = {user} AND rt.paper_key IN {same_paper_sql(key)}"
-        " ORDER BY rt.updated_at DESC, rt.rowid DESC LIMIT 1"
-    )
-    return f"CASE WHEN {key} IN aliased_keys THEN coalesce(({newest}), {key}) ELSE {key} END"
-
-
 def set_rating(conn: sqlite3.Connection, user: str, paper_id: int, stars: int) -> None:
     """This user's stars for a paper, 1 to 5; 0 clears them (under every key of the paper)."""
     if not 0 <= stars <= 5:
@@ -179,14 +177,6 @@ def new_event_id() -> str:
     return str(uuid.uuid4())
 
 
-def first_read_sql(key: str, user: str) -> str:
-    """When `user` first marked the paper `key` names read (UTC text), through all its keys; NULL if never."""
-    return (
-        f"(SELECT min(h.at) FROM status_history h WHERE h.user = {user} AND h.status = 'read'"
-        f" AND h.paper_key IN {same_paper_sql(key)})"
-    )
-
-
 @dataclass(frozen=True)
 class HistoryEvent:
     event_id: str
@@ -228,7 +218,7 @@ class MonthCount:
 
 
 def read_by_month(conn: sqlite3.Connection, user: str) -> list[MonthCount]:
-    """The papers this user has read (status read), counted in the local month they were first read, in order."""
+    """The papers this user has read (status read), counted in the local month they were first read, month by month."""
     rows = conn.execute(
         f"SELECT {canonical_sql('s.paper_key')} AS paper, coalesce({first_read_sql('s.paper_key', '?1')},"
         " s.updated_at) AS at FROM statuses s"
@@ -237,9 +227,18 @@ def read_by_month(conn: sqlite3.Connection, user: str) -> list[MonthCount]:
     ).fetchall()
     counts: dict[str, int] = {}
     for _paper, at in {r[0]: r[1] for r in rows}.items():
-        month = local_text(at)[:7]
-        counts[month] = counts.get(month, 0) + 1
-    return [MonthCount(month, counts[month]) for month in sorted(counts)]
+        read_in = local_text(at)[:7]
+        counts[read_in] = counts.get(read_in, 0) + 1
+    if not counts:
+        return []
+    # Every month from the first to the last, those with no paper read too: bars in time, not only the busy months.
+    first, last = min(counts), max(counts)
+    year, month = int(first[:4]), int(first[5:7])
+    found = []
+    while (text := f"{year:04d}-{month:02d}") <= last:
+        found.append(MonthCount(text, counts.get(text, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
 
 
 # ---------------------------------------------------------------- times
