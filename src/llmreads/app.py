@@ -115,7 +115,7 @@ class CommandLoaderGroup(Group):
         "config": Listing("config", "Show where the settings come from."),
         "db": Listing("db", "Where the database is and what it holds; back it up and restore it."),
         "user-data": Listing(
-            "export", "Carry your statuses and notes to another database, as JSON keyed by paper key."
+            "export", "Carry your statuses, notes, tags, ratings and history elsewhere, as JSON keyed by paper key."
         ),
         "note": Listing("track", "Add, list, edit and delete your notes on papers."),
     }

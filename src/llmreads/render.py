@@ -656,6 +656,13 @@ def user_data_import(report: MergeReport) -> None:
             f"  {clean(user)}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
             f" notes {n.added} added, {n.updated} updated, {n.kept} kept"
         )
+        extra = [
+            f"{name} {c.added} added" + (f", {c.updated} updated" if name == "ratings" else "") + f", {c.kept} kept"
+            for name, c in (("tags", counts.tags), ("ratings", counts.ratings), ("history", counts.history))
+            if c.added or c.updated or c.kept
+        ]
+        if extra:
+            print(f"    {'; '.join(extra)}")
         for skipped in counts.notes_skipped:
             print(f"    note skipped: {clean(skipped)}")
     for name, why in report.skipped.items():
