@@ -80,8 +80,10 @@ def test_every_status_change_is_an_event_and_marking_again_changes_nothing(cli, 
     ]
     assert found[0][2] == first
     assert all(at.endswith("+00:00") for _, _, at in found)
-    ok(cli("mark-unread", ATTENTION_ID))  # unread already (never marked): no event
+    ok(cli("mark-reading", LORA_ID))  # reading already: no event
     assert len(events(seeded)) == 3
+    ok(cli("mark-unread", ATTENTION_ID))  # never marked: its first status, an event
+    assert events(seeded)[-1][:2] == ("arxiv:1706.03762", "unread")
 
 
 def test_mark_read_date_backfills_at_local_midnight(cli, seeded, utc8):

@@ -142,7 +142,8 @@ def record_status(
     """Set a status and keep the change in the history; run inside the caller's transaction.
 
     Without `at` (now) a status the paper already has is no change: nothing is
-    written, so marking a paper read again keeps when it was read. With `at`
+    written, so marking a paper read again keeps when it was read. (A paper
+    never marked has no status yet: marking it unread records one.) With `at`
     (a backfill) the status is recorded at that time, and so is the event.
     Returns whether anything was written.
     """
@@ -155,7 +156,7 @@ def record_status(
         raise NotFound(f"no paper with row id {paper_id}")
     key = str(row[0])
     current = conn.execute("SELECT status FROM statuses WHERE user = ? AND paper_key = ?", (user, key)).fetchone()
-    if at is None and (current[0] if current else "unread") == status:
+    if at is None and current is not None and current[0] == status:
         return False
     stamp = at or now()
     conn.execute(
