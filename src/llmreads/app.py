@@ -103,6 +103,11 @@ class CommandLoaderGroup(Group):
         ),
         "lists": Listing("lists", "Show the imported lists: source, title, stated update date, papers, import time."),
         "remove-list": Listing("lists", "Remove a list's papers and sections; your statuses and notes are kept."),
+        "tag": Listing("personal", "Tag a paper with words of your own."),
+        "untag": Listing("personal", "Take tags off a paper."),
+        "tags": Listing("personal", "Your tags, each with the number of papers it is on."),
+        "rate": Listing("personal", "Give a paper your own stars, 1 to 5 (0 clears them)."),
+        "history": Listing("personal", "Every change of your reading statuses, newest first."),
         "mark-read": Listing("track", "Mark papers as read."),
         "mark-reading": Listing("track", "Mark papers as being read."),
         "mark-unread": Listing("track", "Mark papers as unread."),
@@ -110,7 +115,7 @@ class CommandLoaderGroup(Group):
         "config": Listing("config", "Show where the settings come from."),
         "db": Listing("db", "Where the database is and what it holds; back it up and restore it."),
         "user-data": Listing(
-            "export", "Carry your statuses and notes to another database, as JSON keyed by paper key."
+            "export", "Carry your statuses, notes, tags, ratings and history elsewhere, as JSON keyed by paper key."
         ),
         "note": Listing("track", "Add, list, edit and delete your notes on papers."),
     }

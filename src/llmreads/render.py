@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from llmreads.store.detail import PaperDetail
     from llmreads.store.notes import Note
     from llmreads.store.papers import PaperRow
+    from llmreads.store.personal import HistoryEvent, MonthCount, TagCount
     from llmreads.store.reports import (
         Counts,
         ListSummary,
@@ -212,14 +213,24 @@ def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> No
     out = console()
     narrow = out.width < NARROW
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=True)
+    rated = any(row.my_stars for row in rows)
+    tagged = any(row.tags for row in rows)
     table.add_column("id", style="cyan", no_wrap=True)
     table.add_column("★", style="yellow", no_wrap=True)
+    if rated:  # your stars, beside the list's
+        table.add_column("you", style="magenta", no_wrap=True)
     table.add_column("", no_wrap=True)
     table.add_column("title", overflow="fold")
     if not narrow:
         table.add_column("section", no_wrap=True, overflow="ellipsis", style="dim", max_width=24)
     for row in rows:
-        cells = [Text(row.id), Text(stars(row.stars, narrow)), Text(STATUS_MARK[row.status]), Text(row.title)]
+        cells = [Text(row.id), Text(stars(row.stars, narrow))]
+        if rated:
+            cells.append(Text(stars(row.my_stars or 0, narrow)))
+        title = Text(row.title)
+        if tagged and row.tags:
+            title.append("  " + " ".join(f"#{tag}" for tag in row.tags), style="green")
+        cells += [Text(STATUS_MARK[row.status]), title]
         if not narrow:
             cells.append(Text(", ".join(row.sections)))
         table.add_row(*cells)
@@ -311,7 +322,9 @@ def paper(detail: PaperDetail) -> None:
         ("url", detail.url or "-"),
         ("arXiv", detail.arxiv or "-"),
         ("stars", stars(detail.stars) or "-"),
+        *([("yours", stars(detail.my_stars))] if detail.my_stars else []),
         ("status", detail.status + (f" (since {detail.status_at})" if detail.status_at else "")),
+        *([("tags", ", ".join(detail.tags))] if detail.tags else []),
     ]
     for label, value in fields:
         for i, part in enumerate(wrap(clean(value), width, " " * 9)):
@@ -345,6 +358,63 @@ def paper(detail: PaperDetail) -> None:
 def status_changes(rows: Sequence[PaperRow], status: str) -> None:
     for row in rows:
         print(f"{STATUS_MARK[status]} {status:<7} {row.id}  {clean(row.title)}")
+
+
+def paper_tags(row: PaperRow) -> None:
+    tags = ", ".join(row.tags) if row.tags else "no tags"
+    print(f"{row.id}  {clean(row.title)}: {clean(tags)}")
+
+
+def rated(row: PaperRow) -> None:
+    if row.my_stars:
+        print(f"{stars(row.my_stars)} (yours)  {row.id}  {clean(row.title)}")
+    else:
+        print(f"No rating of yours  {row.id}  {clean(row.title)}")
+
+
+def tag_counts(counts: Sequence[TagCount]) -> None:
+    if not counts:
+        print("No tags yet: `llmreads tag REF TAG` adds one.")
+        return
+    _records(("tag", "papers"), [(c.tag, c.papers) for c in counts], numeric={"papers"})
+
+
+def history(found: Sequence[HistoryEvent]) -> None:
+    if not found:
+        print("No status changes yet.")
+        return
+    records = [
+        (event.at[:16].replace("T", " "), f"{STATUS_MARK[event.status]} {event.status}", event.id or "-",
+         event.title if event.title is not None else f"{event.key} (no such paper)")
+        for event in found
+    ]
+    _records(("when", "status", "id", "title"), records, numeric=set())
+
+
+def read_by_month(months: Sequence[MonthCount]) -> None:
+    """`progress --by month`: the papers read in each month, as bars."""
+    if not months:
+        print("No papers read yet.")
+        return
+    if not is_terminal():
+        for m in months:
+            print(_tsv(m.month, m.read))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    width = 10 if out.width < NARROW else 30
+    most = max(m.read for m in months)
+    table = Table(box=None, header_style="bold", pad_edge=False, title=Text("Papers read per month",
+                  style="table.title"), title_justify="left")
+    table.add_column("month", no_wrap=True)
+    table.add_column("read", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for m in months:
+        filled = round(width * m.read / most) if m.read else 0
+        table.add_row(Text(m.month), Text(str(m.read)), Text("█" * filled, style="green"))
+    out.print(table)
 
 
 def notes(items: Sequence[Note]) -> None:
@@ -614,6 +684,13 @@ def user_data_import(report: MergeReport) -> None:
             f"  {clean(user)}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
             f" notes {n.added} added, {n.updated} updated, {n.kept} kept"
         )
+        extra = [
+            f"{name} {c.added} added" + (f", {c.updated} updated" if name == "ratings" else "") + f", {c.kept} kept"
+            for name, c in (("tags", counts.tags), ("ratings", counts.ratings), ("history", counts.history))
+            if c.added or c.updated or c.kept
+        ]
+        if extra:
+            print(f"    {'; '.join(extra)}")
         for skipped in counts.notes_skipped:
             print(f"    note skipped: {clean(skipped)}")
     for name, why in report.skipped.items():
@@ -682,4 +759,7 @@ def restore_done(report: RestoreReport) -> None:
 
 
 def to_json(rows: Sequence[PaperRow]) -> list[dict[str, object]]:
-    return [{k: v for k, v in row.as_dict().items() if v is not None or k in ("arxiv", "status_at")} for row in rows]
+    return [
+        {k: v for k, v in row.as_dict().items() if v is not None or k in ("arxiv", "status_at", "my_stars")}
+        for row in rows
+    ]

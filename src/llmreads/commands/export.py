@@ -20,7 +20,7 @@ from llmreads.options import StarsOpt, StatusOpt
 
 user_data_app = typer.Typer(
     cls=Group,
-    help="Carry your statuses and notes to another database, as JSON keyed by paper key.",
+    help="Carry your statuses, notes, tags, ratings and history elsewhere, as JSON keyed by paper key.",
     no_args_is_help=True,
 )
 app.add_typer(user_data_app, name="user-data")
@@ -121,7 +121,7 @@ def user_data_export(
     force: ForceOpt = False,
     all_users: Annotated[bool, typer.Option("--all-users", help="Every user in the database, not only you.")] = False,
 ) -> None:
-    """Write your statuses and notes as JSON, keyed by paper key."""
+    """Write your statuses, notes, tags, ratings and history as JSON, keyed by paper key."""
     from llmreads import render
     from llmreads.text import clean
     from llmreads.userdata import export_user_data

@@ -16,12 +16,13 @@ from llmreads.app import (
     state,
 )
 from llmreads.errors import LlmreadsError
+from llmreads.options import DateOpt
 
 note_app = typer.Typer(cls=Group, help="Add, list, edit and delete your notes on papers.", no_args_is_help=True)
 app.add_typer(note_app, name="note")
 
 
-def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None:
+def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool, at: str | None = None) -> None:
     from llmreads import render
     from llmreads.store.papers import resolve_ref
     from llmreads.store.tracking import set_status
@@ -30,7 +31,7 @@ def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None
     conn = st.conn()
     st.ensure_bundled_list(conn)
     ids = list(dict.fromkeys(resolve_ref(conn, ref) for ref in refs))
-    rows = set_status(conn, st.user, ids, status)
+    rows = set_status(conn, st.user, ids, status, at)
     if json_:
         render.emit_json(render.to_json(rows))
     else:
@@ -38,21 +39,21 @@ def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None
 
 
 @app.command("mark-read")
-def mark_read(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
+def mark_read(ctx: typer.Context, refs: RefsArg, date: DateOpt = None, json_: JsonOpt = False) -> None:
     """Mark papers as read."""
-    _mark(ctx, refs, "read", json_)
+    _mark(ctx, refs, "read", json_, date)
 
 
 @app.command("mark-reading")
-def mark_reading(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
+def mark_reading(ctx: typer.Context, refs: RefsArg, date: DateOpt = None, json_: JsonOpt = False) -> None:
     """Mark papers as being read."""
-    _mark(ctx, refs, "reading", json_)
+    _mark(ctx, refs, "reading", json_, date)
 
 
 @app.command("mark-unread")
-def mark_unread(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
+def mark_unread(ctx: typer.Context, refs: RefsArg, date: DateOpt = None, json_: JsonOpt = False) -> None:
     """Mark papers as unread."""
-    _mark(ctx, refs, "unread", json_)
+    _mark(ctx, refs, "unread", json_, date)
 
 
 @app.command("users")

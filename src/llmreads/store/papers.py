@@ -13,7 +13,16 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from llmreads.aliases import paper_id_sql, same_paper_sql, status_join, status_key_sql, user_data_sql
+from llmreads.aliases import (
+    first_read_sql,
+    paper_id_sql,
+    rating_sql,
+    same_paper_sql,
+    status_join,
+    status_key_sql,
+    tags_sql,
+    user_data_sql,
+)
 from llmreads.errors import Ambiguous, NotFound
 from llmreads.store.base import rows_in, transaction
 from llmreads.store.filters import Filter, combine, list_id_by_name
@@ -32,14 +41,19 @@ class PaperRow:
     creating a dataclass costs half a millisecond of start-up.
     """
 
-    __slots__ = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "snippet", "score")
+    __slots__ = (
+        "id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "tags", "my_stars",
+        "snippet", "score",
+    )
 
     def __init__(
         self, id: str, key: str, title: str, url: str, arxiv: str | None, stars: int, sections: list[str],
-        status: str, status_at: str | None = None,
+        status: str, status_at: str | None = None, tags: list[str] | None = None, my_stars: int | None = None,
     ) -> None:
         self.id, self.key, self.title, self.url, self.arxiv = id, key, title, url, arxiv
         self.stars, self.sections, self.status, self.status_at = stars, sections, status, status_at
+        self.tags: list[str] = tags or []  # this user's, sorted
+        self.my_stars = my_stars  # this user's rating, 1 to 5
         self.snippet: str | None = None
         self.score: float | None = None
 
@@ -49,7 +63,8 @@ class PaperRow:
 
 PAPER_COLUMNS = (
     "p.id AS pid, p.short_id, p.key, p.title, p.url, p.arxiv, p.stars, p.position,"
-    " coalesce(s.status, 'unread') AS status, s.updated_at AS status_at"
+    " coalesce(s.status, 'unread') AS status, s.updated_at AS status_at,"
+    f" {tags_sql('p.key', '?1')} AS tags, {rating_sql('p.key', '?1')} AS my_stars"
 )
 
 
@@ -66,6 +81,9 @@ SORTS = {
     "list": "p.position",
     "stars": "p.stars DESC, p.position",
     "title": "p.title COLLATE NOCASE, p.position",
+    "my-stars": "my_stars IS NULL, my_stars DESC, p.stars DESC, p.position",
+    # Most recently read first (when first read: marking a paper read again does not move it), then the rest.
+    "read": f"s.status IS 'read' DESC, coalesce({first_read_sql('p.key', '?1')}, s.updated_at) DESC, p.position",
 }
 
 
@@ -132,6 +150,7 @@ def paper_rows(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Pa
         PaperRow(
             id=r["short_id"], key=r["key"], title=r["title"], url=r["url"], arxiv=r["arxiv"],
             stars=r["stars"], sections=labels.get(r["pid"], []), status=r["status"], status_at=r["status_at"],
+            tags=sorted(r["tags"].split(",")) if r["tags"] else [], my_stars=r["my_stars"],
         )
         for r in rows
     ]
@@ -259,6 +278,7 @@ def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> PaperDet
     return PaperDetail(
         id=paper.id, key=paper.key, title=paper.title, url=paper.url, arxiv=paper.arxiv, stars=paper.stars,
         sections=paper.sections, status=paper.status, status_at=paper.status_at,
+        tags=paper.tags, my_stars=paper.my_stars,
         entries=tuple(entries),
         links=tuple(link for entry in entries for link in entry.links),
         notes=tuple(list_notes(conn, user, paper.key)),

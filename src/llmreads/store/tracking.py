@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from llmreads.aliases import same_paper_sql, status_join, status_key_sql
 from llmreads.errors import InvalidQuery
-from llmreads.store.base import STATUSES, now, transaction
+from llmreads.store.base import STATUSES, transaction
 from llmreads.store.filters import combine, list_filter, list_id_by_name
 from llmreads.store.papers import PAPER_JOIN, PaperRow, paper_summary
 
@@ -20,21 +20,21 @@ if TYPE_CHECKING:
     from llmreads.store.reports import Progress, SectionProgress, UserProgress
 
 
-def set_status(conn: sqlite3.Connection, user: str, paper_ids: Sequence[int], status: str) -> list[PaperRow]:
-    """Set this user's status of papers (one of STATUSES; a models.Status is one too)."""
+def set_status(
+    conn: sqlite3.Connection, user: str, paper_ids: Sequence[int], status: str, at: str | None = None
+) -> list[PaperRow]:
+    """Set this user's status of papers (one of STATUSES; a models.Status is one too), keeping each change.
+
+    Every change is an event of the status history (store.personal.record_status);
+    a status a paper already has is left as it was, unless `at` backfills it.
+    """
+    from llmreads.store.personal import record_status
+
     if status not in STATUSES:
         raise InvalidQuery(f"a status is one of {', '.join(STATUSES)}, not {status!r}")
     with transaction(conn):
-        stamp = now()
         for pid in paper_ids:
-            # Under the paper's key, or the other key of the paper where its status is kept.
-            conn.execute(
-                "INSERT INTO statuses (user, paper_key, status, updated_at)"
-                f" SELECT ?1, {status_key_sql('p.key', '?1')}, ?2, ?3 FROM papers p WHERE p.id = ?4"
-                " ON CONFLICT (user, paper_key)"
-                " DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-                (user, str(status), stamp, pid),
-            )
+            record_status(conn, user, pid, str(status), at)
     return [paper_summary(conn, user, pid) for pid in paper_ids]
 
 
