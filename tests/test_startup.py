@@ -32,6 +32,7 @@ def test_only_commands_that_fetch_load_the_metadata_clients():
     assert imported(["list", "--limit", "1", "--json"], FETCHING) == []  # first use: creates the database
     for args in (["list", "--json"], ["show", "lora", "--json"], ["search", "lora", "--json"], ["--help"]):
         assert imported(args, FETCHING) == [], args
+    assert "llmreads.fetch" in imported(["add", "2401.00001"], FETCHING)  # offline here: added all the same
 
 
 def imported_heavy(args: list[str]) -> list[str]:

@@ -103,6 +103,9 @@ class CommandLoaderGroup(Group):
         ),
         "lists": Listing("lists", "Show the imported lists: source, title, stated update date, papers, import time."),
         "remove-list": Listing("lists", "Remove a list's papers and sections; your statuses and notes are kept."),
+        "add": Listing(
+            "library", "Add papers by arXiv id, DOI or URL to a list of your own, with metadata from arXiv or Crossref."
+        ),
         "mark-read": Listing("track", "Mark papers as read."),
         "mark-reading": Listing("track", "Mark papers as being read."),
         "mark-unread": Listing("track", "Mark papers as unread."),

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from llmreads.maintenance import BackupReport, RestoreReport
     from llmreads.models import ImportReport
+    from llmreads.store.library import Added
     from llmreads.store.papers import PaperRow
     from llmreads.store.search import SearchResult
     from llmreads.userdata import MergeReport
@@ -556,6 +557,31 @@ def nothing_next() -> None:
 
 def list_removed(removed: dict[str, object]) -> None:
     print(f"Removed list {removed['name']!r} ({removed['papers']} papers); statuses and notes kept.")
+
+
+def added(results: Sequence[Added]) -> None:
+    """What `add` did, a line a paper: added, or already there (and where), and any key that became an alias."""
+    for r in results:
+        if r.added:
+            line = f"Added {r.id}  {clean(r.title)}  to {clean(r.to_list)}"
+        else:
+            where = ", ".join(clean(name) for name in r.held_by) or "no list"
+            also = "" if r.to_list in r.held_by else f"; added to {clean(r.to_list)} too"
+            line = f"Already there: {r.id}  {clean(r.title)}  (in {where}){also}"
+        if r.aliased:
+            line += f"; {clean(r.aliased)} is the same paper"
+        print(line)
+
+
+def enriched(counts: dict[str, int]) -> None:
+    """What `enrich` did."""
+    print(f"Fetched metadata of {counts['fetched']} of {counts['wanted']} papers"
+          + (f"; {counts['unknown']} unknown to the service" if counts.get("unknown") else "")
+          + (f"; {counts['linked']} matched to arXiv by title" if counts.get("linked") else "") + ".")
+
+
+def arxiv_set(paper_id: str, title: str, arxiv: str) -> None:
+    print(f"{paper_id}  {clean(title)}  is arXiv {clean(arxiv)}")
 
 
 def note_added(note_id: int, paper_id: str, title: str) -> None:

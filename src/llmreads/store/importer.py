@@ -21,6 +21,7 @@ from llmreads.errors import ImportFailed
 from llmreads.store.base import LIST_STRIDE, chunks, now
 from llmreads.store.changes import Seen, compare, left_with_user_data, link_changes, previous_version, summary_of
 from llmreads.store.index import IndexedText, refresh_papers
+from llmreads.store.library import check_not_owned
 
 if TYPE_CHECKING:
     from llmreads.models import Clash, Document, Entry, Event, ImportReport
@@ -178,6 +179,7 @@ def _import(
         events = itertools.chain([first], events)  # a stream without a title event loses nothing
     name = (name or title or fallback_name).strip()
     report = ImportReport(list_name=name, title=title or name, source=source)
+    check_not_owned(conn, name)
     row = conn.execute("SELECT id, source_sha256 FROM lists WHERE name = ?", (name,)).fetchone()
     if row is not None and row["source_sha256"] == sha256 and not strict:
         counts = conn.execute(

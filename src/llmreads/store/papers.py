@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from llmreads.aliases import paper_id_sql, same_paper_sql, status_join, status_key_sql, user_data_sql
-from llmreads.errors import Ambiguous, NotFound
+from llmreads.errors import Ambiguous, LlmreadsError, NotFound
 from llmreads.store.base import rows_in, transaction
 from llmreads.store.filters import Filter, combine, list_id_by_name
 from llmreads.store.index import IndexedText, refresh_papers
@@ -276,9 +276,14 @@ def list_count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM lists").fetchone()[0])
 
 
-def remove_list(conn: sqlite3.Connection, name: str) -> dict[str, object]:
+def remove_list(conn: sqlite3.Connection, name: str, *, force: bool = False) -> dict[str, object]:
     with transaction(conn):
-        row = conn.execute("SELECT id, name FROM lists WHERE id = ?", (list_id_by_name(conn, name),)).fetchone()
+        row = conn.execute("SELECT id, name, owner FROM lists WHERE id = ?", (list_id_by_name(conn, name),)).fetchone()
+        if row["owner"] is not None and not force:
+            raise LlmreadsError(
+                f"{row['name']!r} is {row['owner']}'s own list of added papers: no import can bring it back;"
+                " remove it with --force"
+            )
         keys = [r[0] for r in conn.execute(
             "SELECT DISTINCT p.key FROM entries e JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ?", (row["id"],)
         )]
