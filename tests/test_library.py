@@ -199,3 +199,106 @@ def test_remove_list_of_own_list_asks_for_force(cli, llama2, one_error, db):
 def test_add_status_is_a_usage_error_when_unknown(cli):
     result = cli("add", LLAMA2, "--status", "done")
     assert result.exit_code == 2 and "--status" in result.stderr
+
+
+# ---------------------------------------------------------------- enrich and edit --arxiv
+
+
+def arxiv_list(count: int) -> str:
+    rows = "\n".join(f"| {n + 1} | [Paper number {n}](https://arxiv.org/abs/2301.{n:05d}) | intro {n} |"
+                     for n in range(count))
+    return f"# Many\n\n1. # All\n\n| ID | Paper | Introduction |\n| -- | ----- | ------------ |\n{rows}\n"
+
+
+@pytest.fixture
+def many(cli, services, tmp_path):  # type: ignore[no-untyped-def]
+    doc = tmp_path / "many.md"
+    doc.write_text(arxiv_list(300), encoding="utf-8")
+    ok(cli("import", str(doc)))
+    for n in range(300):
+        services.add_arxiv(f"2301.{n:05d}", f"Paper Number {n}", [f"Author {n}", "Second Author"],
+                           published=f"2023-01-{n % 28 + 1:02d}T10:00:00Z")
+    return services
+
+
+def test_enrich_300_papers_in_batches_of_100(cli, many, db):
+    counts = json_out(cli("enrich", "--list", "Many", "--json"))
+    assert (counts["wanted"], counts["fetched"], counts["requests"]) == (300, 300, 3)
+    assert [len(batch) for batch in many.arxiv_requests] == [100, 100, 100]
+    assert query(db, "SELECT count(*) FROM paper_metadata WHERE fetched_at IS NOT NULL") == [(300,)]
+    again = json_out(cli("enrich", "--list", "Many", "--json"))  # nothing left to fetch
+    assert (again["wanted"], again["requests"]) == (0, 0)
+    forced = json_out(cli("enrich", "--list", "Many", "--force", "--json"))
+    assert (forced["wanted"], forced["requests"]) == (300, 3)
+
+
+def test_interrupted_enrich_keeps_what_it_fetched_and_resumes(cli, many, one_error, db):
+    many.fail_after = 1  # the second request fails
+    error = one_error(cli("enrich", "--list", "Many"))
+    assert "HTTP 500" in error and "100 papers" in error and "llmreads enrich" in error
+    assert query(db, "SELECT count(*) FROM paper_metadata WHERE fetched_at IS NOT NULL") == [(100,)]
+    many.fail_after = None
+    many.arxiv_requests.clear()
+    counts = json_out(cli("enrich", "--list", "Many", "--json"))
+    assert (counts["wanted"], counts["fetched"]) == (200, 200)
+    assert [len(batch) for batch in many.arxiv_requests] == [100, 100]
+    assert "2301.00000" not in many.arxiv_requests[0]  # the first batch is not asked for again
+
+
+def test_reimport_keeps_fetched_metadata(cli, many, db, tmp_path):
+    ok(cli("enrich", "--list", "Many"))
+    doc = tmp_path / "many.md"
+    doc.write_text(arxiv_list(300).replace("intro 7 ", "new intro "), encoding="utf-8")
+    ok(cli("import", str(doc)))
+    shown = json_out(cli("show", "2301.00007", "--json"))
+    assert (shown["authors"], shown["year"]) == (["Author 7", "Second Author"], 2023)
+
+
+def test_enrich_uses_crossref_for_dois(cli, services, db):
+    ok(cli("add", "10.1234/some.paper"))  # offline for Crossref
+    services.add_crossref("10.1234/some.paper", "Some Paper", [("Ada", "Lovelace")], year=2020)
+    counts = json_out(cli("enrich", "--list", "added", "--json"))
+    assert (counts["fetched"], services.crossref_requests[-1]) == (1, "10.1234/some.paper")
+    shown = json_out(cli("show", "doi:10.1234/some.paper", "--json"))
+    assert (shown["authors"], shown["year"]) == (["Ada Lovelace"], 2020)
+
+
+def test_bundled_papers_not_on_arxiv_get_their_ids_from_the_data_file(cli, services, db):
+    services.add_arxiv("2201.11903", "Chain-of-Thought Prompting Elicits Reasoning in Large Language Models",
+                       ["Jason Wei", "Xuezhi Wang"], published="2022-01-28T02:33:07Z")
+    counts = json_out(cli("enrich", "--json"))
+    assert counts["linked"] == 7
+    cot = json_out(cli("show", "2a195b", "--json"))
+    assert (cot["key"], cot["arxiv"], cot["authors"], cot["year"]) == (
+        "url:paperswithcode.com/paper/chain-of-thought-prompting-elicits-reasoning", "2201.11903",
+        ["Jason Wei", "Xuezhi Wang"], 2022)
+    assert json_out(cli("show", "2201.11903", "--json"))["id"] == "2a195b"  # the arXiv id names it too
+    assert ok(cli("open", "2a195b", "--print")).strip() == "https://arxiv.org/abs/2201.11903"
+
+
+def test_edit_gives_a_paper_its_arxiv_id(cli, services, db):
+    services.add_arxiv("2302.13971", "LLaMA: Open and Efficient Foundation Language Models", ["Hugo Touvron"],
+                       published="2023-02-27T18:00:00Z")
+    out = ok(cli("edit", "b2c3ad", "--arxiv", "https://arxiv.org/abs/2302.13971v1"))
+    assert "b2c3ad" in out and "2302.13971" in out
+    llama = json_out(cli("show", "arXiv:2302.13971", "--json"))
+    assert (llama["id"], llama["key"].startswith("url:scontent"), llama["authors"], llama["year"]) == (
+        "b2c3ad", True, ["Hugo Touvron"], 2023)
+    assert ok(cli("open", "b2c3ad", "--print")).strip() == "https://arxiv.org/abs/2302.13971"
+    # A list that links the paper by arXiv later finds the same paper's user data.
+    ok(cli("mark-read", "b2c3ad"))
+    assert json_out(cli("show", "2302.13971", "--json"))["status"] == "read"
+
+
+def test_edit_offline_links_the_id_and_says_metadata_waits(cli, db):
+    result = cli("edit", "b2c3ad", "--arxiv", "2302.13971")
+    ok(result)
+    assert "metadata not fetched" in result.stderr and "llmreads enrich" in result.stderr
+    assert json_out(cli("show", "2302.13971", "--json"))["id"] == "b2c3ad"
+
+
+def test_edit_refuses_an_id_of_another_paper_or_a_bad_id(cli, one_error, db):
+    ok(cli("list", "--limit", "1"))
+    error = one_error(cli("edit", "b2c3ad", "--arxiv", "2106.09685"))
+    assert "2106.09685" in error and "50f228" in error
+    assert "'nonsense'" in one_error(cli("edit", "b2c3ad", "--arxiv", "nonsense"))

@@ -106,6 +106,12 @@ class CommandLoaderGroup(Group):
         "add": Listing(
             "library", "Add papers by arXiv id, DOI or URL to a list of your own, with metadata from arXiv or Crossref."
         ),
+        "enrich": Listing(
+            "library", "Fetch authors, year and abstract from arXiv and Crossref for papers that lack them."
+        ),
+        "edit": Listing(
+            "library", "Give a paper its arXiv id: it keeps its id, gains metadata and opens on arxiv.org."
+        ),
         "mark-read": Listing("track", "Mark papers as read."),
         "mark-reading": Listing("track", "Mark papers as being read."),
         "mark-unread": Listing("track", "Mark papers as unread."),

@@ -98,6 +98,20 @@ def line_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
         yield lambda line: bar.update(task, completed=line)
 
 
+@contextmanager
+def fetch_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A transient progress bar on stderr when it is a terminal (nothing otherwise); the callback takes a step."""
+    if total == 0 or not sys.stderr.isatty():
+        yield lambda step: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda step: bar.advance(task, step)
+
+
 def stars(n: int, narrow: bool = False) -> str:
     if narrow:
         return f"{n}★" if n else ""

@@ -139,3 +139,101 @@ def _other_id(record: "Record", ref: "Ref") -> "Ref | None":
     except InvalidQuery:
         return None
     return found if found.key != ref.key else None
+
+
+@app.command("enrich")
+def enrich_command(
+    ctx: typer.Context,
+    list_name: Annotated[str | None, typer.Option("--list", help="Only papers of this list.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Fetch again papers that have metadata already.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Fetch authors, year and abstract from arXiv and Crossref for papers that lack them."""
+    from llmreads import render
+    from llmreads.config import services
+    from llmreads.errors import LlmreadsError
+    from llmreads.fetch import FetchFailed
+    from llmreads.fetch.arxiv import ArxivClient
+    from llmreads.fetch.crossref import CrossrefClient
+    from llmreads.store.library import apply_known_ids, save_records, wanting_metadata
+
+    settings = services()
+    st = state(ctx)
+    conn = st.conn()
+    linked = apply_known_ids(conn)
+    wanted = wanting_metadata(conn, list_name or st.default_list, force)
+    by_arxiv: dict[str, list[str]] = {}
+    for w in wanted:
+        if w.arxiv:
+            by_arxiv.setdefault(w.arxiv, []).append(w.key)
+    dois = [w for w in wanted if not w.arxiv and w.doi]
+    counts = {"wanted": len(by_arxiv) + len(dois), "fetched": 0, "unknown": 0, "linked": linked, "requests": 0}
+    arxiv = ArxivClient(settings.arxiv_api, settings.arxiv_delay, settings.timeout)
+    crossref = CrossrefClient(settings.crossref_api, settings.timeout)
+    with render.fetch_progress("Fetching metadata", counts["wanted"]) as advance:
+        try:
+            for batch, records in arxiv.batches(list(by_arxiv)):
+                save_records(conn, [(key, records[i]) for i in batch if i in records for key in by_arxiv[i]])
+                counts["fetched"] += len(records)
+                counts["unknown"] += len(batch) - len(records)
+                advance(len(batch))
+            for w in dois:
+                assert w.doi is not None
+                record = crossref.fetch(w.doi)
+                if record is None:
+                    counts["unknown"] += 1
+                else:
+                    save_records(conn, [(w.key, record)])
+                    counts["fetched"] += 1
+                advance(1)
+        except FetchFailed as exc:
+            raise LlmreadsError(
+                f"{exc}; the metadata of {counts['fetched']} papers fetched before is kept:"
+                " run `llmreads enrich` again to go on"
+            ) from None
+    counts["requests"] = arxiv.requests + crossref.requests
+    if json_:
+        render.emit_json(counts)
+    else:
+        render.enriched(counts)
+
+
+@app.command("edit")
+def edit_command(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Paper id, arXiv id or a title fragment.")],
+    arxiv: Annotated[str, typer.Option("--arxiv", help="The paper's arXiv id (any form: 2201.11903, a URL).")],
+) -> None:
+    """Give a paper its arXiv id: it keeps its id, gains metadata and opens on arxiv.org."""
+    from llmreads import render
+    from llmreads.config import services
+    from llmreads.errors import InvalidQuery
+    from llmreads.fetch import FetchFailed
+    from llmreads.fetch.arxiv import ArxivClient
+    from llmreads.refs import parse_ref
+    from llmreads.store.base import transaction
+    from llmreads.store.library import link_arxiv, save_record
+    from llmreads.store.papers import paper_summary, resolve_ref
+
+    given = parse_ref(arxiv) if arxiv.strip() else None
+    if given is None or given.arxiv is None:
+        raise InvalidQuery(f"--arxiv {arxiv!r} is not an arXiv id")
+    settings = services()
+    st = state(ctx)
+    conn = st.conn()
+    paper_id = resolve_ref(conn, ref)
+    problem = None
+    try:
+        record = ArxivClient(settings.arxiv_api, 0, settings.timeout).fetch([given.arxiv]).get(given.arxiv)
+        if record is None:
+            problem = f"arXiv has no paper {given.arxiv}"
+    except FetchFailed as exc:
+        record, problem = None, str(exc)
+    with transaction(conn):
+        key = link_arxiv(conn, paper_id, given.arxiv)
+        if record is not None:
+            save_record(conn, key, record)
+    paper = paper_summary(conn, st.user, paper_id)
+    render.arxiv_set(paper.id, paper.title, given.arxiv)
+    if problem is not None:
+        render.info(f"llmreads: metadata not fetched: {problem}; {ENRICH_HINT}")

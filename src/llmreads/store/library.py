@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from llmreads.aliases import add_alias, same_keys, same_paper_sql, status_key_sql
+from llmreads.aliases import add_alias, same_keys, status_key_sql
 from llmreads.errors import ImportFailed, InvalidQuery, LlmreadsError
 from llmreads.store.base import LIST_STRIDE, STATUSES, now, transaction
+from llmreads.store.metadata import metadata_join
 
 if TYPE_CHECKING:
     from llmreads.fetch import Record
@@ -32,20 +33,6 @@ DEFAULT_SECTION = "Papers"
 
 
 # ---------------------------------------------------------------- metadata
-
-
-def metadata_key_sql(key: str) -> str:
-    """The key under which the metadata of the paper `key` names is kept (`key` itself when none is elsewhere)."""
-    elsewhere = (
-        f"SELECT mm.key FROM paper_metadata mm WHERE mm.key IN {same_paper_sql(key)}"
-        " ORDER BY mm.fetched_at IS NULL, mm.fetched_at DESC LIMIT 1"
-    )
-    return f"CASE WHEN {key} IN aliased_keys THEN coalesce(({elsewhere}), {key}) ELSE {key} END"
-
-
-def metadata_join(table: str = "p") -> str:
-    """`LEFT JOIN paper_metadata m` on the metadata of each paper of `table`, through all its keys."""
-    return f"LEFT JOIN paper_metadata m ON m.key = {metadata_key_sql(f'{table}.key')}"
 
 
 def save_record(conn: sqlite3.Connection, key: str, record: Record, stamp: str | None = None) -> None:
@@ -302,3 +289,115 @@ def check_not_owned(conn: sqlite3.Connection, name: str) -> None:
     if row is not None and row[0] is not None:
         raise ImportFailed(f"{name!r} is {row[0]}'s own list (papers added with `llmreads add`); "
                            "an import cannot replace it: import under another --name")
+
+
+# ---------------------------------------------------------------- arXiv ids learned later, and enrich
+
+
+KNOWN_IDS_NAME = "arxiv_ids.tsv"
+
+
+def known_arxiv_ids() -> list[tuple[str, str]]:
+    """(paper key, arXiv id) of the bundled list's papers it links elsewhere (seeds/arxiv_ids.tsv)."""
+    from importlib.resources import files
+    from pathlib import Path
+
+    resource = files("llmreads").joinpath("seeds", KNOWN_IDS_NAME)
+    if resource.is_file():
+        text = resource.read_text(encoding="utf-8")
+    else:  # an editable install runs from the source tree
+        text = (Path(__file__).resolve().parents[3] / "seeds" / KNOWN_IDS_NAME).read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+    return [(row[0], row[1]) for row in rows[1:]]
+
+
+def arxiv_sql(table: str = "p") -> str:
+    """A paper's arXiv id: from its link, else learned later (metadata), else an `arxiv:` alias of its key."""
+    return (
+        f"coalesce({table}.arxiv, m.arxiv, (SELECT substr(ka.alias, 7) FROM key_aliases ka"
+        f" WHERE ka.key = {table}.key AND ka.alias GLOB 'arxiv:*' ORDER BY ka.alias LIMIT 1))"
+    )
+
+
+def link_arxiv(conn: sqlite3.Connection, paper_id: int, arxiv: str) -> str:
+    """Give a paper an arXiv id: the `arxiv:` key becomes an alias of its key, which it keeps; returns that key.
+
+    Inside the caller's transaction. Refused when the id already names another paper.
+    """
+    from llmreads.store.papers import paper_of_key
+
+    key, short, own = conn.execute("SELECT key, short_id, arxiv FROM papers WHERE id = ?", (paper_id,)).fetchone()
+    if own is not None and own != arxiv:
+        raise LlmreadsError(f"{short} links to arXiv {own} already; it cannot be arXiv {arxiv} too")
+    other = paper_of_key(conn, f"arxiv:{arxiv}")
+    if other is not None and other != paper_id:
+        other_short = conn.execute("SELECT short_id FROM papers WHERE id = ?", (other,)).fetchone()[0]
+        raise LlmreadsError(f"arXiv {arxiv} is paper {other_short} already, not {short}")
+    if f"arxiv:{arxiv}" != key:
+        add_alias(conn, f"arxiv:{arxiv}", key)
+    conn.execute(
+        "INSERT INTO paper_metadata (key, arxiv, source) VALUES (?, ?, 'id')"
+        " ON CONFLICT (key) DO UPDATE SET arxiv = excluded.arxiv",
+        (key, arxiv),
+    )
+    return str(key)
+
+
+def apply_known_ids(conn: sqlite3.Connection) -> int:
+    """Give the bundled list's papers their arXiv ids (seeds/arxiv_ids.tsv) where they have none yet."""
+    known = known_arxiv_ids()
+    count = 0
+    with transaction(conn):
+        for key, arxiv in known:
+            row = conn.execute(f"SELECT p.id, {arxiv_sql()} FROM papers p {metadata_join()} WHERE p.key = ?",
+                               (key,)).fetchone()
+            if row is None or row[1] is not None:
+                continue
+            try:
+                link_arxiv(conn, row[0], arxiv)
+            except LlmreadsError:
+                continue  # the id names another paper of this database: left as it is
+            count += 1
+    return count
+
+
+@dataclass
+class Wanted:
+    """A paper `enrich` fetches: its key and the ids a service knows it by."""
+
+    key: str
+    arxiv: str | None
+    doi: str | None
+
+
+def wanting_metadata(conn: sqlite3.Connection, list_name: str | None, force: bool) -> list[Wanted]:
+    """Listed papers with an arXiv id or a DOI whose metadata was never fetched (all of them with `force`)."""
+    from llmreads.store.filters import list_id_by_name
+
+    where, params = "p.listed = 1", []
+    if list_name is not None:
+        where += " AND p.id IN (SELECT paper_id FROM entries WHERE list_id = ?)"
+        params.append(list_id_by_name(conn, list_name))
+    if not force:
+        where += " AND m.fetched_at IS NULL"
+    wanted = []
+    for key, arxiv, doi in conn.execute(
+        f"SELECT p.key, {arxiv_sql()}, coalesce(m.doi, CASE WHEN p.key GLOB 'doi:*' THEN substr(p.key, 5) END,"
+        " CASE WHEN p.key GLOB 'url:doi.org/10.*' THEN substr(p.key, 13) END)"
+        f" FROM papers p {metadata_join()} WHERE {where} ORDER BY p.position",
+        params,
+    ):
+        if arxiv or doi:
+            wanted.append(Wanted(key, arxiv, None if arxiv else doi))
+    return wanted
+
+
+def save_records(conn: sqlite3.Connection, records: Sequence[tuple[str, Record]]) -> None:
+    """Keep fetched records, by paper key, in one transaction.
+
+    `enrich` commits each batch so: an interrupted run keeps what it fetched.
+    """
+    stamp = now()
+    with transaction(conn):
+        for key, record in records:
+            save_record(conn, key, record, stamp)

@@ -17,6 +17,7 @@ from llmreads.errors import Ambiguous, LlmreadsError, NotFound
 from llmreads.store.base import rows_in, transaction
 from llmreads.store.filters import Filter, combine, list_id_by_name
 from llmreads.store.index import IndexedText, refresh_papers
+from llmreads.store.metadata import metadata_sql, year_sql
 from llmreads.text import fold_for_search
 
 
@@ -27,14 +28,17 @@ class PaperRow:
     creating a dataclass costs half a millisecond of start-up.
     """
 
-    __slots__ = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "snippet", "score")
+    __slots__ = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "authors", "year",
+                 "snippet", "score")
 
     def __init__(
         self, id: str, key: str, title: str, url: str, arxiv: str | None, stars: int, sections: list[str],
-        status: str, status_at: str | None = None,
+        status: str, status_at: str | None = None, authors: list[str] | None = None, year: int | None = None,
     ) -> None:
         self.id, self.key, self.title, self.url, self.arxiv = id, key, title, url, arxiv
         self.stars, self.sections, self.status, self.status_at = stars, sections, status, status_at
+        self.authors: list[str] = authors or []  # from fetched metadata (store.library)
+        self.year = year
         self.snippet: str | None = None
         self.score: float | None = None
 
@@ -43,8 +47,9 @@ class PaperRow:
 
 
 PAPER_COLUMNS = (
-    "p.id AS pid, p.short_id, p.key, p.title, p.url, p.arxiv, p.stars, p.position,"
-    " coalesce(s.status, 'unread') AS status, s.updated_at AS status_at"
+    f"p.id AS pid, p.short_id, p.key, p.title, p.url, coalesce(p.arxiv, {metadata_sql('arxiv')}) AS arxiv,"
+    " p.stars, p.position, coalesce(s.status, 'unread') AS status, s.updated_at AS status_at,"
+    f" {metadata_sql('authors')} AS authors, {year_sql()} AS year"
 )
 
 
@@ -127,6 +132,7 @@ def paper_rows(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Pa
         PaperRow(
             id=r["short_id"], key=r["key"], title=r["title"], url=r["url"], arxiv=r["arxiv"],
             stars=r["stars"], sections=labels.get(r["pid"], []), status=r["status"], status_at=r["status_at"],
+            authors=json.loads(r["authors"]) if r["authors"] else [], year=r["year"],
         )
         for r in rows
     ]
