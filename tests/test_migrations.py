@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "papers_fts",
     "notes_fts",
     "key_aliases",
+    "paper_metadata",
     "tags",
     "ratings",
     "status_history",
@@ -47,6 +48,8 @@ EXPECTED_INDEXES = {
     "notes_user_paper",
     "key_aliases_key",
     "notes_paper",
+    "paper_metadata_doi",
+    "paper_metadata_arxiv",
     "tags_user_tag",
     "tags_paper",
     "ratings_paper",
@@ -410,6 +413,23 @@ def test_key_aliases_step_on_a_database_with_user_data(tmp_path):
     assert applied(path) == [("llmreads", name) for name in migrations.NAMES]
 
 
+def test_library_step_on_a_database_with_user_data(tmp_path):
+    # m008 adds the metadata table and the lists' owner to a database with a list, statuses and
+    # notes; the list it had is nobody's own (a curated list), and nothing else changes.
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    raw = sqlite3.connect(path)
+    statuses = raw.execute("SELECT rowid, * FROM statuses ORDER BY rowid").fetchall()
+    lists = raw.execute("SELECT * FROM lists ORDER BY id").fetchall()
+    raw.close()
+    conn = open_db(path)
+    assert "paper_metadata" in names(conn, "table")
+    assert conn.execute("SELECT count(*) FROM paper_metadata").fetchone()[0] == 0
+    assert [tuple(r) for r in conn.execute("SELECT * FROM lists ORDER BY id")] == [(*row, None) for row in lists]
+    assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM statuses ORDER BY rowid")] == statuses
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(paper_metadata)")]
+    assert columns == ["key", "title", "authors", "year", "published", "abstract", "primary_category", "doi",
+                       "journal_ref", "arxiv", "source", "fetched_at"]
 def test_history_step_seeds_one_event_per_status_at_its_time(tmp_path):
     # m009 adds tags, ratings and the status history to a database with user data; each status
     # becomes one event at the time it was recorded, with a UUID of its own; opening again adds none.

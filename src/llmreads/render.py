@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from llmreads.maintenance import BackupReport, DatabaseStatus, IndexVersion, RestoreReport
     from llmreads.models import ImportReport
     from llmreads.store.detail import PaperDetail
+    from llmreads.store.library import Added
     from llmreads.store.notes import Note
     from llmreads.store.papers import PaperRow
     from llmreads.store.personal import HistoryEvent, MonthCount, TagCount
@@ -118,6 +119,20 @@ def line_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda line: bar.update(task, completed=line)
+
+
+@contextmanager
+def fetch_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A transient progress bar on stderr when it is a terminal (nothing otherwise); the callback takes a step."""
+    if total == 0 or not sys.stderr.isatty():
+        yield lambda step: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda step: bar.advance(task, step)
 
 
 def stars(n: int, narrow: bool = False) -> str:
@@ -654,6 +669,31 @@ def nothing_next() -> None:
 
 def list_removed(removed: RemovedList) -> None:
     print(f"Removed list {removed.name!r} ({removed.papers} papers); statuses and notes kept.")
+
+
+def added(results: Sequence[Added]) -> None:
+    """What `add` did, a line a paper: added, or already there (and where), and any key that became an alias."""
+    for r in results:
+        if r.added:
+            line = f"Added {r.id}  {clean(r.title)}  to {clean(r.to_list)}"
+        else:
+            where = ", ".join(clean(name) for name in r.held_by) or "no list"
+            also = "" if r.to_list in r.held_by else f"; added to {clean(r.to_list)} too"
+            line = f"Already there: {r.id}  {clean(r.title)}  (in {where}){also}"
+        if r.aliased:
+            line += f"; {clean(r.aliased)} is the same paper"
+        print(line)
+
+
+def enriched(counts: dict[str, int]) -> None:
+    """What `enrich` did."""
+    print(f"Fetched metadata of {counts['fetched']} of {counts['wanted']} papers"
+          + (f"; {counts['unknown']} unknown to the service" if counts.get("unknown") else "")
+          + (f"; {counts['linked']} matched to arXiv by title" if counts.get("linked") else "") + ".")
+
+
+def arxiv_set(paper_id: str, title: str, arxiv: str) -> None:
+    print(f"{paper_id}  {clean(title)}  is arXiv {clean(arxiv)}")
 
 
 def note_added(note_id: int, paper_id: str, title: str) -> None:

@@ -227,7 +227,7 @@ def open_command(
     st.ensure_bundled_list(conn)
     paper = paper_summary(conn, st.user, resolve_ref(conn, ref))
     url = paper.url
-    if not url and paper.arxiv:
+    if paper.arxiv and "arxiv.org/" not in url.lower():  # an arXiv id learned later: arxiv.org over a mirror
         url = f"https://arxiv.org/abs/{paper.arxiv}"
     if not url.lower().startswith(("https://", "http://")):
         raise InvalidQuery(f"{paper.id} has no web link to open" + (f" (its link is {url!r})" if url else ""))

@@ -71,10 +71,13 @@ def lists_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
 def remove_list_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The list's name (see `llmreads lists`).")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Remove a list of your own too (papers you added).")
+    ] = False,
 ) -> None:
     """Remove a list's papers and sections; your statuses and notes are kept."""
     from llmreads import render
     from llmreads.store.papers import remove_list
 
-    removed = remove_list(state(ctx).conn(), name)
+    removed = remove_list(state(ctx).conn(), name, force=force)
     render.list_removed(removed)

@@ -29,6 +29,7 @@ from llmreads.store.changes import (
     summary_of,
 )
 from llmreads.store.index import IndexedText, refresh_papers
+from llmreads.store.library import check_not_owned
 
 if TYPE_CHECKING:
     from llmreads.models import Clash, Document, Entry, Event, ImportReport, ReaderMarks
@@ -194,6 +195,7 @@ def _import(
         events = itertools.chain([first], events)  # a stream without a title event loses nothing
     name = (name or title or fallback_name).strip()
     report = ImportReport(list_name=name, title=title or name, source=source)
+    check_not_owned(conn, name)
     row = conn.execute("SELECT id, source_sha256 FROM lists WHERE name = ?", (name,)).fetchone()
     if row is not None and row["source_sha256"] == sha256 and not strict and reader is None:
         counts = conn.execute(

@@ -23,10 +23,11 @@ from llmreads.aliases import (
     tags_sql,
     user_data_sql,
 )
-from llmreads.errors import Ambiguous, NotFound
+from llmreads.errors import Ambiguous, LlmreadsError, NotFound
 from llmreads.store.base import rows_in, transaction
 from llmreads.store.filters import Filter, combine, list_id_by_name
 from llmreads.store.index import IndexedText, refresh_papers
+from llmreads.store.metadata import metadata_sql, year_sql
 from llmreads.text import fold_for_search
 
 if TYPE_CHECKING:
@@ -42,16 +43,19 @@ class PaperRow:
     """
 
     __slots__ = (
-        "id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "tags", "my_stars",
-        "snippet", "score",
+        "id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "authors", "year",
+        "tags", "my_stars", "snippet", "score",
     )
 
     def __init__(
         self, id: str, key: str, title: str, url: str, arxiv: str | None, stars: int, sections: list[str],
-        status: str, status_at: str | None = None, tags: list[str] | None = None, my_stars: int | None = None,
+        status: str, status_at: str | None = None, authors: list[str] | None = None, year: int | None = None,
+        tags: list[str] | None = None, my_stars: int | None = None,
     ) -> None:
         self.id, self.key, self.title, self.url, self.arxiv = id, key, title, url, arxiv
         self.stars, self.sections, self.status, self.status_at = stars, sections, status, status_at
+        self.authors: list[str] = authors or []  # from fetched metadata (store.library)
+        self.year = year
         self.tags: list[str] = tags or []  # this user's, sorted
         self.my_stars = my_stars  # this user's rating, 1 to 5
         self.snippet: str | None = None
@@ -62,8 +66,9 @@ class PaperRow:
 
 
 PAPER_COLUMNS = (
-    "p.id AS pid, p.short_id, p.key, p.title, p.url, p.arxiv, p.stars, p.position,"
-    " coalesce(s.status, 'unread') AS status, s.updated_at AS status_at,"
+    f"p.id AS pid, p.short_id, p.key, p.title, p.url, coalesce(p.arxiv, {metadata_sql('arxiv')}) AS arxiv,"
+    " p.stars, p.position, coalesce(s.status, 'unread') AS status, s.updated_at AS status_at,"
+    f" {metadata_sql('authors')} AS authors, {year_sql()} AS year,"
     f" {tags_sql('p.key', '?1')} AS tags, {rating_sql('p.key', '?1')} AS my_stars"
 )
 
@@ -150,6 +155,7 @@ def paper_rows(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Pa
         PaperRow(
             id=r["short_id"], key=r["key"], title=r["title"], url=r["url"], arxiv=r["arxiv"],
             stars=r["stars"], sections=labels.get(r["pid"], []), status=r["status"], status_at=r["status_at"],
+            authors=json.loads(r["authors"]) if r["authors"] else [], year=r["year"],
             tags=sorted(r["tags"].split(",")) if r["tags"] else [], my_stars=r["my_stars"],
         )
         for r in rows
@@ -311,11 +317,16 @@ def list_count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM lists").fetchone()[0])
 
 
-def remove_list(conn: sqlite3.Connection, name: str) -> RemovedList:
+def remove_list(conn: sqlite3.Connection, name: str, *, force: bool = False) -> RemovedList:
     from llmreads.store.reports import RemovedList
 
     with transaction(conn):
-        row = conn.execute("SELECT id, name FROM lists WHERE id = ?", (list_id_by_name(conn, name),)).fetchone()
+        row = conn.execute("SELECT id, name, owner FROM lists WHERE id = ?", (list_id_by_name(conn, name),)).fetchone()
+        if row["owner"] is not None and not force:
+            raise LlmreadsError(
+                f"{row['name']!r} is {row['owner']}'s own list of added papers: no import can bring it back;"
+                " remove it with --force"
+            )
         keys = [r[0] for r in conn.execute(
             "SELECT DISTINCT p.key FROM entries e JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ?", (row["id"],)
         )]
