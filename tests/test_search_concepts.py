@@ -132,3 +132,39 @@ def test_each_form_finds_nine_tenths_of_its_concept(conn, form):
     wanted = concept_of(form)
     missing = wanted - set(found(conn, form))
     assert len(missing) <= len(wanted) // 10, sorted(missing)
+
+
+# ---------------------------------------------------------------- Traditional and Simplified Chinese
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified", "at_least"), [("微調", "微调", 11), ("語言模型", "语言模型", 18),
+                                                ("論文", "论文", 45), ("對齊", "对齐", 2)]
+)
+def test_traditional_queries_find_what_simplified_ones_do(conn, traditional, simplified, at_least):
+    result = search(conn, "alice", traditional)
+    assert result.total >= at_least
+    assert [p.key for p in result.papers] == [p.key for p in search(conn, "alice", simplified).papers]
+    # The snippet shows where the word is, in the list's own (Simplified) writing.
+    assert any(simplified in (p.snippet or "") for p in result.papers)
+
+
+def test_traditional_text_is_found_by_simplified_queries(conn):
+    from llmreads.store.notes import add_note
+    from llmreads.store.papers import resolve_ref
+
+    add_note(conn, "alice", resolve_ref(conn, "2106.09685"), "這篇論文的低秩適配很實用")
+    lora = search(conn, "alice", "低秩适配")
+    assert [p.title for p in lora.papers] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
+    assert lora.papers[0].snippet is not None and "低秩適配" in lora.papers[0].snippet
+
+
+def test_a_terminal_highlights_traditional_text_found_by_a_simplified_query():
+    from rich.text import Text
+
+    from llmreads.query import compile_query
+    from llmreads.render import _highlight
+
+    line = Text("這篇論文的低秩適配很實用")
+    _highlight(line, compile_query("低秩适配").patterns())
+    assert [line.plain[span.start : span.end] for span in line.spans] == ["低秩適配"]

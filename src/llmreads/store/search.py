@@ -16,7 +16,7 @@ from llmreads.aliases import same_paper_sql, status_join
 from llmreads.errors import InvalidQuery
 from llmreads.store.filters import Filter, combine
 from llmreads.store.papers import PAPER_COLUMNS, PAPER_JOIN, PaperRow, paper_rows
-from llmreads.text import clean
+from llmreads.text import clean, fold_scripts
 
 if TYPE_CHECKING:
     from llmreads.query import Query
@@ -242,8 +242,9 @@ def _snippet(
             f"SELECT text FROM notes WHERE user = ?1 AND paper_key IN {same_paper_sql('?2')} ORDER BY id", (user, key)
         )]
     for text in texts:
+        folded = fold_scripts(text)  # the patterns are Simplified, as the index is; offsets hold
         for pattern in patterns:
-            found = re.search(pattern, text, re.IGNORECASE)
+            found = re.search(pattern, folded, re.IGNORECASE)
             if found:
                 return _window(text, found.start(), found.end())
     return _window(texts[0], 0, 0) if texts and texts[0] else ""
