@@ -25,7 +25,7 @@ SEED_PATH = Path(__file__).resolve().parents[1] / "seeds" / "llm_paper_reading.m
 _RADICALS = {"⺠": "民", "⻔": "门", "⻚": "页", "⻢": "马", "⻩": "黄"}
 
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_BARE_URL = re.compile(r"https?://\S+")
+_BARE_URL = re.compile(r"https?://[!-~]+")  # ASCII: the list glues Chinese text to addresses
 _BETWEEN_WORDS = re.compile(r"[\W_]+")
 
 
@@ -74,11 +74,20 @@ def papers() -> tuple[SeedPaper, ...]:
     )
 
 
-def naming(*forms: str, titles_only: bool = False) -> set[str]:
-    """Titles of the papers whose title or introductions (or title alone) hold any of `forms`."""
-    wanted = [fold(form).strip() for form in forms]
+def naming(*forms: str, titles_only: bool = False, words: bool = False) -> set[str]:
+    """Titles of the papers whose title or introductions (or title alone) hold any of `forms`.
+
+    With `words`, an English form must start a word, and one of three letters
+    or fewer (an acronym: `cot`) must be a whole word or its plural.
+    """
+    wanted = []
+    for form in forms:
+        folded = re.escape(fold(form).strip())
+        if words and form[:1].isascii() and form[:1].isalnum():
+            folded = rf"(?<![a-z0-9]){folded}" + (r"s?(?![a-z0-9])" if len(form) <= 3 else "")
+        wanted.append(re.compile(folded))
     return {
         paper.title
         for paper in papers()
-        if any(form in (paper.title_text if titles_only else paper.text) for form in wanted)
+        if any(form.search(paper.title_text if titles_only else paper.text) for form in wanted)
     }

@@ -504,7 +504,7 @@ def test_latin_words_in_chinese_section_titles_are_not_split(cli, seeded, width,
 
 
 def test_piped_list_next_and_search_are_tab_separated(cli, seeded):
-    for args, fields in ((("list",), 5), (("next", "-n", "7"), 5), (("search", "微调"), 6)):
+    for args, fields in ((("list",), 5), (("next", "-n", "7"), 5), (("search", "微调", "--exact"), 6)):
         out = ok(cli(*args))
         assert "\x1b" not in out
         lines = out.splitlines()

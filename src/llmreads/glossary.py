@@ -61,6 +61,11 @@ def term_problem(forms: Sequence[str]) -> str | None:
     return None
 
 
+def same_form(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether two runs of tokens are one form (an English plural s aside)."""
+    return _key(a) == _key(b)
+
+
 def _key(found: Sequence[str]) -> tuple[str, ...]:
     return tuple(_singular(token) for token in found)
 

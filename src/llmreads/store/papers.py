@@ -21,13 +21,14 @@ from llmreads.text import fold_for_search
 
 
 class PaperRow:
-    """One paper as listings show it, with this user's status (a search adds snippet and score).
+    """One paper as listings show it, with this user's status (a search adds snippet, matched and score).
 
     A plain class rather than a dataclass: it is on every command's path, and
     creating a dataclass costs half a millisecond of start-up.
     """
 
-    __slots__ = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "snippet", "score")
+    __slots__ = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "snippet", "matched",
+                 "score")
 
     def __init__(
         self, id: str, key: str, title: str, url: str, arxiv: str | None, stars: int, sections: list[str],
@@ -36,6 +37,7 @@ class PaperRow:
         self.id, self.key, self.title, self.url, self.arxiv = id, key, title, url, arxiv
         self.stars, self.sections, self.status, self.status_at = stars, sections, status, status_at
         self.snippet: str | None = None
+        self.matched: list[str] | None = None  # the forms of the query the paper holds
         self.score: float | None = None
 
     def as_dict(self) -> dict[str, object]:
