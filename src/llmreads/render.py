@@ -298,8 +298,14 @@ def search_results(result: SearchResult, *, query: str) -> None:
 
 
 def _highlight(text: Text, patterns: Sequence[str]) -> None:
+    import re
+
+    from llmreads.text import fold_scripts
+
+    plain = fold_scripts(text.plain)  # the patterns are Simplified, as the index is; offsets hold
     for pattern in patterns:
-        text.highlight_regex(f"(?i){pattern}", style="bold reverse")
+        for found in re.finditer(pattern, plain, re.IGNORECASE):
+            text.stylize("bold reverse", found.start(), found.end())
 
 
 Span = tuple[str, str]  # (text, Rich style)

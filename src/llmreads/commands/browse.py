@@ -81,13 +81,16 @@ def search_command(
     list_name: ListOpt = None,
     sort: Annotated[
         SearchSort,
-        typer.Option("--sort", help="The order; relevance: title hits, then most stars, then list order."),
+        typer.Option("--sort", help="The order; relevance: as the ranking below says."),
     ] = SearchSort.RELEVANCE,
     limit: Annotated[
         int | None,
         typer.Option("--limit", "-n", help="Show at most this many (default 20).", min=1, callback=at_most),
     ] = None,
     no_notes: Annotated[bool, typer.Option("--no-notes", help="Do not search your notes.")] = False,
+    exact: Annotated[
+        bool, typer.Option("--exact", help="Only the words as typed: no other forms from the glossary.")
+    ] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Pass the query to SQLite FTS5 as it is.")] = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -97,9 +100,19 @@ def search_command(
     -word or NOT word leaves papers out. title:word looks in titles only.
     tag:T keeps the papers you tagged T (-tag:T the others); alone, it lists them.
     Short words match as prefixes: `transform` finds Transformers.
-    Anything else is literal text; --raw passes FTS5 syntax through.
+    Traditional and Simplified Chinese find each other: 微調 finds 微调.
+    A term of the glossary finds its other forms too, also glued to other
+    text: 思维链 finds chain-of-thought, and chain-of-thought finds 思维链;
+    --exact does not. Anything else is literal text; --raw passes FTS5 syntax
+    through.
+
+    Ranking: the words as typed in the title, then another form of them in
+    the title, then the words as typed elsewhere (introductions, link texts,
+    notes), then another form elsewhere; within each, most stars first, then
+    list order. --json hits carry `matched`, the forms each paper holds.
     """
     from llmreads import render
+    from llmreads.config import config_glossary
     from llmreads.store.search import search
 
     st = state(ctx)
@@ -108,7 +121,8 @@ def search_command(
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
     shown = limit if limit is not None or json_ else 20
     result = search(
-        conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_
+        conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_,
+        exact=exact, glossary_terms=() if exact or raw else config_glossary(),
     )
     if json_:
         render.emit_json(render.to_json(result.papers))

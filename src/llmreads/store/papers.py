@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 class PaperRow:
-    """One paper as listings show it, with this user's status (a search adds snippet and score).
+    """One paper as listings show it, with this user's status (a search adds snippet, matched and score).
 
     A plain class rather than a dataclass: it is on every command's path, and
     creating a dataclass costs half a millisecond of start-up.
@@ -44,7 +44,7 @@ class PaperRow:
 
     __slots__ = (
         "id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "authors", "year",
-        "tags", "my_stars", "snippet", "score",
+        "tags", "my_stars", "snippet", "matched", "score",
     )
 
     def __init__(
@@ -59,6 +59,7 @@ class PaperRow:
         self.tags: list[str] = tags or []  # this user's, sorted
         self.my_stars = my_stars  # this user's rating, 1 to 5
         self.snippet: str | None = None
+        self.matched: list[str] | None = None  # the forms of the query the paper holds
         self.score: float | None = None
 
     def as_dict(self) -> dict[str, object]:
