@@ -29,7 +29,23 @@ if TYPE_CHECKING:
 
 
 class Group(TyperGroup):
-    """Turns every LlmreadsError, in any command, into one line on stderr and exit 1."""
+    """Turns every LlmreadsError, in any command, into one line on stderr and exit 1.
+
+    Reads the command line as llmreads.arguments says (free text without
+    quotes, root options after the command); a group named with nothing
+    after it prints its help and succeeds.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:  # completion parses half-typed lines: leave them to Click
+            if not args and self.no_args_is_help:
+                click.echo(ctx.get_help(), color=ctx.color)
+                ctx.exit(0)
+            if ctx.parent is None:
+                from llmreads.arguments import arrange
+
+                args = arrange(self, ctx, args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:

@@ -58,7 +58,9 @@ def list_command(
 @app.command("search")
 def search_command(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="Words to find.")],
+    words: Annotated[
+        list[str], typer.Argument(help="Words to find; no quotes needed.", metavar="QUERY...", show_default=False)
+    ],
     section: SectionOpt = None,
     stars: StarsOpt = None,
     status: StatusOpt = None,
@@ -85,6 +87,9 @@ def search_command(
     from llmreads import render
     from llmreads.store.search import search
 
+    query = " ".join(words)
+    if not query.strip():
+        raise typer.BadParameter("give the words to find; the query is empty", param_hint="'QUERY...'")
     st = state(ctx)
     conn = st.conn()
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
