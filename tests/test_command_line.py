@@ -8,45 +8,12 @@ in $EDITOR or read from stdin.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-
-def llmreads_script() -> str:
-    here = str(Path(sys.executable).parent)
-    found = shutil.which("llmreads", path=os.pathsep.join([here, os.environ.get("PATH", "")]))
-    assert found, "the llmreads console script is not installed"
-    return found
-
-
-def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [llmreads_script(), *args], capture_output=True, text=True, encoding="utf-8", timeout=60,
-        input=input if input is not None else "", env={**os.environ, **(env or {})},
-    )
-
-
-@pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database holding the bundled list, made once by a real first use."""
-    path = tmp_path_factory.mktemp("template") / "llmreads.db"
-    result = subprocess.run([llmreads_script(), "--db", str(path), "sections"], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    return path
-
-
-@pytest.fixture
-def seeded(seeded_template: Path) -> Path:
-    """This test's database ($LLMREADS_DB), a copy of the template."""
-    db = Path(os.environ["LLMREADS_DB"])
-    shutil.copyfile(seeded_template, db)
-    return db
+from processes import run
 
 
 def ids(result: subprocess.CompletedProcess[str]) -> list[str]:

@@ -274,6 +274,11 @@ class State:
 
             self._conn = open_db(self.db_path)
             self._conn.on_wait = _say_waiting
+            if sys.stdin.isatty() and sys.stderr.isatty():  # a person can pick among papers a reference matches
+                from llmreads import render
+                from llmreads.store import papers
+
+                papers.choose_paper = render.choose
             if autoimport:
                 self.import_bundled_list()
         return self._conn
@@ -297,7 +302,28 @@ class State:
         """Close the database connection, if one was opened; the command has ended."""
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            conn.close()
+            try:
+                if self.user_setting.source == "option" and sys.exc_info()[0] is None:
+                    _say_if_unknown_user(conn, self.user)
+            finally:
+                conn.close()
+
+
+def _say_if_unknown_user(conn: "sqlite3.Connection", user: str) -> None:
+    """After a command that recorded nothing for `--user NAME`: one line if that user never recorded anything.
+
+    A misspelt name would otherwise show an empty reading record as if it were
+    someone's; a command that writes (mark-read, note add) has made the user known.
+    """
+    known = "SELECT user FROM statuses UNION SELECT user FROM notes"
+    if conn.execute(f"SELECT 1 FROM ({known}) WHERE user = ?", (user,)).fetchone():
+        return
+    from llmreads import render
+
+    users = [row[0] for row in conn.execute(f"{known} ORDER BY 1 LIMIT 11")]
+    named = ", ".join(map(repr, users[:10])) + (", …" if len(users) > 10 else "")
+    render.info(f"llmreads: user {user!r} has recorded nothing in this database"
+                + (f"; known users: {named}" if users else "; no user has recorded anything yet"))
 
 
 def _say_waiting() -> None:

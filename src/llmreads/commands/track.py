@@ -3,7 +3,7 @@
 
 import os
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -17,23 +17,52 @@ from llmreads.app import (
 )
 from llmreads.errors import LlmreadsError
 
+if TYPE_CHECKING:
+    import sqlite3
+
 note_app = typer.Typer(cls=Group, help="Add, list, edit and delete your notes on papers.", no_args_is_help=True)
 app.add_typer(note_app, name="note")
 
 
 def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None:
     from llmreads import render
-    from llmreads.store.papers import resolve_ref
     from llmreads.store.tracking import set_status
 
     st = state(ctx)
     conn = st.conn()
-    ids = list(dict.fromkeys(resolve_ref(conn, ref) for ref in refs))
+    ids = list(dict.fromkeys(resolve_refs(conn, refs, f"marked {status}")))
     rows = set_status(conn, st.user, ids, status)
     if json_:
         render.emit_json(render.to_json(rows))
     else:
         render.status_changes(rows, status)
+
+
+def resolve_refs(conn: "sqlite3.Connection", refs: list[str], done: str) -> list[int]:
+    """Every paper `refs` name, or, when any of them names none or several, one error naming each of those.
+
+    All or nothing: a command that takes several papers changes none of them
+    unless each is known; `done` says what was not done ("marked read").
+    """
+    from llmreads.errors import Ambiguous, NotFound
+    from llmreads.store.papers import resolve_ref
+
+    ids: list[int] = []
+    failed: list[LlmreadsError] = []
+    for ref in refs:
+        try:
+            ids.append(resolve_ref(conn, ref))
+        except (NotFound, Ambiguous) as exc:
+            failed.append(exc)
+    if not failed:
+        return ids
+    if len(refs) == 1:
+        raise failed[0]
+    message = "; ".join(map(str, failed)) + f"; none of the {len(refs)} papers was {done}"
+    ambiguous = [exc for exc in failed if isinstance(exc, Ambiguous)]
+    if ambiguous:
+        raise Ambiguous(message, ambiguous[0].candidates)
+    raise NotFound(message)
 
 
 @app.command("mark-read")
