@@ -71,7 +71,8 @@ def search(
         conn.execute("BEGIN")
     try:
         try:
-            rows, total = _search_rows(conn, user, match, title_match, filters, sort, limit, notes, raw)
+            named = [] if raw else _named_by_arxiv_id(conn, text)
+            rows, total = _search_rows(conn, user, match, title_match, filters, sort, limit, notes, raw, named)
             papers = paper_rows(conn, rows)
             if scores:
                 found = _scores(conn, user, match, [r["pid"] for r in rows], notes)
@@ -86,6 +87,20 @@ def search(
             conn.execute("COMMIT")
     suggestions = suggest(conn, query) if query is not None and not rows else []
     return SearchResult(total, papers, patterns, suggestions)
+
+
+def _named_by_arxiv_id(conn: sqlite3.Connection, text: str) -> list[int]:
+    """The paper a query that is an arXiv id (`2106.09685`, `arXiv:2106.09685v2`, its URL) names, as one word."""
+    from llmreads.keys import arxiv_from_ref
+
+    arxiv = arxiv_from_ref(text)
+    if arxiv is None:
+        return []
+    from llmreads.store.papers import paper_of_key
+
+    paper_id = paper_of_key(conn, f"arxiv:{arxiv}")
+    listed = paper_id is not None and conn.execute("SELECT listed FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
+    return [paper_id] if listed and paper_id is not None else []
 
 
 # Hits are gathered in temporary tables (connection-private, in memory):
@@ -104,12 +119,15 @@ def _search_rows(
     limit: int | None,
     notes: bool,
     raw: bool,
+    named: Sequence[int] = (),
 ) -> tuple[list[sqlite3.Row], int]:
-    """The ranked hits (at most `limit`) and how many there are in all."""
+    """The ranked hits (at most `limit`) and how many there are in all; `named` papers are title hits."""
     for table in (_HITS, _TITLE_HITS, _FILTERED):
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (pid INTEGER PRIMARY KEY)")
         conn.execute(f"DELETE FROM {table}")
     hits = conn.execute(f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (match,)).rowcount
+    for pid in named:
+        hits += conn.execute(f"INSERT OR IGNORE INTO {_HITS} VALUES (?)", (pid,)).rowcount
     with_notes = notes and conn.execute(
         f"INSERT OR IGNORE INTO {_HITS} SELECT p.id FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid"
         f" JOIN papers p ON p.key IN {same_paper_sql('n.paper_key')} WHERE notes_fts MATCH ?1 AND n.user = ?2",
@@ -135,6 +153,8 @@ def _search_rows(
             if not raw:
                 raise
             conn.execute(f"DELETE FROM {_TITLE_HITS}")  # FTS5 syntax that a column filter cannot wrap
+    for pid in named:
+        title_hits += conn.execute(f"INSERT OR IGNORE INTO {_TITLE_HITS} VALUES (?)", (pid,)).rowcount
     list_order = next((f.order for f in filters if f.order), None)
     if sort == "relevance":
         # Title hits, then the rest: each bucket in stars order.
