@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import strategies as st
 
+import processes
 from fake_services import FakeServices, Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,3 +240,20 @@ QUERY_BITS = st.sampled_from(
         "1",
     ]
 )
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database holding the bundled list, made once by a real first use."""
+    path = tmp_path_factory.mktemp("template") / "llmreads.db"
+    result = processes.run("--db", str(path), "sections")
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+@pytest.fixture
+def seeded(seeded_template: Path) -> Path:
+    """This test's database ($LLMREADS_DB), a copy of the template."""
+    db = Path(os.environ["LLMREADS_DB"])
+    db.write_bytes(seeded_template.read_bytes())
+    return db

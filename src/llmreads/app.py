@@ -29,7 +29,23 @@ if TYPE_CHECKING:
 
 
 class Group(TyperGroup):
-    """Turns every LlmreadsError, in any command, into one line on stderr and exit 1."""
+    """Turns every LlmreadsError, in any command, into one line on stderr and exit 1.
+
+    Reads the command line as llmreads.arguments says (free text without
+    quotes, root options after the command); a group named with nothing
+    after it prints its help and succeeds.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:  # completion parses half-typed lines: leave them to Click
+            if not args and self.no_args_is_help:
+                click.echo(ctx.get_help(), color=ctx.color)
+                ctx.exit(0)
+            if ctx.parent is None:
+                from llmreads.arguments import arrange
+
+                args = arrange(self, ctx, args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
@@ -87,7 +103,7 @@ class CommandLoaderGroup(Group):
     # In the order Typer lists them: the commands, then the command groups, each as registered.
     COMMANDS: dict[str, Listing] = {
         "list": Listing("browse", "List papers, filtered by section, stars and reading status."),
-        "search": Listing("browse", "Search titles, introductions, link texts and your notes, in English or Chinese."),
+        "search": Listing("browse", "Search titles, introductions, sections, link texts and your notes, in English or Chinese."),
         "sections": Listing("browse", "Show the section tree with paper counts and your read counts."),
         "show": Listing(
             "browse", "Show everything about one paper: sections, introductions, links, your status and notes."
@@ -270,6 +286,11 @@ class State:
 
             self._conn = open_db(self.db_path)
             self._conn.on_wait = _say_waiting
+            if sys.stdin.isatty() and sys.stderr.isatty():  # a person can pick among papers a reference matches
+                from llmreads import render
+                from llmreads.store import papers
+
+                papers.choose_paper = render.choose
         return self._conn
 
     def ensure_bundled_list(self, conn: "sqlite3.Connection") -> None:
@@ -295,7 +316,28 @@ class State:
         """Close the database connection, if one was opened; the command has ended."""
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            conn.close()
+            try:
+                if self.user_setting.source == "option" and sys.exc_info()[0] is None:
+                    _say_if_unknown_user(conn, self.user)
+            finally:
+                conn.close()
+
+
+def _say_if_unknown_user(conn: "sqlite3.Connection", user: str) -> None:
+    """After a command that recorded nothing for `--user NAME`: one line if that user never recorded anything.
+
+    A misspelt name would otherwise show an empty reading record as if it were
+    someone's; a command that writes (mark-read, note add) has made the user known.
+    """
+    known = "SELECT user FROM statuses UNION SELECT user FROM notes"
+    if conn.execute(f"SELECT 1 FROM ({known}) WHERE user = ?", (user,)).fetchone():
+        return
+    from llmreads import render
+
+    users = [row[0] for row in conn.execute(f"{known} ORDER BY 1 LIMIT 11")]
+    named = ", ".join(map(repr, users[:10])) + (", …" if len(users) > 10 else "")
+    render.info(f"llmreads: user {user!r} has recorded nothing in this database"
+                + (f"; known users: {named}" if users else "; no user has recorded anything yet"))
 
 
 def _say_waiting() -> None:

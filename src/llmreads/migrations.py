@@ -40,7 +40,8 @@ FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 # in the same write transaction as any pending step. No step of its own needed.
 # 2: an entry's extra columns are indexed.
 # 3: Traditional Chinese indexed as Simplified (text.segment).
-INDEX_VERSION = 3
+# 4: section titles, and the parts of glued words (SpanBERT: span, bert).
+INDEX_VERSION = 4
 
 
 @migration

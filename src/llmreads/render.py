@@ -53,6 +53,28 @@ def info(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def choose(question: str, candidates: list[str]) -> int | None:
+    """Ask on the terminal which of `candidates` is meant: a number, or None (empty answer, EOF, Ctrl-C)."""
+    print(f"{clean(question)}:", file=sys.stderr)
+    shown = candidates[:20]
+    for number, candidate in enumerate(shown, 1):
+        print(f"  {number:>2}  {'  '.join(map(clean, candidate.split('  ', 1)))}", file=sys.stderr)
+    if len(candidates) > len(shown):
+        print(f"  … and {len(candidates) - len(shown)} more (use an id)", file=sys.stderr)
+    while True:
+        print(f"Which one? [1-{len(shown)}, Enter to cancel] ", end="", file=sys.stderr, flush=True)
+        try:
+            answer = sys.stdin.readline()
+        except KeyboardInterrupt:
+            print(file=sys.stderr)
+            return None
+        answer = answer.strip()
+        if not answer:
+            return None
+        if answer.isdigit() and 1 <= int(answer) <= len(shown):
+            return int(answer) - 1
+
+
 def json_text(data: object) -> str:
     """JSON with Chinese as it is, but every control and bidi mark escaped (\\uXXXX), so a terminal shows them inert.
 

@@ -171,3 +171,32 @@ def segment(text: str, casefold: bool = True) -> str:
 def tokens(text: str) -> list[str]:
     """The FTS tokens of `text` as unicode61 would see them after `segment`."""
     return re.findall(r"[^\W_]+", segment(text))
+
+
+# The parts of a word written in camel case or glued to digits: SpanBERT -> Span BERT,
+# FlashAttention -> Flash Attention, ChatGLM -> Chat GLM, GPT4 -> GPT 4.
+_GLUED_WORD = re.compile(r"[A-Za-z]*(?:[a-z][A-Z]|[A-Z][A-Z][a-z]|[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*")
+_WORD_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def word_parts(text: str) -> str:
+    """The parts of the camel-case and glued words of `text`, search-folded, one token each ('' if none).
+
+    unicode61 keeps `SpanBERT` one token, so `bert` would never find it. The
+    index holds the parts as well (after the text: phrases of the text stay
+    as written); parts of one letter are left out.
+    """
+    found = [
+        part.lower()
+        for word in _GLUED_WORD.findall(text)
+        for part in _WORD_PART.findall(word)
+        if len(part) > 1
+    ]
+    return " ".join(found)
+
+
+def index_form(text: str) -> str:
+    """What the full-text index holds for `text`: its segment form, then the parts of its glued words."""
+    parts = word_parts(text)
+    body = segment(text)
+    return f"{body}\n{parts}" if parts else body

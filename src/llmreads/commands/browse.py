@@ -74,7 +74,9 @@ def list_command(
 @app.command("search")
 def search_command(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="Words to find.")],
+    words: Annotated[
+        list[str], typer.Argument(help="Words to find; no quotes needed.", metavar="QUERY...", show_default=False)
+    ],
     section: SectionOpt = None,
     stars: StarsOpt = None,
     status: StatusOpt = None,
@@ -94,7 +96,7 @@ def search_command(
     raw: Annotated[bool, typer.Option("--raw", help="Pass the query to SQLite FTS5 as it is.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Search titles, introductions, link texts and your notes, in English or Chinese.
+    """Search titles, introductions, sections, link texts and your notes, in English or Chinese.
 
     Words are ANDed: `lora 微调`. "an exact phrase" in quotes. a OR b.
     -word or NOT word leaves papers out. title:word looks in titles only.
@@ -107,14 +109,17 @@ def search_command(
     through.
 
     Ranking: the words as typed in the title, then another form of them in
-    the title, then the words as typed elsewhere (introductions, link texts,
-    notes), then another form elsewhere; within each, most stars first, then
+    the title, then the words as typed elsewhere (introductions, section
+    titles, extra columns, link texts, notes), then another form elsewhere; within each, most stars first, then
     list order. --json hits carry `matched`, the forms each paper holds.
     """
     from llmreads import render
     from llmreads.config import config_glossary
     from llmreads.store.search import search
 
+    query = " ".join(words)
+    if not query.strip():
+        raise typer.BadParameter("give the words to find; the query is empty", param_hint="'QUERY...'")
     st = state(ctx)
     conn = st.conn()
     st.ensure_bundled_list(conn)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from llmreads.aliases import (
@@ -176,8 +176,31 @@ def section_labels(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> dict[i
     return labels
 
 
+# Set by the command layer when a person at a terminal can pick one of several papers a
+# reference matches: called with the question and the candidates ("id  title"), it returns
+# the index chosen, or None to give up (the reference is then reported as ambiguous).
+choose_paper: Callable[[str, list[str]], int | None] | None = None
+
+# A reference that reads as a web address: a scheme, or a host with a dot followed by a path.
+_URL_REF = re.compile(r"[a-z][a-z0-9+.\-]*://\S+|[^\s/:]+\.[^\s/:]+/\S*", re.IGNORECASE)
+_HOST_REF = re.compile(r"[^\W_](?:[\w\-]*[^\W_])?(?:\.[^\W_](?:[\w\-]*[^\W_])?)+")
+# A prefix of a short id, as git takes a prefix of a hash.
+_ID_PREFIX = re.compile(r"[0-9a-f]{4,5}")
+
+_Candidate = tuple[int, str, str, int]  # row id, short id, title, listed
+
+
 def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
-    """A paper's row id from a short id, key, arXiv id or a title fragment matching exactly one paper."""
+    """A paper's row id from what names it, most certain first.
+
+    A short id or key; an arXiv id (bare, `arXiv:`, or any arxiv.org URL); any
+    link the paper shows, with or without the scheme; then its title, in
+    tiers: the whole title, titles that start with the text, the text as whole
+    words, at word starts, anywhere. The first tier that holds exactly one
+    paper names it. Only when no title holds the text is a prefix of a short
+    id (4-5 hex digits, as git takes hashes) tried. A reference that still
+    matches several papers is Ambiguous (or, at a terminal, choose_paper asks).
+    """
     text = ref.strip()
     if not text:
         raise NotFound("empty paper reference")
@@ -197,12 +220,47 @@ def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
     paper_id = paper_of_key(conn, text)  # an alias with no paper of its own
     if paper_id is not None:
         return paper_id
+    if _URL_REF.fullmatch(text):
+        by_link = _papers_by_link(conn, text)
+        if by_link:
+            return _one_or_ambiguous(conn, ref, by_link, f"{ref!r} is a link of {len(by_link)} papers")
+        if "://" in text:
+            raise NotFound(f"no paper has the link {ref!r}")
+    first_tier: list[_Candidate] = []
+    for matches in _title_tiers(conn, text):
+        listed = [r for r in matches if r[3]] or matches
+        if not listed:
+            continue
+        papers = _one_per_paper(conn, listed)  # the keys of one paper (old and new links) are one match
+        if len(papers) == 1:
+            return next(iter(papers))
+        first_tier = first_tier or list(papers.values())
+    if not first_tier and _HOST_REF.fullmatch(text):  # a bare host (`chatglm.cn`), when no title holds it
+        by_link = _papers_by_link(conn, text)
+        if by_link:
+            return _one_or_ambiguous(conn, ref, by_link, f"{ref!r} is a link of {len(by_link)} papers")
+    if not first_tier and _ID_PREFIX.fullmatch(text.lower()):
+        prefix = text.lower()
+        rows = conn.execute(
+            "SELECT id, short_id, title, listed FROM papers WHERE short_id >= ? AND short_id < ? ORDER BY listed DESC,"
+            " position", (prefix, prefix + "g"),
+        ).fetchall()
+        candidates = [tuple(r) for r in rows]
+        if candidates:
+            return _one_or_ambiguous(conn, ref, candidates, f"id prefix {ref!r} matches {{count}} papers")
+    if first_tier:
+        return _ambiguous(ref, first_tier, f"{ref!r} matches {len(first_tier)} papers; use an id")
+    raise NotFound(f"no paper matches {ref!r}")
+
+
+def _title_tiers(conn: sqlite3.Connection, text: str) -> Iterator[list[_Candidate]]:
+    """The papers whose titles hold `text`, tier by tier, most exact first (each made only when asked for)."""
     needle = fold_for_search(text)
     words = re.findall(r"[^\W_]+", needle)
     # Listed papers first, each group in list order: two walks of the position index, no sort.
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: 100,000 Row objects cost a third of the lookup
-    rows: list[tuple[int, str, str, int]] = [
+    rows: list[_Candidate] = [
         row
         for listed in (1, 0)
         for row in cursor.execute(
@@ -210,24 +268,55 @@ def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
         )
     ]
     folded = [(r, fold_for_search(r[2])) for r in rows]
-    # Most exact first: the whole title, the words at word starts, then anywhere.
-    word_pattern = re.compile(r"(?<![^\W_])" + r"[\W_]*".join(re.escape(w) for w in words)) if words else None
-    first = words[0] if words else ""
-    stages = [
-        [r for r, title in folded if title == needle],
-        [r for r, title in folded if word_pattern and first in title and word_pattern.search(title)],
-        [r for r, title in folded if needle in title],
-    ]
-    for matches in stages:
-        listed = [r for r in matches if r[3]] or matches
-        if not listed:
-            continue
-        papers = _one_per_paper(conn, listed)  # the keys of one paper (old and new links) are one match
-        if len(papers) == 1:
-            return next(iter(papers))
-        candidates = [f"{short}  {title}" for _id, short, title, _listed in papers.values()]
-        raise Ambiguous(f"{ref!r} matches {len(papers)} papers; use an id", candidates)
-    raise NotFound(f"no paper matches {ref!r}")
+    yield [r for r, title in folded if title == needle]
+    yield [r for r, title in folded if title.startswith(needle)]
+    if words:
+        between = r"[\W_]*".join(re.escape(w) for w in words)
+        whole = re.compile(r"(?<![^\W_])" + between + r"(?![^\W_])")
+        starts = re.compile(r"(?<![^\W_])" + between)
+        first = words[0]
+        yield [r for r, title in folded if first in title and whole.search(title)]
+        yield [r for r, title in folded if first in title and starts.search(title)]
+    yield [r for r, title in folded if needle in title]
+
+
+def _papers_by_link(conn: sqlite3.Connection, text: str) -> list[_Candidate]:
+    """The papers whose own link, or a link of one of their entries, is `text` (scheme, www. and a final / aside)."""
+    from llmreads.keys import normalise_url
+
+    target = normalise_url(text if "://" in text else f"https://{text}")
+    key = conn.execute("SELECT id, short_id, title, listed FROM papers WHERE key = ?", (f"url:{target}",)).fetchone()
+    if key is not None:
+        return [tuple(key)]
+    like = "%" + target.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = conn.execute(
+        "SELECT id, short_id, title, listed, url FROM papers WHERE url LIKE ?1 ESCAPE '\\'"
+        " UNION ALL SELECT p.id, p.short_id, p.title, p.listed, l.url FROM links l"
+        " JOIN entries e ON e.id = l.entry_id JOIN papers p ON p.id = e.paper_id WHERE l.url LIKE ?1 ESCAPE '\\'",
+        (like,),
+    ).fetchall()
+    found: dict[int, _Candidate] = {}
+    for pid, short, title, listed, url in rows:
+        if normalise_url(url) == target:
+            found.setdefault(pid, (pid, short, title, listed))
+    return sorted(found.values(), key=lambda r: -r[3])
+
+
+def _one_or_ambiguous(conn: sqlite3.Connection, ref: str, rows: Sequence[_Candidate], message: str) -> int:
+    papers = _one_per_paper(conn, [r for r in rows if r[3]] or list(rows))
+    if len(papers) == 1:
+        return next(iter(papers))
+    return _ambiguous(ref, list(papers.values()), message.format(count=len(papers)) + "; use an id")
+
+
+def _ambiguous(ref: str, papers: list[_Candidate], message: str) -> int:
+    """The paper a person picks (choose_paper), else the Ambiguous error naming the candidates."""
+    candidates = [f"{short}  {title}" for _id, short, title, _listed in papers]
+    if choose_paper is not None:
+        picked = choose_paper(message.replace("; use an id", ""), candidates)
+        if picked is not None:
+            return papers[picked][0]
+    raise Ambiguous(message, candidates)
 
 
 def paper_of_key(conn: sqlite3.Connection, key: str) -> int | None:

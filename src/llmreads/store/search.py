@@ -86,7 +86,10 @@ def search(
         conn.execute("BEGIN")
     try:
         try:
-            rows, total = _search_rows(conn, user, match, title_match, filters, sort, limit, notes, raw, literal)
+            named = [] if raw else _named_by_arxiv_id(conn, text)
+            rows, total = _search_rows(
+                conn, user, match, title_match, filters, sort, limit, notes, raw, literal, named
+            )
             papers = paper_rows(conn, rows)
             if scores:
                 found = _scores(conn, user, match, [r["pid"] for r in rows], notes)
@@ -117,6 +120,20 @@ def _qualified(
     return SearchResult(total, rows, [], [])
 
 
+def _named_by_arxiv_id(conn: sqlite3.Connection, text: str) -> list[int]:
+    """The paper a query that is an arXiv id (`2106.09685`, `arXiv:2106.09685v2`, its URL) names, as one word."""
+    from llmreads.keys import arxiv_from_ref
+
+    arxiv = arxiv_from_ref(text)
+    if arxiv is None:
+        return []
+    from llmreads.store.papers import paper_of_key
+
+    paper_id = paper_of_key(conn, f"arxiv:{arxiv}")
+    listed = paper_id is not None and conn.execute("SELECT listed FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
+    return [paper_id] if listed and paper_id is not None else []
+
+
 # Hits are gathered in temporary tables (connection-private, in memory):
 # inserting them counts them, and a page is then read in index order.
 _HITS = "temp.search_hits"
@@ -138,16 +155,20 @@ def _search_rows(
     notes: bool,
     raw: bool,
     literal: tuple[str, str] | None = None,
+    named: Sequence[int] = (),
 ) -> tuple[list[sqlite3.Row], int]:
     """The ranked hits (at most `limit`) and how many there are in all.
 
     `literal` holds the MATCH expressions of the query as typed (all hits and
     title hits) when the glossary added forms to it: those hits rank first.
+    `named` papers (the one an arXiv id query names) are title hits.
     """
     for table in (_HITS, _TITLE_HITS, _FILTERED, _LITERAL_HITS, _LITERAL_TITLE_HITS):
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (pid INTEGER PRIMARY KEY)")
         conn.execute(f"DELETE FROM {table}")
     hits = conn.execute(f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (match,)).rowcount
+    for pid in named:
+        hits += conn.execute(f"INSERT OR IGNORE INTO {_HITS} VALUES (?)", (pid,)).rowcount
     with_notes = notes and _note_hits(conn, user, _HITS, match) > 0
     found = _HITS
     if filters or with_notes:
@@ -169,6 +190,8 @@ def _search_rows(
             if not raw:
                 raise
             conn.execute(f"DELETE FROM {_TITLE_HITS}")  # FTS5 syntax that a column filter cannot wrap
+    for pid in named:
+        title_hits += conn.execute(f"INSERT OR IGNORE INTO {_TITLE_HITS} VALUES (?)", (pid,)).rowcount
     list_order = next((f.order for f in filters if f.order), None)
     if sort == "relevance":
         # Title hits, then the rest: each bucket in stars order.
