@@ -103,7 +103,9 @@ class CommandLoaderGroup(Group):
     # In the order Typer lists them: the commands, then the command groups, each as registered.
     COMMANDS: dict[str, Listing] = {
         "list": Listing("browse", "List papers, filtered by section, stars and reading status."),
-        "search": Listing("browse", "Search titles, introductions, sections, link texts and your notes, in English or Chinese."),
+        "search": Listing(
+            "browse", "Search titles, introductions, sections, link texts and your notes, in English or Chinese."
+        ),
         "sections": Listing("browse", "Show the section tree with paper counts and your read counts."),
         "show": Listing(
             "browse", "Show everything about one paper: sections, introductions, links, your status and notes."
