@@ -234,3 +234,41 @@ def test_a_current_index_is_left_alone(db_path, seed_text):
     conn = open_db(db_path)
     assert search(conn, "me", "LoRA").total == 0
     conn.close()
+
+
+def _big_list(papers: int, changed: int = -1) -> str:
+    rows = "\n".join(
+        f"| {i}✡ | [Scaling study number {i}{' revised' if i == changed else ''}](https://arxiv.org/abs/2401.{i:05d})"
+        f" | 第{i}篇 about sparse attention |"
+        for i in range(1, papers + 1)
+    )
+    return f"# Big list\n\n## 1 Papers\n\n| ID | Paper | Introduction |\n| --- | --- | --- |\n{rows}\n"
+
+
+def test_the_refresh_plans_with_statistics_of_the_tables_as_written(conn, monkeypatch):
+    """The seed's import leaves statistics of a 120-paper table. With them, the planner answered
+    each batch of the refresh (`id IN (500 ids)`) with a scan of the whole table, which made an
+    import into a non-empty database quadratic: the refresh must see statistics of the rows written."""
+    import llmreads.store.importer as importer
+
+    seen: list[tuple[int, int, int, int]] = []
+    real = importer.refresh_papers
+
+    def checked(db: sqlite3.Connection, *args, **kwargs):  # type: ignore[no-untyped-def]
+        stats = dict(db.execute("SELECT tbl, stat FROM sqlite_stat1 WHERE tbl IN ('papers', 'entries')"))
+        seen.append((
+            int(stats["papers"].split()[0]), db.execute("SELECT count(*) FROM papers").fetchone()[0],
+            int(stats["entries"].split()[0]), db.execute("SELECT count(*) FROM entries").fetchone()[0],
+        ))
+        return real(db, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "refresh_papers", checked)
+    assert conn.execute("SELECT count(*) FROM papers").fetchone()[0] < 200
+    import_text(conn, _big_list(1200), name="big")
+    import_text(conn, _big_list(1200, changed=7), name="big")  # a re-import
+    assert len(seen) == 2
+    for papers_in_stats, papers, entries_in_stats, entries in seen:
+        assert papers > 1200
+        assert papers / 2 <= papers_in_stats <= papers * 2
+        assert entries / 2 <= entries_in_stats <= entries * 2
+    assert_index_is_current(conn)
