@@ -288,3 +288,32 @@ def test_the_refresh_plans_with_statistics_of_the_tables_as_written(conn, monkey
         assert papers / 2 <= papers_in_stats <= papers * 2
         assert entries / 2 <= entries_in_stats <= entries * 2
     assert_index_is_current(conn)
+
+
+def _indexes(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    return db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+
+
+def test_a_list_larger_than_the_database_is_written_with_its_indexes_built_after(conn):
+    """A list with more rows than the database holds is written with the indexes of papers, entries
+    and links dropped and made again once the rows are in; they come back whole, and so does
+    everything when the import fails."""
+    from llmreads.errors import ImportFailed
+    from llmreads.parse import parse
+
+    before = _indexes(conn)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    import_text(conn, _big_list(300), name="big")
+    conn.set_trace_callback(None)
+    dropped = [sql for sql in statements if sql.startswith("DROP INDEX")]
+    assert dropped and not any('"entries_paper"' in sql for sql in dropped)  # the writer renames papers by it
+    assert _indexes(conn) == before
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert_index_is_current(conn)
+    broken = parse(_big_list(400) + "| 401 | | a row without a title |\n")  # --strict fails on its last row
+    with pytest.raises(ImportFailed, match="line 407"):
+        import_document(conn, broken, name="big", source="test", sha256="0" * 64, strict=True)
+    assert _indexes(conn) == before
+    assert conn.execute("SELECT count(*) FROM entries e JOIN lists l ON l.id = e.list_id WHERE l.name = 'big'"
+                        ).fetchone()[0] == 300
