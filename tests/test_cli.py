@@ -105,6 +105,8 @@ def test_list_json_fields(cli):
         "sections": ["2.4 PEFT"],
         "status": "unread",
         "status_at": None,
+        "tags": [],
+        "my_stars": None,
     }
 
 

@@ -111,8 +111,8 @@ def test_a_second_list_renaming_shared_papers_and_its_removal(conn, seed_text):
     assert_index_is_current(conn)
     # The paper takes its name back from the list that still holds it.
     lora = paper_detail(conn, "alice", resolve_ref(conn, LORA))
-    assert lora["title"] == "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
-    assert [e["title"] for e in lora["entries"]] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
+    assert lora.title == "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
+    assert [e.title for e in lora.entries] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
     assert [p.title for p in search(conn, "alice", "title:second").papers] == []
     assert search(conn, "alice", "wombat").total == 0
     assert search(conn, "alice", "brand new").total == 0

@@ -103,6 +103,11 @@ class CommandLoaderGroup(Group):
         ),
         "lists": Listing("lists", "Show the imported lists: source, title, stated update date, papers, import time."),
         "remove-list": Listing("lists", "Remove a list's papers and sections; your statuses and notes are kept."),
+        "tag": Listing("personal", "Tag a paper with words of your own."),
+        "untag": Listing("personal", "Take tags off a paper."),
+        "tags": Listing("personal", "Your tags, each with the number of papers it is on."),
+        "rate": Listing("personal", "Give a paper your own stars, 1 to 5 (0 clears them)."),
+        "history": Listing("personal", "Every change of your reading statuses, newest first."),
         "mark-read": Listing("track", "Mark papers as read."),
         "mark-reading": Listing("track", "Mark papers as being read."),
         "mark-unread": Listing("track", "Mark papers as unread."),
@@ -110,7 +115,7 @@ class CommandLoaderGroup(Group):
         "config": Listing("config", "Show where the settings come from."),
         "db": Listing("db", "Where the database is and what it holds; back it up and restore it."),
         "user-data": Listing(
-            "export", "Carry your statuses and notes to another database, as JSON keyed by paper key."
+            "export", "Carry your statuses, notes, tags, ratings and history elsewhere, as JSON keyed by paper key."
         ),
         "note": Listing("track", "Add, list, edit and delete your notes on papers."),
     }
@@ -244,29 +249,29 @@ class State:
         self.default_list = self.list_setting.value
         self._conn: sqlite3.Connection | None = None
 
-    def conn(self, autoimport: bool = True) -> "sqlite3.Connection":
+    def conn(self) -> "sqlite3.Connection":
         """The database connection, opened on first use; closed when the command ends (see state()).
 
         Opening checks the file and brings its schema up to date (db.open_db),
-        nothing more. `autoimport` says that the command shows or tracks
-        papers: on first use it then takes the step import_bundled_list. The
-        commands that manage lists or user data (import, remove-list,
-        user-data) pass False.
+        nothing more: the commands that show or track papers then take the
+        step ensure_bundled_list themselves.
         """
         if self._conn is None:
             from llmreads.db import open_db
 
             self._conn = open_db(self.db_path)
             self._conn.on_wait = _say_waiting
-            if autoimport:
-                self.import_bundled_list()
         return self._conn
 
-    def import_bundled_list(self) -> None:
-        """First use: import the bundled list into a database that holds no list yet, and say so on stderr."""
+    def ensure_bundled_list(self, conn: "sqlite3.Connection") -> None:
+        """First use: import the bundled list into a database that holds no list yet, and say so on stderr.
+
+        Every command that shows or tracks papers calls it right after opening
+        the database; the commands that manage lists or user data (import,
+        remove-list, user-data) do not.
+        """
         from llmreads.store.papers import list_count
 
-        conn = self.conn(autoimport=False)
         if list_count(conn) > 0:
             return
         from llmreads.sources import import_path

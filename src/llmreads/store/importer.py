@@ -307,6 +307,7 @@ def _read_back(
     from llmreads.aliases import canonical_key, same_paper_sql
     from llmreads.store.index import index_note
     from llmreads.store.notes import new_note_uuid
+    from llmreads.store.personal import new_event_id
 
     statuses = notes = 0
     stamp = now()
@@ -318,6 +319,10 @@ def _read_back(
             conn.execute(
                 "INSERT INTO statuses (user, paper_key, status, updated_at) VALUES (?, ?, ?, ?)",
                 (user, key, mark.status, stamp),
+            )
+            conn.execute(  # a status set is an event of the history (store.personal.record_status)
+                "INSERT OR IGNORE INTO status_history (event_id, user, paper_key, status, at) VALUES (?, ?, ?, ?, ?)",
+                (new_event_id(), user, key, mark.status, stamp),
             )
             statuses += 1
         if mark.notes and conn.execute(

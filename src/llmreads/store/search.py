@@ -61,6 +61,12 @@ def search(
             return SearchResult(0, [], [], [])
     else:
         query = compile_query(text)
+        if query.qualifiers:
+            from llmreads.store.filters import qualifier_filter
+
+            filters = [*filters, *(qualifier_filter(*q) for q in query.qualifiers)]
+            if query.empty:  # qualifiers alone: the papers they choose, no words to rank by
+                return _qualified(conn, user, filters, sort, limit)
         if query.empty:
             return SearchResult(0, [], [], [])
         match, title_match = query.fts(), query.fts_in_titles()
@@ -86,6 +92,17 @@ def search(
             conn.execute("COMMIT")
     suggestions = suggest(conn, query) if query is not None and not rows else []
     return SearchResult(total, papers, patterns, suggestions)
+
+
+def _qualified(
+    conn: sqlite3.Connection, user: str, filters: Sequence[Filter], sort: str, limit: int | None
+) -> SearchResult:
+    """A query of qualifiers only (`tag:llm`): the papers its filters choose, most stars first (or in list order)."""
+    from llmreads.store.papers import count_papers, list_papers
+
+    rows = list_papers(conn, user, filters, sort="list" if sort == "list" else "stars", limit=limit)
+    total = len(rows) if limit is None else count_papers(conn, user, filters)
+    return SearchResult(total, rows, [], [])
 
 
 # Hits are gathered in temporary tables (connection-private, in memory):
