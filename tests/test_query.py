@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import QUERY_BITS
+from helpers import QUERY_BITS
 from llmreads.migrations import FTS_TOKENIZER
 from llmreads.query import Query, raw_query
 from llmreads.query import compile_query as compile_expanded
