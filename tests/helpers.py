@@ -1,10 +1,151 @@
-"""Shared test helpers: paths, the in-process CLI, output checks and database peeks.
+"""Shared test helpers: paths, the seed, output checks and database peeks.
 
-One meaning per name; fixtures live in conftest.py.
+One meaning per name; fixtures live in conftest.py (which imports what it needs from here).
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import json
+import shutil
+import sqlite3
 from pathlib import Path
 
+from hypothesis import strategies as st
+
 ROOT = Path(__file__).resolve().parents[1]
+SEED_PATH = ROOT / "seeds" / "llm_paper_reading.md"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# The seed's sections as a reader numbers them, in order.
+SEED_SECTIONS = [
+    ("1", "OpenAI/Google 基础语言大模型"),
+    ("2", "LLM的关键技术"),
+    ("2.1", "ICL"),
+    ("2.2", "CoT"),
+    ("2.3", "RLHF"),
+    ("2.4", "PEFT"),
+    ("2.5", "Embedding/位置编码/激活函数/attention加速"),
+    ("2.6", "综述及其他"),
+    ("3", "大模型与多模态相关"),
+    ("4", "类ChatGPT及垂域版类ChatGPT开源模型"),
+]
+
+
+def read_fixture(name: str) -> str:
+    """A fixture's text exactly as stored (no newline translation, BOM kept)."""
+    return (FIXTURES / name).read_bytes().decode("utf-8")
+
+
+def import_text(conn: sqlite3.Connection, text: str, name: str = "LLM_Paper_Reading", source: str = "test"):  # type: ignore[no-untyped-def]
+    from llmreads.parse import parse
+    from llmreads.store.importer import import_document
+
+    sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return import_document(conn, parse(text), name=name, source=source, sha256=sha256)
+
+
+def copy_database(template: Path, path: Path) -> Path:
+    """A copy of a closed database file (conftest's templates), at `path`."""
+    shutil.copy(template, path)  # the file's mode too (llmreads makes it 0600)
+    return path
+
+
+def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of a database file, for before/after comparisons."""
+    connection = sqlite3.connect(path)
+    try:
+        names = [
+            row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        ]
+        return {name: sorted(connection.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
+    finally:
+        connection.close()
+
+
+def assert_one_error(result, code: int = 1) -> str:  # type: ignore[no-untyped-def]
+    """A failed command: the exit code, exactly one `Error:` line on stderr, no traceback. Returns that line."""
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    assert "Error:" not in result.stdout
+    return errors[0]
+
+
+def settle(path: Path) -> None:
+    """Close the connections in-process commands left to the garbage collector, and checkpoint.
+
+    Otherwise one closing in the middle of a test checkpoints the -wal into the file.
+    """
+    gc.collect()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def user_data(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    conn = sqlite3.connect(path)
+    try:
+        statuses = sorted(conn.execute("SELECT user, paper_key, status FROM statuses").fetchall())
+        notes = sorted(conn.execute("SELECT user, paper_key, text FROM notes").fetchall())
+        return statuses, notes
+    finally:
+        conn.close()
+
+
+def pragma(path: Path, name: str) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return str(conn.execute(f"PRAGMA {name}").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def ok(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr, result.exception)
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
+def json_out(result):  # type: ignore[no-untyped-def]
+    return json.loads(ok(result))
+
+
+# Pieces of text that stress a query parser: FTS5 syntax, CJK, emoji, controls.
+QUERY_BITS = st.sampled_from(
+    [
+        '"',
+        "-",
+        "*",
+        ":",
+        "(",
+        ")",
+        "^",
+        "+",
+        "{",
+        "}",
+        "\\",
+        "'",
+        "OR",
+        "AND",
+        "NOT",
+        "NEAR",
+        "NEAR(",
+        "title:",
+        "body:",
+        " ",
+        "微调",
+        "lora",
+        "🌟",
+        "⼤",
+        "\x00",
+        "\u200b",
+        "\ufeff",
+        "col:",
+        "a",
+        "1",
+    ]
+)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, SEED_PATH, json_out, ok
+from helpers import FIXTURES, SEED_PATH, json_out, ok
 from llmreads import aliases
 from llmreads.db import open_db
 from llmreads.keys import short_id
@@ -75,9 +75,8 @@ def alias_rows(path: Path) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def read_sam(cli):  # type: ignore[no-untyped-def]
+def read_sam(cli, seeded):  # type: ignore[no-untyped-def]
     """The bundled list, with alice's status and note on Segment Anything (keyed by its CDN link)."""
-    ok(cli("import"))
     assert json_out(cli("show", OLD_ID, "--json"))["key"] == SAM_OLD
     ok(cli("mark-read", OLD_ID))
     ok(cli("note", "add", OLD_ID, "promptable masks"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, snapshot
+from helpers import FIXTURES, snapshot
 
 LORA = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
 
@@ -67,13 +67,6 @@ def json_out(result):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def db() -> Path:
     return Path(os.environ["LLMREADS_DB"])
-
-
-@pytest.fixture
-def seeded(cli, db):  # type: ignore[no-untyped-def]
-    """A database with the bundled list imported by a first command."""
-    ok(cli("list", "--limit", "1"))
-    return db
 
 
 # ---------------------------------------------------------------- first use and listing

@@ -14,7 +14,7 @@ import pytest
 from typer._click.shell_completion import CompletionItem
 from typer.core import TyperGroup
 
-from conftest import import_text
+from helpers import copy_database, import_text
 from llmreads import completion
 
 # The console script's main, as the shell runs it.
@@ -28,14 +28,8 @@ LOADED = (
 
 
 @pytest.fixture(scope="module")
-def seed_db(tmp_path_factory: pytest.TempPathFactory, seed_text: str) -> Path:
-    from llmreads.db import open_db
-
-    path = tmp_path_factory.mktemp("completion") / "seed.db"
-    conn = open_db(path)
-    import_text(conn, seed_text)
-    conn.close()
-    return path
+def seed_db(tmp_path_factory: pytest.TempPathFactory, seed_template: Path) -> Path:
+    return copy_database(seed_template, tmp_path_factory.mktemp("completion") / "seed.db")
 
 
 def shell_env(shell: str, line: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, pragma, settle, snapshot, user_data
+from helpers import FIXTURES, pragma, settle, snapshot, user_data
 from llmreads.migrations import INDEX_VERSION, NAMES
 from llmreads.sqlite_uri import readonly_uri
 
@@ -35,7 +35,7 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def ready(cli: Callable[..., object], db: Path) -> Path:
+def ready(cli: Callable[..., object], seeded: Path) -> Path:
     """A database with the bundled list, statuses of alice and bob, and notes."""
     for args in (
         ("mark-read", "2106.09685", "1706.03762"),
@@ -46,8 +46,8 @@ def ready(cli: Callable[..., object], db: Path) -> Path:
     ):
         result = cli(*args)
         assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
-    settle(db)
-    return db
+    settle(seeded)
+    return seeded
 
 
 def mode(path: Path) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import settle, snapshot, user_data
+from helpers import settle, snapshot, user_data
 
 LORA = "arxiv:2106.09685"
 
@@ -28,13 +28,13 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def ready(cli: Callable[..., object], db: Path) -> Path:
+def ready(cli: Callable[..., object], seeded: Path) -> Path:
     """A database with the bundled list, a status and a note."""
     for args in (("mark-read", "2106.09685"), ("note", "add", "2106.09685", "rank decomposition")):
         result = cli(*args)
         assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
-    settle(db)
-    return db
+    settle(seeded)
+    return seeded
 
 
 def notes_in(path: Path) -> set[str]:
@@ -455,7 +455,7 @@ def full_database(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("what", ["note", "import"])
 def test_a_full_disk_is_named_and_nothing_is_changed(cli, one_error, ready, tmp_path, full_database, what):
-    from conftest import SEED_PATH
+    from helpers import SEED_PATH
 
     before = snapshot(ready)
     if what == "note":

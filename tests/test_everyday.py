@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from conftest import FIXTURES, SEED_SECTIONS, json_out, ok
+from helpers import FIXTURES, SEED_SECTIONS, json_out, ok
 
 FORMATS = FIXTURES / "formats"
 LORA = "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
@@ -54,12 +54,6 @@ def colour_codes(text: str) -> list[str]:
 @pytest.fixture
 def db() -> Path:
     return Path(os.environ["LLMREADS_DB"])
-
-
-@pytest.fixture
-def seeded(cli, db):  # type: ignore[no-untyped-def]
-    ok(cli("import"))
-    return db
 
 
 # ---------------------------------------------------------------- next

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import assert_one_error
+from helpers import assert_one_error
 from llmreads.cli import app
 
 LORA = "arxiv:2106.09685"
@@ -58,9 +58,8 @@ def listed(*args: str, db: str | None = None) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-def seeded() -> None:
+def marked(seeded: Path) -> None:
     """The bundled list, with alice's statuses and notes on three papers."""
-    ok("import")
     ok("mark-read", LORA, ATTENTION)
     ok("mark-reading", GPT3)
     ok("note", "add", LORA, NOTE_LORA)
@@ -83,7 +82,7 @@ def by_key(items: list[dict[str, object]]) -> dict[str, dict[str, object]]:
 # ---------------------------------------------------------------- JSON
 
 
-def test_json_holds_every_paper_in_list_order_with_status_and_notes(seeded: None) -> None:
+def test_json_holds_every_paper_in_list_order_with_status_and_notes(marked: None) -> None:
     papers = json.loads(ok("export").stdout)
     assert [p["key"] for p in papers] == [p["key"] for p in listed()]
     assert set(papers[0]) == {
@@ -110,7 +109,7 @@ def test_json_has_years_and_links_from_the_entries(hostile: Path) -> None:
     assert papers[LORA]["sections"] == ["1.1 Deeper"]
 
 
-def test_filters_pick_the_papers(seeded: None) -> None:
+def test_filters_pick_the_papers(marked: None) -> None:
     read = json.loads(ok("export", "--status", "read").stdout)
     assert {p["key"] for p in read} == {LORA, ATTENTION}
     section = json.loads(ok("export", "--section", "2.4", "--stars", "5").stdout)
@@ -118,18 +117,18 @@ def test_filters_pick_the_papers(seeded: None) -> None:
     assert LORA in {p["key"] for p in section}
 
 
-def test_unknown_list_is_assert_one_error(seeded: None) -> None:
+def test_unknown_list_is_assert_one_error(marked: None) -> None:
     assert "no list named" in assert_one_error(run("export", "--list", "nope"))
 
 
-def test_unknown_format_is_a_usage_error(seeded: None) -> None:
+def test_unknown_format_is_a_usage_error(marked: None) -> None:
     assert run("export", "--format", "yaml").exit_code == 2
 
 
 # ---------------------------------------------------------------- CSV
 
 
-def test_csv_reads_back_with_the_csv_module(seeded: None) -> None:
+def test_csv_reads_back_with_the_csv_module(marked: None) -> None:
     text = ok("export", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -163,7 +162,7 @@ def bib_entries(text: str) -> list[dict[str, str]]:
     ]
 
 
-def test_bibtex_reads_back_with_a_bibtex_parser(seeded: None) -> None:
+def test_bibtex_reads_back_with_a_bibtex_parser(marked: None) -> None:
     entries = bib_entries(ok("export", "--format", "bibtex").stdout)
     papers = listed()
     assert len(entries) == len(papers)
@@ -205,7 +204,7 @@ def test_bibtex_escapes_special_characters_and_refuses_other_links(hostile: Path
 # ---------------------------------------------------------------- Markdown
 
 
-def test_markdown_reimports_as_the_same_papers(seeded: None, tmp_path: Path) -> None:
+def test_markdown_reimports_as_the_same_papers(marked: None, tmp_path: Path) -> None:
     exported = tmp_path / "exported.md"
     result = ok("export", "--format", "markdown", "-o", str(exported))
     assert result.stdout == ""
@@ -220,7 +219,7 @@ def test_markdown_reimports_as_the_same_papers(seeded: None, tmp_path: Path) -> 
     assert [(s["number"], s["title"]) for s in other_sections] == [(s["number"], s["title"]) for s in sections]
 
 
-def test_markdown_reads_as_a_reading_list(seeded: None) -> None:
+def test_markdown_reads_as_a_reading_list(marked: None) -> None:
     text = ok("export", "--format", "markdown").stdout
     lines = text.splitlines()
     assert lines[0] == "# LLM_Paper_Reading"
@@ -249,7 +248,7 @@ def test_markdown_reads_as_a_reading_list(seeded: None) -> None:
     assert (len(entries), len(listed())) == (120, 118)
 
 
-def test_markdown_escapes_every_underscore_that_could_emphasise(seeded: None) -> None:
+def test_markdown_escapes_every_underscore_that_could_emphasise(marked: None) -> None:
     import mistune
 
     ok("note", "add", ATTENTION, "_scaled_ dot-product, __not bold__, snake_case_name and _")
@@ -287,7 +286,7 @@ def test_markdown_never_links_to_anything_but_the_web(hostile: Path, tmp_path: P
 # ---------------------------------------------------------------- files
 
 
-def test_output_file_is_written_whole_and_reported_on_stderr(seeded: None, tmp_path: Path) -> None:
+def test_output_file_is_written_whole_and_reported_on_stderr(marked: None, tmp_path: Path) -> None:
     target = tmp_path / "out" / "papers.bib"
     target.parent.mkdir()
     target.write_text("old", encoding="utf-8")
@@ -299,7 +298,7 @@ def test_output_file_is_written_whole_and_reported_on_stderr(seeded: None, tmp_p
     assert [p.name for p in target.parent.iterdir()] == ["papers.bib"]  # no temporary file left behind
 
 
-def test_format_option_wins_over_the_suffix(seeded: None, tmp_path: Path) -> None:
+def test_format_option_wins_over_the_suffix(marked: None, tmp_path: Path) -> None:
     target = tmp_path / "papers.txt"
     ok("export", "--format", "csv", "--status", "read", "-o", str(target))
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"), newline="")))
@@ -308,7 +307,7 @@ def test_format_option_wins_over_the_suffix(seeded: None, tmp_path: Path) -> Non
     assert [p["key"] for p in json.loads(target.read_text(encoding="utf-8"))] == [GPT3]
 
 
-def test_output_into_a_missing_folder_is_assert_one_error(seeded: None, tmp_path: Path) -> None:
+def test_output_into_a_missing_folder_is_assert_one_error(marked: None, tmp_path: Path) -> None:
     message = assert_one_error(run("export", "-o", str(tmp_path / "missing" / "papers.json")))
     assert message.startswith(f"Error: cannot write {tmp_path / 'missing' / 'papers.json'}: "), message
     assert assert_one_error(run("export", "-o", str(tmp_path))) == f"Error: {tmp_path} is a directory"

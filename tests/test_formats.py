@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, SEED_PATH, json_out, ok, snapshot
+from helpers import FIXTURES, SEED_PATH, json_out, ok, snapshot
 from llmreads.parse import parse
 
 FORMATS = FIXTURES / "formats"
@@ -757,8 +757,7 @@ Dry run: nothing was written.
 
 
 @pytest.fixture
-def seed_with_user_data(cli):  # type: ignore[no-untyped-def]
-    ok(cli("import"))
+def seed_with_user_data(cli, seeded):  # type: ignore[no-untyped-def]
     ok(cli("mark-read", "2303.08774", "2107.03374"))  # GPT-4, Codex
     ok(cli("mark-reading", "2302.04870"))  # Offsite-Tuning
     ok(cli("note", "add", "2303.08774", "multimodal, few details"))

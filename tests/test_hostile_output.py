@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import assert_one_error
+from helpers import assert_one_error
 from llmreads.cli import app
 
 LORA = "arxiv:2106.09685"

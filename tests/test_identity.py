@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import import_text, read_fixture
+from helpers import import_text, read_fixture
 from llmreads.aliases import canonical_key
 from llmreads.db import open_db
 

@@ -13,7 +13,7 @@ import sqlite3
 
 import pytest
 
-from conftest import import_text
+from helpers import copy_database, import_text
 from llmreads.db import open_db
 from llmreads.migrations import FTS_TOKENIZER
 from llmreads.store.base import LIST_STRIDE
@@ -54,9 +54,8 @@ def assert_index_is_current(conn: sqlite3.Connection) -> None:
 
 
 @pytest.fixture
-def conn(tmp_path, seed_text):  # type: ignore[no-untyped-def]
-    conn = open_db(tmp_path / "index.db")
-    import_text(conn, seed_text)
+def conn(tmp_path, seed_template):  # type: ignore[no-untyped-def]
+    conn = open_db(copy_database(seed_template, tmp_path / "index.db"))
     yield conn
     conn.close()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import json_out, ok, snapshot
+from helpers import json_out, ok, snapshot
 
 LLAMA2 = "2307.09288"
 LLAMA2_TITLE = "Llama 2: Open Foundation and Fine-Tuned Chat Models"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import user_data
+from helpers import user_data
 from llmreads.db import begin_write, open_db
 from llmreads.errors import DatabaseError, ImportFailed
 from llmreads.parse import iter_document

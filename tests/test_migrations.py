@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import import_text, snapshot
+from helpers import import_text, snapshot
 from llmreads import migrations
 from llmreads.db import open_db
 from llmreads.errors import DatabaseError

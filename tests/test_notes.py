@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_one_error, json_out, ok, snapshot
+from helpers import assert_one_error, json_out, ok, snapshot
 from llmreads.store import notes as notes_module
 
 LORA = "lora"
@@ -56,8 +56,8 @@ def kept_path(error: str) -> Path:
 
 
 @pytest.fixture
-def listed(cli):
-    ok(cli("import"))
+def listed(seeded):  # type: ignore[no-untyped-def]
+    return seeded
 
 
 # ---------------------------------------------------------------- numbers

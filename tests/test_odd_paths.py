@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_one_error
+from helpers import assert_one_error
 
 DOC = """# Tiny
 

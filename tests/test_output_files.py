@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import assert_one_error, settle
+from helpers import assert_one_error, settle
 from llmreads.cli import app
 
 LORA = "arxiv:2106.09685"
@@ -47,7 +47,7 @@ def notes(path: Path) -> list[str]:
 
 
 @pytest.fixture
-def noted() -> Path:
+def noted(seeded: Path) -> Path:
     """The bundled list, a paper being read, and a note: what an overwrite would lose."""
     ok("mark-reading", GPT3)
     ok("note", "add", LORA, PRECIOUS)

@@ -8,7 +8,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SEED_SECTIONS, read_fixture
+from helpers import SEED_SECTIONS, read_fixture
 from llmreads.models import Link
 from llmreads.parse import parse
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, read_fixture
+from helpers import FIXTURES, read_fixture
 from llmreads.parse import Event, fastpath, inline, iter_document, parse
 from llmreads.parse import lines as parse_lines
 from llmreads.text import clean, fold_lookalikes
@@ -466,5 +466,5 @@ def test_normalise_url_unchanged(scheme, rest):
     assert normalise_url(url) == expected
 
 
-def test_fixture_directory_is_where_conftest_says():
+def test_fixture_directory_is_where_helpers_says():
     assert Path(FIXTURES, "formats").is_dir()

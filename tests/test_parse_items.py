@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import read_fixture
+from helpers import read_fixture
 from llmreads.models import EXPORT_MARK, Link, NonPaper, UnreadItem
 from llmreads.parse import parse
 

@@ -7,7 +7,7 @@ One fixture per shape under tests/fixtures/tables/, each with the exact papers i
 
 from __future__ import annotations
 
-from conftest import FIXTURES, json_out, ok, read_fixture
+from helpers import FIXTURES, json_out, ok, read_fixture
 from llmreads.models import Link, NonPaper, SkippedTable, UnreadItem
 from llmreads.parse import parse
 from llmreads.parse.lines import chunks, table_row, text_lines

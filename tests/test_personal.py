@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_one_error, settle
+from helpers import assert_one_error, settle
 
 LORA_ID = "50f228"  # arXiv 2106.09685
 ATTENTION_ID = "f77a8b"  # 1706.03762
@@ -31,12 +31,6 @@ def json_out(result):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def db() -> Path:
     return Path(os.environ["LLMREADS_DB"])
-
-
-@pytest.fixture
-def seeded(cli, db):  # type: ignore[no-untyped-def]
-    ok(cli("list", "--limit", "1"))
-    return db
 
 
 @pytest.fixture

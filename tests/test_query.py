@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import QUERY_BITS
+from helpers import QUERY_BITS
 from llmreads.migrations import FTS_TOKENIZER
 from llmreads.query import Query, raw_query
 from llmreads.query import compile_query as compile_expanded
@@ -94,6 +94,38 @@ def test_patterns_find_terms_in_display_text():
     texts = ["LoRA既优雅", "In-Context Learning到底", "参数高效微调方法"]
     for pattern, text in zip(query.patterns(), texts, strict=True):
         assert re.search(pattern, text, re.IGNORECASE), (pattern, text)
+
+
+def test_operator_words_with_a_minus_or_a_column_are_words():
+    # Only a bare OR, AND or NOT is an operator: -OR leaves out the word "or", title:OR looks for it.
+    query = compile_query("lora -OR")
+    assert [term.tokens for term in query.excluded] == [("or",)]
+    assert query.words() == ["lora"]
+    assert fts("title:OR") == 'title : "or"*'
+    assert fts("lora title:AND") == '"lora"* AND title : "and"*'
+
+
+def test_text_with_nothing_searchable_does_not_end_the_query():
+    assert compile_query("--- lora").words() == ["lora"]
+    assert compile_query('"" lora 🌟 微调').words() == ["lora", "微 调"]
+
+
+def test_a_pattern_joins_latin_and_chinese_across_punctuation_and_chinese_across_spaces():
+    (pattern,) = compile_query("lora微调").patterns()
+    assert re.search(pattern, "lora-微调", re.IGNORECASE)
+    assert re.search(pattern, "LoRA_微 调", re.IGNORECASE)
+    assert not re.search(pattern, "lora 微-调", re.IGNORECASE)  # between ideographs only spaces
+
+
+def test_a_pattern_ends_as_the_fts_term_ends():
+    def found(query: str, text: str) -> str | None:
+        (pattern,) = compile_query(query).patterns()
+        match = re.search(pattern, text, re.IGNORECASE)
+        return match.group() if match else None
+
+    assert found("lora", "QLoRAs and LoRAs") == "LoRAs"  # a word: a prefix, at a word start
+    assert found('"lora"', "LoRAs and LoRA,") == "LoRA"  # a phrase: the whole word only
+    assert found("微调", "微调模型") == "微调"  # ideographs: exactly them, nothing after
 
 
 def test_raw_query_keeps_operators_and_spaces_ideographs():

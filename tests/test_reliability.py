@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import FIXTURES, assert_one_error, pragma, settle, snapshot, user_data
+from helpers import FIXTURES, assert_one_error, pragma, settle, snapshot, user_data
 from llmreads.db import open_db
 from llmreads.errors import DatabaseError
 from llmreads.migrations import NAMES
@@ -324,7 +324,7 @@ WORKER = textwrap.dedent(
 def test_concurrent_writers_lose_nothing(tmp_path):
     path = tmp_path / "busy.db"
     conn = open_db(path)
-    from conftest import import_text
+    from helpers import import_text
     from llmreads.store.papers import list_papers
 
     import_text(conn, (FIXTURES.parent.parent / "seeds" / "llm_paper_reading.md").read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import json_out, ok, user_data
+from helpers import json_out, ok, user_data
 
 LORA = "2106.09685"
 GPT3 = "2005.14165"
@@ -34,9 +34,8 @@ def shown(path: Path) -> list[tuple[object, ...]]:
 
 
 @pytest.fixture
-def exported(cli, tmp_path):  # type: ignore[no-untyped-def]
+def exported(cli, tmp_path, seeded):  # type: ignore[no-untyped-def]
     """The bundled list with alice's marks, exported whole as Markdown."""
-    ok(cli("import"))
     ok(cli("mark-read", LORA))
     ok(cli("mark-reading", GPT3))
     ok(cli("note", "add", LORA, "low *rank*\n\n- a second paragraph"))

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import QUERY_BITS, import_text
+from helpers import QUERY_BITS, copy_database, import_text
 from llmreads.errors import InvalidQuery
 from llmreads.models import Status
 from llmreads.store.filters import section_filter, stars_filter, status_filter
@@ -483,11 +483,10 @@ def test_suggestions_for_misspellings(conn):
 
 
 @pytest.fixture(scope="module")
-def search_conn(tmp_path_factory, seed_text):
+def search_conn(tmp_path_factory, seed_template):
     from llmreads.db import open_db
 
-    conn = open_db(tmp_path_factory.mktemp("search") / "search.db")
-    import_text(conn, seed_text)
+    conn = open_db(copy_database(seed_template, tmp_path_factory.mktemp("search") / "search.db"))
     add_note(conn, "alice", resolve_ref(conn, "lora"), '我的笔记 about "lora" NEAR(x)')
     yield conn
     conn.close()

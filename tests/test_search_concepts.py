@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import json_out, ok
+from helpers import json_out, ok
 from llmreads.store.search import search
 from seed_scan import naming, papers
 

@@ -85,7 +85,7 @@ def test_a_command_that_shows_or_tracks_papers_imports_the_bundled_list_into_a_n
 )
 def test_the_commands_that_manage_lists_and_user_data_never_import_the_bundled_list(
         cli: Callable[..., object], tmp_path: Path, args: list[str], code: int) -> None:
-    from conftest import FIXTURES
+    from helpers import FIXTURES
 
     fixture = FIXTURES / "bare_urls.md"
     result = cli(*[arg.format(fixture=fixture) for arg in args])

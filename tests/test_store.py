@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from conftest import import_text, read_fixture, snapshot
+from helpers import import_text, read_fixture, snapshot
 from llmreads.errors import Ambiguous, ImportFailed, InvalidQuery, NotFound
 from llmreads.models import Status
 from llmreads.parse import parse

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import FIXTURES, assert_one_error
+from helpers import FIXTURES, assert_one_error
 from llmreads.cli import app
 from llmreads.text import index_form
 
@@ -98,9 +98,8 @@ def assert_notes_indexed(path: Path | None = None) -> None:
 
 
 @pytest.fixture
-def seeded() -> None:
+def marked(seeded: Path) -> None:
     """The bundled list; alice read two papers and is reading one, with notes; bob has one of each."""
-    ok("import")
     ok("mark-read", LORA, ATTENTION)
     ok("mark-reading", GPT3)
     ok("note", "add", LORA, "低秩适配：only the adapters train")
@@ -122,7 +121,7 @@ def set_times(table: str, at: str, user: str = "alice") -> None:
 # ---------------------------------------------------------------- export and round trip
 
 
-def test_export_holds_the_current_user_only_keyed_by_paper_key(seeded: None) -> None:
+def test_export_holds_the_current_user_only_keyed_by_paper_key(marked: None) -> None:
     data = json.loads(ok("user-data", "export").stdout)
     assert data["format"] == "llmreads-user-data" and data["version"] == 1 and data["exported_at"]
     assert list(data["users"]) == ["alice"]
@@ -139,7 +138,7 @@ def test_export_holds_the_current_user_only_keyed_by_paper_key(seeded: None) -> 
     assert list(bob) == ["bob"] and [n["text"] for n in bob["bob"]["notes"]] == ["bob's note"]
 
 
-def test_round_trip_into_an_empty_database(seeded: None, tmp_path: Path) -> None:
+def test_round_trip_into_an_empty_database(marked: None, tmp_path: Path) -> None:
     exported = tmp_path / "mine.json"
     result = ok("user-data", "export", "--all-users", "-o", str(exported))
     assert result.stdout == "" and str(exported) in result.stderr
@@ -165,7 +164,7 @@ def test_round_trip_into_an_empty_database(seeded: None, tmp_path: Path) -> None
     assert again["users"] == first["users"]
 
 
-def test_importing_the_same_file_twice_changes_nothing(seeded: None, tmp_path: Path) -> None:
+def test_importing_the_same_file_twice_changes_nothing(marked: None, tmp_path: Path) -> None:
     exported = tmp_path / "mine.json"
     ok("user-data", "export", "-o", str(exported))
     before = snapshot(db_path())
@@ -177,7 +176,7 @@ def test_importing_the_same_file_twice_changes_nothing(seeded: None, tmp_path: P
 # ---------------------------------------------------------------- merging
 
 
-def test_a_newer_status_wins_and_an_older_one_does_not(seeded: None, tmp_path: Path) -> None:
+def test_a_newer_status_wins_and_an_older_one_does_not(marked: None, tmp_path: Path) -> None:
     set_times("statuses", "2024-03-01T00:00:00+00:00")
     data = user_file({"alice": {"statuses": [
         {"key": LORA, "status": "reading", "updated_at": "2024-04-01T00:00:00+00:00"},  # newer: wins
@@ -196,7 +195,7 @@ def test_a_newer_status_wins_and_an_older_one_does_not(seeded: None, tmp_path: P
     assert statuses("bob") == {GPT3: ("read", statuses("bob")[GPT3][1])}  # bob is not in the file
 
 
-def test_a_status_as_old_as_the_one_here_does_not_replace_it(seeded: None, tmp_path: Path) -> None:
+def test_a_status_as_old_as_the_one_here_does_not_replace_it(marked: None, tmp_path: Path) -> None:
     # Only a newer status wins: at the same instant the database's own is the data of record.
     set_times("statuses", "2024-03-01T00:00:00+00:00")
     before = statuses()
@@ -211,7 +210,7 @@ def test_a_status_as_old_as_the_one_here_does_not_replace_it(seeded: None, tmp_p
     assert [before[key][0] for key in (LORA, ATTENTION, GPT3)] == ["read", "read", "reading"]
 
 
-def test_notes_merge_without_duplicates(seeded: None, tmp_path: Path) -> None:
+def test_notes_merge_without_duplicates(marked: None, tmp_path: Path) -> None:
     set_times("notes", "2024-03-01T00:00:00+00:00")
     (lora_1, lora_2) = [row for row in notes() if row[0] == LORA]
     attention = next(row for row in notes() if row[0] == ATTENTION)
@@ -247,7 +246,7 @@ def test_notes_merge_without_duplicates(seeded: None, tmp_path: Path) -> None:
     assert counts(again)[1] == (0, 0, 6)
 
 
-def test_an_older_edit_does_not_replace_a_newer_note(seeded: None, tmp_path: Path) -> None:
+def test_an_older_edit_does_not_replace_a_newer_note(marked: None, tmp_path: Path) -> None:
     set_times("notes", "2024-03-01T00:00:00+00:00")
     before = notes()
     data = user_file({"alice": {"notes": [
@@ -271,7 +270,7 @@ def test_two_notes_written_in_the_same_second_both_survive(tmp_path: Path) -> No
     assert_notes_indexed()
 
 
-def test_dry_run_reports_and_writes_nothing(seeded: None, tmp_path: Path) -> None:
+def test_dry_run_reports_and_writes_nothing(marked: None, tmp_path: Path) -> None:
     data = user_file({"alice": {
         "statuses": [{"key": ELSEWHERE, "status": "read", "updated_at": "2024-01-01T00:00:00+00:00"}],
         "notes": [{"key": LORA, "text": "new", "created_at": "2024-01-01T00:00:00+00:00",
@@ -288,7 +287,7 @@ def test_dry_run_reports_and_writes_nothing(seeded: None, tmp_path: Path) -> Non
     assert snapshot(db_path()) == before
 
 
-def test_a_file_of_another_user_is_imported_as_that_user(seeded: None, tmp_path: Path) -> None:
+def test_a_file_of_another_user_is_imported_as_that_user(marked: None, tmp_path: Path) -> None:
     exported = tmp_path / "alice.json"
     ok("user-data", "export", "-o", str(exported))
     other = tmp_path / "other.db"
@@ -299,7 +298,7 @@ def test_a_file_of_another_user_is_imported_as_that_user(seeded: None, tmp_path:
     assert len(statuses("alice", other)) == 3
 
 
-def test_import_from_stdin(seeded: None, tmp_path: Path) -> None:
+def test_import_from_stdin(marked: None, tmp_path: Path) -> None:
     text = ok("user-data", "export").stdout
     other = tmp_path / "other.db"
     report = json.loads(ok("--db", str(other), "user-data", "import", "-", "--json", input=text).stdout)
@@ -338,7 +337,7 @@ GOOD_STATUS = {"key": LORA, "status": "read", "updated_at": "2024-01-01T00:00:00
     ],
 )
 def test_a_bad_file_is_one_error_and_writes_nothing(
-    seeded: None, tmp_path: Path, content: str, message: str
+    marked: None, tmp_path: Path, content: str, message: str
 ) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
@@ -348,7 +347,7 @@ def test_a_bad_file_is_one_error_and_writes_nothing(
     assert snapshot(db_path()) == before
 
 
-def test_a_file_bad_only_at_its_end_writes_nothing(seeded: None, tmp_path: Path) -> None:
+def test_a_file_bad_only_at_its_end_writes_nothing(marked: None, tmp_path: Path) -> None:
     data = user_file({
         "alice": {"statuses": [GOOD_STATUS | {"key": ELSEWHERE}], "notes": [GOOD_NOTE]},
         "bob": {"notes": [GOOD_NOTE, GOOD_NOTE | {"created_at": 12}]},
@@ -360,7 +359,7 @@ def test_a_file_bad_only_at_its_end_writes_nothing(seeded: None, tmp_path: Path)
     assert snapshot(db_path()) == before
 
 
-def test_unreadable_files_are_assert_one_error(seeded: None, tmp_path: Path) -> None:
+def test_unreadable_files_are_assert_one_error(marked: None, tmp_path: Path) -> None:
     assert "does not exist" in assert_one_error(run("user-data", "import", str(tmp_path / "missing.json")))
     assert "is a directory" in assert_one_error(run("user-data", "import", str(tmp_path)))
     binary = tmp_path / "binary.json"
@@ -406,7 +405,7 @@ def test_different_notes_of_the_same_second_on_two_databases_are_both_kept(tmp_p
     assert sync(laptop, desktop, tmp_path) == (0, 0, 2)
 
 
-def test_a_file_of_an_older_llmreads_without_uuids_still_imports(seeded: None, tmp_path: Path) -> None:
+def test_a_file_of_an_older_llmreads_without_uuids_still_imports(marked: None, tmp_path: Path) -> None:
     # tests/fixtures/user-data-without-uuids.json was written by `user-data export` before notes had UUIDs.
     old = FIXTURES / "user-data-without-uuids.json"
     assert '"uuid"' not in old.read_text(encoding="utf-8")
@@ -425,7 +424,7 @@ def test_a_file_of_an_older_llmreads_without_uuids_still_imports(seeded: None, t
     assert counts(again) == ((0, 0, 2), (0, 0, 4)) and counts(again, "bob") == ((0, 0, 0), (0, 0, 1))
 
 
-def test_one_note_given_two_uuids_by_two_upgrades_becomes_one_note_again(seeded: None, tmp_path: Path) -> None:
+def test_one_note_given_two_uuids_by_two_upgrades_becomes_one_note_again(marked: None, tmp_path: Path) -> None:
     # Before UUIDs, the desktop's notes were copied to the laptop; each database's upgrade
     # then gave them UUIDs of its own. A sync matches them by text and settles on one UUID.
     desktop, laptop = db_path(), tmp_path / "laptop.db"
@@ -453,7 +452,7 @@ def test_one_note_given_two_uuids_by_two_upgrades_becomes_one_note_again(seeded:
     ]
 
 
-def test_a_uuid_another_user_holds_is_not_that_users_note(seeded: None, tmp_path: Path) -> None:
+def test_a_uuid_another_user_holds_is_not_that_users_note(marked: None, tmp_path: Path) -> None:
     alices = uuid_of("scaled dot-product attention")
     data = user_file({"bob": {"notes": [
         {"key": ATTENTION, "uuid": alices, "text": "bob's own", "created_at": "2024-01-01T00:00:00+00:00",
@@ -466,7 +465,7 @@ def test_a_uuid_another_user_holds_is_not_that_users_note(seeded: None, tmp_path
 
 
 def test_a_note_over_the_length_limit_is_skipped_and_named(
-    seeded: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    marked: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from llmreads.store import notes as notes_module
 
@@ -501,7 +500,7 @@ def test_a_note_over_the_length_limit_is_skipped_and_named(
     ],
 )
 def test_numbers_and_times_out_of_range_are_one_error_naming_the_file_and_field(
-    seeded: None, tmp_path: Path, content: str, field: str, message: str
+    marked: None, tmp_path: Path, content: str, field: str, message: str
 ) -> None:
     path = tmp_path / "odd.json"
     path.write_text(content, encoding="utf-8")
@@ -512,7 +511,7 @@ def test_numbers_and_times_out_of_range_are_one_error_naming_the_file_and_field(
     assert snapshot(db_path()) == before
 
 
-def test_two_edits_of_one_note_in_the_same_second_are_both_kept(seeded: None, tmp_path: Path) -> None:
+def test_two_edits_of_one_note_in_the_same_second_are_both_kept(marked: None, tmp_path: Path) -> None:
     desktop, laptop = db_path(), tmp_path / "laptop.db"
     ok("--db", str(laptop), "import")
     sync(desktop, laptop, tmp_path)
@@ -550,7 +549,7 @@ def report_counts(report: dict[str, object], part: str, user: str = "alice") -> 
     return (c["added"], c["updated"], c["kept"])
 
 
-def test_tags_ratings_and_history_round_trip_and_merge_without_duplicates(seeded: None, tmp_path: Path) -> None:
+def test_tags_ratings_and_history_round_trip_and_merge_without_duplicates(marked: None, tmp_path: Path) -> None:
     ok("tag", LORA, "peft", "Must-Read")
     ok("rate", LORA, "4")
     ok("mark-read", GPT3, "--date", "2024-03-01")
@@ -587,7 +586,7 @@ def test_tags_ratings_and_history_round_trip_and_merge_without_duplicates(seeded
     assert json.loads(ok("--db", str(other), "user-data", "export", "--all-users").stdout)["users"] == first["users"]
 
 
-def test_history_events_match_by_uuid_else_by_paper_status_and_time(seeded: None, tmp_path: Path) -> None:
+def test_history_events_match_by_uuid_else_by_paper_status_and_time(marked: None, tmp_path: Path) -> None:
     (event_id, key, status, at), *_ = personal()[2]
     data = user_file({"alice": {"history": [
         {"key": key, "event_id": event_id, "status": status, "at": at},  # the same event
@@ -606,7 +605,7 @@ def test_history_events_match_by_uuid_else_by_paper_status_and_time(seeded: None
     assert statuses()[ATTENTION][0] == "read"
 
 
-def test_a_newer_rating_wins_an_older_one_does_not_and_tags_only_add(seeded: None, tmp_path: Path) -> None:
+def test_a_newer_rating_wins_an_older_one_does_not_and_tags_only_add(marked: None, tmp_path: Path) -> None:
     ok("rate", LORA, "4")
     ok("rate", ATTENTION, "2")
     ok("tag", LORA, "peft")
@@ -629,7 +628,7 @@ def test_a_newer_rating_wins_an_older_one_does_not_and_tags_only_add(seeded: Non
     assert {(k, s) for k, s, _ in ratings} == {(LORA, 5), (ATTENTION, 2), (GPT3, 3)}
 
 
-def test_a_status_from_a_file_without_history_becomes_an_event(seeded: None, tmp_path: Path) -> None:
+def test_a_status_from_a_file_without_history_becomes_an_event(marked: None, tmp_path: Path) -> None:
     data = user_file({"alice": {"statuses": [
         {"key": ELSEWHERE, "status": "read", "updated_at": "2024-01-01T08:00:00+08:00"},
     ]}})
@@ -655,7 +654,7 @@ def test_a_status_from_a_file_without_history_becomes_an_event(seeded: None, tmp
     ],
 )
 def test_bad_tags_ratings_or_events_are_one_error_naming_the_field(
-    seeded: None, tmp_path: Path, part: str, item: dict[str, object], message: str
+    marked: None, tmp_path: Path, part: str, item: dict[str, object], message: str
 ) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(user_file({"alice": {part: [item]}})), encoding="utf-8")  # type: ignore[dict-item]
