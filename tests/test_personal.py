@@ -279,3 +279,13 @@ def test_progress_by_month_counts_papers_by_the_month_first_read(cli, seeded):
     lines = {line.split()[0]: line for line in bars.splitlines() if line.startswith("2024-")}
     assert lines["2024-03"].count("█") == 2 * lines["2024-01"].count("█") > 0
     assert "█" not in lines["2024-02"]
+
+
+def test_progress_by_month_folds_a_long_run_of_empty_months_into_one_row(cli, seeded):
+    ok(cli("mark-read", GPT3_ID, "--date", "2024-01-05"))
+    ok(cli("mark-read", LORA_ID, "--date", "2024-06-01"))
+    assert len(json_out(cli("progress", "--by", "month", "--json"))) == 6  # JSON has every month
+    bars = ok(cli("progress", "--by", "month", env={"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "100"}))
+    rows = [line.split()[0] for line in bars.splitlines() if line.startswith("2024-")]
+    assert rows == ["2024-01", "2024-02", "2024-06"]
+    assert "2024-02 … 2024-05" in bars and "(4 months)" in bars
