@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "papers_fts",
     "notes_fts",
     "key_aliases",
+    "paper_metadata",
     "tags",
     "ratings",
     "status_history",
@@ -47,6 +48,8 @@ EXPECTED_INDEXES = {
     "notes_user_paper",
     "key_aliases_key",
     "notes_paper",
+    "paper_metadata_doi",
+    "paper_metadata_arxiv",
     "tags_user_tag",
     "tags_paper",
     "ratings_paper",
@@ -273,7 +276,7 @@ def test_first_schema_database_is_upgraded_intact(tmp_path):
         "Scaling Down to Scale Up: A Guide to Parameter-Efficient Fine-Tuning",
     }
     assert search(conn, "alice", "微调").total == 11
-    assert paper_detail(conn, "alice", resolve_ref(conn, "2106.09685"))["id"] == "50f228"
+    assert paper_detail(conn, "alice", resolve_ref(conn, "2106.09685")).id == "50f228"
     conn.close()
     assert applied(path) == [("llmreads", name) for name in migrations.NAMES]
     assert original.read_bytes() == pristine
@@ -293,8 +296,8 @@ def test_database_of_schema_v4_upgrades_and_sees_the_same_list_as_unchanged(tmp_
     assert not report.skipped
     assert (report.unchanged, report.added, report.updated, report.removed) == (118, [], [], [])
     lora = paper_detail(conn, "alice", resolve_ref(conn, "lora"))
-    assert [e["title"] for e in lora["entries"]] == [LORA_TITLE]
-    assert lora["status"] == "read"
+    assert [e.title for e in lora.entries] == [LORA_TITLE]
+    assert lora.status == "read"
     conn.close()
 
 
@@ -402,7 +405,7 @@ def test_key_aliases_step_on_a_database_with_user_data(tmp_path):
         aliases.add_alias(conn, "arxiv:2106.09685", "url:example.org/lora")
     assert conn.execute("SELECT count(*) FROM papers WHERE key = 'url:example.org/lora'").fetchone()[0] == 0
     lora = paper_detail(conn, "alice", resolve_ref(conn, "url:example.org/lora"))
-    assert (lora["id"], lora["status"]) == ("50f228", "read")
+    assert (lora.id, lora.status) == ("50f228", "read")
     conn.close()
     before = snapshot(path)
     open_db(path).close()
@@ -410,6 +413,23 @@ def test_key_aliases_step_on_a_database_with_user_data(tmp_path):
     assert applied(path) == [("llmreads", name) for name in migrations.NAMES]
 
 
+def test_library_step_on_a_database_with_user_data(tmp_path):
+    # m008 adds the metadata table and the lists' owner to a database with a list, statuses and
+    # notes; the list it had is nobody's own (a curated list), and nothing else changes.
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    raw = sqlite3.connect(path)
+    statuses = raw.execute("SELECT rowid, * FROM statuses ORDER BY rowid").fetchall()
+    lists = raw.execute("SELECT * FROM lists ORDER BY id").fetchall()
+    raw.close()
+    conn = open_db(path)
+    assert "paper_metadata" in names(conn, "table")
+    assert conn.execute("SELECT count(*) FROM paper_metadata").fetchone()[0] == 0
+    assert [tuple(r) for r in conn.execute("SELECT * FROM lists ORDER BY id")] == [(*row, None) for row in lists]
+    assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM statuses ORDER BY rowid")] == statuses
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(paper_metadata)")]
+    assert columns == ["key", "title", "authors", "year", "published", "abstract", "primary_category", "doi",
+                       "journal_ref", "arxiv", "source", "fetched_at"]
 def test_history_step_seeds_one_event_per_status_at_its_time(tmp_path):
     # m009 adds tags, ratings and the status history to a database with user data; each status
     # becomes one event at the time it was recorded, with a UUID of its own; opening again adds none.

@@ -38,7 +38,10 @@ FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 # is derived data: a change to what goes into it bumps this number, and the next
 # open rebuilds papers_fts and notes_fts from the tables (store.index.rebuild),
 # in the same write transaction as any pending step. No step of its own needed.
-INDEX_VERSION = 2  # 2: an entry's extra columns are indexed
+# 2: an entry's extra columns are indexed.
+# 3: Traditional Chinese indexed as Simplified (text.segment).
+# 4: section titles, and the parts of glued words (SpanBERT: span, bert).
+INDEX_VERSION = 4
 
 
 @migration
@@ -246,6 +249,35 @@ def m007_key_aliases(db: Database) -> None:
     ):
         db.execute(statement)
 
+
+@migration
+def m008_library(db: Database) -> None:
+    # The reader's own library. Metadata fetched from arXiv or Crossref lives
+    # apart from the curated fields, keyed by paper key, so that an import
+    # (which rewrites papers and entries) never erases it; `arxiv` there is an
+    # arXiv id learned later (edit --arxiv, a DOI's preprint), which `open` prefers.
+    # A list with an owner is a user's own (llmreads add): an import never
+    # replaces it, and remove-list asks for --force.
+    for statement in (  # one by one: executescript would commit the migration's transaction
+        """CREATE TABLE paper_metadata (
+            key TEXT PRIMARY KEY,
+            title TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            year INTEGER,
+            published TEXT,
+            abstract TEXT,
+            primary_category TEXT,
+            doi TEXT,
+            journal_ref TEXT,
+            arxiv TEXT,
+            source TEXT NOT NULL,
+            fetched_at TEXT
+        ) WITHOUT ROWID""",
+        "CREATE INDEX paper_metadata_doi ON paper_metadata(lower(doi))",
+        "CREATE INDEX paper_metadata_arxiv ON paper_metadata(arxiv)",
+        "ALTER TABLE lists ADD COLUMN owner TEXT",
+    ):
+        db.execute(statement)
 
 
 @migration

@@ -26,6 +26,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NotRequired, TypedDict, cast
 
 from llmreads.errors import ImportFailed
 from llmreads.models import Status
@@ -123,7 +124,68 @@ class MergeReport:
 # ---------------------------------------------------------------- export
 
 
-def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> dict[str, object]:
+class ExportedStatus(TypedDict):
+    key: str
+    title: NotRequired[str]  # for people reading the file (when a paper has the key); an import goes by the key
+    status: str
+    updated_at: str
+
+
+class ExportedNote(TypedDict):
+    key: str
+    title: NotRequired[str]
+    uuid: str
+    text: str
+    created_at: str
+    updated_at: str
+
+
+class ExportedAlias(TypedDict):
+    alias: str  # an old key of the paper
+    key: str  # the key that names it now
+
+
+class ExportedTag(TypedDict):
+    key: str
+    title: NotRequired[str]
+    tag: str
+    tagged_at: str
+
+
+class ExportedRating(TypedDict):
+    key: str
+    title: NotRequired[str]
+    stars: int
+    updated_at: str
+
+
+class ExportedEvent(TypedDict):
+    key: str
+    title: NotRequired[str]
+    event_id: str
+    status: str
+    at: str
+
+
+class ExportedUser(TypedDict):
+    statuses: list[ExportedStatus]
+    notes: list[ExportedNote]
+    tags: list[ExportedTag]
+    ratings: list[ExportedRating]
+    history: list[ExportedEvent]
+    aliases: NotRequired[list[ExportedAlias]]  # only when some record is kept under an old key
+
+
+class UserDataDocument(TypedDict):
+    """The user-data file as written: a JSON document (a TypedDict, not a dataclass: it is the file's format)."""
+
+    format: str  # FORMAT
+    version: int  # VERSION
+    exported_at: str
+    users: dict[str, ExportedUser]
+
+
+def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> UserDataDocument:
     """The file's content for these users (every user with any data when None)."""
     from llmreads.aliases import aliases_of, paper_id_sql
     from llmreads.store.base import now
@@ -135,12 +197,13 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
                 " UNION SELECT user FROM ratings UNION SELECT user FROM status_history ORDER BY 1"
             )
         ]
-    data: dict[str, object] = {}
+    data: dict[str, ExportedUser] = {}
     for user in users:
-        statuses = [
-            _with_title(
-                {"key": r["paper_key"], "status": r["status"], "updated_at": r["updated_at"]}, r["title"]
-            )
+        # The title comes second, after the key, when a paper has the key.
+        statuses: list[ExportedStatus] = [
+            {"key": r["paper_key"], "status": r["status"], "updated_at": r["updated_at"]}
+            if r["title"] is None
+            else {"key": r["paper_key"], "title": r["title"], "status": r["status"], "updated_at": r["updated_at"]}
             for r in conn.execute(
                 "SELECT s.paper_key, s.status, s.updated_at, p.title FROM statuses s"
                 f" LEFT JOIN papers p ON p.id = {paper_id_sql('s.paper_key')} WHERE s.user = ?"
@@ -148,12 +211,12 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
                 (user,),
             )
         ]
-        notes = [
-            _with_title(
-                {"key": r["paper_key"], "uuid": r["uuid"], "text": r["text"], "created_at": r["created_at"],
-                 "updated_at": r["updated_at"]},
-                r["title"],
-            )
+        notes: list[ExportedNote] = [
+            {"key": r["paper_key"], "uuid": r["uuid"], "text": r["text"], "created_at": r["created_at"],
+             "updated_at": r["updated_at"]}
+            if r["title"] is None
+            else {"key": r["paper_key"], "title": r["title"], "uuid": r["uuid"], "text": r["text"],
+                  "created_at": r["created_at"], "updated_at": r["updated_at"]}
             for r in conn.execute(
                 "SELECT n.paper_key, n.uuid, n.text, n.created_at, n.updated_at, p.title FROM notes n"
                 f" LEFT JOIN papers p ON p.id = {paper_id_sql('n.paper_key')} WHERE n.user = ?"
@@ -161,8 +224,10 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
                 (user,),
             )
         ]
-        tags = [
-            _with_title({"key": r["paper_key"], "tag": r["tag"], "tagged_at": r["tagged_at"]}, r["title"])
+        tags: list[ExportedTag] = [
+            cast("ExportedTag", _with_title(
+                {"key": r["paper_key"], "tag": r["tag"], "tagged_at": r["tagged_at"]}, r["title"]
+            ))
             for r in conn.execute(
                 "SELECT t.paper_key, t.tag, t.tagged_at, p.title FROM tags t"
                 f" LEFT JOIN papers p ON p.id = {paper_id_sql('t.paper_key')} WHERE t.user = ?"
@@ -170,8 +235,10 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
                 (user,),
             )
         ]
-        ratings = [
-            _with_title({"key": r["paper_key"], "stars": r["stars"], "updated_at": r["updated_at"]}, r["title"])
+        ratings: list[ExportedRating] = [
+            cast("ExportedRating", _with_title(
+                {"key": r["paper_key"], "stars": r["stars"], "updated_at": r["updated_at"]}, r["title"]
+            ))
             for r in conn.execute(
                 "SELECT r.paper_key, r.stars, r.updated_at, p.title FROM ratings r"
                 f" LEFT JOIN papers p ON p.id = {paper_id_sql('r.paper_key')} WHERE r.user = ?"
@@ -179,10 +246,10 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
                 (user,),
             )
         ]
-        history = [
-            _with_title(
+        history: list[ExportedEvent] = [
+            cast("ExportedEvent", _with_title(
                 {"key": r["paper_key"], "event_id": r["event_id"], "status": r["status"], "at": r["at"]}, r["title"]
-            )
+            ))
             for r in conn.execute(
                 "SELECT h.paper_key, h.event_id, h.status, h.at, p.title FROM status_history h"
                 f" LEFT JOIN papers p ON p.id = {paper_id_sql('h.paper_key')} WHERE h.user = ?"
@@ -190,7 +257,7 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
                 (user,),
             )
         ]
-        part: dict[str, object] = {
+        part: ExportedUser = {
             "statuses": statuses, "notes": notes, "tags": tags, "ratings": ratings, "history": history,
         }
         # The keys records are kept under may be old keys of their papers: the file says which.
@@ -202,7 +269,7 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
 
 
 def _with_title(record: dict[str, object], title: str | None) -> dict[str, object]:
-    # The title is for people reading the file; an import goes by the key alone.
+    # The title is for people reading the file, second after the key; an import goes by the key alone.
     if title is not None:
         record = {"key": record["key"], "title": title, **{k: v for k, v in record.items() if k != "key"}}
     return record

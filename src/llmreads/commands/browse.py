@@ -59,6 +59,7 @@ def list_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
     filters += [tag_filter(tag) for tag in tags or []]
     if my_stars is not None:
@@ -74,40 +75,60 @@ def list_command(
 @app.command("search")
 def search_command(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="Words to find.")],
+    words: Annotated[
+        list[str], typer.Argument(help="Words to find; no quotes needed.", metavar="QUERY...", show_default=False)
+    ],
     section: SectionOpt = None,
     stars: StarsOpt = None,
     status: StatusOpt = None,
     list_name: ListOpt = None,
     sort: Annotated[
         SearchSort,
-        typer.Option("--sort", help="The order; relevance: title hits, then most stars, then list order."),
+        typer.Option("--sort", help="The order; relevance: as the ranking below says."),
     ] = SearchSort.RELEVANCE,
     limit: Annotated[
         int | None,
         typer.Option("--limit", "-n", help="Show at most this many (default 20).", min=1, callback=at_most),
     ] = None,
     no_notes: Annotated[bool, typer.Option("--no-notes", help="Do not search your notes.")] = False,
+    exact: Annotated[
+        bool, typer.Option("--exact", help="Only the words as typed: no other forms from the glossary.")
+    ] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Pass the query to SQLite FTS5 as it is.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Search titles, introductions, link texts and your notes, in English or Chinese.
+    """Search titles, introductions, sections, link texts and your notes, in English or Chinese.
 
     Words are ANDed: `lora 微调`. "an exact phrase" in quotes. a OR b.
     -word or NOT word leaves papers out. title:word looks in titles only.
     tag:T keeps the papers you tagged T (-tag:T the others); alone, it lists them.
     Short words match as prefixes: `transform` finds Transformers.
-    Anything else is literal text; --raw passes FTS5 syntax through.
+    Traditional and Simplified Chinese find each other: 微調 finds 微调.
+    A term of the glossary finds its other forms too, also glued to other
+    text: 思维链 finds chain-of-thought, and chain-of-thought finds 思维链;
+    --exact does not. Anything else is literal text; --raw passes FTS5 syntax
+    through.
+
+    Ranking: the words as typed in the title, then another form of them in
+    the title, then the words as typed elsewhere (introductions, section
+    titles, extra columns, link texts, notes), then another form elsewhere; within each, most stars first, then
+    list order. --json hits carry `matched`, the forms each paper holds.
     """
     from llmreads import render
+    from llmreads.config import config_glossary
     from llmreads.store.search import search
 
+    query = " ".join(words)
+    if not query.strip():
+        raise typer.BadParameter("give the words to find; the query is empty", param_hint="'QUERY...'")
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
     shown = limit if limit is not None or json_ else 20
     result = search(
-        conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_
+        conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_,
+        exact=exact, glossary_terms=() if exact or raw else config_glossary(),
     )
     if json_:
         render.emit_json(render.to_json(result.papers))
@@ -122,7 +143,9 @@ def sections_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonO
     from llmreads.store.tracking import sections_tree
 
     st = state(ctx)
-    tree = sections_tree(st.conn(), st.user, list_name or st.default_list)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    tree = sections_tree(conn, st.user, list_name or st.default_list)
     if json_:
         render.emit_json(tree)
     else:
@@ -141,6 +164,7 @@ def show_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     detail = paper_detail(conn, st.user, resolve_ref(conn, ref))
     if json_:
         render.emit_json(detail)
@@ -162,16 +186,18 @@ def progress_command(
     from llmreads.store.tracking import progress
 
     st = state(ctx)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
     if by == ProgressBy.MONTH:
         from llmreads.store.personal import read_by_month
 
-        months = read_by_month(st.conn(), st.user)
+        months = read_by_month(conn, st.user)
         if json_:
             render.emit_json([{"month": m.month, "read": m.read} for m in months])
         else:
             render.read_by_month(months)
         return
-    data = progress(st.conn(), st.user, list_name or st.default_list)
+    data = progress(conn, st.user, list_name or st.default_list)
     if json_:
         render.emit_json(data)
     else:
@@ -193,6 +219,7 @@ def next_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     filters = [*build_filters(conn, section, None, None, list_name or st.default_list), not_read_filter()]
     rows = list_papers(conn, st.user, filters, sort="next", limit=count)
     if json_:
@@ -217,9 +244,10 @@ def open_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     paper = paper_summary(conn, st.user, resolve_ref(conn, ref))
     url = paper.url
-    if not url and paper.arxiv:
+    if paper.arxiv and "arxiv.org/" not in url.lower():  # an arXiv id learned later: arxiv.org over a mirror
         url = f"https://arxiv.org/abs/{paper.arxiv}"
     if not url.lower().startswith(("https://", "http://")):
         raise InvalidQuery(f"{paper.id} has no web link to open" + (f" (its link is {url!r})" if url else ""))
