@@ -216,35 +216,35 @@ def test_my_stars_option_takes_1_to_5(cli, seeded):
 
 
 def test_history_lists_every_change_newest_first_in_local_time(cli, seeded, utc8):
-    ok(cli("mark-reading", LORA_ID, "--date", "2026-10-31T23:30"))
-    ok(cli("mark-read", LORA_ID, "--date", "2026-11-02"))
-    ok(cli("mark-read", ATTENTION_ID, "--date", "2026-11-20T10:00"))
-    ok(cli("mark-unread", ATTENTION_ID, "--date", "2026-12-01"))
+    ok(cli("mark-reading", LORA_ID, "--date", "2024-10-31T23:30"))
+    ok(cli("mark-read", LORA_ID, "--date", "2024-11-02"))
+    ok(cli("mark-read", ATTENTION_ID, "--date", "2024-11-20T10:00"))
+    ok(cli("mark-unread", ATTENTION_ID, "--date", "2024-12-01"))
     found = json_out(cli("history", "--json"))
     assert [(e["id"], e["status"], e["at"]) for e in found] == [
-        (ATTENTION_ID, "unread", "2026-12-01T00:00:00+08:00"),
-        (ATTENTION_ID, "read", "2026-11-20T10:00:00+08:00"),
-        (LORA_ID, "read", "2026-11-02T00:00:00+08:00"),
-        (LORA_ID, "reading", "2026-10-31T23:30:00+08:00"),
+        (ATTENTION_ID, "unread", "2024-12-01T00:00:00+08:00"),
+        (ATTENTION_ID, "read", "2024-11-20T10:00:00+08:00"),
+        (LORA_ID, "read", "2024-11-02T00:00:00+08:00"),
+        (LORA_ID, "reading", "2024-10-31T23:30:00+08:00"),
     ]
     assert set(found[0]) >= {"event_id", "id", "key", "title", "status", "at"}
     assert found[2]["key"] == "arxiv:2106.09685" and found[1]["title"] == "Attention Is All You Need"
     assert len({e["event_id"] for e in found}) == 4
-    # The local month: 2026-10-31T23:30+08:00 is in October here, though in UTC it is too.
-    assert [e["status"] for e in json_out(cli("history", "--month", "2026-11", "--json"))] == ["read", "read"]
-    assert [e["status"] for e in json_out(cli("history", "--month", "2026-10", "--json"))] == ["reading"]
-    assert [e["at"][:10] for e in json_out(cli("history", "--since", "2026-11-20", "--json"))] == [
-        "2026-12-01", "2026-11-20"
+    # --month and --since take local dates (the boundary case is the next test).
+    assert [e["status"] for e in json_out(cli("history", "--month", "2024-11", "--json"))] == ["read", "read"]
+    assert [e["status"] for e in json_out(cli("history", "--month", "2024-10", "--json"))] == ["reading"]
+    assert [e["at"][:10] for e in json_out(cli("history", "--since", "2024-11-20", "--json"))] == [
+        "2024-12-01", "2024-11-20"
     ]
     assert json_out(cli("--user", "bob", "history", "--json")) == []
 
 
 def test_history_month_is_local_at_a_boundary(cli, seeded, utc8):
-    # 2026-11-01T03:00 at UTC+8 is still October in UTC: --month goes by the local calendar.
-    ok(cli("mark-read", LORA_ID, "--date", "2026-11-01T03:00"))
-    assert events(seeded)[0][2] == "2026-10-31T19:00:00+00:00"
-    assert len(json_out(cli("history", "--month", "2026-11", "--json"))) == 1
-    assert json_out(cli("history", "--month", "2026-10", "--json")) == []
+    # 2024-11-01T03:00 at UTC+8 is still October in UTC: --month goes by the local calendar.
+    ok(cli("mark-read", LORA_ID, "--date", "2024-11-01T03:00"))
+    assert events(seeded)[0][2] == "2024-10-31T19:00:00+00:00"
+    assert len(json_out(cli("history", "--month", "2024-11", "--json"))) == 1
+    assert json_out(cli("history", "--month", "2024-10", "--json")) == []
 
 
 @pytest.mark.parametrize(("option", "value"), [("--month", "2026-13"), ("--month", "11-2026"),
