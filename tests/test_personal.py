@@ -289,3 +289,20 @@ def test_progress_by_month_folds_a_long_run_of_empty_months_into_one_row(cli, se
     rows = [line.split()[0] for line in bars.splitlines() if line.startswith("2024-")]
     assert rows == ["2024-01", "2024-02", "2024-06"]
     assert "2024-02 … 2024-05" in bars and "(4 months)" in bars
+
+
+@pytest.mark.parametrize("args", [("tag", LORA_ID, "peft"), ("rate", LORA_ID, "3"), ("history",)])
+def test_on_first_use_these_commands_import_the_bundled_list_as_every_paper_command_does(cli, db, args):
+    result = cli(*args)
+    ok(result)
+    assert result.stderr == f"llmreads: imported the bundled list (118 papers) into {db}\n"
+
+
+def test_a_user_who_only_tagged_or_rated_is_known(cli, seeded):
+    result = cli("--user", "carol", "tag", LORA_ID, "peft")
+    assert "recorded nothing" not in ok(result) + result.stderr
+    ok(cli("--user", "dave", "rate", LORA_ID, "2"))
+    again = cli("--user", "dave", "list", "--limit", "1")
+    assert "recorded nothing" not in ok(again) + again.stderr
+    unknown = cli("--user", "erin", "list", "--limit", "1")
+    assert "user 'erin' has recorded nothing" in unknown.stderr

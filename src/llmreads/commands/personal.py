@@ -25,6 +25,7 @@ def tag_command(ctx: typer.Context, ref: RefArg, tags: TagsArg, json_: JsonOpt =
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     pid = resolve_ref(conn, ref)
     add_tags(conn, st.user, pid, tags)
     paper = paper_summary(conn, st.user, pid)
@@ -43,6 +44,7 @@ def untag_command(ctx: typer.Context, ref: RefArg, tags: TagsArg, json_: JsonOpt
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     pid = resolve_ref(conn, ref)
     remove_tags(conn, st.user, pid, tags)
     paper = paper_summary(conn, st.user, pid)
@@ -80,6 +82,7 @@ def rate_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     pid = resolve_ref(conn, ref)
     set_rating(conn, st.user, pid, stars)
     paper = paper_summary(conn, st.user, pid)
@@ -114,7 +117,9 @@ def history_command(
         start = span[0] if start is None else max(start, span[0])
         until = span[1]
     st = state(ctx)
-    found = history(st.conn(), st.user, start, until)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    found = history(conn, st.user, start, until)
     if json_:
         render.emit_json([event.as_dict() for event in found])
     else:
