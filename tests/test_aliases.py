@@ -367,3 +367,32 @@ def test_reading_a_status_through_aliases_uses_the_indexes(conn):
     )
     plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {reading}", ("alice",)))
     assert "SCAN p" not in plan and "SCAN s" not in plan, plan
+
+
+def test_tags_ratings_and_history_follow_a_paper_whose_link_changed(cli, tmp_path, read_sam):
+    ok(cli("tag", OLD_ID, "vision"))
+    ok(cli("rate", OLD_ID, "4"))
+    report = json_out(cli("import", write(tmp_path, "new.md", relinked(SAM_NEW_URL)), "--json"))
+    assert report["link_changes"] == [{"old_key": SAM_OLD, "new_key": SAM_NEW, "title": SAM}]
+    paper = json_out(cli("show", NEW_ID, "--json"))
+    assert (paper["tags"], paper["my_stars"]) == (["vision"], 4)
+    assert [r["id"] for r in json_out(cli("list", "--tag", "vision", "--json"))] == [NEW_ID]
+    assert [e["id"] for e in json_out(cli("history", "--json"))] == [NEW_ID]
+    assert json_out(cli("tags", "--json")) == [{"tag": "vision", "papers": 1}]
+    # Tagged again under the new key: still one tag, and untag takes it off under every key.
+    ok(cli("tag", NEW_ID, "Vision"))
+    assert json_out(cli("untag", NEW_ID, "vision", "--json"))["tags"] == []
+    ok(cli("rate", NEW_ID, "2"))
+    assert json_out(cli("show", OLD_ID, "--json"))["my_stars"] == 2
+
+
+def test_list_all_shows_an_unlisted_paper_that_keeps_only_a_tag_or_a_rating(cli, tmp_path):
+    ok(cli("import"))
+    ok(cli("--user", "carol", "tag", OLD_ID, "vision"))
+    ok(cli("--user", "dave", "rate", OLD_ID, "3"))
+    text = relinked(SAM_NEW_URL, "Segment Anything Model 2")
+    ok(cli("import", write(tmp_path, "new.md", text)))
+    for user in ("carol", "dave"):
+        shown = [r for r in json_out(cli("--user", user, "list", "--all", "--json")) if r["id"] == OLD_ID]
+        assert len(shown) == 1, user
+    assert not [r for r in json_out(cli("list", "--all", "--json")) if r["id"] == OLD_ID]

@@ -224,3 +224,24 @@ def test_a_database_whose_path_holds_uri_characters_is_completed_from(tmp_path: 
     got = run(ENTRY, {**shell_env("bash", "llmreads show 50f"), "LLMREADS_DB": str(path)})
     assert (got.returncode, got.stderr) == (0, "")
     assert got.stdout.split() == ["50f228"]
+
+
+def test_tags_complete_from_the_users_own_tags(seed_db: Path, tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    path = tmp_path / "tagged.db"
+    shutil.copy(seed_db, path)
+    conn = sqlite3.connect(path)
+    conn.executemany(
+        "INSERT INTO tags (user, paper_key, tag, tagged_at) VALUES (?, ?, ?, '2024-01-01T00:00:00+00:00')",
+        [("alice", "arxiv:2106.09685", "peft"), ("alice", "arxiv:1706.03762", "peft"),
+         ("alice", "arxiv:1706.03762", "attention"), ("bob", "arxiv:1706.03762", "private")],
+    )
+    conn.commit()
+    conn.close()
+    for line in ("llmreads tag 50f228 ", "llmreads list --tag pe"):
+        done = run(ENTRY, {**shell_env("bash", line), "LLMREADS_DB": str(path), "LLMREADS_USER": "alice"})
+        assert done.returncode == 0, done.stderr
+        expected = ["attention", "peft"] if line.endswith(" ") else ["peft"]
+        assert done.stdout.split() == expected, (line, done.stdout)

@@ -210,35 +210,35 @@ def test_my_stars_option_takes_1_to_5(cli, seeded):
 
 
 def test_history_lists_every_change_newest_first_in_local_time(cli, seeded, utc8):
-    ok(cli("mark-reading", LORA_ID, "--date", "2026-10-31T23:30"))
-    ok(cli("mark-read", LORA_ID, "--date", "2026-11-02"))
-    ok(cli("mark-read", ATTENTION_ID, "--date", "2026-11-20T10:00"))
-    ok(cli("mark-unread", ATTENTION_ID, "--date", "2026-12-01"))
+    ok(cli("mark-reading", LORA_ID, "--date", "2024-10-31T23:30"))
+    ok(cli("mark-read", LORA_ID, "--date", "2024-11-02"))
+    ok(cli("mark-read", ATTENTION_ID, "--date", "2024-11-20T10:00"))
+    ok(cli("mark-unread", ATTENTION_ID, "--date", "2024-12-01"))
     found = json_out(cli("history", "--json"))
     assert [(e["id"], e["status"], e["at"]) for e in found] == [
-        (ATTENTION_ID, "unread", "2026-12-01T00:00:00+08:00"),
-        (ATTENTION_ID, "read", "2026-11-20T10:00:00+08:00"),
-        (LORA_ID, "read", "2026-11-02T00:00:00+08:00"),
-        (LORA_ID, "reading", "2026-10-31T23:30:00+08:00"),
+        (ATTENTION_ID, "unread", "2024-12-01T00:00:00+08:00"),
+        (ATTENTION_ID, "read", "2024-11-20T10:00:00+08:00"),
+        (LORA_ID, "read", "2024-11-02T00:00:00+08:00"),
+        (LORA_ID, "reading", "2024-10-31T23:30:00+08:00"),
     ]
     assert set(found[0]) >= {"event_id", "id", "key", "title", "status", "at"}
     assert found[2]["key"] == "arxiv:2106.09685" and found[1]["title"] == "Attention Is All You Need"
     assert len({e["event_id"] for e in found}) == 4
-    # The local month: 2026-10-31T23:30+08:00 is in October here, though in UTC it is too.
-    assert [e["status"] for e in json_out(cli("history", "--month", "2026-11", "--json"))] == ["read", "read"]
-    assert [e["status"] for e in json_out(cli("history", "--month", "2026-10", "--json"))] == ["reading"]
-    assert [e["at"][:10] for e in json_out(cli("history", "--since", "2026-11-20", "--json"))] == [
-        "2026-12-01", "2026-11-20"
+    # --month and --since take local dates (the boundary case is the next test).
+    assert [e["status"] for e in json_out(cli("history", "--month", "2024-11", "--json"))] == ["read", "read"]
+    assert [e["status"] for e in json_out(cli("history", "--month", "2024-10", "--json"))] == ["reading"]
+    assert [e["at"][:10] for e in json_out(cli("history", "--since", "2024-11-20", "--json"))] == [
+        "2024-12-01", "2024-11-20"
     ]
     assert json_out(cli("--user", "bob", "history", "--json")) == []
 
 
 def test_history_month_is_local_at_a_boundary(cli, seeded, utc8):
-    # 2026-11-01T03:00 at UTC+8 is still October in UTC: --month goes by the local calendar.
-    ok(cli("mark-read", LORA_ID, "--date", "2026-11-01T03:00"))
-    assert events(seeded)[0][2] == "2026-10-31T19:00:00+00:00"
-    assert len(json_out(cli("history", "--month", "2026-11", "--json"))) == 1
-    assert json_out(cli("history", "--month", "2026-10", "--json")) == []
+    # 2024-11-01T03:00 at UTC+8 is still October in UTC: --month goes by the local calendar.
+    ok(cli("mark-read", LORA_ID, "--date", "2024-11-01T03:00"))
+    assert events(seeded)[0][2] == "2024-10-31T19:00:00+00:00"
+    assert len(json_out(cli("history", "--month", "2024-11", "--json"))) == 1
+    assert json_out(cli("history", "--month", "2024-10", "--json")) == []
 
 
 @pytest.mark.parametrize(("option", "value"), [("--month", "2026-13"), ("--month", "11-2026"),
@@ -273,3 +273,30 @@ def test_progress_by_month_counts_papers_by_the_month_first_read(cli, seeded):
     lines = {line.split()[0]: line for line in bars.splitlines() if line.startswith("2024-")}
     assert lines["2024-03"].count("█") == 2 * lines["2024-01"].count("█") > 0
     assert "█" not in lines["2024-02"]
+
+
+def test_progress_by_month_folds_a_long_run_of_empty_months_into_one_row(cli, seeded):
+    ok(cli("mark-read", GPT3_ID, "--date", "2024-01-05"))
+    ok(cli("mark-read", LORA_ID, "--date", "2024-06-01"))
+    assert len(json_out(cli("progress", "--by", "month", "--json"))) == 6  # JSON has every month
+    bars = ok(cli("progress", "--by", "month", env={"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "100"}))
+    rows = [line.split()[0] for line in bars.splitlines() if line.startswith("2024-")]
+    assert rows == ["2024-01", "2024-02", "2024-06"]
+    assert "2024-02 … 2024-05" in bars and "(4 months)" in bars
+
+
+@pytest.mark.parametrize("args", [("tag", LORA_ID, "peft"), ("rate", LORA_ID, "3"), ("history",)])
+def test_on_first_use_these_commands_import_the_bundled_list_as_every_paper_command_does(cli, db, args):
+    result = cli(*args)
+    ok(result)
+    assert result.stderr == f"llmreads: imported the bundled list (118 papers) into {db}\n"
+
+
+def test_a_user_who_only_tagged_or_rated_is_known(cli, seeded):
+    result = cli("--user", "carol", "tag", LORA_ID, "peft")
+    assert "recorded nothing" not in ok(result) + result.stderr
+    ok(cli("--user", "dave", "rate", LORA_ID, "2"))
+    again = cli("--user", "dave", "list", "--limit", "1")
+    assert "recorded nothing" not in ok(again) + again.stderr
+    unknown = cli("--user", "erin", "list", "--limit", "1")
+    assert "user 'erin' has recorded nothing" in unknown.stderr

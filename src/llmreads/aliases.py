@@ -124,11 +124,11 @@ def paper_id_sql(key: str) -> str:
 
 
 def user_data_sql(key: str, user: str) -> str:
-    """True when `user` has a status or a note under any key of the paper `key` names."""
-    return (
-        f"(EXISTS (SELECT 1 FROM statuses ud WHERE ud.user = {user} AND ud.paper_key IN {same_paper_sql(key)})"
-        f" OR EXISTS (SELECT 1 FROM notes ud WHERE ud.user = {user} AND ud.paper_key IN {same_paper_sql(key)}))"
-    )
+    """True when `user` has a status, a note, a tag or a rating under any key of the paper `key` names."""
+    return "(" + " OR ".join(
+        f"EXISTS (SELECT 1 FROM {table} ud WHERE ud.user = {user} AND ud.paper_key IN {same_paper_sql(key)})"
+        for table in ("statuses", "notes", "tags", "ratings")
+    ) + ")"
 
 
 def tags_sql(key: str, user: str) -> str:

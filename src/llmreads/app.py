@@ -329,9 +329,9 @@ def _say_if_unknown_user(conn: "sqlite3.Connection", user: str) -> None:
     """After a command that recorded nothing for `--user NAME`: one line if that user never recorded anything.
 
     A misspelt name would otherwise show an empty reading record as if it were
-    someone's; a command that writes (mark-read, note add) has made the user known.
+    someone's; a command that writes (mark-read, note add, tag, rate) has made the user known.
     """
-    known = "SELECT user FROM statuses UNION SELECT user FROM notes"
+    known = " UNION ".join(f"SELECT user FROM {table}" for table in ("statuses", "notes", "tags", "ratings"))
     if conn.execute(f"SELECT 1 FROM ({known}) WHERE user = ?", (user,)).fetchone():
         return
     from llmreads import render

@@ -107,6 +107,16 @@ def lists(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     return _query(ctx, "SELECT name, title FROM lists WHERE name LIKE ? || '%' ORDER BY id", (incomplete,))
 
 
+def tags(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """The user's tags that start with what was typed, with how many papers each is on."""
+    found = _query(
+        ctx,
+        "SELECT tag, count(*) FROM tags WHERE user = ? AND tag LIKE ? || '%' GROUP BY tag ORDER BY tag LIMIT 200",
+        (_user(ctx), incomplete.casefold()),
+    )
+    return [(tag, f"{count} {'paper' if count == '1' else 'papers'}") for tag, count in found]
+
+
 def statuses(incomplete: str) -> list[str]:
     return [s for s in ("unread", "reading", "read") if s.startswith(incomplete)]
 

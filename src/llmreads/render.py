@@ -454,10 +454,25 @@ def read_by_month(months: Sequence[MonthCount]) -> None:
     table.add_column("month", no_wrap=True)
     table.add_column("read", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
-    for m in months:
-        filled = round(width * m.read / most) if m.read else 0
-        table.add_row(Text(m.month), Text(str(m.read)), Text("█" * filled, style="green"))
+    for month, read, bar in _month_rows(months, width, most):
+        table.add_row(Text(month, style="dim" if not read else ""), Text(read), Text(bar, style="green"))
     out.print(table)
+
+
+def _month_rows(months: Sequence[MonthCount], width: int, most: int) -> Iterator[tuple[str, str, str]]:
+    """A row per month; a run of three or more months with nothing read is one row that says how many."""
+    i = 0
+    while i < len(months):
+        run = i
+        while run < len(months) and months[run].read == 0:
+            run += 1
+        if run - i >= 3:
+            yield f"{months[i].month} … {months[run - 1].month}", "0", f"({run - i} months)"
+            i = run
+            continue
+        m = months[i]
+        yield m.month, str(m.read), "█" * (round(width * m.read / most) if m.read else 0)
+        i += 1
 
 
 def notes(items: Sequence[Note]) -> None:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from llmreads import completion
 from llmreads.app import (
     JsonOpt,
     ListOpt,
@@ -35,7 +36,7 @@ def list_command(
     tags: Annotated[
         list[str] | None,
         typer.Option("--tag", "-t", help="Only papers you tagged so (repeat it: papers with all of them).",
-                     show_default=False),
+                     show_default=False, autocompletion=completion.tags),
     ] = None,
     my_stars: Annotated[
         int | None, typer.Option("--my-stars", help="At least this many of your own stars.", min=1, max=5)

@@ -5,11 +5,14 @@ from typing import Annotated
 
 import typer
 
+from llmreads import completion
 from llmreads.app import JsonOpt, RefArg, app, state
 from llmreads.options import month_span, since_date
 
 TagsArg = Annotated[
-    list[str], typer.Argument(help="Tags: words such as peft or 必读; case does not matter.", show_default=False)
+    list[str],
+    typer.Argument(help="Tags: words such as peft or 必读; case does not matter.", show_default=False,
+                   autocompletion=completion.tags),
 ]
 
 
