@@ -32,11 +32,23 @@ def _chinese(form: str) -> bool:
 
 
 def test_every_entry_parses_and_pairs_english_with_chinese():
+    from llmreads.glossary import builtin_terms
+
     terms = builtin()
     assert len(terms) >= 300
+    assert list(builtin_terms()) == terms  # what a search reads, without the checks, is the same
     for forms in terms:
         assert any(_chinese(form) for form in forms), forms
         assert any(not _chinese(form) for form in forms), forms
+
+
+def test_the_file_is_written_as_search_folds_it_but_for_case():
+    # Read as it is on every search: no NFKC or Traditional fold of 400 lines (see Glossary).
+    from llmreads.text import fold_for_search, fold_scripts
+
+    for forms in builtin():
+        line = "\t".join(forms)
+        assert fold_scripts(fold_for_search(line)) == line.casefold(), line
 
 
 def test_no_form_is_in_two_terms():

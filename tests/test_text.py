@@ -156,6 +156,6 @@ def test_the_bulk_fold_agrees_with_the_first_texts_fold(monkeypatch):
     samples = ["微調 語言模型", "参数高效微调 LoRA", "𠁞 and 㗲", "plain ascii", "論⽂：大模型", "∑ ≤ 𝔸 math"]
     monkeypatch.setattr(text_module, "_translated", 0)
     first = [text_module.fold_scripts(s) for s in samples]
-    monkeypatch.setattr(text_module, "_translated", text_module._BULK)
+    monkeypatch.setattr(text_module, "_translated", text_module._BULK)  # as after an import's first 50,000
     assert [text_module.fold_scripts(s) for s in samples] == first
     assert first[0] == "微调 语言模型" and first[2] == "𠀾 and 𠵾"  # beyond the BMP too
