@@ -171,3 +171,18 @@ def test_compile_query_never_raises_and_fts_accepts_it(index, text):
             index.execute("SELECT count(*) FROM f WHERE f MATCH ?", (expression,)).fetchone()
         for pattern in query.patterns():
             re.compile(pattern)
+
+
+def test_qualifiers_are_taken_out_of_the_words():
+    from llmreads.query import Qualifier
+
+    query = compile_query('lora tag:PEFT -tag:old NOT tag:"x" title:rank')
+    assert query.qualifiers == (
+        Qualifier("tag", "PEFT", False), Qualifier("tag", "old", True), Qualifier("tag", "x", True)
+    )
+    assert [(t.tokens, t.column) for t in query.terms()] == [(("lora",), None), (("rank",), "title")]
+    alone = compile_query("tag:peft")
+    assert alone.empty and alone.qualifiers == (Qualifier("tag", "peft", False),)
+    # Not a qualifier: a colon with nothing after it, or a word that names none.
+    assert compile_query("tag: lora").qualifiers == () and compile_query("tag: lora").words() == ["tag", "lora"]
+    assert compile_query("foo:bar").qualifiers == () and compile_query("foo:bar").words() == ["foo bar"]

@@ -7,6 +7,9 @@ in the user config folder (or $LLMREADS_CONFIG):
     user = "ada"
     db = "~/papers/llmreads.db"
     list = "LLM_Paper_Reading"
+    arxiv_api = "https://export.arxiv.org/api/query"     # or a mirror
+    crossref_api = "https://api.crossref.org/works"
+    arxiv_delay = 3                                      # seconds between two arXiv requests
     glossary = [["检索增强", "RAG"], ["蒸馏", "distillation"]]
 
 `glossary` adds terms to search's glossary (llmreads.glossary): each one
@@ -22,7 +25,8 @@ from typing import NamedTuple
 
 from llmreads.errors import LlmreadsError
 
-KEYS = ("user", "db", "list", "glossary")
+KEYS = ("user", "db", "list", "arxiv_api", "crossref_api", "arxiv_delay", "glossary")
+NUMBERS = ("arxiv_delay",)  # settings the file may give as a TOML number
 MAX_CONFIG_BYTES = 1 << 20  # a config file is a few lines; /dev/zero is not one
 
 
@@ -66,6 +70,8 @@ def read_config(path: Path | None = None) -> dict[str, str]:
     for key, value in parsed.items():
         if key == "glossary":
             _glossary_terms(value, path)
+        elif key in NUMBERS and isinstance(value, int | float) and not isinstance(value, bool):
+            continue
         elif not isinstance(value, str) or not value.strip():
             raise LlmreadsError(f"config file {path}: {key} must be a non-empty string")
     return {key: str(value) for key, value in parsed.items() if key != "glossary"}
@@ -168,3 +174,50 @@ def check_user_name(name: str, where: str) -> str:
     if problem is not None:
         raise LlmreadsError(f"the user name {name!r} from {where} {problem}")
     return name.strip()
+
+
+# The metadata services (llmreads.fetch): endpoints and arXiv's pace, each a setting so that
+# tests and mirrors can point elsewhere. arXiv's terms ask for one request every 3 seconds.
+ARXIV_API = "https://export.arxiv.org/api/query"
+CROSSREF_API = "https://api.crossref.org/works"
+ARXIV_DELAY = 3.0
+FETCH_TIMEOUT = 5.0  # seconds a request may take (LLMREADS_FETCH_TIMEOUT): offline, add does not hang
+
+
+class Services(NamedTuple):
+    arxiv_api: str
+    crossref_api: str
+    arxiv_delay: float
+    timeout: float = FETCH_TIMEOUT
+
+
+def services(config: dict[str, str] | None = None) -> Services:
+    """The endpoints and arXiv delay in effect: the environment, then the config file, then the defaults."""
+    config = read_config() if config is None else config
+    arxiv = resolve(None, "LLMREADS_ARXIV_API", "arxiv_api", config).value or ARXIV_API
+    crossref = resolve(None, "LLMREADS_CROSSREF_API", "crossref_api", config).value or CROSSREF_API
+    for name, url in (("arxiv_api", arxiv), ("crossref_api", crossref)):
+        if not url.startswith(("http://", "https://")):
+            raise LlmreadsError(f"{name} ({'LLMREADS_' + name.upper()} or the config file) must be an http(s) URL, "
+                                f"not {url!r}")
+    delay_setting = resolve(None, "LLMREADS_ARXIV_DELAY", "arxiv_delay", config)
+    delay = ARXIV_DELAY
+    if delay_setting.value is not None:
+        try:
+            delay = float(delay_setting.value)
+        except ValueError:
+            delay = -1.0
+        if not 0 <= delay <= 3600:
+            where = ("LLMREADS_ARXIV_DELAY" if delay_setting.source == "environment"
+                     else "arxiv_delay in the config file")
+            raise LlmreadsError(f"{where} must be a number of seconds from 0 to 3600, not {delay_setting.value!r}")
+    timeout = FETCH_TIMEOUT
+    if os.environ.get("LLMREADS_FETCH_TIMEOUT"):
+        try:
+            timeout = float(os.environ["LLMREADS_FETCH_TIMEOUT"])
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout <= 300:
+            raise LlmreadsError(f"LLMREADS_FETCH_TIMEOUT must be a number of seconds above 0 and up to 300, "
+                                f"not {os.environ['LLMREADS_FETCH_TIMEOUT']!r}")
+    return Services(arxiv.strip(), crossref.strip(), delay, timeout)

@@ -2,8 +2,11 @@
 
 The language (also in `llmreads search --help`): words are ANDed; "an exact
 phrase"; OR between two terms; -word or NOT word leaves papers out; title:word
-looks in titles only; anything else is literal text. No input raises: text
-that holds nothing searchable compiles to an empty query.
+looks in titles only; a qualifier (QUALIFIERS: tag:T) narrows the papers
+by something other than their text, and -tag:T leaves them out; anything
+else is literal text. No input raises: text that holds nothing searchable
+compiles to an empty query. What a qualifier's value means is the store's
+business (store.filters.qualifier_filter), not this module's.
 
 Words that are a form of a glossary term (llmreads.glossary) also find its
 other forms: `思维链` is `(思维链 OR "chain of thought" OR cot ...)`, also
@@ -23,7 +26,13 @@ from llmreads.text import is_cjk, segment, tokens
 if TYPE_CHECKING:
     from llmreads.glossary import Form, Glossary
 
-_TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<col>title):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))')
+# Words before a colon that narrow the papers rather than name words to find.
+QUALIFIERS = ("tag",)
+
+_TOKEN = re.compile(
+    r'(?P<neg>-)?(?:(?P<col>title):|(?P<qual>' + "|".join(QUALIFIERS) + r'):(?=[^\s]))?'
+    r'(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
+)
 
 
 def _cjk_token(token: str) -> bool:
@@ -87,15 +96,25 @@ class Alternative(NamedTuple):
         return [term.pattern() for term in self.terms]
 
 
+class Qualifier(NamedTuple):
+    """`name:value` in a query (one of QUALIFIERS), or `-name:value` to leave such papers out."""
+
+    name: str
+    value: str
+    negated: bool
+
+
 class Query(NamedTuple):
     groups: tuple[tuple[Term, ...], ...]  # as typed: ANDed groups of ORed terms
     excluded: tuple[Term, ...]
     text: str
+    qualifiers: tuple[Qualifier, ...] = ()  # ANDed with the words
     # With the glossary's forms: ANDed groups of ORed alternatives; empty when no word was in the glossary.
     expanded: tuple[tuple[Alternative, ...], ...] = ()
 
     @property
     def empty(self) -> bool:
+        """No words to find (there may still be qualifiers)."""
         return not self.groups
 
     def fts(self) -> str:
@@ -165,10 +184,17 @@ def compile_query(text: str, expand: bool = True, glossary_terms: Iterable[Seque
     """The query `text` stands for; `expand` adds the glossary's forms (the built-in terms and `glossary_terms`)."""
     groups: list[list[Term]] = []
     excluded: list[Term] = []
+    qualifiers: list[Qualifier] = []
     pending_or = False
     pending_not = False
     for match in _TOKEN.finditer(text):
         word = match.group("word")
+        if match.group("qual") is not None:
+            value = (match.group("phrase") if match.group("phrase") is not None else word or "").strip()
+            if value:
+                qualifiers.append(Qualifier(match.group("qual"), value, bool(match.group("neg")) or pending_not))
+            pending_or = pending_not = False
+            continue
         if word is not None and match.group("neg") is None and match.group("col") is None:
             if word == "OR":
                 pending_or = bool(groups)
@@ -197,7 +223,9 @@ def compile_query(text: str, expand: bool = True, glossary_terms: Iterable[Seque
         else:
             groups.append([term])
         pending_or = pending_not = False
-    query = Query(groups=tuple(tuple(g) for g in groups), excluded=tuple(excluded), text=text)
+    query = Query(
+        groups=tuple(tuple(g) for g in groups), excluded=tuple(excluded), text=text, qualifiers=tuple(qualifiers)
+    )
     if expand and groups:
         from llmreads.glossary import glossary
 

@@ -72,6 +72,8 @@ def clean(text: str) -> str:
     """Display form of untrusted text: look-alikes folded, controls removed, spaces collapsed."""
     # str.split() breaks at exactly the characters `\s` matches (str.isspace),
     # so this is `re.sub(r"\s+", " ", text).strip()`, only faster.
+    if text.isascii() and text.isprintable():  # no look-alike, no control: most titles and URLs
+        return " ".join(text.split())
     return " ".join(_CONTROL.sub(" ", fold_lookalikes(text)).split())
 
 
@@ -142,14 +144,16 @@ def _simplified() -> dict[int, str]:
     path = os.path.join(os.path.dirname(__file__), "data", "script_fold.txt")
     with open(path, encoding="utf-8") as handle:
         folded, simplified = (line.rstrip("\n") for line in handle if not line.startswith("#"))
-    return {ord(char): target for char, target in zip(folded, simplified, strict=True)}
+    # The 66 characters beyond the BMP (CJK Extension B) are left as they are: a
+    # text is then searched for Traditional characters in one pass (_traditional).
+    return {ord(char): target for char, target in zip(folded, simplified, strict=True) if char <= "\uffff"}
 
 
 @functools.cache
 def _traditional() -> re.Pattern[str]:
     # Some 12 ms to compile (3,200 characters), but it finds the few Traditional
     # characters in a text several times faster than str.translate looks at every one.
-    return re.compile("[" + "".join(chr(code) for code in sorted(_simplified()) if code <= 0xFFFF) + "]")
+    return re.compile("[" + "".join(chr(code) for code in sorted(_simplified())) + "]")
 
 
 # Characters folded by translate before the pattern pays for itself: translate
@@ -167,13 +171,9 @@ def fold_scripts(text: str) -> str:
     if _translated < _BULK:
         _translated += len(text)
         return text.translate(_simplified())
-    # Characters beyond the BMP make a class slow (a list, not a bitmap): few of them are Traditional.
-    if _traditional().search(text) is None and not _ASTRAL.search(text):
+    if _traditional().search(text) is None:
         return text
     return text.translate(_simplified())
-
-
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 def _spaced(match: re.Match[str]) -> str:
@@ -188,8 +188,7 @@ def segment(text: str, casefold: bool = True) -> str:
     apart lets a word of any length match as a phrase of single characters,
     and splits Latin text glued to Chinese (`Transformer架构`). The index and
     the query both come through here, so `微調` finds `微调` and the other way
-    round; the runs are folded as they are spaced (only they can hold
-    Traditional characters), which costs a fraction of a pass over all text.
+    round (fold_scripts).
     """
     return _cjk_run().sub(_spaced, fold_scripts(fold_for_search(text, casefold)))
 
@@ -197,3 +196,32 @@ def segment(text: str, casefold: bool = True) -> str:
 def tokens(text: str) -> list[str]:
     """The FTS tokens of `text` as unicode61 would see them after `segment`."""
     return re.findall(r"[^\W_]+", segment(text))
+
+
+# The parts of a word written in camel case or glued to digits: SpanBERT -> Span BERT,
+# FlashAttention -> Flash Attention, ChatGLM -> Chat GLM, GPT4 -> GPT 4.
+_GLUED_WORD = re.compile(r"[A-Za-z]*(?:[a-z][A-Z]|[A-Z][A-Z][a-z]|[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*")
+_WORD_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def word_parts(text: str) -> str:
+    """The parts of the camel-case and glued words of `text`, search-folded, one token each ('' if none).
+
+    unicode61 keeps `SpanBERT` one token, so `bert` would never find it. The
+    index holds the parts as well (after the text: phrases of the text stay
+    as written); parts of one letter are left out.
+    """
+    found = [
+        part.lower()
+        for word in _GLUED_WORD.findall(text)
+        for part in _WORD_PART.findall(word)
+        if len(part) > 1
+    ]
+    return " ".join(found)
+
+
+def index_form(text: str) -> str:
+    """What the full-text index holds for `text`: its segment form, then the parts of its glued words."""
+    parts = word_parts(text)
+    body = segment(text)
+    return f"{body}\n{parts}" if parts else body

@@ -68,6 +68,12 @@ def search(
             return SearchResult(0, [], [], [])
     else:
         query = compile_query(text, expand=not exact, glossary_terms=glossary_terms)
+        if query.qualifiers:
+            from llmreads.store.filters import qualifier_filter
+
+            filters = [*filters, *(qualifier_filter(*q) for q in query.qualifiers)]
+            if query.empty:  # qualifiers alone: the papers they choose, no words to rank by
+                return _qualified(conn, user, filters, sort, limit)
         if query.empty:
             return SearchResult(0, [], [], [])
         match, title_match = query.fts(), query.fts_in_titles()
@@ -80,7 +86,10 @@ def search(
         conn.execute("BEGIN")
     try:
         try:
-            rows, total = _search_rows(conn, user, match, title_match, filters, sort, limit, notes, raw, literal)
+            named = [] if raw else _named_by_arxiv_id(conn, text)
+            rows, total = _search_rows(
+                conn, user, match, title_match, filters, sort, limit, notes, raw, literal, named
+            )
             papers = paper_rows(conn, rows)
             if scores:
                 found = _scores(conn, user, match, [r["pid"] for r in rows], notes)
@@ -98,6 +107,31 @@ def search(
             conn.execute("COMMIT")
     suggestions = suggest(conn, query) if query is not None and not rows else []
     return SearchResult(total, papers, patterns, suggestions)
+
+
+def _qualified(
+    conn: sqlite3.Connection, user: str, filters: Sequence[Filter], sort: str, limit: int | None
+) -> SearchResult:
+    """A query of qualifiers only (`tag:llm`): the papers its filters choose, most stars first (or in list order)."""
+    from llmreads.store.papers import count_papers, list_papers
+
+    rows = list_papers(conn, user, filters, sort="list" if sort == "list" else "stars", limit=limit)
+    total = len(rows) if limit is None else count_papers(conn, user, filters)
+    return SearchResult(total, rows, [], [])
+
+
+def _named_by_arxiv_id(conn: sqlite3.Connection, text: str) -> list[int]:
+    """The paper a query that is an arXiv id (`2106.09685`, `arXiv:2106.09685v2`, its URL) names, as one word."""
+    from llmreads.keys import arxiv_from_ref
+
+    arxiv = arxiv_from_ref(text)
+    if arxiv is None:
+        return []
+    from llmreads.store.papers import paper_of_key
+
+    paper_id = paper_of_key(conn, f"arxiv:{arxiv}")
+    listed = paper_id is not None and conn.execute("SELECT listed FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
+    return [paper_id] if listed and paper_id is not None else []
 
 
 # Hits are gathered in temporary tables (connection-private, in memory):
@@ -121,16 +155,20 @@ def _search_rows(
     notes: bool,
     raw: bool,
     literal: tuple[str, str] | None = None,
+    named: Sequence[int] = (),
 ) -> tuple[list[sqlite3.Row], int]:
     """The ranked hits (at most `limit`) and how many there are in all.
 
     `literal` holds the MATCH expressions of the query as typed (all hits and
     title hits) when the glossary added forms to it: those hits rank first.
+    `named` papers (the one an arXiv id query names) are title hits.
     """
     for table in (_HITS, _TITLE_HITS, _FILTERED, _LITERAL_HITS, _LITERAL_TITLE_HITS):
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (pid INTEGER PRIMARY KEY)")
         conn.execute(f"DELETE FROM {table}")
     hits = conn.execute(f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (match,)).rowcount
+    for pid in named:
+        hits += conn.execute(f"INSERT OR IGNORE INTO {_HITS} VALUES (?)", (pid,)).rowcount
     with_notes = notes and _note_hits(conn, user, _HITS, match) > 0
     found = _HITS
     if filters or with_notes:
@@ -152,6 +190,8 @@ def _search_rows(
             if not raw:
                 raise
             conn.execute(f"DELETE FROM {_TITLE_HITS}")  # FTS5 syntax that a column filter cannot wrap
+    for pid in named:
+        title_hits += conn.execute(f"INSERT OR IGNORE INTO {_TITLE_HITS} VALUES (?)", (pid,)).rowcount
     list_order = next((f.order for f in filters if f.order), None)
     if sort == "relevance":
         # Title hits, then the rest: each bucket in stars order.
