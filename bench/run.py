@@ -62,11 +62,15 @@ QUERY_MEDIAN_MS = 20.0
 QUERY_P95_MS = 50.0
 
 # The in-process searches; each word is in the generator's vocabulary (the seed's).
+# The glossary expands lora (to 5 forms), 微调 (6), large language models (5)
+# and the last, a term of three forms: 扩散模型, diffusion model, diffusion
+# probabilistic model.
 SEARCHES = (
     ("English word", "lora"),
     ("Chinese word", "微调"),
     ("phrase", '"language models"'),
     ("three words", "large language models"),
+    ("glossary term, three forms", "扩散模型"),
 )
 
 MISTUNE_ALONE = """

@@ -9,6 +9,7 @@ import pytest
 
 from llmreads.errors import LlmreadsError
 from llmreads.glossary import GLOSSARY_FILE, Glossary, glossary, parse_glossary, term_problem
+from llmreads.store.search import search
 from llmreads.text import is_cjk, tokens
 from seed_scan import naming
 
@@ -32,11 +33,23 @@ def _chinese(form: str) -> bool:
 
 
 def test_every_entry_parses_and_pairs_english_with_chinese():
+    from llmreads.glossary import builtin_terms
+
     terms = builtin()
     assert len(terms) >= 300
+    assert list(builtin_terms()) == terms  # what a search reads, without the checks, is the same
     for forms in terms:
         assert any(_chinese(form) for form in forms), forms
         assert any(not _chinese(form) for form in forms), forms
+
+
+def test_the_file_is_written_as_search_folds_it_but_for_case():
+    # Read as it is on every search: no NFKC or Traditional fold of 400 lines (see Glossary).
+    from llmreads.text import fold_for_search, fold_scripts
+
+    for forms in builtin():
+        line = "\t".join(forms)
+        assert fold_scripts(fold_for_search(line)) == line.casefold(), line
 
 
 def test_no_form_is_in_two_terms():
@@ -70,6 +83,9 @@ def test_no_form_by_itself_hits_more_than_a_fifth_of_the_list(conn):
     too_many = {form: count for form, count in counts.items() if count > papers / 5}
     assert too_many == {}
     assert max(counts.values()) > 10  # the check counts hits: some forms are common enough to come close
+    # What search itself finds for a form with --exact is at least what the scan finds in titles and intros.
+    for form in ("GPT", "large language model", "预训练", "多模态", "思维链"):
+        assert {p.title for p in search(conn, "alice", form, exact=True, limit=None).papers} >= naming(form, words=True)
 
 
 # ---------------------------------------------------------------- the file's rules

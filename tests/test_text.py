@@ -124,7 +124,7 @@ def test_the_script_table_covers_opencc_and_keeps_its_licence():
 
     table = _script_table()
     assert len(table) > 3000
-    assert all(is_cjk(char) for char in table)  # segment folds CJK runs only: every key must be in one
+    assert all(is_cjk(char) for char in table)
     assert all(len(target) == 1 and is_cjk(target) for target in table.values())
     assert CJK_RANGES
     data = Path(__file__).resolve().parents[1] / "src" / "llmreads" / "data"
@@ -147,3 +147,15 @@ def test_the_script_table_is_read_on_first_use_only():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["0", "1"], result.stderr
+
+
+def test_the_bulk_fold_agrees_with_the_first_texts_fold(monkeypatch):
+    # An import folds most texts through a pattern that finds Traditional characters first.
+    import llmreads.text as text_module
+
+    samples = ["微調 語言模型", "参数高效微调 LoRA", "𠁞 and 㗲", "plain ascii", "論⽂：大模型", "∑ ≤ 𝔸 math"]
+    monkeypatch.setattr(text_module, "_translated", 0)
+    first = [text_module.fold_scripts(s) for s in samples]
+    monkeypatch.setattr(text_module, "_translated", text_module._BULK)  # as after an import's first 50,000
+    assert [text_module.fold_scripts(s) for s in samples] == first
+    assert first[0] == "微调 语言模型" and first[2] == "𠁞 and 𠵾"  # beyond the BMP: left as it is

@@ -84,7 +84,7 @@ def search_command(
     list_name: ListOpt = None,
     sort: Annotated[
         SearchSort,
-        typer.Option("--sort", help="The order; relevance: as the ranking below says."),
+        typer.Option("--sort", help="The order; relevance: as Ranking above says."),
     ] = SearchSort.RELEVANCE,
     limit: Annotated[
         int | None,
