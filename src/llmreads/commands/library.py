@@ -56,6 +56,7 @@ def add_command(
     settings = services()
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     papers, problems = gather(conn, parsed, title, settings)
     name = list_name if list_name is not None else default_list_name(conn, st.user)
     results = add_papers(conn, st.user, name, papers, section=section,
@@ -160,6 +161,7 @@ def enrich_command(
     settings = services()
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     linked = apply_known_ids(conn)
     wanted = wanting_metadata(conn, list_name or st.default_list, force)
     by_arxiv: dict[str, list[str]] = {}
@@ -211,8 +213,8 @@ def edit_command(
     from llmreads.fetch import FetchFailed
     from llmreads.fetch.arxiv import ArxivClient
     from llmreads.refs import parse_ref
-    from llmreads.store.base import transaction
-    from llmreads.store.library import link_arxiv, save_record
+    from llmreads.store.base import now, transaction
+    from llmreads.store.library import link_arxiv, store_records
     from llmreads.store.papers import paper_summary, resolve_ref
 
     given = parse_ref(arxiv) if arxiv.strip() else None
@@ -221,6 +223,7 @@ def edit_command(
     settings = services()
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     paper_id = resolve_ref(conn, ref)
     problem = None
     try:
@@ -232,7 +235,7 @@ def edit_command(
     with transaction(conn):
         key = link_arxiv(conn, paper_id, given.arxiv)
         if record is not None:
-            save_record(conn, key, record)
+            store_records(conn, [(key, record)], now())
     paper = paper_summary(conn, st.user, paper_id)
     render.arxiv_set(paper.id, paper.title, given.arxiv)
     if problem is not None:
