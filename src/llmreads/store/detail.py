@@ -54,6 +54,4 @@ class PaperDetail:
     entries: tuple[EntryDetail, ...]
     links: tuple[EntryLink, ...]
     notes: tuple[Note, ...]
-    authors: list[str]  # from fetched metadata (store.library), empty when unknown
-    year: int | None
     abstract: str | None  # the fetched abstract
