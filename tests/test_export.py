@@ -87,7 +87,7 @@ def test_json_holds_every_paper_in_list_order_with_status_and_notes(marked: None
     assert [p["key"] for p in papers] == [p["key"] for p in listed()]
     assert set(papers[0]) == {
         "id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "year", "notes",
-        "introductions", "links",
+        "introductions", "links", "authors",
     }
     lora = by_key(papers)[LORA]
     assert lora["status"] == "read" and lora["status_at"]

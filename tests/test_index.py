@@ -44,11 +44,13 @@ def assert_index_is_current(conn: sqlite3.Connection) -> None:
     assert stale == []
     conn.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
     conn.execute("DROP TABLE IF EXISTS temp.fresh")
-    conn.execute(f"CREATE VIRTUAL TABLE temp.fresh USING fts5(title, body, content='', tokenize='{FTS_TOKENIZER}')")
+    conn.execute("CREATE VIRTUAL TABLE temp.fresh USING"
+                 f" fts5(title, body, abstract, content='', tokenize='{FTS_TOKENIZER}')")
     listed = [r[0] for r in conn.execute("SELECT id FROM papers WHERE listed = 1")]
     conn.executemany(
-        "INSERT INTO temp.fresh (rowid, title, body) VALUES (?, ?, ?)",
-        [(pid, index_form(title), body) for pid, (title, body) in index_texts(conn, listed).items()],
+        "INSERT INTO temp.fresh (rowid, title, body, abstract) VALUES (?, ?, ?, ?)",
+        [(pid, index_form(title), body, abstract)
+         for pid, (title, body, abstract) in index_texts(conn, listed).items()],
     )
     assert index_instances(conn, "papers_fts") == index_instances(conn, "fresh", "temp")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -302,3 +303,139 @@ def test_edit_refuses_an_id_of_another_paper_or_a_bad_id(cli, one_error, db):
     error = one_error(cli("edit", "b2c3ad", "--arxiv", "2106.09685"))
     assert "2106.09685" in error and "50f228" in error
     assert "'nonsense'" in one_error(cli("edit", "b2c3ad", "--arxiv", "nonsense"))
+
+
+# ---------------------------------------------------------------- shown, filtered, searched, exported
+
+
+@pytest.fixture
+def attention(cli, services):  # type: ignore[no-untyped-def]
+    """The bundled Transformer paper with its metadata fetched, and an added paper of 2023."""
+    services.add_arxiv("1706.03762", "Attention Is All You Need", ["Ashish Vaswani", "Noam Shazeer"],
+                       abstract="The dominant sequence transduction models are based on complex recurrent networks"
+                       " that later models such as BERT build on.",
+                       published="2017-06-12T17:57:34Z", category="cs.CL")
+    services.add_arxiv(LLAMA2, LLAMA2_TITLE, ["Hugo Touvron"], published="2023-07-18T14:31:57Z",
+                       abstract="Llama 2 is a collection of pretrained and fine-tuned models, see also transduction.")
+    ok(cli("add", LLAMA2))
+    ok(cli("enrich"))
+    return services
+
+
+def test_authors_year_and_abstract_in_show_and_json(cli, attention):
+    shown = json_out(cli("show", "1706.03762", "--json"))
+    assert (shown["authors"], shown["year"]) == (["Ashish Vaswani", "Noam Shazeer"], 2017)
+    assert shown["abstract"].startswith("The dominant sequence transduction models")
+    listed = {p["key"]: p for p in json_out(cli("list", "--json"))}
+    assert (listed["arxiv:1706.03762"]["authors"], listed["arxiv:1706.03762"]["year"]) == (
+        ["Ashish Vaswani", "Noam Shazeer"], 2017)
+    assert listed["arxiv:2106.09685"]["authors"] == []
+    text = ok(cli("show", "1706.03762", env={"COLUMNS": "100"}))
+    assert "authors  Ashish Vaswani, Noam Shazeer" in text and "year  2017" in text and "abstract" in text
+
+
+def test_list_by_year_and_range(cli, attention):
+    in_2017 = json_out(cli("list", "--year", "2017", "--json"))
+    assert "arxiv:1706.03762" in [p["key"] for p in in_2017] and all(p["year"] == 2017 for p in in_2017)
+    in_range = json_out(cli("list", "--year", "2022..2023", "--json"))
+    assert in_range and all(p["year"] in (2022, 2023) for p in in_range)
+    assert f"arxiv:{LLAMA2}" in [p["key"] for p in in_range]
+
+
+@pytest.mark.parametrize("bad", ["twenty", "2023..2022", "23"])
+def test_list_year_usage_error_names_the_option(cli, bad):
+    result = cli("list", "--year", bad)
+    assert result.exit_code == 2 and "--year" in result.stderr
+
+
+def test_search_author_and_year_qualifiers(cli, attention, one_error):
+    by_author = json_out(cli("search", "author:vaswani", "--json"))
+    assert [p["key"] for p in by_author] == ["arxiv:1706.03762"]
+    both = json_out(cli("search", "attention author:VASWANI year:2017", "--json"))
+    assert [p["key"] for p in both] == ["arxiv:1706.03762"]
+    recent = json_out(cli("search", "attention year:2023..2024", "--json"))
+    assert all(p["year"] in (2023, 2024) for p in recent) and "arxiv:1706.03762" not in [p["key"] for p in recent]
+    in_2023 = json_out(cli("search", "year:2023", "--json"))
+    assert f"arxiv:{LLAMA2}" in [p["key"] for p in in_2023] and all(p["year"] == 2023 for p in in_2023)
+    assert "year:soon" in one_error(cli("search", "attention year:soon"))
+
+
+def test_abstracts_are_searched_below_titles_and_introductions(cli, attention):
+    assert [p["key"] for p in json_out(cli("search", "recurrent", "--json"))] == ["arxiv:1706.03762"]
+    hits = json_out(cli("search", "bert", "--json"))
+    # The Transformer paper has the word in its fetched abstract alone: it comes after every paper with
+    # it in an introduction, though it has more stars than any of them.
+    assert len(hits) >= 4 and hits[-1]["key"] == "arxiv:1706.03762"
+    assert hits[-1]["stars"] > max(p["stars"] for p in hits[:-1])
+    assert "complex recurrent networks" in ok(cli("search", "recurrent"))  # its snippet comes from the abstract
+
+
+def test_bibtex_has_authors_and_parses_back(cli, attention):
+    import bibtexparser
+
+    library = bibtexparser.parse_string(ok(cli("export", "--format", "bibtex")))
+    entries = {e.fields_dict["eprint"].value: e for e in library.entries if "eprint" in e.fields_dict}
+    attention_entry = entries["1706.03762"]
+    assert attention_entry.fields_dict["author"].value == "Ashish Vaswani and Noam Shazeer"
+    assert attention_entry.fields_dict["year"].value == "2017"
+    assert entries[LLAMA2].fields_dict["title"].value == "{" + LLAMA2_TITLE + "}"
+    assert "author" not in entries["2106.09685"].fields_dict  # no metadata fetched for it
+
+
+def test_search_index_stays_exact_through_add_enrich_edit_and_reimport(cli, attention, db, tmp_path):
+    from llmreads.db import open_db
+    from test_index import assert_index_is_current
+
+    ok(cli("enrich", "--force"))
+    ok(cli("edit", "b2c3ad", "--arxiv", "2302.13971"))
+    ok(cli("remove-list", "added", "--force"))
+    seed = Path(__file__).resolve().parents[1] / "seeds" / "llm_paper_reading.md"
+    doc = tmp_path / "list.md"
+    doc.write_text(seed.read_text(encoding="utf-8").replace("Attention Is All You Need", "Attention!"), "utf-8")
+    ok(cli("import", str(doc), "--name", "LLM_Paper_Reading"))
+    conn = open_db(db)
+    try:
+        assert_index_is_current(conn)
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- user data
+
+
+def test_user_data_carries_added_papers_with_their_metadata(cli, llama2, db, tmp_path):
+    ok(cli("add", LLAMA2, "--list", "to-read", "--section", "Open models", "--status", "reading"))
+    llama2.arxiv_mode = "fail"
+    ok(cli("add", "2401.00001"))  # offline: no metadata
+    ok(cli("add", "https://example.com/notes", "--title", "My notes on it"))
+    exported = tmp_path / "alice.json"
+    ok(cli("user-data", "export", "-o", str(exported)))
+    papers = json.loads(exported.read_text(encoding="utf-8"))["users"]["alice"]["papers"]
+    assert [(p["list"], p["section"], p["key"]) for p in papers] == [
+        ("to-read", "Open models", f"arxiv:{LLAMA2}"), ("added", "Papers", "arxiv:2401.00001"),
+        ("added", "Papers", "url:example.com/notes")]
+    assert papers[0]["metadata"]["authors"] == ["Hugo Touvron", "Louis Martin", "Kevin Stone"]
+    assert "metadata" not in papers[1]
+
+    other = {"LLMREADS_DB": str(tmp_path / "other.db")}
+    report = json_out(cli("user-data", "import", str(exported), "--json", env=other))
+    assert report["users"]["alice"]["papers"] == {"added": 3, "updated": 0, "kept": 0}
+    assert llama2.arxiv_requests == [[LLAMA2], ["2401.00001"]]  # the import asked no service
+    shown = json_out(cli("show", LLAMA2, "--json", env=other))
+    assert (shown["title"], shown["authors"], shown["year"], shown["status"]) == (
+        LLAMA2_TITLE, ["Hugo Touvron", "Louis Martin", "Kevin Stone"], 2023, "reading")
+    assert shown["abstract"] == "In this work, we develop and release Llama 2."
+    assert [p["key"] for p in json_out(cli("list", "--list", "added", "--json", env=other))] == [
+        "arxiv:2401.00001", "url:example.com/notes"]
+    assert LLAMA2_TITLE in [p["title"] for p in json_out(cli("search", "develop release", "--json", env=other))]
+    again = json_out(cli("user-data", "import", str(exported), "--json", env=other))
+    assert again["users"]["alice"]["papers"] == {"added": 0, "updated": 0, "kept": 3}
+    assert len(json_out(cli("list", "--list", "to-read", "--json", env=other))) == 1
+
+
+def test_user_data_with_a_bad_paper_record_names_it(cli, one_error, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "llmreads-user-data", "version": 1, "users": {"alice": {
+        "papers": [{"list": "added", "section": "Papers", "key": "arxiv:2401.00001", "title": "T",
+                    "url": "https://arxiv.org/abs/2401.00001", "metadata": {"source": "arxiv", "year": "soon"}}]}}}))
+    assert "papers[0].metadata.year" in one_error(cli("user-data", "import", str(bad)))

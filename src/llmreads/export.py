@@ -57,7 +57,7 @@ def to_json(export: Export) -> str:
         {
             "id": p.id, "key": p.key, "title": p.title, "url": p.url, "arxiv": p.arxiv, "stars": p.stars,
             "sections": p.sections, "status": p.status, "status_at": p.status_at, "year": p.year,
-            "notes": p.notes, "introductions": p.introductions, "links": p.links,
+            "notes": p.notes, "introductions": p.introductions, "links": p.links, "authors": p.authors,
         }
         for p in export.papers
     ]
@@ -243,6 +243,12 @@ def bib_escape(text: str) -> str:
     return re.sub(r"\s+", " ", text.translate(_BIB_TABLE)).strip()
 
 
+def bib_author(name: str) -> str:
+    """One author for BibTeX's `and`-separated list: escaped, braced when the name itself holds ` and `."""
+    escaped = bib_escape(" ".join(name.split()))
+    return "{" + escaped + "}" if re.search(r"\band\b", escaped, re.IGNORECASE) else escaped
+
+
 def bib_url(url: str) -> str:
     """A URL for a `url` field: kept verbatim (styles wrap it in \\url), braces and backslashes encoded."""
     return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
@@ -284,7 +290,10 @@ def citekeys(papers: Sequence[ExportPaper]) -> list[str]:
 
 
 def bibtex_entry(paper: ExportPaper, citekey: str) -> str:
-    fields: list[tuple[str, str]] = [("title", "{" + bib_escape(paper.title) + "}")]
+    # The published title in double braces keeps its case as published (BibTeX styles lower-case the rest).
+    fields: list[tuple[str, str]] = [("title", "{" + bib_escape(paper.published_title or paper.title) + "}")]
+    if paper.authors:
+        fields.append(("author", " and ".join(bib_author(name) for name in paper.authors)))
     year = paper.year or (arxiv_year(paper.arxiv) if paper.arxiv else None)
     if year:
         fields.append(("year", bib_escape(year)))

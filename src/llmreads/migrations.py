@@ -41,7 +41,8 @@ FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 # 2: an entry's extra columns are indexed.
 # 3: Traditional Chinese indexed as Simplified (text.segment).
 # 4: section titles, and the parts of glued words (SpanBERT: span, bert).
-INDEX_VERSION = 4
+# 5: a third column, the abstract of fetched metadata (store.metadata); rebuild makes the table anew.
+INDEX_VERSION = 5
 
 
 @migration

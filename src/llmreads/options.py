@@ -114,3 +114,23 @@ DateOpt = Annotated[
     typer.Option("--date", help="When it happened: a date such as 2024-03-01 (local), to backfill your history.",
                  callback=when_done, show_default=False),
 ]
+
+
+def _years(value: str | None) -> str | None:
+    """`--year 2023` or `--year 2022..2023`; anything else is a usage error naming the option."""
+    if value is None:
+        return None
+    from llmreads.errors import InvalidQuery
+    from llmreads.query import parse_years
+
+    try:
+        parse_years(value, "--year")
+        return value
+    except InvalidQuery as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--year ").removeprefix("--year: ")) from None
+
+
+YearOpt = Annotated[
+    str | None,
+    typer.Option("--year", help="Only papers of this year, or of a range: 2022..2023.", callback=_years),
+]

@@ -2,7 +2,8 @@
 
 The language (also in `llmreads search --help`): words are ANDed; "an exact
 phrase"; OR between two terms; -word or NOT word leaves papers out; title:word
-looks in titles only; a qualifier (QUALIFIERS: tag:T) narrows the papers
+looks in titles only; a qualifier (QUALIFIERS: tag:T, author:NAME,
+year:2023 or year:2022..2023) narrows the papers
 by something other than their text, and -tag:T leaves them out; anything
 else is literal text. No input raises: text that holds nothing searchable
 compiles to an empty query. What a qualifier's value means is the store's
@@ -21,18 +22,33 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from llmreads.errors import InvalidQuery
 from llmreads.text import is_cjk, segment, tokens
 
 if TYPE_CHECKING:
     from llmreads.glossary import Form, Glossary
 
 # Words before a colon that narrow the papers rather than name words to find.
-QUALIFIERS = ("tag",)
+QUALIFIERS = ("tag", "author", "year")
 
 _TOKEN = re.compile(
     r'(?P<neg>-)?(?:(?P<col>title):|(?P<qual>' + "|".join(QUALIFIERS) + r'):(?=[^\s]))?'
     r'(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
 )
+
+_YEARS = re.compile(r"(?P<low>\d{4})(?:\.\.(?P<high>\d{4}))?")
+
+
+
+def parse_years(spec: str, where: str) -> tuple[int, int]:
+    """`2023` or `2022..2023` as (low, high); InvalidQuery naming `where` otherwise."""
+    match = _YEARS.fullmatch(spec.strip())
+    if match is None:
+        raise InvalidQuery(f"{where} takes a year (2023) or a range of years (2022..2023), not {spec!r}")
+    low, high = int(match.group("low")), int(match.group("high") or match.group("low"))
+    if low > high:
+        raise InvalidQuery(f"{where}: {spec!r} starts after it ends")
+    return low, high
 
 
 def _cjk_token(token: str) -> bool:
@@ -131,6 +147,10 @@ class Query(NamedTuple):
 
     def fts_literal_in_titles(self) -> str:
         return self._excluding("title : (" + self.literal() + ")")
+
+    def fts_in_text(self) -> str:
+        """The MATCH expression of the hits with the words in titles or introductions (not only in abstracts)."""
+        return self._excluding("{title body} : (" + self.positive() + ")")
 
     def _excluding(self, expr: str) -> str:
         for term in self.excluded:

@@ -369,6 +369,10 @@ def paper(detail: PaperDetail) -> None:
         ("status", detail.status + (f" (since {detail.status_at})" if detail.status_at else "")),
         *([("tags", ", ".join(detail.tags))] if detail.tags else []),
     ]
+    if detail.authors:
+        fields.insert(2, ("authors", ", ".join(detail.authors)))
+    if detail.year:
+        fields.insert(3 if detail.authors else 2, ("year", str(detail.year)))
     for label, value in fields:
         for i, part in enumerate(wrap(clean(value), width, " " * 9)):
             lines.append([(f"{label:>7}  " if i == 0 else " " * 9, "dim"), (part[9:], "")])
@@ -389,6 +393,9 @@ def paper(detail: PaperDetail) -> None:
             shown = url if text == url else f"{text}  {url}"
             for i, part in enumerate(wrap(shown, width, "    ")):
                 lines.append([("  → " if i == 0 else "    ", "dim"), (part[4:], "blue" if text == url else "")])
+    if detail.abstract:
+        lines += [[], [("abstract", "bold")]]
+        lines += [[(part, "")] for part in wrap(clean(detail.abstract), width)]
     if detail.notes:
         lines += [[], [("notes", "bold")]]
         for note in detail.notes:
@@ -762,10 +769,12 @@ def user_data_import(report: MergeReport) -> None:
     if not report.users and not report.skipped:
         print("  the file holds no users")
     for user, counts in report.users.items():
-        s, n = counts.statuses, counts.notes
+        s, n, a = counts.statuses, counts.notes, counts.papers
+        own = f"; own papers {a.added} added, {a.updated} listed, {a.kept} kept" if a.added + a.updated + a.kept \
+            else ""
         print(
             f"  {clean(user)}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
-            f" notes {n.added} added, {n.updated} updated, {n.kept} kept"
+            f" notes {n.added} added, {n.updated} updated, {n.kept} kept{own}"
         )
         extra = [
             f"{name} {c.added} added" + (f", {c.updated} updated" if name == "ratings" else "") + f", {c.kept} kept"

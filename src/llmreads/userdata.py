@@ -79,8 +79,23 @@ class AliasRecord:
     key: str  # the key that names it now
 
 
+@dataclass(frozen=True)
+class PaperRecord:
+    """A paper of one of the user's own lists (llmreads add), with its fetched metadata."""
+
+    list: str
+    section: str
+    key: str
+    title: str
+    url: str
+    arxiv: str | None
+    doi: str | None
+    metadata: dict[str, object] | None  # as paper_metadata holds it, when it was fetched
+
+
 @dataclass
 class UserData:
+    papers: list[PaperRecord] = field(default_factory=list)
     statuses: list[StatusRecord] = field(default_factory=list)
     notes: list[NoteRecord] = field(default_factory=list)
     notes_skipped: list[str] = field(default_factory=list)  # notes the file holds that are not imported, and why
@@ -105,6 +120,7 @@ class Counts:
 
 @dataclass
 class UserReport:
+    papers: Counts = field(default_factory=Counts)  # added papers: added to a list of theirs, or there already
     statuses: Counts = field(default_factory=Counts)
     notes: Counts = field(default_factory=Counts)
     notes_skipped: list[str] = field(default_factory=list)
@@ -174,6 +190,7 @@ class ExportedUser(TypedDict):
     ratings: list[ExportedRating]
     history: list[ExportedEvent]
     aliases: NotRequired[list[ExportedAlias]]  # only when some record is kept under an old key
+    papers: NotRequired[list[dict[str, object]]]  # the papers of the user's own lists (llmreads add)
 
 
 class UserDataDocument(TypedDict):
@@ -194,7 +211,8 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> U
         users = [
             r[0] for r in conn.execute(
                 "SELECT user FROM statuses UNION SELECT user FROM notes UNION SELECT user FROM tags"
-                " UNION SELECT user FROM ratings UNION SELECT user FROM status_history ORDER BY 1"
+                " UNION SELECT user FROM ratings UNION SELECT user FROM status_history"
+                " UNION SELECT owner FROM lists WHERE owner IS NOT NULL ORDER BY 1"
             )
         ]
     data: dict[str, ExportedUser] = {}
@@ -260,12 +278,44 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> U
         part: ExportedUser = {
             "statuses": statuses, "notes": notes, "tags": tags, "ratings": ratings, "history": history,
         }
+        papers = _own_papers(conn, user)
+        if papers:
+            part["papers"] = papers
         # The keys records are kept under may be old keys of their papers: the file says which.
         aliases = aliases_of(conn, [str(r["key"]) for r in (*statuses, *notes, *tags, *ratings, *history)])
         if aliases:
             part["aliases"] = [{"alias": alias, "key": key} for alias, key in aliases]
         data[user] = part
     return {"format": FORMAT, "version": VERSION, "exported_at": now(), "users": data}
+
+
+_METADATA_FIELDS = ("title", "authors", "year", "published", "abstract", "primary_category", "doi", "journal_ref",
+                   "arxiv", "source", "fetched_at")
+
+
+def _own_papers(conn: sqlite3.Connection, user: str) -> list[dict[str, object]]:
+    """The papers of `user`'s own lists, list by list, in their order, each with its fetched metadata."""
+    from llmreads.store.metadata import metadata_join
+
+    out = []
+    for r in conn.execute(
+        "SELECT l.name AS list, sec.title AS section, p.key, p.title AS paper_title, p.url, p.arxiv AS paper_arxiv,"
+        " m.title, m.authors, m.year, m.published, m.abstract, m.primary_category, m.doi, m.journal_ref, m.arxiv,"
+        " m.source, m.fetched_at"
+        " FROM lists l JOIN entries e ON e.list_id = l.id JOIN sections sec ON sec.id = e.section_id"
+        f" JOIN papers p ON p.id = e.paper_id {metadata_join()}"
+        " WHERE l.owner = ? ORDER BY l.id, e.position",
+        (user,),
+    ):
+        paper: dict[str, object] = {
+            "list": r["list"], "section": r["section"], "key": r["key"], "title": r["paper_title"], "url": r["url"],
+            "arxiv": r["paper_arxiv"] or r["arxiv"], "doi": r["doi"],
+        }
+        if r["fetched_at"] is not None:
+            paper["metadata"] = {name: json.loads(r[name]) if name == "authors" else r[name]
+                                 for name in _METADATA_FIELDS}
+        out.append(paper)
+    return out
 
 
 def _with_title(record: dict[str, object], title: str | None) -> dict[str, object]:
@@ -393,12 +443,40 @@ def parse_user_data(text: str, source: str) -> UserDataFile:
             data.history.append(
                 EventRecord(_key(item, at), status, _timestamp(_string(item, "at", at), f"{at}.at"), event_id)
             )
+        for i, item in enumerate(_array(value, "papers", where)):
+            data.papers.append(_paper_record(item, f"{where}.papers[{i}]"))
         for i, item in enumerate(_array(value, "aliases", where)):
             at = f"{where}.aliases[{i}]"
             alias, key = _key(item, at, "alias"), _key(item, at)
             if alias != key:
                 data.aliases.append(AliasRecord(alias, key))
     return out
+
+
+def _optional_string(item: dict[str, object], name: str, where: str) -> str | None:
+    return None if item.get(name) is None else _string(item, name, where)
+
+
+def _paper_record(item: dict[str, object], at: str) -> PaperRecord:
+    metadata = item.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise ImportFailed(f"{at}.metadata must be an object")
+        authors = metadata.get("authors", [])
+        if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
+            raise ImportFailed(f"{at}.metadata.authors must be a list of names")
+        year = metadata.get("year")
+        if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
+            raise ImportFailed(f"{at}.metadata.year must be a whole number, not {_kind(year)}")
+        for name in _METADATA_FIELDS:
+            if name not in ("authors", "year"):
+                _optional_string(metadata, name, f"{at}.metadata")
+        _string(metadata, "source", f"{at}.metadata")
+    return PaperRecord(
+        _string(item, "list", at).strip() or "added", " ".join(_string(item, "section", at).split()) or "Papers",
+        _key(item, at), _string(item, "title", at), _string(item, "url", at),
+        _optional_string(item, "arxiv", at), _optional_string(item, "doi", at), metadata,
+    )
 
 
 class _HugeInteger:
@@ -542,9 +620,11 @@ def _merge_user(conn: sqlite3.Connection, user: str, data: UserData, *, write: b
 
     for record in data.aliases:
         add_alias(conn, record.alias, record.key)
+    papers = _merge_papers(conn, user, data.papers)  # first: the user's statuses may be on them
     history = _merge_history(conn, user, data.history, write=write)
     changed: list[EventRecord] = []  # the statuses the merge sets: events of the history too
     report = UserReport(
+        papers=papers,
         statuses=_merge_statuses(conn, user, data.statuses, write=write, changed=changed),
         notes=_merge_notes(conn, user, data.notes, write=write),
         notes_skipped=list(data.notes_skipped),
@@ -555,6 +635,39 @@ def _merge_user(conn: sqlite3.Connection, user: str, data: UserData, *, write: b
     if write:
         _merge_history(conn, user, changed, write=write)  # not counted: the file named them as statuses
     return report
+
+
+def _merge_papers(conn: sqlite3.Connection, user: str, records: Sequence[PaperRecord]) -> Counts:
+    """Recreate the papers of the user's own lists (a dry run writes too, inside the transaction it rolls back)."""
+    from llmreads.fetch import Record
+    from llmreads.refs import Ref
+    from llmreads.store.library import NewPaper, put_papers
+
+    counts = Counts()
+    groups: dict[tuple[str, str], list[NewPaper]] = {}
+    for record in records:
+        meta = record.metadata
+        fetched = None
+        if meta is not None:
+            fetched = Record(
+                source=str(meta["source"]), title=str(meta.get("title") or record.title),
+                authors=tuple(meta.get("authors") or ()),  # type: ignore[arg-type]
+                abstract=meta.get("abstract"), published=meta.get("published"),  # type: ignore[arg-type]
+                primary_category=meta.get("primary_category"), doi=meta.get("doi"),  # type: ignore[arg-type]
+                journal_ref=meta.get("journal_ref"), arxiv=meta.get("arxiv"),  # type: ignore[arg-type]
+            )
+        ref = Ref(record.key, record.url, arxiv=record.arxiv if record.key.startswith("arxiv:") else None,
+                  doi=record.doi if record.key.startswith("doi:") else None)
+        groups.setdefault((record.list, record.section), []).append(NewPaper(ref, record.title, fetched))
+    for (list_name, section), papers in groups.items():
+        for added in put_papers(conn, user, list_name, papers, section=section):
+            if added.added:
+                counts.added += 1
+            elif list_name in added.held_by:
+                counts.kept += 1
+            else:
+                counts.updated += 1  # a paper the database had, now in the user's list too
+    return counts
 
 
 def _merge_statuses(

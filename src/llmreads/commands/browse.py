@@ -22,6 +22,7 @@ from llmreads.options import (
     SearchSort,
     StarsOpt,
     StatusOpt,
+    YearOpt,
     at_most,
 )
 
@@ -50,6 +51,7 @@ def list_command(
     all_: Annotated[
         bool, typer.Option("--all", help="Include papers no list holds any more that keep your statuses or notes.")
     ] = False,
+    year: YearOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """List papers, filtered by section, stars and reading status."""
@@ -64,6 +66,11 @@ def list_command(
     filters += [tag_filter(tag) for tag in tags or []]
     if my_stars is not None:
         filters.append(my_stars_filter(my_stars))
+    if year is not None:
+        from llmreads.query import parse_years
+        from llmreads.store.filters import year_filter
+
+        filters.append(year_filter(*parse_years(year, "--year")))
     rows = list_papers(conn, st.user, filters, sort=sort, limit=limit, include_unlisted=all_)
     if json_:
         render.emit_json(render.to_json(rows))
@@ -102,6 +109,7 @@ def search_command(
     Words are ANDed: `lora 微调`. "an exact phrase" in quotes. a OR b.
     -word or NOT word leaves papers out. title:word looks in titles only.
     tag:T keeps the papers you tagged T (-tag:T the others); alone, it lists them.
+    author:vaswani and year:2023 (or year:2022..2023) filter by metadata.
     Short words match as prefixes: `transform` finds Transformers.
     Traditional and Simplified Chinese find each other: 微調 finds 微调.
     A term of the glossary finds its other forms too, also glued to other

@@ -213,8 +213,8 @@ def edit_command(
     from llmreads.fetch import FetchFailed
     from llmreads.fetch.arxiv import ArxivClient
     from llmreads.refs import parse_ref
-    from llmreads.store.base import transaction
-    from llmreads.store.library import link_arxiv, save_record
+    from llmreads.store.base import now, transaction
+    from llmreads.store.library import link_arxiv, store_records
     from llmreads.store.papers import paper_summary, resolve_ref
 
     given = parse_ref(arxiv) if arxiv.strip() else None
@@ -235,7 +235,7 @@ def edit_command(
     with transaction(conn):
         key = link_arxiv(conn, paper_id, given.arxiv)
         if record is not None:
-            save_record(conn, key, record)
+            store_records(conn, [(key, record)], now())
     paper = paper_summary(conn, st.user, paper_id)
     render.arxiv_set(paper.id, paper.title, given.arxiv)
     if problem is not None:

@@ -54,3 +54,4 @@ class PaperDetail:
     entries: tuple[EntryDetail, ...]
     links: tuple[EntryLink, ...]
     notes: tuple[Note, ...]
+    abstract: str | None  # the fetched abstract

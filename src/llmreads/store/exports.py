@@ -64,6 +64,8 @@ class ExportPaper:
     home: SectionRef | None = None  # the first section that lists the paper
     home_order: tuple[int, int] = (0, 0)  # (list id, entry position) of that entry
     entries: list[ExportEntry] = field(default_factory=list)  # every place the lists give it, in list order
+    authors: list[str] = field(default_factory=list)  # from fetched metadata
+    published_title: str | None = None  # the title as the service gives it (its case kept), for BibTeX
 
 
 @dataclass
@@ -84,11 +86,20 @@ def collect(
     papers = [
         ExportPaper(
             id=r.id, key=r.key, title=r.title, url=r.url, arxiv=r.arxiv, stars=r.stars,
-            status=r.status, status_at=r.status_at,
+            status=r.status, status_at=r.status_at, authors=r.authors,
         )
         for r in rows
     ]
     by_key = {p.key: p for p in papers}
+    from llmreads.store.metadata import metadata_sql
+
+    for key, title, year in rows_in(
+        conn, f"SELECT p.key, {metadata_sql('title')}, {metadata_sql('year')} FROM papers p WHERE p.key IN ({{marks}})",
+        list(by_key),
+    ):
+        by_key[key].published_title = title
+        if year is not None:
+            by_key[key].year = str(year)  # the fetched year before a list's year column
     list_id = list_id_by_name(conn, list_name) if list_name is not None else None
     paper_ids = {
         int(r["id"]): by_key[r["key"]]

@@ -101,7 +101,7 @@ def tag_filter(tag: str) -> Filter:
 
 def qualifier_filter(name: str, value: str, negated: bool = False) -> Filter:
     """The filter of a query's `name:value` (query.QUALIFIERS); `-name:value` keeps the other papers."""
-    builders = {"tag": tag_filter}
+    builders = {"tag": tag_filter, "author": author_filter, "year": year_qualifier}
     found = builders[name](value)
     if negated:
         return Filter(f"NOT ({found.where})", found.params, f"not {found.description}")
@@ -115,3 +115,26 @@ def my_stars_filter(stars: int) -> Filter:
     if not 1 <= stars <= 5:
         raise InvalidQuery(f"--my-stars must be between 1 and 5, not {stars}")
     return Filter(f"{rating_sql('p.key', '?1')} >= ?", (stars,), f"rated {stars}+ by you")
+
+
+def year_filter(low: int, high: int) -> Filter:
+    """Papers of a year or a range of years (fetched, else the year of a new-style arXiv id)."""
+    from llmreads.store.metadata import year_sql
+
+    described = f"year {low}" if low == high else f"years {low}–{high}"
+    return Filter(f"{year_sql()} BETWEEN ? AND ?", (low, high), described)
+
+
+def author_filter(name: str) -> Filter:
+    """Papers with an author whose name holds `name` (any case), from fetched metadata."""
+    from llmreads.store.metadata import metadata_sql
+
+    escaped = name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Filter(f"{metadata_sql('authors')} LIKE ? ESCAPE '\\'", (f"%{escaped}%",), f"author {name.strip()}")
+
+
+def year_qualifier(value: str) -> Filter:
+    """`year:2023` or `year:2022..2023` in a query."""
+    from llmreads.query import parse_years
+
+    return year_filter(*parse_years(value, f"year:{value}"))

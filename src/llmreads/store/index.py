@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from llmreads.store.base import LIST_STRIDE, chunks, marks, rows_in
+from llmreads.store.metadata import metadata_sql
 from llmreads.text import index_form
 
 # An entry as the index reads it: with the title of its section.
@@ -24,6 +25,9 @@ ENTRIES = (
     "(SELECT e.paper_id, e.list_id, e.position, e.intro, e.extra, s.title AS section"
     " FROM entries e JOIN sections s ON s.id = e.section_id)"
 )
+
+# The columns of papers_fts: a fetched abstract apart, so that search ranks a hit there last.
+PAPER_COLUMNS = ("title", "body", "abstract")
 
 # The link texts a paper's index row holds, with what orders them.
 LINK_TEXTS = (
@@ -67,8 +71,8 @@ class IndexedText:
         self.conn.execute("DROP TABLE temp.old_entries")
         self.conn.execute("DROP TABLE temp.old_links")
 
-    def before(self, paper_ids: list[int]) -> dict[int, tuple[str, str]]:
-        """The indexed (title, body) of these papers before the change."""
+    def before(self, paper_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+        """The indexed (title, body, abstract) of these papers before the change."""
         entries = (
             f"(SELECT * FROM {ENTRIES} WHERE list_id != :list"
             " UNION ALL SELECT paper_id, list_id, position, intro, extra, section FROM temp.old_entries)"
@@ -78,7 +82,8 @@ class IndexedText:
             " UNION ALL SELECT paper_id, list_id, position, link_position, text, url FROM temp.old_links)"
         )
         texts = index_texts(self.conn, paper_ids, entries, links, {"list": self.list_id})
-        return {pid: (index_form(self.old_titles.get(pid, title)), body) for pid, (title, body) in texts.items()}
+        return {pid: (index_form(self.old_titles.get(pid, title)), body, abstract)
+                for pid, (title, body, abstract) in texts.items()}
 
 
 def index_texts(
@@ -87,8 +92,9 @@ def index_texts(
     entries: str = ENTRIES,
     links: str = f"({LINK_TEXTS})",
     params: dict[str, object] | None = None,
-) -> dict[int, tuple[str, str]]:
-    """Per paper: its title, and the index form of its introductions, extra columns, section titles and link labels.
+) -> dict[int, tuple[str, str, str]]:
+    """Per paper: its title, the index form of its introductions, extra columns, section titles and link
+    labels, and the index form of the abstract of its fetched metadata (store.metadata).
 
     A paper is found by the title of the section it is in (`icl`).
     An entry's extra columns (keywords, institute, venue: `Entry.extra`) are
@@ -112,7 +118,11 @@ def index_texts(
     ):
         if not text.startswith(("http://", "https://")):
             bodies[pid].append(text)
-    return {pid: (title, index_form("\n".join(bodies[pid]))) for pid, title in titles.items()}
+    abstracts = dict(conn.execute(
+        f"SELECT p.id, {metadata_sql('abstract')} FROM papers p WHERE p.id IN ({marks})", args
+    ).fetchall())
+    return {pid: (title, index_form("\n".join(bodies[pid])), index_form(abstracts.get(pid) or ""))
+            for pid, title in titles.items()}
 
 
 def index_papers(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
@@ -122,13 +132,27 @@ def index_papers(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
             f"SELECT id FROM papers WHERE id IN ({marks(chunk)}) AND +listed = 1", chunk
         )]
         conn.executemany(
-            "INSERT INTO papers_fts (rowid, title, body) VALUES (?, ?, ?)",
-            [(pid, index_form(title), body) for pid, (title, body) in sorted(index_texts(conn, listed).items())],
+            "INSERT INTO papers_fts (rowid, title, body, abstract) VALUES (?, ?, ?, ?)",
+            [(pid, index_form(title), body, abstract)
+             for pid, (title, body, abstract) in sorted(index_texts(conn, listed).items())],
         )
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
-    """Write every row of papers_fts and notes_fts anew, from the tables (inside the caller's transaction)."""
+    """Write every row of papers_fts and notes_fts anew, from the tables (inside the caller's transaction).
+
+    papers_fts is made anew when it lacks a column the index now has (INDEX_VERSION
+    5 added `abstract`): the index is derived data, its table as much as its rows.
+    """
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(papers_fts)")]
+    if columns != list(PAPER_COLUMNS):
+        from llmreads.migrations import FTS_TOKENIZER
+
+        conn.execute("DROP TABLE IF EXISTS papers_vocab")
+        conn.execute("DROP TABLE papers_fts")
+        conn.execute(f"CREATE VIRTUAL TABLE papers_fts USING fts5({', '.join(PAPER_COLUMNS)}, content='',"
+                     f" tokenize='{FTS_TOKENIZER}')")
+        conn.execute("CREATE VIRTUAL TABLE papers_vocab USING fts5vocab(papers_fts, 'row')")
     conn.execute("INSERT INTO papers_fts (papers_fts) VALUES ('delete-all')")  # contentless: no rows to delete
     conn.execute("DELETE FROM notes_fts")
     index_papers(conn, [r[0] for r in conn.execute("SELECT id FROM papers WHERE listed = 1")])
@@ -164,8 +188,8 @@ def refresh_papers(
             if r[0] not in index.new_ids
         ]
         conn.executemany(
-            "INSERT INTO papers_fts (papers_fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
-            [(pid, title, body) for pid, (title, body) in index.before(indexed).items()],
+            "INSERT INTO papers_fts (papers_fts, rowid, title, body, abstract) VALUES ('delete', ?, ?, ?, ?)",
+            [(pid, *texts) for pid, texts in index.before(indexed).items()],
         )
     _rename_from_other_lists(conn, left)
     shared = {r[0] for r in conn.execute("SELECT DISTINCT paper_id FROM entries WHERE list_id != ?", (list_id,))}
@@ -219,3 +243,22 @@ def _rename_from_other_lists(conn: sqlite3.Connection, paper_ids: Sequence[int])
         " AND title = (SELECT title FROM papers WHERE id = entries.paper_id)"
     )
     conn.execute("DROP TABLE temp.renamed")
+
+
+def unindex_papers(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> list[int]:
+    """Remove the index rows of these papers as they are now (before their metadata changes); the ids it removed.
+
+    Pair with index_papers once the change is written: the row holds the abstract.
+    """
+    removed: list[int] = []
+    for chunk in chunks(paper_ids):
+        listed = [r[0] for r in conn.execute(
+            f"SELECT id FROM papers WHERE id IN ({marks(chunk)}) AND +listed = 1", chunk
+        )]
+        conn.executemany(
+            "INSERT INTO papers_fts (papers_fts, rowid, title, body, abstract) VALUES ('delete', ?, ?, ?, ?)",
+            [(pid, index_form(title), body, abstract)
+             for pid, (title, body, abstract) in index_texts(conn, listed).items()],
+        )
+        removed += listed
+    return removed

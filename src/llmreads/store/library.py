@@ -197,6 +197,15 @@ def add_papers(
     section: str | None = None, status: str | None = None, note: str | None = None,
 ) -> list[Added]:
     """Put papers in `user`'s own list `list_name`, new ones created, all in one transaction."""
+    with transaction(conn):
+        return put_papers(conn, user, list_name, papers, section=section, status=status, note=note)
+
+
+def put_papers(
+    conn: sqlite3.Connection, user: str, list_name: str, papers: Sequence[NewPaper], *,
+    section: str | None = None, status: str | None = None, note: str | None = None, stamp: str | None = None,
+) -> list[Added]:
+    """add_papers inside the caller's transaction (user-data import recreates added papers with it)."""
     from llmreads.keys import short_id
     from llmreads.refs import year_from_arxiv
     from llmreads.store.index import IndexedText, refresh_papers
@@ -205,72 +214,73 @@ def add_papers(
     if status is not None and status not in STATUSES:
         raise InvalidQuery(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
     results: list[Added] = []
-    with transaction(conn):
-        list_id = own_list(conn, user, list_name)
-        section_id = own_section(conn, list_id, section)
-        index = IndexedText(conn, list_id)
-        position = int(conn.execute("SELECT coalesce(max(position), -1) + 1 FROM entries WHERE list_id = ?",
-                                    (list_id,)).fetchone()[0])
-        touched: list[int] = []
-        stamp = now()
-        for new in papers:
-            ref, record = new.ref, new.record
-            pid = new.same_as if new.same_as is not None else find_paper(conn, ref)
-            aliased = None
-            if pid is not None:
-                key = conn.execute("SELECT key FROM papers WHERE id = ?", (pid,)).fetchone()[0]
-                if ref.key not in same_keys(conn, key):
-                    add_alias(conn, ref.key, key)  # the second key of one paper (its arXiv id and its DOI)
-                    aliased = ref.key
-                held_by = [r[0] for r in conn.execute(
-                    "SELECT DISTINCT l.name FROM entries e JOIN lists l ON l.id = e.list_id WHERE e.paper_id = ?"
-                    " ORDER BY l.id", (pid,))]
-                title = conn.execute("SELECT title FROM papers WHERE id = ?", (pid,)).fetchone()[0]
-            else:
-                key, title, held_by = ref.key, new.title, []
-                length = 6
-                while conn.execute("SELECT 1 FROM papers WHERE short_id = ?",
-                                   (short := short_id(key, length),)).fetchone():
-                    length += 2
-                pid = conn.execute(
-                    "INSERT INTO papers (key, short_id, title, title_raw, url, arxiv, stars, position, listed)"
-                    " VALUES (?, ?, ?, '', ?, ?, 0, ?, 1)",
-                    (key, short, title, ref.url, ref.arxiv, list_id * LIST_STRIDE + position),
-                ).lastrowid
-                assert pid is not None
-                index.new_ids.add(pid)
-                other = (f"arxiv:{record.arxiv}" if record and record.arxiv and not ref.arxiv
-                         else f"doi:{record.doi.lower()}" if record and record.doi and not ref.doi else None)
-                if other and other != key and conn.execute(
-                        "SELECT 1 FROM papers WHERE key = ?", (other,)).fetchone() is None:
-                    add_alias(conn, other, key)  # a list that links it by its other id finds this paper
-            if record is not None:
-                save_record(conn, key, record, stamp)
-            save_known(conn, key, year=year_from_arxiv(ref.arxiv) if ref.arxiv else None,
-                       arxiv=ref.arxiv, doi=ref.doi)
-            if not conn.execute("SELECT 1 FROM entries WHERE paper_id = ? AND list_id = ?", (pid, list_id)).fetchone():
-                conn.execute(
-                    "INSERT INTO entries (list_id, section_id, paper_id, position, number, stars, title, intro, line,"
-                    " year, extra, digest) VALUES (?, ?, ?, ?, NULL, 0, '', '', 0, NULL, '[]', 0)",
-                    (list_id, section_id, pid, position),
-                )
-                position += 1
-                touched.append(pid)
-            if status is not None:
-                _set_status(conn, user, pid, status, stamp)
-            if note is not None and note.strip():
-                note_id = conn.execute(
-                    "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",
-                    (user, key, note.strip(), stamp, stamp, new_note_uuid()),
-                ).lastrowid
-                from llmreads.store.index import index_note
+    list_id = own_list(conn, user, list_name)
+    section_id = own_section(conn, list_id, section)
+    index = IndexedText(conn, list_id)
+    position = int(conn.execute("SELECT coalesce(max(position), -1) + 1 FROM entries WHERE list_id = ?",
+                                (list_id,)).fetchone()[0])
+    touched: list[int] = []
+    records: list[tuple[str, Record]] = []
+    stamp = stamp or now()
+    for new in papers:
+        ref, record = new.ref, new.record
+        pid = new.same_as if new.same_as is not None else find_paper(conn, ref)
+        aliased = None
+        if pid is not None:
+            key = conn.execute("SELECT key FROM papers WHERE id = ?", (pid,)).fetchone()[0]
+            if ref.key not in same_keys(conn, key):
+                add_alias(conn, ref.key, key)  # the second key of one paper (its arXiv id and its DOI)
+                aliased = ref.key
+            held_by = [r[0] for r in conn.execute(
+                "SELECT DISTINCT l.name FROM entries e JOIN lists l ON l.id = e.list_id WHERE e.paper_id = ?"
+                " ORDER BY l.id", (pid,))]
+            title = conn.execute("SELECT title FROM papers WHERE id = ?", (pid,)).fetchone()[0]
+        else:
+            key, title, held_by = ref.key, new.title, []
+            length = 6
+            while conn.execute("SELECT 1 FROM papers WHERE short_id = ?",
+                               (short := short_id(key, length),)).fetchone():
+                length += 2
+            pid = conn.execute(
+                "INSERT INTO papers (key, short_id, title, title_raw, url, arxiv, stars, position, listed)"
+                " VALUES (?, ?, ?, '', ?, ?, 0, ?, 1)",
+                (key, short, title, ref.url, ref.arxiv, list_id * LIST_STRIDE + position),
+            ).lastrowid
+            assert pid is not None
+            index.new_ids.add(pid)
+            other = (f"arxiv:{record.arxiv}" if record and record.arxiv and not ref.arxiv
+                     else f"doi:{record.doi.lower()}" if record and record.doi and not ref.doi else None)
+            if other and other != key and conn.execute(
+                    "SELECT 1 FROM papers WHERE key = ?", (other,)).fetchone() is None:
+                add_alias(conn, other, key)  # a list that links it by its other id finds this paper
+        if record is not None:
+            records.append((key, record))
+        save_known(conn, key, year=year_from_arxiv(ref.arxiv) if ref.arxiv else None,
+                   arxiv=ref.arxiv, doi=ref.doi)
+        if not conn.execute("SELECT 1 FROM entries WHERE paper_id = ? AND list_id = ?", (pid, list_id)).fetchone():
+            conn.execute(
+                "INSERT INTO entries (list_id, section_id, paper_id, position, number, stars, title, intro, line,"
+                " year, extra, digest) VALUES (?, ?, ?, ?, NULL, 0, '', '', 0, NULL, '[]', 0)",
+                (list_id, section_id, pid, position),
+            )
+            position += 1
+            touched.append(pid)
+        if status is not None:
+            _set_status(conn, user, pid, status, stamp)
+        if note is not None and note.strip():
+            note_id = conn.execute(
+                "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",
+                (user, key, note.strip(), stamp, stamp, new_note_uuid()),
+            ).lastrowid
+            from llmreads.store.index import index_note
 
-                assert note_id is not None
-                index_note(conn, note_id, note.strip())
-            short = conn.execute("SELECT short_id FROM papers WHERE id = ?", (pid,)).fetchone()[0]
-            results.append(Added(ref=ref.key, id=short, key=key, title=title, to_list=list_name, added=not held_by,
-                                 held_by=held_by, aliased=aliased, fetched=record is not None))
-        refresh_papers(conn, list_id, touched, [], index)
+            assert note_id is not None
+            index_note(conn, note_id, note.strip())
+        short = conn.execute("SELECT short_id FROM papers WHERE id = ?", (pid,)).fetchone()[0]
+        results.append(Added(ref=ref.key, id=short, key=key, title=title, to_list=list_name, added=not held_by,
+                             held_by=held_by, aliased=aliased, fetched=record is not None))
+    refresh_papers(conn, list_id, touched, [], index)
+    store_records(conn, records, stamp)  # once the papers are indexed: their rows then gain the abstract
     return results
 
 
@@ -397,7 +407,24 @@ def save_records(conn: sqlite3.Connection, records: Sequence[tuple[str, Record]]
 
     `enrich` commits each batch so: an interrupted run keeps what it fetched.
     """
-    stamp = now()
     with transaction(conn):
-        for key, record in records:
-            save_record(conn, key, record, stamp)
+        store_records(conn, records, now())
+
+
+def store_records(conn: sqlite3.Connection, records: Sequence[tuple[str, Record]], stamp: str) -> None:
+    """Keep fetched records, inside the caller's transaction, and index their abstracts.
+
+    The index is contentless: the papers' rows are removed with the text they
+    hold now, and written again once the records are in.
+    """
+    from llmreads.aliases import same_paper_sql
+    from llmreads.store.index import index_papers, unindex_papers
+
+    if not records:
+        return
+    ids = sorted({r[0] for key, _ in records
+                  for r in conn.execute(f"SELECT id FROM papers WHERE key IN {same_paper_sql('?1')}", (key,))})
+    removed = unindex_papers(conn, ids)
+    for key, record in records:
+        save_record(conn, key, record, stamp)
+    index_papers(conn, removed)

@@ -378,6 +378,7 @@ def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> PaperDet
         entries=tuple(entries),
         links=tuple(link for entry in entries for link in entry.links),
         notes=tuple(list_notes(conn, user, paper.key)),
+        abstract=conn.execute(f"SELECT {metadata_sql('abstract', '?1')}", (paper.key,)).fetchone()[0],
     )
 
 

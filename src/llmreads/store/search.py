@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from llmreads.aliases import same_paper_sql, status_join
 from llmreads.errors import InvalidQuery
 from llmreads.store.filters import Filter, combine
+from llmreads.store.metadata import metadata_sql
 from llmreads.store.papers import PAPER_COLUMNS, PAPER_JOIN, PaperRow, paper_rows
 from llmreads.text import clean, fold_scripts
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
+ABSTRACT_WEIGHT = 0.5  # a fetched abstract (papers_fts' third column) weighs less than what the list says
 
 
 class SearchResult(NamedTuple):
@@ -60,9 +62,11 @@ def search(
 
     query: Query | None = None
     literal: tuple[str, str] | None = None
+    text_match: str | None = None
     if raw:
         match = raw_query(text)
         title_match: str | None = f"title : ({match})"
+        text_match = f"{{title body}} : ({match})"
         patterns: list[str] = []
         if not match:
             return SearchResult(0, [], [], [])
@@ -79,6 +83,7 @@ def search(
         match, title_match = query.fts(), query.fts_in_titles()
         if query.expanded:
             literal = (query.fts_literal(), query.fts_literal_in_titles())
+        text_match = query.fts_in_text()
         patterns = query.patterns()
     # One read transaction: the hits and the page come from the same snapshot.
     own_transaction = not conn.in_transaction
@@ -88,7 +93,7 @@ def search(
         try:
             named = [] if raw else _named_by_arxiv_id(conn, text)
             rows, total = _search_rows(
-                conn, user, match, title_match, filters, sort, limit, notes, raw, literal, named
+                conn, user, match, title_match, filters, sort, limit, notes, raw, literal, named, text_match
             )
             papers = paper_rows(conn, rows)
             if scores:
@@ -156,14 +161,16 @@ def _search_rows(
     raw: bool,
     literal: tuple[str, str] | None = None,
     named: Sequence[int] = (),
+    text_match: str | None = None,
 ) -> tuple[list[sqlite3.Row], int]:
     """The ranked hits (at most `limit`) and how many there are in all.
 
     `literal` holds the MATCH expressions of the query as typed (all hits and
     title hits) when the glossary added forms to it: those hits rank first.
-    `named` papers (the one an arXiv id query names) are title hits.
+    `named` papers (the one an arXiv id query names) are title hits. `text_match` finds the hits
+    with the words in titles or introductions: those found in a fetched abstract alone rank last.
     """
-    for table in (_HITS, _TITLE_HITS, _FILTERED, _LITERAL_HITS, _LITERAL_TITLE_HITS):
+    for table in (_HITS, _TITLE_HITS, _FILTERED, _LITERAL_HITS, _LITERAL_TITLE_HITS, _ABSTRACT_ONLY):
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (pid INTEGER PRIMARY KEY)")
         conn.execute(f"DELETE FROM {table}")
     hits = conn.execute(f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (match,)).rowcount
@@ -192,12 +199,23 @@ def _search_rows(
             conn.execute(f"DELETE FROM {_TITLE_HITS}")  # FTS5 syntax that a column filter cannot wrap
     for pid in named:
         title_hits += conn.execute(f"INSERT OR IGNORE INTO {_TITLE_HITS} VALUES (?)", (pid,)).rowcount
+    abstract_only = 0
+    if text_match is not None and sort == "relevance":
+        try:  # hits whose words are only in the fetched abstract: after those in titles and introductions
+            abstract_only = conn.execute(
+                f"INSERT INTO {_ABSTRACT_ONLY} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?1"
+                " EXCEPT SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?2", (match, text_match)
+            ).rowcount
+        except sqlite3.OperationalError:
+            if not raw:
+                raise
+            conn.execute(f"DELETE FROM {_ABSTRACT_ONLY}")
     list_order = next((f.order for f in filters if f.order), None)
     if sort == "relevance":
-        # Title hits, then the rest: each bucket in stars order.
+        # Title hits, then the rest, then hits in abstracts alone: each bucket in stars order.
         buckets = [
             (_TITLE_HITS, f"p.id IN {found}", min(title_hits, hits)),
-            (found, f"p.id NOT IN {_TITLE_HITS}", hits),
+            (found, f"p.id NOT IN {_TITLE_HITS} AND p.id NOT IN {_ABSTRACT_ONLY}", hits),
         ]
         if literal is not None:
             # Each bucket split in two: the words as typed first, then only other forms of them.
@@ -214,9 +232,13 @@ def _search_rows(
             buckets = [
                 (_LITERAL_TITLE_HITS, f"p.id IN {found}", min(literal_title_hits, hits)),
                 (_TITLE_HITS, f"p.id IN {found} AND p.id NOT IN {_LITERAL_TITLE_HITS}", min(title_hits, hits)),
-                (_LITERAL_HITS, f"p.id IN {found} AND p.id NOT IN {_TITLE_HITS}", min(literal_hits, hits)),
-                (found, f"p.id NOT IN {_TITLE_HITS} AND p.id NOT IN {_LITERAL_HITS}", hits),
+                (_LITERAL_HITS, f"p.id IN {found} AND p.id NOT IN {_TITLE_HITS} AND p.id NOT IN {_ABSTRACT_ONLY}",
+                 min(literal_hits, hits)),
+                (found, f"p.id NOT IN {_TITLE_HITS} AND p.id NOT IN {_LITERAL_HITS} AND p.id NOT IN {_ABSTRACT_ONLY}",
+                 hits),
             ]
+        if abstract_only:
+            buckets.append((_ABSTRACT_ONLY, f"p.id IN {found} AND p.id NOT IN {_TITLE_HITS}", abstract_only))
         rows: list[sqlite3.Row] = []
         for table, condition, size in buckets:
             want = None if limit is None else limit - len(rows)
@@ -243,6 +265,7 @@ def _note_hits(conn: sqlite3.Connection, user: str, table: str, match: str) -> i
 
 
 _FILTERED = "temp.search_filtered_hits"
+_ABSTRACT_ONLY = "temp.search_abstract_only_hits"
 
 
 def _hit_page(
@@ -296,7 +319,8 @@ def _scores(
     only = f" AND +rowid IN ({','.join(map(str, wanted))})" if len(wanted) <= 200 else ""
     found: dict[int, float] = {}
     for pid, score in conn.execute(
-        f"SELECT rowid, bm25(papers_fts, {weights}) FROM papers_fts WHERE papers_fts MATCH ?{only}", (match,)
+        f"SELECT rowid, bm25(papers_fts, {weights}, {ABSTRACT_WEIGHT}) FROM papers_fts WHERE papers_fts MATCH ?{only}",
+        (match,)
     ):
         if pid in wanted:
             found[pid] = round(float(score), 4)
@@ -326,6 +350,9 @@ def _texts(conn: sqlite3.Connection, user: str, paper_id: int, key: str, notes: 
         texts += [clean(r[0]) for r in conn.execute(
             f"SELECT text FROM notes WHERE user = ?1 AND paper_key IN {same_paper_sql('?2')} ORDER BY id", (user, key)
         )]
+    abstract = conn.execute(f"SELECT {metadata_sql('abstract', '?1')}", (key,)).fetchone()[0]
+    if abstract:  # searched last, so found last
+        texts.append(abstract)
     return texts
 
 
