@@ -45,9 +45,9 @@ USAGE_ERRORS = [
     ("next --count lots", "--count"),
     ("export --format yaml", "--format"),
     ("export -f YAML", "--format"),
-    ("note edit 0 text", "note_id"),
-    ("note delete 0", "note_id"),
-    ("note delete 99999999999999999999", "note_id"),
+    ("note edit 0 text", "NOTE_ID"),
+    ("note delete 0", "NOTE_ID"),
+    ("note delete 99999999999999999999", "NOTE_ID"),
 ]
 
 
@@ -128,11 +128,11 @@ def test_status_choices_are_the_model_statuses():
 @pytest.mark.parametrize(
     ("command", "shown"),
     [
-        (("list",), ["--stars <int range>", "[0<=x<=5]", "--status <unread|reading|read>", "--sort <list|stars|title>",
-                     "-n, --limit <int range>"]),
-        (("search",), ["--sort <relevance|stars|list>", "-n, --limit <int range>", "[x>=1]"]),
-        (("next",), ["-n, --count <int range>", "[default: 5; x>=1]"]),
-        (("export",), ["--format <json|csv|markdown|bibtex>", "--status <unread|reading|read>"]),
+        (("list",), ["--stars STARS", "[0<=x<=5]", "--status [unread|reading|read]", "--sort [list|stars|title]",
+                     "-n, --limit LIMIT"]),
+        (("search",), ["--sort [relevance|stars|list]", "-n, --limit LIMIT", "[x>=1]"]),
+        (("next",), ["-n, --count COUNT", "[default: 5; x>=1]"]),
+        (("export",), ["--format [json|csv|markdown|bibtex]", "--status [unread|reading|read]"]),
     ],
 )
 def test_help_shows_choices_and_ranges(cli, command, shown):

@@ -36,6 +36,24 @@ class Group(TyperGroup):
     after it prints its help and succeeds.
     """
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        if parent is None:  # Click never wraps help narrower than 50 columns: a 40-column terminal gets its own
+            import shutil
+
+            extra.setdefault("terminal_width", max(min(shutil.get_terminal_size().columns, 80) - 2, 30))
+        return super().make_context(info_name, args, parent, **extra)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        name_placeholders(self)
+        return super().get_params(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            name_placeholders(command)
+        return command
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not ctx.resilient_parsing:  # completion parses half-typed lines: leave them to Click
             if not args and self.no_args_is_help:
@@ -83,6 +101,11 @@ class Listing(NamedTuple):
 
     module: str  # the module of llmreads.commands that registers it
     help: str  # the first paragraph of its help text (tests check it against the command's)
+    section: str = "Other"  # the heading `--help` lists it under (SECTIONS)
+
+
+# The headings of `llmreads --help`, in order.
+SECTIONS = ("Reading", "Tracking", "Lists", "Data", "Other")
 
 
 class CommandLoaderGroup(Group):
@@ -102,33 +125,43 @@ class CommandLoaderGroup(Group):
 
     # In the order Typer lists them: the commands, then the command groups, each as registered.
     COMMANDS: dict[str, Listing] = {
-        "list": Listing("browse", "List papers, filtered by section, stars and reading status."),
-        "search": Listing("browse", "Search titles, introductions, link texts and your notes, in English or Chinese."),
-        "sections": Listing("browse", "Show the section tree with paper counts and your read counts."),
+        "list": Listing("browse", "List papers, filtered by section, stars and reading status.", "Reading"),
+        "search": Listing(
+            "browse", "Search titles, introductions, link texts and your notes, in English or Chinese.", "Reading"
+        ),
+        "sections": Listing("browse", "Show the section tree with paper counts and your read counts.", "Reading"),
         "show": Listing(
-            "browse", "Show everything about one paper: sections, introductions, links, your status and notes."
+            "browse", "Show everything about one paper: sections, introductions, links, your status and notes.",
+            "Reading",
         ),
-        "progress": Listing("browse", "Show your reading progress per section and per star level."),
+        "progress": Listing("browse", "Show your reading progress per section and per star level.", "Reading"),
         "next": Listing(
-            "browse", "What to read next: papers you are reading, then unread ones, most stars first, in list order."
+            "browse", "What to read next: papers you are reading, then unread ones, most stars first, in list order.",
+            "Reading",
         ),
-        "open": Listing("browse", "Open a paper's link in the browser."),
-        "export": Listing("export", "Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."),
+        "open": Listing("browse", "Open a paper's link in the browser.", "Reading"),
+        "export": Listing(
+            "export", "Export papers with your status and notes as JSON, CSV, Markdown or BibTeX.", "Data"
+        ),
         "import": Listing(
-            "lists", "Import a markdown paper list; re-importing updates it and keeps your statuses and notes."
+            "lists", "Import a markdown paper list; re-importing updates it and keeps your statuses and notes.", "Lists"
         ),
-        "lists": Listing("lists", "Show the imported lists: source, title, stated update date, papers, import time."),
-        "remove-list": Listing("lists", "Remove a list's papers and sections; your statuses and notes are kept."),
-        "mark-read": Listing("track", "Mark papers as read."),
-        "mark-reading": Listing("track", "Mark papers as being read."),
-        "mark-unread": Listing("track", "Mark papers as unread."),
-        "users": Listing("track", "The users in this database and each one's progress."),
-        "config": Listing("config", "Show where the settings come from."),
-        "db": Listing("db", "Where the database is and what it holds; back it up and restore it."),
+        "lists": Listing(
+            "lists", "Show the imported lists: source, title, stated update date, papers, import time.", "Lists"
+        ),
+        "remove-list": Listing(
+            "lists", "Remove a list's papers and sections; your statuses and notes are kept.", "Lists"
+        ),
+        "mark-read": Listing("track", "Mark papers as read.", "Tracking"),
+        "mark-reading": Listing("track", "Mark papers as being read.", "Tracking"),
+        "mark-unread": Listing("track", "Mark papers as unread.", "Tracking"),
+        "users": Listing("track", "The users in this database and each one's progress.", "Tracking"),
+        "config": Listing("config", "Show where the settings come from.", "Data"),
+        "db": Listing("db", "Where the database is and what it holds; back it up and restore it.", "Data"),
         "user-data": Listing(
-            "export", "Carry your statuses and notes to another database, as JSON keyed by paper key."
+            "export", "Carry your statuses and notes to another database, as JSON keyed by paper key.", "Data"
         ),
-        "note": Listing("track", "Add, list, edit and delete your notes on papers."),
+        "note": Listing("track", "Add, list, edit and delete your notes on papers.", "Tracking"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -138,6 +171,8 @@ class CommandLoaderGroup(Group):
         command = self.commands.get(cmd_name)
         if command is None and cmd_name in self.COMMANDS:
             command = self.commands[cmd_name] = self._load(cmd_name)
+        if command is not None:
+            name_placeholders(command)
         return command
 
     def _load(self, name: str) -> click.Command:
@@ -172,12 +207,17 @@ class CommandLoaderGroup(Group):
         return [name for name in self.list_commands(ctx) if not getattr(self.commands.get(name), "hidden", False)]
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """The `Commands:` section of `--help`, as Click writes it, from the listings."""
+        """The commands of `--help`, under the headings of SECTIONS, each with its whole one-line help (wrapped)."""
         names = self._listed(ctx)
-        if names:
-            limit = formatter.width - 6 - max(len(name) for name in names)
-            with formatter.section("Commands"):
-                formatter.write_dl([(name, self._short_help(name, limit)) for name in names])
+        for section in SECTIONS:
+            listed = [name for name in names if self._section(name) == section]
+            if listed:
+                with formatter.section(f"{section} commands" if section != "Other" else "Other commands"):
+                    formatter.write_dl([(name, self._short_help(name, 1000)) for name in listed], col_max=16)
+
+    def _section(self, name: str) -> str:
+        listing = self.COMMANDS.get(name)
+        return listing.section if listing is not None else "Other"
 
     def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
         """Command names (from the listings) and the global options, as Click completes them."""
@@ -205,6 +245,31 @@ class CommandLoaderGroup(Group):
                                complete_var: str | None = None) -> None:
         completion.register_shells()  # after Typer registered its own, when it built this group
         super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
+
+def name_placeholders(command: click.Command) -> None:
+    """Name what each parameter takes in `--help`: `QUERY...`, `--section SECTION`, `--status [unread|reading|read]`.
+
+    Typer names them `{query}` and `<str>`; a placeholder a command sets
+    itself is kept. Commands of a group get theirs when the group is named.
+    """
+    for param in command.params:
+        if param.metavar is not None or getattr(param, "is_flag", False) or getattr(param, "count", False):
+            continue
+        if param.param_type_name == "argument":
+            name = (param.name or "").upper()
+            param.metavar = name + ("..." if param.nargs == -1 else "")
+            if not param.required:
+                param.metavar = f"[{name}]" + ("..." if param.nargs == -1 else "")
+            continue
+        choices = getattr(param.type, "choices", None)
+        if choices:
+            param.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
+        elif param.type.name in ("path", "filename", "file"):
+            param.metavar = "FILE" if param.param_type_name == "option" and "--db" not in param.opts else "PATH"
+        else:
+            longest = max(param.opts, key=len)
+            param.metavar = "FILE" if longest == "--output" else longest.lstrip("-").replace("-", "_").upper()
 
 
 def _fail(message: str, *details: str) -> NoReturn:
@@ -368,6 +433,11 @@ def main(
         bool | None,
         typer.Option("--color/--no-color", help="Force colour on or off (default: when stdout is a terminal)."),
     ] = None,
+    ascii_: Annotated[
+        bool,
+        typer.Option("--ascii", help="Stars, bars and marks in ASCII (* # x >), where ★ and █ are double width"
+                     " [env LLMREADS_ASCII=1]."),
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
@@ -375,6 +445,8 @@ def main(
     """Work through the key papers of large language models."""
     if color is not None:
         os.environ["LLMREADS_COLOR"] = "1" if color else "0"
+    if ascii_:
+        os.environ["LLMREADS_ASCII"] = "1"
     ctx.obj = functools.partial(State, db, user)  # see state()
 
 

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from llmreads.store.search import SearchResult
     from llmreads.userdata import MergeReport
 
-STATUS_MARK = {"read": "✓", "reading": "…", "unread": " "}
+# A glyph per status that cannot be taken for cut text (… is what a cut cell ends with).
+STATUS_MARK = {"read": "✓", "reading": "◐", "unread": " "}
+ASCII_STATUS_MARK = {"read": "x", "reading": ">", "unread": " "}
 NARROW = 60
 PIPE_WIDTH = 1_000_000  # "never wrap"
 
@@ -119,10 +121,45 @@ def line_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
         yield lambda line: bar.update(task, completed=line)
 
 
+def ascii_only() -> bool:
+    """Whether to draw stars, bars and marks in ASCII (--ascii, LLMREADS_ASCII=1): for terminals where ★ and █
+    are double width."""
+    return os.environ.get("LLMREADS_ASCII", "") not in ("", "0")
+
+
+def mark(status: str) -> str:
+    return (ASCII_STATUS_MARK if ascii_only() else STATUS_MARK)[status]
+
+
 def stars(n: int, narrow: bool = False) -> str:
+    star = "*" if ascii_only() else "★"
     if narrow:
-        return f"{n}★" if n else ""
-    return "★" * n
+        return f"{n}{star}" if n else ""
+    return star * n
+
+
+def local_time(stamp: object) -> str:
+    """A stored UTC timestamp (ISO 8601) as the reader's local date and time, to the minute."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def size(n: int) -> str:
+    """A file size a reader takes in at a glance: bytes, KiB, MiB or GiB."""
+    if n < 1024:
+        return f"{n} {plural(n, 'byte', 'bytes')}"
+    for unit in ("KiB", "MiB", "GiB"):
+        n /= 1024  # type: ignore[assignment]
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}"
+    raise AssertionError("unreachable")
 
 
 def wrap(text: str, width: int, indent: str = "") -> list[str]:
@@ -213,13 +250,13 @@ def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> No
     narrow = out.width < NARROW
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=True)
     table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column("★", style="yellow", no_wrap=True)
-    table.add_column("", no_wrap=True)
+    table.add_column("*" if ascii_only() else "★", style="yellow", no_wrap=True)
+    table.add_column("status", no_wrap=True)
     table.add_column("title", overflow="fold")
     if not narrow:
         table.add_column("section", no_wrap=True, overflow="ellipsis", style="dim", max_width=24)
     for row in rows:
-        cells = [Text(row.id), Text(stars(row.stars, narrow)), Text(STATUS_MARK[row.status]), Text(row.title)]
+        cells = [Text(row.id), Text(stars(row.stars, narrow)), Text(mark(row.status)), Text(row.title)]
         if not narrow:
             cells.append(Text(", ".join(row.sections)))
         table.add_row(*cells)
@@ -229,16 +266,24 @@ def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> No
                    style="dim"))
 
 
-def search_results(result: SearchResult, *, query: str) -> None:
+def search_results(result: SearchResult, *, query: str, description: str = "") -> None:
+    """The hits; on stderr, what is not a hit: no match, how many the filters left out, how many are not shown."""
+    before = ""
+    if description and result.unfiltered != result.total:
+        before = f" ({result.unfiltered} before {description})"
     if not result.papers:
-        message = f"No papers match {query!r}."
+        message = f"No papers match {query!r}" + (f" with {description}" if description else "") + "."
+        if description and result.unfiltered:
+            message += f" {result.unfiltered} {plural(result.unfiltered, 'paper matches', 'papers match')} without."
         if result.suggestions:
             message += " Did you mean: " + ", ".join(result.suggestions) + "?"
-        print(message)
+        info(message)
         return
     if not is_terminal():
         for row in result.papers:
             print(_tsv(row.id, row.stars, row.status, row.title, "; ".join(row.sections), row.snippet or ""))
+        if len(result.papers) < result.total:
+            info(f"{len(result.papers)} of {result.total} papers shown (--limit)")
         return
     from rich.text import Text
 
@@ -246,15 +291,15 @@ def search_results(result: SearchResult, *, query: str) -> None:
     from rich.cells import cell_len
 
     for row in result.papers:
-        mark = stars(row.stars, out.width < NARROW) or "·"
-        prefix = f"{row.id} {mark} {STATUS_MARK[row.status]} "
+        star_mark = stars(row.stars, out.width < NARROW) or "·"
+        prefix = f"{row.id} {star_mark} {mark(row.status)} "
         for i, part in enumerate(wrap(row.title, out.width, " " * cell_len(prefix))):
             head = Text()
             if i == 0:
                 head.append(row.id, style="cyan")
                 head.append(" ")
-                head.append(mark, style="yellow")
-                head.append(f" {STATUS_MARK[row.status]} ")
+                head.append(star_mark, style="yellow")
+                head.append(f" {mark(row.status)} ")
             else:
                 head.append(" " * cell_len(prefix))
             title = Text(part[cell_len(prefix):], style="bold")
@@ -268,7 +313,7 @@ def search_results(result: SearchResult, *, query: str) -> None:
             _highlight(snippet, result.patterns)
             out.print(snippet)
     shown = f"{len(result.papers)} of {result.total}" if len(result.papers) < result.total else str(result.total)
-    out.print(Text(f"{shown} {plural(result.total, 'paper matches', 'papers match')} {query!r}", style="dim"))
+    out.print(Text(f"{shown} {plural(result.total, 'paper matches', 'papers match')} {query!r}{before}", style="dim"))
 
 
 def _highlight(text: Text, patterns: Sequence[str]) -> None:
@@ -312,7 +357,7 @@ def paper(detail: dict[str, object]) -> None:
         ("url", str(detail["url"]) or "-"),
         ("arXiv", str(detail["arxiv"] or "-")),
         ("stars", stars(int(str(detail["stars"]))) or "-"),
-        ("status", status + (f" (since {detail['status_at']})" if detail.get("status_at") else "")),
+        ("status", status + (f" (since {local_time(detail['status_at'])})" if detail.get("status_at") else "")),
     ]
     for label, value in fields:
         for i, part in enumerate(wrap(clean(value), width, " " * 9)):
@@ -338,19 +383,19 @@ def paper(detail: dict[str, object]) -> None:
     if notes_list:
         lines += [[], [("notes", "bold")]]
         for note in notes_list:  # type: ignore[attr-defined]
-            lines.append([
-                (f"  [{note['id']}] ", "dim"), (clean(str(note["text"])), ""),
-                (f"  ({str(note['updated_at'])[:10]})", "dim"),
-            ])
+            lines.append([(f"  [{note['id']}] ", "dim"), (local_time(note["updated_at"]), "dim")])
+            for line in clean_block(str(note["text"])).strip("\n").split("\n"):
+                lines += [[(part, "")] for part in wrap(line, width, "      ")] or [[("", "")]]
     _emit(lines)
 
 
 def status_changes(rows: Sequence[PaperRow], status: str) -> None:
     for row in rows:
-        print(f"{STATUS_MARK[status]} {status:<7} {row.id}  {clean(row.title)}")
+        print(f"{mark(status)} {status:<7} {row.id}  {clean(row.title)}")
 
 
-def notes(items: Sequence[dict[str, object]]) -> None:
+def notes(items: Sequence[dict[str, object]], full: bool = False, first_lines: int = 3) -> None:
+    """Notes in a table, each with its lines (the first `first_lines` unless `full`); one line each in a pipe."""
     if not items:
         print("No notes yet.")
         return
@@ -367,12 +412,17 @@ def notes(items: Sequence[dict[str, object]]) -> None:
     table.add_column("text", overflow="fold")
     table.add_column("updated", style="dim", no_wrap=True)
     for note in items:
-        text = Text(clean(str(note["text"])))
+        lines = [clean(line) for line in clean_block(str(note["text"])).strip("\n").split("\n")]
+        if not full and len(lines) > first_lines:
+            more = len(lines) - first_lines
+            lines = [*lines[:first_lines], f"… {more} more {plural(more, 'line', 'lines')} (--full)"]
+        text = Text("\n".join(lines))
         if not note.get("listed", True):
             # `list` does not show the paper: name it here (and `list --all` shows it).
             about = f"{note['title']} (no list holds it)" if note["title"] else f"{note['key']} (no such paper)"
             text = Text.assemble((clean(about) + "\n", "dim"), text)
-        table.add_row(Text(str(note["id"])), Text(str(note["paper"] or "?")), text, Text(str(note["updated_at"])[:10]))
+        updated = Text(local_time(note["updated_at"])[:10])
+        table.add_row(Text(str(note["id"])), Text(str(note["paper"] or "?")), text, updated)
     console().print(table)
 
 
@@ -405,7 +455,8 @@ def _bar(done: int, total: int, width: int) -> str:
     if total <= 0:
         return " " * width
     filled = round(width * done / total)
-    return "█" * filled + "░" * (width - filled)
+    full, empty = ("#", "-") if ascii_only() else ("█", "░")
+    return full * filled + empty * (width - filled)
 
 
 def progress(data: dict[str, object]) -> None:
@@ -415,7 +466,7 @@ def progress(data: dict[str, object]) -> None:
         for s in data["sections"]:  # type: ignore[attr-defined]
             print(_tsv(s["number"], s["title"], s["read"], s["papers"]))
         for s in data["stars"]:  # type: ignore[attr-defined]
-            print(_tsv(f"{s['stars']} stars", "", s["read"], s["papers"]))
+            print(_tsv(f"{s['stars']} {plural(s['stars'], 'star', 'stars')}", "", s["read"], s["papers"]))
         print(_tsv("total", "", total["read"], total["papers"]))
         return
     from rich.table import Table
@@ -651,7 +702,8 @@ def db_status(data: dict[str, object]) -> None:
         verdict = "up to date"
     rows = [
         ("file", data["file"]),
-        ("size", f"{data['size']} bytes" + (f" (+ {data['wal_size']} in the -wal file)" if data["wal_size"] else "")),
+        ("size", size(int(str(data["size"])))
+         + (f" (+ {size(int(str(data['wal_size'])))} in the -wal file)" if data["wal_size"] else "")),
         ("schema", f"{', '.join(applied) or '(empty)'} / latest {latest}: {verdict}"),
         ("index", _index_verdict(data["search_index"])),
         ("journal", data["journal_mode"]),
@@ -672,7 +724,7 @@ def _index_verdict(index: object) -> str:
 
 
 def backup_done(report: BackupReport) -> None:
-    print(f"Backed up {report.database} to {report.backup} ({report.size} bytes, schema {report.schema[-1]}).")
+    print(f"Backed up {report.database} to {report.backup} ({size(report.size)}, schema {report.schema[-1]}).")
 
 
 def restore_done(report: RestoreReport) -> None:

@@ -93,14 +93,15 @@ def search_command(
     st = state(ctx)
     conn = st.conn()
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
-    shown = limit if limit is not None or json_ else 20
+    # A terminal shows a page; JSON and a pipe get every hit, as `list` gives them.
+    shown = limit if limit is not None or json_ or not render.is_terminal() else 20
     result = search(
         conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_
     )
     if json_:
         render.emit_json(render.to_json(result.papers))
         return
-    render.search_results(result, query=query)
+    render.search_results(result, query=query, description=" · ".join(f.description for f in filters))
 
 
 @app.command("sections")

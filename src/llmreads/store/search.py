@@ -30,6 +30,7 @@ class SearchResult(NamedTuple):
     papers: list[PaperRow]
     patterns: list[str]
     suggestions: list[str]
+    unfiltered: int = 0  # the papers the query matches before the filters
 
 
 def search(
@@ -72,7 +73,9 @@ def search(
     try:
         try:
             named = [] if raw else _named_by_arxiv_id(conn, text)
-            rows, total = _search_rows(conn, user, match, title_match, filters, sort, limit, notes, raw, named)
+            rows, total, unfiltered = _search_rows(
+                conn, user, match, title_match, filters, sort, limit, notes, raw, named
+            )
             papers = paper_rows(conn, rows)
             if scores:
                 found = _scores(conn, user, match, [r["pid"] for r in rows], notes)
@@ -86,7 +89,7 @@ def search(
         if own_transaction:
             conn.execute("COMMIT")
     suggestions = suggest(conn, query) if query is not None and not rows else []
-    return SearchResult(total, papers, patterns, suggestions)
+    return SearchResult(total, papers, patterns, suggestions, unfiltered)
 
 
 def _named_by_arxiv_id(conn: sqlite3.Connection, text: str) -> list[int]:
@@ -120,8 +123,11 @@ def _search_rows(
     notes: bool,
     raw: bool,
     named: Sequence[int] = (),
-) -> tuple[list[sqlite3.Row], int]:
-    """The ranked hits (at most `limit`) and how many there are in all; `named` papers are title hits."""
+) -> tuple[list[sqlite3.Row], int, int]:
+    """The ranked hits (at most `limit`), how many there are in all, and how many before the filters.
+
+    `named` papers are title hits.
+    """
     for table in (_HITS, _TITLE_HITS, _FILTERED):
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (pid INTEGER PRIMARY KEY)")
         conn.execute(f"DELETE FROM {table}")
@@ -134,6 +140,10 @@ def _search_rows(
         (match, user),
     ).rowcount > 0
     found = _HITS
+    unfiltered = hits
+    if filters and with_notes:
+        listed_hits = f"SELECT count(*) FROM {_HITS} h JOIN papers p ON p.id = h.pid WHERE p.listed = 1"
+        unfiltered = int(conn.execute(listed_hits).fetchone()[0])
     if filters or with_notes:
         # Filtered once, and counted by the insert; notes may bring unlisted papers.
         where, params = combine(filters)
@@ -173,7 +183,9 @@ def _search_rows(
         order = f"p.stars DESC, p.id IN {_TITLE_HITS} DESC, p.position" if sort == "stars" else "p.position"
         index = None if sort == "stars" else "papers_listed_position"
         rows = _hit_page(conn, user, found, "1", order, index, hits, limit, list_order)
-    return rows, hits  # every indexed paper is listed (m004); _FILTERED holds listed ones only
+    if not filters:
+        unfiltered = hits
+    return rows, hits, unfiltered  # every indexed paper is listed (m004); _FILTERED holds listed ones only
 
 
 _FILTERED = "temp.search_filtered_hits"
