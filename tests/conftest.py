@@ -14,6 +14,7 @@ import pytest
 from hypothesis import strategies as st
 
 import processes
+from fake_services import FakeServices, Server
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = ROOT / "seeds" / "llm_paper_reading.md"
@@ -56,6 +57,25 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LLMREADS_CONFIG", str(tmp_path / "no-config.toml"))  # never the real user's config
     for name in _CLEARED:
         monkeypatch.delenv(name, raising=False)
+    # The metadata services: nothing listens on port 9 of this machine, so no test reaches the network.
+    monkeypatch.setenv("LLMREADS_ARXIV_API", "http://127.0.0.1:9/api/query")
+    monkeypatch.setenv("LLMREADS_CROSSREF_API", "http://127.0.0.1:9/works")
+    monkeypatch.setenv("LLMREADS_ARXIV_DELAY", "0")
+    monkeypatch.setenv("LLMREADS_FETCH_TIMEOUT", "2")
+
+
+@pytest.fixture
+def services(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServices]:
+    """The arXiv API and Crossref as a local server on 127.0.0.1 (tests/fake_services.py), set as the endpoints."""
+    fake = FakeServices()
+    server = Server(fake)
+    monkeypatch.setenv("LLMREADS_ARXIV_API", fake.arxiv_api)
+    monkeypatch.setenv("LLMREADS_CROSSREF_API", fake.crossref_api)
+    monkeypatch.setenv("LLMREADS_FETCH_TIMEOUT", "0.5")
+    try:
+        yield fake
+    finally:
+        server.close()
 
 
 def read_fixture(name: str) -> str:

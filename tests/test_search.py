@@ -2,6 +2,8 @@
 
 The expected sets were worked out from the document with `oracle` below, a plain
 Python scan that knows nothing of FTS5, and checked against the text by eye.
+They are the words as typed (`exact=True`, `search --exact`); what the
+glossary adds is tested in test_search_concepts.py and test_search_glossary.py.
 """
 
 from __future__ import annotations
@@ -317,12 +319,13 @@ def test_oracle_agrees_with_the_expected_sets(seed_doc):
 
 
 def found(conn, query: str, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+    kwargs.setdefault("exact", True)
     return [paper.title for paper in search(conn, "alice", query, **kwargs).papers]
 
 
 @pytest.mark.parametrize("query", sorted(EXPECTED))
 def test_search_result_sets(conn, query):
-    result = search(conn, "alice", query)
+    result = search(conn, "alice", query, exact=True)
     titles = [paper.title for paper in result.papers]
     assert len(titles) == len(set(titles))
     assert set(titles) == EXPECTED[query]
@@ -413,7 +416,7 @@ def test_relevance_is_title_hits_then_stars_then_list_order(conn, seed_doc, quer
     place = {p.title: i for i, p in enumerate(listing)}
     stars = {p.title: p.stars for p in listing}
     expected = sorted(hits, key=lambda t: (t not in in_title, -stars[t], place[t]))
-    result = search(conn, "alice", query, limit=limit)
+    result = search(conn, "alice", query, limit=limit, exact=True)
     assert [p.title for p in result.papers] == expected[:limit]
     assert result.total == len(hits)
 

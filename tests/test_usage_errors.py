@@ -128,8 +128,10 @@ def test_status_choices_are_the_model_statuses():
 @pytest.mark.parametrize(
     ("command", "shown"),
     [
-        (("list",), ["--stars STARS", "[0<=x<=5]", "--status [unread|reading|read]", "--sort [list|stars|title]",
-                     "-n, --limit LIMIT"]),
+        (("list",), ["--stars STARS", "[0<=x<=5]", "--status [unread|reading|read]",
+                     "--sort [list|stars|title|my-stars|read]", "-n, --limit LIMIT", "--my-stars MY_STARS",
+                     "[1<=x<=5]"]),
+        (("progress",), ["--by [section|month]"]),
         (("search",), ["--sort [relevance|stars|list]", "-n, --limit LIMIT", "[x>=1]"]),
         (("next",), ["-n, --count COUNT", "[default: 5; x>=1]"]),
         (("export",), ["--format [json|csv|markdown|bibtex]", "--status [unread|reading|read]"]),

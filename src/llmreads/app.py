@@ -101,11 +101,17 @@ class Listing(NamedTuple):
 
     module: str  # the module of llmreads.commands that registers it
     help: str  # the first paragraph of its help text (tests check it against the command's)
-    section: str = "Other"  # the heading `--help` lists it under (SECTIONS)
 
 
-# The headings of `llmreads --help`, in order.
-SECTIONS = ("Reading", "Tracking", "Lists", "Data", "Other")
+# The headings of `llmreads --help`, in order, with their commands; a command not named is under "Other".
+SECTIONS = {
+    "Reading": ("list", "search", "sections", "show", "progress", "next", "open"),
+    "Tracking": (
+        "mark-read", "mark-reading", "mark-unread", "note", "tag", "untag", "tags", "rate", "history", "users"
+    ),
+    "Lists": ("import", "lists", "remove-list", "add", "enrich", "edit"),
+    "Data": ("export", "user-data", "db", "config"),
+}
 
 
 class CommandLoaderGroup(Group):
@@ -125,43 +131,49 @@ class CommandLoaderGroup(Group):
 
     # In the order Typer lists them: the commands, then the command groups, each as registered.
     COMMANDS: dict[str, Listing] = {
-        "list": Listing("browse", "List papers, filtered by section, stars and reading status.", "Reading"),
+        "list": Listing("browse", "List papers, filtered by section, stars and reading status."),
         "search": Listing(
-            "browse", "Search titles, introductions, link texts and your notes, in English or Chinese.", "Reading"
+            "browse", "Search titles, introductions, sections, link texts and your notes, in English or Chinese."
         ),
-        "sections": Listing("browse", "Show the section tree with paper counts and your read counts.", "Reading"),
+        "sections": Listing("browse", "Show the section tree with paper counts and your read counts."),
         "show": Listing(
-            "browse", "Show everything about one paper: sections, introductions, links, your status and notes.",
-            "Reading",
+            "browse", "Show everything about one paper: sections, introductions, links, your status and notes."
         ),
-        "progress": Listing("browse", "Show your reading progress per section and per star level.", "Reading"),
+        "progress": Listing("browse", "Show your reading progress per section and per star level."),
         "next": Listing(
-            "browse", "What to read next: papers you are reading, then unread ones, most stars first, in list order.",
-            "Reading",
+            "browse", "What to read next: papers you are reading, then unread ones, most stars first, in list order."
         ),
-        "open": Listing("browse", "Open a paper's link in the browser.", "Reading"),
-        "export": Listing(
-            "export", "Export papers with your status and notes as JSON, CSV, Markdown or BibTeX.", "Data"
-        ),
+        "open": Listing("browse", "Open a paper's link in the browser."),
+        "export": Listing("export", "Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."),
         "import": Listing(
-            "lists", "Import a markdown paper list; re-importing updates it and keeps your statuses and notes.", "Lists"
+            "lists", "Import a markdown paper list; re-importing updates it and keeps your statuses and notes."
         ),
-        "lists": Listing(
-            "lists", "Show the imported lists: source, title, stated update date, papers, import time.", "Lists"
+        "lists": Listing("lists", "Show the imported lists: source, title, stated update date, papers, import time."),
+        "remove-list": Listing("lists", "Remove a list's papers and sections; your statuses and notes are kept."),
+        "tag": Listing("personal", "Tag a paper with words of your own."),
+        "untag": Listing("personal", "Take tags off a paper."),
+        "tags": Listing("personal", "Your tags, each with the number of papers it is on."),
+        "rate": Listing("personal", "Give a paper your own stars, 1 to 5 (0 clears them)."),
+        "history": Listing("personal", "Every change of your reading statuses, newest first."),
+        "add": Listing(
+            "library", "Add papers by arXiv id, DOI or URL to a list of your own, with metadata from arXiv or Crossref."
         ),
-        "remove-list": Listing(
-            "lists", "Remove a list's papers and sections; your statuses and notes are kept.", "Lists"
+        "enrich": Listing(
+            "library", "Fetch authors, year and abstract from arXiv and Crossref for papers that lack them."
         ),
-        "mark-read": Listing("track", "Mark papers as read.", "Tracking"),
-        "mark-reading": Listing("track", "Mark papers as being read.", "Tracking"),
-        "mark-unread": Listing("track", "Mark papers as unread.", "Tracking"),
-        "users": Listing("track", "The users in this database and each one's progress.", "Tracking"),
-        "config": Listing("config", "Show where the settings come from.", "Data"),
-        "db": Listing("db", "Where the database is and what it holds; back it up and restore it.", "Data"),
+        "edit": Listing(
+            "library", "Give a paper its arXiv id: it keeps its id, gains metadata and opens on arxiv.org."
+        ),
+        "mark-read": Listing("track", "Mark papers as read."),
+        "mark-reading": Listing("track", "Mark papers as being read."),
+        "mark-unread": Listing("track", "Mark papers as unread."),
+        "users": Listing("track", "The users in this database and each one's progress."),
+        "config": Listing("config", "Show where the settings come from."),
+        "db": Listing("db", "Where the database is and what it holds; back it up and restore it."),
         "user-data": Listing(
-            "export", "Carry your statuses and notes to another database, as JSON keyed by paper key.", "Data"
+            "export", "Carry your statuses, notes, tags, ratings and history elsewhere, as JSON keyed by paper key."
         ),
-        "note": Listing("track", "Add, list, edit and delete your notes on papers.", "Tracking"),
+        "note": Listing("track", "Add, list, edit and delete your notes on papers."),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -209,15 +221,13 @@ class CommandLoaderGroup(Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The commands of `--help`, under the headings of SECTIONS, each with its whole one-line help (wrapped)."""
         names = self._listed(ctx)
-        for section in SECTIONS:
-            listed = [name for name in names if self._section(name) == section]
+        grouped = {name for section in SECTIONS.values() for name in section}
+        headings = [*SECTIONS.items(), ("Other", tuple(name for name in names if name not in grouped))]
+        for heading, members in headings:
+            listed = [name for name in members if name in names]
             if listed:
-                with formatter.section(f"{section} commands" if section != "Other" else "Other commands"):
+                with formatter.section(f"{heading} commands"):
                     formatter.write_dl([(name, self._short_help(name, 1000)) for name in listed], col_max=16)
-
-    def _section(self, name: str) -> str:
-        listing = self.COMMANDS.get(name)
-        return listing.section if listing is not None else "Other"
 
     def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
         """Command names (from the listings) and the global options, as Click completes them."""
@@ -325,14 +335,12 @@ class State:
         self.default_list = self.list_setting.value
         self._conn: sqlite3.Connection | None = None
 
-    def conn(self, autoimport: bool = True) -> "sqlite3.Connection":
+    def conn(self) -> "sqlite3.Connection":
         """The database connection, opened on first use; closed when the command ends (see state()).
 
         Opening checks the file and brings its schema up to date (db.open_db),
-        nothing more. `autoimport` says that the command shows or tracks
-        papers: on first use it then takes the step import_bundled_list. The
-        commands that manage lists or user data (import, remove-list,
-        user-data) pass False.
+        nothing more: the commands that show or track papers then take the
+        step ensure_bundled_list themselves.
         """
         if self._conn is None:
             from llmreads.db import open_db
@@ -344,15 +352,17 @@ class State:
                 from llmreads.store import papers
 
                 papers.choose_paper = render.choose
-            if autoimport:
-                self.import_bundled_list()
         return self._conn
 
-    def import_bundled_list(self) -> None:
-        """First use: import the bundled list into a database that holds no list yet, and say so on stderr."""
+    def ensure_bundled_list(self, conn: "sqlite3.Connection") -> None:
+        """First use: import the bundled list into a database that holds no list yet, and say so on stderr.
+
+        Every command that shows or tracks papers calls it right after opening
+        the database; the commands that manage lists or user data (import,
+        remove-list, user-data) do not.
+        """
         from llmreads.store.papers import list_count
 
-        conn = self.conn(autoimport=False)
         if list_count(conn) > 0:
             return
         from llmreads.sources import import_path

@@ -16,6 +16,7 @@ from llmreads.app import (
     state,
 )
 from llmreads.errors import LlmreadsError
+from llmreads.options import DateOpt
 
 if TYPE_CHECKING:
     import sqlite3
@@ -24,14 +25,15 @@ note_app = typer.Typer(cls=Group, help="Add, list, edit and delete your notes on
 app.add_typer(note_app, name="note")
 
 
-def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None:
+def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool, at: str | None = None) -> None:
     from llmreads import render
     from llmreads.store.tracking import set_status
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     ids = list(dict.fromkeys(resolve_refs(conn, refs, f"marked {status}")))
-    rows = set_status(conn, st.user, ids, status)
+    rows = set_status(conn, st.user, ids, status, at)
     if json_:
         render.emit_json(render.to_json(rows))
     else:
@@ -66,21 +68,21 @@ def resolve_refs(conn: "sqlite3.Connection", refs: list[str], done: str) -> list
 
 
 @app.command("mark-read")
-def mark_read(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
+def mark_read(ctx: typer.Context, refs: RefsArg, date: DateOpt = None, json_: JsonOpt = False) -> None:
     """Mark papers as read."""
-    _mark(ctx, refs, "read", json_)
+    _mark(ctx, refs, "read", json_, date)
 
 
 @app.command("mark-reading")
-def mark_reading(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
+def mark_reading(ctx: typer.Context, refs: RefsArg, date: DateOpt = None, json_: JsonOpt = False) -> None:
     """Mark papers as being read."""
-    _mark(ctx, refs, "reading", json_)
+    _mark(ctx, refs, "reading", json_, date)
 
 
 @app.command("mark-unread")
-def mark_unread(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
+def mark_unread(ctx: typer.Context, refs: RefsArg, date: DateOpt = None, json_: JsonOpt = False) -> None:
     """Mark papers as unread."""
-    _mark(ctx, refs, "unread", json_)
+    _mark(ctx, refs, "unread", json_, date)
 
 
 @app.command("users")
@@ -89,7 +91,10 @@ def users_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
     from llmreads import render
     from llmreads.store.tracking import users
 
-    rows = users(state(ctx).conn())
+    st = state(ctx)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    rows = users(conn)
     if json_:
         render.emit_json(rows)
     else:
@@ -123,6 +128,7 @@ def note_add(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     pid = resolve_ref(conn, ref)  # an unknown paper is named before any editor opens
     if words == ["-"]:
         note_id = add_note(conn, st.user, pid, read_note(sys.stdin, MAX_NOTE_CHARS))
@@ -187,6 +193,7 @@ def note_list(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     key = None
     if ref is not None:
         key = paper_summary(conn, st.user, resolve_ref(conn, ref)).key
@@ -213,6 +220,7 @@ def note_edit(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     note = get_note(conn, st.user, note_id)
     if words:
         text = " ".join(words)
@@ -220,10 +228,10 @@ def note_edit(
         render.note_updated(note_id)
         return
     variable, command = editor_command()
-    draft = _Draft(note_id, str(note["text"]))
+    draft = _Draft(note_id, note.text)
     try:
         edited = draft.edit(variable, command)
-        if edited.strip() == str(note["text"]).strip():
+        if edited.strip() == note.text.strip():
             draft.discard()
             render.note_unchanged(note_id)
             return
@@ -328,7 +336,9 @@ def note_delete(ctx: typer.Context, note_id: NoteIdArg) -> None:
     from llmreads.store.notes import delete_note
 
     st = state(ctx)
-    delete_note(st.conn(), st.user, note_id)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    delete_note(conn, st.user, note_id)
     render.note_deleted(note_id)
 
 

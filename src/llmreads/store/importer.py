@@ -29,6 +29,7 @@ from llmreads.store.changes import (
     summary_of,
 )
 from llmreads.store.index import IndexedText, refresh_papers
+from llmreads.store.library import check_not_owned
 
 if TYPE_CHECKING:
     from llmreads.models import Clash, Document, Entry, Event, ImportReport, ReaderMarks
@@ -82,7 +83,9 @@ def import_document(
     try:
         begin_write(conn)
         try:
-            report = _import(conn, events, name, fallback_name, source, sha256, strict, reader)
+            # Rows to write: a Document's entries, or about as many as the staged events.
+            expected = len(doc.entries) if isinstance(doc, Document) else staged.events if staged else 0
+            report = _import(conn, events, name, fallback_name, source, sha256, strict, reader, expected)
             report.dry_run = dry_run
             conn.execute("ROLLBACK" if dry_run else "COMMIT")
         except BaseException:
@@ -129,6 +132,7 @@ class _Staged:
 
         self.conn = conn
         self.batches = 0
+        self.events = 0  # how many: the import weighs its writing against the rows already held
         conn.execute("DROP TABLE IF EXISTS temp.staged_events")
         conn.execute("CREATE TEMP TABLE staged_events (batch INTEGER PRIMARY KEY, events BLOB NOT NULL)")
         try:
@@ -136,6 +140,7 @@ class _Staged:
                 conn.execute("INSERT INTO temp.staged_events VALUES (?, ?)",
                              (self.batches, pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)))
                 self.batches += 1
+                self.events += len(batch)
         except BaseException:
             self.close()
             raise
@@ -174,6 +179,7 @@ def _import(
     sha256: str,
     strict: bool,
     reader: str | None = None,
+    expected: int = 0,
 ) -> ImportReport:
     from llmreads.models import (
         DocumentTitle,
@@ -194,6 +200,7 @@ def _import(
         events = itertools.chain([first], events)  # a stream without a title event loses nothing
     name = (name or title or fallback_name).strip()
     report = ImportReport(list_name=name, title=title or name, source=source)
+    check_not_owned(conn, name)
     row = conn.execute("SELECT id, source_sha256 FROM lists WHERE name = ?", (name,)).fetchone()
     if row is not None and row["source_sha256"] == sha256 and not strict and reader is None:
         counts = conn.execute(
@@ -227,9 +234,15 @@ def _import(
     conn.execute("DELETE FROM sections WHERE list_id = ?", (list_id,))
     section_ids: dict[str, int] = {}
     writer = _Writer(conn, list_id, index)
-    # Into an empty database, indexes are built once the rows are in: a sort
-    # instead of a random insert per row, and full pages.
-    deferred = _drop_indexes(conn) if not writer.stored else []
+    # When the rows to write outnumber those held (an empty database, one that
+    # holds the bundled list, a large list imported again), indexes are built
+    # once the rows are in: a sort instead of a random insert per row, and full
+    # pages. entries_paper stays while papers are held: the writer renames them.
+    deferred: list[str] = []
+    if not writer.stored:
+        deferred = _drop_indexes(conn)
+    elif expected >= conn.execute("SELECT count(*) FROM entries").fetchone()[0]:
+        deferred = _drop_indexes(conn, keep=("entries_paper",))
     seen = writer.seen
     marks: list[ReaderMarks] = []
     for event in events:
@@ -264,6 +277,7 @@ def _import(
     writer.flush()
     for sql in deferred:
         conn.execute(sql)
+    _analyze_written(conn)
     report.sections = len(section_ids)
     report.papers = len(seen)
     report.clashes = writer.clashes()
@@ -293,6 +307,27 @@ def _import(
     return report
 
 
+ANALYSIS_LIMIT = 1000  # rows of each index ANALYZE reads for the statistics taken mid-import
+
+
+def _analyze_written(conn: sqlite3.Connection) -> None:
+    """Statistics of papers, entries and links as they are now that the list's rows are written.
+
+    The statistics of a database that held only the bundled list say that
+    papers has some 120 rows: the planner then answers each batch of the
+    refresh (`id IN (500 ids)`, `paper_id IN (...)`) with a scan of the whole
+    table, which made an import into a non-empty database quadratic. Sampled
+    (analysis_limit), so it costs a few milliseconds at any size.
+    """
+    limit = conn.execute("PRAGMA analysis_limit").fetchone()[0]
+    conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+    try:
+        for table in ("papers", "entries", "links"):
+            conn.execute(f"ANALYZE {table}")
+    finally:
+        conn.execute(f"PRAGMA analysis_limit = {int(limit)}")
+
+
 def _introductions_emptied(conn: sqlite3.Connection, list_id: int) -> int:
     """Papers the list still holds that had an introduction in it and now have none (IndexedText's copy of
     the entries as they were)."""
@@ -314,6 +349,7 @@ def _read_back(
     from llmreads.aliases import canonical_key, same_paper_sql
     from llmreads.store.index import index_note
     from llmreads.store.notes import new_note_uuid
+    from llmreads.store.personal import new_event_id
 
     statuses = notes = 0
     stamp = now()
@@ -325,6 +361,10 @@ def _read_back(
             conn.execute(
                 "INSERT INTO statuses (user, paper_key, status, updated_at) VALUES (?, ?, ?, ?)",
                 (user, key, mark.status, stamp),
+            )
+            conn.execute(  # a status set is an event of the history (store.personal.record_status)
+                "INSERT OR IGNORE INTO status_history (event_id, user, paper_key, status, at) VALUES (?, ?, ?, ?, ?)",
+                (new_event_id(), user, key, mark.status, stamp),
             )
             statuses += 1
         if mark.notes and conn.execute(
@@ -341,12 +381,13 @@ def _read_back(
     return statuses, notes
 
 
-def _drop_indexes(conn: sqlite3.Connection) -> list[str]:
-    """Drop the indexes of papers, entries and links (not their keys); return the SQL that makes them again."""
-    found = conn.execute(
+def _drop_indexes(conn: sqlite3.Connection, keep: Sequence[str] = ()) -> list[str]:
+    """Drop the indexes of papers, entries and links (not their keys, nor `keep`); return the SQL that makes
+    them again."""
+    found = [row for row in conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
         " AND tbl_name IN ('papers', 'entries', 'links')"
-    ).fetchall()
+    ).fetchall() if row[0] not in keep]
     for name, _sql in found:
         conn.execute(f'DROP INDEX "{name}"')
     return [sql for _name, sql in found]

@@ -11,31 +11,55 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from llmreads.aliases import paper_id_sql, same_paper_sql, status_join, status_key_sql, user_data_sql
-from llmreads.errors import Ambiguous, NotFound
+from llmreads.aliases import (
+    first_read_sql,
+    paper_id_sql,
+    rating_sql,
+    same_paper_sql,
+    status_join,
+    status_key_sql,
+    tags_sql,
+    user_data_sql,
+)
+from llmreads.errors import Ambiguous, LlmreadsError, NotFound
 from llmreads.store.base import rows_in, transaction
 from llmreads.store.filters import Filter, combine, list_id_by_name
 from llmreads.store.index import IndexedText, refresh_papers
+from llmreads.store.metadata import metadata_sql, year_sql
 from llmreads.text import fold_for_search
+
+if TYPE_CHECKING:
+    from llmreads.store.detail import PaperDetail
+    from llmreads.store.reports import ListSummary, RemovedList
 
 
 class PaperRow:
-    """One paper as listings show it, with this user's status (a search adds snippet and score).
+    """One paper as listings show it, with this user's status (a search adds snippet, matched and score).
 
     A plain class rather than a dataclass: it is on every command's path, and
     creating a dataclass costs half a millisecond of start-up.
     """
 
-    __slots__ = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "snippet", "score")
+    __slots__ = (
+        "id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "authors", "year",
+        "tags", "my_stars", "snippet", "matched", "score",
+    )
 
     def __init__(
         self, id: str, key: str, title: str, url: str, arxiv: str | None, stars: int, sections: list[str],
-        status: str, status_at: str | None = None,
+        status: str, status_at: str | None = None, authors: list[str] | None = None, year: int | None = None,
+        tags: list[str] | None = None, my_stars: int | None = None,
     ) -> None:
         self.id, self.key, self.title, self.url, self.arxiv = id, key, title, url, arxiv
         self.stars, self.sections, self.status, self.status_at = stars, sections, status, status_at
+        self.authors: list[str] = authors or []  # from fetched metadata (store.library)
+        self.year = year
+        self.tags: list[str] = tags or []  # this user's, sorted
+        self.my_stars = my_stars  # this user's rating, 1 to 5
         self.snippet: str | None = None
+        self.matched: list[str] | None = None  # the forms of the query the paper holds
         self.score: float | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -43,8 +67,10 @@ class PaperRow:
 
 
 PAPER_COLUMNS = (
-    "p.id AS pid, p.short_id, p.key, p.title, p.url, p.arxiv, p.stars, p.position,"
-    " coalesce(s.status, 'unread') AS status, s.updated_at AS status_at"
+    f"p.id AS pid, p.short_id, p.key, p.title, p.url, coalesce(p.arxiv, {metadata_sql('arxiv')}) AS arxiv,"
+    " p.stars, p.position, coalesce(s.status, 'unread') AS status, s.updated_at AS status_at,"
+    f" {metadata_sql('authors')} AS authors, {year_sql()} AS year,"
+    f" {tags_sql('p.key', '?1')} AS tags, {rating_sql('p.key', '?1')} AS my_stars"
 )
 
 
@@ -61,6 +87,9 @@ SORTS = {
     "list": "p.position",
     "stars": "p.stars DESC, p.position",
     "title": "p.title COLLATE NOCASE, p.position",
+    "my-stars": "my_stars IS NULL, my_stars DESC, p.stars DESC, p.position",
+    # Most recently read first (when first read: marking a paper read again does not move it), then the rest.
+    "read": f"s.status IS 'read' DESC, coalesce({first_read_sql('p.key', '?1')}, s.updated_at) DESC, p.position",
 }
 
 
@@ -127,6 +156,8 @@ def paper_rows(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Pa
         PaperRow(
             id=r["short_id"], key=r["key"], title=r["title"], url=r["url"], arxiv=r["arxiv"],
             stars=r["stars"], sections=labels.get(r["pid"], []), status=r["status"], status_at=r["status_at"],
+            authors=json.loads(r["authors"]) if r["authors"] else [], year=r["year"],
+            tags=sorted(r["tags"].split(",")) if r["tags"] else [], my_stars=r["my_stars"],
         )
         for r in rows
     ]
@@ -310,8 +341,9 @@ def _one_per_paper(
     return papers
 
 
-def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> dict[str, object]:
-    from llmreads.store.notes import list_notes  # only `show` needs the notes module
+def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> PaperDetail:
+    from llmreads.store.detail import EntryDetail, EntryLink, PaperDetail  # only `show` needs these
+    from llmreads.store.notes import list_notes  # and the notes module
 
     row = conn.execute(f"SELECT {PAPER_COLUMNS} FROM {PAPER_JOIN} WHERE p.id = ?", (user, paper_id)).fetchone()
     if row is None:
@@ -326,25 +358,27 @@ def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> dict[str
         " WHERE e.paper_id = ? ORDER BY e.list_id, e.position",
         (paper_id,),
     ):
-        links = [
-            {"text": text, "url": url}
+        links = tuple(
+            EntryLink(text, url)
             for text, url in conn.execute(
                 "SELECT text, url FROM links WHERE entry_id = ? ORDER BY position", (e["id"],)
             )
-        ]
-        entries.append(
-            {
-                "list": e["list"], "section": f"{e['section']} {e['section_title']}", "number": e["number"],
-                "stars": e["stars"], "title": e["title"], "introduction": e["intro"], "line": e["line"],
-                "year": e["year"], "fields": dict(json.loads(e["extra"] or "[]")), "links": links,
-            }
         )
-    detail: dict[str, object] = paper.as_dict()
-    del detail["snippet"], detail["score"]
-    detail["entries"] = entries
-    detail["links"] = [link for entry in entries for link in entry["links"]]  # type: ignore[attr-defined]
-    detail["notes"] = list_notes(conn, user, paper.key)
-    return detail
+        entries.append(
+            EntryDetail(
+                list=e["list"], section=f"{e['section']} {e['section_title']}", number=e["number"],
+                stars=e["stars"], title=e["title"], introduction=e["intro"], line=e["line"],
+                year=e["year"], fields=dict(json.loads(e["extra"] or "[]")), links=links,
+            )
+        )
+    return PaperDetail(
+        id=paper.id, key=paper.key, title=paper.title, url=paper.url, arxiv=paper.arxiv, stars=paper.stars,
+        sections=paper.sections, status=paper.status, status_at=paper.status_at,
+        tags=paper.tags, my_stars=paper.my_stars,
+        entries=tuple(entries),
+        links=tuple(link for entry in entries for link in entry.links),
+        notes=tuple(list_notes(conn, user, paper.key)),
+    )
 
 
 def paper_summary(conn: sqlite3.Connection, user: str, paper_id: int) -> PaperRow:
@@ -352,26 +386,41 @@ def paper_summary(conn: sqlite3.Connection, user: str, paper_id: int) -> PaperRo
     return paper_rows(conn, [row])[0]
 
 
-def lists(conn: sqlite3.Connection) -> list[dict[str, object]]:
+def lists(conn: sqlite3.Connection) -> list[ListSummary]:
+    from llmreads.store.reports import ListSummary
+
     rows = conn.execute(
         "SELECT l.name, l.title, l.source, l.updated, l.imported_at,"
         " (SELECT count(DISTINCT paper_id) FROM entries e WHERE e.list_id = l.id) AS papers"
         " FROM lists l ORDER BY l.id"
     )
-    return [dict(row) for row in rows]
+    return [
+        ListSummary(
+            name=r["name"], title=r["title"], source=r["source"], updated=r["updated"],
+            imported_at=r["imported_at"], papers=r["papers"],
+        )
+        for r in rows
+    ]
 
 
 def list_count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM lists").fetchone()[0])
 
 
-def remove_list(conn: sqlite3.Connection, name: str) -> dict[str, object]:
+def remove_list(conn: sqlite3.Connection, name: str, *, force: bool = False) -> RemovedList:
+    from llmreads.store.reports import RemovedList
+
     with transaction(conn):
-        row = conn.execute("SELECT id, name FROM lists WHERE id = ?", (list_id_by_name(conn, name),)).fetchone()
+        row = conn.execute("SELECT id, name, owner FROM lists WHERE id = ?", (list_id_by_name(conn, name),)).fetchone()
+        if row["owner"] is not None and not force:
+            raise LlmreadsError(
+                f"{row['name']!r} is {row['owner']}'s own list of added papers: no import can bring it back;"
+                " remove it with --force"
+            )
         keys = [r[0] for r in conn.execute(
             "SELECT DISTINCT p.key FROM entries e JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ?", (row["id"],)
         )]
         index = IndexedText(conn, row["id"])  # before the list's entries go
         conn.execute("DELETE FROM lists WHERE id = ?", (row["id"],))
         refresh_papers(conn, row["id"], [], keys, index)
-    return {"name": row["name"], "papers": len(keys)}
+    return RemovedList(name=row["name"], papers=len(keys))
