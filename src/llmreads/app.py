@@ -365,6 +365,12 @@ class State:
 
         if list_count(conn) > 0:
             return
+        if not _just_created(conn):  # its lists were removed, or it holds only imported user data: left so
+            from llmreads import render
+
+            render.info("llmreads: this database holds no list; `llmreads import` imports the bundled list"
+                        " back, `llmreads import FILE` another one")
+            return
         from llmreads.sources import import_path
 
         report = import_path(conn, None, name=None)
@@ -382,6 +388,13 @@ class State:
                     _say_if_unknown_user(conn, self.user)
             finally:
                 conn.close()
+
+
+def _just_created(conn: "sqlite3.Connection") -> bool:
+    """Whether the database has never held anything: no paper (a removed list leaves its papers, unlisted),
+    status or note."""
+    held = "SELECT 1 FROM papers UNION ALL SELECT 1 FROM statuses UNION ALL SELECT 1 FROM notes LIMIT 1"
+    return conn.execute(held).fetchone() is None
 
 
 def _say_if_unknown_user(conn: "sqlite3.Connection", user: str) -> None:

@@ -236,21 +236,38 @@ def open_command(
     ctx: typer.Context,
     ref: RefArg,
     print_only: Annotated[bool, typer.Option("--print", help="Only print the link.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="The PDF (arxiv.org/pdf/ID for an arXiv paper).")] = False,
 ) -> None:
-    """Open a paper's link in the browser."""
+    """Open a paper's link in the browser: arxiv.org/abs/ID for an arXiv paper, else its own link."""
     from llmreads import render
-    from llmreads.errors import InvalidQuery
+    from llmreads.aliases import same_keys
+    from llmreads.errors import InvalidQuery, LlmreadsError
+    from llmreads.keys import arxiv_from_ref
     from llmreads.store.papers import paper_summary, resolve_ref
 
     st = state(ctx)
     conn = st.conn()
     st.ensure_bundled_list(conn)
     paper = paper_summary(conn, st.user, resolve_ref(conn, ref))
+    # An arXiv id from the paper, its key or any key it had: arxiv.org outlives CDN and mirror links.
+    arxiv = paper.arxiv or next(
+        (found for key in same_keys(conn, paper.key) if (found := arxiv_from_ref(key.removeprefix("arxiv:")))), None
+    )
     url = paper.url
-    if paper.arxiv and "arxiv.org/" not in url.lower():  # an arXiv id learned later: arxiv.org over a mirror
-        url = f"https://arxiv.org/abs/{paper.arxiv}"
+    if arxiv:
+        url = f"https://arxiv.org/{'pdf' if pdf else 'abs'}/{arxiv}"
     if not url.lower().startswith(("https://", "http://")):
         raise InvalidQuery(f"{paper.id} has no web link to open" + (f" (its link is {url!r})" if url else ""))
     render.link(url)
-    if not print_only:
-        typer.launch(url)
+    if not print_only and not _open_in_browser(url):
+        raise LlmreadsError("no browser could be started (set BROWSER to one); nothing was opened: the link is above")
+
+
+def _open_in_browser(url: str) -> bool:
+    """Open `url` in the browser Python finds (BROWSER, xdg-open, ...); False when there is none or it failed."""
+    import webbrowser
+
+    try:
+        return webbrowser.open(url)
+    except webbrowser.Error:
+        return False
