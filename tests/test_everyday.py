@@ -520,7 +520,7 @@ def test_color_option_forces_tables_and_colour_when_piped(cli, seeded):
     assert colour_codes(out)
     assert "\t" not in out
     plain = SGR.sub("", out)
-    assert plain.splitlines()[0].split()[:3] == ["id", "★", "title"]
+    assert plain.splitlines()[0].split()[:4] == ["id", "★", "status", "title"]
     assert all(paper in plain for paper in FIVE_STARS)
 
 

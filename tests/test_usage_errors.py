@@ -45,9 +45,9 @@ USAGE_ERRORS = [
     ("next --count lots", "--count"),
     ("export --format yaml", "--format"),
     ("export -f YAML", "--format"),
-    ("note edit 0 text", "note_id"),
-    ("note delete 0", "note_id"),
-    ("note delete 99999999999999999999", "note_id"),
+    ("note edit 0 text", "NOTE_ID"),
+    ("note delete 0", "NOTE_ID"),
+    ("note delete 99999999999999999999", "NOTE_ID"),
 ]
 
 
@@ -128,13 +128,13 @@ def test_status_choices_are_the_model_statuses():
 @pytest.mark.parametrize(
     ("command", "shown"),
     [
-        (("list",), ["--stars <int range>", "[0<=x<=5]", "--status <unread|reading|read>",
-                     "--sort <list|stars|title|my-stars|read>", "-n, --limit <int range>", "--my-stars <int range>",
+        (("list",), ["--stars STARS", "[0<=x<=5]", "--status [unread|reading|read]",
+                     "--sort [list|stars|title|my-stars|read]", "-n, --limit LIMIT", "--my-stars MY_STARS",
                      "[1<=x<=5]"]),
-        (("progress",), ["--by <section|month>"]),
-        (("search",), ["--sort <relevance|stars|list>", "-n, --limit <int range>", "[x>=1]"]),
-        (("next",), ["-n, --count <int range>", "[default: 5; x>=1]"]),
-        (("export",), ["--format <json|csv|markdown|bibtex>", "--status <unread|reading|read>"]),
+        (("progress",), ["--by [section|month]"]),
+        (("search",), ["--sort [relevance|stars|list]", "-n, --limit LIMIT", "[x>=1]"]),
+        (("next",), ["-n, --count COUNT", "[default: 5; x>=1]"]),
+        (("export",), ["--format [json|csv|markdown|bibtex]", "--status [unread|reading|read]"]),
     ],
 )
 def test_help_shows_choices_and_ranges(cli, command, shown):

@@ -36,6 +36,24 @@ class Group(TyperGroup):
     after it prints its help and succeeds.
     """
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        if parent is None:  # Click never wraps help narrower than 50 columns: a 40-column terminal gets its own
+            import shutil
+
+            extra.setdefault("terminal_width", max(min(shutil.get_terminal_size().columns, 80) - 2, 30))
+        return super().make_context(info_name, args, parent, **extra)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        name_placeholders(self)
+        return super().get_params(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            name_placeholders(command)
+        return command
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not ctx.resilient_parsing:  # completion parses half-typed lines: leave them to Click
             if not args and self.no_args_is_help:
@@ -83,6 +101,17 @@ class Listing(NamedTuple):
 
     module: str  # the module of llmreads.commands that registers it
     help: str  # the first paragraph of its help text (tests check it against the command's)
+
+
+# The headings of `llmreads --help`, in order, with their commands; a command not named is under "Other".
+SECTIONS = {
+    "Reading": ("list", "search", "sections", "show", "progress", "next", "open"),
+    "Tracking": (
+        "mark-read", "mark-reading", "mark-unread", "note", "tag", "untag", "tags", "rate", "history", "users"
+    ),
+    "Lists": ("import", "lists", "remove-list", "add", "enrich", "edit"),
+    "Data": ("export", "user-data", "db", "config"),
+}
 
 
 class CommandLoaderGroup(Group):
@@ -154,6 +183,8 @@ class CommandLoaderGroup(Group):
         command = self.commands.get(cmd_name)
         if command is None and cmd_name in self.COMMANDS:
             command = self.commands[cmd_name] = self._load(cmd_name)
+        if command is not None:
+            name_placeholders(command)
         return command
 
     def _load(self, name: str) -> click.Command:
@@ -188,12 +219,15 @@ class CommandLoaderGroup(Group):
         return [name for name in self.list_commands(ctx) if not getattr(self.commands.get(name), "hidden", False)]
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """The `Commands:` section of `--help`, as Click writes it, from the listings."""
+        """The commands of `--help`, under the headings of SECTIONS, each with its whole one-line help (wrapped)."""
         names = self._listed(ctx)
-        if names:
-            limit = formatter.width - 6 - max(len(name) for name in names)
-            with formatter.section("Commands"):
-                formatter.write_dl([(name, self._short_help(name, limit)) for name in names])
+        grouped = {name for section in SECTIONS.values() for name in section}
+        headings = [*SECTIONS.items(), ("Other", tuple(name for name in names if name not in grouped))]
+        for heading, members in headings:
+            listed = [name for name in members if name in names]
+            if listed:
+                with formatter.section(f"{heading} commands"):
+                    formatter.write_dl([(name, self._short_help(name, 1000)) for name in listed], col_max=16)
 
     def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
         """Command names (from the listings) and the global options, as Click completes them."""
@@ -221,6 +255,31 @@ class CommandLoaderGroup(Group):
                                complete_var: str | None = None) -> None:
         completion.register_shells()  # after Typer registered its own, when it built this group
         super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
+
+def name_placeholders(command: click.Command) -> None:
+    """Name what each parameter takes in `--help`: `QUERY...`, `--section SECTION`, `--status [unread|reading|read]`.
+
+    Typer names them `{query}` and `<str>`; a placeholder a command sets
+    itself is kept. Commands of a group get theirs when the group is named.
+    """
+    for param in command.params:
+        if param.metavar is not None or getattr(param, "is_flag", False) or getattr(param, "count", False):
+            continue
+        if param.param_type_name == "argument":
+            name = (param.name or "").upper()
+            param.metavar = name + ("..." if param.nargs == -1 else "")
+            if not param.required:
+                param.metavar = f"[{name}]" + ("..." if param.nargs == -1 else "")
+            continue
+        choices = getattr(param.type, "choices", None)
+        if choices:
+            param.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
+        elif param.type.name in ("path", "filename", "file"):
+            param.metavar = "FILE" if param.param_type_name == "option" and "--db" not in param.opts else "PATH"
+        else:
+            longest = max(param.opts, key=len)
+            param.metavar = "FILE" if longest == "--output" else longest.lstrip("-").replace("-", "_").upper()
 
 
 def _fail(message: str, *details: str) -> NoReturn:
@@ -306,6 +365,12 @@ class State:
 
         if list_count(conn) > 0:
             return
+        if not _just_created(conn):  # its lists were removed, or it holds only imported user data: left so
+            from llmreads import render
+
+            render.info("llmreads: this database holds no list; `llmreads import` imports the bundled list"
+                        " back, `llmreads import FILE` another one")
+            return
         from llmreads.sources import import_path
 
         report = import_path(conn, None, name=None)
@@ -323,6 +388,13 @@ class State:
                     _say_if_unknown_user(conn, self.user)
             finally:
                 conn.close()
+
+
+def _just_created(conn: "sqlite3.Connection") -> bool:
+    """Whether the database has never held anything: no paper (a removed list leaves its papers, unlisted),
+    status or note."""
+    held = "SELECT 1 FROM papers UNION ALL SELECT 1 FROM statuses UNION ALL SELECT 1 FROM notes LIMIT 1"
+    return conn.execute(held).fetchone() is None
 
 
 def _say_if_unknown_user(conn: "sqlite3.Connection", user: str) -> None:
@@ -384,6 +456,11 @@ def main(
         bool | None,
         typer.Option("--color/--no-color", help="Force colour on or off (default: when stdout is a terminal)."),
     ] = None,
+    ascii_: Annotated[
+        bool,
+        typer.Option("--ascii", help="Stars, bars and marks in ASCII (* # x >), where ★ and █ are double width"
+                     " [env LLMREADS_ASCII=1]."),
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
@@ -391,6 +468,8 @@ def main(
     """Work through the key papers of large language models."""
     if color is not None:
         os.environ["LLMREADS_COLOR"] = "1" if color else "0"
+    if ascii_:
+        os.environ["LLMREADS_ASCII"] = "1"
     ctx.obj = functools.partial(State, db, user)  # see state()
 
 

@@ -15,8 +15,8 @@ it (buku, pubs, gh and llm do the same):
 - An unknown `--word` is always Click's "No such option" (with its
   suggestion: `--stras` is a typo of `--stars`, not text).
 - `--` ends the options: every word after it is text.
-- The root's options that say where and as whom a command runs (GLOBAL:
-  `--db`, `--user`, `--color/--no-color`) may come after the command too,
+- The root's options that say where and as whom a command runs, and how it
+  draws (GLOBAL: `--db`, `--user`, `--color/--no-color`, `--ascii`) may come after the command too,
   unless that command has an option of the same name.
 
 `arrange` rewrites the command line into one Click reads the same way: the
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from typer import _click as click
 
 # The root's options that may also follow the command's name, and how many words each takes.
-GLOBAL = {"--db": 1, "--user": 1, "--color": 0, "--no-color": 0}
+GLOBAL = {"--db": 1, "--user": 1, "--color": 0, "--no-color": 0, "--ascii": 0}
 
 
 def option_arity(command: click.Command, ctx: click.Context) -> dict[str, int]:

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
     from llmreads.store.search import SearchResult
     from llmreads.userdata import MergeReport
 
-STATUS_MARK = {"read": "✓", "reading": "…", "unread": " "}
+# A glyph per status that cannot be taken for cut text (… is what a cut cell ends with).
+STATUS_MARK = {"read": "✓", "reading": "◐", "unread": " "}
+ASCII_STATUS_MARK = {"read": "x", "reading": ">", "unread": " "}
 NARROW = 60
 PIPE_WIDTH = 1_000_000  # "never wrap"
 
@@ -143,6 +145,16 @@ def line_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
         yield lambda line: bar.update(task, completed=line)
 
 
+def ascii_only() -> bool:
+    """Whether to draw stars, bars and marks in ASCII (--ascii, LLMREADS_ASCII=1): for terminals where ★ and █
+    are double width."""
+    return os.environ.get("LLMREADS_ASCII", "") not in ("", "0")
+
+
+def mark(status: str) -> str:
+    return (ASCII_STATUS_MARK if ascii_only() else STATUS_MARK)[status]
+
+
 @contextmanager
 def fetch_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A transient progress bar on stderr when it is a terminal (nothing otherwise); the callback takes a step."""
@@ -158,9 +170,34 @@ def fetch_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
 
 
 def stars(n: int, narrow: bool = False) -> str:
+    star = "*" if ascii_only() else "★"
     if narrow:
-        return f"{n}★" if n else ""
-    return "★" * n
+        return f"{n}{star}" if n else ""
+    return star * n
+
+
+def local_time(stamp: object) -> str:
+    """A stored UTC timestamp (ISO 8601) as the reader's local date and time, to the minute."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def size(n: int) -> str:
+    """A file size a reader takes in at a glance: bytes, KiB, MiB or GiB."""
+    if n < 1024:
+        return f"{n} {plural(n, 'byte', 'bytes')}"
+    for unit in ("KiB", "MiB", "GiB"):
+        n /= 1024  # type: ignore[assignment]
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}"
+    raise AssertionError("unreachable")
 
 
 def wrap(text: str, width: int, indent: str = "") -> list[str]:
@@ -253,10 +290,10 @@ def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> No
     rated = any(row.my_stars for row in rows)
     tagged = any(row.tags for row in rows)
     table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column("★", style="yellow", no_wrap=True)
+    table.add_column("*" if ascii_only() else "★", style="yellow", no_wrap=True)
     if rated:  # your stars, beside the list's
         table.add_column("you", style="magenta", no_wrap=True)
-    table.add_column("", no_wrap=True)
+    table.add_column("status", no_wrap=True)
     table.add_column("title", overflow="fold")
     if not narrow:
         table.add_column("section", no_wrap=True, overflow="ellipsis", style="dim", max_width=24)
@@ -267,7 +304,7 @@ def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> No
         title = Text(row.title)
         if tagged and row.tags:
             title.append("  " + " ".join(f"#{tag}" for tag in row.tags), style="green")
-        cells += [Text(STATUS_MARK[row.status]), title]
+        cells += [Text(mark(row.status)), title]
         if not narrow:
             cells.append(Text(", ".join(row.sections)))
         table.add_row(*cells)
@@ -277,16 +314,24 @@ def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> No
                    style="dim"))
 
 
-def search_results(result: SearchResult, *, query: str) -> None:
+def search_results(result: SearchResult, *, query: str, description: str = "") -> None:
+    """The hits; on stderr, what is not a hit: no match, how many the filters left out, how many are not shown."""
+    before = ""
+    if description and result.unfiltered != result.total:
+        before = f" ({result.unfiltered} before {description})"
     if not result.papers:
-        message = f"No papers match {query!r}."
+        message = f"No papers match {query!r}" + (f" with {description}" if description else "") + "."
+        if description and result.unfiltered:
+            message += f" {result.unfiltered} {plural(result.unfiltered, 'paper matches', 'papers match')} without."
         if result.suggestions:
             message += " Did you mean: " + ", ".join(result.suggestions) + "?"
-        print(message)
+        info(message)
         return
     if not is_terminal():
         for row in result.papers:
             print(_tsv(row.id, row.stars, row.status, row.title, "; ".join(row.sections), row.snippet or ""))
+        if len(result.papers) < result.total:
+            info(f"{len(result.papers)} of {result.total} papers shown (--limit)")
         return
     from rich.text import Text
 
@@ -294,15 +339,15 @@ def search_results(result: SearchResult, *, query: str) -> None:
     from rich.cells import cell_len
 
     for row in result.papers:
-        mark = stars(row.stars, out.width < NARROW) or "·"
-        prefix = f"{row.id} {mark} {STATUS_MARK[row.status]} "
+        star_mark = stars(row.stars, out.width < NARROW) or "·"
+        prefix = f"{row.id} {star_mark} {mark(row.status)} "
         for i, part in enumerate(wrap(row.title, out.width, " " * cell_len(prefix))):
             head = Text()
             if i == 0:
                 head.append(row.id, style="cyan")
                 head.append(" ")
-                head.append(mark, style="yellow")
-                head.append(f" {STATUS_MARK[row.status]} ")
+                head.append(star_mark, style="yellow")
+                head.append(f" {mark(row.status)} ")
             else:
                 head.append(" " * cell_len(prefix))
             title = Text(part[cell_len(prefix):], style="bold")
@@ -316,7 +361,7 @@ def search_results(result: SearchResult, *, query: str) -> None:
             _highlight(snippet, result.patterns)
             out.print(snippet)
     shown = f"{len(result.papers)} of {result.total}" if len(result.papers) < result.total else str(result.total)
-    out.print(Text(f"{shown} {plural(result.total, 'paper matches', 'papers match')} {query!r}", style="dim"))
+    out.print(Text(f"{shown} {plural(result.total, 'paper matches', 'papers match')} {query!r}{before}", style="dim"))
 
 
 def _highlight(text: Text, patterns: Sequence[str]) -> None:
@@ -366,7 +411,7 @@ def paper(detail: PaperDetail) -> None:
         ("arXiv", detail.arxiv or "-"),
         ("stars", stars(detail.stars) or "-"),
         *([("yours", stars(detail.my_stars))] if detail.my_stars else []),
-        ("status", detail.status + (f" (since {detail.status_at})" if detail.status_at else "")),
+        ("status", detail.status + (f" (since {local_time(detail.status_at)})" if detail.status_at else "")),
         *([("tags", ", ".join(detail.tags))] if detail.tags else []),
     ]
     if detail.authors:
@@ -399,15 +444,15 @@ def paper(detail: PaperDetail) -> None:
     if detail.notes:
         lines += [[], [("notes", "bold")]]
         for note in detail.notes:
-            lines.append([
-                (f"  [{note.id}] ", "dim"), (clean(note.text), ""), (f"  ({note.updated_at[:10]})", "dim"),
-            ])
+            lines.append([(f"  [{note.id}] ", "dim"), (local_time(note.updated_at), "dim")])
+            for line in clean_block(note.text).strip("\n").split("\n"):
+                lines += [[(part, "")] for part in wrap(line, width, "      ")] or [[("", "")]]
     _emit(lines)
 
 
 def status_changes(rows: Sequence[PaperRow], status: str) -> None:
     for row in rows:
-        print(f"{STATUS_MARK[status]} {status:<7} {row.id}  {clean(row.title)}")
+        print(f"{mark(status)} {status:<7} {row.id}  {clean(row.title)}")
 
 
 def paper_tags(row: PaperRow) -> None:
@@ -434,7 +479,7 @@ def history(found: Sequence[HistoryEvent]) -> None:
         print("No status changes yet.")
         return
     records = [
-        (event.at[:16].replace("T", " "), f"{STATUS_MARK[event.status]} {event.status}", event.id or "-",
+        (event.at[:16].replace("T", " "), f"{mark(event.status)} {event.status}", event.id or "-",
          event.title if event.title is not None else f"{event.key} (no such paper)")
         for event in found
     ]
@@ -478,11 +523,12 @@ def _month_rows(months: Sequence[MonthCount], width: int, most: int) -> Iterator
             i = run
             continue
         m = months[i]
-        yield m.month, str(m.read), "█" * (round(width * m.read / most) if m.read else 0)
+        yield m.month, str(m.read), ("#" if ascii_only() else "█") * (round(width * m.read / most) if m.read else 0)
         i += 1
 
 
-def notes(items: Sequence[Note]) -> None:
+def notes(items: Sequence[Note], full: bool = False, first_lines: int = 3) -> None:
+    """Notes in a table, each with its lines (the first `first_lines` unless `full`); one line each in a pipe."""
     if not items:
         print("No notes yet.")
         return
@@ -499,12 +545,16 @@ def notes(items: Sequence[Note]) -> None:
     table.add_column("text", overflow="fold")
     table.add_column("updated", style="dim", no_wrap=True)
     for note in items:
-        text = Text(clean(note.text))
+        lines = [clean(line) for line in clean_block(note.text).strip("\n").split("\n")]
+        if not full and len(lines) > first_lines:
+            more = len(lines) - first_lines
+            lines = [*lines[:first_lines], f"… {more} more {plural(more, 'line', 'lines')} (--full)"]
+        text = Text("\n".join(lines))
         if not note.listed:
             # `list` does not show the paper: name it here (and `list --all` shows it).
             about = f"{note.title} (no list holds it)" if note.title else f"{note.key} (no such paper)"
             text = Text.assemble((clean(about) + "\n", "dim"), text)
-        table.add_row(Text(str(note.id)), Text(note.paper or "?"), text, Text(note.updated_at[:10]))
+        table.add_row(Text(str(note.id)), Text(note.paper or "?"), text, Text(local_time(note.updated_at)[:10]))
     console().print(table)
 
 
@@ -537,7 +587,8 @@ def _bar(done: int, total: int, width: int) -> str:
     if total <= 0:
         return " " * width
     filled = round(width * done / total)
-    return "█" * filled + "░" * (width - filled)
+    full, empty = ("#", "-") if ascii_only() else ("█", "░")
+    return full * filled + empty * (width - filled)
 
 
 def progress(data: Progress) -> None:
@@ -546,7 +597,7 @@ def progress(data: Progress) -> None:
         for s in data.sections:
             print(_tsv(s.number, s.title, s.read, s.papers))
         for st in data.stars:
-            print(_tsv(f"{st.stars} stars", "", st.read, st.papers))
+            print(_tsv(f"{st.stars} {plural(st.stars, 'star', 'stars')}", "", st.read, st.papers))
         print(_tsv("total", "", total.read, total.papers))
         return
     from rich.table import Table
@@ -815,7 +866,7 @@ def db_status(data: DatabaseStatus) -> None:
         verdict = "up to date"
     rows: list[tuple[str, object]] = [
         ("file", data.file),
-        ("size", f"{data.size} bytes" + (f" (+ {data.wal_size} in the -wal file)" if data.wal_size else "")),
+        ("size", size(data.size) + (f" (+ {size(data.wal_size)} in the -wal file)" if data.wal_size else "")),
         ("schema", f"{', '.join(schema.applied) or '(empty)'} / latest {schema.latest}: {verdict}"),
         ("index", _index_verdict(data.search_index)),
         ("journal", data.journal_mode),
@@ -838,7 +889,7 @@ def _index_verdict(index: IndexVersion) -> str:
 
 
 def backup_done(report: BackupReport) -> None:
-    print(f"Backed up {report.database} to {report.backup} ({report.size} bytes, schema {report.schema[-1]}).")
+    print(f"Backed up {report.database} to {report.backup} ({size(report.size)}, schema {report.schema[-1]}).")
 
 
 def restore_done(report: RestoreReport) -> None:

@@ -192,8 +192,9 @@ def _source(
                 where = f" (byte {exc.start} of a block)" if isinstance(exc, UnicodeDecodeError) else ""
                 raise ImportFailed(f"{label} is not {candidate} text{where}") from None
             continue
-        # GB18030 decodes almost any bytes, so only text that reads as Chinese counts.
-        if candidate == "gb18030" and not (ideographs and others <= ideographs // 10):
+        # GB18030 decodes almost any bytes, so only text that reads as Chinese counts; an
+        # encoding the user named is used as given (gb18030, GBK, cp936: never second-guessed).
+        if not chosen and candidate == "gb18030" and not (ideographs and others <= ideographs // 10):
             break
         return Source(name, fallback, candidate, digest, lines, open_binary)
     raise ImportFailed(f"{label} is not UTF-8 text (name its encoding with --encoding)")
@@ -215,12 +216,23 @@ def _scan(open_binary: Callable[[], BinaryIO], encoding: str) -> tuple[str, int,
                 for ch in text:
                     if "\u4e00" <= ch <= "\u9fff":
                         ideographs += 1
-                    elif (ord(ch) < 32 and ch not in "\t\n\r") or (
-                        ord(ch) > 127 and not ("\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
-                    ):
+                    elif (ord(ch) < 32 and ch not in "\t\n\r") or (ord(ch) > 127 and not _in_gbk_symbols(ch)):
                         others += 1
         decoder.decode(b"", final=True)
     return digest.hexdigest(), lines + 1, ideographs, others
+
+
+# The symbols GBK holds besides ideographs (its rows A1-A9 and the punctuation of
+# GB18030): Latin-1 signs, Greek and Cyrillic, punctuation, arrows, maths, box drawing,
+# shapes and stars (★ ☆ ●), CJK punctuation, kana, bopomofo, full-width forms.
+_GBK_SYMBOLS = (
+    ("\u00a0", "\u00ff"), ("\u0370", "\u04ff"), ("\u2000", "\u22ff"), ("\u2460", "\u27bf"),
+    ("\u3000", "\u33ff"), ("\ufe30", "\ufe4f"), ("\uff00", "\uffef"),
+)
+
+
+def _in_gbk_symbols(ch: str) -> bool:
+    return any(low <= ch <= high for low, high in _GBK_SYMBOLS)
 
 
 def import_path(

@@ -133,7 +133,8 @@ def search_command(
     conn = st.conn()
     st.ensure_bundled_list(conn)
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
-    shown = limit if limit is not None or json_ else 20
+    # A terminal shows a page; JSON and a pipe get every hit, as `list` gives them.
+    shown = limit if limit is not None or json_ or not render.is_terminal() else 20
     result = search(
         conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_,
         exact=exact, glossary_terms=() if exact or raw else config_glossary(),
@@ -141,7 +142,7 @@ def search_command(
     if json_:
         render.emit_json(render.to_json(result.papers))
         return
-    render.search_results(result, query=query)
+    render.search_results(result, query=query, description=" · ".join(f.description for f in filters))
 
 
 @app.command("sections")
@@ -244,21 +245,38 @@ def open_command(
     ctx: typer.Context,
     ref: RefArg,
     print_only: Annotated[bool, typer.Option("--print", help="Only print the link.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="The PDF (arxiv.org/pdf/ID for an arXiv paper).")] = False,
 ) -> None:
-    """Open a paper's link in the browser."""
+    """Open a paper's link in the browser: arxiv.org/abs/ID for an arXiv paper, else its own link."""
     from llmreads import render
-    from llmreads.errors import InvalidQuery
+    from llmreads.aliases import same_keys
+    from llmreads.errors import InvalidQuery, LlmreadsError
+    from llmreads.keys import arxiv_from_ref
     from llmreads.store.papers import paper_summary, resolve_ref
 
     st = state(ctx)
     conn = st.conn()
     st.ensure_bundled_list(conn)
     paper = paper_summary(conn, st.user, resolve_ref(conn, ref))
+    # An arXiv id from the paper, its key or any key it had: arxiv.org outlives CDN and mirror links.
+    arxiv = paper.arxiv or next(
+        (found for key in same_keys(conn, paper.key) if (found := arxiv_from_ref(key.removeprefix("arxiv:")))), None
+    )
     url = paper.url
-    if paper.arxiv and "arxiv.org/" not in url.lower():  # an arXiv id learned later: arxiv.org over a mirror
-        url = f"https://arxiv.org/abs/{paper.arxiv}"
+    if arxiv:
+        url = f"https://arxiv.org/{'pdf' if pdf else 'abs'}/{arxiv}"
     if not url.lower().startswith(("https://", "http://")):
         raise InvalidQuery(f"{paper.id} has no web link to open" + (f" (its link is {url!r})" if url else ""))
     render.link(url)
-    if not print_only:
-        typer.launch(url)
+    if not print_only and not _open_in_browser(url):
+        raise LlmreadsError("no browser could be started (set BROWSER to one); nothing was opened: the link is above")
+
+
+def _open_in_browser(url: str) -> bool:
+    """Open `url` in the browser Python finds (BROWSER, xdg-open, ...); False when there is none or it failed."""
+    import webbrowser
+
+    try:
+        return webbrowser.open(url)
+    except webbrowser.Error:
+        return False

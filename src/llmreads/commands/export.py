@@ -33,6 +33,19 @@ class ExportFormat(StrEnum):
     bibtex = "bibtex"
 
 
+FORMAT_ALIASES = {"md": "markdown", "bib": "bibtex"}
+
+
+def _export_format(value: str) -> ExportFormat:
+    """A format by its name or short name (md, bib), in any case; anything else is a usage error naming the choices."""
+    name = value.strip().lower()
+    try:
+        return ExportFormat(FORMAT_ALIASES.get(name, name))
+    except ValueError:
+        choices = ", ".join(repr(f.value) for f in ExportFormat)
+        raise typer.BadParameter(f"{value!r} is not one of {choices} (or 'md', 'bib')") from None
+
+
 OutputOpt = Annotated[
     str | None,
     typer.Option(
@@ -79,7 +92,9 @@ def export_command(
     format_: Annotated[
         ExportFormat | None,
         typer.Option(
-            "--format", "-f", help="Output format [default: json, or by the -o file's suffix].", show_default=False
+            "--format", "-f", help="Output format (md and bib for short) [default: json, or by the -o file's suffix].",
+            show_default=False, metavar="[json|csv|markdown|bibtex]", parser=_export_format,
+            autocompletion=lambda: [f.value for f in ExportFormat],
         ),
     ] = None,
     list_name: ListOpt = None,

@@ -183,6 +183,7 @@ def read_note(stream: TextIO, limit: int) -> str:
 def note_list(
     ctx: typer.Context,
     ref: Annotated[str | None, typer.Argument(help="Only the notes on this paper.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Every line of each note (else the first three).")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """List your notes, on one paper or on all."""
@@ -200,7 +201,7 @@ def note_list(
     if json_:
         render.emit_json(items)
     else:
-        render.notes(items)
+        render.notes(items, full=full)
 
 
 @note_app.command("edit")

@@ -32,6 +32,7 @@ class SearchResult(NamedTuple):
     papers: list[PaperRow]
     patterns: list[str]
     suggestions: list[str]
+    unfiltered: int = 0  # the papers the query matches before the filters
 
 
 def search(
@@ -92,7 +93,7 @@ def search(
     try:
         try:
             named = [] if raw else _named_by_arxiv_id(conn, text)
-            rows, total = _search_rows(
+            rows, total, unfiltered = _search_rows(
                 conn, user, match, title_match, filters, sort, limit, notes, raw, literal, named, text_match
             )
             papers = paper_rows(conn, rows)
@@ -111,7 +112,7 @@ def search(
         if own_transaction:
             conn.execute("COMMIT")
     suggestions = suggest(conn, query) if query is not None and not rows else []
-    return SearchResult(total, papers, patterns, suggestions)
+    return SearchResult(total, papers, patterns, suggestions, unfiltered)
 
 
 def _qualified(
@@ -162,8 +163,8 @@ def _search_rows(
     literal: tuple[str, str] | None = None,
     named: Sequence[int] = (),
     text_match: str | None = None,
-) -> tuple[list[sqlite3.Row], int]:
-    """The ranked hits (at most `limit`) and how many there are in all.
+) -> tuple[list[sqlite3.Row], int, int]:
+    """The ranked hits (at most `limit`), how many there are in all, and how many before the filters.
 
     `literal` holds the MATCH expressions of the query as typed (all hits and
     title hits) when the glossary added forms to it: those hits rank first.
@@ -178,6 +179,10 @@ def _search_rows(
         hits += conn.execute(f"INSERT OR IGNORE INTO {_HITS} VALUES (?)", (pid,)).rowcount
     with_notes = notes and _note_hits(conn, user, _HITS, match) > 0
     found = _HITS
+    unfiltered = hits
+    if filters and with_notes:
+        listed_hits = f"SELECT count(*) FROM {_HITS} h JOIN papers p ON p.id = h.pid WHERE p.listed = 1"
+        unfiltered = int(conn.execute(listed_hits).fetchone()[0])
     if filters or with_notes:
         # Filtered once, and counted by the insert; notes may bring unlisted papers.
         where, params = combine(filters)
@@ -252,7 +257,9 @@ def _search_rows(
         order = f"p.stars DESC, p.id IN {_TITLE_HITS} DESC, p.position" if sort == "stars" else "p.position"
         index = None if sort == "stars" else "papers_listed_position"
         rows = _hit_page(conn, user, found, "1", order, index, hits, limit, list_order)
-    return rows, hits  # every indexed paper is listed (m004); _FILTERED holds listed ones only
+    if not filters:
+        unfiltered = hits
+    return rows, hits, unfiltered  # every indexed paper is listed (m004); _FILTERED holds listed ones only
 
 
 def _note_hits(conn: sqlite3.Connection, user: str, table: str, match: str) -> int:
