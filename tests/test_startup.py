@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-HEAVY = ("rich", "sqlite_utils", "mistune")
+HEAVY = ("rich", "sqlite_utils", "mistune", "textual")  # textual: only `browse` draws with it
 
 
 def test_importing_the_cli_loads_no_heavy_library():
@@ -38,3 +38,4 @@ def test_json_listing_of_a_ready_database_loads_no_heavy_library():
     imported_heavy(["list", "--limit", "1", "--json"])  # first use: creates and fills the database
     assert imported_heavy(["list", "--stars", "4", "--json"]) == []
     assert imported_heavy(["show", "lora", "--json"]) == []
+
