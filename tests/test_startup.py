@@ -39,3 +39,8 @@ def test_json_listing_of_a_ready_database_loads_no_heavy_library():
     assert imported_heavy(["list", "--stars", "4", "--json"]) == []
     assert imported_heavy(["show", "lora", "--json"]) == []
 
+
+
+def test_browse_help_loads_no_heavy_library():
+    # The command's module is loaded to build its help; the screen's modules (and Textual) are not.
+    assert imported_heavy(["browse", "--help"]) == []

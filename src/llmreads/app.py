@@ -97,6 +97,7 @@ class CommandLoaderGroup(Group):
             "browse", "What to read next: papers you are reading, then unread ones, most stars first, in list order."
         ),
         "open": Listing("browse", "Open a paper's link in the browser."),
+        "browse": Listing("tui", "Browse, search and track your reading on one keyboard-driven screen."),
         "export": Listing("export", "Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."),
         "import": Listing(
             "lists", "Import a markdown paper list; re-importing updates it and keeps your statuses and notes."

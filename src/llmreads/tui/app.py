@@ -1,0 +1,567 @@
+"""Terminal UI layer, the screen: the section tree, the papers of a section or a search, the selected paper.
+
+Reads run on the screen's connection, each through the store function the
+matching command calls, so the screen shows what `sections`, `list`,
+`search` and `show` print. Changes go to the Writer (one transaction each,
+through set_status and add_note). The screen polls `PRAGMA data_version`,
+which changes when any other connection commits (the writer's, or another
+llmreads process's), and then reads everything again, keeping the selection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text  # Textual's Tree takes its labels as Rich Text (a str would be read as markup)
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Input, Static, Tree
+from textual.widgets.data_table import ColumnKey
+from textual.widgets.tree import TreeNode
+
+from llmreads.errors import InvalidQuery, LlmreadsError, NotFound
+from llmreads.store.papers import PaperRow
+from llmreads.tui.detail import STATUS_MARK, gone, literal, paper_content, stars
+from llmreads.tui.screens import FilterScreen, HelpScreen, NoteScreen
+from llmreads.tui.writer import Writer
+
+ROW_LIMIT = 1000  # rows in the table at once; the count above it says how many match in all
+POLL_S = 1.0  # how often the screen looks for changes made elsewhere
+LIST_SORTS = ("list", "stars", "title")
+SEARCH_SORTS = ("relevance", "stars", "list")
+NARROW = 60  # below this width, stars as "4★" and no id column
+
+
+class PapersTable(DataTable[Any]):
+    """The papers; its title column takes the width the table gets, whatever the layout gives it."""
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        app = self.app
+        if isinstance(app, BrowseApp):
+            app.fit_columns()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the tree has selected: every paper, one list, or one section of a list."""
+
+    list_name: str | None = None
+    section: str | None = None  # a section number, as section_filter takes it
+    label: str = "all papers"
+
+
+class BrowseApp(App[None]):
+    """`llmreads browse`."""
+
+    TITLE = "llmreads"
+    ENABLE_COMMAND_PALETTE = False
+    CSS = """
+    Screen { layout: vertical; }
+    #search { height: 1; border: none; padding: 0 1; background: $boost; }
+    #search:focus { background: $surface-lighten-1; }
+    #count { height: 1; padding: 0 1; color: $text-muted; }
+    #body { height: 1fr; }
+    #sections { width: 28; min-width: 16; overflow-x: hidden; border-right: vkey $border-blurred; }
+    #right { width: 1fr; }
+    #papers { height: 1fr; }
+    #detail { padding: 0 1; }
+    /* Wide: three panes side by side. */
+    Screen.-wide #body { layout: horizontal; }
+    Screen.-wide #right { layout: horizontal; }
+    Screen.-wide #papers { width: 3fr; height: 1fr; }
+    Screen.-wide #detail { width: 2fr; height: 1fr; border-left: vkey $border-blurred; }
+    /* Medium: the tree beside the papers, the paper below them. */
+    Screen.-medium #body { layout: horizontal; }
+    Screen.-medium #right { layout: vertical; }
+    Screen.-medium #papers { height: 1fr; }
+    Screen.-medium #detail { height: 1fr; border-top: hkey $border-blurred; }
+    /* Narrow: everything stacked. */
+    Screen.-narrow #body { layout: vertical; }
+    Screen.-narrow #sections { width: 1fr; height: 6; border-right: none; border-bottom: hkey $border-blurred; }
+    Screen.-narrow #right { layout: vertical; height: 1fr; }
+    Screen.-narrow #papers { height: 1fr; }
+    Screen.-narrow #detail { height: 1fr; border-top: hkey $border-blurred; }
+    #help, #note, #filters { width: 80%; max-width: 90; height: 80%; background: $panel; padding: 1 2; }
+    ModalScreen { align: center middle; }
+    #help .title { text-style: bold; margin-bottom: 1; }
+    #note-text { height: 1fr; }
+    #note-problem { color: $error; }
+    #filters { height: auto; }
+    """
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"), (NARROW, "-medium"), (120, "-wide")
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search"),
+        Binding("r", "mark('read')", "Read"),
+        Binding("g", "mark('reading')", "Reading"),
+        Binding("u", "mark('unread')", "Unread"),
+        Binding("n", "note", "Note"),
+        Binding("o", "open", "Open"),
+        Binding("s", "sort", "Sort"),
+        Binding("f", "filters", "Filter"),
+        Binding("escape", "clear_search", "Clear", show=False),
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        user: str,
+        db_path: Path,
+        *,
+        list_name: str | None = None,
+        section: str | None = None,
+        stars: int | None = None,
+        status: str | None = None,
+        query: str = "",
+        poll: bool = True,
+    ) -> None:
+        super().__init__()
+        self.conn = conn
+        self.user = user
+        self.writer = Writer(db_path, on_wait=self._waiting)
+        self.start_list = list_name
+        self.start_section = section
+        self.min_stars = stars or 0
+        self.status_filter = status or ""
+        self.query_text = query
+        self.poll = poll
+        self.scope = Scope(list_name, None, f"list {list_name}" if list_name else "all papers")
+        self.sorts = {"list": 0, "search": 0}
+        self.rows: list[PaperRow] = []
+        self.total = 0
+        self.problem = ""
+        self.current_key: str | None = None
+        self._data_version: int | None = None
+        self._tree_shape: list[tuple[str, str, str]] = []
+        self._section_nodes: dict[tuple[str | None, str | None], TreeNode[Scope]] = {}
+        self._narrow = False
+
+    # The screen
+
+    def compose(self) -> ComposeResult:
+        yield Input(self.query_text, placeholder="/ search: words, \"a phrase\", -word, title:word", id="search")
+        yield Static(id="count")
+        with Horizontal(id="body"):
+            yield Tree[Scope]("All lists", data=Scope(), id="sections")
+            with Vertical(id="right"):
+                yield PapersTable(id="papers", cursor_type="row")
+                with VerticalScroll(id="detail"):
+                    yield Static(id="detail-body")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._narrow = self.size.width < NARROW
+        self.reload()
+        if self.start_section is not None:
+            self._select_section(self.start_section)
+        elif self.start_list is not None:
+            node = self._section_nodes.get((self.start_list, None))
+            if node is not None:
+                self.sections.move_cursor(node)
+        self.table.focus()
+        if self.poll:
+            self.set_interval(POLL_S, self.check_for_changes)
+
+    @property
+    def sections(self) -> Tree[Scope]:
+        return self.query_one("#sections", Tree)
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#papers", DataTable)
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self.fill_table()
+
+    # Reading
+
+    def reload(self) -> None:
+        """Read everything again: the tree's counts, the papers, the selected paper. Keeps the selection."""
+        self._data_version = self._version()
+        self.fill_tree()
+        self.load_papers()
+
+    def _version(self) -> int:
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def check_for_changes(self) -> None:
+        """Called every POLL_S: another connection committed since the last read, so read again."""
+        if self._version() != self._data_version:
+            self.reload()
+
+    def fill_tree(self) -> None:
+        from llmreads.store.filters import status_filter
+        from llmreads.store.papers import count_papers, lists
+        from llmreads.store.tracking import sections_tree
+
+        tree = self.sections
+        sections = sections_tree(self.conn, self.user)
+        known = lists(self.conn)
+        shape = [("", str(row["name"]), "") for row in known] + [
+            (str(s["list"]), str(s["number"]), str(s["title"])) for s in sections
+        ]
+        read = status_filter("read")
+
+        def counts(papers: int, done: int) -> str:
+            return f"  {papers} · {done}✓"
+
+        total = count_papers(self.conn, self.user)
+        root_label = Text.assemble("All lists", (counts(total, count_papers(self.conn, self.user, [read])), "dim"))
+        if shape == self._tree_shape:  # only the counts changed: keep the cursor and what is open
+            tree.root.set_label(root_label)
+            for row in known:
+                name = str(row["name"])
+                self._section_nodes[(name, None)].set_label(self._list_label(name, read, counts))
+            for s in sections:
+                node = self._section_nodes[(str(s["list"]), str(s["number"]))]
+                node.set_label(self._section_label(s, counts))
+            return
+        self._tree_shape = shape
+        tree.clear()
+        tree.root.set_label(root_label)
+        tree.root.data = Scope()
+        self._section_nodes = {(None, None): tree.root}
+        for row in known:
+            name = str(row["name"])
+            self._section_nodes[(name, None)] = tree.root.add(
+                self._list_label(name, read, counts), data=Scope(name, None, f"list {name}"), expand=True
+            )
+        numbers = {(str(s["list"]), str(s["number"])) for s in sections}
+        for s in sections:
+            name, number = str(s["list"]), str(s["number"])
+            head, _, _ = number.rpartition(".")
+            parent = self._section_nodes.get((name, head) if head else (name, None), self._section_nodes[(name, None)])
+            has_children = any(n.startswith(number + ".") for lst, n in numbers if lst == name)
+            scope = Scope(name, number, f"{number} {literal(str(s['title']))}")
+            label = self._section_label(s, counts)
+            self._section_nodes[(name, number)] = (
+                parent.add(label, data=scope, expand=True) if has_children else parent.add_leaf(label, data=scope)
+            )
+        tree.root.expand()
+        # The selection survives a new shape when its list and section are still there.
+        chosen = self._section_nodes.get((self.scope.list_name, self.scope.section))
+        if chosen is not None:
+            tree.move_cursor(chosen)
+
+    def _list_label(self, name: str, read: Any, counts: Callable[[int, int], str]) -> Text:
+        from llmreads.store.filters import list_filter
+        from llmreads.store.papers import count_papers
+
+        only = list_filter(self.conn, name)
+        papers = count_papers(self.conn, self.user, [only])
+        done = count_papers(self.conn, self.user, [only, read])
+        return Text.assemble(literal(name), (counts(papers, done), "dim"))
+
+    def _section_label(self, s: dict[str, object], counts: Callable[[int, int], str]) -> Text:
+        return Text.assemble(
+            f"{s['number']} {literal(str(s['title']))}", (counts(int(str(s["papers"])), int(str(s["read"]))), "dim")
+        )
+
+    def _select_section(self, spec: str) -> None:
+        """The tree node `--section` names: a number, or the first section whose title holds the words."""
+        from llmreads.text import fold_for_search
+
+        wanted = spec.strip().rstrip(".")
+        needle = fold_for_search(spec.strip())
+        for (name, number), node in self._section_nodes.items():
+            if number is None or (self.start_list is not None and name != self.start_list):
+                continue
+            title = fold_for_search(node.data.label if node.data else "")
+            if number == wanted or (needle and needle in title.split(" ", 1)[-1]):
+                self.sections.move_cursor(node)
+                self.scope = node.data or self.scope
+                self.load_papers()
+                return
+
+    def filters(self) -> list[Any]:
+        from llmreads.store.filters import list_filter, section_filter, stars_filter, status_filter
+
+        found = []
+        if self.scope.list_name is not None:
+            found.append(list_filter(self.conn, self.scope.list_name))
+        if self.scope.section is not None:
+            found.append(section_filter(self.conn, self.scope.section))
+        if self.min_stars:
+            found.append(stars_filter(self.min_stars))
+        if self.status_filter:
+            found.append(status_filter(self.status_filter))
+        return found
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.query_text.strip())
+
+    @property
+    def sort(self) -> str:
+        if self.searching:
+            return SEARCH_SORTS[self.sorts["search"]]
+        return LIST_SORTS[self.sorts["list"]]
+
+    def load_papers(self) -> None:
+        """The papers of the tree's selection, or of the search in it, through the store as the commands read them."""
+        from llmreads.store.papers import count_papers, list_papers
+        from llmreads.store.search import search
+
+        self.problem = ""
+        try:
+            filters = self.filters()
+            if self.searching:
+                result = search(self.conn, self.user, self.query_text, filters, sort=self.sort, limit=ROW_LIMIT)
+                self.rows, self.total = result.papers, result.total
+            else:
+                self.rows = list_papers(self.conn, self.user, filters, sort=self.sort, limit=ROW_LIMIT)
+                self.total = (
+                    len(self.rows) if len(self.rows) < ROW_LIMIT else count_papers(self.conn, self.user, filters)
+                )
+        except NotFound as exc:  # the list or section went away (another process): back to every paper
+            self.scope = Scope()
+            self.problem = str(exc)
+            self.load_papers()
+            return
+        except InvalidQuery as exc:  # half-typed FTS syntax: keep the last results
+            self.problem = str(exc)
+        self.fill_table()
+
+    def fill_table(self) -> None:
+        table = self.table
+        keep = self.current_key
+        table.clear(columns=True)
+        narrow = self._narrow
+        table.add_column("★", key="stars", width=2 if narrow else 5)
+        table.add_column("", key="status", width=1)
+        table.add_column("title", key="title", width=self._title_width())
+        if not narrow:
+            table.add_column("id", key="id", width=6)
+        for row in self.rows:
+            cells: list[str | Content] = [stars(row.stars, narrow), STATUS_MARK.get(row.status, "?"),
+                                          Content(literal(row.title).replace("\n", " "))]
+            if not narrow:
+                cells.append(row.id)
+            table.add_row(*cells, key=row.key)
+        self.show_count()
+        keys = [row.key for row in self.rows]
+        if keep in keys:
+            table.move_cursor(row=keys.index(keep), animate=False)
+        self.show_paper(self.rows[table.cursor_row] if self.rows else None)
+
+    def _title_width(self) -> int:
+        fixed = (2 + 1) if self._narrow else (5 + 1 + 6)
+        columns = 3 if self._narrow else 4
+        width = self.table.scrollable_content_region.width or self.size.width
+        return max(8, width - fixed - 2 * columns)
+
+    def fit_columns(self) -> None:
+        title = self.table.columns.get(ColumnKey("title"))
+        if title is not None and title.width != self._title_width():
+            self.fill_table()
+
+    def show_count(self) -> None:
+        if self.searching:
+            what = f"{self.total:,} {'match' if self.total == 1 else 'matches'} for “{literal(self.query_text)}”"
+        else:
+            what = f"{self.total:,} {'paper' if self.total == 1 else 'papers'}"
+        pieces = [what]
+        if len(self.rows) < self.total:
+            pieces.append(f"first {len(self.rows):,} shown")
+        pieces.append(self.scope.label)
+        if self.min_stars:
+            pieces.append(f"{self.min_stars}+ stars")
+        if self.status_filter:
+            pieces.append(self.status_filter)
+        pieces.append(f"by {self.sort}")
+        line = Content(" · ".join(pieces))
+        if self.problem:
+            line = Content.assemble(line, ("  " + literal(self.problem), "bold"))
+        self.query_one("#count", Static).update(line)
+
+    def show_paper(self, row: PaperRow | None) -> None:
+        from llmreads.store.papers import paper_detail, paper_of_key
+
+        body = self.query_one("#detail-body", Static)
+        if row is None:
+            self.current_key = None
+            body.update(Content("Nothing here." if not self.searching else "No paper matches the search."))
+            return
+        self.current_key = row.key
+        paper_id = paper_of_key(self.conn, row.key)
+        if paper_id is None:
+            body.update(gone(row.title))
+            return
+        body.update(paper_content(paper_detail(self.conn, self.user, paper_id)))
+
+    @property
+    def current(self) -> PaperRow | None:
+        return next((row for row in self.rows if row.key == self.current_key), None)
+
+    # Events
+
+    @on(Tree.NodeHighlighted, "#sections")
+    def _scope_chosen(self, event: Tree.NodeHighlighted[Scope]) -> None:
+        scope = event.node.data
+        if scope is not None and scope != self.scope:
+            self.scope = scope
+            self.load_papers()
+
+    @on(DataTable.RowHighlighted, "#papers")
+    def _paper_chosen(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        row = next((r for r in self.rows if r.key == key), None)
+        if row is not None and row.key != self.current_key:
+            self.show_paper(row)
+
+    @on(Input.Changed, "#search")
+    def _query_changed(self, event: Input.Changed) -> None:
+        if event.value != self.query_text:
+            self.query_text = event.value
+            self.current_key = None  # a new search: its best hit first
+            self.load_papers()
+
+    @on(Input.Submitted, "#search")
+    def _query_submitted(self) -> None:
+        self.table.focus()
+        if self.rows:
+            self.table.move_cursor(row=0, animate=False)
+
+    # Actions
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""  # Input.Changed reloads
+        self.table.focus()
+
+    def action_sort(self) -> None:
+        which = "search" if self.searching else "list"
+        sorts = SEARCH_SORTS if self.searching else LIST_SORTS
+        self.sorts[which] = (self.sorts[which] + 1) % len(sorts)
+        self.load_papers()
+
+    def action_refresh(self) -> None:
+        self.reload()
+        self.notify("Read again.", timeout=2)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_filters(self) -> None:
+        def chosen(result: tuple[int, str] | None) -> None:
+            if result is not None:
+                self.min_stars, self.status_filter = result
+                self.load_papers()
+
+        self.push_screen(FilterScreen(self.min_stars, self.status_filter), chosen)
+
+    def action_mark(self, status: str) -> None:
+        from llmreads.store.tracking import set_status
+
+        row = self.current
+        if row is None:
+            return
+        self.write(f"{row.id} marked {status}", row, lambda conn, pid: set_status(conn, self.user, [pid], status))
+
+    def action_note(self, text: str = "", problem: str = "") -> None:
+        row = self.current
+        if row is None:
+            return
+
+        def written(note: str | None) -> None:
+            if note is None:
+                return
+
+            def failed(message: str) -> None:  # the text is never lost: the note screen comes back with it
+                self.action_note(note, message)
+
+            from llmreads.store.notes import add_note
+
+            self.write(f"note added to {row.id}", row, lambda conn, pid: add_note(conn, self.user, pid, note), failed)
+
+        self.push_screen(NoteScreen(row.title, text, problem), written)
+
+    def action_open(self) -> None:
+        row = self.current
+        if row is None:
+            return
+        url = row.url or (f"https://arxiv.org/abs/{row.arxiv}" if row.arxiv else "")
+        if not url.lower().startswith(("https://", "http://")):
+            self.notify(f"{row.id} has no web link to open", severity="warning")
+            return
+        self.open_url(url)
+        self.notify(f"Opening {literal(url)}", timeout=3)
+
+    # Writing
+
+    def write(
+        self,
+        done: str,
+        row: PaperRow,
+        job: Callable[[sqlite3.Connection, int], object],
+        failed: Callable[[str], None] | None = None,
+    ) -> None:
+        """Write one change to `row`'s paper on the writer's thread; read again when it is in."""
+        key, title = row.key, row.title
+
+        def run(conn: sqlite3.Connection) -> object:
+            from llmreads.store.papers import paper_of_key
+
+            paper_id = paper_of_key(conn, key)
+            if paper_id is None:
+                raise NotFound(f"{title!r} is no longer in the database; nothing was changed")
+            return job(conn, paper_id)
+
+        async def wait() -> None:
+            import asyncio
+
+            try:
+                await asyncio.wrap_future(self.writer.submit(run))
+            except (LlmreadsError, sqlite3.Error) as exc:
+                message = str(exc)
+                self.notify(literal(message), severity="error", timeout=8)
+                self.reload()  # what failed it (a paper removed elsewhere) shows
+                if failed is not None:
+                    failed(message)
+                return
+            self.reload()
+            self.notify(literal(done), timeout=2)
+
+        self.run_worker(wait(), group="writes")
+
+    def _waiting(self) -> None:
+        """On the writer's thread: the write waits for another process (an import) to finish writing."""
+        self.call_from_thread(
+            self.notify, "Waiting for another llmreads process to finish writing (an import?)…", timeout=5
+        )
+
+    async def writes_done(self) -> None:
+        """Wait until every change made so far is written and shown (for tests)."""
+        await self.workers.wait_for_complete()
+
+
+def run_browse(app: BrowseApp) -> None:
+    """Run the screen; then write whatever changes are still on their way, and only then return."""
+    try:
+        app.run()
+    finally:
+        app.writer.close()
+
+
+__all__: Sequence[str] = ("BrowseApp", "Scope", "run_browse")
