@@ -64,7 +64,6 @@ class BrowseApp(App[None]):
     """`llmreads browse`."""
 
     TITLE = "llmreads"
-    ENABLE_COMMAND_PALETTE = False
     CSS = """
     Screen { layout: vertical; }
     #search { height: 1; border: none; padding: 0 1; background: $boost; }
@@ -101,20 +100,39 @@ class BrowseApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"), (NARROW, "-medium"), (120, "-wide")
     ]
+    # Priority bindings: the app sees each key before the focused widget, so the keys typed
+    # right after one that moves the focus (`/lora`, `enter r`, quickly or pasted) go where
+    # it moved; check_action passes a key on to the search box or a dialog that takes it.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Search"),
-        Binding("r", "mark('read')", "Read"),
-        Binding("g", "mark('reading')", "Reading"),
-        Binding("u", "mark('unread')", "Unread"),
-        Binding("n", "note", "Note"),
-        Binding("o", "open", "Open"),
-        Binding("s", "sort", "Sort"),
-        Binding("f", "filters", "Filter"),
-        Binding("escape", "clear_search", "Clear", show=False),
-        Binding("ctrl+r", "refresh", "Refresh", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
+        Binding("slash", "focus_search", "Search", priority=True),
+        Binding("enter", "submit_search", "Results", show=False, priority=True),
+        Binding("escape", "clear_search", "Clear", show=False, priority=True),
+        Binding("r", "mark('read')", "Read", priority=True),
+        Binding("g", "mark('reading')", "Reading", priority=True),
+        Binding("u", "mark('unread')", "Unread", priority=True),
+        Binding("n", "note", "Note", priority=True),
+        Binding("o", "open", "Open", priority=True),
+        Binding("s", "sort", "Sort", priority=True),
+        Binding("f", "filters", "Filter", priority=True),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, priority=True),
+        Binding("question_mark", "help", "Help", priority=True),
+        Binding("q", "quit", "Quit", priority=True),
     ]
+    TYPING_ACTIONS = frozenset({"submit_search", "clear_search", "refresh"})  # the keys the search box leaves to us
+    OWN_ACTIONS = frozenset({
+        "focus_search", "submit_search", "clear_search", "mark", "note", "open", "sort", "filters", "refresh", "help",
+        "quit",
+    })
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in self.OWN_ACTIONS:
+            return True
+        if len(self.screen_stack) > 1:
+            return False  # a dialog is open: its keys are its own
+        typing = isinstance(self.focused, Input)
+        if action == "submit_search":
+            return typing
+        return not typing or action in self.TYPING_ACTIONS
 
     def __init__(
         self,
@@ -161,10 +179,11 @@ class BrowseApp(App[None]):
                 yield PapersTable(id="papers", cursor_type="row")
                 with VerticalScroll(id="detail"):
                     yield Static(id="detail-body")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._narrow = self.size.width < NARROW
+        self.sections.guide_depth = 2
         self.reload()
         if self.start_section is not None:
             self._select_section(self.start_section)
@@ -172,6 +191,7 @@ class BrowseApp(App[None]):
             node = self._section_nodes.get((self.start_list, None))
             if node is not None:
                 self.sections.move_cursor(node)
+        self.call_after_refresh(self.sections.scroll_to_line, self.sections.cursor_line, animate=False)
         self.table.focus()
         if self.poll:
             self.set_interval(POLL_S, self.check_for_changes)
@@ -433,22 +453,26 @@ class BrowseApp(App[None]):
             self.current_key = None  # a new search: its best hit first
             self.load_papers()
 
-    @on(Input.Submitted, "#search")
-    def _query_submitted(self) -> None:
-        self.table.focus()
-        if self.rows:
-            self.table.move_cursor(row=0, animate=False)
 
     # Actions
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        # At once, not as Widget.focus does (after the messages queued): the keys typed
+        # right after `/` (a fast typist, a paste) belong to the search box.
+        self.screen.set_focus(self.query_one("#search", Input))
+
+    def action_submit_search(self) -> None:
+        """From the search box to the results, the best hit selected."""
+        self.screen.set_focus(self.table)
+        if self.rows:
+            self.table.move_cursor(row=0, animate=False)
 
     def action_clear_search(self) -> None:
         search = self.query_one("#search", Input)
         if search.value:
-            search.value = ""  # Input.Changed reloads
-        self.table.focus()
+            search.value = ""
+            self._query_changed(Input.Changed(search, ""))  # at once: the keys that follow see every paper
+        self.screen.set_focus(self.table)
 
     def action_sort(self) -> None:
         which = "search" if self.searching else "list"

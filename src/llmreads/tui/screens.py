@@ -19,16 +19,18 @@ from llmreads.tui.detail import literal
 
 # The keys of the main screen, as the help screen and the README list them.
 KEYS: list[tuple[str, str]] = [
-    ("/", "search (the query language of `llmreads search`)"),
-    ("enter", "from the search box: to the results, best hit first"),
+    ("/", "search, as `llmreads search` does"),
+    ("enter", "from the search: to the best hit"),
     ("escape", "clear the search"),
-    ("↑ ↓ tab", "move; tab goes from pane to pane"),
+    ("↑ ↓ tab", "move; tab goes to the next pane"),
     ("r g u", "mark read, reading, unread"),
-    ("n", "write a note (ctrl+s saves, ctrl+e opens $EDITOR)"),
-    ("o", "open the paper's link in the browser"),
-    ("s", "sort: list order, stars, title (relevance with a search)"),
+    ("n", "a note (ctrl+s saves, ctrl+e: $EDITOR)"),
+    ("o", "open the paper's link"),
+    ("s", "sort: list order, stars, title;"),
+    ("", "a search: relevance, stars, list"),
     ("f", "filter by stars and status"),
-    ("ctrl+r", "refresh now (changes made elsewhere show by themselves)"),
+    ("ctrl+r", "read everything again now"),
+    ("ctrl+p", "commands, the theme (light, dark)"),
     ("?", "this help"),
     ("q", "quit"),
 ]
