@@ -234,3 +234,19 @@ def test_a_current_index_is_left_alone(db_path, seed_text):
     conn = open_db(db_path)
     assert search(conn, "me", "LoRA").total == 0
     conn.close()
+
+
+def test_extra_columns_are_indexed_and_their_old_text_removed(conn):
+    table = "# Kw\n\n## Papers\n\n| Title | Keywords | Institute | Link |\n| --- | --- | --- | --- |\n"
+    row = "| Heron Feedback Study | {kw} | Ocelot Lab | https://arxiv.org/abs/2203.00155 |\n"
+    import_text(conn, table + row.format(kw="Zephyrine, RLHF"), name="Kw")
+    assert_index_is_current(conn)
+    assert [p.title for p in search(conn, "alice", "zephyrine").papers] == ["Heron Feedback Study"]
+    assert [p.title for p in search(conn, "alice", "ocelot").papers] == ["Heron Feedback Study"]
+    import_text(conn, table + row.format(kw="Marmoset rewards"), name="Kw")
+    assert_index_is_current(conn)
+    assert search(conn, "alice", "zephyrine").total == 0
+    assert [p.title for p in search(conn, "alice", "marmoset").papers] == ["Heron Feedback Study"]
+    remove_list(conn, "Kw")
+    assert_index_is_current(conn)
+    assert search(conn, "alice", "marmoset").total == 0

@@ -7,8 +7,6 @@ One fixture per shape under tests/fixtures/tables/, each with the exact papers i
 
 from __future__ import annotations
 
-import pytest
-
 from conftest import FIXTURES, json_out, ok, read_fixture
 from llmreads.models import Link, NonPaper, SkippedTable, UnreadItem
 from llmreads.parse import parse
@@ -169,7 +167,6 @@ def test_a_keywords_column_is_kept_as_an_extra_field(tmp_path):
     assert (entry.title, entry.extra) == ("Heron Feedback Study", (("Keywords", "InstructGPT, RLHF"),))
 
 
-@pytest.mark.xfail(strict=True, reason="the search index holds titles, introductions and link labels, not extra fields")
 def test_search_finds_a_paper_by_its_keywords_column(cli, tmp_path):
     path = tmp_path / "keywords.md"
     path.write_text(

@@ -22,7 +22,7 @@ from llmreads.models import EXPORT_MARK
 from llmreads.text import clean_block
 
 if TYPE_CHECKING:
-    from llmreads.store.exports import Export, ExportPaper
+    from llmreads.store.exports import Export, ExportEntry, ExportPaper
 
 SUFFIXES = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".bib": "bibtex"}
 CSV_COLUMNS = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "notes")
@@ -133,34 +133,48 @@ def md_url(url: str) -> str:
     return url
 
 
-def md_paper_line(paper: ExportPaper) -> str:
-    """`- [Title](url) ★★★ ✅`: the link first, so llmreads' own parser reads the line back as this paper.
+def md_paper_line(paper: ExportPaper, entry: ExportEntry | None = None, *, marks: bool = True) -> str:
+    """`- [Title](url) [code](url) ★★★ ✅`, its introduction under it, then the notes quoted.
 
-    A checkbox before the link (`- [x] [Title](url)`) would make the item start with text,
-    which the parser takes for prose. A paper without a web URL gets an empty link target,
-    which keeps a title-keyed paper's key; any other URL follows as plain text.
+    The link comes first, so llmreads' own parser reads the line back as this
+    paper; the entry's other links, its stars and the reader's status follow on
+    that line, the introduction on the next (see parse.lists.read_export_item).
+    A checkbox before the link (`- [x] [Title](url)`) would make the item start
+    with text, which the parser takes for prose. A paper without a web URL gets
+    an empty link target, which keeps a title-keyed paper's key; any other URL
+    follows as plain text. With `entry`, the title, stars, introduction and
+    links are that entry's; `marks` says whether the status and notes go here
+    (a paper listed in two places carries them once).
     """
-    title = md_escape(paper.title)
+    title = md_escape(entry.title if entry is not None else paper.title)
     parts = [f"- [{title}]({md_url(paper.url)})" if is_web_url(paper.url) else f"- [{title}]()"]
     if paper.url and not is_web_url(paper.url):
         parts.append(md_escape(paper.url))
-    if paper.stars:
-        parts.append(STAR * paper.stars)
-    if STATUS_MARKS.get(paper.status):
+    if entry is not None:
+        parts += [f"[{md_escape(text)}]({md_url(url)})" for text, url in entry.links if is_web_url(url)]
+        if entry.year:
+            parts.append(f"({md_escape(entry.year)})")
+    stars = entry.stars if entry is not None else paper.stars
+    if stars:
+        parts.append(STAR * stars)
+    if marks and STATUS_MARKS.get(paper.status):
         parts.append(STATUS_MARKS[paper.status])
     lines = [" ".join(parts)]
-    for i, note in enumerate(paper.notes):
-        if i:
-            lines.append("  >")
-        lines += [f"  > {line}" if line else "  >" for line in _md_note_lines(str(note["text"]).strip())]
+    if entry is not None and entry.intro.strip():
+        lines += [f"  {line.lstrip()}" if line.strip() else "" for line in _md_note_lines(entry.intro.strip())]
+    for note in paper.notes if marks else []:
+        # Each note a quote of its own (a blank line between), so that a re-import tells them apart.
+        lines += ["", *(f"  > {line}" if line else "  >" for line in _md_note_lines(str(note["text"]).strip()))]
     return "\n".join(lines)
 
 
 def to_markdown(export: Export) -> str:
     """A reading list to post: sections as headings, a line per paper, notes quoted under it.
 
-    Each paper is listed once, under the first section that holds it. Parent
-    sections get headings too, so a re-import keeps the section numbers.
+    Each paper is listed where its lists place it (twice when a list does), with
+    that entry's introduction and links, so that importing the file gives the
+    list back; the status and notes go with its first place. Parent sections
+    get headings too, so a re-import keeps the section numbers.
     """
     read = sum(1 for p in export.papers if p.status == "read")
     reading = sum(1 for p in export.papers if p.status == "reading")
@@ -171,14 +185,14 @@ def to_markdown(export: Export) -> str:
     def heading(level: int, text: str) -> None:
         out.extend(["", f"{'#' * min(level, 6)} {md_escape(text, heading=True)}", ""])
 
-    placed = sorted((p for p in export.papers if p.home is not None), key=lambda p: p.home_order)
-    several = len({p.home.list_id for p in placed if p.home is not None}) > 1
+    placed = sorted(((e, p) for p in export.papers for e in p.entries), key=lambda pair: pair[0].order)
+    several = len({e.section.list_id for e, _ in placed}) > 1
     base = 3 if several else 2  # several lists: a heading per list, its sections one level down
     shown: set[tuple[int, str]] = set()
+    marked: set[str] = set()
     current_list: int | None = None
-    for paper in placed:
-        home = paper.home
-        assert home is not None
+    for entry, paper in placed:
+        home = entry.section
         if several and home.list_id != current_list:
             current_list = home.list_id
             heading(2, home.list_title)
@@ -189,8 +203,11 @@ def to_markdown(export: Export) -> str:
             if section is not None and (home.list_id, number) not in shown:
                 shown.add((home.list_id, number))
                 heading(base + depth, section.label)
-        out.append(md_paper_line(paper))
-    unplaced = [p for p in export.papers if p.home is None]
+        if out[-1]:
+            out.append("")  # the items are apart, so an introduction or a quote stays with its own
+        out.append(md_paper_line(paper, entry, marks=paper.key not in marked))
+        marked.add(paper.key)
+    unplaced = [p for p in export.papers if not p.entries]
     if unplaced:
         heading(base, "Other papers")
         out += [md_paper_line(p) for p in unplaced]

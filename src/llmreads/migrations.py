@@ -38,7 +38,7 @@ FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 # is derived data: a change to what goes into it bumps this number, and the next
 # open rebuilds papers_fts and notes_fts from the tables (store.index.rebuild),
 # in the same write transaction as any pending step. No step of its own needed.
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: an entry's extra columns are indexed
 
 
 @migration

@@ -55,6 +55,9 @@ class Entry:
     arxiv: str | None
     year: str | None = None
     extra: tuple[tuple[str, str], ...] = ()  # columns the parser has no role for: (header, text)
+    # `url` is a paper link (arXiv, DOI, a proceedings site, a `[Paper]` label), not a homepage:
+    # only then may a title join the entry to another URL's paper (store.importer._Writer).
+    paper_url: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Document:
     problems: tuple[Problem, ...] = field(default=())
     # What was left out, and why: tables with no paper column, entries not read, non-papers.
     skipped: tuple[SkippedTable | UnreadItem | NonPaper, ...] = field(default=())
+    marks: tuple[ReaderMarks, ...] = field(default=())  # an llmreads export's statuses and notes
 
 
 @dataclass(frozen=True)
@@ -126,8 +130,24 @@ class Clash:
     titles: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ReaderMarks:
+    """What llmreads' own Markdown export says of its reader under an entry: ✅ or (reading), and quoted notes.
+
+    Yielded after the entry it follows; an import writes it only when asked
+    (`import --with-user-data`), for the current user, where they have none.
+    """
+
+    line: int
+    key: str
+    status: str | None
+    notes: tuple[str, ...]
+
+
 # What the parser yields and the import consumes, in document order.
-Event = DocumentTitle | DocumentUpdated | Section | Entry | Problem | SkippedTable | UnreadItem | NonPaper
+Event = (
+    DocumentTitle | DocumentUpdated | Section | Entry | Problem | SkippedTable | UnreadItem | NonPaper | ReaderMarks
+)
 
 
 @dataclass(frozen=True)
@@ -173,8 +193,19 @@ class ImportReport:
     unread_items: list[UnreadItem] = field(default_factory=list)
     non_papers: list[NonPaper] = field(default_factory=list)
     clashes: list[Clash] = field(default_factory=list)  # one arXiv id under two different titles
+    # Papers still in the list that had an introduction and now have none (a list that lost its
+    # introduction column, an export without them): most of the list is worth a warning.
+    introductions_emptied: int = 0
+    marked: int = 0  # entries of an llmreads export that carry a status or notes
+    statuses_read: int = 0  # of those, written as the reader's (import --with-user-data)
+    notes_read: int = 0
     skipped: bool = False  # the very same document was imported before
     dry_run: bool = False
+
+    @property
+    def empties_introductions(self) -> bool:
+        """Whether this import empties the introductions of most of the list's papers."""
+        return self.introductions_emptied * 2 > self.papers
 
     @property
     def changed(self) -> int:

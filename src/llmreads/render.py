@@ -436,6 +436,15 @@ def import_report(report: ImportReport) -> None:
         f"  added {len(report.added)}, updated {report.changed}, unchanged {report.unchanged}, "
         f"removed {len(report.removed)}"
     )
+    if report.empties_introductions:
+        print(f"  warning: introductions emptied: {report.introductions_emptied} of the list's {report.papers} papers"
+              " had one and have none now")
+    if report.statuses_read or report.notes_read:
+        print(f"  read as yours: {_count(report.statuses_read, 'status', 'statuses')},"
+              f" {_count(report.notes_read, 'note', 'notes')}")
+    elif report.marked:
+        print(f"  {_count(report.marked, 'paper carries', 'papers carry')} a status or notes;"
+              " `--with-user-data` reads them as yours")
     if report.unchanged < report.papers or report.removed:
         for label, items in (
             ("added", report.added), ("removed", report.removed), ("moved", report.moved),

@@ -231,8 +231,12 @@ def import_path(
     encoding: str | None = None,
     dry_run: bool = False,
     strict: bool = False,
+    reader: str | None = None,
 ) -> ImportReport:
-    """Read, parse and import a document (the bundled list when `path` is None), streaming its lines."""
+    """Read, parse and import a document (the bundled list when `path` is None), streaming its lines.
+
+    `reader`: the user who takes the statuses and notes an llmreads export carries (see import_document).
+    """
     from llmreads.parse import iter_document
     from llmreads.store.importer import import_document
 
@@ -247,6 +251,7 @@ def import_path(
             sha256=source.sha256,
             dry_run=dry_run,
             strict=strict,
+            reader=reader,
         )
 
 

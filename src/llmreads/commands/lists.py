@@ -23,14 +23,25 @@ def import_command(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every item left out, not only how many.")
     ] = False,
+    with_user_data: Annotated[
+        bool,
+        typer.Option(
+            "--with-user-data",
+            help="Read the ✅ and quoted notes of an llmreads export as yours, on papers where you have none.",
+        ),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Import a markdown paper list; re-importing updates it and keeps your statuses and notes."""
     from llmreads import render
     from llmreads.sources import import_path
 
-    conn = state(ctx).conn(autoimport=False)
-    report = import_path(conn, path, name=name, encoding=encoding, dry_run=dry_run, strict=strict)
+    st = state(ctx)
+    conn = st.conn(autoimport=False)
+    report = import_path(
+        conn, path, name=name, encoding=encoding, dry_run=dry_run, strict=strict,
+        reader=st.user if with_user_data else None,
+    )
     if json_:
         from dataclasses import asdict
 

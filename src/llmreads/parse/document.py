@@ -20,6 +20,7 @@ from llmreads.models import (
     Event,
     NonPaper,
     Problem,
+    ReaderMarks,
     Section,
     SkippedTable,
     UnreadItem,
@@ -27,7 +28,7 @@ from llmreads.models import (
 from llmreads.parse import fastpath
 from llmreads.parse.inline import Node, plain_text
 from llmreads.parse.lines import chunks, list_item_lines, table_spans, text_lines
-from llmreads.parse.lists import read_list_item, read_paragraph
+from llmreads.parse.lists import read_export_item, read_list_item, read_paragraph
 from llmreads.parse.state import State
 from llmreads.parse.tables import read_table
 from llmreads.text import clean
@@ -48,6 +49,7 @@ def parse(text: str) -> Document:
     entries: list[Entry] = []
     problems: list[Problem] = []
     skipped: list[SkippedTable | UnreadItem | NonPaper] = []
+    marks: list[ReaderMarks] = []
     for event in iter_document(text):
         if isinstance(event, DocumentTitle):
             title = event.title
@@ -59,9 +61,11 @@ def parse(text: str) -> Document:
             entries.append(event)
         elif isinstance(event, Problem):
             problems.append(event)
+        elif isinstance(event, ReaderMarks):
+            marks.append(event)
         else:
             skipped.append(event)
-    return Document(title, updated, tuple(sections), tuple(entries), tuple(problems), tuple(skipped))
+    return Document(title, updated, tuple(sections), tuple(entries), tuple(problems), tuple(skipped), tuple(marks))
 
 
 def iter_document(
@@ -131,6 +135,9 @@ def _list(node: Node, state: State, nested: bool = False) -> None:
         children = item.get("children", [])
         if any(child.get("type") in ("heading", "table") for child in children):
             _walk(children, state, in_list=True)  # `1. # Title`: a list used for numbering headings
+            continue
+        if state.every_item and not nested:
+            read_export_item(children, state, line)
             continue
         text_nodes = [c for c in children if c.get("type") in ("block_text", "paragraph")]
         if text_nodes:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 
 from llmreads.keys import arxiv_from_url
-from llmreads.models import Link, NonPaper, UnreadItem
+from llmreads.models import Entry, Link, NonPaper, ReaderMarks, UnreadItem
 from llmreads.parse.entries import (
     MAX_PREFIX,
     choose_paper_link,
@@ -41,6 +41,62 @@ def read_list_item(blocks: list[Node], state: State, line: int, nested: bool = F
     inline = [n for block in blocks for n in block.get("children", [])]
     links = [link for block in blocks for link in node_links(block)]
     read_inline(inline, links, state, line, paragraph=False, nested=nested)
+
+
+def read_export_item(blocks: list[Node], state: State, line: int) -> None:
+    """An item of llmreads' own Markdown export (export.md_paper_line), read by its layout.
+
+    Its first line is `[Title](url)`, the entry's other links, its year, its
+    stars and the reader's mark (✅, `(reading)`); the lines under it are the
+    introduction, as written; each quote after them is one note. An item not
+    in that shape (a hand edit) is read as any list item.
+    """
+    texts = [b for b in blocks if b.get("type") in ("block_text", "paragraph")]
+    inline = texts[0].get("children", []) if texts else []
+    start = next((i for i, n in enumerate(inline) if not _blank(n)), None)
+    if start is None or inline[start].get("type") != "link":
+        if texts:
+            read_list_item(texts, state, line)
+        return
+    first = inline[start]
+    url = str(first.get("attrs", {}).get("url", "")).strip()
+    head: list[Node] = []
+    rest: list[Node] = []
+    for node in inline[start + 1 :]:
+        if rest or node.get("type") in ("softbreak", "linebreak"):
+            rest.append(node)
+        else:
+            head.append(node)
+    links = tuple(
+        Link(text=plain_text(n), url=str(n.get("attrs", {}).get("url", "")).strip())
+        for n in head if n.get("type") == "link"
+    )
+    tail = "".join(plain_text(n) for n in head if n.get("type") != "link")
+    status = "read" if "✅" in tail else "reading" if "(reading)" in tail else None
+    paragraphs = ["".join("\n" if n.get("type") in ("softbreak", "linebreak") else plain_text(n) for n in rest)]
+    paragraphs += [_lines_text(b) for b in texts[1:]]
+    intro_raw = "\n\n".join(p.strip("\n") for p in paragraphs if p.strip())
+    title_raw = plain_text(first) or (url and _id_title(url))
+    if not title_raw.strip():
+        return
+    emit_entry(
+        state, title_raw=title_raw, urls=[url], intro_raw=intro_raw, links=links, stars=count_stars(tail),
+        number=None, year=find_year(tail), extra=(), line=line,
+    )
+    notes = tuple(
+        text for text in ("\n\n".join(_lines_text(p) for p in q.get("children", []) if p.get("children")).strip()
+                          for q in blocks if q.get("type") == "block_quote") if text
+    )
+    entry = state.out[-1]
+    if (status or notes) and isinstance(entry, Entry):
+        state.emit(ReaderMarks(line, entry.key, status, notes))
+
+
+def _lines_text(block: Node) -> str:
+    """A paragraph's text, its line breaks kept."""
+    return "".join(
+        "\n" if n.get("type") in ("softbreak", "linebreak") else plain_text(n) for n in block.get("children", [])
+    )
 
 
 def read_paragraph(node: Node, state: State, line_of: Callable[[str], int]) -> None:

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from llmreads.keys import arxiv_from_url, paper_key
 from llmreads.models import DocumentTitle, Entry, Event, Link, Section
+from llmreads.parse.entries import link_kind
 from llmreads.parse.inline import Node, clean_label
+from llmreads.parse.links import LinkKind
 from llmreads.parse.titles import clean_title
 from llmreads.text import clean
 
@@ -104,6 +106,7 @@ def emit_entry(
             break
     title = clean_title(clean_label(title_raw))
     key = f"arxiv:{arxiv}" if arxiv else paper_key(title, url)
+    paper_url = bool(arxiv) or (bool(url) and _is_paper_url(url, links))
     state.emit(
         Entry(
             section=section.number,
@@ -120,5 +123,12 @@ def emit_entry(
             arxiv=arxiv,
             year=year,
             extra=extra,
+            paper_url=paper_url,
         )
     )
+
+
+def _is_paper_url(url: str, links: tuple[Link, ...]) -> bool:
+    """Whether an entry's URL is a paper link, by its label where the entry links it, else by its host."""
+    label = next((link.text for link in links if link.url == url), "")
+    return link_kind(url, label) is LinkKind.paper

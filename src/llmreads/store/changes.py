@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from llmreads.aliases import paper_id_sql, same_paper_sql
@@ -91,8 +91,53 @@ def link_changes(old: dict[str, Summary], seen: dict[str, Seen]) -> dict[str, st
     return {came[title][0]: left[title][0] for title in candidates}
 
 
-def compare(report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen], moved: dict[str, str]) -> None:
-    """What changed between the list's two versions; `moved` maps a paper's new key to its old one."""
+def read_alike(conn: sqlite3.Connection, list_id: int, old: dict[str, Summary], seen: dict[str, Seen]) -> set[str]:
+    """Papers written differently but shown the same: their entries' titles, stars, introductions, years,
+    fields and links are as they were (a list imported again from its own Markdown export).
+
+    Only papers whose digests differ and whose title, stars and sections do not are looked at; the
+    entries as they were are the copy the search index keeps aside (index.IndexedText's temp tables).
+    """
+    ids = {
+        info.paper_id: key for key, info in seen.items()
+        if key in old and old[key][3] != tuple(info.content) and old[key][:3] == summary_of(info)[:3]
+    }
+    if not ids:
+        return set()
+
+    def rows(entries: str, links: str, where: str) -> dict[int, list[tuple[object, ...]]]:
+        found: dict[int, list[tuple[object, ...]]] = {}
+        link_rows: dict[tuple[int, int], list[tuple[str, str]]] = {}
+        for pid, position, text, url in rows_in(
+            conn, f"SELECT paper_id, position, text, url FROM {links} WHERE paper_id IN ({{marks}}) {where}"
+            " ORDER BY link_position", list(ids), [list_id] if where else [],
+        ):
+            link_rows.setdefault((pid, position), []).append((text, url))
+        for pid, position, title, stars, intro, year, extra in rows_in(
+            conn, f"SELECT paper_id, position, title, stars, intro, year, extra FROM {entries}"
+            f" WHERE paper_id IN ({{marks}}) {where} ORDER BY position", list(ids), [list_id] if where else [],
+        ):
+            found.setdefault(pid, []).append(
+                (title, stars, intro, year, extra, tuple(link_rows.get((pid, position), ())))
+            )
+        return found
+
+    from llmreads.store.index import LINK_TEXTS
+
+    before = rows("temp.old_entries", "temp.old_links", "")
+    after = rows("entries", f"({LINK_TEXTS})", "AND list_id = ?")
+    return {key for pid, key in ids.items() if before.get(pid) == after.get(pid)}
+
+
+def compare(
+    report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen], moved: dict[str, str],
+    joined: Collection[str] = (), alike: Collection[str] = (),
+) -> None:
+    """What changed between the list's two versions; `moved` maps a paper's new key to its old one.
+
+    `joined` are keys of papers this version lists as another URL of a paper: they are not removed;
+    `alike` are papers written differently but shown the same (`read_alike`): they are unchanged.
+    """
     from llmreads.models import LinkChange
 
     for key, info in seen.items():
@@ -102,7 +147,7 @@ def compare(report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen]
             continue
         before = old[old_key]
         now_ = summary_of(info)
-        if before == now_:
+        if before == now_ or key in alike:
             report.unchanged += 1
             continue
         old_title, old_stars, old_sections, old_content = before
@@ -118,7 +163,7 @@ def compare(report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen]
             info.sections
         ):
             report.updated.append(info.title)
-    gone = set(moved.values())
+    gone = set(moved.values()) | set(joined)
     report.removed = [summary[0] for key, summary in old.items() if key not in seen and key not in gone]
 
 

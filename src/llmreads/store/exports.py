@@ -34,6 +34,19 @@ class SectionRef:
 
 
 @dataclass
+class ExportEntry:
+    """One place a list gives the paper: its section, and what the list says of it there."""
+
+    section: SectionRef
+    order: tuple[int, int]  # (list id, entry position)
+    title: str
+    stars: int
+    intro: str
+    year: str | None = None
+    links: list[tuple[str, str]] = field(default_factory=list)  # (text, url)
+
+
+@dataclass
 class ExportPaper:
     id: str
     key: str
@@ -50,6 +63,7 @@ class ExportPaper:
     links: list[dict[str, str]] = field(default_factory=list)
     home: SectionRef | None = None  # the first section that lists the paper
     home_order: tuple[int, int] = (0, 0)  # (list id, entry position) of that entry
+    entries: list[ExportEntry] = field(default_factory=list)  # every place the lists give it, in list order
 
 
 @dataclass
@@ -88,9 +102,10 @@ def collect(
     ):
         sections[(r["list_id"], r["number"])] = SectionRef(r["list_id"], r["list_title"], r["number"], r["title"])
     in_list = (list_id, list_id)
+    by_entry: dict[int, ExportEntry] = {}
     for e in rows_in(
         conn,
-        "SELECT e.paper_id, e.list_id, e.position, e.intro, e.year, sec.number FROM entries e"
+        "SELECT e.id, e.paper_id, e.list_id, e.position, e.intro, e.year, e.title, e.stars, sec.number FROM entries e"
         " JOIN sections sec ON sec.id = e.section_id WHERE e.paper_id IN ({marks})"
         " AND (? IS NULL OR e.list_id = ?) ORDER BY e.list_id, e.position",
         list(paper_ids),
@@ -106,13 +121,19 @@ def collect(
             paper.year = str(e["year"])
         if e["intro"]:
             paper.introductions.append({"section": section.label, "text": e["intro"]})
+        by_entry[e["id"]] = ExportEntry(
+            section, (e["list_id"], e["position"]), e["title"] or paper.title, e["stars"], e["intro"],
+            str(e["year"]) if e["year"] else None,
+        )
+        paper.entries.append(by_entry[e["id"]])
     for r in rows_in(
         conn,
-        "SELECT e.paper_id, l.text, l.url FROM links l JOIN entries e ON e.id = l.entry_id"
+        "SELECT e.id, e.paper_id, l.text, l.url FROM links l JOIN entries e ON e.id = l.entry_id"
         " WHERE e.paper_id IN ({marks}) AND (? IS NULL OR e.list_id = ?) ORDER BY e.list_id, e.position, l.position",
         list(paper_ids),
         in_list,
     ):
+        by_entry[r["id"]].links.append((r["text"], r["url"]))
         link = {"text": r["text"], "url": r["url"]}
         paper = paper_ids[r["paper_id"]]
         if link not in paper.links:

@@ -19,11 +19,19 @@ from llmreads.aliases import add_alias
 from llmreads.db import rollback
 from llmreads.errors import ImportFailed
 from llmreads.store.base import LIST_STRIDE, chunks, now
-from llmreads.store.changes import Seen, compare, left_with_user_data, link_changes, previous_version, summary_of
+from llmreads.store.changes import (
+    Seen,
+    compare,
+    left_with_user_data,
+    link_changes,
+    previous_version,
+    read_alike,
+    summary_of,
+)
 from llmreads.store.index import IndexedText, refresh_papers
 
 if TYPE_CHECKING:
-    from llmreads.models import Clash, Document, Entry, Event, ImportReport
+    from llmreads.models import Clash, Document, Entry, Event, ImportReport, ReaderMarks
 
 IMPORT_CACHE_KIB = -32768  # negative: KiB, so 32 MiB
 
@@ -38,8 +46,13 @@ def import_document(
     sha256: str,
     dry_run: bool = False,
     strict: bool = False,
+    reader: str | None = None,
 ) -> ImportReport:
     """Write one document as a list, all in one transaction (rolled back for a dry run).
+
+    With `reader`, the statuses and notes an llmreads export carries
+    (models.ReaderMarks) become that user's, on papers where they have none;
+    without it an import writes no user data.
 
     The list is `name`, else the document's title, else `fallback_name`; an
     earlier import of the same list is replaced and the differences reported.
@@ -59,7 +72,7 @@ def import_document(
         first = next(events, None)
         if first is not None:
             events = itertools.chain([first], events)
-        if not _unchanged(conn, first, name, fallback_name, sha256, strict):
+        if not _unchanged(conn, first, name, fallback_name, sha256, strict or reader is not None):
             staged = _Staged(conn, events)
             events = iter(staged)
     # The indexes of 100,000 papers outgrow SQLite's default 2 MiB page cache:
@@ -69,7 +82,7 @@ def import_document(
     try:
         begin_write(conn)
         try:
-            report = _import(conn, events, name, fallback_name, source, sha256, strict)
+            report = _import(conn, events, name, fallback_name, source, sha256, strict, reader)
             report.dry_run = dry_run
             conn.execute("ROLLBACK" if dry_run else "COMMIT")
         except BaseException:
@@ -147,6 +160,7 @@ def _document_events(doc: Document) -> Iterator[Event]:
     yield from doc.entries
     yield from doc.problems
     yield from doc.skipped
+    yield from doc.marks
     if doc.updated:
         yield DocumentUpdated(doc.updated)
 
@@ -159,6 +173,7 @@ def _import(
     source: str,
     sha256: str,
     strict: bool,
+    reader: str | None = None,
 ) -> ImportReport:
     from llmreads.models import (
         DocumentTitle,
@@ -167,6 +182,7 @@ def _import(
         ImportReport,
         NonPaper,
         Problem,
+        ReaderMarks,
         Section,
         SkippedTable,
         UnreadItem,
@@ -179,7 +195,7 @@ def _import(
     name = (name or title or fallback_name).strip()
     report = ImportReport(list_name=name, title=title or name, source=source)
     row = conn.execute("SELECT id, source_sha256 FROM lists WHERE name = ?", (name,)).fetchone()
-    if row is not None and row["source_sha256"] == sha256 and not strict:
+    if row is not None and row["source_sha256"] == sha256 and not strict and reader is None:
         counts = conn.execute(
             "SELECT (SELECT count(*) FROM sections WHERE list_id = :id) AS sections,"
             " (SELECT count(*) FROM entries WHERE list_id = :id) AS entries,"
@@ -213,6 +229,7 @@ def _import(
     # instead of a random insert per row, and full pages.
     deferred = _drop_indexes(conn) if not writer.stored else []
     seen = writer.seen
+    marks: list[ReaderMarks] = []
     for event in events:
         if isinstance(event, Section):
             section_id = conn.execute(
@@ -238,6 +255,8 @@ def _import(
                 raise ImportFailed(f"{source}: line {event.line}: looks like a paper but was not read (--strict)")
         elif isinstance(event, NonPaper):
             report.non_papers.append(event)
+        elif isinstance(event, ReaderMarks):
+            marks.append(event)
     if not report.entries:
         raise ImportFailed(f"{source} holds no papers (no table with a title column, no list of paper links)")
     writer.flush()
@@ -247,18 +266,72 @@ def _import(
     report.papers = len(seen)
     report.clashes = writer.clashes()
     moved = link_changes(old, seen)
-    compare(report, old, seen, moved)
+    compare(report, old, seen, moved, writer.joined, read_alike(conn, list_id, old, seen))
     for new_key, old_key in moved.items():  # the paper's user data follows it to its new key
         add_alias(conn, old_key, new_key)
+    for old_key, new_key in writer.joined.items():  # a second URL of a paper: its user data joins the paper
+        add_alias(conn, old_key, new_key)
+    report.introductions_emptied = _introductions_emptied(conn, list_id)
+    report.marked = len(marks)
+    if reader is not None:
+        report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
     touched = [s.paper_id for key, s in seen.items() if key not in old or old[key] != summary_of(s)]
     removed = [key for key in old if key not in seen]
     refresh_papers(conn, list_id, [*touched, *index.old_titles], removed, index, writer.settled())
-    gone = set(moved.values())
+    gone = set(moved.values()) | set(writer.joined)
     report.left_with_user_data = left_with_user_data(conn, [key for key in removed if key not in gone])
     # Fresh statistics let the planner walk the position index for `list
     # --stars 4 --limit 50` (0.1 ms at 100k papers) instead of sorting (20 ms).
     conn.execute("ANALYZE")
     return report
+
+
+def _introductions_emptied(conn: sqlite3.Connection, list_id: int) -> int:
+    """Papers the list still holds that had an introduction in it and now have none (IndexedText's copy of
+    the entries as they were)."""
+    return int(conn.execute(
+        "SELECT count(DISTINCT o.paper_id) FROM temp.old_entries o WHERE o.intro != ''"
+        " AND EXISTS (SELECT 1 FROM entries e WHERE e.list_id = ?1 AND e.paper_id = o.paper_id)"
+        " AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.list_id = ?1 AND e.paper_id = o.paper_id AND e.intro != '')",
+        (list_id,),
+    ).fetchone()[0])
+
+
+def _read_back(
+    conn: sqlite3.Connection, user: str, marks: Sequence[ReaderMarks], joined: dict[str, str]
+) -> tuple[int, int]:
+    """Write an export's statuses and notes as `user`'s, on papers where `user` has none (under any key).
+
+    Returns how many statuses and notes were written.
+    """
+    from llmreads.aliases import canonical_key, same_paper_sql
+    from llmreads.store.index import index_note
+    from llmreads.store.notes import new_note_uuid
+
+    statuses = notes = 0
+    stamp = now()
+    for mark in marks:
+        key = canonical_key(conn, joined.get(mark.key, mark.key))
+        if mark.status and conn.execute(
+            f"SELECT 1 FROM statuses WHERE user = ? AND paper_key IN {same_paper_sql('?2')}", (user, key)
+        ).fetchone() is None:
+            conn.execute(
+                "INSERT INTO statuses (user, paper_key, status, updated_at) VALUES (?, ?, ?, ?)",
+                (user, key, mark.status, stamp),
+            )
+            statuses += 1
+        if mark.notes and conn.execute(
+            f"SELECT 1 FROM notes WHERE user = ? AND paper_key IN {same_paper_sql('?2')}", (user, key)
+        ).fetchone() is None:
+            for text in mark.notes:
+                note_id = conn.execute(
+                    "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",
+                    (user, key, text, stamp, stamp, new_note_uuid()),
+                ).lastrowid
+                assert note_id is not None
+                index_note(conn, note_id, text)
+                notes += 1
+    return statuses, notes
 
 
 def _drop_indexes(conn: sqlite3.Connection) -> list[str]:
@@ -294,6 +367,8 @@ class _Writer:
         self.next_paper = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0])
         self.next_entry = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0])
         self.seen: dict[str, Seen] = {}  # this import's papers, by key
+        self.by_title: dict[str, str] = {}  # normalised specific title -> key, of papers linked without an arXiv id
+        self.joined: dict[str, str] = {}  # key of an entry joined to an earlier paper by its title -> that paper's key
         self.papers: list[tuple[object, ...]] = []
         self.entries: list[tuple[object, ...]] = []
         self.links: list[tuple[int, int, str, str]] = []
@@ -318,7 +393,47 @@ class _Writer:
                 found.append(Clash(arxiv, tuple(titles)))
         return found
 
+    def identity(self, entry: Entry) -> Entry:
+        """The entry, under the key of the paper it names in this list.
+
+        Without an arXiv id, an entry whose paper link is another URL of an
+        earlier entry's paper (an ACL Anthology page and its DOI, a title
+        listed again under a second URL) joins that paper when the two give
+        one specific title (four words or twenty characters); its own key
+        becomes an alias (`joined`). Entries that only share a link that is no
+        paper's (a lab's homepage) are one paper only when their titles are one:
+        another title gets a key of its own, from the title.
+        """
+        if entry.arxiv is not None or not entry.key.startswith("url:"):
+            return entry
+        from dataclasses import replace
+
+        from llmreads.keys import normalise_title
+
+        key = entry.key
+        if not entry.paper_url:
+            info = self.seen.get(key)
+            if info is None or info.title == entry.title:
+                return entry
+            title = normalise_title(entry.title)
+            if not title or title == normalise_title(info.title):
+                return entry
+            return replace(entry, key=f"title:{title}")
+        if key in self.seen:
+            return entry
+        if key in self.joined:  # that URL again
+            return replace(entry, key=self.joined[key])
+        title = normalise_title(entry.title)
+        if len(title) < 20 and title.count(" ") < 3:
+            return entry
+        first = self.by_title.setdefault(title, key)
+        if first == key:
+            return entry
+        self.joined[key] = first
+        return replace(entry, key=first)
+
     def entry(self, section_id: int, position: int, entry: Entry) -> None:
+        entry = self.identity(entry)
         info = self.seen.get(entry.key)
         if info is not None and entry.arxiv and entry.title != info.title:
             self.titles.setdefault(entry.arxiv, [info.title])

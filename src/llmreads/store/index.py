@@ -3,7 +3,7 @@
 The paper index is contentless (migration m005): FTS5 removes a row only when
 told the exact text it indexed. This module alone writes those rows, so that
 invariant is kept in one place: a paper's row holds its title and the
-segmented text of its entries' introductions and link labels (`index_texts`);
+segmented text of its entries' introductions, extra columns and link labels (`index_texts`);
 a change to a list goes through `refresh_papers`, which removes the rows with
 the text as it was (`IndexedText`, made before the change) and adds them
 again as they are now. A note's row is written by `index_note`.
@@ -11,6 +11,7 @@ again as they are now. A note's row is written by `index_note`.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
@@ -18,8 +19,8 @@ from llmreads.store.base import LIST_STRIDE, chunks, marks, rows_in
 from llmreads.text import segment
 
 # The link texts a paper's index row holds, with what orders them.
-_LINK_TEXTS = (
-    "SELECT e.paper_id, e.list_id, e.position, l.position AS link_position, l.text"
+LINK_TEXTS = (
+    "SELECT e.paper_id, e.list_id, e.position, l.position AS link_position, l.text, l.url"
     " FROM links l JOIN entries e ON e.id = l.entry_id"
 )
 
@@ -42,11 +43,12 @@ class IndexedText:
         conn.execute("DROP TABLE IF EXISTS temp.old_entries")
         conn.execute("DROP TABLE IF EXISTS temp.old_links")
         conn.execute(
-            "CREATE TEMP TABLE old_entries AS SELECT paper_id, list_id, position, intro FROM entries WHERE list_id = ?",
+            "CREATE TEMP TABLE old_entries AS"
+            " SELECT paper_id, list_id, position, intro, extra, title, stars, year FROM entries WHERE list_id = ?",
             (list_id,),
         )
         conn.execute(
-            f"CREATE TEMP TABLE old_links AS {_LINK_TEXTS} WHERE e.list_id = ?",
+            f"CREATE TEMP TABLE old_links AS {LINK_TEXTS} WHERE e.list_id = ?",
             (list_id,),
         )
 
@@ -57,12 +59,12 @@ class IndexedText:
     def before(self, paper_ids: list[int]) -> dict[int, tuple[str, str]]:
         """The indexed (title, body) of these papers before the change."""
         entries = (
-            "(SELECT paper_id, list_id, position, intro FROM entries WHERE list_id != :list"
-            " UNION ALL SELECT paper_id, list_id, position, intro FROM temp.old_entries)"
+            "(SELECT paper_id, list_id, position, intro, extra FROM entries WHERE list_id != :list"
+            " UNION ALL SELECT paper_id, list_id, position, intro, extra FROM temp.old_entries)"
         )
         links = (
-            f"({_LINK_TEXTS} WHERE e.list_id != :list"
-            " UNION ALL SELECT paper_id, list_id, position, link_position, text FROM temp.old_links)"
+            f"({LINK_TEXTS} WHERE e.list_id != :list"
+            " UNION ALL SELECT paper_id, list_id, position, link_position, text, url FROM temp.old_links)"
         )
         texts = index_texts(self.conn, paper_ids, entries, links, {"list": self.list_id})
         return {pid: (segment(self.old_titles.get(pid, title)), body) for pid, (title, body) in texts.items()}
@@ -72,22 +74,25 @@ def index_texts(
     conn: sqlite3.Connection,
     paper_ids: Sequence[int],
     entries: str = "entries",
-    links: str = f"({_LINK_TEXTS})",
+    links: str = f"({LINK_TEXTS})",
     params: dict[str, object] | None = None,
 ) -> dict[int, tuple[str, str]]:
-    """Per paper: its title, and the segmented text of its introductions and link labels, as indexed.
+    """Per paper: its title, and the segmented text of its introductions, extra columns and link labels, as indexed.
 
-    `entries` and `links` may name other row sources of the same shape (the
+    An entry's extra columns (keywords, institute, venue: `Entry.extra`) are
+    indexed by their text, not their headers. `entries` and `links` may name other row sources of the same shape (the
     text as it was before an import).
     """
     marks = ",".join(f":p{i}" for i in range(len(paper_ids)))
     args: dict[str, object] = {f"p{i}": pid for i, pid in enumerate(paper_ids)} | (params or {})
     titles = dict(conn.execute(f"SELECT id, title FROM papers WHERE id IN ({marks})", args).fetchall())
     bodies: dict[int, list[str]] = {pid: [] for pid in titles}
-    for pid, intro in conn.execute(
-        f"SELECT paper_id, intro FROM {entries} WHERE paper_id IN ({marks}) ORDER BY list_id, position", args
+    for pid, intro, extra in conn.execute(
+        f"SELECT paper_id, intro, extra FROM {entries} WHERE paper_id IN ({marks}) ORDER BY list_id, position", args
     ):
         bodies[pid].append(intro)
+        if extra and extra != "[]":
+            bodies[pid] += [text for _header, text in json.loads(extra)]
     for pid, text in conn.execute(
         f"SELECT paper_id, text FROM {links} WHERE paper_id IN ({marks}) ORDER BY list_id, position, link_position",
         args,
