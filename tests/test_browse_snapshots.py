@@ -79,3 +79,12 @@ def test_help_screen(snap_compare, two_lists):
         assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
     finally:
         app.writer.close()
+
+
+def test_the_readme_shows_the_screen_as_textual_exports_it():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "](docs/browse.svg)" in readme
+    picture = (ROOT / "docs" / "browse.svg").read_text(encoding="utf-8")
+    assert picture.startswith("<svg") and "Generated with Rich" in picture and "微调" in picture
