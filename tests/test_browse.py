@@ -353,3 +353,77 @@ def test_browse_needs_a_terminal(cli, one_error):
 def test_browse_names_an_unknown_section_before_the_screen(cli, one_error, monkeypatch):
     monkeypatch.setattr("os.isatty", lambda fd: True)
     assert "no section matches 'nosuch'" in one_error(cli("browse", "--section", "nosuch"))
+
+
+def test_o_opens_the_papers_link(ready):
+    conn, db_path = ready
+    opened = []
+
+    async def steps(pilot, app):
+        app.open_url = lambda url, **kwargs: opened.append(url)  # no browser in a test
+        await pilot.press("slash", *"lora", "enter", "o")
+
+    drive(conn, db_path, steps)
+    assert opened == [json_out_url(conn, "50f228")]
+
+
+def json_out_url(conn: sqlite3.Connection, short_id: str) -> str:
+    url, arxiv = conn.execute("SELECT url, arxiv FROM papers WHERE short_id = ?", (short_id,)).fetchone()
+    return url or f"https://arxiv.org/abs/{arxiv}"
+
+
+def test_question_mark_shows_the_keys_and_escape_closes_them(ready):
+    conn, db_path = ready
+    seen = {}
+
+    async def steps(pilot, app):
+        await pilot.press("question_mark")
+        seen["open"] = type(app.screen).__name__
+        await pilot.press("r")  # the help screen's, not a status change
+        await pilot.press("escape")
+        seen["closed"] = type(app.screen).__name__
+
+    app = drive(conn, db_path, steps)
+    assert seen["open"] == "HelpScreen" and seen["closed"] == "Screen"
+    assert conn.execute("SELECT count(*) FROM statuses").fetchone()[0] == 0
+    assert app.rows[0].status == "unread"
+
+
+def test_a_note_that_cannot_be_saved_comes_back_with_its_text(ready):
+    conn, db_path = ready
+    seen = {}
+
+    async def steps(pilot, app):
+        shown = app.current
+        await pilot.press("n", *"keep", "space", *"me")
+        with sqlite3.connect(db_path) as other:  # the paper goes while the note is being written
+            other.execute("PRAGMA foreign_keys = ON")
+            paper = other.execute("SELECT id FROM papers WHERE short_id = ?", (shown.id,)).fetchone()[0]
+            other.execute("DELETE FROM entries WHERE paper_id = ?", (paper,))
+            other.execute("DELETE FROM papers WHERE id = ?", (paper,))
+        other.close()
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        seen["screen"] = type(app.screen).__name__
+        seen["text"] = app.screen.query_one("#note-text").text
+        seen["problem"] = str(app.screen.query_one("#note-problem").content)
+
+    drive(conn, db_path, steps)
+    assert seen["screen"] == "NoteScreen" and seen["text"] == "keep me"
+    assert "is no longer in the database; nothing was changed" in seen["problem"]
+    assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
+
+
+def test_escape_on_a_note_with_text_asks_once_before_leaving_it(ready):
+    conn, db_path = ready
+    seen = {}
+
+    async def steps(pilot, app):
+        await pilot.press("n", *"draft", "escape")
+        seen["after one"] = type(app.screen).__name__
+        await pilot.press("escape")
+        seen["after two"] = type(app.screen).__name__
+
+    drive(conn, db_path, steps)
+    assert seen == {"after one": "NoteScreen", "after two": "Screen"}
+    assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 0

@@ -54,7 +54,7 @@ def wait_for(what: str, check: Callable[[], object], describe: Callable[[], str]
         time.sleep(0.1)
 
 
-def test_browse_in_tmux_searches_marks_and_quits(tmp_path, cli):
+def test_browse_in_tmux_searches_marks_writes_a_note_in_the_editor_and_quits(tmp_path, cli):
     from conftest import json_out
 
     db = os.environ["LLMREADS_DB"]
@@ -63,7 +63,8 @@ def test_browse_in_tmux_searches_marks_and_quits(tmp_path, cli):
     command = (f"{shlex.quote(sys.executable)} -m llmreads browse; echo $? > {shlex.quote(str(done))}")
     terminal = Terminal(tmp_path)
     try:
-        terminal.start(f"env LLMREADS_DB={shlex.quote(db)} LLMREADS_USER=alice {command}")
+        editor = shlex.quote("""sh -c 'printf "written in the editor" > "$1"' sh""")
+        terminal.start(f"env LLMREADS_DB={shlex.quote(db)} LLMREADS_USER=alice EDITOR={editor} {command}")
         wait_for("the screen", lambda: "118 papers" in terminal.screen(), terminal.screen)
         screen = terminal.screen()
         assert "All lists  118 · 0✓" in screen and "LLM_Paper_Reading" in screen
@@ -82,6 +83,14 @@ def test_browse_in_tmux_searches_marks_and_quits(tmp_path, cli):
         terminal.keys("Escape")
         wait_for("the change made elsewhere", lambda: "▸  Attention Is All You Need" in terminal.screen(),
                  terminal.screen)
+
+        terminal.keys("n")
+        wait_for("the note screen", lambda: "Note on" in terminal.screen(), terminal.screen)
+        terminal.keys("C-e")  # the editor (here a script) runs in the terminal, the screen put aside
+        wait_for("the editor's text", lambda: "written in the editor" in terminal.screen(), terminal.screen)
+        terminal.keys("C-s")
+        wait_for("the note written", lambda: json_out(cli("note", "list", "--json")), terminal.screen)
+        assert [note["text"] for note in json_out(cli("note", "list", "--json"))] == ["written in the editor"]
 
         terminal.keys("q")
         wait_for("the exit", done.exists, terminal.screen)

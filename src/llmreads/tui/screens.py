@@ -58,7 +58,7 @@ class NoteScreen(ModalScreen[str | None]):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
-        Binding("ctrl+e", "editor", "$EDITOR"),
+        Binding("ctrl+e", "editor", "$EDITOR", priority=True),  # before the text area (its line end)
         Binding("escape", "cancel", "Cancel"),
     ]
 
