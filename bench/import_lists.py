@@ -357,6 +357,16 @@ def is_paper_link(url: str) -> bool:
     return any(host == known or host.endswith("." + known) for known in PAPER_HOSTS)
 
 
+def quotes_around(title: str) -> bool:
+    """Quotes around the whole title, or a quote left open; not a quoted phrase the title holds
+    (`"Well, Keep Thinking": Enhancing ...`, `... Need a "Passage"`), which is the authors' own."""
+    if title.count('"') % 2 or title.count("“") != title.count("”") or title.count("「") != title.count("」"):
+        return True
+    if title[0] in QUOTES and title[-1] in QUOTES and len(title) > 1:
+        return not any(q in title[1:-1] for q in QUOTES if q not in "'’")  # `'s` inside is an apostrophe
+    return False
+
+
 def dirty_title(title: str) -> str:
     """Why a title still carries debris of its source; empty when it looks clean."""
     reasons = []
@@ -365,7 +375,7 @@ def dirty_title(title: str) -> str:
         return "empty"
     if stripped != title or "  " in title:
         reasons.append("stray spaces")
-    if stripped[0] in QUOTES or stripped[-1] in QUOTES:
+    if quotes_around(stripped):
         reasons.append("quotes")
     if re.search(r"(?<!\.)(?<!\bal)\.$|[,;:]$", stripped.rstrip(QUOTES)):
         reasons.append("trailing punctuation")

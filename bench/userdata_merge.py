@@ -121,7 +121,7 @@ def main() -> int:
                     short, key = shared_paper if same else rng.choice(papers)
                     text = f"{side.name} round {r} note {i}" + (" (same second)" if same else "")
                     note_id = add_note(conn, USER, resolve_ref(conn, short), text)
-                    uuid = get_note(conn, USER, note_id)["uuid"]
+                    uuid = get_note(conn, USER, note_id).uuid
                     assert isinstance(uuid, str)
                     if same:  # as written by a clock that read the same second on both machines
                         conn.execute("UPDATE notes SET created_at = ?, updated_at = ? WHERE id = ?",

@@ -5,12 +5,16 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import strategies as st
+
+import processes
+from fake_services import FakeServices, Server
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = ROOT / "seeds" / "llm_paper_reading.md"
@@ -52,6 +56,25 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LLMREADS_CONFIG", str(tmp_path / "no-config.toml"))  # never the real user's config
     for name in _CLEARED:
         monkeypatch.delenv(name, raising=False)
+    # The metadata services: nothing listens on port 9 of this machine, so no test reaches the network.
+    monkeypatch.setenv("LLMREADS_ARXIV_API", "http://127.0.0.1:9/api/query")
+    monkeypatch.setenv("LLMREADS_CROSSREF_API", "http://127.0.0.1:9/works")
+    monkeypatch.setenv("LLMREADS_ARXIV_DELAY", "0")
+    monkeypatch.setenv("LLMREADS_FETCH_TIMEOUT", "2")
+
+
+@pytest.fixture
+def services(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServices]:
+    """The arXiv API and Crossref as a local server on 127.0.0.1 (tests/fake_services.py), set as the endpoints."""
+    fake = FakeServices()
+    server = Server(fake)
+    monkeypatch.setenv("LLMREADS_ARXIV_API", fake.arxiv_api)
+    monkeypatch.setenv("LLMREADS_CROSSREF_API", fake.crossref_api)
+    monkeypatch.setenv("LLMREADS_FETCH_TIMEOUT", "0.5")
+    try:
+        yield fake
+    finally:
+        server.close()
 
 
 def read_fixture(name: str) -> str:
@@ -217,3 +240,20 @@ QUERY_BITS = st.sampled_from(
         "1",
     ]
 )
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database holding the bundled list, made once by a real first use."""
+    path = tmp_path_factory.mktemp("template") / "llmreads.db"
+    result = processes.run("--db", str(path), "sections")
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+@pytest.fixture
+def seeded(seeded_template: Path) -> Path:
+    """This test's database ($LLMREADS_DB), a copy of the template."""
+    db = Path(os.environ["LLMREADS_DB"])
+    db.write_bytes(seeded_template.read_bytes())
+    return db

@@ -105,6 +105,10 @@ def test_list_json_fields(cli):
         "sections": ["2.4 PEFT"],
         "status": "unread",
         "status_at": None,
+        "authors": [],  # until `enrich` fetches them
+        "year": 2021,  # from the arXiv id
+        "tags": [],
+        "my_stars": None,
     }
 
 

@@ -283,7 +283,7 @@ def test_list_honours_the_files_default_list(cli, tmp_path, monkeypatch):
     ("text", "message"),
     [
         ('user = "carol\n', "is not valid TOML: "),
-        ('colour = "red"\n', ": unknown setting 'colour' (known: user, db, list)"),
+        ('colour = "red"\n', ": unknown setting 'colour' (known: user, db, list, glossary)"),
         ('user = ""\n', ": user must be a non-empty string"),
         ('list = "   "\n', ": list must be a non-empty string"),
         ("db = 3\n", ": db must be a non-empty string"),
@@ -504,7 +504,7 @@ def test_latin_words_in_chinese_section_titles_are_not_split(cli, seeded, width,
 
 
 def test_piped_list_next_and_search_are_tab_separated(cli, seeded):
-    for args, fields in ((("list",), 5), (("next", "-n", "7"), 5), (("search", "微调"), 6)):
+    for args, fields in ((("list",), 5), (("next", "-n", "7"), 5), (("search", "微调", "--exact"), 6)):
         out = ok(cli(*args))
         assert "\x1b" not in out
         lines = out.splitlines()

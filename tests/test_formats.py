@@ -733,6 +733,10 @@ def expected_report(source: str, dry_run: bool) -> dict[str, object]:
         "unread_items": [],
         "non_papers": [],
         "clashes": [],  # 2212.10560 is listed twice with one title written two ways: not a clash
+        "introductions_emptied": 0,
+        "marked": 0,
+        "statuses_read": 0,
+        "notes_read": 0,
         "skipped": False,
         "dry_run": dry_run,
     }

@@ -23,7 +23,7 @@ from llmreads.store.index import index_texts
 from llmreads.store.papers import list_papers, paper_detail, paper_summary, remove_list, resolve_ref
 from llmreads.store.search import search
 from llmreads.store.tracking import set_status
-from llmreads.text import segment
+from llmreads.text import index_form
 
 LORA = "2106.09685"
 
@@ -48,7 +48,7 @@ def assert_index_is_current(conn: sqlite3.Connection) -> None:
     listed = [r[0] for r in conn.execute("SELECT id FROM papers WHERE listed = 1")]
     conn.executemany(
         "INSERT INTO temp.fresh (rowid, title, body) VALUES (?, ?, ?)",
-        [(pid, segment(title), body) for pid, (title, body) in index_texts(conn, listed).items()],
+        [(pid, index_form(title), body) for pid, (title, body) in index_texts(conn, listed).items()],
     )
     assert index_instances(conn, "papers_fts") == index_instances(conn, "fresh", "temp")
 
@@ -111,8 +111,8 @@ def test_a_second_list_renaming_shared_papers_and_its_removal(conn, seed_text):
     assert_index_is_current(conn)
     # The paper takes its name back from the list that still holds it.
     lora = paper_detail(conn, "alice", resolve_ref(conn, LORA))
-    assert lora["title"] == "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
-    assert [e["title"] for e in lora["entries"]] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
+    assert lora.title == "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"
+    assert [e.title for e in lora.entries] == ["LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS"]
     assert [p.title for p in search(conn, "alice", "title:second").papers] == []
     assert search(conn, "alice", "wombat").total == 0
     assert search(conn, "alice", "brand new").total == 0
@@ -250,3 +250,26 @@ def test_extra_columns_are_indexed_and_their_old_text_removed(conn):
     remove_list(conn, "Kw")
     assert_index_is_current(conn)
     assert search(conn, "alice", "marmoset").total == 0
+
+
+def test_a_renamed_section_is_reindexed_and_the_index_stays_exact(conn, seed_text):
+    renamed = seed_text.replace("1. ## ICL", "1. ## Demonstrations", 1)
+    assert renamed != seed_text
+    import_text(conn, renamed)
+    assert_index_is_current(conn)
+    assert "demonstrations" in " ".join(r[0] for r in index_instances(conn, "papers_fts"))
+    # and then the papers of that section change: their old rows are removed with the old section title
+    changed = renamed.replace("A Survey on In-context Learning", "A Survey on In-context Learning, revised")
+    import_text(conn, changed)
+    assert_index_is_current(conn)
+    import_text(conn, seed_text)
+    assert_index_is_current(conn)
+
+
+def test_removing_a_list_removes_its_section_titles_from_the_index(conn, seed_text):
+    other = seed_text.replace("1. ## ICL", "1. ## Quokkasection", 1).replace("# LLM_Paper_Reading", "# Other", 1)
+    import_text(conn, other, name="Other")
+    assert_index_is_current(conn)
+    remove_list(conn, "Other")
+    assert_index_is_current(conn)
+    assert "quokkasection" not in {r[0] for r in index_instances(conn, "papers_fts")}

@@ -32,6 +32,10 @@ EXPECTED_TABLES = {
     "papers_fts",
     "notes_fts",
     "key_aliases",
+    "paper_metadata",
+    "tags",
+    "ratings",
+    "status_history",
 }
 EXPECTED_INDEXES = {
     "papers_listed_position",
@@ -44,6 +48,13 @@ EXPECTED_INDEXES = {
     "notes_user_paper",
     "key_aliases_key",
     "notes_paper",
+    "paper_metadata_doi",
+    "paper_metadata_arxiv",
+    "tags_user_tag",
+    "tags_paper",
+    "ratings_paper",
+    "status_history_user_at",
+    "status_history_paper",
 }
 EXPECTED_VIEWS = {"aliased_keys", "key_peers"}
 
@@ -71,9 +82,11 @@ def test_every_step_function_is_registered_once_in_order():
     assert all(functions[step.__name__] is step for step in migrations.STEPS)
     assert migrations.NAMES == tuple(registered)
     assert len(set(migrations.NAMES)) == len(migrations.NAMES)
-    # Numbered from m001, one by one, and registered in the order they are written.
+    # Numbered from m001 up, each number once, and registered in the order they are written. (A number
+    # may be skipped: steps are numbered when work on them starts, and m009 was written before m008 landed.)
     assert all(re.fullmatch(r"m\d{3}_[a-z0-9_]+", name) for name in migrations.NAMES), migrations.NAMES
-    assert [int(name[1:4]) for name in migrations.NAMES] == list(range(1, len(migrations.NAMES) + 1))
+    numbers = [int(name[1:4]) for name in migrations.NAMES]
+    assert numbers[0] == 1 and numbers == sorted(set(numbers)), numbers
     lines = [step.__code__.co_firstlineno for step in migrations.STEPS]
     assert lines == sorted(lines)
     assert migrations.NAMES[0] == "m001_initial"
@@ -117,7 +130,8 @@ def test_blank_database_gets_the_schema(db_path):
     assert EXPECTED_VIEWS <= names(conn, "view")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    for table in ("lists", "papers", "entries", "statuses", "notes", "key_aliases"):
+    tables = ("lists", "papers", "entries", "statuses", "notes", "key_aliases", "tags", "ratings", "status_history")
+    for table in tables:
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
     conn.close()
     assert applied(db_path) == [("llmreads", name) for name in migrations.NAMES]
@@ -262,7 +276,7 @@ def test_first_schema_database_is_upgraded_intact(tmp_path):
         "Scaling Down to Scale Up: A Guide to Parameter-Efficient Fine-Tuning",
     }
     assert search(conn, "alice", "微调").total == 11
-    assert paper_detail(conn, "alice", resolve_ref(conn, "2106.09685"))["id"] == "50f228"
+    assert paper_detail(conn, "alice", resolve_ref(conn, "2106.09685")).id == "50f228"
     conn.close()
     assert applied(path) == [("llmreads", name) for name in migrations.NAMES]
     assert original.read_bytes() == pristine
@@ -282,8 +296,8 @@ def test_database_of_schema_v4_upgrades_and_sees_the_same_list_as_unchanged(tmp_
     assert not report.skipped
     assert (report.unchanged, report.added, report.updated, report.removed) == (118, [], [], [])
     lora = paper_detail(conn, "alice", resolve_ref(conn, "lora"))
-    assert [e["title"] for e in lora["entries"]] == [LORA_TITLE]
-    assert lora["status"] == "read"
+    assert [e.title for e in lora.entries] == [LORA_TITLE]
+    assert lora.status == "read"
     conn.close()
 
 
@@ -391,9 +405,58 @@ def test_key_aliases_step_on_a_database_with_user_data(tmp_path):
         aliases.add_alias(conn, "arxiv:2106.09685", "url:example.org/lora")
     assert conn.execute("SELECT count(*) FROM papers WHERE key = 'url:example.org/lora'").fetchone()[0] == 0
     lora = paper_detail(conn, "alice", resolve_ref(conn, "url:example.org/lora"))
-    assert (lora["id"], lora["status"]) == ("50f228", "read")
+    assert (lora.id, lora.status) == ("50f228", "read")
     conn.close()
     before = snapshot(path)
     open_db(path).close()
     assert snapshot(path) == before
     assert applied(path) == [("llmreads", name) for name in migrations.NAMES]
+
+
+def test_library_step_on_a_database_with_user_data(tmp_path):
+    # m008 adds the metadata table and the lists' owner to a database with a list, statuses and
+    # notes; the list it had is nobody's own (a curated list), and nothing else changes.
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    raw = sqlite3.connect(path)
+    statuses = raw.execute("SELECT rowid, * FROM statuses ORDER BY rowid").fetchall()
+    lists = raw.execute("SELECT * FROM lists ORDER BY id").fetchall()
+    raw.close()
+    conn = open_db(path)
+    assert "paper_metadata" in names(conn, "table")
+    assert conn.execute("SELECT count(*) FROM paper_metadata").fetchone()[0] == 0
+    assert [tuple(r) for r in conn.execute("SELECT * FROM lists ORDER BY id")] == [(*row, None) for row in lists]
+    assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM statuses ORDER BY rowid")] == statuses
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(paper_metadata)")]
+    assert columns == ["key", "title", "authors", "year", "published", "abstract", "primary_category", "doi",
+                       "journal_ref", "arxiv", "source", "fetched_at"]
+def test_history_step_seeds_one_event_per_status_at_its_time(tmp_path):
+    # m009 adds tags, ratings and the status history to a database with user data; each status
+    # becomes one event at the time it was recorded, with a UUID of its own; opening again adds none.
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    raw = sqlite3.connect(path)
+    statuses = sorted(raw.execute("SELECT user, paper_key, status, updated_at FROM statuses").fetchall())
+    raw.close()
+    assert statuses
+    conn = open_db(path)
+    events = conn.execute("SELECT event_id, user, paper_key, status, at FROM status_history").fetchall()
+    assert sorted(tuple(r)[1:] for r in events) == statuses
+    assert all(uuid.UUID(r[0]).version == 4 for r in events)
+    assert len({r[0] for r in events}) == len(events)
+    assert conn.execute("SELECT count(*) FROM tags").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+    conn.close()
+    before = snapshot(path)
+    open_db(path).close()
+    assert snapshot(path) == before
+
+
+def test_history_events_keep_one_of_each_change_and_ratings_their_range(db_path):
+    conn = open_db(db_path)
+    conn.execute("INSERT INTO status_history (user, paper_key, status, at) VALUES ('a', 'k', 'read', 't')")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO status_history (user, paper_key, status, at) VALUES ('a', 'k', 'read', 't')")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO ratings (user, paper_key, stars, updated_at) VALUES ('a', 'k', 6, 't')")
+    conn.close()

@@ -92,6 +92,7 @@ def test_items_linking_only_code_models_videos_or_anchors_are_non_papers():
         (6, "Skua", "https://arxiv.org/abs/2206.00002"),
         (20, "Nest Eval", "https://birds.example/nest-eval.pdf"),
         (24, "Petrel: Skimming Long Documents", "https://arxiv.org/abs/2206.00004"),
+        (33, "Albatross: Gliding Without Effort", "https://arxiv.org/abs/2206.00005"),  # a paper among essays
     ]
     assert doc.entries[0].links == (Link("code", "https://github.com/x/kittiwake"),)
     assert doc.entries[1].links == (Link("Skua", "https://github.com/x/skua"),)
@@ -102,6 +103,10 @@ def test_items_linking_only_code_models_videos_or_anchors_are_non_papers():
         NonPaper(13, "Plover-7B Model Code", "https://huggingface.co/x/plover-7b"),
         UnreadItem(15, "Tern Tutorial, explained in a long thread of its own"),
         NonPaper(19, "Bird Arena - which bird model sings best.", "https://birds.example/arena"),
+        # A section of essays and posts: a page that is no paper's is one of them.
+        NonPaper(30, "Why did every rebuild of the Great Auk fail?", "https://someone.github.io/auk"),
+        NonPaper(31, "The Next Generation of Songbirds", "https://www.notion.so/Birds-0123456789abcdef"),
+        NonPaper(32, "Flocking, Explained", "https://www.example-news.com/2023/flocking"),
     )
 
 

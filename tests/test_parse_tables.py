@@ -30,15 +30,20 @@ def test_paper_link_in_a_column_of_its_own():
         (7, "Egret: Efficient KV Cache Eviction", "https://arxiv.org/pdf/2108.00001", 2),
         (8, "Ibis: Paged Attention for Birds", "https://arxiv.org/pdf/2108.00002", 1),
         (9, "Kite: Decoding in One Glide", "https://openreview.net/forum?id=kite1", 0),
+        # A `[[report]]` label is no title, whatever it links; a tag glued to the title goes.
+        (10, "Stilt-01: Scaling Wader Models with Lightning Feet", "https://files.example.org/Stilt_01_Report.pdf", 2),
+        (11, "CRANE: AN EFFICIENT ENGINE FOR WADING BIRDS", "https://arxiv.org/pdf/2108.00003.pdf", 1),
     ]
     parsed = doc("paper_column.md")
-    assert [e.arxiv for e in parsed.entries] == ["2108.00001", "2108.00002", None]
+    assert [e.arxiv for e in parsed.entries] == ["2108.00001", "2108.00002", None, None, "2108.00003"]
     assert [e.links for e in parsed.entries] == [
         (Link("[egret]", "https://github.com/x/egret"),),
         (),
         (Link("[kite]", "https://github.com/x/kite"),),
+        (Link("[stilt]", "https://github.com/x/stilt"),),
+        (Link("[crane]", "https://github.com/x/crane"),),
     ]
-    assert [e.year for e in parsed.entries] == ["2024", "2024", "2024"]
+    assert [e.year for e in parsed.entries] == ["2024", "2024", "2024", "2025", "2024"]
     assert parsed.skipped == ()
     assert parsed.problems == ()
 
@@ -46,7 +51,7 @@ def test_paper_link_in_a_column_of_its_own():
 def test_the_star_column_counts_glyphs_with_a_variation_selector():
     text = read_fixture("tables/paper_column.md")
     assert "⭐\ufe0f⭐\ufe0f" in text
-    assert [e.stars for e in parse(text).entries] == [2, 1, 0]
+    assert [e.stars for e in parse(text).entries] == [2, 1, 0, 2, 1]
 
 
 def test_linked_titles_win_over_a_nickname_column():
@@ -130,24 +135,32 @@ def test_tables_rows_and_links_that_are_not_papers_are_reported():
 
 
 def test_a_title_cell_holding_the_summary():
-    """`N) **Title** - summary` and `N) Title  summary`: the title, the rest the introduction, however long."""
+    """`N) **Title** - summary`, `N) **Title**- summary` and `N) Title  summary`: the title, the rest the
+    introduction, however long."""
     text = read_fixture("tables/summary_cell.md")
     assert len(text.splitlines()[8]) > 2_000  # the third row is longer than any title may be
     assert papers("summary_cell.md") == [
         (7, "Lark Diffusion LMs", "https://arxiv.org/abs/2110.00001", 0),
         (8, "Nightingale Memory", "https://arxiv.org/abs/2110.00002", 0),
         (9, "Robin Agents", "https://arxiv.org/abs/2110.00003", 0),
+        # The dash lost a space on one side; a `[Project]` label on a paper link names no title.
+        (11, "The Kite Latent Transformer (KLT)", "https://arxiv.org/abs/2110.00005", 0),
+        (12, "Osprey 3", "https://arxiv.org/abs/2110.00006", 0),
     ]
     parsed = doc("summary_cell.md")
     assert [e.intro[:40] for e in parsed.entries] == [
         "proposes a short thing.",
         "This work introduces a long summary. ● o",
         "This work introduces a way for songbirds",
+        "introduces a byte-level model of birdson",
+        "releases a new model of fish catching; i",
     ]
     assert len(parsed.entries[2].intro) > 2_000
     assert [e.links for e in parsed.entries] == [
         (Link("Tweet", "https://x.com/someone/status/1"),),
         (Link("Tweet", "https://x.com/someone/status/2"),),
+        (),
+        (Link("Tweet", "https://x.com/someone/status/5"),),
         (),
     ]
     assert parsed.skipped == (

@@ -1,4 +1,8 @@
-"""The query language: what a user types becomes a safe FTS5 expression, never an error."""
+"""The query language: what a user types becomes a safe FTS5 expression, never an error.
+
+These are the words as typed (`search --exact`); the glossary's forms added to
+them are tested in test_search_glossary.py, and on every query below too.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,13 @@ from hypothesis import strategies as st
 
 from conftest import QUERY_BITS
 from llmreads.migrations import FTS_TOKENIZER
-from llmreads.query import compile_query, raw_query
+from llmreads.query import Query, raw_query
+from llmreads.query import compile_query as compile_expanded
 from llmreads.text import segment
+
+
+def compile_query(text: str) -> Query:
+    return compile_expanded(text, expand=False)
 
 
 def fts(text: str) -> str:
@@ -154,11 +163,26 @@ def test_compiled_queries_match_the_right_rows(index, text, expected):
     )
 )
 def test_compile_query_never_raises_and_fts_accepts_it(index, text):
-    query = compile_query(text)
-    if query.empty:
-        return
-    expression = query.fts()
-    assert expression.count('"') % 2 == 0
-    index.execute("SELECT count(*) FROM f WHERE f MATCH ?", (expression,)).fetchone()
-    for pattern in query.patterns():
-        re.compile(pattern)
+    for query in (compile_query(text), compile_expanded(text)):
+        if query.empty:
+            return
+        for expression in (query.fts(), query.fts_in_titles(), query.fts_literal(), query.fts_literal_in_titles()):
+            assert expression.count('"') % 2 == 0
+            index.execute("SELECT count(*) FROM f WHERE f MATCH ?", (expression,)).fetchone()
+        for pattern in query.patterns():
+            re.compile(pattern)
+
+
+def test_qualifiers_are_taken_out_of_the_words():
+    from llmreads.query import Qualifier
+
+    query = compile_query('lora tag:PEFT -tag:old NOT tag:"x" title:rank')
+    assert query.qualifiers == (
+        Qualifier("tag", "PEFT", False), Qualifier("tag", "old", True), Qualifier("tag", "x", True)
+    )
+    assert [(t.tokens, t.column) for t in query.terms()] == [(("lora",), None), (("rank",), "title")]
+    alone = compile_query("tag:peft")
+    assert alone.empty and alone.qualifiers == (Qualifier("tag", "peft", False),)
+    # Not a qualifier: a colon with nothing after it, or a word that names none.
+    assert compile_query("tag: lora").qualifiers == () and compile_query("tag: lora").words() == ["tag", "lora"]
+    assert compile_query("foo:bar").qualifiers == () and compile_query("foo:bar").words() == ["foo bar"]

@@ -81,6 +81,9 @@ def test_with_user_data_reads_marks_and_notes_back_only_where_there_are_none(cli
         ("bob", f"arxiv:{LORA}", "another note"),
         ("bob", f"arxiv:{LORA}", "low *rank*\n\n- a second paragraph"),
     ]
+    # A status read back is an event of bob's history, as any status set is.
+    history = json_out(cli("--db", str(other), "--user", "bob", "history", "--json"))
+    assert [(e["key"], e["status"]) for e in history] == [(f"arxiv:{LORA}", "read"), (f"arxiv:{GPT3}", "unread")]
     # Once they are there, a second read adds nothing.
     again = cli("--db", str(other), "--user", "bob", "import", str(exported), "--with-user-data", "--json")
     assert (json_out(again)["statuses_read"], json_out(again)["notes_read"]) == (0, 0)

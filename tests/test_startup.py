@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 HEAVY = ("rich", "sqlite_utils", "mistune", "textual")  # textual: only `browse` draws with it
+# The metadata clients and what they stand on: only add, enrich and edit --arxiv load them.
+FETCHING = ("llmreads.fetch", "urllib.request", "xml.etree.ElementTree", "http.client")
 
 
 def test_importing_the_cli_loads_no_heavy_library():
@@ -14,6 +16,23 @@ def test_importing_the_cli_loads_no_heavy_library():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
+
+
+def imported(args: list[str], names: tuple[str, ...]) -> list[str]:
+    """Which of `names` (modules) running llmreads with `args` imports."""
+    code = ("import sys, runpy; sys.argv = ['llmreads', *sys.argv[1:]]\n"
+            "try:\n    runpy.run_module('llmreads', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            f"print(sorted(m for m in {names!r} if m in sys.modules), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60)
+    return eval(result.stderr.strip().splitlines()[-1])  # the list printed last
+
+
+def test_only_commands_that_fetch_load_the_metadata_clients():
+    assert imported(["list", "--limit", "1", "--json"], FETCHING) == []  # first use: creates the database
+    for args in (["list", "--json"], ["show", "lora", "--json"], ["search", "lora", "--json"], ["--help"]):
+        assert imported(args, FETCHING) == [], args
+    assert "llmreads.fetch" in imported(["add", "2401.00001"], FETCHING)  # offline here: added all the same
 
 
 def imported_heavy(args: list[str]) -> list[str]:

@@ -64,7 +64,8 @@ def list_names(path: Path) -> list[str]:
 @pytest.mark.parametrize(
     "args",
     [["list", "--json"], ["users"], ["sections"], ["progress"], ["next"], ["lists"], ["mark-read", "2106.09685"],
-     ["note", "list"], ["export", "--format", "json"]],
+     ["note", "list"], ["export", "--format", "json"], ["search", "lora"], ["show", "2106.09685"],
+     ["open", "--print", "2106.09685"], ["note", "add", "2106.09685", "low rank"]],
 )
 def test_a_command_that_shows_or_tracks_papers_imports_the_bundled_list_into_a_new_database(
         cli: Callable[..., object], tmp_path: Path, args: list[str]) -> None:
@@ -93,3 +94,19 @@ def test_the_commands_that_manage_lists_and_user_data_never_import_the_bundled_l
     names = list_names(tmp_path / "llmreads.db")
     assert "LLM_Paper_Reading" not in names
     assert len(names) == (args[0] == "import")
+
+
+def test_opening_the_database_only_opens_it(tmp_path: Path) -> None:
+    """The first-use import is a step of its own (State.ensure_bundled_list), not a side effect of State.conn."""
+    from llmreads.app import State
+
+    state = State(tmp_path / "fresh.db", "alice")
+    try:
+        conn = state.conn()
+        assert conn.execute("SELECT count(*) FROM lists").fetchone()[0] == 0
+        assert state.conn() is conn
+        state.ensure_bundled_list(conn)
+        assert [row[0] for row in conn.execute("SELECT name FROM lists")] == ["LLM_Paper_Reading"]
+    finally:
+        state.close()
+    assert list_names(tmp_path / "fresh.db") == ["LLM_Paper_Reading"]

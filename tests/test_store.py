@@ -15,6 +15,7 @@ from llmreads.store.filters import section_filter, stars_filter, status_filter
 from llmreads.store.importer import import_document
 from llmreads.store.notes import add_note, delete_note, get_note, list_notes, update_note
 from llmreads.store.papers import list_papers, lists, paper_detail, resolve_ref
+from llmreads.store.reports import Counts
 from llmreads.store.search import search
 from llmreads.store.tracking import progress, sections_tree, set_status
 
@@ -132,17 +133,17 @@ def test_reimport_of_modified_seed_keeps_user_data_and_reports_changes(conn, see
     assert len(listed) == 118
     assert GPT4 not in listed and QLORA in listed
     codex = paper_detail(conn, "alice", ids[0])
-    assert (codex["stars"], codex["status"]) == (2, "read")
+    assert (codex.stars, codex.status) == (2, "read")
     offsite = paper_detail(conn, "alice", ids[2])
-    assert offsite["sections"] == ["2.4 PEFT"]
-    assert [e["number"] for e in offsite["entries"]] == [7]  # type: ignore[union-attr]
+    assert offsite.sections == ["2.4 PEFT"]
+    assert [e.number for e in offsite.entries] == [7]
     peft = titles(list_papers(conn, "alice", [section_filter(conn, "2.4")]))
     assert peft[-2:] == [OFFSITE, QLORA]
     assert OFFSITE not in titles(list_papers(conn, "alice", [section_filter(conn, "2.1")]))
     # The removed paper keeps its status and notes, but is not listed or found.
     gpt4 = paper_detail(conn, "alice", resolve_ref(conn, "2303.08774"))
-    assert gpt4["status"] == "read"
-    assert [n["text"] for n in gpt4["notes"]] == [f"alice on {ids[1]}"]  # type: ignore[index]
+    assert gpt4.status == "read"
+    assert [n.text for n in gpt4.notes] == [f"alice on {ids[1]}"]
     assert search(conn, "alice", "Technical Report").papers == []
     assert GPT4 not in titles(list_papers(conn, "alice", [status_filter("read")]))
 
@@ -172,24 +173,24 @@ def test_import_under_another_name_is_a_second_list(conn):
     report = import_text(conn, read_fixture("duplicates.md"), name="dups")
     assert report.added == ["LoRA: Low-Rank Adaptation", "Other"]  # new to this list
     assert (report.sections, report.entries, report.papers) == (2, 5, 2)
-    assert [row["name"] for row in lists(conn)] == ["LLM_Paper_Reading", "dups"]
+    assert [row.name for row in lists(conn)] == ["LLM_Paper_Reading", "dups"]
     lora = paper_detail(conn, "alice", resolve_ref(conn, "2106.09685"))
-    assert [e["list"] for e in lora["entries"]] == ["LLM_Paper_Reading"] + ["dups"] * 4  # type: ignore[union-attr]
-    assert lora["stars"] == 5
+    assert [e.list for e in lora.entries] == ["LLM_Paper_Reading"] + ["dups"] * 4
+    assert lora.stars == 5
 
 
 def test_paper_stars_are_the_max_over_entries(conn):
     rlhf = paper_detail(conn, "alice", resolve_ref(conn, "1909.08593"))
-    assert [e["stars"] for e in rlhf["entries"]] == [5, 1]  # type: ignore[union-attr]
-    assert rlhf["stars"] == 5
-    assert rlhf["sections"] == ["2.3 RLHF"]
+    assert [e.stars for e in rlhf.entries] == [5, 1]
+    assert rlhf.stars == 5
+    assert rlhf.sections == ["2.3 RLHF"]
     self_instruct = paper_detail(conn, "alice", resolve_ref(conn, "2212.10560"))
-    assert [(e["section"], e["stars"], e["number"]) for e in self_instruct["entries"]] == [  # type: ignore[union-attr]
+    assert [(e.section, e.stars, e.number) for e in self_instruct.entries] == [
         ("2.1 ICL", 2, 8),
         ("2.3 RLHF", 0, None),
     ]
-    assert self_instruct["stars"] == 2
-    assert self_instruct["sections"] == ["2.1 ICL", "2.3 RLHF"]
+    assert self_instruct.stars == 2
+    assert self_instruct.sections == ["2.1 ICL", "2.3 RLHF"]
     mismatched = conn.execute(
         "SELECT p.key FROM papers p JOIN entries e ON e.paper_id = p.id GROUP BY p.id HAVING p.stars != max(e.stars)"
     ).fetchall()
@@ -241,12 +242,15 @@ def test_resolve_ref_prefers_whole_title(conn):
 
 
 def test_resolve_ref_ambiguous(conn):
+    # The first tier that holds the text decides the candidates: the titles that start with it.
     with pytest.raises(Ambiguous) as info:
         resolve_ref(conn, "language")
-    assert len(info.value.candidates) > 10
+    assert len(info.value.candidates) >= 2
+    assert all(c.split("  ", 1)[1].lower().startswith("language") for c in info.value.candidates)
     assert any("Language Models are Few-Shot Learners" in c for c in info.value.candidates)
-    with pytest.raises(Ambiguous):
-        resolve_ref(conn, "transformer")
+    with pytest.raises(Ambiguous) as info:
+        resolve_ref(conn, "transformers")  # no title starts with it; several hold the word
+    assert len(info.value.candidates) == 7
 
 
 @pytest.mark.parametrize("ref", ["no such paper at all", "9999.99999", "arXiv:1234.56789", "", "   "])
@@ -270,11 +274,11 @@ def test_users_have_independent_statuses(conn):
     ]
     assert titles(list_papers(conn, "bob", [status_filter("read")])) == []
     assert titles(list_papers(conn, "bob", [status_filter("reading")])) == [LORA]
-    assert paper_detail(conn, "carol", lora)["status"] == "unread"
+    assert paper_detail(conn, "carol", lora).status == "unread"
     assert len(list_papers(conn, "alice", [status_filter("unread")])) == 116
     set_status(conn, "alice", [lora], Status.unread)
     assert titles(list_papers(conn, "alice", [status_filter("READ")])) == ["Attention Is All You Need"]
-    assert paper_detail(conn, "bob", lora)["status"] == "reading"
+    assert paper_detail(conn, "bob", lora).status == "reading"
 
 
 def test_notes_are_per_user(conn):
@@ -283,21 +287,21 @@ def test_notes_are_per_user(conn):
     second = add_note(conn, "bob", lora, "bob's own note")
     assert first != second
     alice_notes = list_notes(conn, "alice")
-    assert [(n["id"], n["text"], n["paper"], n["key"]) for n in alice_notes] == [
+    assert [(n.id, n.text, n.paper, n.key) for n in alice_notes] == [
         (first, "low-rank updates", "50f228", "arxiv:2106.09685"),
     ]
-    assert [n["text"] for n in list_notes(conn, "bob", "arxiv:2106.09685")] == ["bob's own note"]
+    assert [n.text for n in list_notes(conn, "bob", "arxiv:2106.09685")] == ["bob's own note"]
     assert list_notes(conn, "alice", "arxiv:1706.03762") == []
     with pytest.raises(NotFound):
         update_note(conn, "bob", first, "hijack")
     with pytest.raises(NotFound):
         delete_note(conn, "bob", first)
     update_note(conn, "alice", first, "rank decomposition")
-    assert get_note(conn, "alice", first)["text"] == "rank decomposition"
+    assert get_note(conn, "alice", first).text == "rank decomposition"
     deleted = delete_note(conn, "alice", first)
-    assert deleted["text"] == "rank decomposition"
+    assert deleted.text == "rank decomposition"
     assert list_notes(conn, "alice") == []
-    assert [n["text"] for n in list_notes(conn, "bob")] == ["bob's own note"]
+    assert [n.text for n in list_notes(conn, "bob")] == ["bob's own note"]
     with pytest.raises(NotFound):
         get_note(conn, "alice", first)
 
@@ -309,7 +313,7 @@ def test_empty_note_is_refused(conn):
     note = add_note(conn, "alice", lora, "x")
     with pytest.raises(InvalidQuery):
         update_note(conn, "alice", note, "\n")
-    assert get_note(conn, "alice", note)["text"] == "x"
+    assert get_note(conn, "alice", note).text == "x"
 
 
 # ---------------------------------------------------------------- filters, sections, progress
@@ -373,9 +377,9 @@ def test_list_sorts_and_limit(conn):
 
 def test_sections_tree_counts(conn):
     tree = sections_tree(conn, "alice")
-    assert {s["number"]: s["papers"] for s in tree} == SECTION_PAPERS
-    assert [s["number"] for s in tree] == list(SECTION_PAPERS)
-    assert [s["depth"] for s in tree] == [0, 0, 1, 1, 1, 1, 1, 1, 0, 0]
+    assert {s.number: s.papers for s in tree} == SECTION_PAPERS
+    assert [s.number for s in tree] == list(SECTION_PAPERS)
+    assert [s.depth for s in tree] == [0, 0, 1, 1, 1, 1, 1, 1, 0, 0]
 
 
 def test_progress_per_user(conn):
@@ -384,9 +388,9 @@ def test_progress_per_user(conn):
     )
     set_status(conn, "alice", [resolve_ref(conn, "2212.10560")], Status.reading)
     data = progress(conn, "alice")
-    assert data["user"] == "alice"
-    assert data["total"] == {"papers": 118, "read": 2, "reading": 1}
-    assert [(s["stars"], s["papers"], s["read"], s["reading"]) for s in data["stars"]] == [  # type: ignore[union-attr]
+    assert data.user == "alice"
+    assert data.total == Counts(papers=118, read=2, reading=1)
+    assert [(s.stars, s.papers, s.read, s.reading) for s in data.stars] == [
         (5, 5, 2, 0),
         (4, 6, 0, 0),
         (3, 17, 0, 0),
@@ -394,13 +398,13 @@ def test_progress_per_user(conn):
         (1, 56, 0, 0),
         (0, 4, 0, 0),
     ]
-    sections = {s["number"]: (s["read"], s["reading"]) for s in data["sections"]}  # type: ignore[union-attr]
+    sections = {s.number: (s.read, s.reading) for s in data.sections}
     assert sections["2"] == (2, 1)
     assert sections["2.4"] == (1, 0)
     assert sections["2.1"] == (0, 1)
     assert sections["2.3"] == (0, 1)
     assert sections["1"] == (0, 0)
-    assert progress(conn, "bob")["total"] == {"papers": 118, "read": 0, "reading": 0}
+    assert progress(conn, "bob").total == Counts(papers=118, read=0, reading=0)
 
 
 def test_store_statuses_are_the_status_enum():

@@ -85,3 +85,65 @@ def test_fold_for_search_of_ascii_is_the_full_fold(text, casefold):
 
     full = unicodedata.normalize("NFKC", fold_lookalikes(text))
     assert fold_for_search(text, casefold) == (full.casefold() if casefold else full)
+
+
+# ---------------------------------------------------------------- Traditional and Simplified Chinese
+
+
+def _script_table() -> dict[str, str]:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "src" / "llmreads" / "data" / "script_fold.txt"
+    folded, simplified = (line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
+    return dict(zip(folded, simplified, strict=True))
+
+
+def test_segment_writes_traditional_as_simplified():
+    assert segment("微調 語言模型 論文 對齊") == segment("微调 语言模型 论文 对齐")
+    assert segment("參數高效精調") == segment("参数高效精调")
+    # Taiwan's and Hong Kong's forms lead to the same characters (OpenCC's variants).
+    assert segment("啟發 裡面 爲") == segment("启发 里面 为")
+    # A radical look-alike of a Traditional character is folded all the way: ⻑ -> 長 -> 长.
+    assert segment("⻑文") == segment("长文")
+    assert tokens("LoRA微調") == ["lora", "微", "调"]
+
+
+def test_simplified_text_is_left_as_it_is():
+    # Characters Simplified text writes stay, even where Taiwan writes them for another (么 for 幺, 吃 for 喫).
+    for text in ("什么 吃饭 参数高效微调方法 干 后 里 台", "大语言模型的涌现能力"):
+        assert tokens(text) == [char for char in text if not char.isspace()]
+    table = _script_table()
+    assert not set(table) & set(table.values())  # folding twice is folding once
+    assert not {"么", "吃", "干", "后", "里", "台", "着"} & set(table)
+
+
+def test_the_script_table_covers_opencc_and_keeps_its_licence():
+    from pathlib import Path
+
+    from llmreads.text import CJK_RANGES, fold_scripts, is_cjk
+
+    table = _script_table()
+    assert len(table) > 3000
+    assert all(is_cjk(char) for char in table)  # segment folds CJK runs only: every key must be in one
+    assert all(len(target) == 1 and is_cjk(target) for target in table.values())
+    assert CJK_RANGES
+    data = Path(__file__).resolve().parents[1] / "src" / "llmreads" / "data"
+    header = (data / "script_fold.txt").read_text(encoding="utf-8").split("\n", 9)[:9]
+    assert any("OpenCC" in line for line in header) and any("Apache License" in line for line in header)
+    assert "Apache License" in (data / "OPENCC_LICENSE").read_text(encoding="utf-8")
+    # One character for one: offsets in a folded display text are offsets in the text.
+    text = "論⽂：微調語言模型 LoRA"
+    assert len(fold_scripts(text)) == len(text) and fold_scripts(text) == "论⽂：微调语言模型 LoRA"
+
+
+def test_the_script_table_is_read_on_first_use_only():
+    import subprocess
+    import sys
+
+    code = (
+        "import llmreads.cli, llmreads.text as t;"
+        "t.segment('lora adapters'); print(t._simplified.cache_info().currsize);"
+        "t.segment('微調'); print(t._simplified.cache_info().currsize)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["0", "1"], result.stderr

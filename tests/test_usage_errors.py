@@ -128,8 +128,10 @@ def test_status_choices_are_the_model_statuses():
 @pytest.mark.parametrize(
     ("command", "shown"),
     [
-        (("list",), ["--stars <int range>", "[0<=x<=5]", "--status <unread|reading|read>", "--sort <list|stars|title>",
-                     "-n, --limit <int range>"]),
+        (("list",), ["--stars <int range>", "[0<=x<=5]", "--status <unread|reading|read>",
+                     "--sort <list|stars|title|my-stars|read>", "-n, --limit <int range>", "--my-stars <int range>",
+                     "[1<=x<=5]"]),
+        (("progress",), ["--by <section|month>"]),
         (("search",), ["--sort <relevance|stars|list>", "-n, --limit <int range>", "[x>=1]"]),
         (("next",), ["-n, --count <int range>", "[default: 5; x>=1]"]),
         (("export",), ["--format <json|csv|markdown|bibtex>", "--status <unread|reading|read>"]),

@@ -532,3 +532,134 @@ def test_two_edits_of_one_note_in_the_same_second_are_both_kept(seeded: None, tm
         ])
     assert sync(desktop, laptop, tmp_path) == (0, 0, 4)
     assert sync(laptop, desktop, tmp_path) == (0, 0, 4)
+
+
+# ---------------------------------------------------------------- tags, ratings and the status history
+
+
+def personal(user: str = "alice", path: Path | None = None) -> tuple[list[tuple[object, ...]], ...]:
+    return (
+        query("SELECT paper_key, tag FROM tags WHERE user = ? ORDER BY 1, 2", (user,), path),
+        query("SELECT paper_key, stars, updated_at FROM ratings WHERE user = ? ORDER BY 1", (user,), path),
+        query("SELECT event_id, paper_key, status, at FROM status_history WHERE user = ? ORDER BY 4, 1", (user,), path),
+    )
+
+
+def report_counts(report: dict[str, object], part: str, user: str = "alice") -> tuple[int, int, int]:
+    c = report["users"][user][part]  # type: ignore[index]
+    return (c["added"], c["updated"], c["kept"])
+
+
+def test_tags_ratings_and_history_round_trip_and_merge_without_duplicates(seeded: None, tmp_path: Path) -> None:
+    ok("tag", LORA, "peft", "Must-Read")
+    ok("rate", LORA, "4")
+    ok("mark-read", GPT3, "--date", "2024-03-01")
+    ok("--user", "bob", "tag", GPT3, "gpt")
+    exported = tmp_path / "mine.json"
+    ok("user-data", "export", "--all-users", "-o", str(exported))
+    alice = json.loads(exported.read_text(encoding="utf-8"))["users"]["alice"]
+    assert {(t["key"], t["tag"]) for t in alice["tags"]} == {(LORA, "peft"), (LORA, "must-read")}
+    assert [(r["key"], r["stars"]) for r in alice["ratings"]] == [(LORA, 4)]
+    assert [(e["key"], e["status"]) for e in alice["history"]] == [
+        (GPT3, "read"), (LORA, "read"), (ATTENTION, "read"), (GPT3, "reading")
+    ]
+    assert all(set(e) >= {"key", "event_id", "status", "at"} for e in alice["history"])
+
+    other = tmp_path / "other.db"
+    report = json.loads(ok("--db", str(other), "user-data", "import", str(exported), "--json").stdout)
+    assert (report_counts(report, "tags"), report_counts(report, "ratings"), report_counts(report, "history")) == (
+        (2, 0, 0), (1, 0, 0), (4, 0, 0)
+    )
+    assert report_counts(report, "tags", "bob") == (1, 0, 0)
+    for user in ("alice", "bob"):
+        assert personal(user, other) == personal(user)  # the same events, by their UUIDs
+    # Again: nothing new, nothing doubled.
+    again = json.loads(ok("--db", str(other), "user-data", "import", str(exported), "--json").stdout)
+    assert (report_counts(again, "tags"), report_counts(again, "ratings"), report_counts(again, "history")) == (
+        (0, 0, 2), (0, 0, 1), (0, 0, 4)
+    )
+    assert personal("alice", other) == personal("alice")
+    ok("--db", str(other), "import")
+    shown = json.loads(ok("--db", str(other), "show", "2106.09685", "--json").stdout)
+    assert (shown["tags"], shown["my_stars"]) == (["must-read", "peft"], 4)
+    assert [e["at"][:4] for e in json.loads(ok("--db", str(other), "history", "--json").stdout)][-1] == "2024"
+    first = json.loads(exported.read_text(encoding="utf-8"))
+    assert json.loads(ok("--db", str(other), "user-data", "export", "--all-users").stdout)["users"] == first["users"]
+
+
+def test_history_events_match_by_uuid_else_by_paper_status_and_time(seeded: None, tmp_path: Path) -> None:
+    (event_id, key, status, at), *_ = personal()[2]
+    data = user_file({"alice": {"history": [
+        {"key": key, "event_id": event_id, "status": status, "at": at},  # the same event
+        {"key": key, "event_id": "00000000-0000-4000-8000-000000000001", "status": status, "at": at},  # same change
+        {"key": LORA, "status": "reading", "at": "2020-01-01T00:00:00Z"},  # new, with no UUID
+        {"key": ATTENTION, "event_id": "00000000-0000-4000-8000-000000000002", "status": "unread",
+         "at": "2020-01-02T00:00:00+00:00"},  # new
+    ]}})
+    before = personal()[2]
+    report = import_file(data, tmp_path)
+    assert report_counts(report, "history") == (2, 0, 2)
+    after = personal()[2]
+    assert len(after) == len(before) + 2
+    assert ("00000000-0000-4000-8000-000000000002", ATTENTION, "unread", "2020-01-02T00:00:00+00:00") in after
+    # Statuses are the data of record: old events do not change them.
+    assert statuses()[ATTENTION][0] == "read"
+
+
+def test_a_newer_rating_wins_an_older_one_does_not_and_tags_only_add(seeded: None, tmp_path: Path) -> None:
+    ok("rate", LORA, "4")
+    ok("rate", ATTENTION, "2")
+    ok("tag", LORA, "peft")
+    data = user_file({"alice": {
+        "ratings": [
+            {"key": LORA, "stars": 5, "updated_at": "2999-01-01T00:00:00+00:00"},  # newer: wins
+            {"key": ATTENTION, "stars": 1, "updated_at": "2000-01-01T00:00:00+00:00"},  # older: kept
+            {"key": GPT3, "stars": 3, "updated_at": "2000-01-01T00:00:00+00:00"},  # none here: added
+        ],
+        "tags": [
+            {"key": LORA, "tag": "PEFT", "tagged_at": "2000-01-01T00:00:00+00:00"},  # one tag, however written
+            {"key": LORA, "tag": "lora", "tagged_at": "2000-01-01T00:00:00+00:00"},
+        ],
+    }})
+    report = import_file(data, tmp_path)
+    assert report_counts(report, "ratings") == (1, 1, 1)
+    assert report_counts(report, "tags") == (1, 0, 1)
+    tags, ratings, _ = personal()
+    assert tags == [(LORA, "lora"), (LORA, "peft")]
+    assert {(k, s) for k, s, _ in ratings} == {(LORA, 5), (ATTENTION, 2), (GPT3, 3)}
+
+
+def test_a_status_from_a_file_without_history_becomes_an_event(seeded: None, tmp_path: Path) -> None:
+    data = user_file({"alice": {"statuses": [
+        {"key": ELSEWHERE, "status": "read", "updated_at": "2024-01-01T08:00:00+08:00"},
+    ]}})
+    import_file(data, tmp_path)
+    assert [(k, s, at) for _, k, s, at in personal()[2] if k == ELSEWHERE] == [
+        (ELSEWHERE, "read", "2024-01-01T00:00:00+00:00")
+    ]
+    import_file(data, tmp_path)  # again: no second event
+    assert len([e for e in personal()[2] if e[1] == ELSEWHERE]) == 1
+
+
+@pytest.mark.parametrize(
+    ("part", "item", "message"),
+    [
+        ("ratings", {"key": LORA, "stars": 6, "updated_at": "2024-01-01T00:00:00Z"}, "ratings[0].stars must be"),
+        ("ratings", {"key": LORA, "stars": True, "updated_at": "2024-01-01T00:00:00Z"}, "ratings[0].stars must be"),
+        ("tags", {"key": LORA, "tag": "two words", "tagged_at": "2024-01-01T00:00:00Z"}, "tags[0].tag: a tag is"),
+        ("tags", {"key": LORA, "tag": "x"}, "tags[0] has no tagged_at"),
+        ("history", {"key": LORA, "status": "done", "at": "2024-01-01T00:00:00Z"}, "history[0].status must be"),
+        ("history", {"key": LORA, "status": "read", "at": "2024-01-01T00:00:00Z", "event_id": "x"},
+         "history[0].event_id must be a UUID"),
+        ("history", {"key": LORA, "status": "read", "at": "soon"}, "history[0].at must be an ISO 8601"),
+    ],
+)
+def test_bad_tags_ratings_or_events_are_one_error_naming_the_field(
+    seeded: None, tmp_path: Path, part: str, item: dict[str, object], message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(user_file({"alice": {part: [item]}})), encoding="utf-8")  # type: ignore[dict-item]
+    before = snapshot(db_path())
+    error = assert_one_error(run("user-data", "import", str(path)))
+    assert message in error, error
+    assert snapshot(db_path()) == before

@@ -129,3 +129,41 @@ def user_data_sql(key: str, user: str) -> str:
         f"(EXISTS (SELECT 1 FROM statuses ud WHERE ud.user = {user} AND ud.paper_key IN {same_paper_sql(key)})"
         f" OR EXISTS (SELECT 1 FROM notes ud WHERE ud.user = {user} AND ud.paper_key IN {same_paper_sql(key)}))"
     )
+
+
+def tags_sql(key: str, user: str) -> str:
+    """`user`'s tags of the paper `key` names, through all its keys: sorted, joined by commas (NULL when none)."""
+    every = (
+        f"(SELECT group_concat(tag, ',') FROM (SELECT DISTINCT tg.tag FROM tags tg WHERE tg.user = {user}"
+        f" AND tg.paper_key IN {same_paper_sql(key)} ORDER BY tg.tag))"
+    )
+    # A key with no alias: its rows, in primary key order (user, paper_key, tag), are sorted already.
+    own = f"(SELECT group_concat(tg.tag, ',') FROM tags tg WHERE tg.user = {user} AND tg.paper_key = {key})"
+    return f"CASE WHEN {key} IN aliased_keys THEN {every} ELSE {own} END"
+
+
+def rating_key_sql(key: str, user: str) -> str:
+    """The key under which `user`'s rating of the paper `key` names is kept: the newest of the paper's keys'."""
+    newest = (
+        f"SELECT rt.paper_key FROM ratings rt WHERE rt.user = {user} AND rt.paper_key IN {same_paper_sql(key)}"
+        " ORDER BY rt.updated_at DESC, rt.rowid DESC LIMIT 1"
+    )
+    return f"CASE WHEN {key} IN aliased_keys THEN coalesce(({newest}), {key}) ELSE {key} END"
+
+
+def rating_sql(key: str, user: str) -> str:
+    """`user`'s stars for the paper `key` names (the newest rating of its keys), NULL when none."""
+    newest = (
+        f"SELECT rt.stars FROM ratings rt WHERE rt.user = {user} AND rt.paper_key IN {same_paper_sql(key)}"
+        " ORDER BY rt.updated_at DESC, rt.rowid DESC LIMIT 1"
+    )
+    own = f"SELECT rt.stars FROM ratings rt WHERE rt.user = {user} AND rt.paper_key = {key}"
+    return f"CASE WHEN {key} IN aliased_keys THEN ({newest}) ELSE ({own}) END"
+
+
+def first_read_sql(key: str, user: str) -> str:
+    """When `user` first marked the paper `key` names read (UTC text), through all its keys; NULL if never."""
+    return (
+        f"(SELECT min(h.at) FROM status_history h WHERE h.user = {user} AND h.status = 'read'"
+        f" AND h.paper_key IN {same_paper_sql(key)})"
+    )

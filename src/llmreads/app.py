@@ -29,7 +29,23 @@ if TYPE_CHECKING:
 
 
 class Group(TyperGroup):
-    """Turns every LlmreadsError, in any command, into one line on stderr and exit 1."""
+    """Turns every LlmreadsError, in any command, into one line on stderr and exit 1.
+
+    Reads the command line as llmreads.arguments says (free text without
+    quotes, root options after the command); a group named with nothing
+    after it prints its help and succeeds.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:  # completion parses half-typed lines: leave them to Click
+            if not args and self.no_args_is_help:
+                click.echo(ctx.get_help(), color=ctx.color)
+                ctx.exit(0)
+            if ctx.parent is None:
+                from llmreads.arguments import arrange
+
+                args = arrange(self, ctx, args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
@@ -87,7 +103,9 @@ class CommandLoaderGroup(Group):
     # In the order Typer lists them: the commands, then the command groups, each as registered.
     COMMANDS: dict[str, Listing] = {
         "list": Listing("browse", "List papers, filtered by section, stars and reading status."),
-        "search": Listing("browse", "Search titles, introductions, link texts and your notes, in English or Chinese."),
+        "search": Listing(
+            "browse", "Search titles, introductions, sections, link texts and your notes, in English or Chinese."
+        ),
         "sections": Listing("browse", "Show the section tree with paper counts and your read counts."),
         "show": Listing(
             "browse", "Show everything about one paper: sections, introductions, links, your status and notes."
@@ -104,6 +122,20 @@ class CommandLoaderGroup(Group):
         ),
         "lists": Listing("lists", "Show the imported lists: source, title, stated update date, papers, import time."),
         "remove-list": Listing("lists", "Remove a list's papers and sections; your statuses and notes are kept."),
+        "tag": Listing("personal", "Tag a paper with words of your own."),
+        "untag": Listing("personal", "Take tags off a paper."),
+        "tags": Listing("personal", "Your tags, each with the number of papers it is on."),
+        "rate": Listing("personal", "Give a paper your own stars, 1 to 5 (0 clears them)."),
+        "history": Listing("personal", "Every change of your reading statuses, newest first."),
+        "add": Listing(
+            "library", "Add papers by arXiv id, DOI or URL to a list of your own, with metadata from arXiv or Crossref."
+        ),
+        "enrich": Listing(
+            "library", "Fetch authors, year and abstract from arXiv and Crossref for papers that lack them."
+        ),
+        "edit": Listing(
+            "library", "Give a paper its arXiv id: it keeps its id, gains metadata and opens on arxiv.org."
+        ),
         "mark-read": Listing("track", "Mark papers as read."),
         "mark-reading": Listing("track", "Mark papers as being read."),
         "mark-unread": Listing("track", "Mark papers as unread."),
@@ -111,7 +143,7 @@ class CommandLoaderGroup(Group):
         "config": Listing("config", "Show where the settings come from."),
         "db": Listing("db", "Where the database is and what it holds; back it up and restore it."),
         "user-data": Listing(
-            "export", "Carry your statuses and notes to another database, as JSON keyed by paper key."
+            "export", "Carry your statuses, notes, tags, ratings and history elsewhere, as JSON keyed by paper key."
         ),
         "note": Listing("track", "Add, list, edit and delete your notes on papers."),
     }
@@ -245,29 +277,34 @@ class State:
         self.default_list = self.list_setting.value
         self._conn: sqlite3.Connection | None = None
 
-    def conn(self, autoimport: bool = True) -> "sqlite3.Connection":
+    def conn(self) -> "sqlite3.Connection":
         """The database connection, opened on first use; closed when the command ends (see state()).
 
         Opening checks the file and brings its schema up to date (db.open_db),
-        nothing more. `autoimport` says that the command shows or tracks
-        papers: on first use it then takes the step import_bundled_list. The
-        commands that manage lists or user data (import, remove-list,
-        user-data) pass False.
+        nothing more: the commands that show or track papers then take the
+        step ensure_bundled_list themselves.
         """
         if self._conn is None:
             from llmreads.db import open_db
 
             self._conn = open_db(self.db_path)
             self._conn.on_wait = _say_waiting
-            if autoimport:
-                self.import_bundled_list()
+            if sys.stdin.isatty() and sys.stderr.isatty():  # a person can pick among papers a reference matches
+                from llmreads import render
+                from llmreads.store import papers
+
+                papers.choose_paper = render.choose
         return self._conn
 
-    def import_bundled_list(self) -> None:
-        """First use: import the bundled list into a database that holds no list yet, and say so on stderr."""
+    def ensure_bundled_list(self, conn: "sqlite3.Connection") -> None:
+        """First use: import the bundled list into a database that holds no list yet, and say so on stderr.
+
+        Every command that shows or tracks papers calls it right after opening
+        the database; the commands that manage lists or user data (import,
+        remove-list, user-data) do not.
+        """
         from llmreads.store.papers import list_count
 
-        conn = self.conn(autoimport=False)
         if list_count(conn) > 0:
             return
         from llmreads.sources import import_path
@@ -282,7 +319,28 @@ class State:
         """Close the database connection, if one was opened; the command has ended."""
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            conn.close()
+            try:
+                if self.user_setting.source == "option" and sys.exc_info()[0] is None:
+                    _say_if_unknown_user(conn, self.user)
+            finally:
+                conn.close()
+
+
+def _say_if_unknown_user(conn: "sqlite3.Connection", user: str) -> None:
+    """After a command that recorded nothing for `--user NAME`: one line if that user never recorded anything.
+
+    A misspelt name would otherwise show an empty reading record as if it were
+    someone's; a command that writes (mark-read, note add) has made the user known.
+    """
+    known = "SELECT user FROM statuses UNION SELECT user FROM notes"
+    if conn.execute(f"SELECT 1 FROM ({known}) WHERE user = ?", (user,)).fetchone():
+        return
+    from llmreads import render
+
+    users = [row[0] for row in conn.execute(f"{known} ORDER BY 1 LIMIT 11")]
+    named = ", ".join(map(repr, users[:10])) + (", …" if len(users) > 10 else "")
+    render.info(f"llmreads: user {user!r} has recorded nothing in this database"
+                + (f"; known users: {named}" if users else "; no user has recorded anything yet"))
 
 
 def _say_waiting() -> None:

@@ -50,7 +50,39 @@ _COUNTS = {
 # ---------------------------------------------------------------- status
 
 
-def status(path: Path) -> dict[str, object]:
+@dataclass(frozen=True)
+class SchemaSteps:
+    applied: list[str]
+    latest: str
+    pending: list[str]  # steps this llmreads applies on next use
+    unknown: list[str]  # steps a newer llmreads applied
+
+
+@dataclass(frozen=True)
+class IndexVersion:
+    version: int  # what the full-text index was built with
+    latest: int
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """What `db status` reports; a count is None when the table is missing or on a damaged page."""
+
+    file: str
+    size: int
+    wal_size: int
+    schema: SchemaSteps
+    search_index: IndexVersion
+    journal_mode: str
+    quick_check: str  # "ok", or the first problem found
+    lists: int | None
+    papers: int | None
+    users: int | None
+    notes: int | None
+    statuses: int | None
+
+
+def status(path: Path) -> DatabaseStatus:
     """The file, its size, schema steps, journal mode, `PRAGMA quick_check` and row counts; the file is only read.
 
     Temporary copies that killed backups and restores left beside it are removed.
@@ -69,21 +101,22 @@ def status(path: Path) -> dict[str, object]:
         raise DatabaseError(f"cannot read database {path}: {exc}") from None
     finally:
         conn.close()
-    return {
-        "file": str(path.absolute()),
-        "size": path.stat().st_size,
-        "wal_size": _size(_side(path, "-wal")),
-        "schema": {
-            "applied": list(inspection.applied),
-            "latest": NAMES[-1],
-            "pending": list(inspection.pending),
-            "unknown": list(inspection.unknown),
-        },
-        "search_index": {"version": inspection.index_version, "latest": INDEX_VERSION},
-        "journal_mode": inspection.journal_mode,
-        "quick_check": problem or "ok",
-        **counts,
-    }
+    return DatabaseStatus(
+        file=str(path.absolute()),
+        size=path.stat().st_size,
+        wal_size=_size(_side(path, "-wal")),
+        schema=SchemaSteps(
+            applied=list(inspection.applied),
+            latest=NAMES[-1],
+            pending=list(inspection.pending),
+            unknown=list(inspection.unknown),
+        ),
+        search_index=IndexVersion(version=inspection.index_version, latest=INDEX_VERSION),
+        journal_mode=inspection.journal_mode,
+        quick_check=problem or "ok",
+        lists=counts["lists"], papers=counts["papers"], users=counts["users"], notes=counts["notes"],
+        statuses=counts["statuses"],
+    )
 
 
 def _count(conn: sqlite3.Connection, sql: str, *, damaged: bool) -> int | None:

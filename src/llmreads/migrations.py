@@ -38,7 +38,10 @@ FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 # is derived data: a change to what goes into it bumps this number, and the next
 # open rebuilds papers_fts and notes_fts from the tables (store.index.rebuild),
 # in the same write transaction as any pending step. No step of its own needed.
-INDEX_VERSION = 2  # 2: an entry's extra columns are indexed
+# 2: an entry's extra columns are indexed.
+# 3: Traditional Chinese indexed as Simplified (text.segment).
+# 4: section titles, and the parts of glued words (SpanBERT: span, bert).
+INDEX_VERSION = 4
 
 
 @migration
@@ -246,6 +249,76 @@ def m007_key_aliases(db: Database) -> None:
     ):
         db.execute(statement)
 
+
+@migration
+def m008_library(db: Database) -> None:
+    # The reader's own library. Metadata fetched from arXiv or Crossref lives
+    # apart from the curated fields, keyed by paper key, so that an import
+    # (which rewrites papers and entries) never erases it; `arxiv` there is an
+    # arXiv id learned later (edit --arxiv, a DOI's preprint), which `open` prefers.
+    # A list with an owner is a user's own (llmreads add): an import never
+    # replaces it, and remove-list asks for --force.
+    for statement in (  # one by one: executescript would commit the migration's transaction
+        """CREATE TABLE paper_metadata (
+            key TEXT PRIMARY KEY,
+            title TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            year INTEGER,
+            published TEXT,
+            abstract TEXT,
+            primary_category TEXT,
+            doi TEXT,
+            journal_ref TEXT,
+            arxiv TEXT,
+            source TEXT NOT NULL,
+            fetched_at TEXT
+        ) WITHOUT ROWID""",
+        "CREATE INDEX paper_metadata_doi ON paper_metadata(lower(doi))",
+        "CREATE INDEX paper_metadata_arxiv ON paper_metadata(arxiv)",
+        "ALTER TABLE lists ADD COLUMN owner TEXT",
+    ):
+        db.execute(statement)
+
+
+@migration
+def m009_tags_ratings_history(db: Database) -> None:
+    # A user's own tags, star ratings and the history of their status changes:
+    # user data like statuses and notes, kept under the paper key it was written
+    # with and read through every key of the paper (llmreads.aliases). A history
+    # event has a random UUID that stays with it from one database to another
+    # (user-data merges by it). Each existing status seeds the history with one
+    # event, at the time it was recorded.
+    for statement in (  # one by one: executescript would commit the migration's transaction
+        "CREATE TABLE tags (user TEXT NOT NULL, paper_key TEXT NOT NULL, tag TEXT NOT NULL,"
+        " tagged_at TEXT NOT NULL, PRIMARY KEY (user, paper_key, tag)) WITHOUT ROWID",
+        "CREATE INDEX tags_user_tag ON tags(user, tag, paper_key)",
+        "CREATE INDEX tags_paper ON tags(paper_key)",
+        "CREATE TABLE ratings (user TEXT NOT NULL, paper_key TEXT NOT NULL,"
+        " stars INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5), updated_at TEXT NOT NULL,"
+        " PRIMARY KEY (user, paper_key))",
+        "CREATE INDEX ratings_paper ON ratings(paper_key)",
+        f"""CREATE TABLE status_history (
+            event_id TEXT PRIMARY KEY NOT NULL DEFAULT ({_M009_UUID4_SQL}),
+            user TEXT NOT NULL,
+            paper_key TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('unread', 'reading', 'read')),
+            at TEXT NOT NULL,
+            UNIQUE (user, paper_key, status, at)
+        )""",
+        "CREATE INDEX status_history_user_at ON status_history(user, at)",
+        "CREATE INDEX status_history_paper ON status_history(paper_key, user)",
+        # Each event gets its UUID from the default, row by row.
+        "INSERT INTO status_history (user, paper_key, status, at)"
+        " SELECT user, paper_key, status, updated_at FROM statuses ORDER BY updated_at, rowid",
+    ):
+        db.execute(statement)
+
+
+# m009's copy of the random UUID in SQL (m006's _UUID4_SQL, frozen for this step).
+_M009_UUID4_SQL = (
+    "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'"
+    " || substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+)
 
 # A random (version 4) UUID in SQL, so that a note written without one (by any
 # code that predates the column) still gets one. randomblob is SQLite's CSPRNG.

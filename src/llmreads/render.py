@@ -21,9 +21,22 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from llmreads.maintenance import BackupReport, RestoreReport
+    from llmreads.maintenance import BackupReport, DatabaseStatus, IndexVersion, RestoreReport
     from llmreads.models import ImportReport
+    from llmreads.store.detail import PaperDetail
+    from llmreads.store.library import Added
+    from llmreads.store.notes import Note
     from llmreads.store.papers import PaperRow
+    from llmreads.store.personal import HistoryEvent, MonthCount, TagCount
+    from llmreads.store.reports import (
+        Counts,
+        ListSummary,
+        Progress,
+        RemovedList,
+        SectionProgress,
+        StarsProgress,
+        UserProgress,
+    )
     from llmreads.store.search import SearchResult
     from llmreads.userdata import MergeReport
 
@@ -40,6 +53,28 @@ def info(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def choose(question: str, candidates: list[str]) -> int | None:
+    """Ask on the terminal which of `candidates` is meant: a number, or None (empty answer, EOF, Ctrl-C)."""
+    print(f"{clean(question)}:", file=sys.stderr)
+    shown = candidates[:20]
+    for number, candidate in enumerate(shown, 1):
+        print(f"  {number:>2}  {'  '.join(map(clean, candidate.split('  ', 1)))}", file=sys.stderr)
+    if len(candidates) > len(shown):
+        print(f"  … and {len(candidates) - len(shown)} more (use an id)", file=sys.stderr)
+    while True:
+        print(f"Which one? [1-{len(shown)}, Enter to cancel] ", end="", file=sys.stderr, flush=True)
+        try:
+            answer = sys.stdin.readline()
+        except KeyboardInterrupt:
+            print(file=sys.stderr)
+            return None
+        answer = answer.strip()
+        if not answer:
+            return None
+        if answer.isdigit() and 1 <= int(answer) <= len(shown):
+            return int(answer) - 1
+
+
 def json_text(data: object) -> str:
     """JSON with Chinese as it is, but every control and bidi mark escaped (\\uXXXX), so a terminal shows them inert.
 
@@ -51,7 +86,18 @@ def json_text(data: object) -> str:
 
 
 def emit_json(data: object) -> None:
-    print(json_text(data))
+    """A query's answer as --json prints it: a result dataclass (or a list of them) as an object of its fields."""
+    print(json_text(_plain(data)))
+
+
+def _plain(data: object) -> object:
+    if isinstance(data, list | tuple):
+        return [_plain(item) for item in data]
+    if hasattr(data, "__dataclass_fields__") and not isinstance(data, type):
+        from dataclasses import asdict  # field order is the JSON's key order
+
+        return asdict(data)  # type: ignore[call-overload]
+    return data
 
 
 def document(text: str) -> None:
@@ -95,6 +141,20 @@ def line_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda line: bar.update(task, completed=line)
+
+
+@contextmanager
+def fetch_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A transient progress bar on stderr when it is a terminal (nothing otherwise); the callback takes a step."""
+    if total == 0 or not sys.stderr.isatty():
+        yield lambda step: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda step: bar.advance(task, step)
 
 
 def stars(n: int, narrow: bool = False) -> str:
@@ -190,14 +250,24 @@ def papers(rows: Sequence[PaperRow], *, total: int, description: str = "") -> No
     out = console()
     narrow = out.width < NARROW
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=True)
+    rated = any(row.my_stars for row in rows)
+    tagged = any(row.tags for row in rows)
     table.add_column("id", style="cyan", no_wrap=True)
     table.add_column("★", style="yellow", no_wrap=True)
+    if rated:  # your stars, beside the list's
+        table.add_column("you", style="magenta", no_wrap=True)
     table.add_column("", no_wrap=True)
     table.add_column("title", overflow="fold")
     if not narrow:
         table.add_column("section", no_wrap=True, overflow="ellipsis", style="dim", max_width=24)
     for row in rows:
-        cells = [Text(row.id), Text(stars(row.stars, narrow)), Text(STATUS_MARK[row.status]), Text(row.title)]
+        cells = [Text(row.id), Text(stars(row.stars, narrow))]
+        if rated:
+            cells.append(Text(stars(row.my_stars or 0, narrow)))
+        title = Text(row.title)
+        if tagged and row.tags:
+            title.append("  " + " ".join(f"#{tag}" for tag in row.tags), style="green")
+        cells += [Text(STATUS_MARK[row.status]), title]
         if not narrow:
             cells.append(Text(", ".join(row.sections)))
         table.add_row(*cells)
@@ -250,8 +320,14 @@ def search_results(result: SearchResult, *, query: str) -> None:
 
 
 def _highlight(text: Text, patterns: Sequence[str]) -> None:
+    import re
+
+    from llmreads.text import fold_scripts
+
+    plain = fold_scripts(text.plain)  # the patterns are Simplified, as the index is; offsets hold
     for pattern in patterns:
-        text.highlight_regex(f"(?i){pattern}", style="bold reverse")
+        for found in re.finditer(pattern, plain, re.IGNORECASE):
+            text.stylize("bold reverse", found.start(), found.end())
 
 
 Span = tuple[str, str]  # (text, Rich style)
@@ -280,45 +356,44 @@ def _width() -> int:
     return console().width
 
 
-def paper(detail: dict[str, object]) -> None:
+def paper(detail: PaperDetail) -> None:
     width = _width()
-    lines: list[list[Span]] = [[(str(detail["title"]), "bold")]]
-    status = str(detail["status"])
+    lines: list[list[Span]] = [[(detail.title, "bold")]]
     fields = [
-        ("id", str(detail["id"])),
-        ("key", str(detail["key"])),
-        ("url", str(detail["url"]) or "-"),
-        ("arXiv", str(detail["arxiv"] or "-")),
-        ("stars", stars(int(str(detail["stars"]))) or "-"),
-        ("status", status + (f" (since {detail['status_at']})" if detail.get("status_at") else "")),
+        ("id", detail.id),
+        ("key", detail.key),
+        ("url", detail.url or "-"),
+        ("arXiv", detail.arxiv or "-"),
+        ("stars", stars(detail.stars) or "-"),
+        *([("yours", stars(detail.my_stars))] if detail.my_stars else []),
+        ("status", detail.status + (f" (since {detail.status_at})" if detail.status_at else "")),
+        *([("tags", ", ".join(detail.tags))] if detail.tags else []),
     ]
     for label, value in fields:
         for i, part in enumerate(wrap(clean(value), width, " " * 9)):
             lines.append([(f"{label:>7}  " if i == 0 else " " * 9, "dim"), (part[9:], "")])
-    for entry in detail["entries"]:  # type: ignore[attr-defined]
-        head: list[Span] = [(f"§ {entry['section']}", "bold cyan")]
-        if entry["number"] is not None:
-            head.append((f"  #{entry['number']}", "dim"))
-        head.append((f"  {stars(entry['stars'])}", "yellow"))
+    for entry in detail.entries:
+        head: list[Span] = [(f"§ {entry.section}", "bold cyan")]
+        if entry.number is not None:
+            head.append((f"  #{entry.number}", "dim"))
+        head.append((f"  {stars(entry.stars)}", "yellow"))
         lines += [[], head]
-        details = ([f"year {entry['year']}"] if entry.get("year") else []) + [
-            f"{name}: {value}" for name, value in (entry.get("fields") or {}).items()
+        details = ([f"year {entry.year}"] if entry.year else []) + [
+            f"{name}: {value}" for name, value in entry.fields.items()
         ]
         if details:
             lines += [[(part, "dim")] for part in wrap(clean(" · ".join(details)), width)]
-        lines += [[(intro_line, "")] for intro_line in wrap(entry["introduction"], width)]
-        for link in entry["links"]:
-            text, url = clean(link["text"]), clean(link["url"])
+        lines += [[(intro_line, "")] for intro_line in wrap(entry.introduction, width)]
+        for link in entry.links:
+            text, url = clean(link.text), clean(link.url)
             shown = url if text == url else f"{text}  {url}"
             for i, part in enumerate(wrap(shown, width, "    ")):
                 lines.append([("  → " if i == 0 else "    ", "dim"), (part[4:], "blue" if text == url else "")])
-    notes_list = detail["notes"]
-    if notes_list:
+    if detail.notes:
         lines += [[], [("notes", "bold")]]
-        for note in notes_list:  # type: ignore[attr-defined]
+        for note in detail.notes:
             lines.append([
-                (f"  [{note['id']}] ", "dim"), (clean(str(note["text"])), ""),
-                (f"  ({str(note['updated_at'])[:10]})", "dim"),
+                (f"  [{note.id}] ", "dim"), (clean(note.text), ""), (f"  ({note.updated_at[:10]})", "dim"),
             ])
     _emit(lines)
 
@@ -328,13 +403,70 @@ def status_changes(rows: Sequence[PaperRow], status: str) -> None:
         print(f"{STATUS_MARK[status]} {status:<7} {row.id}  {clean(row.title)}")
 
 
-def notes(items: Sequence[dict[str, object]]) -> None:
+def paper_tags(row: PaperRow) -> None:
+    tags = ", ".join(row.tags) if row.tags else "no tags"
+    print(f"{row.id}  {clean(row.title)}: {clean(tags)}")
+
+
+def rated(row: PaperRow) -> None:
+    if row.my_stars:
+        print(f"{stars(row.my_stars)} (yours)  {row.id}  {clean(row.title)}")
+    else:
+        print(f"No rating of yours  {row.id}  {clean(row.title)}")
+
+
+def tag_counts(counts: Sequence[TagCount]) -> None:
+    if not counts:
+        print("No tags yet: `llmreads tag REF TAG` adds one.")
+        return
+    _records(("tag", "papers"), [(c.tag, c.papers) for c in counts], numeric={"papers"})
+
+
+def history(found: Sequence[HistoryEvent]) -> None:
+    if not found:
+        print("No status changes yet.")
+        return
+    records = [
+        (event.at[:16].replace("T", " "), f"{STATUS_MARK[event.status]} {event.status}", event.id or "-",
+         event.title if event.title is not None else f"{event.key} (no such paper)")
+        for event in found
+    ]
+    _records(("when", "status", "id", "title"), records, numeric=set())
+
+
+def read_by_month(months: Sequence[MonthCount]) -> None:
+    """`progress --by month`: the papers read in each month, as bars."""
+    if not months:
+        print("No papers read yet.")
+        return
+    if not is_terminal():
+        for m in months:
+            print(_tsv(m.month, m.read))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    width = 10 if out.width < NARROW else 30
+    most = max(m.read for m in months)
+    table = Table(box=None, header_style="bold", pad_edge=False, title=Text("Papers read per month",
+                  style="table.title"), title_justify="left")
+    table.add_column("month", no_wrap=True)
+    table.add_column("read", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for m in months:
+        filled = round(width * m.read / most) if m.read else 0
+        table.add_row(Text(m.month), Text(str(m.read)), Text("█" * filled, style="green"))
+    out.print(table)
+
+
+def notes(items: Sequence[Note]) -> None:
     if not items:
         print("No notes yet.")
         return
     if not is_terminal():
         for note in items:
-            print(_tsv(note["id"], note["paper"], note["updated_at"], note["text"]))
+            print(_tsv(note.id, note.paper, note.updated_at, note.text))
         return
     from rich.table import Table
     from rich.text import Text
@@ -345,19 +477,19 @@ def notes(items: Sequence[dict[str, object]]) -> None:
     table.add_column("text", overflow="fold")
     table.add_column("updated", style="dim", no_wrap=True)
     for note in items:
-        text = Text(clean(str(note["text"])))
-        if not note.get("listed", True):
+        text = Text(clean(note.text))
+        if not note.listed:
             # `list` does not show the paper: name it here (and `list --all` shows it).
-            about = f"{note['title']} (no list holds it)" if note["title"] else f"{note['key']} (no such paper)"
+            about = f"{note.title} (no list holds it)" if note.title else f"{note.key} (no such paper)"
             text = Text.assemble((clean(about) + "\n", "dim"), text)
-        table.add_row(Text(str(note["id"])), Text(str(note["paper"] or "?")), text, Text(str(note["updated_at"])[:10]))
+        table.add_row(Text(str(note.id)), Text(note.paper or "?"), text, Text(note.updated_at[:10]))
     console().print(table)
 
 
-def sections(tree: Sequence[dict[str, object]]) -> None:
+def sections(tree: Sequence[SectionProgress]) -> None:
     if not is_terminal():
         for s in tree:
-            print(_tsv(s["number"], s["title"], s["papers"], s["read"]))
+            print(_tsv(s.number, s.title, s.papers, s.read))
         return
     from rich.table import Table
     from rich.text import Text
@@ -366,16 +498,16 @@ def sections(tree: Sequence[dict[str, object]]) -> None:
     table.add_column("section", overflow="fold")
     table.add_column("papers", justify="right")
     table.add_column("read", justify="right")
-    lists = {s["list"] for s in tree}
+    lists = {s.list for s in tree}
     last_list = None
     for s in tree:
-        if len(lists) > 1 and s["list"] != last_list:
-            table.add_row(Text(clean(str(s["list"])), style="bold underline"), Text(""), Text(""))
-            last_list = s["list"]
-        indent = "  " * int(str(s["depth"]))
-        label = Text(f"{indent}{s['number']} ", style="cyan")
-        label.append(str(s["title"]), style="bold" if s["depth"] == 0 else "")
-        table.add_row(label, Text(str(s["papers"])), Text(f"{s['read']}"))
+        if len(lists) > 1 and s.list != last_list:
+            table.add_row(Text(clean(s.list), style="bold underline"), Text(""), Text(""))
+            last_list = s.list
+        indent = "  " * s.depth
+        label = Text(f"{indent}{s.number} ", style="cyan")
+        label.append(s.title, style="bold" if s.depth == 0 else "")
+        table.add_row(label, Text(str(s.papers)), Text(f"{s.read}"))
     console().print(table)
 
 
@@ -386,40 +518,40 @@ def _bar(done: int, total: int, width: int) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def progress(data: dict[str, object]) -> None:
-    total = data["total"]
-    assert isinstance(total, dict)
+def progress(data: Progress) -> None:
+    total = data.total
     if not is_terminal():
-        for s in data["sections"]:  # type: ignore[attr-defined]
-            print(_tsv(s["number"], s["title"], s["read"], s["papers"]))
-        for s in data["stars"]:  # type: ignore[attr-defined]
-            print(_tsv(f"{s['stars']} stars", "", s["read"], s["papers"]))
-        print(_tsv("total", "", total["read"], total["papers"]))
+        for s in data.sections:
+            print(_tsv(s.number, s.title, s.read, s.papers))
+        for st in data.stars:
+            print(_tsv(f"{st.stars} stars", "", st.read, st.papers))
+        print(_tsv("total", "", total.read, total.papers))
         return
     from rich.table import Table
     from rich.text import Text
 
     out = console()
     width = 10 if out.width < NARROW else 20
-    title = Text(f"Reading progress of {clean(str(data['user']))}", style="table.title")  # a name is no markup
+    title = Text(f"Reading progress of {clean(data.user)}", style="table.title")  # a name is no markup
     table = Table(box=None, header_style="bold", pad_edge=False, title=title, title_justify="left")
     table.add_column("", overflow="fold")
     table.add_column("read", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
-    counts = [f"{s['read']}/{s['papers']}" for s in [*data["sections"], *data["stars"], total]]  # type: ignore[misc]
+    rows: list[SectionProgress | StarsProgress | Counts] = [*data.sections, *data.stars, total]
+    counts = [f"{c.read}/{c.papers}" for c in rows]
     label_width = max(12, out.width - width - max(len(c) for c in counts) - 4)  # what the other columns leave
-    for s in data["sections"]:  # type: ignore[attr-defined]
-        indent = "  " * s["depth"]
-        label = Text("\n".join(wrap(f"{s['number']} {s['title']}", label_width, indent)))
-        bar = Text(_bar(s["read"], s["papers"], width), style="green")
-        table.add_row(label, Text(f"{s['read']}/{s['papers']}"), bar)
+    for s in data.sections:
+        indent = "  " * s.depth
+        label = Text("\n".join(wrap(f"{s.number} {s.title}", label_width, indent)))
+        bar = Text(_bar(s.read, s.papers, width), style="green")
+        table.add_row(label, Text(f"{s.read}/{s.papers}"), bar)
     table.add_section()
-    for s in data["stars"]:  # type: ignore[attr-defined]
-        table.add_row(Text(stars(s["stars"]) or "no stars", style="yellow"), Text(f"{s['read']}/{s['papers']}"),
-                      Text(_bar(s["read"], s["papers"], width), style="green"))
+    for st in data.stars:
+        table.add_row(Text(stars(st.stars) or "no stars", style="yellow"), Text(f"{st.read}/{st.papers}"),
+                      Text(_bar(st.read, st.papers, width), style="green"))
     table.add_section()
-    table.add_row(Text("total", style="bold"), Text(f"{total['read']}/{total['papers']}"),
-                  Text(_bar(total["read"], total["papers"], width), style="bold green"))
+    table.add_row(Text("total", style="bold"), Text(f"{total.read}/{total.papers}"),
+                  Text(_bar(total.read, total.papers, width), style="bold green"))
     out.print(table)
 
 
@@ -514,29 +646,29 @@ def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 
 
-def lists(rows: Sequence[dict[str, object]]) -> None:
+def lists(rows: Sequence[ListSummary]) -> None:
     if not rows:
         print("No lists imported yet.")
         return
     # The title is the name unless --name gave another; then both are shown.
-    titled = any(row["title"] != row["name"] for row in rows)
+    titled = any(row.title != row.name for row in rows)
     columns = ("name", *(("title",) if titled else ()), "papers", "updated", "imported", "source")
     records = [
-        (row["name"], *((row["title"],) if titled else ()), row["papers"], row["updated"] or "-",
-         str(row["imported_at"])[:16].replace("T", " "), row["source"])
+        (row.name, *((row.title,) if titled else ()), row.papers, row.updated or "-",
+         row.imported_at[:16].replace("T", " "), row.source)
         for row in rows
     ]
     _records(columns, records, numeric={"papers"})
 
 
-def users(rows: Sequence[dict[str, object]]) -> None:
+def users(rows: Sequence[UserProgress]) -> None:
     if not rows:
         print("No one has marked a paper or written a note yet.")
         return
     columns = ("user", "read", "reading", "notes", "last active")
     records = [
-        (row["user"], f"{row['read']}/{row['papers']}", row["reading"], row["notes"],
-         str(row["last_active"] or "-")[:16].replace("T", " "))
+        (row.user, f"{row.read}/{row.papers}", row.reading, row.notes,
+         (row.last_active or "-")[:16].replace("T", " "))
         for row in rows
     ]
     _records(columns, records, numeric={"read", "reading", "notes"})
@@ -563,8 +695,33 @@ def nothing_next() -> None:
     print("Nothing left to read here. Well done.")
 
 
-def list_removed(removed: dict[str, object]) -> None:
-    print(f"Removed list {removed['name']!r} ({removed['papers']} papers); statuses and notes kept.")
+def list_removed(removed: RemovedList) -> None:
+    print(f"Removed list {removed.name!r} ({removed.papers} papers); statuses and notes kept.")
+
+
+def added(results: Sequence[Added]) -> None:
+    """What `add` did, a line a paper: added, or already there (and where), and any key that became an alias."""
+    for r in results:
+        if r.added:
+            line = f"Added {r.id}  {clean(r.title)}  to {clean(r.to_list)}"
+        else:
+            where = ", ".join(clean(name) for name in r.held_by) or "no list"
+            also = "" if r.to_list in r.held_by else f"; added to {clean(r.to_list)} too"
+            line = f"Already there: {r.id}  {clean(r.title)}  (in {where}){also}"
+        if r.aliased:
+            line += f"; {clean(r.aliased)} is the same paper"
+        print(line)
+
+
+def enriched(counts: dict[str, int]) -> None:
+    """What `enrich` did."""
+    print(f"Fetched metadata of {counts['fetched']} of {counts['wanted']} papers"
+          + (f"; {counts['unknown']} unknown to the service" if counts.get("unknown") else "")
+          + (f"; {counts['linked']} matched to arXiv by title" if counts.get("linked") else "") + ".")
+
+
+def arxiv_set(paper_id: str, title: str, arxiv: str) -> None:
+    print(f"{paper_id}  {clean(title)}  is arXiv {clean(arxiv)}")
 
 
 def note_added(note_id: int, paper_id: str, title: str) -> None:
@@ -595,6 +752,13 @@ def user_data_import(report: MergeReport) -> None:
             f"  {clean(user)}: statuses {s.added} added, {s.updated} updated, {s.kept} kept;"
             f" notes {n.added} added, {n.updated} updated, {n.kept} kept"
         )
+        extra = [
+            f"{name} {c.added} added" + (f", {c.updated} updated" if name == "ratings" else "") + f", {c.kept} kept"
+            for name, c in (("tags", counts.tags), ("ratings", counts.ratings), ("history", counts.history))
+            if c.added or c.updated or c.kept
+        ]
+        if extra:
+            print(f"    {'; '.join(extra)}")
         for skipped in counts.notes_skipped:
             print(f"    note skipped: {clean(skipped)}")
     for name, why in report.skipped.items():
@@ -614,39 +778,39 @@ def settings(items: dict[str, dict[str, str | None]]) -> None:
         print(f"{key:<7}{item['value'] or '(all lists)'}  [{item['source']}]")
 
 
-def db_status(data: dict[str, object]) -> None:
+def db_status(data: DatabaseStatus) -> None:
     """`db status`: one labelled line per fact about the database file."""
     from llmreads.db import RESTORE_HINT
 
-    schema = data["schema"]
-    assert isinstance(schema, dict)
-    applied, latest = schema["applied"], schema["latest"]
-    if schema["unknown"]:
-        verdict = f"written by a newer llmreads ({', '.join(schema['unknown'])}); upgrade llmreads"
-    elif schema["pending"]:
-        verdict = f"older; {', '.join(schema['pending'])} will be applied on next use"
+    schema = data.schema
+    if schema.unknown:
+        verdict = f"written by a newer llmreads ({', '.join(schema.unknown)}); upgrade llmreads"
+    elif schema.pending:
+        verdict = f"older; {', '.join(schema.pending)} will be applied on next use"
     else:
         verdict = "up to date"
-    rows = [
-        ("file", data["file"]),
-        ("size", f"{data['size']} bytes" + (f" (+ {data['wal_size']} in the -wal file)" if data["wal_size"] else "")),
-        ("schema", f"{', '.join(applied) or '(empty)'} / latest {latest}: {verdict}"),
-        ("index", _index_verdict(data["search_index"])),
-        ("journal", data["journal_mode"]),
-        ("check", "ok (PRAGMA quick_check)" if data["quick_check"] == "ok"
-         else f"DAMAGED: {data['quick_check']}; {RESTORE_HINT}"),
+    rows: list[tuple[str, object]] = [
+        ("file", data.file),
+        ("size", f"{data.size} bytes" + (f" (+ {data.wal_size} in the -wal file)" if data.wal_size else "")),
+        ("schema", f"{', '.join(schema.applied) or '(empty)'} / latest {schema.latest}: {verdict}"),
+        ("index", _index_verdict(data.search_index)),
+        ("journal", data.journal_mode),
+        ("check", "ok (PRAGMA quick_check)" if data.quick_check == "ok"
+         else f"DAMAGED: {data.quick_check}; {RESTORE_HINT}"),
     ]
-    for name in ("lists", "papers", "users", "notes", "statuses"):
-        rows.append((name, "-" if data[name] is None else data[name]))
+    for name, count in (
+        ("lists", data.lists), ("papers", data.papers), ("users", data.users), ("notes", data.notes),
+        ("statuses", data.statuses),
+    ):
+        rows.append((name, "-" if count is None else count))
     for label, value in rows:
         print(f"{label:<9} {value}")
 
 
-def _index_verdict(index: object) -> str:
-    assert isinstance(index, dict)
-    if index["version"] == index["latest"]:
-        return f"search index version {index['version']}: up to date"
-    return f"search index version {index['version']} / latest {index['latest']}: rebuilt on next use"
+def _index_verdict(index: IndexVersion) -> str:
+    if index.version == index.latest:
+        return f"search index version {index.version}: up to date"
+    return f"search index version {index.version} / latest {index.latest}: rebuilt on next use"
 
 
 def backup_done(report: BackupReport) -> None:
@@ -663,4 +827,7 @@ def restore_done(report: RestoreReport) -> None:
 
 
 def to_json(rows: Sequence[PaperRow]) -> list[dict[str, object]]:
-    return [{k: v for k, v in row.as_dict().items() if v is not None or k in ("arxiv", "status_at")} for row in rows]
+    return [
+        {k: v for k, v in row.as_dict().items() if v is not None or k in ("arxiv", "status_at", "my_stars")}
+        for row in rows
+    ]

@@ -7,6 +7,7 @@ compiler alike, so it must stay cheap to import (standard library only).
 from __future__ import annotations
 
 import functools
+import os
 import re
 import unicodedata
 
@@ -129,17 +130,40 @@ def _cjk_run() -> re.Pattern[str]:
     return re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES) + "]+")
 
 
+@functools.cache
+def _simplified() -> dict[int, str]:
+    """Traditional Chinese characters (and Taiwan's and Hong Kong's variants) with their Simplified forms.
+
+    From OpenCC's tables, one character at a time (data/script_fold.txt, made
+    by scripts/make_script_fold.py). Read on a process's first CJK text to
+    index or search, never at import: a dictionary of 3,200 characters costs
+    about 1 ms, a regular expression of them 12 ms.
+    """
+    path = os.path.join(os.path.dirname(__file__), "data", "script_fold.txt")
+    with open(path, encoding="utf-8") as handle:
+        folded, simplified = (line.rstrip("\n") for line in handle if not line.startswith("#"))
+    return {ord(char): target for char, target in zip(folded, simplified, strict=True)}
+
+
+def fold_scripts(text: str) -> str:
+    """`text` with Traditional Chinese characters written in Simplified; one character for one, so offsets hold."""
+    return text if text.isascii() else text.translate(_simplified())
+
+
 def _spaced(match: re.Match[str]) -> str:
-    return " " + " ".join(match.group()) + " "
+    return " " + " ".join(match.group().translate(_simplified())) + " "
 
 
 def segment(text: str, casefold: bool = True) -> str:
-    """Index form: search-folded, with every CJK character made a token of its own.
+    """Index form: search-folded, Traditional as Simplified, with every CJK character made a token of its own.
 
     FTS5's unicode61 tokenizer keeps a run of ideographs as one token, so
     `微调` would never match inside `参数高效微调方法`. Spacing the ideographs
     apart lets a word of any length match as a phrase of single characters,
-    and splits Latin text glued to Chinese (`Transformer架构`).
+    and splits Latin text glued to Chinese (`Transformer架构`). The index and
+    the query both come through here, so `微調` finds `微调` and the other way
+    round; the runs are folded as they are spaced (only they can hold
+    Traditional characters), which costs a fraction of a pass over all text.
     """
     return _cjk_run().sub(_spaced, fold_for_search(text, casefold))
 
@@ -147,3 +171,32 @@ def segment(text: str, casefold: bool = True) -> str:
 def tokens(text: str) -> list[str]:
     """The FTS tokens of `text` as unicode61 would see them after `segment`."""
     return re.findall(r"[^\W_]+", segment(text))
+
+
+# The parts of a word written in camel case or glued to digits: SpanBERT -> Span BERT,
+# FlashAttention -> Flash Attention, ChatGLM -> Chat GLM, GPT4 -> GPT 4.
+_GLUED_WORD = re.compile(r"[A-Za-z]*(?:[a-z][A-Z]|[A-Z][A-Z][a-z]|[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*")
+_WORD_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def word_parts(text: str) -> str:
+    """The parts of the camel-case and glued words of `text`, search-folded, one token each ('' if none).
+
+    unicode61 keeps `SpanBERT` one token, so `bert` would never find it. The
+    index holds the parts as well (after the text: phrases of the text stay
+    as written); parts of one letter are left out.
+    """
+    found = [
+        part.lower()
+        for word in _GLUED_WORD.findall(text)
+        for part in _WORD_PART.findall(word)
+        if len(part) > 1
+    ]
+    return " ".join(found)
+
+
+def index_form(text: str) -> str:
+    """What the full-text index holds for `text`: its segment form, then the parts of its glued words."""
+    parts = word_parts(text)
+    body = segment(text)
+    return f"{body}\n{parts}" if parts else body

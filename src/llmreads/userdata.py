@@ -11,6 +11,12 @@ paper with exactly its text; anything less certain is added, so that both are
 kept. A paper is named by any of its keys: each user's part of the file
 carries the aliases of its keys (a link that changed), which a merge adds to
 the database before it matches anything.
+
+Tags, ratings and the status history merge the same way, by identity: a tag
+is one per (user, paper, tag); a rating one per (user, paper), the newer one
+winning; a history event is known by its UUID, else by (user, paper, status,
+time), and only added. A status a merge adds or changes is an event of the
+history too, unless the file's history already holds it.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NotRequired, TypedDict, cast
 
 from llmreads.errors import ImportFailed
 from llmreads.models import Status
@@ -45,6 +52,28 @@ class NoteRecord:
 
 
 @dataclass(frozen=True)
+class TagRecord:
+    key: str
+    tag: str
+    tagged_at: str
+
+
+@dataclass(frozen=True)
+class RatingRecord:
+    key: str
+    stars: int
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    key: str
+    status: str
+    at: str
+    event_id: str | None = None  # a hand-written file may have none
+
+
+@dataclass(frozen=True)
 class AliasRecord:
     alias: str  # an old key of the paper
     key: str  # the key that names it now
@@ -56,6 +85,9 @@ class UserData:
     notes: list[NoteRecord] = field(default_factory=list)
     notes_skipped: list[str] = field(default_factory=list)  # notes the file holds that are not imported, and why
     aliases: list[AliasRecord] = field(default_factory=list)
+    tags: list[TagRecord] = field(default_factory=list)
+    ratings: list[RatingRecord] = field(default_factory=list)
+    history: list[EventRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -76,6 +108,9 @@ class UserReport:
     statuses: Counts = field(default_factory=Counts)
     notes: Counts = field(default_factory=Counts)
     notes_skipped: list[str] = field(default_factory=list)
+    tags: Counts = field(default_factory=Counts)
+    ratings: Counts = field(default_factory=Counts)
+    history: Counts = field(default_factory=Counts)
 
 
 @dataclass
@@ -89,21 +124,86 @@ class MergeReport:
 # ---------------------------------------------------------------- export
 
 
-def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> dict[str, object]:
+class ExportedStatus(TypedDict):
+    key: str
+    title: NotRequired[str]  # for people reading the file (when a paper has the key); an import goes by the key
+    status: str
+    updated_at: str
+
+
+class ExportedNote(TypedDict):
+    key: str
+    title: NotRequired[str]
+    uuid: str
+    text: str
+    created_at: str
+    updated_at: str
+
+
+class ExportedAlias(TypedDict):
+    alias: str  # an old key of the paper
+    key: str  # the key that names it now
+
+
+class ExportedTag(TypedDict):
+    key: str
+    title: NotRequired[str]
+    tag: str
+    tagged_at: str
+
+
+class ExportedRating(TypedDict):
+    key: str
+    title: NotRequired[str]
+    stars: int
+    updated_at: str
+
+
+class ExportedEvent(TypedDict):
+    key: str
+    title: NotRequired[str]
+    event_id: str
+    status: str
+    at: str
+
+
+class ExportedUser(TypedDict):
+    statuses: list[ExportedStatus]
+    notes: list[ExportedNote]
+    tags: list[ExportedTag]
+    ratings: list[ExportedRating]
+    history: list[ExportedEvent]
+    aliases: NotRequired[list[ExportedAlias]]  # only when some record is kept under an old key
+
+
+class UserDataDocument(TypedDict):
+    """The user-data file as written: a JSON document (a TypedDict, not a dataclass: it is the file's format)."""
+
+    format: str  # FORMAT
+    version: int  # VERSION
+    exported_at: str
+    users: dict[str, ExportedUser]
+
+
+def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> UserDataDocument:
     """The file's content for these users (every user with any data when None)."""
     from llmreads.aliases import aliases_of, paper_id_sql
     from llmreads.store.base import now
 
     if users is None:
         users = [
-            r[0] for r in conn.execute("SELECT user FROM statuses UNION SELECT user FROM notes ORDER BY 1")
-        ]
-    data: dict[str, object] = {}
-    for user in users:
-        statuses = [
-            _with_title(
-                {"key": r["paper_key"], "status": r["status"], "updated_at": r["updated_at"]}, r["title"]
+            r[0] for r in conn.execute(
+                "SELECT user FROM statuses UNION SELECT user FROM notes UNION SELECT user FROM tags"
+                " UNION SELECT user FROM ratings UNION SELECT user FROM status_history ORDER BY 1"
             )
+        ]
+    data: dict[str, ExportedUser] = {}
+    for user in users:
+        # The title comes second, after the key, when a paper has the key.
+        statuses: list[ExportedStatus] = [
+            {"key": r["paper_key"], "status": r["status"], "updated_at": r["updated_at"]}
+            if r["title"] is None
+            else {"key": r["paper_key"], "title": r["title"], "status": r["status"], "updated_at": r["updated_at"]}
             for r in conn.execute(
                 "SELECT s.paper_key, s.status, s.updated_at, p.title FROM statuses s"
                 f" LEFT JOIN papers p ON p.id = {paper_id_sql('s.paper_key')} WHERE s.user = ?"
@@ -111,12 +211,12 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
                 (user,),
             )
         ]
-        notes = [
-            _with_title(
-                {"key": r["paper_key"], "uuid": r["uuid"], "text": r["text"], "created_at": r["created_at"],
-                 "updated_at": r["updated_at"]},
-                r["title"],
-            )
+        notes: list[ExportedNote] = [
+            {"key": r["paper_key"], "uuid": r["uuid"], "text": r["text"], "created_at": r["created_at"],
+             "updated_at": r["updated_at"]}
+            if r["title"] is None
+            else {"key": r["paper_key"], "title": r["title"], "uuid": r["uuid"], "text": r["text"],
+                  "created_at": r["created_at"], "updated_at": r["updated_at"]}
             for r in conn.execute(
                 "SELECT n.paper_key, n.uuid, n.text, n.created_at, n.updated_at, p.title FROM notes n"
                 f" LEFT JOIN papers p ON p.id = {paper_id_sql('n.paper_key')} WHERE n.user = ?"
@@ -124,9 +224,44 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
                 (user,),
             )
         ]
-        part: dict[str, object] = {"statuses": statuses, "notes": notes}
+        tags: list[ExportedTag] = [
+            cast("ExportedTag", _with_title(
+                {"key": r["paper_key"], "tag": r["tag"], "tagged_at": r["tagged_at"]}, r["title"]
+            ))
+            for r in conn.execute(
+                "SELECT t.paper_key, t.tag, t.tagged_at, p.title FROM tags t"
+                f" LEFT JOIN papers p ON p.id = {paper_id_sql('t.paper_key')} WHERE t.user = ?"
+                " ORDER BY p.position IS NULL, p.position, t.paper_key, t.tag",
+                (user,),
+            )
+        ]
+        ratings: list[ExportedRating] = [
+            cast("ExportedRating", _with_title(
+                {"key": r["paper_key"], "stars": r["stars"], "updated_at": r["updated_at"]}, r["title"]
+            ))
+            for r in conn.execute(
+                "SELECT r.paper_key, r.stars, r.updated_at, p.title FROM ratings r"
+                f" LEFT JOIN papers p ON p.id = {paper_id_sql('r.paper_key')} WHERE r.user = ?"
+                " ORDER BY p.position IS NULL, p.position, r.paper_key",
+                (user,),
+            )
+        ]
+        history: list[ExportedEvent] = [
+            cast("ExportedEvent", _with_title(
+                {"key": r["paper_key"], "event_id": r["event_id"], "status": r["status"], "at": r["at"]}, r["title"]
+            ))
+            for r in conn.execute(
+                "SELECT h.paper_key, h.event_id, h.status, h.at, p.title FROM status_history h"
+                f" LEFT JOIN papers p ON p.id = {paper_id_sql('h.paper_key')} WHERE h.user = ?"
+                " ORDER BY h.at, h.rowid",
+                (user,),
+            )
+        ]
+        part: ExportedUser = {
+            "statuses": statuses, "notes": notes, "tags": tags, "ratings": ratings, "history": history,
+        }
         # The keys records are kept under may be old keys of their papers: the file says which.
-        aliases = aliases_of(conn, [str(r["key"]) for r in (*statuses, *notes)])
+        aliases = aliases_of(conn, [str(r["key"]) for r in (*statuses, *notes, *tags, *ratings, *history)])
         if aliases:
             part["aliases"] = [{"alias": alias, "key": key} for alias, key in aliases]
         data[user] = part
@@ -134,7 +269,7 @@ def export_user_data(conn: sqlite3.Connection, users: Sequence[str] | None) -> d
 
 
 def _with_title(record: dict[str, object], title: str | None) -> dict[str, object]:
-    # The title is for people reading the file; an import goes by the key alone.
+    # The title is for people reading the file, second after the key; an import goes by the key alone.
     if title is not None:
         record = {"key": record["key"], "title": title, **{k: v for k, v in record.items() if k != "key"}}
     return record
@@ -235,6 +370,29 @@ def parse_user_data(text: str, source: str) -> UserDataFile:
                 )
                 continue
             data.notes.append(record)
+        for i, item in enumerate(_array(value, "tags", where)):
+            at = f"{where}.tags[{i}]"
+            data.tags.append(TagRecord(
+                _key(item, at), _tag(_string(item, "tag", at), f"{at}.tag"),
+                _timestamp(_string(item, "tagged_at", at), f"{at}.tagged_at"),
+            ))
+        for i, item in enumerate(_array(value, "ratings", where)):
+            at = f"{where}.ratings[{i}]"
+            stars = item.get("stars")
+            if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
+                raise ImportFailed(f"{at}.stars must be a whole number from 1 to 5, not {stars!r}")
+            data.ratings.append(
+                RatingRecord(_key(item, at), stars, _timestamp(_string(item, "updated_at", at), f"{at}.updated_at"))
+            )
+        for i, item in enumerate(_array(value, "history", where)):
+            at = f"{where}.history[{i}]"
+            status = _string(item, "status", at)
+            if status not in {s.value for s in Status}:
+                raise ImportFailed(f"{at}.status must be unread, reading or read, not {status!r}")
+            event_id = _uuid(item, at, "event_id")
+            data.history.append(
+                EventRecord(_key(item, at), status, _timestamp(_string(item, "at", at), f"{at}.at"), event_id)
+            )
         for i, item in enumerate(_array(value, "aliases", where)):
             at = f"{where}.aliases[{i}]"
             alias, key = _key(item, at, "alias"), _key(item, at)
@@ -257,16 +415,26 @@ def _integer(text: str) -> int | _HugeInteger:
     return int(text) if len(text) <= 100 else _HugeInteger(len(text.lstrip("-")))
 
 
-def _uuid(item: dict[str, object], where: str) -> str | None:
+def _uuid(item: dict[str, object], where: str, name: str = "uuid") -> str | None:
     import uuid
 
-    if item.get("uuid") is None:
+    if item.get(name) is None:
         return None
-    value = _string(item, "uuid", where)
+    value = _string(item, name, where)
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise ImportFailed(f"{where}.uuid must be a UUID such as {uuid.UUID(int=0)}, not {value!r}") from None
+        raise ImportFailed(f"{where}.{name} must be a UUID such as {uuid.UUID(int=0)}, not {value!r}") from None
+
+
+def _tag(value: str, where: str) -> str:
+    from llmreads.errors import InvalidQuery
+    from llmreads.store.personal import normal_tag
+
+    try:
+        return normal_tag(value)
+    except InvalidQuery as exc:
+        raise ImportFailed(f"{where}: {exc}") from None
 
 
 def _array(value: dict[str, object], name: str, where: str) -> list[dict[str, object]]:
@@ -374,15 +542,24 @@ def _merge_user(conn: sqlite3.Connection, user: str, data: UserData, *, write: b
 
     for record in data.aliases:
         add_alias(conn, record.alias, record.key)
-    return UserReport(
-        statuses=_merge_statuses(conn, user, data.statuses, write=write),
+    history = _merge_history(conn, user, data.history, write=write)
+    changed: list[EventRecord] = []  # the statuses the merge sets: events of the history too
+    report = UserReport(
+        statuses=_merge_statuses(conn, user, data.statuses, write=write, changed=changed),
         notes=_merge_notes(conn, user, data.notes, write=write),
         notes_skipped=list(data.notes_skipped),
+        tags=_merge_tags(conn, user, data.tags, write=write),
+        ratings=_merge_ratings(conn, user, data.ratings, write=write),
+        history=history,
     )
+    if write:
+        _merge_history(conn, user, changed, write=write)  # not counted: the file named them as statuses
+    return report
 
 
 def _merge_statuses(
-    conn: sqlite3.Connection, user: str, records: Sequence[StatusRecord], *, write: bool
+    conn: sqlite3.Connection, user: str, records: Sequence[StatusRecord], *, write: bool,
+    changed: list[EventRecord] | None = None,
 ) -> Counts:
     from llmreads.aliases import canonical_keys
 
@@ -407,6 +584,8 @@ def _merge_statuses(
             counts.kept += 1  # the same status, set again later: only its time moves on
         kept_under = record.key if known is None else known[2]
         current[paper[record.key]] = (record.status, record.updated_at, kept_under)
+        if changed is not None and (known is None or record.status != known[0]):
+            changed.append(EventRecord(kept_under, record.status, record.updated_at))
         if write:
             conn.execute(
                 "INSERT INTO statuses (user, paper_key, status, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT"
@@ -490,3 +669,88 @@ def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteReco
 
 def _uuid_used(conn: sqlite3.Connection, uuid: str) -> bool:
     return conn.execute("SELECT 1 FROM notes WHERE uuid = ?", (uuid,)).fetchone() is not None
+
+
+def _merge_tags(conn: sqlite3.Connection, user: str, records: Sequence[TagRecord], *, write: bool) -> Counts:
+    """A tag is one per (user, paper, tag): one the paper has under any of its keys is kept as it is."""
+    from llmreads.aliases import canonical_keys
+
+    counts = Counts()
+    rows = conn.execute("SELECT paper_key, tag FROM tags WHERE user = ?", (user,)).fetchall()
+    paper = canonical_keys(conn, [*(r[0] for r in rows), *(r.key for r in records)])
+    have = {(paper[r[0]], r[1]) for r in rows}
+    for record in records:
+        if (paper[record.key], record.tag) in have:
+            counts.kept += 1
+            continue
+        counts.added += 1
+        have.add((paper[record.key], record.tag))
+        if write:
+            conn.execute(
+                "INSERT OR IGNORE INTO tags (user, paper_key, tag, tagged_at) VALUES (?, ?, ?, ?)",
+                (user, record.key, record.tag, record.tagged_at),
+            )
+    return counts
+
+
+def _merge_ratings(conn: sqlite3.Connection, user: str, records: Sequence[RatingRecord], *, write: bool) -> Counts:
+    """A rating is one per (user, paper), as a status is: the newer one wins, under the key it is kept here."""
+    from llmreads.aliases import canonical_keys
+
+    counts = Counts()
+    rows = conn.execute(
+        "SELECT paper_key, stars, updated_at FROM ratings WHERE user = ? ORDER BY updated_at, rowid", (user,)
+    ).fetchall()
+    paper = canonical_keys(conn, [*(r[0] for r in rows), *(r.key for r in records)])
+    current = {paper[r[0]]: (r[1], _normal(r[2]), r[0]) for r in rows}
+    for record in records:
+        known = current.get(paper[record.key])
+        if known is not None and record.updated_at <= known[1]:
+            counts.kept += 1
+            continue
+        if known is None:
+            counts.added += 1
+        elif record.stars != known[0]:
+            counts.updated += 1
+        else:
+            counts.kept += 1
+        kept_under = record.key if known is None else known[2]
+        current[paper[record.key]] = (record.stars, record.updated_at, kept_under)
+        if write:
+            conn.execute(
+                "INSERT INTO ratings (user, paper_key, stars, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT"
+                " (user, paper_key) DO UPDATE SET stars = excluded.stars, updated_at = excluded.updated_at",
+                (user, kept_under, record.stars, record.updated_at),
+            )
+    return counts
+
+
+def _merge_history(conn: sqlite3.Connection, user: str, records: Sequence[EventRecord], *, write: bool) -> Counts:
+    """Events by UUID, else by (paper, status, time); only ever added, never changed or deleted."""
+    from llmreads.aliases import canonical_keys
+    from llmreads.store.personal import new_event_id
+
+    counts = Counts()
+    rows = conn.execute("SELECT event_id, paper_key, status, at FROM status_history WHERE user = ?", (user,)).fetchall()
+    paper = canonical_keys(conn, [*(r[1] for r in rows), *(r.key for r in records)])
+    ids = {r[0] for r in rows}
+    seen = {(paper[r[1]], r[2], _normal(r[3])) for r in rows}
+    for record in records:
+        identity = (paper[record.key], record.status, record.at)
+        if (record.event_id is not None and record.event_id in ids) or identity in seen:
+            counts.kept += 1
+            continue
+        counts.added += 1
+        seen.add(identity)
+        event_id = record.event_id
+        if event_id is None or conn.execute(
+            "SELECT 1 FROM status_history WHERE event_id = ?", (event_id,)
+        ).fetchone() is not None:  # none, or another user's: this event gets one of its own
+            event_id = new_event_id()
+        ids.add(event_id)
+        if write:
+            conn.execute(
+                "INSERT OR IGNORE INTO status_history (event_id, user, paper_key, status, at) VALUES (?, ?, ?, ?, ?)",
+                (event_id, user, record.key, record.status, record.at),
+            )
+    return counts

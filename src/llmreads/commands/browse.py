@@ -17,6 +17,7 @@ from llmreads.app import (
 from llmreads.options import (
     LimitOpt,
     ListSort,
+    ProgressBy,
     SearchSort,
     StarsOpt,
     StatusOpt,
@@ -31,8 +32,18 @@ def list_command(
     stars: StarsOpt = None,
     status: StatusOpt = None,
     list_name: ListOpt = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", help="Only papers you tagged so (repeat it: papers with all of them).",
+                     show_default=False),
+    ] = None,
+    my_stars: Annotated[
+        int | None, typer.Option("--my-stars", help="At least this many of your own stars.", min=1, max=5)
+    ] = None,
     sort: Annotated[
-        ListSort, typer.Option("--sort", help="List order, most stars first (then list order), or by title.")
+        ListSort,
+        typer.Option("--sort", help="List order, most stars first (then list order), by title, most of your"
+                     " stars first, or most recently read first."),
     ] = ListSort.LIST,
     limit: LimitOpt = None,
     all_: Annotated[
@@ -42,11 +53,16 @@ def list_command(
 ) -> None:
     """List papers, filtered by section, stars and reading status."""
     from llmreads import render
+    from llmreads.store.filters import my_stars_filter, tag_filter
     from llmreads.store.papers import count_papers, list_papers
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
+    filters += [tag_filter(tag) for tag in tags or []]
+    if my_stars is not None:
+        filters.append(my_stars_filter(my_stars))
     rows = list_papers(conn, st.user, filters, sort=sort, limit=limit, include_unlisted=all_)
     if json_:
         render.emit_json(render.to_json(rows))
@@ -58,39 +74,60 @@ def list_command(
 @app.command("search")
 def search_command(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="Words to find.")],
+    words: Annotated[
+        list[str], typer.Argument(help="Words to find; no quotes needed.", metavar="QUERY...", show_default=False)
+    ],
     section: SectionOpt = None,
     stars: StarsOpt = None,
     status: StatusOpt = None,
     list_name: ListOpt = None,
     sort: Annotated[
         SearchSort,
-        typer.Option("--sort", help="The order; relevance: title hits, then most stars, then list order."),
+        typer.Option("--sort", help="The order; relevance: as the ranking below says."),
     ] = SearchSort.RELEVANCE,
     limit: Annotated[
         int | None,
         typer.Option("--limit", "-n", help="Show at most this many (default 20).", min=1, callback=at_most),
     ] = None,
     no_notes: Annotated[bool, typer.Option("--no-notes", help="Do not search your notes.")] = False,
+    exact: Annotated[
+        bool, typer.Option("--exact", help="Only the words as typed: no other forms from the glossary.")
+    ] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Pass the query to SQLite FTS5 as it is.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Search titles, introductions, link texts and your notes, in English or Chinese.
+    """Search titles, introductions, sections, link texts and your notes, in English or Chinese.
 
     Words are ANDed: `lora 微调`. "an exact phrase" in quotes. a OR b.
     -word or NOT word leaves papers out. title:word looks in titles only.
+    tag:T keeps the papers you tagged T (-tag:T the others); alone, it lists them.
     Short words match as prefixes: `transform` finds Transformers.
-    Anything else is literal text; --raw passes FTS5 syntax through.
+    Traditional and Simplified Chinese find each other: 微調 finds 微调.
+    A term of the glossary finds its other forms too, also glued to other
+    text: 思维链 finds chain-of-thought, and chain-of-thought finds 思维链;
+    --exact does not. Anything else is literal text; --raw passes FTS5 syntax
+    through.
+
+    Ranking: the words as typed in the title, then another form of them in
+    the title, then the words as typed elsewhere (introductions, section
+    titles, extra columns, link texts, notes), then another form elsewhere; within each, most stars first, then
+    list order. --json hits carry `matched`, the forms each paper holds.
     """
     from llmreads import render
+    from llmreads.config import config_glossary
     from llmreads.store.search import search
 
+    query = " ".join(words)
+    if not query.strip():
+        raise typer.BadParameter("give the words to find; the query is empty", param_hint="'QUERY...'")
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     filters = build_filters(conn, section, stars, status, list_name or st.default_list)
     shown = limit if limit is not None or json_ else 20
     result = search(
-        conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_
+        conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_,
+        exact=exact, glossary_terms=() if exact or raw else config_glossary(),
     )
     if json_:
         render.emit_json(render.to_json(result.papers))
@@ -105,7 +142,9 @@ def sections_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonO
     from llmreads.store.tracking import sections_tree
 
     st = state(ctx)
-    tree = sections_tree(st.conn(), st.user, list_name or st.default_list)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    tree = sections_tree(conn, st.user, list_name or st.default_list)
     if json_:
         render.emit_json(tree)
     else:
@@ -124,6 +163,7 @@ def show_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     detail = paper_detail(conn, st.user, resolve_ref(conn, ref))
     if json_:
         render.emit_json(detail)
@@ -132,13 +172,31 @@ def show_command(
 
 
 @app.command("progress")
-def progress_command(ctx: typer.Context, list_name: ListOpt = None, json_: JsonOpt = False) -> None:
+def progress_command(
+    ctx: typer.Context,
+    list_name: ListOpt = None,
+    by: Annotated[
+        ProgressBy, typer.Option("--by", help="section: per section and star level; month: papers read per month.")
+    ] = ProgressBy.SECTION,
+    json_: JsonOpt = False,
+) -> None:
     """Show your reading progress per section and per star level."""
     from llmreads import render
     from llmreads.store.tracking import progress
 
     st = state(ctx)
-    data = progress(st.conn(), st.user, list_name or st.default_list)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    if by == ProgressBy.MONTH:
+        from llmreads.store.personal import read_by_month
+
+        months = read_by_month(conn, st.user)
+        if json_:
+            render.emit_json([{"month": m.month, "read": m.read} for m in months])
+        else:
+            render.read_by_month(months)
+        return
+    data = progress(conn, st.user, list_name or st.default_list)
     if json_:
         render.emit_json(data)
     else:
@@ -160,6 +218,7 @@ def next_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     filters = [*build_filters(conn, section, None, None, list_name or st.default_list), not_read_filter()]
     rows = list_papers(conn, st.user, filters, sort="next", limit=count)
     if json_:
@@ -184,9 +243,10 @@ def open_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     paper = paper_summary(conn, st.user, resolve_ref(conn, ref))
     url = paper.url
-    if not url and paper.arxiv:
+    if paper.arxiv and "arxiv.org/" not in url.lower():  # an arXiv id learned later: arxiv.org over a mirror
         url = f"https://arxiv.org/abs/{paper.arxiv}"
     if not url.lower().startswith(("https://", "http://")):
         raise InvalidQuery(f"{paper.id} has no web link to open" + (f" (its link is {url!r})" if url else ""))

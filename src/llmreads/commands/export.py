@@ -20,7 +20,7 @@ from llmreads.options import StarsOpt, StatusOpt
 
 user_data_app = typer.Typer(
     cls=Group,
-    help="Carry your statuses and notes to another database, as JSON keyed by paper key.",
+    help="Carry your statuses, notes, tags, ratings and history elsewhere, as JSON keyed by paper key.",
     no_args_is_help=True,
 )
 app.add_typer(user_data_app, name="user-data")
@@ -103,6 +103,7 @@ def export_command(
     st = state(ctx)
     _check_output(output, database=st.db_path, force=force)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     chosen_list = list_name or st.default_list
     filters = build_filters(conn, section, stars, status, chosen_list)
     data = collect(conn, st.user, filters, chosen_list)
@@ -120,16 +121,15 @@ def user_data_export(
     force: ForceOpt = False,
     all_users: Annotated[bool, typer.Option("--all-users", help="Every user in the database, not only you.")] = False,
 ) -> None:
-    """Write your statuses and notes as JSON, keyed by paper key."""
+    """Write your statuses, notes, tags, ratings and history as JSON, keyed by paper key."""
     from llmreads import render
     from llmreads.text import clean
     from llmreads.userdata import export_user_data
 
     st = state(ctx)
     _check_output(output, database=st.db_path, force=force)
-    data = export_user_data(st.conn(autoimport=False), None if all_users else [st.user])
+    data = export_user_data(st.conn(), None if all_users else [st.user])
     users = data["users"]
-    assert isinstance(users, dict)
     statuses = sum(len(u["statuses"]) for u in users.values())
     notes = sum(len(u["notes"]) for u in users.values())
     who = ", ".join(clean(user) for user in users) or "no users"
@@ -162,7 +162,7 @@ def user_data_import(
     st = state(ctx)
     source = "<stdin>" if path == "-" else path
     data = parse_user_data(read_user_data_file(path), source)
-    report = merge_user_data(st.conn(autoimport=False), data, source=source, dry_run=dry_run)
+    report = merge_user_data(st.conn(), data, source=source, dry_run=dry_run)
     others = [clean(user) for user in report.users if user != st.user]
     if others:
         render.info(f"note: imported as the file's own users ({', '.join(others)}), not as {st.user}")

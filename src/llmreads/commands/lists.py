@@ -37,7 +37,7 @@ def import_command(
     from llmreads.sources import import_path
 
     st = state(ctx)
-    conn = st.conn(autoimport=False)
+    conn = st.conn()
     report = import_path(
         conn, path, name=name, encoding=encoding, dry_run=dry_run, strict=strict,
         reader=st.user if with_user_data else None,
@@ -57,7 +57,10 @@ def lists_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
     from llmreads import render
     from llmreads.store.papers import lists
 
-    rows = lists(state(ctx).conn())
+    st = state(ctx)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    rows = lists(conn)
     if json_:
         render.emit_json(rows)
     else:
@@ -68,10 +71,13 @@ def lists_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
 def remove_list_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The list's name (see `llmreads lists`).")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Remove a list of your own too (papers you added).")
+    ] = False,
 ) -> None:
     """Remove a list's papers and sections; your statuses and notes are kept."""
     from llmreads import render
     from llmreads.store.papers import remove_list
 
-    removed = remove_list(state(ctx).conn(autoimport=False), name)
+    removed = remove_list(state(ctx).conn(), name, force=force)
     render.list_removed(removed)

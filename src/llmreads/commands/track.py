@@ -3,7 +3,7 @@
 
 import os
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -16,42 +16,73 @@ from llmreads.app import (
     state,
 )
 from llmreads.errors import LlmreadsError
+from llmreads.options import DateOpt
+
+if TYPE_CHECKING:
+    import sqlite3
 
 note_app = typer.Typer(cls=Group, help="Add, list, edit and delete your notes on papers.", no_args_is_help=True)
 app.add_typer(note_app, name="note")
 
 
-def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool) -> None:
+def _mark(ctx: typer.Context, refs: list[str], status: str, json_: bool, at: str | None = None) -> None:
     from llmreads import render
-    from llmreads.store.papers import resolve_ref
     from llmreads.store.tracking import set_status
 
     st = state(ctx)
     conn = st.conn()
-    ids = list(dict.fromkeys(resolve_ref(conn, ref) for ref in refs))
-    rows = set_status(conn, st.user, ids, status)
+    st.ensure_bundled_list(conn)
+    ids = list(dict.fromkeys(resolve_refs(conn, refs, f"marked {status}")))
+    rows = set_status(conn, st.user, ids, status, at)
     if json_:
         render.emit_json(render.to_json(rows))
     else:
         render.status_changes(rows, status)
 
 
+def resolve_refs(conn: "sqlite3.Connection", refs: list[str], done: str) -> list[int]:
+    """Every paper `refs` name, or, when any of them names none or several, one error naming each of those.
+
+    All or nothing: a command that takes several papers changes none of them
+    unless each is known; `done` says what was not done ("marked read").
+    """
+    from llmreads.errors import Ambiguous, NotFound
+    from llmreads.store.papers import resolve_ref
+
+    ids: list[int] = []
+    failed: list[LlmreadsError] = []
+    for ref in refs:
+        try:
+            ids.append(resolve_ref(conn, ref))
+        except (NotFound, Ambiguous) as exc:
+            failed.append(exc)
+    if not failed:
+        return ids
+    if len(refs) == 1:
+        raise failed[0]
+    message = "; ".join(map(str, failed)) + f"; none of the {len(refs)} papers was {done}"
+    ambiguous = [exc for exc in failed if isinstance(exc, Ambiguous)]
+    if ambiguous:
+        raise Ambiguous(message, ambiguous[0].candidates)
+    raise NotFound(message)
+
+
 @app.command("mark-read")
-def mark_read(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
+def mark_read(ctx: typer.Context, refs: RefsArg, date: DateOpt = None, json_: JsonOpt = False) -> None:
     """Mark papers as read."""
-    _mark(ctx, refs, "read", json_)
+    _mark(ctx, refs, "read", json_, date)
 
 
 @app.command("mark-reading")
-def mark_reading(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
+def mark_reading(ctx: typer.Context, refs: RefsArg, date: DateOpt = None, json_: JsonOpt = False) -> None:
     """Mark papers as being read."""
-    _mark(ctx, refs, "reading", json_)
+    _mark(ctx, refs, "reading", json_, date)
 
 
 @app.command("mark-unread")
-def mark_unread(ctx: typer.Context, refs: RefsArg, json_: JsonOpt = False) -> None:
+def mark_unread(ctx: typer.Context, refs: RefsArg, date: DateOpt = None, json_: JsonOpt = False) -> None:
     """Mark papers as unread."""
-    _mark(ctx, refs, "unread", json_)
+    _mark(ctx, refs, "unread", json_, date)
 
 
 @app.command("users")
@@ -60,7 +91,10 @@ def users_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
     from llmreads import render
     from llmreads.store.tracking import users
 
-    rows = users(state(ctx).conn())
+    st = state(ctx)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    rows = users(conn)
     if json_:
         render.emit_json(rows)
     else:
@@ -77,21 +111,46 @@ NoteIdArg = Annotated[
 def note_add(
     ctx: typer.Context,
     ref: RefArg,
-    text: Annotated[str, typer.Argument(help="The note; - reads it from stdin (for long notes).")],
+    words: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="The note, no quotes needed; - reads it from stdin; without it $EDITOR opens.",
+            metavar="[TEXT]...", show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Add a note to a paper."""
+    """Add a note to a paper (the text, - for stdin, or none to write it in $EDITOR)."""
     import sys
 
     from llmreads import render
     from llmreads.store.notes import MAX_NOTE_CHARS, add_note
     from llmreads.store.papers import paper_summary, resolve_ref
 
-    if text == "-":
-        text = read_note(sys.stdin, MAX_NOTE_CHARS)
     st = state(ctx)
     conn = st.conn()
-    pid = resolve_ref(conn, ref)
-    note_id = add_note(conn, st.user, pid, text)
+    st.ensure_bundled_list(conn)
+    pid = resolve_ref(conn, ref)  # an unknown paper is named before any editor opens
+    if words == ["-"]:
+        note_id = add_note(conn, st.user, pid, read_note(sys.stdin, MAX_NOTE_CHARS))
+    elif words:
+        note_id = add_note(conn, st.user, pid, " ".join(words))
+    else:
+        variable, command = editor_command()
+        draft = _Draft(None, "", name=f"new-note-{pid}.md")
+        try:
+            text = draft.edit(variable, command)
+            if not text.strip():
+                draft.discard()
+                render.info("no note added: the note was left empty")
+                return
+            note_id = add_note(conn, st.user, pid, text)
+        except LlmreadsError as exc:
+            raise draft.refused(str(exc)) from None
+        except BaseException:  # Ctrl-C, or a bug: what was typed is not thrown away
+            if draft.keep_if_typed():
+                render.info(f"no note added: your text is kept in {draft.path}")
+            raise
+        draft.discard()
     paper = paper_summary(conn, st.user, pid)
     render.note_added(note_id, paper.id, paper.title)
 
@@ -133,6 +192,7 @@ def note_list(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     key = None
     if ref is not None:
         key = paper_summary(conn, st.user, resolve_ref(conn, ref)).key
@@ -147,7 +207,11 @@ def note_list(
 def note_edit(
     ctx: typer.Context,
     note_id: NoteIdArg,
-    text: Annotated[str | None, typer.Argument(help="New text; without it $EDITOR opens.")] = None,
+    words: Annotated[
+        list[str] | None,
+        typer.Argument(help="New text, no quotes needed; without it $EDITOR opens.", metavar="[TEXT]...",
+                       show_default=False),
+    ] = None,
 ) -> None:
     """Edit a note in $EDITOR (or give the new text)."""
     from llmreads import render
@@ -155,16 +219,18 @@ def note_edit(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     note = get_note(conn, st.user, note_id)
-    if text is not None:
+    if words:
+        text = " ".join(words)
         update_note(conn, st.user, note_id, text)
         render.note_updated(note_id)
         return
     variable, command = editor_command()
-    draft = _Draft(note_id, str(note["text"]))
+    draft = _Draft(note_id, note.text)
     try:
         edited = draft.edit(variable, command)
-        if edited.strip() == str(note["text"]).strip():
+        if edited.strip() == note.text.strip():
             draft.discard()
             render.note_unchanged(note_id)
             return
@@ -202,12 +268,15 @@ class _Draft:
     the refusal names it, so an edit that cannot be saved is never lost.
     """
 
-    def __init__(self, note_id: int, text: str) -> None:
+    def __init__(self, note_id: int | None, text: str, name: str | None = None) -> None:
         import tempfile
 
         self.note_id = note_id
-        self.original = (text + "\n").encode("utf-8")
-        self.path = Path(tempfile.mkdtemp(prefix="llmreads-note-")) / f"note-{note_id}.md"  # mkdtemp: mode 0700
+        # What an editor that fails leaves: the note as it was, or (a new note) no note.
+        self.outcome = "no note added" if note_id is None else f"note {note_id} left as it was"
+        self.original = (text + "\n").encode("utf-8") if text else b""
+        folder = Path(tempfile.mkdtemp(prefix="llmreads-note-"))  # mkdtemp: mode 0700
+        self.path = folder / (name or f"note-{note_id}.md")
         self.path.write_bytes(self.original)
 
     def edit(self, variable: str, command: list[str]) -> str:
@@ -217,12 +286,12 @@ class _Draft:
             code = subprocess.call([*command, str(self.path)])
         except OSError as exc:
             raise LlmreadsError(
-                f"cannot start editor {command[0]!r} ({variable}): {exc.strerror}; note {self.note_id} left as it was"
+                f"cannot start editor {command[0]!r} ({variable}): {exc.strerror}; {self.outcome}"
             ) from None
         if code != 0:
             raise LlmreadsError(
                 f"editor {' '.join(command)!r} ({variable}) exited with status {code};"
-                f" note {self.note_id} left as it was"
+                f" {self.outcome}"
             )
         try:
             data = self.path.read_bytes()
@@ -231,7 +300,8 @@ class _Draft:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise LlmreadsError(f"the edited note {self.note_id} is not UTF-8 text (byte {exc.start})") from None
+            edited = "new note" if self.note_id is None else f"note {self.note_id}"
+            raise LlmreadsError(f"the edited {edited} is not UTF-8 text (byte {exc.start})") from None
 
     def typed(self) -> bool:
         """Whether the file holds something of the user's: changed, and not emptied."""
@@ -265,7 +335,9 @@ def note_delete(ctx: typer.Context, note_id: NoteIdArg) -> None:
     from llmreads.store.notes import delete_note
 
     st = state(ctx)
-    delete_note(st.conn(), st.user, note_id)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    delete_note(conn, st.user, note_id)
     render.note_deleted(note_id)
 
 

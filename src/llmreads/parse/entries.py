@@ -38,7 +38,8 @@ NON_PAPER_KINDS = frozenset(
 _RESOURCE_SECTION = re.compile(
     r"leaderboards?|tutorials?|courses?|books?|blogs?|applications?|frameworks?|tool(?:s|kits?|ing)?|"
     r"codebases?|librar(?:y|ies)|miscellaneous|trending|projects?|resources?|demos?|videos?|talks?|"
-    r"podcasts?|news|contributing|contributors|acknowledg|star history|教程|课程|书籍|博客|工具|资源|项目|应用|视频",
+    r"podcasts?|news|contributing|contributors|acknowledg|star history|thoughts|opinions?|essays?|"
+    r"教程|课程|书籍|博客|工具|资源|项目|应用|视频|观点",
     re.I,
 )
 MAX_PREFIX = 40  # characters of a nickname or tag before a bold title: `<u>T5</u>:`, `FLAN:`

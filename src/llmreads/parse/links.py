@@ -43,7 +43,7 @@ _DATA_HOSTS = ("kaggle.com", "zenodo.org", "figshare.com")
 _VIDEO_HOSTS = ("youtube.com", "youtu.be", "bilibili.com", "b23.tv", "vimeo.com", "ixigua.com")
 _POST_HOSTS = (
     "twitter.com", "x.com", "medium.com", "zhihu.com", "zhuanlan.zhihu.com", "mp.weixin.qq.com", "weibo.com",
-    "reddit.com", "news.ycombinator.com", "substack.com", "notion.site", "blog.csdn.net", "csdn.net",
+    "reddit.com", "news.ycombinator.com", "substack.com", "notion.site", "notion.so", "blog.csdn.net", "csdn.net",
     "jianshu.com", "juejin.cn", "linkedin.com", "discord.gg", "discord.com", "t.me", "wandb.ai",
     "lilianweng.github.io", "jalammar.github.io",
 )

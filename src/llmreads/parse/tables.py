@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from llmreads.keys import arxiv_from_url
 from llmreads.models import Link, NonPaper, Problem, SkippedTable, UnreadItem
+from llmreads.parse.entries import is_label
 from llmreads.parse.fastpath import body_rows
 from llmreads.parse.inline import (
     EMPHASIS_MARKS,
@@ -147,11 +148,21 @@ def _only_non_paper_links(links: list[Link]) -> bool:
 
 
 def _is_title_link(link: Link) -> bool:
-    """A link whose label is a paper's title (or name), not a label such as `[pdf]` or `Paper`."""
-    return is_paper_link(link) and link.text != link.url and not _LABEL.match(link.text)
+    """A link whose label is a paper's title (or name), not a label such as `[pdf]`, `Paper` or `[report]`.
+
+    A label written in brackets inside the link (`[[zenodo]](...)`) is a label whatever its word.
+    """
+    text = link.text.strip()
+    return (
+        is_paper_link(link) and text != link.url and not _LABEL.match(text) and not is_label(text)
+        and not (text.startswith("[") and text.endswith("]") and "]" not in text[1:-1])
+    )
 
 
-_LABEL = re.compile(r"^\W*(paper|pdf|arxiv|link|论文|文章|doi|html|abs|download|下载|链接)?\W*$", re.I)
+_LABEL = re.compile(
+    r"^\W*(paper|pdf|arxiv|link|论文|文章|doi|html|abs|download|下载|链接|report|tech(?:nical)? report|docs?)?\W*$",
+    re.I,
+)
 # Text that names a paper without a link: an arXiv id or a DOI.
 _PAPER_TEXT = re.compile(r"arxiv[:\s]*\d{4}\.\d{4,5}|\b10\.\d{4,9}/[^\s|]+", re.I)
 
@@ -183,7 +194,10 @@ def _roles_by_content(roles: dict[str, int], rows: list[list[Cell]], width: int)
                 if STAR.search(text) and rating(text):
                     stars[i] += 1
     best = max(range(width), key=lambda i: (titles[i], i == roles.get("title")), default=None)
-    if best is not None and titles[best] > (titles[roles["title"]] if "title" in roles else 0):
+    # A column its header names for titles gives way only to a column of linked titles, not to a
+    # stray `[Project](arxiv)` in a column of labels.
+    needed = (titles[roles["title"]], min(len(rows), _SAMPLE_ROWS) // 2) if "title" in roles else (0,)
+    if best is not None and titles[best] > max(needed):
         _assign(roles, "title", best)
     if "link" not in roles:
         candidates = [i for i in range(width) if papers[i] and i not in roles.values()]
@@ -338,9 +352,11 @@ def _row_text(texts: list[str]) -> str:
 
 
 # `3) Title - what it does` or `3) Title  what it does`: a numbered title cell that holds the summary too.
-_NUMBERED_SUMMARY = re.compile(r"^\s*\d{1,4}\)\s+\S.*?(?: - | {2,})\S")
+# The dash may lose a space (`**Title**- what`, `**Title** -what`: bold markers were spaced so).
+_DASH_BREAK = r" - |(?<=\S)- (?=[a-z])| -(?=[a-z])"
+_NUMBERED_SUMMARY = re.compile(rf"^\s*\d{{1,4}}\)\s+\S.*?(?:{_DASH_BREAK}| {{2,}})\S")
 _ITEM_NUMBER = re.compile(r"^\s*\d{1,4}\)\s+")
-_SUMMARY_BREAK = re.compile(r" - | {2,}|(?<=[a-z\u4e00-\u9fff)])[.。!?](?:\s|$)")
+_SUMMARY_BREAK = re.compile(rf"{_DASH_BREAK}| {{2,}}|(?<=[a-z\u4e00-\u9fff)])[.。!?](?:\s|$)")
 
 
 def _split_summary(text: str, links: list[Link]) -> tuple[str, str]:

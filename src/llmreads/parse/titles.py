@@ -4,7 +4,7 @@ Lists dress titles up: quotes inside the bold (`**"Title"**`), a trailing
 period (`**Title.**`), a must-read mark (`*Title`), a footnote reference
 (`Title [^note]`), an item number (`3) Title`), the lab behind it
 (`Title(@SomeLab)`), emoji runs (`🔥🔥 Title`), a bracketed nickname
-or tag before it (`[YOCO] You Only Cache Once`). `clean_title` takes them off;
+or tag before it (`[YOCO] You Only Cache Once`, `[crane]CRANE: An Engine for Birds`). `clean_title` takes them off;
 a title without any of them is returned as it is, and quickly.
 """
 
@@ -18,7 +18,10 @@ _FOOTNOTE = re.compile(r"\s*\[\^[^\]\s]*\]")
 _ORG = re.compile(r"\s*\(@[^()]*\)\s*$")
 _NUMBER = re.compile(r"^\(?\d{1,4}[.)]\s+(?=\S)")
 _MUST_READ = re.compile(r"^\*+\s*(?=\S)")
-_NICK = re.compile(r"^[\[【](?P<nick>[^\]】]{1,40})[\]】]\s+")  # `[bold]x` (no space) is not a tag
+_NICK = re.compile(r"^[\[【](?P<nick>[^\]】]{1,40})[\]】]\s+")
+# A one-word tag glued to a title that starts with a capital (`[crane]CRANE: An Engine`, `[TEE]Confidential
+# Computing on GPUs`); `[bold]x` is not one.
+_GLUED_NICK = re.compile(r"^[\[【](?P<nick>[^\]】\s]{2,40})[\]】](?=[A-Z0-9])")
 # Characters that open or close a title only when something is wrong with it.
 _SUSPECT_EDGE = frozenset("\"“”'‘’「《*.([【0123456789")
 
@@ -84,6 +87,9 @@ def clean_title(title: str) -> str:
         nick = _NICK.match(title)
         if nick and len(title[nick.end() :].split()) >= 2:
             title = title[nick.end() :]  # `[Egret] Egret: Cache Eviction`, `[YOCO] You Only Cache Once`: a tag
+        nick = _GLUED_NICK.match(title)
+        if nick and len(title[nick.end() :].split()) >= 3:
+            title = title[nick.end() :]
         title = _strip_period(title)
         title = _strip_quotes(title)
     return title or original  # all decoration: better than no title

@@ -13,7 +13,9 @@ here, so importing one module loads only what it needs):
 - `filters`: the WHERE pieces that listings, search and exports share.
 - `papers`: listings, counts, one paper's detail, paper references, the lists.
 - `notes`: a user's notes.
+- `detail`: what `show` reports about one paper (dataclasses).
 - `tracking`: reading statuses, users, progress by section and by stars.
+- `reports`: what lists, users, sections and progress report (dataclasses).
 - `search`: full-text search, its snippets and suggestions.
 - `exports`: what an export holds (llmreads.export writes it in a format).
 

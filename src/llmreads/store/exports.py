@@ -139,9 +139,11 @@ def collect(
         if link not in paper.links:
             paper.links.append(link)
     for note in list_notes(conn, user):
-        paper_ = by_key.get(str(note["key"]))
+        paper_ = by_key.get(note.key)
         if paper_ is not None:
-            paper_.notes.append({k: note[k] for k in ("id", "text", "created_at", "updated_at")})
+            paper_.notes.append(
+                {"id": note.id, "text": note.text, "created_at": note.created_at, "updated_at": note.updated_at}
+            )
     list_titles = list(dict.fromkeys(s.list_title for s in sections.values()))
     if list_id is not None or len(list_titles) == 1:
         title = list_titles[0] if list_titles else (list_name or DEFAULT_TITLE)

@@ -83,3 +83,35 @@ def list_filter(conn: sqlite3.Connection, name: str) -> Filter:
     # list_id is an integer from the database, so it can stand in the ORDER BY text.
     order = f"(SELECT min(e.position) FROM entries e WHERE e.paper_id = p.id AND e.list_id = {int(list_id)})"
     return Filter("p.id IN (SELECT paper_id FROM entries WHERE list_id = ?)", (list_id,), f"list {name}", order)
+
+
+def tag_filter(tag: str) -> Filter:
+    """Papers this user (the statement's ?1) tagged `tag`, under any of their keys."""
+    from llmreads.store.personal import normal_tag
+
+    value = normal_tag(tag)
+    return Filter(
+        "p.key IN (SELECT tg.paper_key FROM tags tg WHERE tg.user = ?1 AND tg.tag = ?"
+        " UNION ALL SELECT kp.peer FROM tags tg JOIN key_peers kp ON kp.key = tg.paper_key"
+        " WHERE tg.user = ?1 AND tg.tag = ?)",
+        (value, value),
+        f"tag {value}",
+    )
+
+
+def qualifier_filter(name: str, value: str, negated: bool = False) -> Filter:
+    """The filter of a query's `name:value` (query.QUALIFIERS); `-name:value` keeps the other papers."""
+    builders = {"tag": tag_filter}
+    found = builders[name](value)
+    if negated:
+        return Filter(f"NOT ({found.where})", found.params, f"not {found.description}")
+    return found
+
+
+def my_stars_filter(stars: int) -> Filter:
+    """Papers this user (the statement's ?1) gave at least `stars` stars."""
+    from llmreads.aliases import rating_sql
+
+    if not 1 <= stars <= 5:
+        raise InvalidQuery(f"--my-stars must be between 1 and 5, not {stars}")
+    return Filter(f"{rating_sql('p.key', '?1')} >= ?", (stars,), f"rated {stars}+ by you")

@@ -29,6 +29,7 @@ from llmreads.store.changes import (
     summary_of,
 )
 from llmreads.store.index import IndexedText, refresh_papers
+from llmreads.store.library import check_not_owned
 
 if TYPE_CHECKING:
     from llmreads.models import Clash, Document, Entry, Event, ImportReport, ReaderMarks
@@ -194,6 +195,7 @@ def _import(
         events = itertools.chain([first], events)  # a stream without a title event loses nothing
     name = (name or title or fallback_name).strip()
     report = ImportReport(list_name=name, title=title or name, source=source)
+    check_not_owned(conn, name)
     row = conn.execute("SELECT id, source_sha256 FROM lists WHERE name = ?", (name,)).fetchone()
     if row is not None and row["source_sha256"] == sha256 and not strict and reader is None:
         counts = conn.execute(
@@ -221,6 +223,8 @@ def _import(
         )
     assert list_id is not None
     index = IndexedText(conn, list_id)  # before the list's entries go
+    # The index holds section titles: a paper whose section was renamed is indexed anew.
+    old_sections = dict(conn.execute("SELECT number, title FROM sections WHERE list_id = ?", (list_id,)).fetchall())
     conn.execute("DELETE FROM entries WHERE list_id = ?", (list_id,))
     conn.execute("DELETE FROM sections WHERE list_id = ?", (list_id,))
     section_ids: dict[str, int] = {}
@@ -277,7 +281,12 @@ def _import(
         report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
     touched = [s.paper_id for key, s in seen.items() if key not in old or old[key] != summary_of(s)]
     removed = [key for key in old if key not in seen]
-    refresh_papers(conn, list_id, [*touched, *index.old_titles], removed, index, writer.settled())
+    retitled = [r[0] for r in conn.execute(
+        "SELECT DISTINCT e.paper_id FROM entries e JOIN sections s ON s.id = e.section_id WHERE e.list_id = ?"
+        " AND s.title != coalesce((SELECT value FROM json_each(?) WHERE key = s.number), s.title)",
+        (list_id, json.dumps(old_sections)),
+    )] if old_sections else []
+    refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, writer.settled())
     gone = set(moved.values()) | set(writer.joined)
     report.left_with_user_data = left_with_user_data(conn, [key for key in removed if key not in gone])
     # Fresh statistics let the planner walk the position index for `list
@@ -307,6 +316,7 @@ def _read_back(
     from llmreads.aliases import canonical_key, same_paper_sql
     from llmreads.store.index import index_note
     from llmreads.store.notes import new_note_uuid
+    from llmreads.store.personal import new_event_id
 
     statuses = notes = 0
     stamp = now()
@@ -318,6 +328,10 @@ def _read_back(
             conn.execute(
                 "INSERT INTO statuses (user, paper_key, status, updated_at) VALUES (?, ?, ?, ?)",
                 (user, key, mark.status, stamp),
+            )
+            conn.execute(  # a status set is an event of the history (store.personal.record_status)
+                "INSERT OR IGNORE INTO status_history (event_id, user, paper_key, status, at) VALUES (?, ?, ?, ?, ?)",
+                (new_event_id(), user, key, mark.status, stamp),
             )
             statuses += 1
         if mark.notes and conn.execute(

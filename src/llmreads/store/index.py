@@ -2,8 +2,9 @@
 
 The paper index is contentless (migration m005): FTS5 removes a row only when
 told the exact text it indexed. This module alone writes those rows, so that
-invariant is kept in one place: a paper's row holds its title and the
-segmented text of its entries' introductions, extra columns and link labels (`index_texts`);
+invariant is kept in one place: a paper's row holds its title and the index
+form (text.index_form) of its entries' section titles, introductions, extra
+columns and link labels (`index_texts`);
 a change to a list goes through `refresh_papers`, which removes the rows with
 the text as it was (`IndexedText`, made before the change) and adds them
 again as they are now. A note's row is written by `index_note`.
@@ -16,7 +17,13 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from llmreads.store.base import LIST_STRIDE, chunks, marks, rows_in
-from llmreads.text import segment
+from llmreads.text import index_form
+
+# An entry as the index reads it: with the title of its section.
+ENTRIES = (
+    "(SELECT e.paper_id, e.list_id, e.position, e.intro, e.extra, s.title AS section"
+    " FROM entries e JOIN sections s ON s.id = e.section_id)"
+)
 
 # The link texts a paper's index row holds, with what orders them.
 LINK_TEXTS = (
@@ -44,7 +51,8 @@ class IndexedText:
         conn.execute("DROP TABLE IF EXISTS temp.old_links")
         conn.execute(
             "CREATE TEMP TABLE old_entries AS"
-            " SELECT paper_id, list_id, position, intro, extra, title, stars, year FROM entries WHERE list_id = ?",
+            " SELECT e.paper_id, e.list_id, e.position, e.intro, e.extra, e.title, e.stars, e.year,"
+            " s.title AS section FROM entries e JOIN sections s ON s.id = e.section_id WHERE e.list_id = ?",
             (list_id,),
         )
         conn.execute(
@@ -59,26 +67,27 @@ class IndexedText:
     def before(self, paper_ids: list[int]) -> dict[int, tuple[str, str]]:
         """The indexed (title, body) of these papers before the change."""
         entries = (
-            "(SELECT paper_id, list_id, position, intro, extra FROM entries WHERE list_id != :list"
-            " UNION ALL SELECT paper_id, list_id, position, intro, extra FROM temp.old_entries)"
+            f"(SELECT * FROM {ENTRIES} WHERE list_id != :list"
+            " UNION ALL SELECT paper_id, list_id, position, intro, extra, section FROM temp.old_entries)"
         )
         links = (
             f"({LINK_TEXTS} WHERE e.list_id != :list"
             " UNION ALL SELECT paper_id, list_id, position, link_position, text, url FROM temp.old_links)"
         )
         texts = index_texts(self.conn, paper_ids, entries, links, {"list": self.list_id})
-        return {pid: (segment(self.old_titles.get(pid, title)), body) for pid, (title, body) in texts.items()}
+        return {pid: (index_form(self.old_titles.get(pid, title)), body) for pid, (title, body) in texts.items()}
 
 
 def index_texts(
     conn: sqlite3.Connection,
     paper_ids: Sequence[int],
-    entries: str = "entries",
+    entries: str = ENTRIES,
     links: str = f"({LINK_TEXTS})",
     params: dict[str, object] | None = None,
 ) -> dict[int, tuple[str, str]]:
-    """Per paper: its title, and the segmented text of its introductions, extra columns and link labels, as indexed.
+    """Per paper: its title, and the index form of its introductions, extra columns, section titles and link labels.
 
+    A paper is found by the title of the section it is in (`icl`).
     An entry's extra columns (keywords, institute, venue: `Entry.extra`) are
     indexed by their text, not their headers. `entries` and `links` may name other row sources of the same shape (the
     text as it was before an import).
@@ -87,10 +96,11 @@ def index_texts(
     args: dict[str, object] = {f"p{i}": pid for i, pid in enumerate(paper_ids)} | (params or {})
     titles = dict(conn.execute(f"SELECT id, title FROM papers WHERE id IN ({marks})", args).fetchall())
     bodies: dict[int, list[str]] = {pid: [] for pid in titles}
-    for pid, intro, extra in conn.execute(
-        f"SELECT paper_id, intro, extra FROM {entries} WHERE paper_id IN ({marks}) ORDER BY list_id, position", args
+    for pid, intro, extra, section in conn.execute(
+        f"SELECT paper_id, intro, extra, section FROM {entries} WHERE paper_id IN ({marks}) ORDER BY list_id, position",
+        args,
     ):
-        bodies[pid].append(intro)
+        bodies[pid] += [section, intro]
         if extra and extra != "[]":
             bodies[pid] += [text for _header, text in json.loads(extra)]
     for pid, text in conn.execute(
@@ -99,7 +109,7 @@ def index_texts(
     ):
         if not text.startswith(("http://", "https://")):
             bodies[pid].append(text)
-    return {pid: (title, segment("\n".join(bodies[pid]))) for pid, title in titles.items()}
+    return {pid: (title, index_form("\n".join(bodies[pid]))) for pid, title in titles.items()}
 
 
 def index_papers(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
@@ -110,7 +120,7 @@ def index_papers(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
         )]
         conn.executemany(
             "INSERT INTO papers_fts (rowid, title, body) VALUES (?, ?, ?)",
-            [(pid, segment(title), body) for pid, (title, body) in index_texts(conn, listed).items()],
+            [(pid, index_form(title), body) for pid, (title, body) in index_texts(conn, listed).items()],
         )
 
 
@@ -121,14 +131,14 @@ def rebuild(conn: sqlite3.Connection) -> None:
     index_papers(conn, [r[0] for r in conn.execute("SELECT id FROM papers WHERE listed = 1")])
     conn.executemany(
         "INSERT INTO notes_fts (rowid, title, body) VALUES (?, '', ?)",
-        ((note_id, segment(text)) for note_id, text in conn.execute("SELECT id, text FROM notes").fetchall()),
+        ((note_id, index_form(text)) for note_id, text in conn.execute("SELECT id, text FROM notes").fetchall()),
     )
 
 
 def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None:
     conn.execute("DELETE FROM notes_fts WHERE rowid = ?", (note_id,))
     if text is not None:
-        conn.execute("INSERT INTO notes_fts (rowid, title, body) VALUES (?, '', ?)", (note_id, segment(text)))
+        conn.execute("INSERT INTO notes_fts (rowid, title, body) VALUES (?, '', ?)", (note_id, index_form(text)))
 
 
 def refresh_papers(

@@ -7,6 +7,7 @@ through every key of that paper (llmreads.aliases); an import never touches it.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
 from llmreads.aliases import paper_id_sql, same_paper_sql
 from llmreads.errors import Conflict, InvalidQuery, NotFound
@@ -14,6 +15,21 @@ from llmreads.store.base import now, transaction
 from llmreads.store.index import index_note
 
 MAX_NOTE_CHARS = 4_000_000  # a long essay is fine; a runaway paste is not
+
+
+@dataclass(frozen=True)
+class Note:
+    """A user's note, with the paper its key names now (paper and title are None when no paper has that key)."""
+
+    id: int
+    paper: str | None  # the paper's short id
+    title: str | None
+    key: str
+    listed: bool  # whether a list holds the paper (`list` shows it)
+    text: str
+    created_at: str
+    updated_at: str
+    uuid: str
 
 
 def add_note(conn: sqlite3.Connection, user: str, paper_id: int, text: str) -> int:
@@ -41,11 +57,11 @@ def new_note_uuid() -> str:
     return str(uuid.uuid4())
 
 
-def get_note(conn: sqlite3.Connection, user: str, note_id: int) -> dict[str, object]:
+def get_note(conn: sqlite3.Connection, user: str, note_id: int) -> Note:
     row = conn.execute(f"{_NOTE_SELECT} WHERE n.id = ? AND n.user = ?", (note_id, user)).fetchone()
     if row is None:
         raise NotFound(f"no note {note_id} for user {user}")
-    return _note_dict(row)
+    return _note(row)
 
 
 # A note shows the paper its key names (through the paper's other keys: a link that changed).
@@ -55,24 +71,24 @@ _NOTE_SELECT = (
 )
 
 
-def _note_dict(row: sqlite3.Row) -> dict[str, object]:
-    return {
-        "id": row["id"], "paper": row["short_id"], "title": row["title"], "key": row["paper_key"],
-        "listed": bool(row["listed"]), "text": row["text"], "created_at": row["created_at"],
-        "updated_at": row["updated_at"], "uuid": row["uuid"],
-    }
+def _note(row: sqlite3.Row) -> Note:
+    return Note(
+        id=row["id"], paper=row["short_id"], title=row["title"], key=row["paper_key"],
+        listed=bool(row["listed"]), text=row["text"], created_at=row["created_at"],
+        updated_at=row["updated_at"], uuid=row["uuid"],
+    )
 
 
-def list_notes(conn: sqlite3.Connection, user: str, paper_key: str | None = None) -> list[dict[str, object]]:
+def list_notes(conn: sqlite3.Connection, user: str, paper_key: str | None = None) -> list[Note]:
     """This user's notes, on all papers or on the paper `paper_key` names (under any of its keys)."""
     sql = f"{_NOTE_SELECT} WHERE n.user = :user"
     if paper_key is not None:
         sql += f" AND n.paper_key IN {same_paper_sql(':key')}"
-    return [_note_dict(r) for r in conn.execute(sql + " ORDER BY n.created_at, n.id", {"user": user, "key": paper_key})]
+    return [_note(r) for r in conn.execute(sql + " ORDER BY n.created_at, n.id", {"user": user, "key": paper_key})]
 
 
 def update_note(
-    conn: sqlite3.Connection, user: str, note_id: int, text: str, opened: dict[str, object] | None = None
+    conn: sqlite3.Connection, user: str, note_id: int, text: str, opened: Note | None = None
 ) -> None:
     """Replace a note's text; with `opened` (get_note's answer when the edit began), only if it is still that note."""
     text = text.strip()
@@ -87,13 +103,15 @@ def update_note(
             if opened is None:
                 raise
             raise NotFound(f"note {note_id} was deleted while it was being edited") from None
-        if opened is not None and any(current[k] != opened[k] for k in ("uuid", "text", "updated_at")):
-            raise Conflict(f"note {note_id} changed while it was being edited (saved at {current['updated_at']})")
+        if opened is not None and (current.uuid, current.text, current.updated_at) != (
+            opened.uuid, opened.text, opened.updated_at
+        ):
+            raise Conflict(f"note {note_id} changed while it was being edited (saved at {current.updated_at})")
         conn.execute("UPDATE notes SET text = ?, updated_at = ? WHERE id = ?", (text, now(), note_id))
         index_note(conn, note_id, text)
 
 
-def delete_note(conn: sqlite3.Connection, user: str, note_id: int) -> dict[str, object]:
+def delete_note(conn: sqlite3.Connection, user: str, note_id: int) -> Note:
     with transaction(conn):
         note = get_note(conn, user, note_id)
         conn.execute("DELETE FROM notes WHERE id = ?", (note_id,))

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmreads.aliases import same_paper_sql, status_join
 from llmreads.errors import InvalidQuery
 from llmreads.store.filters import Filter, combine
 from llmreads.store.papers import PAPER_COLUMNS, PAPER_JOIN, PaperRow, paper_rows
-from llmreads.text import clean
+from llmreads.text import clean, fold_scripts
 
 if TYPE_CHECKING:
     from llmreads.query import Query
@@ -43,16 +43,23 @@ def search(
     notes: bool = True,
     raw: bool = False,
     scores: bool = False,
+    exact: bool = False,
+    glossary_terms: Iterable[Sequence[str]] = (),
 ) -> SearchResult:
     """Papers matching a query, ranked, with the total number of hits.
 
-    Relevance is where the words are: papers with them in the title first,
-    then by stars, then in list order. `scores` adds each paper's bm25 score
-    (title weighted over text), which costs a second pass over the hits.
+    A word in the glossary also finds its other forms, unless `exact`
+    (`glossary_terms` adds terms to the built-in ones). Relevance: papers with
+    the words as typed in the title, then with another form of them in the
+    title, then with the words as typed elsewhere, then with another form
+    elsewhere; each in stars order, then list order. `scores` adds each
+    paper's bm25 score (title weighted over text), which costs a second pass
+    over the hits.
     """
     from llmreads.query import compile_query, raw_query
 
     query: Query | None = None
+    literal: tuple[str, str] | None = None
     if raw:
         match = raw_query(text)
         title_match: str | None = f"title : ({match})"
@@ -60,10 +67,18 @@ def search(
         if not match:
             return SearchResult(0, [], [], [])
     else:
-        query = compile_query(text)
+        query = compile_query(text, expand=not exact, glossary_terms=glossary_terms)
+        if query.qualifiers:
+            from llmreads.store.filters import qualifier_filter
+
+            filters = [*filters, *(qualifier_filter(*q) for q in query.qualifiers)]
+            if query.empty:  # qualifiers alone: the papers they choose, no words to rank by
+                return _qualified(conn, user, filters, sort, limit)
         if query.empty:
             return SearchResult(0, [], [], [])
         match, title_match = query.fts(), query.fts_in_titles()
+        if query.expanded:
+            literal = (query.fts_literal(), query.fts_literal_in_titles())
         patterns = query.patterns()
     # One read transaction: the hits and the page come from the same snapshot.
     own_transaction = not conn.in_transaction
@@ -71,7 +86,10 @@ def search(
         conn.execute("BEGIN")
     try:
         try:
-            rows, total = _search_rows(conn, user, match, title_match, filters, sort, limit, notes, raw)
+            named = [] if raw else _named_by_arxiv_id(conn, text)
+            rows, total = _search_rows(
+                conn, user, match, title_match, filters, sort, limit, notes, raw, literal, named
+            )
             papers = paper_rows(conn, rows)
             if scores:
                 found = _scores(conn, user, match, [r["pid"] for r in rows], notes)
@@ -80,7 +98,10 @@ def search(
         except sqlite3.OperationalError as exc:
             raise InvalidQuery(f"cannot search for {text!r}: {exc}") from None
         for paper, row in zip(papers, rows, strict=True):
-            paper.snippet = _snippet(conn, user, row["pid"], paper.key, patterns, notes)
+            texts = _texts(conn, user, row["pid"], paper.key, notes)
+            paper.snippet = _snippet(texts, patterns)
+            if query is not None:
+                paper.matched = _matched(query, paper.title, texts)
     finally:
         if own_transaction:
             conn.execute("COMMIT")
@@ -88,10 +109,39 @@ def search(
     return SearchResult(total, papers, patterns, suggestions)
 
 
+def _qualified(
+    conn: sqlite3.Connection, user: str, filters: Sequence[Filter], sort: str, limit: int | None
+) -> SearchResult:
+    """A query of qualifiers only (`tag:llm`): the papers its filters choose, most stars first (or in list order)."""
+    from llmreads.store.papers import count_papers, list_papers
+
+    rows = list_papers(conn, user, filters, sort="list" if sort == "list" else "stars", limit=limit)
+    total = len(rows) if limit is None else count_papers(conn, user, filters)
+    return SearchResult(total, rows, [], [])
+
+
+def _named_by_arxiv_id(conn: sqlite3.Connection, text: str) -> list[int]:
+    """The paper a query that is an arXiv id (`2106.09685`, `arXiv:2106.09685v2`, its URL) names, as one word."""
+    from llmreads.keys import arxiv_from_ref
+
+    arxiv = arxiv_from_ref(text)
+    if arxiv is None:
+        return []
+    from llmreads.store.papers import paper_of_key
+
+    paper_id = paper_of_key(conn, f"arxiv:{arxiv}")
+    listed = paper_id is not None and conn.execute("SELECT listed FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
+    return [paper_id] if listed and paper_id is not None else []
+
+
 # Hits are gathered in temporary tables (connection-private, in memory):
 # inserting them counts them, and a page is then read in index order.
 _HITS = "temp.search_hits"
 _TITLE_HITS = "temp.search_title_hits"
+
+
+_LITERAL_HITS = "temp.search_literal_hits"
+_LITERAL_TITLE_HITS = "temp.search_literal_title_hits"
 
 
 def _search_rows(
@@ -104,17 +154,22 @@ def _search_rows(
     limit: int | None,
     notes: bool,
     raw: bool,
+    literal: tuple[str, str] | None = None,
+    named: Sequence[int] = (),
 ) -> tuple[list[sqlite3.Row], int]:
-    """The ranked hits (at most `limit`) and how many there are in all."""
-    for table in (_HITS, _TITLE_HITS, _FILTERED):
+    """The ranked hits (at most `limit`) and how many there are in all.
+
+    `literal` holds the MATCH expressions of the query as typed (all hits and
+    title hits) when the glossary added forms to it: those hits rank first.
+    `named` papers (the one an arXiv id query names) are title hits.
+    """
+    for table in (_HITS, _TITLE_HITS, _FILTERED, _LITERAL_HITS, _LITERAL_TITLE_HITS):
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (pid INTEGER PRIMARY KEY)")
         conn.execute(f"DELETE FROM {table}")
     hits = conn.execute(f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (match,)).rowcount
-    with_notes = notes and conn.execute(
-        f"INSERT OR IGNORE INTO {_HITS} SELECT p.id FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid"
-        f" JOIN papers p ON p.key IN {same_paper_sql('n.paper_key')} WHERE notes_fts MATCH ?1 AND n.user = ?2",
-        (match, user),
-    ).rowcount > 0
+    for pid in named:
+        hits += conn.execute(f"INSERT OR IGNORE INTO {_HITS} VALUES (?)", (pid,)).rowcount
+    with_notes = notes and _note_hits(conn, user, _HITS, match) > 0
     found = _HITS
     if filters or with_notes:
         # Filtered once, and counted by the insert; notes may bring unlisted papers.
@@ -135,6 +190,8 @@ def _search_rows(
             if not raw:
                 raise
             conn.execute(f"DELETE FROM {_TITLE_HITS}")  # FTS5 syntax that a column filter cannot wrap
+    for pid in named:
+        title_hits += conn.execute(f"INSERT OR IGNORE INTO {_TITLE_HITS} VALUES (?)", (pid,)).rowcount
     list_order = next((f.order for f in filters if f.order), None)
     if sort == "relevance":
         # Title hits, then the rest: each bucket in stars order.
@@ -142,11 +199,31 @@ def _search_rows(
             (_TITLE_HITS, f"p.id IN {found}", min(title_hits, hits)),
             (found, f"p.id NOT IN {_TITLE_HITS}", hits),
         ]
+        if literal is not None:
+            # Each bucket split in two: the words as typed first, then only other forms of them.
+            literal_match, literal_title_match = literal
+            literal_hits = conn.execute(
+                f"INSERT INTO {_LITERAL_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (literal_match,)
+            ).rowcount
+            if notes:
+                literal_hits += _note_hits(conn, user, _LITERAL_HITS, literal_match)
+            literal_title_hits = conn.execute(
+                f"INSERT INTO {_LITERAL_TITLE_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?",
+                (literal_title_match,),
+            ).rowcount
+            buckets = [
+                (_LITERAL_TITLE_HITS, f"p.id IN {found}", min(literal_title_hits, hits)),
+                (_TITLE_HITS, f"p.id IN {found} AND p.id NOT IN {_LITERAL_TITLE_HITS}", min(title_hits, hits)),
+                (_LITERAL_HITS, f"p.id IN {found} AND p.id NOT IN {_TITLE_HITS}", min(literal_hits, hits)),
+                (found, f"p.id NOT IN {_TITLE_HITS} AND p.id NOT IN {_LITERAL_HITS}", hits),
+            ]
         rows: list[sqlite3.Row] = []
-        for table, condition, size in buckets[0 if title_hits else 1 :]:
+        for table, condition, size in buckets:
             want = None if limit is None else limit - len(rows)
             if want == 0:
                 break
+            if size == 0:
+                continue
             rows += _hit_page(conn, user, table, condition, "p.stars DESC, p.position", "papers_listed_stars",
                               size, want, list_order)
     else:
@@ -154,6 +231,15 @@ def _search_rows(
         index = None if sort == "stars" else "papers_listed_position"
         rows = _hit_page(conn, user, found, "1", order, index, hits, limit, list_order)
     return rows, hits  # every indexed paper is listed (m004); _FILTERED holds listed ones only
+
+
+def _note_hits(conn: sqlite3.Connection, user: str, table: str, match: str) -> int:
+    """Add to `table` the papers of the user's notes that match; how many rows were new."""
+    return conn.execute(
+        f"INSERT OR IGNORE INTO {table} SELECT p.id FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid"
+        f" JOIN papers p ON p.key IN {same_paper_sql('n.paper_key')} WHERE notes_fts MATCH ?1 AND n.user = ?2",
+        (match, user),
+    ).rowcount
 
 
 _FILTERED = "temp.search_filtered_hits"
@@ -227,9 +313,8 @@ def _scores(
     return found
 
 
-def _snippet(
-    conn: sqlite3.Connection, user: str, paper_id: int, key: str, patterns: list[str], notes: bool
-) -> str:
+def _texts(conn: sqlite3.Connection, user: str, paper_id: int, key: str, notes: bool) -> list[str]:
+    """What a snippet is cut from: the paper's introductions, link texts and the user's notes."""
     texts = [
         r[0]
         for r in conn.execute("SELECT intro FROM entries WHERE paper_id = ? ORDER BY list_id, position", (paper_id,))
@@ -241,12 +326,33 @@ def _snippet(
         texts += [clean(r[0]) for r in conn.execute(
             f"SELECT text FROM notes WHERE user = ?1 AND paper_key IN {same_paper_sql('?2')} ORDER BY id", (user, key)
         )]
+    return texts
+
+
+def _snippet(texts: list[str], patterns: list[str]) -> str:
     for text in texts:
+        folded = fold_scripts(text)  # the patterns are Simplified, as the index is; offsets hold
         for pattern in patterns:
-            found = re.search(pattern, text, re.IGNORECASE)
+            found = re.search(pattern, folded, re.IGNORECASE)
             if found:
                 return _window(text, found.start(), found.end())
     return _window(texts[0], 0, 0) if texts and texts[0] else ""
+
+
+def _matched(query: Query, title: str, texts: list[str]) -> list[str]:
+    """The forms of the query (as typed, or from the glossary) that the paper's title or texts hold."""
+    title = fold_scripts(title)
+    everything = "\n".join([title, *(fold_scripts(text) for text in texts)])
+    out: list[str] = []
+    for alternative in query.alternatives():
+        if alternative.label in out:
+            continue
+        if all(
+            re.search(term.pattern(), title if term.column == "title" else everything, re.IGNORECASE)
+            for term in alternative.terms
+        ):
+            out.append(alternative.label)
+    return out
 
 
 def _window(text: str, start: int, end: int, width: int = 70) -> str:

@@ -8,34 +8,40 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from llmreads.aliases import same_paper_sql, status_join, status_key_sql
 from llmreads.errors import InvalidQuery
-from llmreads.store.base import STATUSES, now, transaction
+from llmreads.store.base import STATUSES, transaction
 from llmreads.store.filters import combine, list_filter, list_id_by_name
 from llmreads.store.papers import PAPER_JOIN, PaperRow, paper_summary
 
+if TYPE_CHECKING:
+    from llmreads.store.reports import Progress, SectionProgress, UserProgress
 
-def set_status(conn: sqlite3.Connection, user: str, paper_ids: Sequence[int], status: str) -> list[PaperRow]:
-    """Set this user's status of papers (one of STATUSES; a models.Status is one too)."""
+
+def set_status(
+    conn: sqlite3.Connection, user: str, paper_ids: Sequence[int], status: str, at: str | None = None
+) -> list[PaperRow]:
+    """Set this user's status of papers (one of STATUSES; a models.Status is one too), keeping each change.
+
+    Every change is an event of the status history (store.personal.record_status);
+    a status a paper already has is left as it was, unless `at` backfills it.
+    """
+    from llmreads.store.personal import record_status
+
     if status not in STATUSES:
         raise InvalidQuery(f"a status is one of {', '.join(STATUSES)}, not {status!r}")
     with transaction(conn):
-        stamp = now()
         for pid in paper_ids:
-            # Under the paper's key, or the other key of the paper where its status is kept.
-            conn.execute(
-                "INSERT INTO statuses (user, paper_key, status, updated_at)"
-                f" SELECT ?1, {status_key_sql('p.key', '?1')}, ?2, ?3 FROM papers p WHERE p.id = ?4"
-                " ON CONFLICT (user, paper_key)"
-                " DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-                (user, str(status), stamp, pid),
-            )
+            record_status(conn, user, pid, str(status), at)
     return [paper_summary(conn, user, pid) for pid in paper_ids]
 
 
-def users(conn: sqlite3.Connection) -> list[dict[str, object]]:
+def users(conn: sqlite3.Connection) -> list[UserProgress]:
     """Every user with any status or note, and their progress on the papers the lists hold."""
+    from llmreads.store.reports import UserProgress
+
     listed = int(conn.execute("SELECT count(*) FROM papers WHERE listed = 1").fetchone()[0])
 
     def counted(status: str) -> str:
@@ -54,11 +60,19 @@ def users(conn: sqlite3.Connection) -> list[dict[str, object]]:
         "   UNION ALL SELECT max(updated_at) FROM notes WHERE user = u.user)) AS last_active"
         " FROM u ORDER BY u.user"
     )
-    return [dict(row) | {"papers": listed} for row in rows]
+    return [
+        UserProgress(
+            user=r["user"], read=r["read"], reading=r["reading"], notes=r["notes"], last_active=r["last_active"],
+            papers=listed,
+        )
+        for r in rows
+    ]
 
 
-def sections_tree(conn: sqlite3.Connection, user: str, list_name: str | None = None) -> list[dict[str, object]]:
+def sections_tree(conn: sqlite3.Connection, user: str, list_name: str | None = None) -> list[SectionProgress]:
     """Every section with its papers (subsections included) and this user's read count."""
+    from llmreads.store.reports import SectionProgress
+
     list_id = list_id_by_name(conn, list_name) if list_name is not None else None
     rows = conn.execute(
         "SELECT sec.id, sec.number, sec.title, l.name AS list, l.id AS list_id FROM sections sec"
@@ -79,30 +93,31 @@ def sections_tree(conn: sqlite3.Connection, user: str, list_name: str | None = N
     for r in rows:
         papers = found.get((r["list_id"], r["number"]), {})
         result.append(
-            {
-                "list": r["list"], "number": r["number"], "title": r["title"],
-                "depth": r["number"].count("."), "papers": len(papers),
-                "read": sum(1 for s in papers.values() if s == "read"),
-                "reading": sum(1 for s in papers.values() if s == "reading"),
-            }
+            SectionProgress(
+                list=r["list"], number=r["number"], title=r["title"],
+                depth=r["number"].count("."), papers=len(papers),
+                read=sum(1 for s in papers.values() if s == "read"),
+                reading=sum(1 for s in papers.values() if s == "reading"),
+            )
         )
     return result
 
 
-def progress(conn: sqlite3.Connection, user: str, list_name: str | None = None) -> dict[str, object]:
+def progress(conn: sqlite3.Connection, user: str, list_name: str | None = None) -> Progress:
+    from llmreads.store.reports import Counts, Progress, StarsProgress
+
     where, params = combine([list_filter(conn, list_name)] if list_name is not None else [])
-    by_stars = []
-    for row in conn.execute(
-        "SELECT p.stars, count(*) AS papers, sum(s.status = 'read') AS read, sum(s.status = 'reading') AS reading"
-        f" FROM {PAPER_JOIN} WHERE p.listed = 1 AND {where} GROUP BY p.stars ORDER BY p.stars DESC",
-        (user, *params),
-    ):
-        by_stars.append(
-            {"stars": row["stars"], "papers": row["papers"], "read": row["read"] or 0, "reading": row["reading"] or 0}
+    by_stars = [
+        StarsProgress(stars=row["stars"], papers=row["papers"], read=row["read"] or 0, reading=row["reading"] or 0)
+        for row in conn.execute(
+            "SELECT p.stars, count(*) AS papers, sum(s.status = 'read') AS read, sum(s.status = 'reading') AS reading"
+            f" FROM {PAPER_JOIN} WHERE p.listed = 1 AND {where} GROUP BY p.stars ORDER BY p.stars DESC",
+            (user, *params),
         )
-    total = {
-        "papers": sum(int(str(s["papers"])) for s in by_stars),
-        "read": sum(int(str(s["read"])) for s in by_stars),
-        "reading": sum(int(str(s["reading"])) for s in by_stars),
-    }
-    return {"user": user, "total": total, "sections": sections_tree(conn, user, list_name), "stars": by_stars}
+    ]
+    total = Counts(
+        papers=sum(s.papers for s in by_stars),
+        read=sum(s.read for s in by_stars),
+        reading=sum(s.reading for s in by_stars),
+    )
+    return Progress(user=user, total=total, sections=sections_tree(conn, user, list_name), stars=by_stars)

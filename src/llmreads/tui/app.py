@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text  # Textual's Tree takes its labels as Rich Text (a str would be read as markup)
 from textual import on
@@ -31,6 +31,9 @@ from llmreads.store.papers import PaperRow
 from llmreads.tui.detail import STATUS_MARK, gone, literal, paper_content, stars
 from llmreads.tui.screens import FilterScreen, HelpScreen, NoteScreen
 from llmreads.tui.writer import Writer
+
+if TYPE_CHECKING:
+    from llmreads.store.reports import SectionProgress
 
 ROW_LIMIT = 1000  # rows in the table at once; the count above it says how many match in all
 POLL_S = 1.0  # how often the screen looks for changes made elsewhere
@@ -144,7 +147,9 @@ class BrowseApp(App[None]):
         section: str | None = None,
         stars: int | None = None,
         status: str | None = None,
+        tag: str | None = None,
         query: str = "",
+        glossary_terms: Sequence[Sequence[str]] = (),
         poll: bool = True,
     ) -> None:
         super().__init__()
@@ -155,6 +160,8 @@ class BrowseApp(App[None]):
         self.start_section = section
         self.min_stars = stars or 0
         self.status_filter = status or ""
+        self.tag = tag or ""
+        self.glossary_terms = glossary_terms
         self.query_text = query
         self.poll = poll
         self.scope = Scope(list_name, None, f"list {list_name}" if list_name else "all papers")
@@ -234,9 +241,7 @@ class BrowseApp(App[None]):
         tree = self.sections
         sections = sections_tree(self.conn, self.user)
         known = lists(self.conn)
-        shape = [("", str(row["name"]), "") for row in known] + [
-            (str(s["list"]), str(s["number"]), str(s["title"])) for s in sections
-        ]
+        shape = [("", row.name, "") for row in known] + [(s.list, s.number, s.title) for s in sections]
         read = status_filter("read")
 
         def counts(papers: int, done: int) -> str:
@@ -247,11 +252,9 @@ class BrowseApp(App[None]):
         if shape == self._tree_shape:  # only the counts changed: keep the cursor and what is open
             tree.root.set_label(root_label)
             for row in known:
-                name = str(row["name"])
-                self._section_nodes[(name, None)].set_label(self._list_label(name, read, counts))
+                self._section_nodes[(row.name, None)].set_label(self._list_label(row.name, read, counts))
             for s in sections:
-                node = self._section_nodes[(str(s["list"]), str(s["number"]))]
-                node.set_label(self._section_label(s, counts))
+                self._section_nodes[(s.list, s.number)].set_label(self._section_label(s, counts))
             return
         self._tree_shape = shape
         tree.clear()
@@ -259,17 +262,16 @@ class BrowseApp(App[None]):
         tree.root.data = Scope()
         self._section_nodes = {(None, None): tree.root}
         for row in known:
-            name = str(row["name"])
-            self._section_nodes[(name, None)] = tree.root.add(
-                self._list_label(name, read, counts), data=Scope(name, None, f"list {name}"), expand=True
+            self._section_nodes[(row.name, None)] = tree.root.add(
+                self._list_label(row.name, read, counts), data=Scope(row.name, None, f"list {row.name}"), expand=True
             )
-        numbers = {(str(s["list"]), str(s["number"])) for s in sections}
+        numbers = {(s.list, s.number) for s in sections}
         for s in sections:
-            name, number = str(s["list"]), str(s["number"])
+            name, number = s.list, s.number
             head, _, _ = number.rpartition(".")
             parent = self._section_nodes.get((name, head) if head else (name, None), self._section_nodes[(name, None)])
             has_children = any(n.startswith(number + ".") for lst, n in numbers if lst == name)
-            scope = Scope(name, number, f"{number} {literal(str(s['title']))}")
+            scope = Scope(name, number, f"{number} {literal(s.title)}")
             label = self._section_label(s, counts)
             self._section_nodes[(name, number)] = (
                 parent.add(label, data=scope, expand=True) if has_children else parent.add_leaf(label, data=scope)
@@ -289,10 +291,8 @@ class BrowseApp(App[None]):
         done = count_papers(self.conn, self.user, [only, read])
         return Text.assemble(literal(name), (counts(papers, done), "dim"))
 
-    def _section_label(self, s: dict[str, object], counts: Callable[[int, int], str]) -> Text:
-        return Text.assemble(
-            f"{s['number']} {literal(str(s['title']))}", (counts(int(str(s["papers"])), int(str(s["read"]))), "dim")
-        )
+    def _section_label(self, s: SectionProgress, counts: Callable[[int, int], str]) -> Text:
+        return Text.assemble(f"{s.number} {literal(s.title)}", (counts(s.papers, s.read), "dim"))
 
     def _select_section(self, spec: str) -> None:
         """The tree node `--section` names: a number, or the first section whose title holds the words."""
@@ -311,7 +311,7 @@ class BrowseApp(App[None]):
                 return
 
     def filters(self) -> list[Any]:
-        from llmreads.store.filters import list_filter, section_filter, stars_filter, status_filter
+        from llmreads.store.filters import list_filter, section_filter, stars_filter, status_filter, tag_filter
 
         found = []
         if self.scope.list_name is not None:
@@ -322,6 +322,8 @@ class BrowseApp(App[None]):
             found.append(stars_filter(self.min_stars))
         if self.status_filter:
             found.append(status_filter(self.status_filter))
+        if self.tag:
+            found.append(tag_filter(self.tag))
         return found
 
     @property
@@ -343,7 +345,8 @@ class BrowseApp(App[None]):
         try:
             filters = self.filters()
             if self.searching:
-                result = search(self.conn, self.user, self.query_text, filters, sort=self.sort, limit=ROW_LIMIT)
+                result = search(self.conn, self.user, self.query_text, filters, sort=self.sort, limit=ROW_LIMIT,
+                                glossary_terms=self.glossary_terms)
                 self.rows, self.total = result.papers, result.total
             else:
                 self.rows = list_papers(self.conn, self.user, filters, sort=self.sort, limit=ROW_LIMIT)
@@ -405,6 +408,8 @@ class BrowseApp(App[None]):
             pieces.append(f"{self.min_stars}+ stars")
         if self.status_filter:
             pieces.append(self.status_filter)
+        if self.tag:
+            pieces.append(f"#{literal(self.tag)}")
         pieces.append(f"by {self.sort}")
         line = Content(" · ".join(pieces))
         if self.problem:
@@ -424,7 +429,11 @@ class BrowseApp(App[None]):
         if paper_id is None:
             body.update(gone(row.title))
             return
-        body.update(paper_content(paper_detail(self.conn, self.user, paper_id)))
+        from llmreads.store.personal import history
+
+        detail = paper_detail(self.conn, self.user, paper_id)
+        events = [event for event in history(self.conn, self.user) if event.key == detail.key]
+        body.update(paper_content(detail, row, events))
 
     @property
     def current(self) -> PaperRow | None:

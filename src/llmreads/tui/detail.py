@@ -9,11 +9,17 @@ nothing reaches the terminal as a command.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 
 from llmreads.text import clean, clean_block
+
+if TYPE_CHECKING:
+    from llmreads.store.detail import PaperDetail
+    from llmreads.store.papers import PaperRow
+    from llmreads.store.personal import HistoryEvent
 
 # C0 controls but line feed and tab, and DEL.
 _C0 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -32,52 +38,50 @@ def stars(n: int, narrow: bool = False) -> str:
     return "★" * n
 
 
-def paper_content(detail: Mapping[str, object], history: Sequence[str] = ()) -> Content:
-    """The paper: title, id and status, each section it is in with its introduction and links, notes, history."""
-    parts: list[str | tuple[str, str]] = [(literal(str(detail["title"])), "bold"), "\n"]
-    status = str(detail["status"])
-    facts = [str(detail["id"])]
-    if detail.get("stars"):
-        facts.append(stars(int(str(detail["stars"]))))
-    facts.append(status if status != "unread" else "unread")
-    if detail.get("arxiv"):
-        facts.append(f"arXiv {detail['arxiv']}")
+def paper_content(detail: PaperDetail, row: PaperRow | None = None, history: Sequence[HistoryEvent] = ()) -> Content:
+    """The paper: title, authors and year, ids, your status, stars and tags, each section it is in, notes, history."""
+    parts: list[str | tuple[str, str]] = [(literal(detail.title), "bold"), "\n"]
+    if row is not None and (row.authors or row.year):
+        known = ", ".join(row.authors[:6]) + (" et al." if len(row.authors) > 6 else "")
+        parts += [(literal(" · ".join(x for x in (known, str(row.year or "")) if x)), "italic"), "\n"]
+    facts = [detail.id]
+    if detail.stars:
+        facts.append(stars(detail.stars))
+    facts.append(detail.status)
+    if detail.my_stars:
+        facts.append(f"yours {stars(detail.my_stars)}")
+    if detail.arxiv:
+        facts.append(f"arXiv {detail.arxiv}")
     parts += [(" · ".join(facts), "dim"), "\n"]
-    entries = detail.get("entries") or []
-    assert isinstance(entries, list)
-    for entry in entries:
-        head = f"§ {literal(str(entry['section']))}"
-        if entry.get("number") is not None:
-            head += f"  #{entry['number']}"
-        if len(_lists(entries)) > 1:
-            head += f"  ({literal(str(entry['list']))})"
+    if detail.tags:
+        parts += [("tags ", "dim"), literal(" ".join(f"#{tag}" for tag in detail.tags)), "\n"]
+    several_lists = len({entry.list for entry in detail.entries}) > 1
+    for entry in detail.entries:
+        head = f"§ {literal(entry.section)}"
+        if entry.number is not None:
+            head += f"  #{entry.number}"
+        if several_lists:
+            head += f"  ({literal(entry.list)})"
         parts += ["\n", (head, "bold"), "\n"]
-        known = ([f"year {entry['year']}"] if entry.get("year") else []) + [
-            f"{name}: {value}" for name, value in (entry.get("fields") or {}).items()
+        known_fields = ([f"year {entry.year}"] if entry.year else []) + [
+            f"{name}: {value}" for name, value in entry.fields.items()
         ]
-        if known:
-            parts += [(literal(clean(" · ".join(known))), "dim"), "\n"]
-        if entry.get("introduction"):
-            parts += [literal(str(entry["introduction"])), "\n"]
-        for link in entry.get("links") or []:
-            text, url = literal(clean(link["text"])), literal(clean(link["url"]))
-            parts += [("→ ", "dim"), text if text == url else f"{text}  ", (url if text != url else "", "underline"),
-                      "\n"]
-    notes = detail.get("notes") or []
-    assert isinstance(notes, list)
-    if notes:
+        if known_fields:
+            parts += [(literal(clean(" · ".join(known_fields))), "dim"), "\n"]
+        if entry.introduction:
+            parts += [literal(entry.introduction), "\n"]
+        for link in entry.links:
+            text, url = literal(clean(link.text)), literal(clean(link.url))
+            parts += [("→ ", "dim")] + ([] if text == url else [f"{text}  "]) + [(url, "underline"), "\n"]
+    if detail.notes:
         parts += ["\n", ("Your notes", "bold"), "\n"]
-        for note in notes:
-            parts += [(f"[{note['id']}] {str(note['updated_at'])[:10]}", "dim"), "\n", literal(str(note["text"])), "\n"]
+        for note in detail.notes:
+            parts += [(f"[{note.id}] {note.updated_at[:10]}", "dim"), "\n", literal(note.text), "\n"]
     if history:
         parts += ["\n", ("History", "bold"), "\n"]
-        for line in history:
-            parts += [(literal(line), "dim"), "\n"]
+        for event in history:
+            parts += [(f"{event.at[:16].replace('T', ' ')}  {event.status}", "dim"), "\n"]
     return Content.assemble(*parts)
-
-
-def _lists(entries: Sequence[Mapping[str, object]]) -> set[str]:
-    return {str(entry["list"]) for entry in entries}
 
 
 def gone(title: str) -> Content:

@@ -1,0 +1,188 @@
+"""Query layer, glossary part: the field's terms in English and Chinese, to search for every form of a term.
+
+data/glossary.tsv holds one term a line, its forms separated by tabs
+(`chain of thought	CoT	思维链`); `#` starts a comment. Users add terms in
+the config file (`glossary = [["检索增强", "RAG"]]`). Forms are compared as
+the index sees them (text.tokens: folded, Traditional as Simplified, one
+token per ideograph, punctuation dropped), so `Chain-of-Thought` is the form
+`chain of thought`, and an English word's plural `s` is not counted.
+Standard library only: loaded by the query compiler on a search.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from llmreads.errors import LlmreadsError
+from llmreads.text import fold_for_search, fold_scripts, is_cjk, tokens
+
+GLOSSARY_FILE = os.path.join(os.path.dirname(__file__), "data", "glossary.tsv")
+
+
+class Form(NamedTuple):
+    text: str  # as the glossary writes it
+    tokens: tuple[str, ...]  # as the index has it
+
+
+class Match(NamedTuple):
+    start: int
+    end: int  # tokens[start:end] are a form of `forms`
+    forms: tuple[Form, ...]  # every form of the term
+
+
+def parse_glossary(text: str, source: str) -> list[tuple[str, ...]]:
+    """The terms of a glossary file, each the tuple of its forms; an error names the line."""
+    terms = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        forms = tuple(form.strip() for form in line.split("\t") if form.strip())
+        problem = term_problem(forms)
+        if problem:
+            raise LlmreadsError(f"{source}, line {number}: {problem}")
+        terms.append(forms)
+    return terms
+
+
+def term_problem(forms: Sequence[str]) -> str | None:
+    """What makes these forms unfit to be one glossary term, or None."""
+    if len(forms) < 2:
+        return f"{forms[0]!r} has no other form (forms are separated by tabs)" if forms else "no forms"
+    for form in forms:
+        found = tokens(form)
+        if not found:
+            return f"{form!r} holds nothing searchable"
+        if len(found) == 1 and len(found[0]) == 1 and is_cjk(found[0]):
+            return f"{form!r} is one character, found inside too many words"
+    return None
+
+
+def same_form(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether two runs of tokens are one form (an English plural s aside)."""
+    return _key(a) == _key(b)
+
+
+def _key(found: Sequence[str]) -> tuple[str, ...]:
+    return tuple(_singular(token) for token in found)
+
+
+def _singular(token: str) -> str:
+    return token[:-1] if len(token) > 3 and token.endswith("s") and token.isascii() else token
+
+
+class Glossary:
+    """Terms by their forms, merged where two terms share a form written alike.
+
+    Only the terms a query could hold are read into tokens: those whose line
+    holds one of the query's words, or two of its ideographs in a row. Tokenizing
+    all 1,300 forms would cost a search some 20 ms; these few, well under one.
+    """
+
+    def __init__(self, terms: Iterable[Sequence[str]]) -> None:
+        self._terms = [tuple(term) for term in terms]
+        self._lines = [fold_scripts(fold_for_search("\t".join(term))) for term in self._terms]
+        self._read: dict[int, dict[tuple[str, ...], Form]] = {}  # term -> its forms by key
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def terms(self) -> list[tuple[Form, ...]]:
+        """Every term, as merged (reads them all: for tests and listings, not for a search)."""
+        return self._merged(range(len(self._terms)))[1]
+
+    def _forms(self, index: int) -> dict[tuple[str, ...], Form]:
+        forms = self._read.get(index)
+        if forms is None:
+            forms = {}
+            for text in self._terms[index]:
+                found = tuple(tokens(text))
+                if found:
+                    forms.setdefault(_key(found), Form(text, found))
+            self._read[index] = forms
+        return forms
+
+    def _merged(self, indexes: Iterable[int]) -> tuple[dict[tuple[str, ...], int], list[tuple[Form, ...]]]:
+        groups: list[dict[tuple[str, ...], Form]] = []
+        owner: dict[tuple[str, ...], int] = {}
+        for index in indexes:
+            forms = self._forms(index)
+            joined = sorted({owner[key] for key in forms if key in owner})
+            target = joined[0] if joined else len(groups)
+            if not joined:
+                groups.append({})
+            for other in joined[1:]:
+                for key, form in groups[other].items():
+                    groups[target].setdefault(key, form)
+                    owner[key] = target
+                groups[other] = {}
+            for key, form in forms.items():
+                groups[target].setdefault(key, form)
+                owner[key] = target
+        return owner, [tuple(group.values()) for group in groups]
+
+    def _candidates(self, found: Sequence[str]) -> list[int]:
+        wanted = {token for token in found if not is_cjk(token[0])}
+        wanted |= {a + b for a, b in itertools.pairwise(found) if is_cjk(a[0]) and is_cjk(b[0])}
+        wanted = {_singular(token) for token in wanted}
+        chosen = {index for index, line in enumerate(self._lines) if any(token in line for token in wanted)}
+        # Terms that share a form, written alike, with a chosen one: merged with it.
+        new = chosen
+        while new:
+            texts = {fold_scripts(fold_for_search(form.text)) for index in new for form in self._forms(index).values()}
+            new = {
+                index for index, line in enumerate(self._lines)
+                if index not in chosen and any(text in line for text in texts)
+            }
+            chosen |= new
+        return sorted(chosen)
+
+    def forms_of(self, found: Sequence[str]) -> tuple[Form, ...] | None:
+        """Every form of the term that `found` (tokens) is a form of, or None."""
+        owner, groups = self._merged(self._candidates(found))
+        index = owner.get(_key(found))
+        return None if index is None else groups[index]
+
+    def matches(self, found: Sequence[str]) -> list[Match]:
+        """The glossary's forms in a run of tokens, longest first from the left, not overlapping."""
+        owner, groups = self._merged(self._candidates(found))
+        if not owner:
+            return []
+        longest = max(len(key) for key in owner)
+        out = []
+        start = 0
+        keys = _key(found)
+        while start < len(keys):
+            for end in range(min(len(keys), start + longest), start, -1):
+                index = owner.get(keys[start:end])
+                if index is not None:
+                    out.append(Match(start, end, groups[index]))
+                    start = end
+                    break
+            else:
+                start += 1
+        return out
+
+
+@functools.cache
+def builtin_terms() -> tuple[tuple[str, ...], ...]:
+    """The built-in glossary's terms, unchecked (the tests check every one with `parse_glossary`)."""
+    with open(GLOSSARY_FILE, encoding="utf-8") as handle:
+        return tuple(
+            tuple(form.strip() for form in line.split("\t") if form.strip())
+            for line in handle
+            if line.strip() and not line.startswith("#")
+        )
+
+
+@functools.cache
+def _glossary(extra: tuple[tuple[str, ...], ...]) -> Glossary:
+    return Glossary([*builtin_terms(), *extra])
+
+
+def glossary(extra: Iterable[Sequence[str]] = ()) -> Glossary:
+    """The built-in glossary with the user's terms (from the config file) added."""
+    return _glossary(tuple(tuple(term) for term in extra))

@@ -1,0 +1,304 @@
+"""The reader's own library: add by every REF form, offline, duplicates, arXiv and DOI as one paper, own lists."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import json_out, ok, snapshot
+
+LLAMA2 = "2307.09288"
+LLAMA2_TITLE = "Llama 2: Open Foundation and Fine-Tuned Chat Models"
+
+
+@pytest.fixture
+def db() -> Path:
+    return Path(os.environ["LLMREADS_DB"])
+
+
+@pytest.fixture
+def llama2(services):  # type: ignore[no-untyped-def]
+    services.add_arxiv(LLAMA2, LLAMA2_TITLE, ["Hugo Touvron", "Louis Martin", "Kevin Stone"],
+                       abstract="In this work, we develop and release Llama 2.", published="2023-07-18T14:31:57Z")
+    return services
+
+
+def query(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "ref", [LLAMA2, f"arXiv:{LLAMA2}v2", f"https://arxiv.org/abs/{LLAMA2}", f"https://arxiv.org/pdf/{LLAMA2}v3.pdf"]
+)
+def test_add_by_every_arxiv_form(cli, llama2, db, ref):
+    added = json_out(cli("add", ref, "--json"))
+    assert [(a["key"], a["title"], a["to_list"], a["added"], a["fetched"]) for a in added] == [
+        (f"arxiv:{LLAMA2}", LLAMA2_TITLE, "added", True, True)]
+    assert llama2.arxiv_requests == [[LLAMA2]]
+    assert query(db, "SELECT authors, year, published, source FROM paper_metadata WHERE key = ?", f"arxiv:{LLAMA2}") \
+        == [('["Hugo Touvron", "Louis Martin", "Kevin Stone"]', 2023, "2023-07-18", "arxiv")]
+    listed = json_out(cli("list", "--list", "added", "--json"))
+    assert [p["title"] for p in listed] == [LLAMA2_TITLE]
+    assert LLAMA2_TITLE in [r["title"] for r in json_out(cli("search", "Llama", "--json"))]
+
+
+def test_add_by_doi_forms(cli, services, db):
+    services.add_crossref("10.18653/v1/N19-1423", "BERT: Pre-training of Deep Bidirectional Transformers",
+                          [("Jacob", "Devlin"), ("Ming-Wei", "Chang")])
+    added = json_out(cli("add", "https://doi.org/10.18653/V1/N19-1423", "--json"))
+    assert (added[0]["key"], added[0]["title"]) == ("doi:10.18653/v1/n19-1423",
+                                                    "BERT: Pre-training of Deep Bidirectional Transformers")
+    again = json_out(cli("add", "doi:10.18653/v1/n19-1423", "--json"))
+    assert (again[0]["added"], again[0]["held_by"]) == (False, ["added"])
+    assert services.crossref_requests == ["10.18653/V1/N19-1423"]  # the second time, the database knew it
+
+
+def test_add_other_url_needs_a_title(cli, one_error, db):
+    error = one_error(cli("add", "https://example.com/blog/my-paper"))
+    assert "https://example.com/blog/my-paper" in error and "--title" in error
+    added = json_out(cli("add", "https://example.com/blog/my-paper", "--title", "My Paper", "--json"))
+    assert (added[0]["key"], added[0]["title"]) == ("url:example.com/blog/my-paper", "My Paper")
+
+
+def test_add_not_a_ref_names_it_and_writes_nothing(cli, one_error, db):
+    ok(cli("list", "--limit", "1"))
+    before = snapshot(db)
+    assert "'lora please'" in one_error(cli("add", LLAMA2, "lora please"))
+    assert snapshot(db) == before
+
+
+def test_add_offline_adds_what_is_known_and_says_how_to_fetch_later(cli, db):
+    result = cli("add", LLAMA2, "--status", "reading", "--note", "from Ada")
+    out = ok(result)
+    assert f"arXiv:{LLAMA2}" in out
+    hints = [line for line in result.stderr.splitlines() if "metadata not fetched" in line]
+    assert len(hints) == 1 and "could not be reached" in hints[0] and "llmreads enrich" in hints[0]
+    shown = json_out(cli("show", LLAMA2, "--json"))
+    assert (shown["title"], shown["status"], shown["url"]) == (f"arXiv:{LLAMA2}", "reading",
+                                                               f"https://arxiv.org/abs/{LLAMA2}")
+    assert [n["text"] for n in shown["notes"]] == ["from Ada"]
+    assert query(db, "SELECT year, source, fetched_at FROM paper_metadata WHERE key = ?", f"arxiv:{LLAMA2}") == [
+        (2023, "id", None)]
+
+
+@pytest.mark.parametrize("mode", ["slow", "fail", "malformed", "rate"])
+def test_add_with_a_failing_service_still_adds(cli, llama2, mode):
+    llama2.arxiv_mode, llama2.slow_s = mode, 1.5
+    result = cli("add", LLAMA2, "--json")
+    assert json_out(result)[0]["fetched"] is False
+    assert "metadata not fetched: the arXiv API" in result.stderr
+
+
+def test_add_an_id_arxiv_does_not_know_adds_nothing(cli, services, one_error, db):
+    ok(cli("list", "--limit", "1"))
+    before = snapshot(db)
+    assert "2401.99999" in one_error(cli("add", "2401.99999"))
+    assert snapshot(db) == before
+
+
+def test_add_a_paper_already_in_the_bundled_list(cli, services, db):
+    result = cli("add", "2106.09685", "--list", "peft")
+    out = ok(result)
+    assert "Already there: 50f228" in out and "LLM_Paper_Reading" in out and "added to peft too" in out
+    assert services.arxiv_requests == [["2106.09685"]]  # it has no metadata yet (the service has none either)
+    peft = json_out(cli("list", "--list", "peft", "--json"))
+    assert [p["id"] for p in peft] == ["50f228"]
+    assert len(json_out(cli("list", "--json", "--stars", "0"))) == 118  # still one paper
+
+
+def test_arxiv_and_doi_of_one_paper_are_one_paper(cli, services, db):
+    services.add_arxiv("1810.04805", "BERT", ["Jacob Devlin"], doi="10.18653/v1/N19-1423")
+    services.add_crossref("10.18653/v1/N19-1423", "BERT (NAACL)", [("Jacob", "Devlin")])
+    ok(cli("add", "1810.04805"))
+    second = json_out(cli("add", "10.18653/v1/N19-1423", "--json"))[0]
+    assert (second["added"], second["key"]) == (False, "arxiv:1810.04805")
+    assert services.crossref_requests == []  # the arXiv record named the DOI: nothing to fetch
+    assert len(json_out(cli("list", "--list", "added", "--json"))) == 1
+    assert json_out(cli("show", "doi:10.18653/v1/n19-1423", "--json"))["key"] == "arxiv:1810.04805"
+
+
+def test_doi_first_then_its_arxiv_preprint_is_one_paper(cli, services, db):
+    services.add_crossref("10.1234/paper", "A Paper (NAACL)", [("Ada", "Lovelace")],
+                          relation={"has-preprint": [{"id-type": "arxiv", "id": "2401.00001"}]})
+    services.add_arxiv("2401.00001", "A Paper", ["Ada Lovelace"])
+    ok(cli("add", "10.1234/paper"))
+    second = json_out(cli("add", "arXiv:2401.00001", "--json"))[0]
+    assert (second["added"], second["key"]) == (False, "doi:10.1234/paper")
+    assert services.arxiv_requests == []  # the DOI's record named the preprint
+    assert json_out(cli("show", "2401.00001", "--json"))["key"] == "doi:10.1234/paper"
+
+
+def test_a_doi_whose_preprint_is_in_the_bundled_list_is_that_paper(cli, services, db):
+    services.add_crossref("10.1234/bert", "BERT (NAACL)", [("Jacob", "Devlin")],
+                          relation={"has-preprint": [{"id-type": "arxiv", "id": "1810.04805"}]})
+    added = json_out(cli("add", "10.1234/bert", "--json"))[0]
+    assert (added["added"], added["key"], added["held_by"]) == (False, "arxiv:1810.04805", ["LLM_Paper_Reading"])
+
+
+def test_doi_added_when_its_arxiv_twin_is_there_becomes_an_alias(cli, services, db):
+    ok(cli("add", "1810.04805"))  # offline: nothing says it has a DOI yet
+    services.add_crossref("10.1234/bert", "BERT (NAACL)", [("Jacob", "Devlin")],
+                          relation={"has-preprint": [{"id-type": "doi", "id": "10.48550/arXiv.1810.04805"}]})
+    second = json_out(cli("add", "10.1234/bert", "--json"))[0]
+    assert (second["added"], second["key"], second["aliased"]) == (False, "arxiv:1810.04805", "doi:10.1234/bert")
+    assert query(db, "SELECT alias, key FROM key_aliases") == [("doi:10.1234/bert", "arxiv:1810.04805")]
+
+
+def test_add_sections_status_and_own_list(cli, llama2, db):
+    ok(cli("add", LLAMA2, "--list", "to-read", "--section", "Open models", "--status", "read"))
+    sections = json_out(cli("sections", "--json"))
+    assert any(s["title"] == "Open models" for s in sections)
+    rows = json_out(cli("list", "--list", "to-read", "--section", "open models", "--json"))
+    assert [(r["title"], r["status"]) for r in rows] == [(LLAMA2_TITLE, "read")]
+    assert query(db, "SELECT owner FROM lists WHERE name = 'to-read'") == [("alice",)]
+
+
+def test_add_to_a_curated_list_or_anothers_is_refused(cli, llama2, one_error, db):
+    assert "--list LLM_Paper_Reading" in one_error(cli("add", LLAMA2, "--list", "LLM_Paper_Reading"))
+    ok(cli("--user", "bob", "add", LLAMA2))
+    assert "bob's own list" in one_error(cli("add", LLAMA2, "--list", "added"))
+    # With no --list, alice's default is a list of her own.
+    assert json_out(cli("add", LLAMA2, "--json"))[0]["to_list"] == "added-alice"
+
+
+def test_added_papers_survive_reimporting_a_curated_list(cli, llama2, db, tmp_path):
+    ok(cli("add", LLAMA2, "2106.09685"))
+    seed = Path(__file__).resolve().parents[1] / "seeds" / "llm_paper_reading.md"
+    changed = tmp_path / "list.md"
+    changed.write_text(seed.read_text(encoding="utf-8").replace("LORA", "LoRA v2"), encoding="utf-8")
+    ok(cli("import", str(changed), "--name", "LLM_Paper_Reading"))
+    ok(cli("remove-list", "LLM_Paper_Reading"))
+    rows = json_out(cli("list", "--list", "added", "--json"))
+    assert sorted(r["key"] for r in rows) == ["arxiv:2106.09685", f"arxiv:{LLAMA2}"]
+    assert query(db, "SELECT count(*) FROM paper_metadata WHERE source = 'arxiv'") == [(1,)]
+
+
+def test_an_import_cannot_replace_an_own_list(cli, llama2, one_error, db, tmp_path):
+    ok(cli("add", LLAMA2))
+    doc = tmp_path / "l.md"
+    doc.write_text("# L\n\n1. [A paper](https://example.org/a)\n", encoding="utf-8")
+    assert "'added'" in one_error(cli("import", str(doc), "--name", "added"))
+    assert len(json_out(cli("list", "--list", "added", "--json"))) == 1
+
+
+def test_remove_list_of_own_list_asks_for_force(cli, llama2, one_error, db):
+    ok(cli("add", LLAMA2))
+    error = one_error(cli("remove-list", "added"))
+    assert "'added'" in error and "--force" in error
+    ok(cli("remove-list", "added", "--force"))
+    assert [r["name"] for r in json_out(cli("lists", "--json"))] == ["LLM_Paper_Reading"]
+
+
+def test_add_status_is_a_usage_error_when_unknown(cli):
+    result = cli("add", LLAMA2, "--status", "done")
+    assert result.exit_code == 2 and "--status" in result.stderr
+
+
+# ---------------------------------------------------------------- enrich and edit --arxiv
+
+
+def arxiv_list(count: int) -> str:
+    rows = "\n".join(f"| {n + 1} | [Paper number {n}](https://arxiv.org/abs/2301.{n:05d}) | intro {n} |"
+                     for n in range(count))
+    return f"# Many\n\n1. # All\n\n| ID | Paper | Introduction |\n| -- | ----- | ------------ |\n{rows}\n"
+
+
+@pytest.fixture
+def many(cli, services, tmp_path):  # type: ignore[no-untyped-def]
+    doc = tmp_path / "many.md"
+    doc.write_text(arxiv_list(300), encoding="utf-8")
+    ok(cli("import", str(doc)))
+    for n in range(300):
+        services.add_arxiv(f"2301.{n:05d}", f"Paper Number {n}", [f"Author {n}", "Second Author"],
+                           published=f"2023-01-{n % 28 + 1:02d}T10:00:00Z")
+    return services
+
+
+def test_enrich_300_papers_in_batches_of_100(cli, many, db):
+    counts = json_out(cli("enrich", "--list", "Many", "--json"))
+    assert (counts["wanted"], counts["fetched"], counts["requests"]) == (300, 300, 3)
+    assert [len(batch) for batch in many.arxiv_requests] == [100, 100, 100]
+    assert query(db, "SELECT count(*) FROM paper_metadata WHERE fetched_at IS NOT NULL") == [(300,)]
+    again = json_out(cli("enrich", "--list", "Many", "--json"))  # nothing left to fetch
+    assert (again["wanted"], again["requests"]) == (0, 0)
+    forced = json_out(cli("enrich", "--list", "Many", "--force", "--json"))
+    assert (forced["wanted"], forced["requests"]) == (300, 3)
+
+
+def test_interrupted_enrich_keeps_what_it_fetched_and_resumes(cli, many, one_error, db):
+    many.fail_after = 1  # the second request fails
+    error = one_error(cli("enrich", "--list", "Many"))
+    assert "HTTP 500" in error and "100 papers" in error and "llmreads enrich" in error
+    assert query(db, "SELECT count(*) FROM paper_metadata WHERE fetched_at IS NOT NULL") == [(100,)]
+    many.fail_after = None
+    many.arxiv_requests.clear()
+    counts = json_out(cli("enrich", "--list", "Many", "--json"))
+    assert (counts["wanted"], counts["fetched"]) == (200, 200)
+    assert [len(batch) for batch in many.arxiv_requests] == [100, 100]
+    assert "2301.00000" not in many.arxiv_requests[0]  # the first batch is not asked for again
+
+
+def test_reimport_keeps_fetched_metadata(cli, many, db, tmp_path):
+    ok(cli("enrich", "--list", "Many"))
+    doc = tmp_path / "many.md"
+    doc.write_text(arxiv_list(300).replace("intro 7 ", "new intro "), encoding="utf-8")
+    ok(cli("import", str(doc)))
+    shown = json_out(cli("show", "2301.00007", "--json"))
+    assert (shown["authors"], shown["year"]) == (["Author 7", "Second Author"], 2023)
+
+
+def test_enrich_uses_crossref_for_dois(cli, services, db):
+    ok(cli("add", "10.1234/some.paper"))  # offline for Crossref
+    services.add_crossref("10.1234/some.paper", "Some Paper", [("Ada", "Lovelace")], year=2020)
+    counts = json_out(cli("enrich", "--list", "added", "--json"))
+    assert (counts["fetched"], services.crossref_requests[-1]) == (1, "10.1234/some.paper")
+    shown = json_out(cli("show", "doi:10.1234/some.paper", "--json"))
+    assert (shown["authors"], shown["year"]) == (["Ada Lovelace"], 2020)
+
+
+def test_bundled_papers_not_on_arxiv_get_their_ids_from_the_data_file(cli, services, db):
+    services.add_arxiv("2201.11903", "Chain-of-Thought Prompting Elicits Reasoning in Large Language Models",
+                       ["Jason Wei", "Xuezhi Wang"], published="2022-01-28T02:33:07Z")
+    counts = json_out(cli("enrich", "--json"))
+    assert counts["linked"] == 7
+    cot = json_out(cli("show", "2a195b", "--json"))
+    assert (cot["key"], cot["arxiv"], cot["authors"], cot["year"]) == (
+        "url:paperswithcode.com/paper/chain-of-thought-prompting-elicits-reasoning", "2201.11903",
+        ["Jason Wei", "Xuezhi Wang"], 2022)
+    assert json_out(cli("show", "2201.11903", "--json"))["id"] == "2a195b"  # the arXiv id names it too
+    assert ok(cli("open", "2a195b", "--print")).strip() == "https://arxiv.org/abs/2201.11903"
+
+
+def test_edit_gives_a_paper_its_arxiv_id(cli, services, db):
+    services.add_arxiv("2302.13971", "LLaMA: Open and Efficient Foundation Language Models", ["Hugo Touvron"],
+                       published="2023-02-27T18:00:00Z")
+    out = ok(cli("edit", "b2c3ad", "--arxiv", "https://arxiv.org/abs/2302.13971v1"))
+    assert "b2c3ad" in out and "2302.13971" in out
+    llama = json_out(cli("show", "arXiv:2302.13971", "--json"))
+    assert (llama["id"], llama["key"].startswith("url:scontent"), llama["authors"], llama["year"]) == (
+        "b2c3ad", True, ["Hugo Touvron"], 2023)
+    assert ok(cli("open", "b2c3ad", "--print")).strip() == "https://arxiv.org/abs/2302.13971"
+    # A list that links the paper by arXiv later finds the same paper's user data.
+    ok(cli("mark-read", "b2c3ad"))
+    assert json_out(cli("show", "2302.13971", "--json"))["status"] == "read"
+
+
+def test_edit_offline_links_the_id_and_says_metadata_waits(cli, db):
+    result = cli("edit", "b2c3ad", "--arxiv", "2302.13971")
+    ok(result)
+    assert "metadata not fetched" in result.stderr and "llmreads enrich" in result.stderr
+    assert json_out(cli("show", "2302.13971", "--json"))["id"] == "b2c3ad"
+
+
+def test_edit_refuses_an_id_of_another_paper_or_a_bad_id(cli, one_error, db):
+    ok(cli("list", "--limit", "1"))
+    error = one_error(cli("edit", "b2c3ad", "--arxiv", "2106.09685"))
+    assert "2106.09685" in error and "50f228" in error
+    assert "'nonsense'" in one_error(cli("edit", "b2c3ad", "--arxiv", "nonsense"))

@@ -1,0 +1,281 @@
+"""Your own reading: the status history, tags, your star ratings, through every command."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_one_error, settle
+
+LORA_ID = "50f228"  # arXiv 2106.09685
+ATTENTION_ID = "f77a8b"  # 1706.03762
+GPT3_ID = "09794a"
+
+
+def ok(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr, result.exception)
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
+def json_out(result):  # type: ignore[no-untyped-def]
+    return json.loads(ok(result))
+
+
+@pytest.fixture
+def db() -> Path:
+    return Path(os.environ["LLMREADS_DB"])
+
+
+@pytest.fixture
+def seeded(cli, db):  # type: ignore[no-untyped-def]
+    ok(cli("list", "--limit", "1"))
+    return db
+
+
+@pytest.fixture
+def utc8(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC+8 (a POSIX TZ rule: no time zone data needed)."""
+    monkeypatch.setenv("TZ", "XST-8")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def events(db: Path, user: str = "alice") -> list[tuple[str, str, str]]:
+    settle(db)
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(
+            "SELECT paper_key, status, at FROM status_history WHERE user = ? ORDER BY at, rowid", (user,)
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def status_at(cli, ref: str) -> str | None:  # type: ignore[no-untyped-def]
+    return json_out(cli("show", ref, "--json"))["status_at"]
+
+
+# ---------------------------------------------------------------- the status history
+
+
+def test_every_status_change_is_an_event_and_marking_again_changes_nothing(cli, seeded):
+    ok(cli("mark-read", LORA_ID))
+    first = status_at(cli, LORA_ID)
+    ok(cli("mark-read", LORA_ID))  # already read: not a change
+    assert status_at(cli, LORA_ID) == first
+    ok(cli("mark-unread", LORA_ID))
+    ok(cli("mark-reading", LORA_ID))
+    found = events(seeded)
+    assert [(key, status) for key, status, _ in found] == [
+        ("arxiv:2106.09685", "read"), ("arxiv:2106.09685", "unread"), ("arxiv:2106.09685", "reading"),
+    ]
+    assert found[0][2] == first
+    assert all(at.endswith("+00:00") for _, _, at in found)
+    ok(cli("mark-reading", LORA_ID))  # reading already: no event
+    assert len(events(seeded)) == 3
+    ok(cli("mark-unread", ATTENTION_ID))  # never marked: its first status, an event
+    assert events(seeded)[-1][:2] == ("arxiv:1706.03762", "unread")
+
+
+def test_mark_read_date_backfills_at_local_midnight(cli, seeded, utc8):
+    detail = json_out(cli("mark-read", LORA_ID, "--date", "2024-03-01", "--json"))
+    assert detail[0]["status"] == "read"
+    assert events(seeded) == [("arxiv:2106.09685", "read", "2024-02-29T16:00:00+00:00")]
+    assert status_at(cli, LORA_ID) == "2024-02-29T16:00:00+00:00"
+    ok(cli("mark-read", LORA_ID, "--date", "2024-05-02T08:30:00+02:00"))
+    assert events(seeded)[-1] == ("arxiv:2106.09685", "read", "2024-05-02T06:30:00+00:00")
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "yesterday", "2024-03-01T25:00", "", "2999-01-01"])
+def test_a_bad_date_is_a_usage_error_naming_the_option(cli, seeded, value):
+    result = cli("mark-read", LORA_ID, "--date", value)
+    assert result.exit_code == 2, result.stdout
+    assert "--date" in result.stderr and "Traceback" not in result.stderr
+    assert events(seeded) == []
+
+
+# ---------------------------------------------------------------- tags
+
+
+def test_tags_are_normalised_counted_listed_searched_and_shown(cli, seeded):
+    assert json_out(cli("tag", LORA_ID, " PEFT ", "Must-Read", "微调", "peft", "--json"))["tags"] == [
+        "must-read", "peft", "微调"
+    ]
+    ok(cli("tag", ATTENTION_ID, "MUST-READ"))
+    ok(cli("tag", "1706.03762", "must-read"))  # already so: one tag, not two
+    assert json_out(cli("tags", "--json")) == [
+        {"tag": "must-read", "papers": 2}, {"tag": "peft", "papers": 1}, {"tag": "微调", "papers": 1},
+    ]
+    assert [r["id"] for r in json_out(cli("list", "--tag", "Must-Read", "--json"))] == [ATTENTION_ID, LORA_ID]
+    assert [r["id"] for r in json_out(cli("list", "--tag", "must-read", "--tag", "peft", "--json"))] == [LORA_ID]
+    rows = json_out(cli("list", "--json"))
+    assert next(r for r in rows if r["id"] == GPT3_ID)["tags"] == []
+    assert json_out(cli("show", LORA_ID, "--json"))["tags"] == ["must-read", "peft", "微调"]
+    assert [r["id"] for r in json_out(cli("search", "tag:peft", "--json"))] == [LORA_ID]
+    assert [r["id"] for r in json_out(cli("search", "tag:must-read attention", "--json"))] == [ATTENTION_ID]
+    hits = {r["id"] for r in json_out(cli("search", "lora -tag:must-read", "--json"))}
+    assert LORA_ID not in hits and hits
+    other = json_out(cli("--user", "bob", "list", "--tag", "must-read", "--json"))
+    assert other == []  # tags are per user
+    assert json_out(cli("untag", LORA_ID, "PEFT", "--json"))["tags"] == ["must-read", "微调"]
+    assert json_out(cli("tags", "--json"))[1:] == [{"tag": "微调", "papers": 1}]
+
+
+@pytest.mark.parametrize("tag", ["two words", "", "_x", "#x", "a,b", "x" * 51, '"q"'])
+def test_a_bad_tag_is_one_error_naming_it_and_changes_nothing(cli, seeded, tag):
+    error = assert_one_error(cli("tag", LORA_ID, "fine", tag))
+    assert repr(tag) in error
+    assert json_out(cli("show", LORA_ID, "--json"))["tags"] == []
+
+
+def test_untag_of_a_tag_the_paper_lacks_names_it_and_changes_nothing(cli, seeded):
+    ok(cli("tag", LORA_ID, "peft"))
+    error = assert_one_error(cli("untag", LORA_ID, "peft", "nope"))
+    assert "'nope'" in error and LORA_ID in error
+    assert json_out(cli("show", LORA_ID, "--json"))["tags"] == ["peft"]
+
+
+def test_tags_and_ratings_follow_a_paper_whose_key_changed(conn):
+    # Written under an old key (an alias), read through the paper's current key, as statuses are.
+    from llmreads import aliases
+    from llmreads.store.base import transaction
+    from llmreads.store.papers import list_papers, paper_summary, resolve_ref
+    from llmreads.store.personal import add_tags, remove_tags, set_rating, tag_counts
+
+    pid = resolve_ref(conn, LORA_ID)
+    add_tags(conn, "alice", pid, ["peft"])
+    set_rating(conn, "alice", pid, 3)
+    with transaction(conn):
+        aliases.add_alias(conn, "arxiv:2106.09685", "url:example.org/lora")
+        conn.execute("UPDATE papers SET key = 'url:example.org/lora' WHERE id = ?", (pid,))
+    assert add_tags(conn, "alice", pid, ["peft", "lora"]) == ["lora", "peft"]
+    assert conn.execute("SELECT count(*) FROM tags WHERE tag = 'peft'").fetchone()[0] == 1
+    assert [t.papers for t in tag_counts(conn, "alice")] == [1, 1]
+    paper = paper_summary(conn, "alice", pid)
+    assert (paper.tags, paper.my_stars) == (["lora", "peft"], 3)
+    set_rating(conn, "alice", pid, 5)
+    assert paper_summary(conn, "alice", pid).my_stars == 5
+    from llmreads.store.filters import my_stars_filter, tag_filter
+
+    assert [p.id for p in list_papers(conn, "alice", [tag_filter("peft"), my_stars_filter(5)])] == [LORA_ID]
+    assert remove_tags(conn, "alice", pid, ["peft"]) == ["lora"]
+    set_rating(conn, "alice", pid, 0)
+    assert conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------- ratings
+
+
+def test_rate_shows_beside_the_lists_stars_filters_and_sorts(cli, seeded):
+    assert json_out(cli("rate", GPT3_ID, "2", "--json"))["my_stars"] == 2
+    ok(cli("rate", LORA_ID, "5"))
+    ok(cli("rate", ATTENTION_ID, "4"))
+    assert [r["id"] for r in json_out(cli("list", "--sort", "my-stars", "--limit", "3", "--json"))] == [
+        LORA_ID, ATTENTION_ID, GPT3_ID
+    ]
+    assert [r["id"] for r in json_out(cli("list", "--my-stars", "4", "--json"))] == [ATTENTION_ID, LORA_ID]
+    detail = json_out(cli("show", LORA_ID, "--json"))
+    assert (detail["stars"], detail["my_stars"]) == (5, 5)
+    ok(cli("rate", LORA_ID, "0"))
+    assert json_out(cli("show", LORA_ID, "--json"))["my_stars"] is None
+    assert json_out(cli("--user", "bob", "show", ATTENTION_ID, "--json"))["my_stars"] is None
+
+
+def test_your_stars_are_shown_beside_the_lists_on_a_terminal(cli, seeded):
+    ok(cli("rate", LORA_ID, "3"))
+    env = {"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "120"}
+    table = ok(cli("list", "--section", "2.4", env=env))
+    line = next(line for line in table.splitlines() if LORA_ID in line)
+    assert "★★★★★  ★★★ " in line
+    shown = ok(cli("show", LORA_ID, env=env))
+    assert "yours  ★★★\n" in shown
+
+
+@pytest.mark.parametrize("args", [("7",), ("-1",), ("x",)])
+def test_a_rating_out_of_range_is_a_usage_error(cli, seeded, args):
+    result = cli("rate", LORA_ID, *args)
+    assert result.exit_code == 2
+    assert "STARS" in result.stderr.upper() and "Traceback" not in result.stderr
+
+
+def test_my_stars_option_takes_1_to_5(cli, seeded):
+    result = cli("list", "--my-stars", "6")
+    assert result.exit_code == 2 and "--my-stars" in result.stderr
+
+
+# ---------------------------------------------------------------- history and progress by month
+
+
+def test_history_lists_every_change_newest_first_in_local_time(cli, seeded, utc8):
+    ok(cli("mark-reading", LORA_ID, "--date", "2026-10-31T23:30"))
+    ok(cli("mark-read", LORA_ID, "--date", "2026-11-02"))
+    ok(cli("mark-read", ATTENTION_ID, "--date", "2026-11-20T10:00"))
+    ok(cli("mark-unread", ATTENTION_ID, "--date", "2026-12-01"))
+    found = json_out(cli("history", "--json"))
+    assert [(e["id"], e["status"], e["at"]) for e in found] == [
+        (ATTENTION_ID, "unread", "2026-12-01T00:00:00+08:00"),
+        (ATTENTION_ID, "read", "2026-11-20T10:00:00+08:00"),
+        (LORA_ID, "read", "2026-11-02T00:00:00+08:00"),
+        (LORA_ID, "reading", "2026-10-31T23:30:00+08:00"),
+    ]
+    assert set(found[0]) >= {"event_id", "id", "key", "title", "status", "at"}
+    assert found[2]["key"] == "arxiv:2106.09685" and found[1]["title"] == "Attention Is All You Need"
+    assert len({e["event_id"] for e in found}) == 4
+    # The local month: 2026-10-31T23:30+08:00 is in October here, though in UTC it is too.
+    assert [e["status"] for e in json_out(cli("history", "--month", "2026-11", "--json"))] == ["read", "read"]
+    assert [e["status"] for e in json_out(cli("history", "--month", "2026-10", "--json"))] == ["reading"]
+    assert [e["at"][:10] for e in json_out(cli("history", "--since", "2026-11-20", "--json"))] == [
+        "2026-12-01", "2026-11-20"
+    ]
+    assert json_out(cli("--user", "bob", "history", "--json")) == []
+
+
+def test_history_month_is_local_at_a_boundary(cli, seeded, utc8):
+    # 2026-11-01T03:00 at UTC+8 is still October in UTC: --month goes by the local calendar.
+    ok(cli("mark-read", LORA_ID, "--date", "2026-11-01T03:00"))
+    assert events(seeded)[0][2] == "2026-10-31T19:00:00+00:00"
+    assert len(json_out(cli("history", "--month", "2026-11", "--json"))) == 1
+    assert json_out(cli("history", "--month", "2026-10", "--json")) == []
+
+
+@pytest.mark.parametrize(("option", "value"), [("--month", "2026-13"), ("--month", "11-2026"),
+                                               ("--month", "2026"), ("--since", "last week")])
+def test_history_bad_dates_are_usage_errors_naming_the_option(cli, seeded, option, value):
+    result = cli("history", option, value)
+    assert result.exit_code == 2 and option in result.stderr and "Traceback" not in result.stderr
+
+
+def test_list_sort_read_puts_the_most_recently_first_read_first(cli, seeded):
+    ok(cli("mark-read", GPT3_ID, "--date", "2024-01-05"))
+    ok(cli("mark-read", LORA_ID, "--date", "2024-03-01"))
+    ok(cli("mark-read", ATTENTION_ID, "--date", "2024-02-01"))
+    # Read again later: when it was first read still counts.
+    ok(cli("mark-unread", GPT3_ID, "--date", "2024-06-01"))
+    ok(cli("mark-read", GPT3_ID, "--date", "2024-07-01"))
+    rows = json_out(cli("list", "--sort", "read", "--limit", "4", "--json"))
+    assert [r["id"] for r in rows[:3]] == [LORA_ID, ATTENTION_ID, GPT3_ID]
+    assert rows[3]["status"] == "unread"
+
+
+def test_progress_by_month_counts_papers_by_the_month_first_read(cli, seeded):
+    ok(cli("mark-read", GPT3_ID, "--date", "2024-01-05"))
+    ok(cli("mark-read", GPT3_ID, "--date", "2024-04-05"))  # the same paper again: counted once, in January
+    ok(cli("mark-read", LORA_ID, "--date", "2024-03-01"))
+    ok(cli("mark-read", ATTENTION_ID, "--date", "2024-03-20"))
+    ok(cli("mark-reading", "ChatGLM", "--date", "2024-03-21"))  # not read: not counted
+    assert json_out(cli("progress", "--by", "month", "--json")) == [
+        {"month": "2024-01", "read": 1}, {"month": "2024-02", "read": 0}, {"month": "2024-03", "read": 2},
+    ]
+    bars = ok(cli("progress", "--by", "month", env={"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "100"}))
+    lines = {line.split()[0]: line for line in bars.splitlines() if line.startswith("2024-")}
+    assert lines["2024-03"].count("█") == 2 * lines["2024-01"].count("█") > 0
+    assert "█" not in lines["2024-02"]
