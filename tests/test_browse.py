@@ -192,14 +192,16 @@ def test_s_cycles_the_sort(ready, cli):
     seen = []
 
     async def steps(pilot, app):
-        for _ in range(3):
+        await pilot.press("down", "down", "r", "3")
+        await settle(pilot, app)
+        for _ in range(5):
             await pilot.press("s")
             seen.append((app.sort, [row.id for row in app.rows]))
 
     drive(conn, db_path, steps)
-    assert [sort for sort, _ in seen] == ["stars", "title", "list"]
-    assert seen[0][1] == ids(json_out(cli("list", "--sort", "stars", "--json")))
-    assert seen[1][1] == ids(json_out(cli("list", "--sort", "title", "--json")))
+    assert [sort for sort, _ in seen] == ["stars", "title", "my-stars", "read", "list"]
+    for sort, shown in seen:
+        assert shown == ids(json_out(cli("list", "--sort", sort, "--json"))), sort
 
 
 def test_f_filters_by_stars_and_status(ready, cli):
@@ -427,3 +429,61 @@ def test_escape_on_a_note_with_text_asks_once_before_leaving_it(ready):
     drive(conn, db_path, steps)
     assert seen == {"after one": "NoteScreen", "after two": "Screen"}
     assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
+
+
+def test_digits_rate_the_paper_and_0_clears_the_rating(ready, cli):
+    conn, db_path = ready
+    seen = {}
+
+    async def steps(pilot, app):
+        await pilot.press("4")
+        await settle(pilot, app)
+        seen["after 4"] = (json_out(cli("show", app.rows[0].id, "--json"))["my_stars"], app.rows[0].my_stars)
+        await pilot.press("down", "2", "up", "0")
+
+    app = drive(conn, db_path, steps)
+    assert seen["after 4"] == (4, 4)
+    assert [json_out(cli("show", row.id, "--json"))["my_stars"] for row in app.rows[:2]] == [None, 2]
+
+
+def test_t_sets_the_tags_and_the_filter_finds_them(ready, cli):
+    conn, db_path = ready
+    seen = {}
+
+    async def steps(pilot, app):
+        await pilot.press("t", *"RLHF", "space", *"to-read", "enter")
+        await settle(pilot, app)
+        seen["tags"] = app.rows[0].tags
+        await pilot.press("t")
+        await pilot.pause()
+        app.screen.query_one("#tags-text").value = "to-read"  # rlhf taken off
+        await pilot.press("enter")
+        await settle(pilot, app)
+        await pilot.press("f")
+        await pilot.pause()
+        app.screen.query_one("#filter-tag").value = "to-read"
+        await pilot.press("ctrl+s")
+
+    app = drive(conn, db_path, steps)
+    assert seen["tags"] == ["rlhf", "to-read"]
+    assert [row.id for row in app.rows] == ids(json_out(cli("list", "--tag", "to-read", "--json")))
+    assert json_out(cli("show", app.rows[0].id, "--json"))["tags"] == ["to-read"]
+    assert "#to-read" in text_of(app, "#count") and "tags #to-read" in text_of(app, "#detail-body")
+
+
+def test_a_word_that_cannot_be_a_tag_is_said_and_kept(ready):
+    conn, db_path = ready
+    seen = {}
+
+    async def steps(pilot, app):
+        await pilot.press("t", *"ok", "space", "comma", "enter")
+        await pilot.pause()
+        seen["screen"] = type(app.screen).__name__
+        seen["problem"] = str(app.screen.query_one("#tags-problem").content)
+        seen["value"] = app.screen.query_one("#tags-text").value
+        await pilot.press("escape")
+
+    drive(conn, db_path, steps)
+    assert seen["screen"] == "TagScreen" and seen["value"] == "ok ,"
+    assert "a tag is a word" in seen["problem"] and "','" in seen["problem"]
+    assert conn.execute("SELECT count(*) FROM tags").fetchone()[0] == 0

@@ -29,7 +29,7 @@ from textual.widgets.tree import TreeNode
 from llmreads.errors import InvalidQuery, LlmreadsError, NotFound
 from llmreads.store.papers import PaperRow
 from llmreads.tui.detail import STATUS_MARK, gone, literal, paper_content, stars
-from llmreads.tui.screens import FilterScreen, HelpScreen, NoteScreen
+from llmreads.tui.screens import FilterScreen, HelpScreen, NoteScreen, TagScreen
 from llmreads.tui.writer import Writer
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 ROW_LIMIT = 1000  # rows in the table at once; the count above it says how many match in all
 POLL_S = 1.0  # how often the screen looks for changes made elsewhere
-LIST_SORTS = ("list", "stars", "title")
+LIST_SORTS = ("list", "stars", "title", "my-stars", "read")  # store.papers.SORTS; read: most recently read first
 SEARCH_SORTS = ("relevance", "stars", "list")
 NARROW = 60  # below this width, stars as "4★" and no id column
 
@@ -93,12 +93,13 @@ class BrowseApp(App[None]):
     Screen.-narrow #right { layout: vertical; height: 1fr; }
     Screen.-narrow #papers { height: 1fr; }
     Screen.-narrow #detail { height: 1fr; border-top: hkey $border-blurred; }
-    #help, #note, #filters { width: 80%; max-width: 90; height: 80%; background: $panel; padding: 1 2; }
+    #help, #note, #filters, #tags { width: 80%; max-width: 90; height: 80%; background: $panel; padding: 1 2; }
     ModalScreen { align: center middle; }
     #help .title { text-style: bold; margin-bottom: 1; }
     #note-text { height: 1fr; }
     #note-problem { color: $error; }
-    #filters { height: auto; }
+    #filters, #tags { height: auto; }
+    #tags-problem { color: $error; }
     """
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"), (NARROW, "-medium"), (120, "-wide")
@@ -112,8 +113,10 @@ class BrowseApp(App[None]):
         Binding("escape", "clear_search", "Clear", show=False, priority=True),
         Binding("r", "mark('read')", "Read", priority=True),
         Binding("g", "mark('reading')", "Reading", priority=True),
-        Binding("u", "mark('unread')", "Unread", priority=True),
+        Binding("u", "mark('unread')", "Unread", show=False, priority=True),  # the footer is full at 80 columns
         Binding("n", "note", "Note", priority=True),
+        Binding("t", "tags", "Tags", priority=True),
+        *(Binding(str(n), f"rate({n})", f"{n}★" if n else "no ★", show=False, priority=True) for n in range(6)),
         Binding("o", "open", "Open", priority=True),
         Binding("s", "sort", "Sort", priority=True),
         Binding("f", "filters", "Filter", priority=True),
@@ -123,8 +126,8 @@ class BrowseApp(App[None]):
     ]
     TYPING_ACTIONS = frozenset({"submit_search", "clear_search", "refresh"})  # the keys the search box leaves to us
     OWN_ACTIONS = frozenset({
-        "focus_search", "submit_search", "clear_search", "mark", "note", "open", "sort", "filters", "refresh", "help",
-        "quit",
+        "focus_search", "submit_search", "clear_search", "mark", "note", "tags", "rate", "open", "sort", "filters",
+        "refresh", "help", "quit",
     })
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -367,32 +370,45 @@ class BrowseApp(App[None]):
         keep = self.current_key
         table.clear(columns=True)
         narrow = self._narrow
-        table.add_column("★", key="stars", width=2 if narrow else 5)
-        table.add_column("", key="status", width=1)
-        table.add_column("title", key="title", width=self._title_width())
-        if not narrow:
-            table.add_column("id", key="id", width=6)
+        columns = self._columns()
+        for key, label, width in columns:
+            table.add_column(label, key=key, width=self._title_width() if key == "title" else width)
         for row in self.rows:
-            cells: list[str | Content] = [stars(row.stars, narrow), STATUS_MARK.get(row.status, "?"),
-                                          Content(literal(row.title).replace("\n", " "))]
-            if not narrow:
-                cells.append(row.id)
-            table.add_row(*cells, key=row.key)
+            cells: dict[str, str | Content] = {
+                "stars": stars(row.stars, narrow),
+                "status": STATUS_MARK.get(row.status, "?"),
+                "title": Content(literal(row.title).replace("\n", " ")),
+                "mine": stars(row.my_stars or 0, narrow=True),
+                "tags": Content(literal(" ".join(row.tags))),
+                "id": row.id,
+            }
+            table.add_row(*(cells[key] for key, _, _ in columns), key=row.key)
         self.show_count()
         keys = [row.key for row in self.rows]
         if keep in keys:
             table.move_cursor(row=keys.index(keep), animate=False)
         self.show_paper(self.rows[table.cursor_row] if self.rows else None)
 
+    def _columns(self) -> list[tuple[str, str, int]]:
+        """The table's columns as (key, label, width) at this width; the title's width is what is left."""
+        if self._narrow:
+            return [("stars", "★", 2), ("status", "", 1), ("title", "title", 0), ("mine", "you", 3)]
+        wide_enough = self._table_width() >= 70
+        return [("stars", "★", 5), ("status", "", 1), ("title", "title", 0), ("mine", "you", 3),
+                *([("tags", "tags", 10)] if wide_enough else []), ("id", "id", 6)]
+
+    def _table_width(self) -> int:
+        return self.table.scrollable_content_region.width or self.size.width
+
     def _title_width(self) -> int:
-        fixed = (2 + 1) if self._narrow else (5 + 1 + 6)
-        columns = 3 if self._narrow else 4
-        width = self.table.scrollable_content_region.width or self.size.width
-        return max(8, width - fixed - 2 * columns)
+        others = [width for key, _, width in self._columns() if key != "title"]
+        return max(8, self._table_width() - sum(others) - 2 * (len(others) + 1))
 
     def fit_columns(self) -> None:
         title = self.table.columns.get(ColumnKey("title"))
-        if title is not None and title.width != self._title_width():
+        if title is None:
+            return
+        if title.width != self._title_width() or len(self.table.columns) != len(self._columns()):
             self.fill_table()
 
     def show_count(self) -> None:
@@ -497,12 +513,54 @@ class BrowseApp(App[None]):
         self.push_screen(HelpScreen())
 
     def action_filters(self) -> None:
-        def chosen(result: tuple[int, str] | None) -> None:
+        from llmreads.store.personal import tag_counts
+
+        def chosen(result: tuple[int, str, str] | None) -> None:
             if result is not None:
-                self.min_stars, self.status_filter = result
+                self.min_stars, self.status_filter, self.tag = result
                 self.load_papers()
 
-        self.push_screen(FilterScreen(self.min_stars, self.status_filter), chosen)
+        tags = [count.tag for count in tag_counts(self.conn, self.user)]
+        self.push_screen(FilterScreen(self.min_stars, self.status_filter, self.tag, tags), chosen)
+
+    def action_rate(self, stars: int) -> None:
+        from llmreads.store.personal import set_rating
+
+        row = self.current
+        if row is None:
+            return
+        done = f"{row.id}: your stars cleared" if stars == 0 else f"{row.id}: yours {'★' * stars}"
+        self.write(done, row, lambda conn, pid: set_rating(conn, self.user, pid, stars))
+
+    def action_tags(self, text: str | None = None, problem: str = "") -> None:
+        row = self.current
+        if row is None:
+            return
+        before = list(row.tags)
+
+        def chosen(tags: list[str] | None) -> None:
+            if tags is None:
+                return
+            from llmreads.store.personal import add_tags, remove_tags
+
+            added = [tag for tag in tags if tag not in before]
+            removed = [tag for tag in before if tag not in tags]
+            if not added and not removed:
+                return
+
+            def job(conn: sqlite3.Connection, pid: int) -> None:
+                if added:
+                    add_tags(conn, self.user, pid, added)
+                if removed:
+                    remove_tags(conn, self.user, pid, removed)
+
+            def failed(message: str) -> None:  # the tags typed come back, with what was wrong
+                self.action_tags(" ".join(tags), message)
+
+            self.write(f"{row.id} tagged {' '.join(tags) or '(none)'}", row, job, failed)
+
+        shown = " ".join(before) if text is None else text
+        self.push_screen(TagScreen(row.title, shown, problem), chosen)
 
     def action_mark(self, status: str) -> None:
         from llmreads.store.tracking import set_status

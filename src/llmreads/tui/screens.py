@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Select, Static, TextArea
+from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 
 from llmreads.tui.detail import literal
 
@@ -24,11 +24,13 @@ KEYS: list[tuple[str, str]] = [
     ("escape", "clear the search"),
     ("↑ ↓ tab", "move; tab goes to the next pane"),
     ("r g u", "mark read, reading, unread"),
+    ("1-5 0", "your stars for the paper; 0 clears them"),
+    ("t", "your tags (words, space between)"),
     ("n", "a note (ctrl+s saves, ctrl+e: $EDITOR)"),
     ("o", "open the paper's link"),
-    ("s", "sort: list order, stars, title;"),
+    ("s", "sort: list, stars, title, yours, read;"),
     ("", "a search: relevance, stars, list"),
-    ("f", "filter by stars and status"),
+    ("f", "filter by stars, status and tag"),
     ("ctrl+r", "read everything again now"),
     ("ctrl+p", "commands, the theme (light, dark)"),
     ("?", "this help"),
@@ -133,26 +135,65 @@ STAR_CHOICES = [("any stars", 0), *((f"{n}+ ★", n) for n in range(1, 6))]
 STATUS_CHOICES = [("any status", ""), ("unread", "unread"), ("reading", "reading"), ("read", "read")]
 
 
-class FilterScreen(ModalScreen[tuple[int, str] | None]):
-    """The filters over the tree's list or section: at least N stars, one status. Dismissed with (stars, status)."""
+class FilterScreen(ModalScreen[tuple[int, str, str] | None]):
+    """The filters over the tree's list or section: at least N stars, one status, one of your tags.
+
+    Dismissed with (stars, status, tag); 0 and "" for none.
+    """
 
     BINDINGS = [Binding("ctrl+s", "apply", "Apply"), Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, stars: int, status: str) -> None:
+    def __init__(self, stars: int, status: str, tag: str, tags: list[str]) -> None:
         super().__init__()
-        self.stars, self.status = stars, status
+        self.stars, self.status, self.tag = stars, status, tag
+        self.tags = tags if not tag or tag in tags else [tag, *tags]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="filters"):
             yield Label("Filters (ctrl+s applies)")
             yield Select(STAR_CHOICES, value=self.stars, allow_blank=False, id="filter-stars")
             yield Select(STATUS_CHOICES, value=self.status, allow_blank=False, id="filter-status")
+            yield Select([("any tag", ""), *((f"#{literal(tag)}", tag) for tag in self.tags)], value=self.tag,
+                         allow_blank=False, id="filter-tag")
         yield Footer()
 
     def action_apply(self) -> None:
         stars = self.query_one("#filter-stars", Select).value
         status = self.query_one("#filter-status", Select).value
-        self.dismiss((int(str(stars)), str(status)))
+        tag = self.query_one("#filter-tag", Select).value
+        self.dismiss((int(str(stars)), str(status), str(tag)))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TagScreen(ModalScreen[list[str] | None]):
+    """Your tags of one paper, as words: dismissed with the tags (in their stored form) on enter, None on escape."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, text: str, problem: str = "") -> None:
+        super().__init__()
+        self.paper_title, self.text, self.problem = title, text, problem
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="tags"):
+            yield Label(Content.assemble(("Tags of ", "dim"), (literal(self.paper_title), "bold")))
+            yield Label(Content("Words, a space between; enter saves."), classes="hint")
+            yield Label(Content(literal(self.problem)), id="tags-problem")
+            yield Input(self.text, id="tags-text")
+        yield Footer()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        from llmreads.errors import InvalidQuery
+        from llmreads.store.personal import normal_tag
+
+        try:
+            tags = list(dict.fromkeys(normal_tag(word) for word in event.value.split()))
+        except InvalidQuery as exc:  # said here, the words kept
+            self.query_one("#tags-problem", Label).update(Content(literal(str(exc))))
+            return
+        self.dismiss(tags)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
