@@ -3,6 +3,7 @@
     python bench/run.py                   # 1k, 10k and 100k lists; a few minutes
     python bench/run.py --quick           # 1k and 10k only, fewer repetitions
     python bench/run.py --sizes 1k,50k    # any sizes
+    python bench/run.py --nonempty-sizes 20k,100k   # which sizes are also imported into a non-empty database
 
 Synthetic lists are made by bench/generate.py and cached in bench/data/;
 every database is made afresh in bench/data/run/ on each run. Progress goes
@@ -53,6 +54,9 @@ IMPORT_RATIO = 1.3  # an import against mistune parsing the same file
 TARGET_PAPERS = 100_000
 IMPORT_MEMORY_MIB = 300.0
 REIMPORT_RATIO = 0.5  # re-importing an unchanged list against the first import
+UPDATED_RATIO = 1 / 3  # re-importing the list with 1% of its rows changed, 1% added, 1% removed
+UPDATED_SHARE = 0.01
+NONEMPTY_RATIO = 1.1  # an import into a database holding the bundled list and user data, against an empty one
 DB_SIZE_RATIO = 3.0  # the database against the markdown
 QUERY_MEDIAN_MS = 20.0
 QUERY_P95_MS = 50.0
@@ -194,6 +198,65 @@ def db_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in (Path(f"{path}{s}") for s in ("", "-wal", "-shm")) if p.exists())
 
 
+def updated_list(markdown: Path, seed: int) -> Path:
+    """The list as its next version: 1% of its table rows changed, 1% removed, 1% added (new arXiv ids).
+
+    A changed row gets by turns a longer introduction, one more star or a
+    longer title; an added row is a copy of another with a new title and link.
+    """
+    path = markdown.with_name(f"{markdown.stem}-updated.md")
+    lines = markdown.read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = [i for i, line in enumerate(lines) if line.startswith("| ") and line[2:3].isdigit()]
+    rng = random.Random(seed)
+    picked = rng.sample(rows, 3 * max(1, round(len(rows) * UPDATED_SHARE)))
+    third = len(picked) // 3
+    changed, removed, added = picked[:third], set(picked[third:2 * third]), picked[2 * third:]
+    for turn, i in enumerate(changed):
+        cells = lines[i].split(" | ")
+        if turn % 3 == 0:
+            cells[-1] = "更新的介绍 " + cells[-1]
+        elif turn % 3 == 1:
+            cells[0] = cells[0].rstrip() + "✡"
+        else:
+            cells[1] = cells[1].replace("](", " Revisited](", 1)
+        lines[i] = " | ".join(cells)
+    extra: dict[int, str] = {}
+    for turn, i in enumerate(added):
+        cells = lines[i].split(" | ")
+        cells[1] = f"[Added Paper Number {turn} on Updated Lists](https://arxiv.org/abs/2999.{turn:05d})"
+        extra[i] = " | ".join(cells)
+    out = []
+    for i, line in enumerate(lines):
+        if i not in removed:
+            out.append(line)
+        if i in extra:
+            out.append(extra[i])
+    path.write_text("".join(out), encoding="utf-8")
+    return path
+
+
+def user_database(path: Path, env: dict[str, str]) -> None:
+    """A database as a user's is after some use: the bundled list (imported on first use) and user data.
+
+    Two users; a third of the bundled list's papers read or being read, and
+    a note on every tenth.
+    """
+    remove_db(path)
+    run_measured([*llmreads_command(), "--db", str(path), "list", "--limit", "1"], env)  # imports the bundled list
+    from llmreads.db import open_db
+    from llmreads.store.notes import add_note
+    from llmreads.store.tracking import set_status
+
+    conn = open_db(path)
+    ids = [row[0] for row in conn.execute("SELECT id FROM papers ORDER BY position")]
+    for user in (USER, "other"):
+        set_status(conn, user, ids[::3], "read")
+        set_status(conn, user, ids[1::6], "reading")
+        for paper_id in ids[::10]:
+            add_note(conn, user, paper_id, f"{user}: to compare with the survey, 第{paper_id}篇")
+    conn.close()
+
+
 # ---------------------------------------------------------------- running processes
 
 
@@ -300,18 +363,35 @@ def process_figures(
 
 
 def import_figures(
-    label: str, papers: int, markdown: Path, db: Path, runs: int, env: dict[str, str]
-) -> list[Figure]:
-    """The import of one list: wall time and peak memory, the re-import, the database size."""
+    label: str, papers: int, markdown: Path, db: Path, runs: int, env: dict[str, str],
+    user_db: Path | None = None, seed: int = 1,
+) -> tuple[list[Figure], dict[str, Samples]]:
+    """The import of one list: wall time and peak memory, the re-imports, the database size.
+
+    With `user_db` (a database holding the bundled list and user data), each
+    run also imports the list into a copy of it, paired with the import into
+    an empty database. Returns the figures and the samples by kind
+    (`empty`, `non-empty`, `mistune`) for the growth exponents.
+    """
     cli = llmreads_command()
+    updated = updated_list(markdown, seed)
     importing = [*cli, "--db", str(db), "import", str(markdown), "--name", LIST_NAME]
+    reimporting = [*cli, "--db", str(db), "import", str(updated), "--name", LIST_NAME]
+    full_db = db.with_name(f"{db.stem}-nonempty.db")
+    into_full = [*cli, "--db", str(full_db), "import", str(markdown), "--name", LIST_NAME]
     mistune_alone = [sys.executable, "-c", MISTUNE_ALONE, str(markdown)]
-    first, again, mistune = Samples(), Samples(), Samples()
+    first, again, changed, full, mistune = Samples(), Samples(), Samples(), Samples(), Samples()
     size = 0
     for run in range(runs):
         log(f"  import {label}: run {run + 1}/{runs}")
         remove_db(db)
-        for samples, argv in ((first, importing), (again, importing), (mistune, mistune_alone)):
+        steps = [(first, importing), (again, importing), (changed, reimporting), (mistune, mistune_alone)]
+        if user_db is not None:
+            remove_db(full_db)
+            shutil.copyfile(user_db, full_db)
+            # The two imports of a pair run one after the other, in turns: a busy moment hits both alike.
+            steps.insert(0 if run % 2 else 3, (full, into_full))
+        for samples, argv in steps:
             if samples.error:
                 continue
             try:
@@ -330,17 +410,28 @@ def import_figures(
     if not targeted:
         timed.target, timed.passed = "(set at 100k)", None
     figures = [timed]
+    if user_db is not None:
+        figures.append(_figure(f"import {label} into a non-empty database", full, first,
+                               f"<= {NONEMPTY_RATIO:g}x empty", lambda r: r <= NONEMPTY_RATIO,
+                               baseline_name="empty db"))
     memory = Figure(f"import {label} peak memory", "MiB", target=f"< {IMPORT_MEMORY_MIB:g} MiB",
                     baseline_name="mistune")
-    memory.error = first.error
-    if first.memory_mib:
-        memory.median, memory.p95 = statistics.median(first.memory_mib), max(first.memory_mib)
-        memory.passed = max(first.memory_mib) < IMPORT_MEMORY_MIB
+    memory.error = first.error or full.error
+    peaks = first.memory_mib + full.memory_mib
+    if peaks:
+        memory.median, memory.p95 = statistics.median(peaks), max(peaks)
+        memory.passed = max(peaks) < IMPORT_MEMORY_MIB
     if mistune.memory_mib:
         memory.baseline = statistics.median(mistune.memory_mib)
     figures.append(memory)
     figures.append(_figure(f"re-import {label} unchanged", again, first, f"<= {REIMPORT_RATIO:g}x 1st import",
                            lambda r: r <= REIMPORT_RATIO, baseline_name="1st import"))
+    reimport = _figure(f"re-import {label} updated (1% changed, added, removed)", changed, first,
+                       f"<= {UPDATED_RATIO:.2f}x 1st import", lambda r: r <= UPDATED_RATIO,
+                       baseline_name="1st import")
+    if not targeted:
+        reimport.target, reimport.passed = "(set at 100k)", None
+    figures.append(reimport)
     database = Figure(f"database size {label}", "MiB", baseline=markdown_mib, baseline_name="markdown",
                       target=f"< {DB_SIZE_RATIO:g}x markdown")
     database.error = first.error
@@ -350,7 +441,28 @@ def import_figures(
     if not targeted:
         database.target, database.passed = "(set at 100k)", None
     figures.append(database)
-    return figures
+    return figures, {"empty": first, "non-empty": full, "mistune": mistune}
+
+
+def growth_exponents(papers: dict[str, int], samples: dict[str, dict[str, Samples]]) -> str:
+    """How each kind of run grows with the list: k in time ~ papers^k, a least-squares fit of log time on log size.
+
+    1.0 is linear; the issue's figures had the import into a non-empty database at about 1.4.
+    """
+    labels = [label for label in papers if label in samples]
+    if len(labels) < 2:
+        return ""
+    parts = []
+    for kind in ("mistune", "empty", "non-empty"):
+        points = [(math.log(papers[label]), math.log(samples[label][kind].median))
+                  for label in labels if samples[label][kind].values]
+        if len(points) < 2:
+            continue
+        mean_x = statistics.fmean(x for x, _ in points)
+        mean_y = statistics.fmean(y for _, y in points)
+        slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
+        parts.append(f"{kind} {slope:.2f}")
+    return f"growth exponent over {', '.join(labels)} (time ~ papers^k): " + ", ".join(parts)
 
 
 def _figure(
@@ -509,15 +621,23 @@ def machine(load_at_start: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=parse_sizes, help="list sizes, comma-separated (default 1k,10k,100k)")
+    parser.add_argument("--sizes", type=parse_sizes,
+                        help="list sizes, comma-separated (default 1k,10k,20k,50k,100k)")
+    parser.add_argument("--nonempty-sizes", type=parse_sizes,
+                        help="sizes also imported into a database holding the bundled list and user data"
+                        " (default 20k,50k,100k, --quick 1k,10k); added to --sizes")
     parser.add_argument("--quick", action="store_true", help="small lists and few repetitions: a smoke run")
     parser.add_argument("--runs", type=int, help="runs of each whole-process figure (default 30, --quick 10)")
     parser.add_argument("--query-runs", type=int, help="runs of each in-process query (default 200, --quick 50)")
     parser.add_argument("--import-runs", type=int, help="imports of each list (default 3, --quick 2)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated lists (default 1)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
+    parser.add_argument("--imports-only", action="store_true",
+                        help="only the import figures: no whole-process commands, no queries")
     args = parser.parse_args(argv)
-    sizes: list[tuple[str, int]] = args.sizes or parse_sizes("1k,10k" if args.quick else "1k,10k,100k")
+    sizes: list[tuple[str, int]] = args.sizes or parse_sizes("1k,10k" if args.quick else "1k,10k,20k,50k,100k")
+    nonempty = dict(args.nonempty_sizes or parse_sizes("1k,10k" if args.quick else "20k,50k,100k"))
+    sizes = sorted(({**dict(sizes), **nonempty}).items(), key=lambda size: size[1])
     runs = args.runs or (10 if args.quick else 30)
     query_runs = args.query_runs or (50 if args.quick else 200)
     import_runs = args.import_runs or (2 if args.quick else 3)
@@ -541,12 +661,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchError as exc:
         raise SystemExit(f"cannot import the seed list: {exc}") from None
 
+    user_db = RUN_DIR / "user.db"
+    log("making a database with the bundled list and user data")
+    try:
+        user_database(user_db, env)
+    except BenchError as exc:
+        raise SystemExit(f"cannot make the database with user data: {exc}") from None
+
     figures: list[Figure] = []
     dbs: dict[str, Path] = {}
+    growth: dict[str, dict[str, Samples]] = {}
     for label, papers in sizes:
-        log(f"importing list-{label} ({import_runs} runs, each with a re-import and a mistune parse)")
+        log(f"importing list-{label} ({import_runs} runs, each with re-imports and a mistune parse"
+            f"{', and into a non-empty database' if label in nonempty else ''})")
         dbs[label] = RUN_DIR / f"list-{label}.db"
-        figures += import_figures(label, papers, lists[label], dbs[label], import_runs, env)
+        found, samples = import_figures(label, papers, lists[label], dbs[label], import_runs, env,
+                                        user_db if label in nonempty else None, args.seed)
+        figures += found
+        if label in nonempty:
+            growth[label] = samples
     largest = sizes[-1][0]
     if not dbs[largest].exists() or any(f.error for f in figures if f.name == f"import {largest}"):
         log(f"the list-{largest} import failed; the figures on its database are left out")
@@ -554,6 +687,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         largest_db = dbs[largest]
 
+    if args.imports_only:
+        return finish(args, figures, dict(sizes), growth, started, load_at_start,
+                      f"imports only, {import_runs} imports per figure")
     ref = paper_ref(cli, seed_db, env)
     on_seed = [*cli, "--db", str(seed_db)]
     cases: dict[str, list[str]] = {
@@ -607,13 +743,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f"in-process queries on the {largest} database: {query_runs} runs each")
         figures += query_figures(largest, largest_db, query_runs)
 
+    return finish(args, figures, dict(sizes), growth, started, load_at_start,
+                  f"{runs} process runs, {import_runs} imports, {query_runs} query runs per figure")
+
+
+def finish(
+    args: argparse.Namespace, figures: list[Figure], papers: dict[str, int], growth: dict[str, dict[str, Samples]],
+    started: float, load_at_start: str, counts: str,
+) -> int:
+    """Print the machine, the table and the growth exponents; the exit status."""
     elapsed = time.perf_counter() - started
     print(machine(load_at_start))
-    print(f"sizes {', '.join(label for label, _ in sizes)}; {runs} process runs, {import_runs} imports,"
-          f" {query_runs} query runs per figure; seed {args.seed}")
+    print(f"sizes {', '.join(papers)}; {counts}; seed {args.seed}")
     print()
     print(render(figures))
     print()
+    exponents = growth_exponents(papers, growth)
+    if exponents:
+        print(exponents)
     print(f"run took {elapsed:.0f} s")
     if any(f.error for f in figures):
         return 1

@@ -273,3 +273,70 @@ def test_removing_a_list_removes_its_section_titles_from_the_index(conn, seed_te
     remove_list(conn, "Other")
     assert_index_is_current(conn)
     assert "quokkasection" not in {r[0] for r in index_instances(conn, "papers_fts")}
+
+
+def _big_list(papers: int, changed: int = -1) -> str:
+    rows = "\n".join(
+        f"| {i}✡ | [Scaling study number {i}{' revised' if i == changed else ''}](https://arxiv.org/abs/2401.{i:05d})"
+        f" | 第{i}篇 about sparse attention |"
+        for i in range(1, papers + 1)
+    )
+    return f"# Big list\n\n## 1 Papers\n\n| ID | Paper | Introduction |\n| --- | --- | --- |\n{rows}\n"
+
+
+def test_the_refresh_plans_with_statistics_of_the_tables_as_written(conn, monkeypatch):
+    """The seed's import leaves statistics of a 120-paper table. With them, the planner answered
+    each batch of the refresh (`id IN (500 ids)`) with a scan of the whole table, which made an
+    import into a non-empty database quadratic: the refresh must see statistics of the rows written."""
+    import llmreads.store.importer as importer
+
+    seen: list[tuple[int, int, int, int]] = []
+    real = importer.refresh_papers
+
+    def checked(db: sqlite3.Connection, *args, **kwargs):  # type: ignore[no-untyped-def]
+        stats = dict(db.execute("SELECT tbl, stat FROM sqlite_stat1 WHERE tbl IN ('papers', 'entries')"))
+        seen.append((
+            int(stats["papers"].split()[0]), db.execute("SELECT count(*) FROM papers").fetchone()[0],
+            int(stats["entries"].split()[0]), db.execute("SELECT count(*) FROM entries").fetchone()[0],
+        ))
+        return real(db, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "refresh_papers", checked)
+    assert conn.execute("SELECT count(*) FROM papers").fetchone()[0] < 200
+    import_text(conn, _big_list(1200), name="big")
+    import_text(conn, _big_list(1200, changed=7), name="big")  # a re-import
+    assert len(seen) == 2
+    for papers_in_stats, papers, entries_in_stats, entries in seen:
+        assert papers > 1200
+        assert papers / 2 <= papers_in_stats <= papers * 2
+        assert entries / 2 <= entries_in_stats <= entries * 2
+    assert_index_is_current(conn)
+
+
+def _indexes(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    return db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+
+
+def test_a_list_larger_than_the_database_is_written_with_its_indexes_built_after(conn):
+    """A list with more rows than the database holds is written with the indexes of papers, entries
+    and links dropped and made again once the rows are in; they come back whole, and so does
+    everything when the import fails."""
+    from llmreads.errors import ImportFailed
+    from llmreads.parse import parse
+
+    before = _indexes(conn)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    import_text(conn, _big_list(300), name="big")
+    conn.set_trace_callback(None)
+    dropped = [sql for sql in statements if sql.startswith("DROP INDEX")]
+    assert dropped and not any('"entries_paper"' in sql for sql in dropped)  # the writer renames papers by it
+    assert _indexes(conn) == before
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert_index_is_current(conn)
+    broken = parse(_big_list(400) + "| 401 | | a row without a title |\n")  # --strict fails on its last row
+    with pytest.raises(ImportFailed, match="line 407"):
+        import_document(conn, broken, name="big", source="test", sha256="0" * 64, strict=True)
+    assert _indexes(conn) == before
+    assert conn.execute("SELECT count(*) FROM entries e JOIN lists l ON l.id = e.list_id WHERE l.name = 'big'"
+                        ).fetchone()[0] == 300

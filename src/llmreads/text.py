@@ -72,6 +72,8 @@ def clean(text: str) -> str:
     """Display form of untrusted text: look-alikes folded, controls removed, spaces collapsed."""
     # str.split() breaks at exactly the characters `\s` matches (str.isspace),
     # so this is `re.sub(r"\s+", " ", text).strip()`, only faster.
+    if text.isascii() and text.isprintable():  # no look-alike, no control: most titles and URLs
+        return " ".join(text.split())
     return " ".join(_CONTROL.sub(" ", fold_lookalikes(text)).split())
 
 

@@ -114,24 +114,6 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
     previous = ""
     numbered = False  # the line before is in the first paragraph of a numbered item
     for number, line in enumerate(lines, 1):
-        if line[:1] == "|" and not in_comment and fence is None:
-            # A table row (the bulk of a list): no heading, fence or HTML wrapper;
-            # the same steps as below, with only the tests that can succeed.
-            if _opens_comment(line):
-                in_comment = True
-            if table_head is not None:
-                line = table_row(line, width)
-                if len(buf) >= max_lines:
-                    yield start, "\n".join(buf) + "\n"
-                    buf, start = [*table_head], number - 2
-            elif _starts_table(previous, line) and (found := _header_width(previous, line)):
-                width = found
-                buf[-1] = table_row(previous, width)
-                line = table_row(line, width)
-                table_head = (buf[-1], line)
-            buf.append(line)
-            previous = line
-            continue
         if number == 1:
             line = line.removeprefix("\ufeff")
         if in_comment or fence is not None:
@@ -141,35 +123,42 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
                 fence = None
             buf.append(line)
             continue
-        fence_match = _FENCE.match(line)
-        if fence_match:
-            fence = fence_match.group(1)
-            table_head = None
-            buf.append(line)
-            continue
-        if line[:2] == "*\t" and numbered:
-            # `15. **Title**.` then `*<TAB>*Authors*. [pdf](...)`: GitHub shows the line as
-            # part of item 15, not as a new list; so does the importer.
-            line = "  " + line[2:]
-        elif not line.strip():
-            # A line of spaces ends a paragraph, but mistune reads one of five or more
-            # spaces as part of it, gluing two papers' paragraphs into one.
-            line, numbered = "", False
-        elif line[:1] in "-*+#":
-            numbered = False
-        elif line[:1].isdigit() or line[:1] == " ":
-            numbered = numbered or _NUMBERED_ITEM_LINE.match(line) is not None
+        # A table row (the bulk of a list) opens no fence, heading or HTML
+        # wrapper, and is no blank line or list item: it skips those tests.
+        row = line[:1] == "|"
+        if not row:
+            fence_match = _FENCE.match(line)
+            if fence_match:
+                fence = fence_match.group(1)
+                table_head = None
+                buf.append(line)
+                continue
+            if line[:2] == "*\t" and numbered:
+                # `15. **Title**.` then `*<TAB>*Authors*. [pdf](...)`: GitHub shows the line as
+                # part of item 15, not as a new list; so does the importer.
+                line = "  " + line[2:]
+            elif not line.strip():
+                # A line of spaces ends a paragraph, but mistune reads one of five or more
+                # spaces as part of it, gluing two papers' paragraphs into one.
+                line, numbered = "", False
+            elif line[:1] in "-*+#":
+                numbered = False
+            elif line[:1].isdigit() or line[:1] == " ":
+                numbered = numbered or _NUMBERED_ITEM_LINE.match(line) is not None
         if _opens_comment(line):
             in_comment = True  # an HTML comment: nothing in it is a heading
-        heading = _HTML_HEADING.match(line)
-        if heading:
-            line = "#" * int(heading.group("level")) + " " + re.sub(r"<[^>]+>", "", heading.group("text"))
-        elif _HTML_WRAPPER.match(line):
-            line = ""
-        if buf and _HEADING_LINE.match(line):
-            yield start, "\n".join(buf) + "\n"
-            buf, start, table_head = [], number, None
-        elif table_head is not None:
+        if not row:
+            heading = _HTML_HEADING.match(line)
+            if heading:
+                line = "#" * int(heading.group("level")) + " " + re.sub(r"<[^>]+>", "", heading.group("text"))
+            elif _HTML_WRAPPER.match(line):
+                line = ""
+            if buf and _HEADING_LINE.match(line):
+                yield start, "\n".join(buf) + "\n"
+                buf, start, table_head = [line], number, None
+                previous = line
+                continue
+        if table_head is not None:
             if "|" not in line or not line.strip() or _starts_block(line):
                 table_head = None
             else:

@@ -98,19 +98,22 @@ def _host_kind(host: str) -> LinkKind | None:
 def link_kind(url: str, label: str = "") -> LinkKind:
     """What a link points at, from its label first (`[Paper]`, `[Code]`), else from its host and path."""
     url = url.strip()
+    host = host_of(url)
+    known = _host_kind(host) if host else None
+    if known is LinkKind.paper:
+        # Whatever the label: `[Paper]` says so, and a `[code]` label on an
+        # arXiv link is a mislabelled paper link. Most links of a list are these.
+        return LinkKind.paper
     if len(label) <= _LONGEST_LABEL:
         if _PAPER_LABEL.match(label):
             return LinkKind.paper
         for pattern, kind in _LABEL_KINDS:
             if pattern.match(label):
-                # A `[code]` label on an arXiv link is a mislabelled paper link, not code.
-                return LinkKind.paper if _host_kind(host_of(url)) is LinkKind.paper else kind
-    host = host_of(url)
+                return kind
     if not host:
         return LinkKind.anchor
     path = url.split("?", 1)[0].split("#", 1)[0].lower()
-    known = _host_kind(host)
-    if known is LinkKind.paper or path.endswith(".pdf"):
+    if path.endswith(".pdf"):
         return LinkKind.paper
     if host == "huggingface.co":
         rest = path.split("huggingface.co", 1)[1]

@@ -83,7 +83,9 @@ def import_document(
     try:
         begin_write(conn)
         try:
-            report = _import(conn, events, name, fallback_name, source, sha256, strict, reader)
+            # Rows to write: a Document's entries, or about as many as the staged events.
+            expected = len(doc.entries) if isinstance(doc, Document) else staged.events if staged else 0
+            report = _import(conn, events, name, fallback_name, source, sha256, strict, reader, expected)
             report.dry_run = dry_run
             conn.execute("ROLLBACK" if dry_run else "COMMIT")
         except BaseException:
@@ -130,6 +132,7 @@ class _Staged:
 
         self.conn = conn
         self.batches = 0
+        self.events = 0  # how many: the import weighs its writing against the rows already held
         conn.execute("DROP TABLE IF EXISTS temp.staged_events")
         conn.execute("CREATE TEMP TABLE staged_events (batch INTEGER PRIMARY KEY, events BLOB NOT NULL)")
         try:
@@ -137,6 +140,7 @@ class _Staged:
                 conn.execute("INSERT INTO temp.staged_events VALUES (?, ?)",
                              (self.batches, pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)))
                 self.batches += 1
+                self.events += len(batch)
         except BaseException:
             self.close()
             raise
@@ -175,6 +179,7 @@ def _import(
     sha256: str,
     strict: bool,
     reader: str | None = None,
+    expected: int = 0,
 ) -> ImportReport:
     from llmreads.models import (
         DocumentTitle,
@@ -229,9 +234,15 @@ def _import(
     conn.execute("DELETE FROM sections WHERE list_id = ?", (list_id,))
     section_ids: dict[str, int] = {}
     writer = _Writer(conn, list_id, index)
-    # Into an empty database, indexes are built once the rows are in: a sort
-    # instead of a random insert per row, and full pages.
-    deferred = _drop_indexes(conn) if not writer.stored else []
+    # When the rows to write outnumber those held (an empty database, one that
+    # holds the bundled list, a large list imported again), indexes are built
+    # once the rows are in: a sort instead of a random insert per row, and full
+    # pages. entries_paper stays while papers are held: the writer renames them.
+    deferred: list[str] = []
+    if not writer.stored:
+        deferred = _drop_indexes(conn)
+    elif expected >= conn.execute("SELECT count(*) FROM entries").fetchone()[0]:
+        deferred = _drop_indexes(conn, keep=("entries_paper",))
     seen = writer.seen
     marks: list[ReaderMarks] = []
     for event in events:
@@ -266,6 +277,7 @@ def _import(
     writer.flush()
     for sql in deferred:
         conn.execute(sql)
+    _analyze_written(conn)
     report.sections = len(section_ids)
     report.papers = len(seen)
     report.clashes = writer.clashes()
@@ -293,6 +305,27 @@ def _import(
     # --stars 4 --limit 50` (0.1 ms at 100k papers) instead of sorting (20 ms).
     conn.execute("ANALYZE")
     return report
+
+
+ANALYSIS_LIMIT = 1000  # rows of each index ANALYZE reads for the statistics taken mid-import
+
+
+def _analyze_written(conn: sqlite3.Connection) -> None:
+    """Statistics of papers, entries and links as they are now that the list's rows are written.
+
+    The statistics of a database that held only the bundled list say that
+    papers has some 120 rows: the planner then answers each batch of the
+    refresh (`id IN (500 ids)`, `paper_id IN (...)`) with a scan of the whole
+    table, which made an import into a non-empty database quadratic. Sampled
+    (analysis_limit), so it costs a few milliseconds at any size.
+    """
+    limit = conn.execute("PRAGMA analysis_limit").fetchone()[0]
+    conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+    try:
+        for table in ("papers", "entries", "links"):
+            conn.execute(f"ANALYZE {table}")
+    finally:
+        conn.execute(f"PRAGMA analysis_limit = {int(limit)}")
 
 
 def _introductions_emptied(conn: sqlite3.Connection, list_id: int) -> int:
@@ -348,12 +381,13 @@ def _read_back(
     return statuses, notes
 
 
-def _drop_indexes(conn: sqlite3.Connection) -> list[str]:
-    """Drop the indexes of papers, entries and links (not their keys); return the SQL that makes them again."""
-    found = conn.execute(
+def _drop_indexes(conn: sqlite3.Connection, keep: Sequence[str] = ()) -> list[str]:
+    """Drop the indexes of papers, entries and links (not their keys, nor `keep`); return the SQL that makes
+    them again."""
+    found = [row for row in conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
         " AND tbl_name IN ('papers', 'entries', 'links')"
-    ).fetchall()
+    ).fetchall() if row[0] not in keep]
     for name, _sql in found:
         conn.execute(f'DROP INDEX "{name}"')
     return [sql for _name, sql in found]
