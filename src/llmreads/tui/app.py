@@ -638,9 +638,16 @@ class BrowseApp(App[None]):
 
     def _waiting(self) -> None:
         """On the writer's thread: the write waits for another process (an import) to finish writing."""
-        self.call_from_thread(
-            self.notify, "Waiting for another llmreads process to finish writing (an import?)…", timeout=5
-        )
+        message = "waiting for another llmreads process to finish writing (an import, most likely)..."
+        if self.is_running:
+            try:
+                self.call_from_thread(self.notify, message.capitalize(), timeout=5)
+                return
+            except RuntimeError:  # the screen closed meanwhile
+                pass
+        from llmreads import render  # after `q`: the last changes are still being written
+
+        render.info(f"llmreads: {message}")
 
     async def writes_done(self) -> None:
         """Wait until every change made so far is written and shown (for tests)."""
