@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-HEAVY = ("rich", "sqlite_utils", "mistune")
+HEAVY = ("rich", "sqlite_utils", "mistune", "textual")  # textual: only `browse` draws with it
 # The metadata clients and what they stand on: only add, enrich and edit --arxiv load them.
 FETCHING = ("llmreads.fetch", "urllib.request", "xml.etree.ElementTree", "http.client")
 
@@ -57,3 +57,9 @@ def test_json_listing_of_a_ready_database_loads_no_heavy_library():
     imported_heavy(["list", "--limit", "1", "--json"])  # first use: creates and fills the database
     assert imported_heavy(["list", "--stars", "4", "--json"]) == []
     assert imported_heavy(["show", "lora", "--json"]) == []
+
+
+
+def test_browse_help_loads_no_heavy_library():
+    # The command's module is loaded to build its help; the screen's modules (and Textual) are not.
+    assert imported_heavy(["browse", "--help"]) == []
