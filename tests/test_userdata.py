@@ -157,7 +157,7 @@ def test_round_trip_into_an_empty_database(seeded: None, tmp_path: Path) -> None
     shown = json.loads(ok("--db", str(other), "show", "2106.09685", "--json").stdout)
     assert shown["status"] == "read"
     assert sorted(n["text"] for n in shown["notes"]) == ["second note on LoRA", "低秩适配：only the adapters train"]
-    found = json.loads(ok("--db", str(other), "search", "低秩适配", "--json").stdout)
+    found = json.loads(ok("--db", str(other), "search", "低秩适配", "--exact", "--json").stdout)
     assert [p["key"] for p in found] == [LORA]
     # And exported again, the same data comes out.
     again = json.loads(ok("--db", str(other), "user-data", "export", "--all-users").stdout)
