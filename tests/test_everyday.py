@@ -115,18 +115,22 @@ def _no_browser(*args: object, **kwargs: object) -> int:
 
 
 def test_open_print_only_prints(cli, seeded, monkeypatch):
-    monkeypatch.setattr(typer, "launch", _no_browser)
+    import webbrowser
+
+    monkeypatch.setattr(webbrowser, "open", _no_browser)
     result = cli("open", "lora", "--print")
-    assert ok(result) == LORA_URL + "\n"
+    assert ok(result) == "https://arxiv.org/abs/2106.09685\n"  # an arXiv paper opens on its abstract page
     assert result.stderr == ""
-    assert ok(cli("open", "2106.09685", "--print")) == LORA_URL + "\n"
+    assert ok(cli("open", "2106.09685", "--print", "--pdf")) == "https://arxiv.org/pdf/2106.09685\n"
 
 
 def test_open_launches_the_browser_once(cli, seeded, monkeypatch):
+    import webbrowser
+
     calls: list[tuple[object, ...]] = []
-    monkeypatch.setattr(typer, "launch", lambda *args, **kwargs: calls.append(args) or 0)
+    monkeypatch.setattr(webbrowser, "open", lambda *args, **kwargs: calls.append(args) or True)
     ok(cli("open", "50f228"))
-    assert calls == [(LORA_URL,)]
+    assert calls == [("https://arxiv.org/abs/2106.09685",)]
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,9 @@ class Group(TyperGroup):
         if parent is None:  # Click never wraps help narrower than 50 columns: a 40-column terminal gets its own
             import shutil
 
-            extra.setdefault("terminal_width", max(min(shutil.get_terminal_size().columns, 80) - 2, 30))
+            columns = shutil.get_terminal_size().columns
+            if columns < 52:  # Click's own width otherwise
+                extra.setdefault("terminal_width", max(columns - 2, 30))
         return super().make_context(info_name, args, parent, **extra)
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:

@@ -247,7 +247,10 @@ def open_command(
     print_only: Annotated[bool, typer.Option("--print", help="Only print the link.")] = False,
     pdf: Annotated[bool, typer.Option("--pdf", help="The PDF (arxiv.org/pdf/ID for an arXiv paper).")] = False,
 ) -> None:
-    """Open a paper's link in the browser: arxiv.org/abs/ID for an arXiv paper, else its own link."""
+    """Open a paper's link in the browser.
+
+    An arXiv paper opens on arxiv.org/abs/ID (--pdf: its PDF), any other at its own link.
+    """
     from llmreads import render
     from llmreads.aliases import same_keys
     from llmreads.errors import InvalidQuery, LlmreadsError
