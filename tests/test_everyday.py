@@ -283,7 +283,8 @@ def test_list_honours_the_files_default_list(cli, tmp_path, monkeypatch):
     ("text", "message"),
     [
         ('user = "carol\n', "is not valid TOML: "),
-        ('colour = "red"\n', ": unknown setting 'colour' (known: user, db, list, glossary)"),
+        ('colour = "red"\n',
+         ": unknown setting 'colour' (known: user, db, list, arxiv_api, crossref_api, arxiv_delay, glossary)"),
         ('user = ""\n', ": user must be a non-empty string"),
         ('list = "   "\n', ": list must be a non-empty string"),
         ("db = 3\n", ": db must be a non-empty string"),

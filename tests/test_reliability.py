@@ -669,6 +669,9 @@ def test_any_section_gives_papers_or_one_error(shared_db, text):
 def test_any_search_gives_results_or_one_error(shared_db, text, raw):
     args = ["--db", str(shared_db), "search", *(["--raw"] if raw else []), "--json", "--", text]
     result = run(*args)
+    if not text.strip():  # no words at all: a usage error naming the query
+        assert result.exit_code == 2 and "QUERY" in result.stderr
+        return
     assert_result_or_one_error(result)
     if result.exit_code == 0:
         json.loads(result.stdout)

@@ -76,6 +76,9 @@ def test_with_user_data_reads_marks_and_notes_back_only_where_there_are_none(cli
     result = cli("--db", str(other), "--user", "bob", "import", str(exported), "--with-user-data")
     assert "  read as yours: 1 status, 2 notes\n" in ok(result)
     statuses, notes = user_data(other)
+    # The status read back is an event of the history, as any status set is.
+    history = sqlite3.connect(other).execute("SELECT user, paper_key, status FROM status_history").fetchall()
+    assert sorted(history) == [("bob", f"arxiv:{GPT3}", "unread"), ("bob", f"arxiv:{LORA}", "read")]
     assert statuses == [("bob", f"arxiv:{GPT3}", "unread"), ("bob", f"arxiv:{LORA}", "read")]
     assert notes == [
         ("bob", f"arxiv:{LORA}", "another note"),

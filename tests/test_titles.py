@@ -39,6 +39,10 @@ from llmreads.parse.titles import clean_title
         ("[Kea]", "[Kea]"),
         ("[Kea] Parrots", "[Kea] Parrots"),
         ("[bold]Bold[/] Paper", "[bold]Bold[/] Paper"),
+        ("[bold]Bold[/] Paper on Many [red]Birds[/]", "[bold]Bold[/] Paper on Many [red]Birds[/]"),
+        ("[crane]CRANE: An Engine for Wading Birds", "CRANE: An Engine for Wading Birds"),
+        ("[TEE]Confidential Flight on Small Birds", "Confidential Flight on Small Birds"),
+        ("[Re]Thinking", "[Re]Thinking"),
     ],
 )
 def test_clean_title(written, clean):

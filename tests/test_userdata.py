@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from conftest import FIXTURES, assert_one_error
 from llmreads.cli import app
-from llmreads.text import segment
+from llmreads.text import index_form
 
 LORA = "arxiv:2106.09685"
 ATTENTION = "arxiv:1706.03762"
@@ -94,7 +94,7 @@ def assert_notes_indexed(path: Path | None = None) -> None:
     """notes_fts holds exactly one row per note, with the note's text as notes.add_note indexes it."""
     indexed = dict(query("SELECT rowid, body FROM notes_fts", path=path))
     stored = dict(query("SELECT id, text FROM notes", path=path))
-    assert indexed == {note_id: segment(str(text)) for note_id, text in stored.items()}
+    assert indexed == {note_id: index_form(str(text)) for note_id, text in stored.items()}
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_round_trip_into_an_empty_database(seeded: None, tmp_path: Path) -> None
     shown = json.loads(ok("--db", str(other), "show", "2106.09685", "--json").stdout)
     assert shown["status"] == "read"
     assert sorted(n["text"] for n in shown["notes"]) == ["second note on LoRA", "低秩适配：only the adapters train"]
-    found = json.loads(ok("--db", str(other), "search", "低秩适配", "--json").stdout)
+    found = json.loads(ok("--db", str(other), "search", "低秩适配", "--exact", "--json").stdout)
     assert [p["key"] for p in found] == [LORA]
     # And exported again, the same data comes out.
     again = json.loads(ok("--db", str(other), "user-data", "export", "--all-users").stdout)

@@ -116,6 +116,15 @@ class CommandLoaderGroup(Group):
         ),
         "open": Listing("browse", "Open a paper's link in the browser."),
         "export": Listing("export", "Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."),
+        "add": Listing(
+            "library", "Add papers by arXiv id, DOI or URL to a list of your own, with metadata from arXiv or Crossref."
+        ),
+        "enrich": Listing(
+            "library", "Fetch authors, year and abstract from arXiv and Crossref for papers that lack them."
+        ),
+        "edit": Listing(
+            "library", "Give a paper its arXiv id: it keeps its id, gains metadata and opens on arxiv.org."
+        ),
         "import": Listing(
             "lists", "Import a markdown paper list; re-importing updates it and keeps your statuses and notes."
         ),
@@ -126,15 +135,6 @@ class CommandLoaderGroup(Group):
         "tags": Listing("personal", "Your tags, each with the number of papers it is on."),
         "rate": Listing("personal", "Give a paper your own stars, 1 to 5 (0 clears them)."),
         "history": Listing("personal", "Every change of your reading statuses, newest first."),
-        "add": Listing(
-            "library", "Add papers by arXiv id, DOI or URL to a list of your own, with metadata from arXiv or Crossref."
-        ),
-        "enrich": Listing(
-            "library", "Fetch authors, year and abstract from arXiv and Crossref for papers that lack them."
-        ),
-        "edit": Listing(
-            "library", "Give a paper its arXiv id: it keeps its id, gains metadata and opens on arxiv.org."
-        ),
         "mark-read": Listing("track", "Mark papers as read."),
         "mark-reading": Listing("track", "Mark papers as being read."),
         "mark-unread": Listing("track", "Mark papers as unread."),

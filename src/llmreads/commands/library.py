@@ -56,6 +56,7 @@ def add_command(
     settings = services()
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     papers, problems = gather(conn, parsed, title, settings)
     name = list_name if list_name is not None else default_list_name(conn, st.user)
     results = add_papers(conn, st.user, name, papers, section=section,
@@ -160,6 +161,7 @@ def enrich_command(
     settings = services()
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     linked = apply_known_ids(conn)
     wanted = wanting_metadata(conn, list_name or st.default_list, force)
     by_arxiv: dict[str, list[str]] = {}
@@ -221,6 +223,7 @@ def edit_command(
     settings = services()
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     paper_id = resolve_ref(conn, ref)
     problem = None
     try:

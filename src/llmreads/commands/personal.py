@@ -22,6 +22,7 @@ def tag_command(ctx: typer.Context, ref: RefArg, tags: TagsArg, json_: JsonOpt =
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     pid = resolve_ref(conn, ref)
     add_tags(conn, st.user, pid, tags)
     paper = paper_summary(conn, st.user, pid)
@@ -40,6 +41,7 @@ def untag_command(ctx: typer.Context, ref: RefArg, tags: TagsArg, json_: JsonOpt
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     pid = resolve_ref(conn, ref)
     remove_tags(conn, st.user, pid, tags)
     paper = paper_summary(conn, st.user, pid)
@@ -56,7 +58,9 @@ def tags_command(ctx: typer.Context, json_: JsonOpt = False) -> None:
     from llmreads.store.personal import tag_counts
 
     st = state(ctx)
-    counts = tag_counts(st.conn(), st.user)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    counts = tag_counts(conn, st.user)
     if json_:
         render.emit_json([{"tag": c.tag, "papers": c.papers} for c in counts])
     else:
@@ -77,6 +81,7 @@ def rate_command(
 
     st = state(ctx)
     conn = st.conn()
+    st.ensure_bundled_list(conn)
     pid = resolve_ref(conn, ref)
     set_rating(conn, st.user, pid, stars)
     paper = paper_summary(conn, st.user, pid)
@@ -111,7 +116,9 @@ def history_command(
         start = span[0] if start is None else max(start, span[0])
         until = span[1]
     st = state(ctx)
-    found = history(st.conn(), st.user, start, until)
+    conn = st.conn()
+    st.ensure_bundled_list(conn)
+    found = history(conn, st.user, start, until)
     if json_:
         render.emit_json([event.as_dict() for event in found])
     else:

@@ -20,7 +20,7 @@ _NUMBER = re.compile(r"^\(?\d{1,4}[.)]\s+(?=\S)")
 _MUST_READ = re.compile(r"^\*+\s*(?=\S)")
 _NICK = re.compile(r"^[\[【](?P<nick>[^\]】]{1,40})[\]】]\s+")
 # A one-word tag glued to a title that starts with a capital (`[crane]CRANE: An Engine`, `[TEE]Confidential
-# Computing on GPUs`); `[bold]x` is not one.
+# Computing on GPUs`); `[bold]x`, and a tag followed by more brackets, is not one.
 _GLUED_NICK = re.compile(r"^[\[【](?P<nick>[^\]】\s]{2,40})[\]】](?=[A-Z0-9])")
 # Characters that open or close a title only when something is wrong with it.
 _SUSPECT_EDGE = frozenset("\"“”'‘’「《*.([【0123456789")
@@ -88,8 +88,9 @@ def clean_title(title: str) -> str:
         if nick and len(title[nick.end() :].split()) >= 2:
             title = title[nick.end() :]  # `[Egret] Egret: Cache Eviction`, `[YOCO] You Only Cache Once`: a tag
         nick = _GLUED_NICK.match(title)
-        if nick and len(title[nick.end() :].split()) >= 3:
-            title = title[nick.end() :]
+        rest = title[nick.end() :] if nick else ""
+        if nick and len(rest.split()) >= 3 and "[" not in rest and "]" not in rest:
+            title = rest  # (`[bold]Bold[/] Paper [link=...]` is markup, not a tag)
         title = _strip_period(title)
         title = _strip_quotes(title)
     return title or original  # all decoration: better than no title

@@ -47,6 +47,8 @@ class PaperDetail:
     sections: list[str]
     status: str
     status_at: str | None
+    authors: list[str]  # from fetched metadata; empty when unknown
+    year: int | None
     tags: list[str]  # this user's, sorted
     my_stars: int | None  # this user's rating, 1 to 5
     entries: tuple[EntryDetail, ...]

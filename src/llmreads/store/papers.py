@@ -374,7 +374,7 @@ def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> PaperDet
     return PaperDetail(
         id=paper.id, key=paper.key, title=paper.title, url=paper.url, arxiv=paper.arxiv, stars=paper.stars,
         sections=paper.sections, status=paper.status, status_at=paper.status_at,
-        tags=paper.tags, my_stars=paper.my_stars,
+        authors=paper.authors, year=paper.year, tags=paper.tags, my_stars=paper.my_stars,
         entries=tuple(entries),
         links=tuple(link for entry in entries for link in entry.links),
         notes=tuple(list_notes(conn, user, paper.key)),
