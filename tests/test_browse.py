@@ -487,3 +487,8 @@ def test_a_word_that_cannot_be_a_tag_is_said_and_kept(ready):
     assert seen["screen"] == "TagScreen" and seen["value"] == "ok ,"
     assert "a tag is a word" in seen["problem"] and "','" in seen["problem"]
     assert conn.execute("SELECT count(*) FROM tags").fetchone()[0] == 0
+
+
+def test_browse_names_a_bad_tag_before_the_screen(cli, one_error, monkeypatch):
+    monkeypatch.setattr("os.isatty", lambda fd: True)
+    assert "a tag is a word" in one_error(cli("browse", "--tag", ","))

@@ -146,7 +146,6 @@ class CommandLoaderGroup(Group):
             "browse", "What to read next: papers you are reading, then unread ones, most stars first, in list order."
         ),
         "open": Listing("browse", "Open a paper's link in the browser."),
-        "browse": Listing("tui", "Browse, search and track your reading on one keyboard-driven screen."),
         "export": Listing("export", "Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."),
         "add": Listing(
             "library", "Add papers by arXiv id, DOI or URL to a list of your own, with metadata from arXiv or Crossref."
@@ -171,6 +170,7 @@ class CommandLoaderGroup(Group):
         "mark-reading": Listing("track", "Mark papers as being read."),
         "mark-unread": Listing("track", "Mark papers as unread."),
         "users": Listing("track", "The users in this database and each one's progress."),
+        "browse": Listing("tui", "Browse, search and track your reading on one keyboard-driven screen."),
         "config": Listing("config", "Show where the settings come from."),
         "db": Listing("db", "Where the database is and what it holds; back it up and restore it."),
         "user-data": Listing(

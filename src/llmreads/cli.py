@@ -10,6 +10,6 @@ app.CommandLoaderGroup, imports a command's module only when the command is name
 from __future__ import annotations
 
 from llmreads.app import app
-from llmreads.commands import browse, config, db, export, library, lists, personal, track  # noqa: F401  (registers)
+from llmreads.commands import browse, config, db, export, library, lists, personal, track, tui  # noqa: F401
 
 __all__ = ["app"]

@@ -14,7 +14,10 @@ from llmreads.options import StarsOpt, StatusOpt
 @app.command("browse")
 def browse_command(
     ctx: typer.Context,
-    query: Annotated[list[str] | None, typer.Argument(help="A search to start with.", show_default=False)] = None,
+    query: Annotated[
+        list[str] | None,
+        typer.Argument(help="A search to start with; no quotes needed.", metavar="[QUERY]...", show_default=False),
+    ] = None,
     section: SectionOpt = None,
     stars: StarsOpt = None,
     status: StatusOpt = None,
