@@ -11,7 +11,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from conftest import json_out
+from helpers import json_out
 from llmreads.tui.app import BrowseApp
 
 Steps = Callable[[Pilot[None], BrowseApp], Awaitable[None]]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import import_text, read_fixture
+from helpers import import_text, read_fixture
 from llmreads.tui.app import BrowseApp
 
 
@@ -82,7 +82,7 @@ def test_help_screen(snap_compare, two_lists):
 
 
 def test_the_readme_shows_the_screen_as_textual_exports_it():
-    from conftest import ROOT
+    from helpers import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "](docs/browse.svg)" in readme

@@ -55,7 +55,7 @@ def wait_for(what: str, check: Callable[[], object], describe: Callable[[], str]
 
 
 def test_browse_in_tmux_searches_marks_writes_a_note_in_the_editor_and_quits(tmp_path, cli):
-    from conftest import json_out
+    from helpers import json_out
 
     db = os.environ["LLMREADS_DB"]
     json_out(cli("list", "--limit", "1", "--json"))  # the database, with the bundled list

@@ -107,7 +107,7 @@ class Listing(NamedTuple):
 
 # The headings of `llmreads --help`, in order, with their commands; a command not named is under "Other".
 SECTIONS = {
-    "Reading": ("list", "search", "sections", "show", "progress", "next", "open"),
+    "Reading": ("list", "search", "sections", "show", "progress", "next", "open", "browse"),
     "Tracking": (
         "mark-read", "mark-reading", "mark-unread", "note", "tag", "untag", "tags", "rate", "history", "users"
     ),
