@@ -275,7 +275,7 @@ def test_first_schema_database_is_upgraded_intact(tmp_path):
         "LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS",
         "Scaling Down to Scale Up: A Guide to Parameter-Efficient Fine-Tuning",
     }
-    assert search(conn, "alice", "微调").total == 11
+    assert search(conn, "alice", "微调", exact=True).total == 11
     assert paper_detail(conn, "alice", resolve_ref(conn, "2106.09685")).id == "50f228"
     conn.close()
     assert applied(path) == [("llmreads", name) for name in migrations.NAMES]
