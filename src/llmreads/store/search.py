@@ -7,6 +7,7 @@ listings (filters.py).
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -378,15 +379,22 @@ def _matched(query: Query, title: str, texts: list[str]) -> list[str]:
     title = fold_scripts(title)
     everything = "\n".join([title, *(fold_scripts(text) for text in texts)])
     out: list[str] = []
-    for alternative in query.alternatives():
-        if alternative.label in out:
+    for label, terms in _alternative_patterns(query):
+        if label in out:
             continue
-        if all(
-            re.search(term.pattern(), title if term.column == "title" else everything, re.IGNORECASE)
-            for term in alternative.terms
-        ):
-            out.append(alternative.label)
+        if all(pattern.search(title if in_title else everything) for pattern, in_title in terms):
+            out.append(label)
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def _alternative_patterns(query: Query) -> tuple[tuple[str, tuple[tuple[re.Pattern[str], bool], ...]], ...]:
+    """Each alternative's label and its terms' compiled patterns: made once a query, not once a hit."""
+    return tuple(
+        (alternative.label,
+         tuple((re.compile(term.pattern(), re.IGNORECASE), term.column == "title") for term in alternative.terms))
+        for alternative in query.alternatives()
+    )
 
 
 def _window(text: str, start: int, end: int, width: int = 70) -> str:
