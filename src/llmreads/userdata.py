@@ -674,38 +674,57 @@ def _merge_statuses(
     conn: sqlite3.Connection, user: str, records: Sequence[StatusRecord], *, write: bool,
     changed: list[EventRecord] | None = None,
 ) -> Counts:
+    counts, changes = _merge_newest(
+        conn, user, "statuses", "status", [(r.key, r.status, r.updated_at) for r in records], write=write
+    )
+    if changed is not None:
+        changed += [EventRecord(key, str(status), at) for key, status, at in changes]
+    return counts
+
+
+def _merge_newest(
+    conn: sqlite3.Connection, user: str, table: str, column: str, records: Sequence[tuple[str, object, str]],
+    *, write: bool,
+) -> tuple[Counts, list[tuple[str, object, str]]]:
+    """Merge (key, value, time) records into a table of one row per (user, paper): the newer one wins.
+
+    Statuses and ratings both work so. A paper's row is read through every
+    key of the paper, and a change goes to the key it is kept under here.
+    Returns the counts and the records whose value changed, under that key.
+    """
     from llmreads.aliases import canonical_keys
 
     counts = Counts()
+    changes: list[tuple[str, object, str]] = []
     rows = conn.execute(
-        "SELECT paper_key, status, updated_at FROM statuses WHERE user = ? ORDER BY updated_at, rowid", (user,)
+        f"SELECT paper_key, {column}, updated_at FROM {table} WHERE user = ? ORDER BY updated_at, rowid", (user,)
     ).fetchall()
-    paper = canonical_keys(conn, [*(r["paper_key"] for r in rows), *(r.key for r in records)])
-    # By paper: the status read for it is the newest of its keys', and a change goes to that row.
-    current = {paper[r["paper_key"]]: (r["status"], _normal(r["updated_at"]), r["paper_key"]) for r in rows}
-    for record in records:
-        known = current.get(paper[record.key])
+    paper = canonical_keys(conn, [*(r[0] for r in rows), *(key for key, _, _ in records)])
+    # By paper: the value read for it is the newest of its keys', and a change goes to that row.
+    current = {paper[r[0]]: (r[1], _normal(r[2]), r[0]) for r in rows}
+    for key, value, updated_at in records:
+        known = current.get(paper[key])
         # Both times are in _timestamp's form, which sorts as text.
-        if known is not None and record.updated_at <= known[1]:
+        if known is not None and updated_at <= known[1]:
             counts.kept += 1
             continue
         if known is None:
             counts.added += 1
-        elif record.status != known[0]:
+        elif value != known[0]:
             counts.updated += 1
         else:
-            counts.kept += 1  # the same status, set again later: only its time moves on
-        kept_under = record.key if known is None else known[2]
-        current[paper[record.key]] = (record.status, record.updated_at, kept_under)
-        if changed is not None and (known is None or record.status != known[0]):
-            changed.append(EventRecord(kept_under, record.status, record.updated_at))
+            counts.kept += 1  # the same value, set again later: only its time moves on
+        kept_under = key if known is None else known[2]
+        current[paper[key]] = (value, updated_at, kept_under)
+        if known is None or value != known[0]:
+            changes.append((kept_under, value, updated_at))
         if write:
             conn.execute(
-                "INSERT INTO statuses (user, paper_key, status, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT"
-                " (user, paper_key) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-                (user, kept_under, record.status, record.updated_at),
+                f"INSERT INTO {table} (user, paper_key, {column}, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT"
+                f" (user, paper_key) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at",
+                (user, kept_under, value, updated_at),
             )
-    return counts
+    return counts, changes
 
 
 def _merge_notes(conn: sqlite3.Connection, user: str, records: Sequence[NoteRecord], *, write: bool) -> Counts:
@@ -808,34 +827,9 @@ def _merge_tags(conn: sqlite3.Connection, user: str, records: Sequence[TagRecord
 
 def _merge_ratings(conn: sqlite3.Connection, user: str, records: Sequence[RatingRecord], *, write: bool) -> Counts:
     """A rating is one per (user, paper), as a status is: the newer one wins, under the key it is kept here."""
-    from llmreads.aliases import canonical_keys
-
-    counts = Counts()
-    rows = conn.execute(
-        "SELECT paper_key, stars, updated_at FROM ratings WHERE user = ? ORDER BY updated_at, rowid", (user,)
-    ).fetchall()
-    paper = canonical_keys(conn, [*(r[0] for r in rows), *(r.key for r in records)])
-    current = {paper[r[0]]: (r[1], _normal(r[2]), r[0]) for r in rows}
-    for record in records:
-        known = current.get(paper[record.key])
-        if known is not None and record.updated_at <= known[1]:
-            counts.kept += 1
-            continue
-        if known is None:
-            counts.added += 1
-        elif record.stars != known[0]:
-            counts.updated += 1
-        else:
-            counts.kept += 1
-        kept_under = record.key if known is None else known[2]
-        current[paper[record.key]] = (record.stars, record.updated_at, kept_under)
-        if write:
-            conn.execute(
-                "INSERT INTO ratings (user, paper_key, stars, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT"
-                " (user, paper_key) DO UPDATE SET stars = excluded.stars, updated_at = excluded.updated_at",
-                (user, kept_under, record.stars, record.updated_at),
-            )
-    return counts
+    return _merge_newest(
+        conn, user, "ratings", "stars", [(r.key, r.stars, r.updated_at) for r in records], write=write
+    )[0]
 
 
 def _merge_history(conn: sqlite3.Connection, user: str, records: Sequence[EventRecord], *, write: bool) -> Counts:
