@@ -1,13 +1,17 @@
 """Commands for your own view of papers: tag, untag, tags, rate and history."""
 
 
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from llmreads import completion
 from llmreads.app import JsonOpt, RefArg, app, state
 from llmreads.options import month_span, since_date
+
+if TYPE_CHECKING:
+    import sqlite3
 
 TagsArg = Annotated[
     list[str],
@@ -19,34 +23,32 @@ TagsArg = Annotated[
 @app.command("tag")
 def tag_command(ctx: typer.Context, ref: RefArg, tags: TagsArg, json_: JsonOpt = False) -> None:
     """Tag a paper with words of your own."""
-    from llmreads import render
-    from llmreads.store.papers import paper_summary, resolve_ref
     from llmreads.store.personal import add_tags
 
-    st = state(ctx)
-    conn = st.conn()
-    st.ensure_bundled_list(conn)
-    pid = resolve_ref(conn, ref)
-    add_tags(conn, st.user, pid, tags)
-    paper = paper_summary(conn, st.user, pid)
-    if json_:
-        render.emit_json(render.to_json([paper])[0])
-    else:
-        render.paper_tags(paper)
+    _change_tags(ctx, ref, tags, json_, add_tags)
 
 
 @app.command("untag")
 def untag_command(ctx: typer.Context, ref: RefArg, tags: TagsArg, json_: JsonOpt = False) -> None:
     """Take tags off a paper."""
+    from llmreads.store.personal import remove_tags
+
+    _change_tags(ctx, ref, tags, json_, remove_tags)
+
+
+def _change_tags(
+    ctx: typer.Context, ref: str, tags: list[str], json_: bool,
+    change: "Callable[[sqlite3.Connection, str, int, Sequence[str]], object]",
+) -> None:
+    """tag and untag: change the paper's tags through the store, then show the paper with its tags."""
     from llmreads import render
     from llmreads.store.papers import paper_summary, resolve_ref
-    from llmreads.store.personal import remove_tags
 
     st = state(ctx)
     conn = st.conn()
     st.ensure_bundled_list(conn)
     pid = resolve_ref(conn, ref)
-    remove_tags(conn, st.user, pid, tags)
+    change(conn, st.user, pid, tags)
     paper = paper_summary(conn, st.user, pid)
     if json_:
         render.emit_json(render.to_json([paper])[0])
