@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -26,6 +27,44 @@ _CLEARED = (
     "COLUMNS",
     "LINES",
 )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep the garbage collector off what collection loaded (pytest, Typer, Textual, hypothesis, the test modules).
+
+    Those objects live until the session ends, yet every full collection walks them all: ~0.1 s each,
+    in thousands of automatic collections and in helpers.settle. What the tests create is collected as before
+    (llmreads.entry.freeze_loaded does the same for a command's process).
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def _build_app_once() -> None:
+    """Build the Click command of the Typer app once per session instead of at every CliRunner.invoke.
+
+    typer.testing.CliRunner.invoke builds every registered command on each call (llmreads.cli registers them
+    all), ~20 ms of annotation evaluation per call and most of an in-process test. The built command keeps no
+    state of a run (each run has its own Click context), so one build serves every invocation; it is built
+    again if the app's commands change.
+    """
+    import typer.main
+    import typer.testing
+
+    build = typer.main.get_command
+    built: dict[int, tuple[object, tuple[int, ...], object]] = {}
+
+    def get_command(app: typer.Typer):  # type: ignore[no-untyped-def]
+        registered = (id(app.registered_callback), *map(id, app.registered_commands), *map(id, app.registered_groups))
+        entry = built.get(id(app))
+        if entry is None or entry[1] != registered:
+            entry = built[id(app)] = (app, registered, build(app))
+        return entry[2]
+
+    typer.testing._get_command = get_command  # type: ignore[assignment]
+
+
+_build_app_once()
 
 
 @pytest.fixture(autouse=True)

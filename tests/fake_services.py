@@ -202,7 +202,8 @@ class Server:
         self.httpd = _QuietServer(("127.0.0.1", 0), make_handler(services))
         self.httpd.daemon_threads = True
         services.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll: shutdown() waits for the loop's next poll (0.5 s by default, in every test's teardown).
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     def close(self) -> None:
