@@ -8,8 +8,11 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import traceback
 from pathlib import Path
 
 from hypothesis import strategies as st
@@ -102,6 +105,37 @@ def pragma(path: Path, name: str) -> str:
         return str(conn.execute(f"PRAGMA {name}").fetchone()[0])
     finally:
         conn.close()
+
+
+def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`llmreads ARGS` run in this process, answered as processes.run answers: exit status, stdout, stderr.
+
+    For tests that only read what a command prints or writes; what only a real process shows (start-up
+    imports, the console script's arrangement of arguments, a terminal, exit codes of the installed
+    command) stays with processes.run. The app runs under CliRunner with stdin and stdout not a terminal,
+    as in processes.run, and the program named llmreads. What a run leaves in this process is put back
+    (os.environ, which --color and --ascii set; the chooser that a terminal installs), and an exception
+    that would have ended the process with a traceback puts that traceback on stderr, as the process would.
+    """
+    from typer.testing import CliRunner
+
+    from llmreads.cli import app
+    from llmreads.store import papers
+
+    environ = dict(os.environ)
+    chooser = papers.choose_paper
+    try:
+        result = CliRunner().invoke(app, list(args), input=input if input is not None else "", env=env,
+                                    prog_name="llmreads")
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+        papers.choose_paper = chooser
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        assert result.exc_info is not None
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return subprocess.CompletedProcess(["llmreads", *args], result.exit_code, result.stdout, stderr)
 
 
 def ok(result) -> str:  # type: ignore[no-untyped-def]
