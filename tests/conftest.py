@@ -129,6 +129,16 @@ def seed_template(tmp_path_factory: pytest.TempPathFactory, seed_text: str) -> P
     return path
 
 
+@pytest.fixture(scope="session")
+def blank_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database that open_db has made and migrated, holding nothing: for tests that need many fresh ones."""
+    from llmreads.db import open_db
+
+    path = tmp_path_factory.mktemp("blank-template") / "blank.db"
+    open_db(path).close()
+    return path
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "store.db"
