@@ -439,3 +439,40 @@ def test_user_data_with_a_bad_paper_record_names_it(cli, one_error, tmp_path):
         "papers": [{"list": "added", "section": "Papers", "key": "arxiv:2401.00001", "title": "T",
                     "url": "https://arxiv.org/abs/2401.00001", "metadata": {"source": "arxiv", "year": "soon"}}]}}}))
     assert "papers[0].metadata.year" in one_error(cli("user-data", "import", str(bad)))
+
+
+# ---------------------------------------------------------------- add --tag
+
+
+def test_add_with_tags_tags_the_new_paper_for_the_adding_user(cli, llama2, db):
+    added = json_out(cli("add", LLAMA2, "--tag", "Open-Models", "--tag", "llama", "--tag", "open-models", "--json"))
+    assert (added[0]["added"], added[0]["tagged"]) == (True, ["llama", "open-models"])
+    assert json_out(cli("show", LLAMA2, "--json"))["tags"] == ["llama", "open-models"]
+    assert json_out(cli("tags", "--json")) == [{"tag": "llama", "papers": 1}, {"tag": "open-models", "papers": 1}]
+    assert json_out(cli("--user", "bob", "show", LLAMA2, "--json"))["tags"] == []
+    assert [p["key"] for p in json_out(cli("list", "--tag", "llama", "--json"))] == [f"arxiv:{LLAMA2}"]
+
+
+def test_add_with_tags_of_a_paper_already_there_says_they_were_added(cli, services, db):
+    ok(cli("tag", "2106.09685", "peft"))
+    result = cli("add", "2106.09685", "--list", "peft", "--tag", "PEFT", "--tag", "lora")
+    out = ok(result)
+    line = next(line for line in out.splitlines() if "Already there: 50f228" in line)
+    assert "(in LLM_Paper_Reading)" in line and "added to peft too" in line and "tagged lora" in line
+    assert "tagged lora, peft" not in line  # it had peft already
+    assert json_out(cli("show", "50f228", "--json"))["tags"] == ["lora", "peft"]
+    again = json_out(cli("add", "2106.09685", "--list", "peft", "--tag", "lora", "--json"))[0]
+    assert (again["added"], again["held_by"], again["tagged"]) == (False, ["LLM_Paper_Reading", "peft"], [])
+
+
+def test_add_with_a_bad_tag_names_the_option_and_adds_nothing(cli, llama2, one_error, db):
+    ok(cli("list", "--limit", "1"))
+    before = snapshot(db)
+    error = one_error(cli("add", LLAMA2, "--tag", "peft", "--tag", "two words"))
+    assert "--tag" in error and "'two words'" in error
+    assert snapshot(db) == before
+    assert llama2.arxiv_requests == []  # refused before anything was fetched
+
+
+def test_add_help_shows_the_tag_option(cli):
+    assert "--tag" in ok(cli("add", "--help"))

@@ -783,6 +783,8 @@ def added(results: Sequence[Added]) -> None:
             line = f"Already there: {r.id}  {clean(r.title)}  (in {where}){also}"
         if r.aliased:
             line += f"; {clean(r.aliased)} is the same paper"
+        if r.tagged:
+            line += f"; tagged {', '.join(clean(tag) for tag in r.tagged)}"
         print(line)
 
 

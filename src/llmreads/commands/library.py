@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from llmreads import completion
 from llmreads.app import JsonOpt, app, state
 from llmreads.options import StatusChoice
 
@@ -36,6 +37,11 @@ def add_command(
         StatusChoice | None, typer.Option("--status", help="Your reading status of the papers.", case_sensitive=False)
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="A note on each paper added.")] = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", help="A tag of yours for each paper, also one already there (repeat it).",
+                     show_default=False, autocompletion=completion.tags),
+    ] = None,
     title: Annotated[
         str | None, typer.Option("--title", help="The paper's title (needed for a URL that is not arXiv or a DOI).")
     ] = None,
@@ -47,7 +53,12 @@ def add_command(
     from llmreads.errors import InvalidQuery
     from llmreads.refs import parse_ref
     from llmreads.store.library import add_papers, default_list_name
+    from llmreads.store.personal import normal_tag
 
+    try:
+        wanted_tags = list(dict.fromkeys(normal_tag(tag) for tag in tags or []))
+    except InvalidQuery as exc:
+        raise InvalidQuery(f"--tag: {exc}") from None
     parsed = list({ref.key: ref for ref in map(parse_ref, refs)}.values())
     if title is not None and not title.strip():
         raise InvalidQuery("--title needs some text")
@@ -60,7 +71,7 @@ def add_command(
     papers, problems = gather(conn, parsed, title, settings)
     name = list_name if list_name is not None else default_list_name(conn, st.user)
     results = add_papers(conn, st.user, name, papers, section=section,
-                         status=status.value if status is not None else None, note=note)
+                         status=status.value if status is not None else None, note=note, tags=wanted_tags)
     if json_:
         from dataclasses import asdict
 

@@ -180,6 +180,7 @@ class Added:
     held_by: list[str] = field(default_factory=list)  # the lists that held it before
     aliased: str | None = None  # a key that became an alias of this paper (arXiv and DOI of one paper)
     fetched: bool = False
+    tagged: list[str] = field(default_factory=list)  # the user's tags this add put on it (not those it had)
 
 
 @dataclass
@@ -194,22 +195,27 @@ class NewPaper:
 
 def add_papers(
     conn: sqlite3.Connection, user: str, list_name: str, papers: Sequence[NewPaper], *,
-    section: str | None = None, status: str | None = None, note: str | None = None,
+    section: str | None = None, status: str | None = None, note: str | None = None, tags: Sequence[str] = (),
 ) -> list[Added]:
-    """Put papers in `user`'s own list `list_name`, new ones created, all in one transaction."""
+    """Put papers in `user`'s own list `list_name`, new ones created, all in one transaction.
+
+    `tags` (already normal: store.personal.normal_tag) go on every paper, for `user`.
+    """
     with transaction(conn):
-        return put_papers(conn, user, list_name, papers, section=section, status=status, note=note)
+        return put_papers(conn, user, list_name, papers, section=section, status=status, note=note, tags=tags)
 
 
 def put_papers(
     conn: sqlite3.Connection, user: str, list_name: str, papers: Sequence[NewPaper], *,
     section: str | None = None, status: str | None = None, note: str | None = None, stamp: str | None = None,
+    tags: Sequence[str] = (),
 ) -> list[Added]:
     """add_papers inside the caller's transaction (user-data import recreates added papers with it)."""
     from llmreads.keys import short_id
     from llmreads.refs import year_from_arxiv
     from llmreads.store.index import IndexedText, refresh_papers
     from llmreads.store.notes import new_note_uuid
+    from llmreads.store.personal import put_tags
 
     if status is not None and status not in STATUSES:
         raise InvalidQuery(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -276,9 +282,10 @@ def put_papers(
 
             assert note_id is not None
             index_note(conn, note_id, note.strip())
+        tagged = put_tags(conn, user, key, tags, stamp) if tags else []
         short = conn.execute("SELECT short_id FROM papers WHERE id = ?", (pid,)).fetchone()[0]
         results.append(Added(ref=ref.key, id=short, key=key, title=title, to_list=list_name, added=not held_by,
-                             held_by=held_by, aliased=aliased, fetched=record is not None))
+                             held_by=held_by, aliased=aliased, fetched=record is not None, tagged=tagged))
     refresh_papers(conn, list_id, touched, [], index)
     store_records(conn, records, stamp)  # once the papers are indexed: their rows then gain the abstract
     return results

@@ -71,13 +71,22 @@ def add_tags(conn: sqlite3.Connection, user: str, paper_id: int, tags: Sequence[
     wanted = list(dict.fromkeys(normal_tag(tag) for tag in tags))
     with transaction(conn):
         key = _paper_key(conn, paper_id)
-        have = set(paper_tags(conn, user, key))
-        stamp = now()
-        conn.executemany(
-            "INSERT OR IGNORE INTO tags (user, paper_key, tag, tagged_at) VALUES (?, ?, ?, ?)",
-            [(user, key, tag, stamp) for tag in wanted if tag not in have],
-        )
+        put_tags(conn, user, key, wanted, now())
         return paper_tags(conn, user, key)
+
+
+def put_tags(conn: sqlite3.Connection, user: str, key: str, tags: Sequence[str], stamp: str) -> list[str]:
+    """Tag the paper `key` names with tags already normal (normal_tag), inside the caller's transaction.
+
+    A tag it has under any of its keys is not added again; returns the tags that were added, sorted.
+    """
+    have = set(paper_tags(conn, user, key))
+    new = [tag for tag in dict.fromkeys(tags) if tag not in have]
+    conn.executemany(
+        "INSERT OR IGNORE INTO tags (user, paper_key, tag, tagged_at) VALUES (?, ?, ?, ?)",
+        [(user, key, tag, stamp) for tag in new],
+    )
+    return sorted(new)
 
 
 def remove_tags(conn: sqlite3.Connection, user: str, paper_id: int, tags: Sequence[str]) -> list[str]:
