@@ -775,7 +775,12 @@ def list_removed(removed: RemovedList) -> None:
 def added(results: Sequence[Added]) -> None:
     """What `add` did, a line a paper: added, or already there (and where), and any key that became an alias."""
     for r in results:
-        if r.added:
+        if r.linked:
+            where = ", ".join(clean(name) for name in r.held_by) or "no list"
+            line = f"Already in list {where} as {r.id}  {clean(r.title)}; linked to arXiv {clean(r.linked)}"
+            if r.to_list not in r.held_by:
+                line += f"; added to {clean(r.to_list)} too"
+        elif r.added:
             line = f"Added {r.id}  {clean(r.title)}  to {clean(r.to_list)}"
         else:
             where = ", ".join(clean(name) for name in r.held_by) or "no list"
@@ -792,7 +797,9 @@ def enriched(counts: dict[str, int]) -> None:
     """What `enrich` did."""
     print(f"Fetched metadata of {counts['fetched']} of {counts['wanted']} papers"
           + (f"; {counts['unknown']} unknown to the service" if counts.get("unknown") else "")
-          + (f"; {counts['linked']} matched to arXiv by title" if counts.get("linked") else "") + ".")
+          + (f"; {counts['linked']} given their arXiv ids from the bundled data" if counts.get("linked") else "")
+          + (f"; {counts['matched']} added by arXiv id found to be a paper here by title" if counts.get("matched")
+             else "") + ".")
 
 
 def arxiv_set(paper_id: str, title: str, arxiv: str) -> None:
