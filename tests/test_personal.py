@@ -300,3 +300,28 @@ def test_a_user_who_only_tagged_or_rated_is_known(cli, seeded):
     assert "recorded nothing" not in ok(again) + again.stderr
     unknown = cli("--user", "erin", "list", "--limit", "1")
     assert "user 'erin' has recorded nothing" in unknown.stderr
+
+
+# ---------------------------------------------------------------- users
+
+
+def test_users_shows_each_users_tag_count_and_rated_count(cli, seeded):
+    ok(cli("mark-read", LORA_ID))
+    ok(cli("tag", LORA_ID, "peft", "must-read"))
+    ok(cli("tag", ATTENTION_ID, "must-read", "classic"))
+    ok(cli("rate", LORA_ID, "4"))
+    ok(cli("rate", "2106.09685", "5"))  # the same paper again
+    ok(cli("rate", ATTENTION_ID, "3"))
+    ok(cli("--user", "bob", "tag", GPT3_ID, "later"))  # bob has only a tag
+    ok(cli("--user", "carol", "rate", GPT3_ID, "2"))  # carol only a rating
+    rows = json_out(cli("users", "--json"))
+    assert [(r["user"], r["read"], r["notes"], r["tags"], r["rated"]) for r in rows] == [
+        ("alice", 1, 0, 3, 2), ("bob", 0, 0, 1, 0), ("carol", 0, 0, 0, 1)]
+    assert all(r["last_active"] for r in rows)
+    plain = [line.split("\t") for line in ok(cli("users")).splitlines()]
+    assert [line[:6] for line in plain] == [
+        ["alice", "1/118", "0", "0", "3", "2"], ["bob", "0/118", "0", "0", "1", "0"],
+        ["carol", "0/118", "0", "0", "0", "1"]]
+    table = ok(cli("users", env={"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "100"}))
+    header = table.splitlines()[0].split()
+    assert header[:6] == ["user", "read", "reading", "notes", "tags", "rated"]

@@ -738,13 +738,13 @@ def users(rows: Sequence[UserProgress]) -> None:
     if not rows:
         print("No one has marked a paper or written a note yet.")
         return
-    columns = ("user", "read", "reading", "notes", "last active")
+    columns = ("user", "read", "reading", "notes", "tags", "rated", "last active")
     records = [
-        (row.user, f"{row.read}/{row.papers}", row.reading, row.notes,
+        (row.user, f"{row.read}/{row.papers}", row.reading, row.notes, row.tags, row.rated,
          (row.last_active or "-")[:16].replace("T", " "))
         for row in rows
     ]
-    _records(columns, records, numeric={"read", "reading", "notes"})
+    _records(columns, records, numeric={"read", "reading", "notes", "tags", "rated"})
 
 
 def _records(columns: Sequence[str], records: Sequence[Sequence[object]], numeric: set[str]) -> None:
