@@ -285,6 +285,29 @@ def test_progress_by_month_folds_a_long_run_of_empty_months_into_one_row(cli, se
     assert "2024-02 … 2024-05" in bars and "(4 months)" in bars
 
 
+def test_progress_by_month_honours_the_list(cli, seeded, tmp_path, one_error):
+    doc = tmp_path / "club.md"
+    doc.write_text("# Club\n\n1. [Language Models are Few-Shot Learners](https://arxiv.org/abs/2005.14165)\n"
+                   "2. [A Club Paper](https://example.org/club-paper)\n", encoding="utf-8")
+    ok(cli("import", str(doc)))
+    ok(cli("mark-read", GPT3_ID, "--date", "2024-01-05"))  # in both lists
+    ok(cli("mark-read", "A Club Paper", "--date", "2024-02-10"))  # in the club's list only
+    ok(cli("mark-read", LORA_ID, "--date", "2024-03-01"))  # in the bundled list only
+    assert json_out(cli("progress", "--by", "month", "--list", "Club", "--json")) == [
+        {"month": "2024-01", "read": 1}, {"month": "2024-02", "read": 1}]
+    assert json_out(cli("progress", "--by", "month", "--list", "LLM_Paper_Reading", "--json")) == [
+        {"month": "2024-01", "read": 1}, {"month": "2024-02", "read": 0}, {"month": "2024-03", "read": 1}]
+    assert json_out(cli("progress", "--by", "month", "--json")) == [
+        {"month": "2024-01", "read": 1}, {"month": "2024-02", "read": 1}, {"month": "2024-03", "read": 1}]
+    # The default list of the environment (or the config file) is honoured as --list is.
+    assert json_out(cli("progress", "--by", "month", "--json", env={"LLMREADS_LIST": "Club"})) == [
+        {"month": "2024-01", "read": 1}, {"month": "2024-02", "read": 1}]
+    bars = ok(cli("progress", "--by", "month", "--list", "Club",
+                  env={"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "100"}))
+    assert "list Club" in bars.splitlines()[0] and "2024-03" not in bars
+    assert "'Nope'" in one_error(cli("progress", "--by", "month", "--list", "Nope"))
+
+
 @pytest.mark.parametrize("args", [("tag", LORA_ID, "peft"), ("rate", LORA_ID, "3"), ("history",)])
 def test_on_first_use_these_commands_import_the_bundled_list_as_every_paper_command_does(cli, db, args):
     result = cli(*args)

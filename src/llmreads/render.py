@@ -486,8 +486,8 @@ def history(found: Sequence[HistoryEvent]) -> None:
     _records(("when", "status", "id", "title"), records, numeric=set())
 
 
-def read_by_month(months: Sequence[MonthCount]) -> None:
-    """`progress --by month`: the papers read in each month, as bars."""
+def read_by_month(months: Sequence[MonthCount], list_name: str | None = None) -> None:
+    """`progress --by month`: the papers read in each month (of one list's papers), as bars."""
     if not months:
         print("No papers read yet.")
         return
@@ -501,8 +501,9 @@ def read_by_month(months: Sequence[MonthCount]) -> None:
     out = console()
     width = 10 if out.width < NARROW else 30
     most = max(m.read for m in months)
-    table = Table(box=None, header_style="bold", pad_edge=False, title=Text("Papers read per month",
-                  style="table.title"), title_justify="left")
+    title = "Papers read per month" + (f" · list {clean(list_name)}" if list_name is not None else "")
+    table = Table(box=None, header_style="bold", pad_edge=False, title=Text(title, style="table.title"),
+                  title_justify="left")
     table.add_column("month", no_wrap=True)
     table.add_column("read", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
