@@ -348,3 +348,31 @@ def test_users_shows_each_users_tag_count_and_rated_count(cli, seeded):
     table = ok(cli("users", env={"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "100"}))
     header = table.splitlines()[0].split()
     assert header[:6] == ["user", "read", "reading", "notes", "tags", "rated"]
+
+
+# ---------------------------------------------------------------- the import report
+
+
+def test_the_import_report_counts_tags_ratings_and_history_kept_on_papers_no_list_holds(cli, seeded, tmp_path):
+    doc = tmp_path / "club.md"
+    first = ("# Club\n\n1. [Tagged Only](https://example.org/tagged)\n2. [Rated And Read](https://example.org/rated)\n"
+             "3. [Stays](https://example.org/stays)\n")
+    doc.write_text(first, encoding="utf-8")
+    ok(cli("import", str(doc)))
+    ok(cli("tag", "Tagged Only", "later", "club"))
+    ok(cli("--user", "bob", "rate", "Rated And Read", "3"))
+    ok(cli("mark-read", "Rated And Read", "--date", "2024-01-02"))
+    ok(cli("mark-read", "Rated And Read", "--date", "2024-02-03"))  # a second event of the same status
+    tagged, rated = (json_out(cli("show", title, "--json"))["id"] for title in ("Tagged Only", "Rated And Read"))
+    doc.write_text("# Club\n\n1. [Stays](https://example.org/stays)\n", encoding="utf-8")
+    report = json_out(cli("import", str(doc), "--dry-run", "--json"))
+    assert report["left_with_user_data"] == [
+        {"id": tagged, "key": "url:example.org/tagged", "title": "Tagged Only", "statuses": 0, "notes": 0,
+         "tags": 2, "ratings": 0, "history": 0},
+        {"id": rated, "key": "url:example.org/rated", "title": "Rated And Read", "statuses": 1, "notes": 0,
+         "tags": 0, "ratings": 1, "history": 2},
+    ]
+    out = ok(cli("import", str(doc)))
+    assert f"  kept on a paper no list holds: {tagged}  Tagged Only (2 tags)\n" in out
+    assert f"  kept on a paper no list holds: {rated}  Rated And Read (1 status, 1 rating, 2 history events)\n" in out
+    assert "statuses, notes, tags or ratings" in out

@@ -668,12 +668,16 @@ def import_report(report: ImportReport) -> None:
             print(f"  link changed: … and {len(report.link_changes) - 50} more")
     left = report.left_with_user_data
     for paper in left[:50]:
-        kept = f"{_count(paper.statuses, 'status', 'statuses')}, {_count(paper.notes, 'note', 'notes')}"
+        kept = ", ".join(_count(number, one, many) for number, one, many in (
+            (paper.statuses, "status", "statuses"), (paper.notes, "note", "notes"), (paper.tags, "tag", "tags"),
+            (paper.ratings, "rating", "ratings"), (paper.history, "history event", "history events"),
+        ) if number)
         print(f"  kept on a paper no list holds: {paper.id}  {clean(paper.title)} ({kept})")
     if len(left) > 50:
         print(f"  kept on a paper no list holds: … and {len(left) - 50} more")
     if left:
-        print("  (`llmreads list --all` shows the papers no list holds that keep your statuses or notes)")
+        print("  (`llmreads list --all` shows the papers no list holds that keep your statuses, notes, tags or"
+              " ratings)")
     if report.dry_run:
         print("Dry run: nothing was written.")
     for problem in report.problems:
