@@ -597,3 +597,11 @@ def test_enrich_matches_a_paper_added_offline_to_the_one_of_its_title(cli, servi
     assert (shown["id"], shown["status"], shown["tags"], shown["authors"]) == (
         laws, "read", ["scaling"], ["Jared Kaplan"])
     assert [p["id"] for p in json_out(cli("list", "--list", "added", "--json"))] == [laws]
+
+
+def test_add_with_a_status_keeps_it_in_the_history(cli, llama2):
+    ok(cli("add", LLAMA2, "--status", "read"))
+    events = json_out(cli("history", "--json"))
+    assert [(e["key"], e["status"]) for e in events] == [(f"arxiv:{LLAMA2}", "read")]
+    ok(cli("add", LLAMA2, "--list", "again", "--status", "read"))  # read already: no second event
+    assert len(json_out(cli("history", "--json"))) == 1

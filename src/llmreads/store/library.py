@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from llmreads.aliases import add_alias, same_keys, status_key_sql
+from llmreads.aliases import add_alias, same_keys
 from llmreads.errors import ImportFailed, InvalidQuery, LlmreadsError
 from llmreads.store.base import LIST_STRIDE, STATUSES, now, transaction
 from llmreads.store.metadata import metadata_join
@@ -217,7 +217,7 @@ def put_papers(
     from llmreads.refs import year_from_arxiv
     from llmreads.store.index import IndexedText, refresh_papers
     from llmreads.store.notes import new_note_uuid
-    from llmreads.store.personal import put_tags
+    from llmreads.store.personal import put_tags, record_status
 
     if status is not None and status not in STATUSES:
         raise InvalidQuery(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -277,7 +277,7 @@ def put_papers(
             position += 1
             touched.append(pid)
         if status is not None:
-            _set_status(conn, user, pid, status, stamp)
+            record_status(conn, user, pid, status)  # kept in the history, as mark-read keeps it
         if note is not None and note.strip():
             note_id = conn.execute(
                 "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",
@@ -322,15 +322,6 @@ def papers_titled(conn: sqlite3.Connection, title: str) -> list[int]:
         sql += " AND (instr(lower(p.title), ?) > 0 OR p.title GLOB '*[^ -~]*')"
         params.append(max(words, key=len))
     return [int(pid) for pid, text in conn.execute(sql + " ORDER BY p.position", params) if title_form(text) == form]
-
-
-def _set_status(conn: sqlite3.Connection, user: str, paper_id: int, status: str, stamp: str) -> None:
-    conn.execute(
-        "INSERT INTO statuses (user, paper_key, status, updated_at)"
-        f" SELECT ?1, {status_key_sql('p.key', '?1')}, ?2, ?3 FROM papers p WHERE p.id = ?4"
-        " ON CONFLICT (user, paper_key) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-        (user, status, stamp, paper_id),
-    )
 
 
 def check_not_owned(conn: sqlite3.Connection, name: str) -> None:
