@@ -11,7 +11,6 @@ import importlib
 import os
 import sys
 from collections.abc import MutableMapping
-from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, NoReturn
 
@@ -247,6 +246,8 @@ class CommandLoaderGroup(Group):
         try:
             return super().resolve_command(ctx, args)
         except click.exceptions.UsageError as error:
+            from difflib import get_close_matches  # only for a mistyped command name
+
             matches = get_close_matches(args[0], self.list_commands(ctx)) if suggest and args else []
             if matches:
                 error.message = f"{error.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
