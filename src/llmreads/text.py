@@ -194,6 +194,11 @@ def fold_scripts(text: str) -> str:
     return text.translate(_simplified())
 
 
+def fold_for_matching(text: str) -> str:
+    """`fold_for_search` with Traditional Chinese written in Simplified: how names are compared (titles, sections)."""
+    return fold_scripts(fold_for_search(text))
+
+
 def _spaced(match: re.Match[str]) -> str:
     return " " + " ".join(match.group()) + " "
 
@@ -229,7 +234,7 @@ def tokens(text: str) -> list[str]:
     if len(text) > _SHORT:
         return _WORD.findall(segment(text))
     found: list[str] = []
-    for word in _WORD.findall(fold_scripts(fold_for_search(text))):
+    for word in _WORD.findall(fold_for_matching(text)):
         if word.isascii():
             found.append(word)
             continue
