@@ -18,7 +18,7 @@ import typer
 from typer import _click as click
 from typer._click.shell_completion import CompletionItem
 from typer._click.utils import make_default_short_help
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from llmreads import __version__, completion
 from llmreads.errors import Ambiguous, LlmreadsError
@@ -261,6 +261,13 @@ class CommandLoaderGroup(Group):
         super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
 
+class _Argument(TyperArgument):
+    """An argument whose usage form is its help form: Typer writes a required one in braces."""
+
+    def make_metavar(self, ctx: click.Context, *, usage: bool = False) -> str:
+        return super().make_metavar(ctx)
+
+
 def name_placeholders(command: click.Command) -> None:
     """Name what each parameter takes in `--help`: `QUERY...`, `--section SECTION`, `--status [unread|reading|read]`.
 
@@ -268,6 +275,8 @@ def name_placeholders(command: click.Command) -> None:
     itself is kept. Commands of a group get theirs when the group is named.
     """
     for param in command.params:
+        if isinstance(param, TyperArgument):
+            param.__class__ = _Argument  # the usage line as Click writes it: `QUERY...`, not `{QUERY...}`
         if param.metavar is not None or getattr(param, "is_flag", False) or getattr(param, "count", False):
             continue
         if param.param_type_name == "argument":
