@@ -160,7 +160,7 @@ def test_open_ambiguous_ref_opens_nothing(cli, seeded, one_error, monkeypatch):
 
 def test_users_json(cli, seeded):
     assert json_out(cli("users", "--json")) == []
-    assert ok(cli("users")) == "No one has marked a paper or written a note yet.\n"
+    assert ok(cli("users")) == "No one has marked, tagged or rated a paper or written a note yet.\n"
     ok(cli("mark-read", "50f228", "f77a8b"))
     ok(cli("mark-reading", "09794a"))
     ok(cli("note", "add", "50f228", "low rank"))

@@ -741,7 +741,7 @@ def lists(rows: Sequence[ListSummary]) -> None:
 
 def users(rows: Sequence[UserProgress]) -> None:
     if not rows:
-        print("No one has marked a paper or written a note yet.")
+        print("No one has marked, tagged or rated a paper or written a note yet.")
         return
     columns = ("user", "read", "reading", "notes", "tags", "rated", "last active")
     records = [
