@@ -660,7 +660,9 @@ def test_remove_list_keeps_user_data_and_reimport_restores(cli):
     before = {ref: json_out(cli("show", ref, "--json")) for ref in (only, "f77a8b", "50f228")}
 
     result = cli("remove-list", "Reading Group")
-    assert ok(result) == "Removed list 'Reading Group' (3 papers); statuses and notes kept.\n"
+    assert ok(result) == (
+        "Removed list 'Reading Group' (3 papers); your statuses, notes, tags, ratings and history are kept.\n"
+    )
     assert [r["name"] for r in json_out(cli("lists", "--json"))] == ["LLM_Paper_Reading"]
     assert only not in _ids(cli, "list")
     assert len(_ids(cli, "list")) == 118

@@ -774,7 +774,8 @@ def nothing_next() -> None:
 
 
 def list_removed(removed: RemovedList) -> None:
-    print(f"Removed list {removed.name!r} ({removed.papers} papers); statuses and notes kept.")
+    print(f"Removed list {removed.name!r} ({removed.papers} papers);"
+          " your statuses, notes, tags, ratings and history are kept.")
 
 
 def added(results: Sequence[Added]) -> None:
