@@ -1,14 +1,17 @@
-"""Titles and section names typed in Traditional Chinese name what the Simplified text holds (as search does)."""
+"""Titles and section names typed in Traditional Chinese name what the Simplified text holds (as search does).
+
+The commands run in-process (helpers.invoke): the tests read what they print.
+"""
 
 from __future__ import annotations
 
 import json
 
-from processes import run
+from helpers import invoke
 
 
 def listed_ids(*args: str) -> list[str]:
-    result = run("list", "--json", *args)
+    result = invoke("list", "--json", *args)
     assert result.returncode == 0, result.stderr
     return [paper["id"] for paper in json.loads(result.stdout)]
 
@@ -21,7 +24,7 @@ def test_a_section_named_in_traditional_chinese_is_the_simplified_section(seeded
 
 
 def test_a_section_that_matches_in_neither_script_is_still_an_error(seeded):
-    result = run("list", "--section", "綜述論")
+    result = invoke("list", "--section", "綜述論")
     assert result.returncode == 1
     assert result.stderr.startswith("Error: no section matches '綜述論'")
 
@@ -34,16 +37,16 @@ def test_a_title_typed_in_traditional_chinese_names_the_paper(seeded, tmp_path):
         "- [指令微调的数据](https://example.org/instruction-data)\n",
         encoding="utf-8",
     )
-    imported = run("import", str(listing), "--name", "mine")
+    imported = invoke("import", str(listing), "--name", "mine")
     assert imported.returncode == 0, imported.stderr
     for ref, title in [
         ("大語言模型綜述", "大语言模型综述"),  # the whole title
         ("大語言", "大语言模型综述"),  # the start of a title
         ("指令微調", "指令微调的数据"),
     ]:
-        shown = run("show", ref, "--json")
+        shown = invoke("show", ref, "--json")
         assert shown.returncode == 0, (ref, shown.stderr)
         assert json.loads(shown.stdout)["title"] == title
-    marked = run("mark-read", "指令微調的數據", "--json")
+    marked = invoke("mark-read", "指令微調的數據", "--json")
     assert marked.returncode == 0, marked.stderr
     assert [row["title"] for row in json.loads(marked.stdout)] == ["指令微调的数据"]
