@@ -104,8 +104,9 @@ def search(
                     paper.score = found.get(row["pid"])
         except sqlite3.OperationalError as exc:
             raise InvalidQuery(f"cannot search for {text!r}: {exc}") from None
-        for paper, row in zip(papers, rows, strict=True):
-            texts = _texts(conn, user, row["pid"], paper.key, notes)
+        keys = [(row["pid"], paper.key) for paper, row in zip(papers, rows, strict=True)]
+        every_text = _texts(conn, user, keys, notes)
+        for paper, texts in zip(papers, every_text, strict=True):
             paper.snippet = _snippet(texts, patterns)
             if query is not None:
                 paper.matched = _matched(query, paper.title, texts)
@@ -345,23 +346,43 @@ def _scores(
     return found
 
 
-def _texts(conn: sqlite3.Connection, user: str, paper_id: int, key: str, notes: bool) -> list[str]:
-    """What a snippet is cut from: the paper's introductions, link texts and the user's notes."""
-    texts = [
-        r[0]
-        for r in conn.execute("SELECT intro FROM entries WHERE paper_id = ? ORDER BY list_id, position", (paper_id,))
-    ]
-    texts += [r[0] for r in conn.execute(
-        "SELECT l.text FROM links l JOIN entries e ON e.id = l.entry_id WHERE e.paper_id = ?", (paper_id,)
-    )]
-    if notes:
-        texts += [clean(r[0]) for r in conn.execute(
-            f"SELECT text FROM notes WHERE user = ?1 AND paper_key IN {same_paper_sql('?2')} ORDER BY id", (user, key)
-        )]
-    abstract = conn.execute(f"SELECT {metadata_sql('abstract', '?1')}", (key,)).fetchone()[0]
-    if abstract:  # searched last, so found last
-        texts.append(abstract)
-    return texts
+def _texts(conn: sqlite3.Connection, user: str, papers: Sequence[tuple[int, str]], notes: bool) -> list[list[str]]:
+    """What each paper's snippet is cut from: its introductions, link texts, the user's notes, then its abstract.
+
+    Four queries a batch of papers, not four a paper: a piped search prints thousands of hits.
+    """
+    from llmreads.store.base import chunks, marks
+
+    found: dict[int, list[str]] = {pid: [] for pid, _key in papers}
+    for chunk in chunks([pid for pid, _key in papers]):
+        ids = marks(chunk)
+        intros = conn.execute(
+            f"SELECT paper_id, intro FROM entries WHERE paper_id IN ({ids}) ORDER BY paper_id, list_id, position", chunk
+        ).fetchall()
+        links = conn.execute(
+            "SELECT e.paper_id, l.text FROM links l JOIN entries e ON e.id = l.entry_id"
+            f" WHERE e.paper_id IN ({ids}) ORDER BY e.paper_id, e.id, l.id", chunk
+        ).fetchall()
+        own: list[tuple[int, str]] = []
+        if notes:
+            own = conn.execute(
+                "SELECT p.id, n.text FROM papers p JOIN notes n"
+                f" ON n.user = ? AND n.paper_key IN {same_paper_sql('p.key')}"
+                f" WHERE p.id IN ({ids}) ORDER BY p.id, n.id", [user, *chunk]
+            ).fetchall()
+        abstracts = conn.execute(
+            f"SELECT p.id, {metadata_sql('abstract')} FROM papers p WHERE p.id IN ({ids})", chunk
+        ).fetchall()
+        for pid, text in intros:
+            found[pid].append(text)
+        for pid, text in links:
+            found[pid].append(text)
+        for pid, text in own:
+            found[pid].append(clean(text))
+        for pid, abstract in abstracts:
+            if abstract:  # searched last, so found last
+                found[pid].append(abstract)
+    return [found[pid] for pid, _key in papers]
 
 
 def _snippet(texts: list[str], patterns: list[str]) -> str:
