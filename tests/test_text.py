@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmreads.text import clean, fold_for_search, fold_lookalikes, segment, tokens
+from llmreads.text import clean, fold_for_search, fold_lookalikes, segment, tokens, word_parts
 
 
 def test_fold_lookalikes_kangxi_and_supplement_radicals():
@@ -159,3 +159,24 @@ def test_the_bulk_fold_agrees_with_the_first_texts_fold(monkeypatch):
     monkeypatch.setattr(text_module, "_translated", text_module._BULK)  # as after an import's first 50,000
     assert [text_module.fold_scripts(s) for s in samples] == first
     assert first[0] == "微调 语言模型" and first[2] == "𠁞 and 𠵾"  # beyond the BMP: left as it is
+
+
+# ---------------------------------------------------------------- parts of glued words
+
+
+def test_word_parts_of_camel_case_and_glued_words():
+    assert word_parts("SpanBERT and FlashAttention on ChatGLM-6B, GPT4 vs LLaMA") == (
+        "span bert flash attention chat glm gpt la ma"
+    )
+    assert word_parts("plain words, ALL CAPS, 2023") == ""
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="aAbBzZ0129 -_é微\n"))
+def test_word_parts_are_those_of_the_whole_text(text):
+    # word_parts looks only at the runs of letters and digits that hold a join:
+    # it must find what the patterns find over the whole text.
+    from llmreads.text import _GLUED_WORD, _WORD_PART
+
+    whole = [part.lower() for word in _GLUED_WORD.findall(text) for part in _WORD_PART.findall(word) if len(part) > 1]
+    assert word_parts(text) == " ".join(whole)
