@@ -43,8 +43,17 @@ def ranked(conn: sqlite3.Connection, query: str, limit: int | None) -> tuple[lis
     return [paper.key for paper in result.papers], result.total
 
 
+@pytest.fixture(params=[(64, 1024), (2, 6), (3, 16), (5, 40)], ids=lambda walk: f"walk{walk[0]}x{walk[1]}")
+def walk(request, monkeypatch):
+    """The page walk's batch and limit: as shipped, and small enough that the seed's hits run past them."""
+    import llmreads.store.search as module
+
+    monkeypatch.setattr(module, "_WALK_BATCH", request.param[0])
+    monkeypatch.setattr(module, "_WALK_MOST", request.param[1])
+
+
 @pytest.mark.parametrize("query", QUERIES)
-def test_a_page_is_the_start_of_the_full_ranking(conn, query):
+def test_a_page_is_the_start_of_the_full_ranking(conn, walk, query):
     everything, total = ranked(conn, query, None)
     assert total == len(everything) > 0
     for limit in (1, 2, 3, 5, 8, 13, 40):
@@ -53,7 +62,7 @@ def test_a_page_is_the_start_of_the_full_ranking(conn, query):
         assert page_total == total, (query, limit)
 
 
-def test_a_page_with_abstracts_and_notes_is_the_start_of_the_full_ranking(conn):
+def test_a_page_with_abstracts_and_notes_is_the_start_of_the_full_ranking(conn, walk):
     keys = [r[0] for r in conn.execute("SELECT key FROM papers ORDER BY position")]
     save_records(conn, [
         (key, Record(source="arxiv", title="t", abstract="微调 of diffusion models, chain-of-thought and LoRA"))

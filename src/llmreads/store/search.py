@@ -8,10 +8,9 @@ listings (filters.py).
 from __future__ import annotations
 
 import functools
-import json
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmreads.aliases import same_paper_sql, status_join
@@ -284,13 +283,15 @@ def _best_first(
 
     The full ranking runs the query five times over the index (all hits, title
     hits, hits outside abstracts, and the words as typed in both); a page of
-    20 is nearly always filled by the first tier or two. Here the hits are
-    only counted (or gathered, when the second tier is needed), the first
-    tier (the words as typed in titles) is found in the index, and the second
-    (another form in the title) is found by walking the hits in stars order
-    and matching their titles in a small temporary index made with the same
-    tokenizer from the same text, until the page is full. Hits of the user's
-    notes, filters, `--raw` and a paper named by its arXiv id take the full path.
+    20 is nearly always filled by the first tier or two (the words as typed in
+    titles; another form of them in titles). Here the query runs once over the
+    index, gathering the hits (their number is the total); the hits are then
+    walked in stars order, a batch at a time, and each batch's titles are
+    matched in a small temporary index made with the same tokenizer from the
+    same text (store.index), until the page is full. When the first tier is
+    too sparse to fill the page near the top, it is looked up in the index
+    instead, and the walk goes on for the second. Hits of the user's notes,
+    filters, `--raw` and a paper named by its arXiv id take the full ranking.
     """
     if notes and conn.execute(
         "SELECT 1 FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid"
@@ -298,61 +299,113 @@ def _best_first(
         (match, user),
     ).fetchone():
         return None
-    first, first_match = (_LITERAL_TITLE_HITS, literal[1]) if literal is not None else (_TITLE_HITS, title_match)
-    best = conn.execute(
-        f"INSERT INTO {first} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (first_match,)
-    ).rowcount
-    order = "p.stars DESC, p.position"
-    if best >= limit:
-        total = int(conn.execute("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()[0])
-        return _hit_page(conn, user, first, "1", order, "papers_listed_stars", best, limit, None), total, total
-    if literal is None:
-        return None  # the next tier is the hits outside titles and abstracts: the full ranking
     total = conn.execute(
         f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (match,)
     ).rowcount
-    rows = _hit_page(conn, user, first, "1", order, "papers_listed_stars", best, None, None) if best else []
-    second = _title_walk(conn, title_match, first, total, limit - len(rows))
-    if second is None:
-        return None
-    conn.execute(f"INSERT INTO {_TITLE_HITS} SELECT value FROM json_each(?)", (json.dumps(second),))
-    rows += _hit_page(conn, user, _TITLE_HITS, "1", order, None, len(second), len(second), None)
-    return rows, total, total
+    if total == 0:
+        return [], 0, 0
+    # The first tier: the words as typed in titles; the second (when the glossary added forms): another form there.
+    first_table, first_match = (_LITERAL_TITLE_HITS, literal[1]) if literal is not None else (_TITLE_HITS, title_match)
+    matches = [first_match, title_match] if literal is not None else [first_match]
+    walk = _walk(conn, total, matches)
+    first: list[int] = []
+    second: list[int] = []
+    seen = 0
+    complete = False  # every hit walked: both tiers known in full
+    while len(first) < limit:
+        batch = next(walk, None)
+        if batch is None:
+            complete = seen >= total  # or the walk's limit was reached
+            break
+        seen += len(batch)
+        for pid, found in batch:
+            if found[0]:
+                first.append(pid)
+            elif len(found) > 1 and found[1]:
+                second.append(pid)
+        # Go on only while the first tier's share so far promises a full page within the walk.
+        if (limit - len(first)) * seen > max(len(first), 1) * (_WALK_MOST - seen):
+            break
+    order = "p.stars DESC, p.position"
+    if len(first) >= limit:
+        return _page_of(conn, user, first[:limit]), total, total
+    if complete:
+        rows = _page_of(conn, user, first)
+    else:
+        size = conn.execute(
+            f"INSERT INTO {first_table} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (first_match,)
+        ).rowcount
+        rows = _hit_page(conn, user, first_table, "1", order, "papers_listed_stars", size, limit, None)
+        if len(rows) >= limit:
+            return rows, total, total
+    if literal is None:
+        return None  # the next tier is the hits outside titles and abstracts: the full ranking
+    want = limit - len(rows)
+    while len(second) < want:
+        batch = next(walk, None)
+        if batch is None:
+            break
+        second += [pid for pid, found in batch if found[1] and not found[0]]
+    if len(second) < want:
+        return None  # the page needs the tiers after these two, or more of the second than the walk looked at
+    return rows + _page_of(conn, user, second[:want]), total, total
 
 
-_TITLES = "search_titles"  # a temporary full-text index of the titles of a few hits
+_TITLES = "search_titles"  # a temporary full-text index of the titles of a batch of hits
 _WALK_BATCH = 64
-_WALK_MOST = 1024  # hits looked at for the second tier before the full ranking takes over
+_WALK_MOST = 1024  # hits walked before the tiers are looked up in the index, or the full ranking takes over
 
 
-def _title_walk(conn: sqlite3.Connection, title_match: str, skip: str, hits: int, want: int) -> list[int] | None:
-    """The first `want` hits in stars order (those in `skip` left out) whose titles match `title_match`.
+def _walk(conn: sqlite3.Connection, hits: int, matches: Sequence[str]) -> Iterator[list[tuple[int, list[bool]]]]:
+    """The hits in stars order, a batch at a time: each with whether its title matches each of `matches`.
 
-    None when the hits looked at hold fewer: the page needs the tiers after this one.
+    The titles go into a temporary FTS5 table with the index's tokenizer, in
+    the form the index holds them (text.index_form), so a match there is a
+    match in papers_fts' title column. At most _WALK_MOST hits.
     """
     from llmreads.migrations import FTS_TOKENIZER
     from llmreads.text import index_form
 
-    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_TITLES} USING fts5(title, tokenize='{FTS_TOKENIZER}')")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_TITLES} USING fts5(title, content='', tokenize='{FTS_TOKENIZER}')"
+    )
     papers = conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 1
-    # Dense hits: down the stars index, testing each paper; sparse: the hits looked up and sorted.
-    source = "papers p INDEXED BY papers_listed_stars" if hits * hits >= 4 * want * papers else "papers p"
+    # Down the stars index, testing each paper (~0.25 µs an index entry, and the
+    # walk stops early), unless the hits are so few that looking each one up
+    # (~1.5 µs) and sorting them costs less.
+    dense = hits * hits >= _WALK_BATCH * papers
+    source = "papers p INDEXED BY papers_listed_stars" if dense else "papers p"
     cursor = conn.execute(
-        f"SELECT p.id, p.title FROM {source} WHERE p.listed = 1 AND p.id IN {_HITS} AND p.id NOT IN {skip}"
+        f"SELECT p.id FROM {source} WHERE p.listed = 1 AND p.id IN {_HITS}"
         f" ORDER BY p.stars DESC, p.position LIMIT {_WALK_MOST}"
     )
-    found: list[int] = []
-    while len(found) < want:
-        batch = cursor.fetchmany(_WALK_BATCH)
-        if not batch:
-            return None  # the page needs the tiers after this one too (or the hits looked at ran out)
-        conn.execute(f"DELETE FROM temp.{_TITLES}")
+    while True:
+        ids = [r[0] for r in cursor.fetchmany(_WALK_BATCH)]
+        if not ids:
+            return
+        conn.execute(f"INSERT INTO temp.{_TITLES} ({_TITLES}) VALUES ('delete-all')")  # contentless: cheap
+        titles = conn.execute(f"SELECT id, title FROM papers WHERE id IN ({','.join(map(str, ids))})").fetchall()
         conn.executemany(f"INSERT INTO temp.{_TITLES} (rowid, title) VALUES (?, ?)",
-                         [(pid, index_form(title)) for pid, title in batch])
-        matching = {r[0] for r in conn.execute(f"SELECT rowid FROM temp.{_TITLES} WHERE {_TITLES} MATCH ?",
-                                               (title_match,))}
-        found += [pid for pid, _title in batch if pid in matching]
-    return found[:want]
+                         [(pid, index_form(title)) for pid, title in titles])
+        found = [
+            {r[0] for r in conn.execute(f"SELECT rowid FROM temp.{_TITLES} WHERE {_TITLES} MATCH ?", (match,))}
+            for match in matches
+        ]
+        yield [(pid, [pid in each for each in found]) for pid in ids]
+
+
+def _page_of(conn: sqlite3.Connection, user: str, ids: Sequence[int]) -> list[sqlite3.Row]:
+    """The rows of these papers, in this order."""
+    if not ids:
+        return []
+    rows = {
+        row["pid"]: row
+        for row in conn.execute(
+            f"SELECT {PAPER_COLUMNS} FROM papers p {status_join('?1')} WHERE p.id IN ({','.join(map(str, ids))})",
+            [user],
+        )
+    }
+    return [rows[pid] for pid in ids]
 
 
 def _note_hits(conn: sqlite3.Connection, user: str, table: str, match: str) -> int:
@@ -397,13 +450,14 @@ def _hit_page(
     # Sparse, SQLite looks the set's papers up and sorts them (a join from the
     # temporary table made it first build a Bloom filter over every paper).
     source = f"papers p INDEXED BY {index}" if index is not None else "papers p"
-    sql = (
-        f"SELECT {PAPER_COLUMNS} FROM {source} {status_join('?1')}"
-        f" WHERE p.id IN {table} AND p.listed = 1 AND {condition} ORDER BY {order}"
-    )
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return conn.execute(sql, [user]).fetchall()
+    where = f"WHERE p.id IN {table} AND p.listed = 1 AND {condition} ORDER BY {order}"
+    if limit is None:
+        return conn.execute(f"SELECT {PAPER_COLUMNS} FROM {source} {status_join('?1')} {where}", [user]).fetchall()
+    # The page's ids first, then their columns: sorting whole rows would work
+    # out every hit's metadata, tags and rating (~10 µs each) to keep 20.
+    ids = [r[0] for r in conn.execute(f"SELECT p.id FROM {source} {status_join('?1')} {where} LIMIT {int(limit)}",
+                                      [user])]
+    return _page_of(conn, user, ids)
 
 
 def _scores(
