@@ -49,6 +49,7 @@ def search(
     scores: bool = False,
     exact: bool = False,
     glossary_terms: Iterable[Sequence[str]] = (),
+    matched: bool = True,
 ) -> SearchResult:
     """Papers matching a query, ranked, with the total number of hits.
 
@@ -58,7 +59,8 @@ def search(
     title, then with the words as typed elsewhere, then with another form
     elsewhere; each in stars order, then list order. `scores` adds each
     paper's bm25 score (title weighted over text), which costs a second pass
-    over the hits.
+    over the hits. `matched` (what --json shows) names the forms each paper holds;
+    without it, `matched` is left empty.
     """
     from llmreads.query import compile_query, raw_query
 
@@ -106,9 +108,10 @@ def search(
             raise InvalidQuery(f"cannot search for {text!r}: {exc}") from None
         keys = [(row["pid"], paper.key) for paper, row in zip(papers, rows, strict=True)]
         every_text = _texts(conn, user, keys, notes)
+        compiled = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
         for paper, texts in zip(papers, every_text, strict=True):
-            paper.snippet = _snippet(texts, patterns)
-            if query is not None:
+            paper.snippet = _snippet(texts, compiled)
+            if query is not None and matched:
                 paper.matched = _matched(query, paper.title, texts)
     finally:
         if own_transaction:
@@ -532,11 +535,11 @@ def _texts(conn: sqlite3.Connection, user: str, papers: Sequence[tuple[int, str]
     return [found[pid] for pid, _key in papers]
 
 
-def _snippet(texts: list[str], patterns: list[str]) -> str:
+def _snippet(texts: list[str], patterns: Sequence[re.Pattern[str]]) -> str:
     for text in texts:
         folded = fold_scripts(text)  # the patterns are Simplified, as the index is; offsets hold
         for pattern in patterns:
-            found = re.search(pattern, folded, re.IGNORECASE)
+            found = pattern.search(folded)
             if found:
                 return _window(text, found.start(), found.end())
     return _window(texts[0], 0, 0) if texts and texts[0] else ""
