@@ -93,3 +93,18 @@ def test_the_texts_of_every_hit_are_read_in_a_few_queries(conn):
     assert shown == 2 and every > 40
     # Four queries a hit would be some 160 more; a batch of hits costs the same four.
     assert many - few < 20, (few, many)
+
+
+def test_a_search_without_details_finds_the_same_papers_and_snippets(conn):
+    lora = search(conn, USER, "lora").papers[0].key
+    save_records(conn, [(lora, Record(source="arxiv", title="t", authors=("Edward Hu",), published="2021-06-17"))])
+    for query in ("lora", "微调", "模型"):
+        full = search(conn, USER, query)
+        brief = search(conn, USER, query, details=False, matched=False)
+        assert [(p.key, p.title, p.stars, p.status, p.sections, p.snippet) for p in brief.papers] == [
+            (p.key, p.title, p.stars, p.status, p.sections, p.snippet) for p in full.papers
+        ]
+        assert brief.total == full.total
+        assert all(p.matched is None for p in brief.papers) and all(p.matched is not None for p in full.papers)
+    assert any(p.authors == ["Edward Hu"] for p in search(conn, USER, "lora").papers)
+    assert all(p.authors == [] for p in search(conn, USER, "lora", details=False).papers)

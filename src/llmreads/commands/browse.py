@@ -138,6 +138,7 @@ def search_command(
     result = search(
         conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_,
         exact=exact, glossary_terms=() if exact or raw else config_glossary(), matched=json_,
+        details=json_,
     )
     if json_:
         render.emit_json(render.to_json(result.papers))
