@@ -7,10 +7,11 @@ listings (filters.py).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmreads.aliases import same_paper_sql, status_join
@@ -317,48 +318,49 @@ def _best_first(
     # The first tier: the words as typed in titles; the second (when the glossary added forms): another form there.
     first_table, first_match = (_LITERAL_TITLE_HITS, literal[1]) if literal is not None else (_TITLE_HITS, title_match)
     matches = [first_match, title_match] if literal is not None else [first_match]
-    walk = _walk(conn, total, matches)
-    first: list[int] = []
-    second: list[int] = []
-    seen = 0
-    complete = False  # every hit walked: both tiers known in full
-    while len(first) < limit:
-        batch = next(walk, None)
-        if batch is None:
-            complete = seen >= total  # or the walk's limit was reached
-            break
-        seen += len(batch)
-        for pid, found in batch:
-            if found[0]:
-                first.append(pid)
-            elif len(found) > 1 and found[1]:
-                second.append(pid)
-        # Go on only while the first tier's share so far promises a full page within the walk.
-        if (limit - len(first)) * seen > max(len(first), 1) * (_WALK_MOST - seen):
-            break
-    order = "p.stars DESC, p.position"
-    if len(first) >= limit:
-        return _page_of(conn, user, first[:limit]), total, total
-    if complete:
-        rows = _page_of(conn, user, first)
-    else:
-        size = conn.execute(
-            f"INSERT INTO {first_table} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (first_match,)
-        ).rowcount
-        rows = _hit_page(conn, user, first_table, "1", order, "papers_listed_stars", size, limit, None)
-        if len(rows) >= limit:
-            return rows, total, total
-    if literal is None:
-        return None  # the next tier is the hits outside titles and abstracts: the full ranking
-    want = limit - len(rows)
-    while len(second) < want:
-        batch = next(walk, None)
-        if batch is None:
-            break
-        second += [pid for pid, found in batch if found[1] and not found[0]]
-    if len(second) < want:
-        return None  # the page needs the tiers after these two, or more of the second than the walk looked at
-    return rows + _page_of(conn, user, second[:want]), total, total
+    # Closed on the way out: its statement must not outlive the search's read transaction.
+    with contextlib.closing(_walk(conn, total, matches)) as walk:
+        first: list[int] = []
+        second: list[int] = []
+        seen = 0
+        complete = False  # every hit walked: both tiers known in full
+        while len(first) < limit:
+            batch = next(walk, None)
+            if batch is None:
+                complete = seen >= total  # or the walk's limit was reached
+                break
+            seen += len(batch)
+            for pid, found in batch:
+                if found[0]:
+                    first.append(pid)
+                elif len(found) > 1 and found[1]:
+                    second.append(pid)
+            # Go on only while the first tier's share so far promises a full page within the walk.
+            if (limit - len(first)) * seen > max(len(first), 1) * (_WALK_MOST - seen):
+                break
+        order = "p.stars DESC, p.position"
+        if len(first) >= limit:
+            return _page_of(conn, user, first[:limit]), total, total
+        if complete:
+            rows = _page_of(conn, user, first)
+        else:
+            size = conn.execute(
+                f"INSERT INTO {first_table} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (first_match,)
+            ).rowcount
+            rows = _hit_page(conn, user, first_table, "1", order, "papers_listed_stars", size, limit, None)
+            if len(rows) >= limit:
+                return rows, total, total
+        if literal is None:
+            return None  # the next tier is the hits outside titles and abstracts: the full ranking
+        want = limit - len(rows)
+        while len(second) < want:
+            batch = next(walk, None)
+            if batch is None:
+                break
+            second += [pid for pid, found in batch if found[1] and not found[0]]
+        if len(second) < want:
+            return None  # the page needs the tiers after these two, or more of the second than the walk looked at
+        return rows + _page_of(conn, user, second[:want]), total, total
 
 
 _TITLES = "search_titles"  # a temporary full-text index of the titles of a batch of hits
@@ -366,7 +368,7 @@ _WALK_BATCH = 64
 _WALK_MOST = 1024  # hits walked before the tiers are looked up in the index, or the full ranking takes over
 
 
-def _walk(conn: sqlite3.Connection, hits: int, matches: Sequence[str]) -> Iterator[list[tuple[int, list[bool]]]]:
+def _walk(conn: sqlite3.Connection, hits: int, matches: Sequence[str]) -> Generator[list[tuple[int, list[bool]]]]:
     """The hits in stars order, a batch at a time: each with whether its title matches each of `matches`.
 
     The titles go into a temporary FTS5 table with the index's tokenizer, in
