@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from helpers import SEED_PATH
 from llmreads.glossary import builtin_terms
-from llmreads.text import clean, fold_for_search, fold_lookalikes, segment, tokens
+from llmreads.text import clean, fold_for_search, fold_lookalikes, segment, tokens, word_parts
 
 
 def test_fold_lookalikes_kangxi_and_supplement_radicals():
@@ -188,3 +188,24 @@ def test_tokens_of_every_glossary_form_and_seed_text_equal_the_tokens_of_their_i
     assert len(texts) > 2500
     for text in texts:
         assert tokens(text) == _tokens_of_segment(text), text
+
+
+# ---------------------------------------------------------------- parts of glued words
+
+
+def test_word_parts_of_camel_case_and_glued_words():
+    assert word_parts("SpanBERT and FlashAttention on ChatGLM-6B, GPT4 vs LLaMA") == (
+        "span bert flash attention chat glm gpt la ma"
+    )
+    assert word_parts("plain words, ALL CAPS, 2023") == ""
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="aAbBzZ0129 -_é微\n"))
+def test_word_parts_are_those_of_the_whole_text(text):
+    # word_parts looks only at the runs of letters and digits that hold a join:
+    # it must find what the patterns find over the whole text.
+    from llmreads.text import _GLUED_WORD, _WORD_PART
+
+    whole = [part.lower() for word in _GLUED_WORD.findall(text) for part in _WORD_PART.findall(word) if len(part) > 1]
+    assert word_parts(text) == " ".join(whole)
