@@ -159,3 +159,31 @@ def test_the_bulk_fold_agrees_with_the_first_texts_fold(monkeypatch):
     monkeypatch.setattr(text_module, "_translated", text_module._BULK)  # as after an import's first 50,000
     assert [text_module.fold_scripts(s) for s in samples] == first
     assert first[0] == "微调 语言模型" and first[2] == "𠁞 and 𠵾"  # beyond the BMP: left as it is
+
+
+# ---------------------------------------------------------------- parts of glued words
+
+
+def _word_parts_by_definition(text: str) -> str:
+    # What word_parts gives, as its docstring defines it: every glued word (a
+    # run of ASCII letters and digits holding a case change or a letter next to
+    # a digit), cut into its parts; parts of one character left out.
+    glued = re.compile(r"[A-Za-z]*(?:[a-z][A-Z]|[A-Z][A-Z][a-z]|[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*")
+    part = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+    return " ".join(p.lower() for word in glued.findall(text) for p in part.findall(word) if len(p) > 1)
+
+
+def test_word_parts_of_camel_case_and_digits():
+    from llmreads.text import word_parts
+
+    assert word_parts("SpanBERT and FlashAttention-2 beat GPT4 on 12ab 2024") == "span bert flash attention gpt ab"
+    assert word_parts("plain words, CAPS, Title and 2024") == ""
+    assert word_parts("ChatGLM微调LLaMA2_x") == "chat glm la ma"
+
+
+@settings(max_examples=1000)
+@given(st.text(alphabet="aAbBzZ0192_ -é微\n", max_size=40))
+def test_word_parts_agree_with_their_definition(text):
+    from llmreads.text import word_parts
+
+    assert word_parts(text) == _word_parts_by_definition(text)
