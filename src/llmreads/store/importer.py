@@ -253,6 +253,7 @@ def _import(
             ).lastrowid
             assert section_id is not None
             section_ids[event.number] = section_id
+            writer.section_titles[section_id] = event.title
         elif isinstance(event, Entry):
             writer.entry(section_ids[event.section], report.entries, event)
             report.entries += 1
@@ -415,6 +416,7 @@ class _Writer:
         self.next_paper = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0])
         self.next_entry = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0])
         self.seen: dict[str, Seen] = {}  # this import's papers, by key
+        self.section_titles: dict[int, str] = {}  # section id -> title (the search index holds it)
         self.by_title: dict[str, str] = {}  # normalised specific title -> key, of papers linked without an arXiv id
         self.joined: dict[str, str] = {}  # key of an entry joined to an earlier paper by its title -> that paper's key
         self.papers: list[tuple[object, ...]] = []
@@ -502,6 +504,9 @@ class _Writer:
             json.dumps(entry.extra, ensure_ascii=False) if entry.extra else "[]", digest,
         ))
         self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
+        if info.written_stars is not None:  # a paper new in this import: only this list's entries index it
+            self.index.write(info.paper_id, info.title, self.section_titles[section_id], entry.intro, entry.extra,
+                             [text for text, _url in links])
         info.stars = max(info.stars, entry.stars)
         if entry.section not in info.sections:
             info.sections.append(entry.section)
