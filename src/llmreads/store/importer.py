@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from llmreads.aliases import add_alias
 from llmreads.db import rollback
 from llmreads.errors import ImportFailed
-from llmreads.store.base import LIST_STRIDE, chunks, now
+from llmreads.store.base import LIST_STRIDE, chunks, now, rows_in
 from llmreads.store.changes import (
     Seen,
     compare,
@@ -294,11 +294,12 @@ def _import(
         report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
     touched = [s.paper_id for key, s in seen.items() if key not in old or old[key] != summary_of(s)]
     removed = [key for key in old if key not in seen]
-    retitled = [r[0] for r in conn.execute(
-        "SELECT DISTINCT e.paper_id FROM entries e JOIN sections s ON s.id = e.section_id WHERE e.list_id = ?"
-        " AND s.title != coalesce((SELECT value FROM json_each(?) WHERE key = s.number), s.title)",
-        (list_id, json.dumps(old_sections)),
-    )] if old_sections else []
+    renamed = [number for number, section_id in section_ids.items()
+               if old_sections.get(number, writer.section_titles[section_id]) != writer.section_titles[section_id]]
+    retitled = [r[0] for r in rows_in(
+        conn, "SELECT DISTINCT e.paper_id FROM entries e JOIN sections s ON s.id = e.section_id"
+        " WHERE s.number IN ({marks}) AND e.list_id = ? AND s.list_id = ?", renamed, [list_id, list_id],
+    )]
     refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, writer.settled())
     gone = set(moved.values()) | set(writer.joined)
     report.left_with_user_data = left_with_user_data(conn, [key for key in removed if key not in gone])
