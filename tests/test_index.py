@@ -352,7 +352,8 @@ def test_papers_new_in_an_import_are_indexed_as_a_rebuild_would(conn):
     )
     text = (
         "# New\n\n## Feedback\n\n| Title | Keywords | Link |\n| --- | --- | --- |\n"
-        "| Heron Feedback Study | Zephyrine | [Paper](https://arxiv.org/abs/2203.00155), [Code](https://github.com/h/h) |\n"
+        "| Heron Feedback Study | Zephyrine |"
+        " [Paper](https://arxiv.org/abs/2203.00155), [Code](https://github.com/h/h) |\n"
         "| ZorbleNet Tuning Notes | | https://arxiv.org/abs/2203.00156 |\n\n"
         "## Again\n\n| Title | Keywords | Link |\n| --- | --- | --- |\n"
         "| Heron Feedback Study | Marmoset | [PDF](https://arxiv.org/pdf/2203.00155) |\n"

@@ -119,12 +119,14 @@ def test_help_lists_the_commands_grouped_and_whole_at_40_columns():
 
 def test_help_names_arguments_in_capitals_and_says_what_options_take():
     text = run("search", "--help").stdout
-    assert "Usage: llmreads search [OPTIONS] {QUERY...}" in text
+    assert "Usage: llmreads search [OPTIONS] QUERY...\n" in text
     for placeholder in ("--section SECTION", "--status [unread|reading|read]", "--sort [relevance|stars|list]",
                         "--limit LIMIT"):
         assert placeholder in text, placeholder
     assert "<str>" not in text and "{query}" not in text
-    assert "REFS..." in run("mark-read", "--help").stdout
+    assert "Usage: llmreads mark-read [OPTIONS] REFS...\n" in run("mark-read", "--help").stdout
+    assert "Usage: llmreads show [OPTIONS] REF\n" in run("show", "--help").stdout
+    assert "Usage: llmreads note add [OPTIONS] REF [TEXT]...\n" in run("note", "add", "--help").stdout
     assert "--db PATH" in run("--help").stdout
 
 
@@ -148,3 +150,23 @@ def test_ascii_draws_stars_bars_and_marks_in_ascii(seeded):
     code, screen = in_terminal("progress", env={"LLMREADS_ASCII": "1"})
     text = screen_text(screen)
     assert "█" not in text and "░" not in text and "----------" in text
+
+
+def test_no_usage_line_writes_an_argument_in_braces(cli):
+    import typer
+
+    from llmreads.app import CommandLoaderGroup, app
+
+    group = typer.main.get_command(app)
+    names = []
+    for name in CommandLoaderGroup.COMMANDS:
+        command = group.get_command(None, name)  # type: ignore[arg-type]
+        names.append([name])
+        names += [[name, sub] for sub in getattr(command, "commands", {})]
+    assert ["note", "add"] in names and ["db", "status"] in names
+    for words in names:
+        result = cli(*words, "--help")
+        assert result.exit_code == 0, (words, result.output)
+        usage = result.output.splitlines()[0]
+        assert usage.startswith(f"Usage: root {' '.join(words)} "), usage
+        assert "{" not in usage and "}" not in usage, usage

@@ -7,6 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import SEED_PATH
+from llmreads.glossary import builtin_terms
 from llmreads.text import clean, fold_for_search, fold_lookalikes, segment, tokens
 
 
@@ -159,6 +161,33 @@ def test_the_bulk_fold_agrees_with_the_first_texts_fold(monkeypatch):
     monkeypatch.setattr(text_module, "_translated", text_module._BULK)  # as after an import's first 50,000
     assert [text_module.fold_scripts(s) for s in samples] == first
     assert first[0] == "微调 语言模型" and first[2] == "𠁞 and 𠵾"  # beyond the BMP: left as it is
+
+
+def _tokens_of_segment(text: str) -> list[str]:
+    # What unicode61 makes of the index form: the definition `tokens` must keep.
+    return re.findall(r"[^\W_]+", segment(text))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=80))
+def test_tokens_of_a_short_text_equal_the_tokens_of_its_index_form(text):
+    assert tokens(text) == _tokens_of_segment(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("微調调a B-9・ー가ㄱ⻔⼤𠀀 \u3000ｌｏｒａ"), max_size=80))
+def test_tokens_of_mixed_scripts_equal_the_tokens_of_their_index_form(text):
+    assert tokens(text) == _tokens_of_segment(text)
+
+
+def test_tokens_of_every_glossary_form_and_seed_text_equal_the_tokens_of_their_index_form():
+    texts = [form for term in builtin_terms() for form in term]
+    seed = SEED_PATH.read_text(encoding="utf-8")
+    texts += [cell.strip() for line in seed.splitlines() for cell in line.split("|")]
+    texts += [seed[i:i + 60] for i in range(0, len(seed), 37)]  # short cuts at every kind of place
+    assert len(texts) > 2500
+    for text in texts:
+        assert tokens(text) == _tokens_of_segment(text), text
 
 
 # ---------------------------------------------------------------- parts of glued words

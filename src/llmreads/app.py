@@ -11,7 +11,6 @@ import importlib
 import os
 import sys
 from collections.abc import MutableMapping
-from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, NoReturn
 
@@ -19,7 +18,7 @@ import typer
 from typer import _click as click
 from typer._click.shell_completion import CompletionItem
 from typer._click.utils import make_default_short_help
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from llmreads import __version__, completion
 from llmreads.errors import Ambiguous, LlmreadsError
@@ -247,6 +246,8 @@ class CommandLoaderGroup(Group):
         try:
             return super().resolve_command(ctx, args)
         except click.exceptions.UsageError as error:
+            from difflib import get_close_matches  # only for a mistyped command name
+
             matches = get_close_matches(args[0], self.list_commands(ctx)) if suggest and args else []
             if matches:
                 error.message = f"{error.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
@@ -260,6 +261,13 @@ class CommandLoaderGroup(Group):
         super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
 
+class _Argument(TyperArgument):
+    """An argument whose usage form is its help form: Typer writes a required one in braces."""
+
+    def make_metavar(self, ctx: click.Context, *, usage: bool = False) -> str:
+        return super().make_metavar(ctx)
+
+
 def name_placeholders(command: click.Command) -> None:
     """Name what each parameter takes in `--help`: `QUERY...`, `--section SECTION`, `--status [unread|reading|read]`.
 
@@ -267,6 +275,8 @@ def name_placeholders(command: click.Command) -> None:
     itself is kept. Commands of a group get theirs when the group is named.
     """
     for param in command.params:
+        if isinstance(param, TyperArgument):
+            param.__class__ = _Argument  # the usage line as Click writes it: `QUERY...`, not `{QUERY...}`
         if param.metavar is not None or getattr(param, "is_flag", False) or getattr(param, "count", False):
             continue
         if param.param_type_name == "argument":

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from llmreads.errors import LlmreadsError
-from llmreads.text import fold_for_search, fold_scripts, is_cjk, tokens
+from llmreads.text import fold_for_matching, is_cjk, tokens
 
 GLOSSARY_FILE = os.path.join(os.path.dirname(__file__), "data", "glossary.tsv")
 
@@ -89,7 +89,7 @@ class Glossary:
         self._terms = [tuple(term) for term in terms]
         self._folded = folded
         self._lines = [
-            "\t".join(term).casefold() if i < folded else fold_scripts(fold_for_search("\t".join(term)))
+            "\t".join(term).casefold() if i < folded else fold_for_matching("\t".join(term))
             for i, term in enumerate(self._terms)
         ]
         self._read: dict[int, dict[tuple[str, ...], Form]] = {}  # term -> its forms by key
@@ -150,7 +150,7 @@ class Glossary:
         return sorted(chosen)
 
     def _texts(self, indexes: Iterable[int]) -> set[str]:
-        return {fold_scripts(fold_for_search(form.text)) for index in indexes for form in self._forms(index).values()}
+        return {fold_for_matching(form.text) for index in indexes for form in self._forms(index).values()}
 
     def _lines_holding(self, texts: Iterable[str], first: int) -> set[int]:
         lines = self._lines

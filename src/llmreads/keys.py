@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -70,4 +69,6 @@ def paper_key(title: str, url: str) -> str:
 
 def short_id(key: str, length: int = 6) -> str:
     """A short, typeable id derived from the key alone, so it is the same on every machine."""
+    import hashlib  # here, not at the top: loading OpenSSL costs a search that never makes a key some 3 ms
+
     return hashlib.sha1(key.encode()).hexdigest()[:length]

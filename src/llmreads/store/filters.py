@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from llmreads.errors import InvalidQuery, NotFound
 from llmreads.store.base import STATUSES
-from llmreads.text import fold_for_search
+from llmreads.text import fold_for_matching
 
 
 class Filter(NamedTuple):
@@ -57,8 +57,8 @@ def section_filter(conn: sqlite3.Connection, spec: str) -> Filter:
         number = spec.rstrip(".")
         chosen = [r for r in rows if r["number"] == number or r["number"].startswith(number + ".")]
     else:
-        needle = fold_for_search(spec)
-        chosen = [r for r in rows if needle and needle in fold_for_search(r["title"])]
+        needle = fold_for_matching(spec)  # 綜述 finds 综述, as search does
+        chosen = [r for r in rows if needle and needle in fold_for_matching(r["title"])]
         # A matching section brings its subsections along, as a number does.
         numbers = {r["number"] for r in chosen}
         chosen += [r for r in rows if r not in chosen and any(r["number"].startswith(n + ".") for n in numbers)]

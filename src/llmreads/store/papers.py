@@ -28,7 +28,7 @@ from llmreads.store.base import rows_in, transaction
 from llmreads.store.filters import Filter, combine, list_id_by_name
 from llmreads.store.index import IndexedText, refresh_papers
 from llmreads.store.metadata import metadata_sql, year_sql
-from llmreads.text import fold_for_search
+from llmreads.text import fold_for_matching
 
 if TYPE_CHECKING:
     from llmreads.store.detail import PaperDetail
@@ -255,7 +255,7 @@ def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
 
 def _title_tiers(conn: sqlite3.Connection, text: str) -> Iterator[list[_Candidate]]:
     """The papers whose titles hold `text`, tier by tier, most exact first (each made only when asked for)."""
-    needle = fold_for_search(text)
+    needle = fold_for_matching(text)
     words = re.findall(r"[^\W_]+", needle)
     # Listed papers first, each group in list order: two walks of the position index, no sort.
     cursor = conn.cursor()
@@ -267,7 +267,7 @@ def _title_tiers(conn: sqlite3.Connection, text: str) -> Iterator[list[_Candidat
             "SELECT id, short_id, title, listed FROM papers WHERE listed = ? ORDER BY position", (listed,)
         )
     ]
-    folded = [(r, fold_for_search(r[2])) for r in rows]
+    folded = [(r, fold_for_matching(r[2])) for r in rows]
     yield [r for r, title in folded if title == needle]
     yield [r for r, title in folded if title.startswith(needle)]
     if words:

@@ -129,6 +129,8 @@ def _qualified(
 
 def _named_by_arxiv_id(conn: sqlite3.Connection, text: str) -> list[int]:
     """The paper a query that is an arXiv id (`2106.09685`, `arXiv:2106.09685v2`, its URL) names, as one word."""
+    if not any(char.isdigit() for char in text):  # every arXiv id has digits; most queries have none
+        return []
     from llmreads.keys import arxiv_from_ref
 
     arxiv = arxiv_from_ref(text)
