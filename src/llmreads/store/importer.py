@@ -62,6 +62,26 @@ def import_document(
     before the write lock is taken, so other processes' writes wait only for
     the writing (see _Staged).
     """
+    import gc
+
+    thresholds = gc.get_threshold()
+    # An import makes some ten objects a paper that live until it ends: with the
+    # default thresholds, the collector walked them over and over (a tenth of a
+    # large import), finding nothing to free.
+    gc.set_threshold(max(thresholds[0], IMPORT_GC_THRESHOLD), *thresholds[1:])
+    try:
+        return _import_document(conn, doc, name, fallback_name, source, sha256, dry_run, strict, reader)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+IMPORT_GC_THRESHOLD = 10_000  # allocations between collections of the youngest generation (Python's default: 700)
+
+
+def _import_document(
+    conn: sqlite3.Connection, doc: Document | Iterable[Event], name: str | None, fallback_name: str, source: str,
+    sha256: str, dry_run: bool, strict: bool, reader: str | None,
+) -> ImportReport:
     from llmreads.db import begin_write
     from llmreads.models import Document
 
