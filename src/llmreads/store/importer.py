@@ -258,7 +258,7 @@ def _import(
     # holds the bundled list, a large list imported again), indexes are built
     # once the rows are in: a sort instead of a random insert per row, and full
     # pages. entries_paper stays while papers are held: the writer renames them.
-    deferred: list[str] = []
+    deferred: list[tuple[str, str]] = []
     if not writer.stored:
         deferred = _drop_indexes(conn)
     elif expected >= conn.execute("SELECT count(*) FROM entries").fetchone()[0]:
@@ -296,7 +296,9 @@ def _import(
     if not report.entries:
         raise ImportFailed(f"{source} holds no papers (no table with a title column, no list of paper links)")
     writer.flush()
-    for sql in deferred:
+    # The indexes of papers come back after the refresh, which may move every
+    # paper of the list (a row removed near the top shifts the positions of all after it).
+    for sql in [sql for table, sql in deferred if table != "papers"]:
         conn.execute(sql)
     _analyze_written(conn)
     report.sections = len(section_ids)
@@ -321,6 +323,8 @@ def _import(
         " WHERE s.number IN ({marks}) AND e.list_id = ? AND s.list_id = ?", renamed, [list_id, list_id],
     )]
     refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, writer.settled())
+    for sql in [sql for table, sql in deferred if table == "papers"]:
+        conn.execute(sql)
     gone = set(moved.values()) | set(writer.joined)
     report.left_with_user_data = left_with_user_data(conn, [key for key in removed if key not in gone])
     # Fresh statistics let the planner walk the position index for `list
@@ -403,16 +407,16 @@ def _read_back(
     return statuses, notes
 
 
-def _drop_indexes(conn: sqlite3.Connection, keep: Sequence[str] = ()) -> list[str]:
-    """Drop the indexes of papers, entries and links (not their keys, nor `keep`); return the SQL that makes
-    them again."""
+def _drop_indexes(conn: sqlite3.Connection, keep: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """Drop the indexes of papers, entries and links (not their keys, nor `keep`); return (table, the SQL
+    that makes each again)."""
     found = [row for row in conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
         " AND tbl_name IN ('papers', 'entries', 'links')"
     ).fetchall() if row[0] not in keep]
-    for name, _sql in found:
+    for name, _table, _sql in found:
         conn.execute(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in found]
+    return [(table, sql) for _name, table, sql in found]
 
 
 class _Writer:
