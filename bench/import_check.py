@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -103,9 +104,14 @@ def run_import(python_path: str | None, db: Path, markdown: Path, name: str) -> 
     return report_of(done.stdout)
 
 
-def check(markdown: Path, base: str, updated: Path | None, work: Path) -> list[str]:
+def check(markdown: Path, base: str, updated: Path | None, work: Path, into: Path | None = None) -> list[str]:
     problems = []
     dbs = {side: work / f"{markdown.stem}-{side}.db" for side in ("new", "base")}
+    for db in dbs.values():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        if into is not None:
+            shutil.copyfile(into, db)
     steps = [markdown] + ([updated] if updated else [])
     for step, path in enumerate(steps):
         reports = {side: run_import(None if side == "new" else base, db, path, "checked") for side, db in dbs.items()}
@@ -121,13 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("lists", nargs="+", type=Path, help="markdown lists to import")
     parser.add_argument("--base", required=True, help="source folder of the llmreads to compare with (its src/)")
     parser.add_argument("--updated", type=Path, help="a second version of the (single) list, imported over the first")
+    parser.add_argument("--into", type=Path, help="a database (closed) to import into, copied: a non-empty one")
     args = parser.parse_args(argv)
     if args.updated and len(args.lists) != 1:
         parser.error("--updated goes with one list")
     failed = 0
     with tempfile.TemporaryDirectory(prefix="import-check-") as folder:
         for markdown in args.lists:
-            problems = check(markdown, args.base, args.updated, Path(folder))
+            problems = check(markdown, args.base, args.updated, Path(folder), args.into)
             failed += bool(problems)
             print(f"{markdown.name}: {'same' if not problems else 'DIFFERENT'}")
             for problem in problems:
