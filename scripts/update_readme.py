@@ -40,6 +40,9 @@ TOUR_PAPERS = [
     ("2312.00752", "Mamba: Linear-Time Sequence Modeling with Selective State Spaces", ["Albert Gu", "Tri Dao"],
      "2023-12-01T18:01:34Z",
      "We introduce Mamba, a selective state space model architecture that scales linearly in sequence length."),
+    ("2302.13971", "LLaMA: Open and Efficient Foundation Language Models",
+     ["Hugo Touvron", "Thibaut Lavril", "Gautier Izacard", "Xavier Martinet"], "2023-02-27T17:11:15Z",
+     "We introduce LLaMA, a collection of foundation language models ranging from 7B to 65B parameters."),
 ]
 
 

@@ -162,7 +162,7 @@ def test_a_new_title_with_a_new_link_is_another_paper(cli, tmp_path, read_sam):
     assert report["link_changes"] == []
     assert (report["added"], report["removed"]) == (["Segment Anything Model 2"], [SAM])
     assert report["left_with_user_data"] == [
-        {"id": OLD_ID, "key": SAM_OLD, "title": SAM, "statuses": 1, "notes": 1}
+        {"id": OLD_ID, "key": SAM_OLD, "title": SAM, "statuses": 1, "notes": 1, "tags": 0, "ratings": 0, "history": 1}
     ]
     assert alias_rows(db_file()) == []
     assert json_out(cli("show", NEW_ID, "--json"))["status"] == "unread"
@@ -177,7 +177,7 @@ def test_a_new_title_with_a_new_link_is_another_paper(cli, tmp_path, read_sam):
 def test_the_report_names_user_data_left_on_papers_no_list_holds(cli, tmp_path, read_sam):
     text = relinked(SAM_NEW_URL, "Segment Anything Model 2")
     out = ok(cli("import", write(tmp_path, "new.md", text)))
-    assert f"  kept on a paper no list holds: {OLD_ID}  {SAM} (1 status, 1 note)\n" in out
+    assert f"  kept on a paper no list holds: {OLD_ID}  {SAM} (1 status, 1 note, 1 history event)\n" in out
     assert "`llmreads list --all`" in out
 
 

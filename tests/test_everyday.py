@@ -160,7 +160,7 @@ def test_open_ambiguous_ref_opens_nothing(cli, seeded, one_error, monkeypatch):
 
 def test_users_json(cli, seeded):
     assert json_out(cli("users", "--json")) == []
-    assert ok(cli("users")) == "No one has marked a paper or written a note yet.\n"
+    assert ok(cli("users")) == "No one has marked, tagged or rated a paper or written a note yet.\n"
     ok(cli("mark-read", "50f228", "f77a8b"))
     ok(cli("mark-reading", "09794a"))
     ok(cli("note", "add", "50f228", "low rank"))
@@ -169,9 +169,9 @@ def test_users_json(cli, seeded):
     ok(cli("--user", "carol", "note", "add", "f77a8b", "second"))
     rows = json_out(cli("users", "--json"))
     assert [{k: v for k, v in row.items() if k != "last_active"} for row in rows] == [
-        {"user": "alice", "read": 2, "reading": 1, "notes": 1, "papers": 118},
-        {"user": "bob", "read": 0, "reading": 1, "notes": 0, "papers": 118},
-        {"user": "carol", "read": 0, "reading": 0, "notes": 2, "papers": 118},
+        {"user": "alice", "read": 2, "reading": 1, "notes": 1, "tags": 0, "rated": 0, "papers": 118},
+        {"user": "bob", "read": 0, "reading": 1, "notes": 0, "tags": 0, "rated": 0, "papers": 118},
+        {"user": "carol", "read": 0, "reading": 0, "notes": 2, "tags": 0, "rated": 0, "papers": 118},
     ]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", row["last_active"]) for row in rows)
     plain = ok(cli("users")).splitlines()

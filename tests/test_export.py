@@ -87,7 +87,7 @@ def test_json_holds_every_paper_in_list_order_with_status_and_notes(marked: None
     assert [p["key"] for p in papers] == [p["key"] for p in listed()]
     assert set(papers[0]) == {
         "id", "key", "title", "url", "arxiv", "stars", "sections", "status", "status_at", "year", "notes",
-        "introductions", "links", "authors",
+        "introductions", "links", "authors", "tags", "my_stars",
     }
     lora = by_key(papers)[LORA]
     assert lora["status"] == "read" and lora["status_at"]
@@ -132,7 +132,8 @@ def test_csv_reads_back_with_the_csv_module(marked: None) -> None:
     text = ok("export", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     reader = csv.reader(io.StringIO(text, newline=""))
-    assert next(reader) == ["id", "key", "title", "url", "arxiv", "stars", "sections", "status", "notes"]
+    assert next(reader) == ["id", "key", "title", "url", "arxiv", "stars", "sections", "status", "notes", "tags",
+                            "my_stars"]
     assert [r["key"] for r in rows] == [p["key"] for p in listed()]
     lora = {r["key"]: r for r in rows}[LORA]
     assert lora["notes"] == NOTE_LORA + "\n\n" + NOTE_LORA_2
@@ -179,6 +180,46 @@ def test_bibtex_reads_back_with_a_bibtex_parser(marked: None) -> None:
     assert "primaryClass" not in lora
     wide = next(e for e in entries if e["title"].startswith("ProtTrans"))
     assert wide["raw:title"].startswith("{ProtTrans：Towards") and "Life’s" in wide["raw:title"]  # UTF-8 as it is
+
+
+@pytest.fixture
+def tagged(seeded: Path) -> None:
+    """alice's tags and stars on LoRA and the Transformer; bob's other ones on LoRA."""
+    ok("tag", LORA, "peft", "must_read", "c++#1")
+    ok("rate", LORA, "4")
+    ok("tag", ATTENTION, "must_read")
+    ok("--user", "bob", "tag", LORA, "bob-only")
+    ok("--user", "bob", "rate", LORA, "2")
+
+
+def test_json_carries_the_users_tags_and_stars(tagged: None) -> None:
+    papers = by_key(json.loads(ok("export").stdout))
+    assert (papers[LORA]["tags"], papers[LORA]["my_stars"]) == (["c++#1", "must_read", "peft"], 4)
+    assert (papers[ATTENTION]["tags"], papers[ATTENTION]["my_stars"]) == (["must_read"], None)
+    assert (papers[GPT3]["tags"], papers[GPT3]["my_stars"]) == ([], None)
+    bobs = by_key(json.loads(ok("--user", "bob", "export").stdout))
+    assert (bobs[LORA]["tags"], bobs[LORA]["my_stars"], bobs[ATTENTION]["tags"]) == (["bob-only"], 2, [])
+
+
+def test_csv_carries_the_users_tags_and_stars(tagged: None) -> None:
+    rows = {r["key"]: r for r in csv.DictReader(io.StringIO(ok("export", "-f", "csv").stdout, newline=""))}
+    assert (rows[LORA]["tags"].split(";"), rows[LORA]["my_stars"]) == (["c++#1", "must_read", "peft"], "4")
+    assert (rows[ATTENTION]["tags"], rows[ATTENTION]["my_stars"]) == ("must_read", "")
+    assert (rows[GPT3]["tags"], rows[GPT3]["my_stars"]) == ("", "")
+    bobs = {r["key"]: r for r in csv.DictReader(io.StringIO(ok("export", "-f", "csv", "--user", "bob").stdout,
+                                                            newline=""))}
+    assert (bobs[LORA]["tags"], bobs[LORA]["my_stars"]) == ("bob-only", "2")
+
+
+def test_bibtex_carries_the_users_tags_as_keywords_and_stars_as_ranking(tagged: None) -> None:
+    entries = {e["eprint"]: e for e in bib_entries(ok("export", "-f", "bib").stdout) if "eprint" in e}
+    lora, attention = entries["2106.09685"], entries["1706.03762"]
+    assert lora["keywords"].split(", ") == ["c++#1", "must_read", "peft"]  # decoded: the escaping was exact
+    assert (lora["ranking"], attention["keywords"]) == ("rank4", "must_read")
+    assert "ranking" not in attention and "keywords" not in entries["2005.14165"]
+    bobs = {e["eprint"]: e for e in bib_entries(ok("--user", "bob", "export", "-f", "bib").stdout) if "eprint" in e}
+    assert (bobs["2106.09685"]["keywords"], bobs["2106.09685"]["ranking"]) == ("bob-only", "rank2")
+    assert "keywords" not in bobs["1706.03762"]
 
 
 def test_bibtex_escapes_special_characters_and_refuses_other_links(hostile: Path) -> None:

@@ -660,7 +660,9 @@ def test_remove_list_keeps_user_data_and_reimport_restores(cli):
     before = {ref: json_out(cli("show", ref, "--json")) for ref in (only, "f77a8b", "50f228")}
 
     result = cli("remove-list", "Reading Group")
-    assert ok(result) == "Removed list 'Reading Group' (3 papers); statuses and notes kept.\n"
+    assert ok(result) == (
+        "Removed list 'Reading Group' (3 papers); your statuses, notes, tags, ratings and history are kept.\n"
+    )
     assert [r["name"] for r in json_out(cli("lists", "--json"))] == ["LLM_Paper_Reading"]
     assert only not in _ids(cli, "list")
     assert len(_ids(cli, "list")) == 118
@@ -723,9 +725,11 @@ def expected_report(source: str, dry_run: bool) -> dict[str, object]:
         "retitled": [f"{ATTENTION} → {ATTENTION_NEW}"],
         "updated": [],
         "link_changes": [],
-        # GPT-4 leaves the list with alice's and bob's statuses and notes: named, for `list --all`.
+        # GPT-4 leaves the list with alice's and bob's statuses (and their history) and notes: named, for
+        # `list --all`.
         "left_with_user_data": [
-            {"id": "a95e11", "key": "arxiv:2303.08774", "title": GPT4, "statuses": 2, "notes": 2}
+            {"id": "a95e11", "key": "arxiv:2303.08774", "title": GPT4, "statuses": 2, "notes": 2, "tags": 0,
+             "ratings": 0, "history": 2}
         ],
         "unchanged": 114,
         "problems": [],
@@ -750,8 +754,8 @@ Would import LLM_Paper_Reading as list 'LLM_Paper_Reading': 10 sections, 120 ent
   moved: {OFFSITE}: 2.1 → 2.4
   re-rated: {CODEX}: 0 → 2 stars
   retitled: {ATTENTION} → {ATTENTION_NEW}
-  kept on a paper no list holds: a95e11  {GPT4} (2 statuses, 2 notes)
-  (`llmreads list --all` shows the papers no list holds that keep your statuses or notes)
+  kept on a paper no list holds: a95e11  {GPT4} (2 statuses, 2 notes, 2 history events)
+  (`llmreads list --all` shows the papers no list holds that keep your statuses, notes, tags or ratings)
 Dry run: nothing was written.
 """
 

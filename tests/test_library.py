@@ -439,3 +439,169 @@ def test_user_data_with_a_bad_paper_record_names_it(cli, one_error, tmp_path):
         "papers": [{"list": "added", "section": "Papers", "key": "arxiv:2401.00001", "title": "T",
                     "url": "https://arxiv.org/abs/2401.00001", "metadata": {"source": "arxiv", "year": "soon"}}]}}}))
     assert "papers[0].metadata.year" in one_error(cli("user-data", "import", str(bad)))
+
+
+# ---------------------------------------------------------------- add --tag
+
+
+def test_add_with_tags_tags_the_new_paper_for_the_adding_user(cli, llama2, db):
+    added = json_out(cli("add", LLAMA2, "--tag", "Open-Models", "--tag", "llama", "--tag", "open-models", "--json"))
+    assert (added[0]["added"], added[0]["tagged"]) == (True, ["llama", "open-models"])
+    assert json_out(cli("show", LLAMA2, "--json"))["tags"] == ["llama", "open-models"]
+    assert json_out(cli("tags", "--json")) == [{"tag": "llama", "papers": 1}, {"tag": "open-models", "papers": 1}]
+    assert json_out(cli("--user", "bob", "show", LLAMA2, "--json"))["tags"] == []
+    assert [p["key"] for p in json_out(cli("list", "--tag", "llama", "--json"))] == [f"arxiv:{LLAMA2}"]
+
+
+def test_add_with_tags_of_a_paper_already_there_says_they_were_added(cli, services, db):
+    ok(cli("tag", "2106.09685", "peft"))
+    result = cli("add", "2106.09685", "--list", "peft", "--tag", "PEFT", "--tag", "lora")
+    out = ok(result)
+    line = next(line for line in out.splitlines() if "Already there: 50f228" in line)
+    assert "(in LLM_Paper_Reading)" in line and "added to peft too" in line and "tagged lora" in line
+    assert "tagged lora, peft" not in line  # it had peft already
+    assert json_out(cli("show", "50f228", "--json"))["tags"] == ["lora", "peft"]
+    again = json_out(cli("add", "2106.09685", "--list", "peft", "--tag", "lora", "--json"))[0]
+    assert (again["added"], again["held_by"], again["tagged"]) == (False, ["LLM_Paper_Reading", "peft"], [])
+
+
+def test_add_with_a_bad_tag_names_the_option_and_adds_nothing(cli, llama2, one_error, db):
+    ok(cli("list", "--limit", "1"))
+    before = snapshot(db)
+    error = one_error(cli("add", LLAMA2, "--tag", "peft", "--tag", "two words"))
+    assert "--tag" in error and "'two words'" in error
+    assert snapshot(db) == before
+    assert llama2.arxiv_requests == []  # refused before anything was fetched
+
+
+def test_add_help_shows_the_tag_option(cli):
+    assert "--tag" in ok(cli("add", "--help"))
+
+
+# ---------------------------------------------------------------- a fetched record matched by its title
+
+LLAMA = "2302.13971"
+LLAMA_TITLE = "LLaMA: Open and Efficient Foundation Language Models"
+COT = "2201.11903"
+
+
+@pytest.fixture
+def llama(services):  # type: ignore[no-untyped-def]
+    # As arXiv writes it: another case, other spacing and punctuation than the bundled list's title.
+    services.add_arxiv(LLAMA, "LLaMA:  open and efficient foundation language models.", ["Hugo Touvron"],
+                       abstract="We introduce LLaMA, a collection of foundation language models.",
+                       published="2023-02-27T18:00:00Z")
+    return services
+
+
+def test_add_links_a_record_to_the_one_paper_of_its_title(cli, llama, db):
+    result = cli("add", LLAMA, "--json")
+    added = json_out(result)[0]
+    assert (added["added"], added["id"], added["linked"], added["held_by"]) == (
+        False, "b2c3ad", LLAMA, ["LLM_Paper_Reading"])
+    llama_paper = json_out(cli("show", "b2c3ad", "--json"))
+    assert (llama_paper["key"].startswith("url:scontent"), llama_paper["arxiv"], llama_paper["authors"]) == (
+        True, LLAMA, ["Hugo Touvron"])
+    assert json_out(cli("show", f"arXiv:{LLAMA}", "--json"))["id"] == "b2c3ad"
+    assert ok(cli("open", "b2c3ad", "--print")).strip() == f"https://arxiv.org/abs/{LLAMA}"
+    assert [p["id"] for p in json_out(cli("list", "--list", "added", "--json"))] == ["b2c3ad"]
+    assert query(db, "SELECT count(*) FROM papers WHERE key = ?", f"arxiv:{LLAMA}") == [(0,)]
+    assert query(db, "SELECT alias FROM key_aliases WHERE key LIKE 'url:scontent%'") == [(f"arxiv:{LLAMA}",)]
+
+
+def test_add_says_which_paper_the_title_matched(cli, llama):
+    out = ok(cli("add", LLAMA, "--list", "models"))
+    assert out.strip() == (f"Already in list LLM_Paper_Reading as b2c3ad  {LLAMA_TITLE}; linked to arXiv {LLAMA};"
+                           " added to models too")
+
+
+def test_title_match_folds_traditional_and_simplified(cli, services, tmp_path):
+    doc = tmp_path / "zh.md"
+    doc.write_text("# 中文\n\n1. [大語言模型綜述](https://example.org/survey-zh)\n", encoding="utf-8")
+    ok(cli("import", str(doc)))
+    services.add_arxiv("2303.18223", "大语言模型综述", ["Wayne Xin Zhao"])
+    added = json_out(cli("add", "2303.18223", "--json"))[0]
+    assert (added["added"], added["title"], added["linked"]) == (False, "大語言模型綜述", "2303.18223")
+
+
+def test_a_title_of_two_papers_adds_a_new_one_and_names_both(cli, llama, tmp_path):
+    ok(cli("list", "--limit", "1"))  # the bundled list first
+    doc = tmp_path / "other.md"
+    # A title that folds to the bundled one, but which the import does not take for the same paper.
+    doc.write_text("# Other\n\n1. [LLaMA - open and efficient foundation language models](https://example.org/llama.pdf)\n",
+                   encoding="utf-8")
+    ok(cli("import", str(doc)))
+    other = json_out(cli("list", "--list", "Other", "--json"))[0]["id"]
+    result = cli("add", LLAMA, "--json")
+    added = json_out(result)[0]
+    assert (added["added"], added["key"], added["linked"]) == (True, f"arxiv:{LLAMA}", None)
+    hints = [line for line in result.stderr.splitlines() if LLAMA in line]
+    assert len(hints) == 1
+    assert "b2c3ad" in hints[0] and other in hints[0] and f"llmreads edit REF --arxiv {LLAMA}" in hints[0]
+    assert json_out(cli("show", "b2c3ad", "--json"))["arxiv"] is None  # neither was linked
+
+
+def test_a_paper_with_an_arxiv_id_is_never_matched_by_title(cli, services):
+    # LoRA is in the bundled list under its own arXiv id; a record of another id with its title is another paper.
+    services.add_arxiv("2401.00002", "LoRA: Low-Rank Adaptation of Large Language Models", ["Someone Else"])
+    added = json_out(cli("add", "2401.00002", "--json"))[0]
+    assert (added["added"], added["key"], added["linked"]) == (True, "arxiv:2401.00002", None)
+    assert json_out(cli("show", "50f228", "--json"))["arxiv"] == "2106.09685"
+
+
+def test_edit_then_makes_the_added_paper_the_one_the_user_names(cli, llama, tmp_path, db):
+    ok(cli("list", "--limit", "1"))
+    doc = tmp_path / "other.md"
+    doc.write_text("# Other\n\n1. [LLaMA - open and efficient foundation language models](https://example.org/llama.pdf)\n",
+                   encoding="utf-8")
+    ok(cli("import", str(doc)))
+    added = json_out(cli("add", LLAMA, "--status", "reading", "--tag", "llama", "--json"))[0]
+    assert added["added"] is True
+    out = ok(cli("edit", "b2c3ad", "--arxiv", LLAMA))  # as the line printed by add says
+    assert "b2c3ad" in out and LLAMA in out
+    shown = json_out(cli("show", f"arXiv:{LLAMA}", "--json"))
+    assert (shown["id"], shown["status"], shown["tags"], shown["authors"]) == (
+        "b2c3ad", "reading", ["llama"], ["Hugo Touvron"])
+    assert [p["id"] for p in json_out(cli("list", "--list", "added", "--json"))] == ["b2c3ad"]
+    assert query(db, "SELECT count(*) FROM papers WHERE key = ?", f"arxiv:{LLAMA}") == [(0,)]
+    assert [p["id"] for p in json_out(cli("search", "foundation language models", "--json"))].count("b2c3ad") == 1
+    from llmreads.db import open_db
+    from test_index import assert_index_is_current
+
+    conn = open_db(db)
+    try:
+        assert_index_is_current(conn)
+    finally:
+        conn.close()
+
+
+def test_edit_still_refuses_an_arxiv_id_a_curated_list_gives_another_paper(cli, one_error):
+    ok(cli("list", "--limit", "1"))
+    error = one_error(cli("edit", "b2c3ad", "--arxiv", "2106.09685"))
+    assert "2106.09685" in error and "50f228" in error
+
+
+def test_enrich_matches_a_paper_added_offline_to_the_one_of_its_title(cli, services, tmp_path, db):
+    doc = tmp_path / "laws.md"
+    doc.write_text("# Laws\n\n1. [Scaling Laws for Neural Language Models](https://example.org/scaling.pdf)\n",
+                   encoding="utf-8")
+    ok(cli("import", str(doc)))
+    laws = json_out(cli("list", "--list", "Laws", "--json"))[0]["id"]
+    services.arxiv_mode = "fail"
+    ok(cli("add", "2001.08361", "--status", "read", "--tag", "scaling"))  # the service is down: no title yet
+    services.arxiv_mode = "ok"
+    services.add_arxiv("2001.08361", "Scaling laws for neural language models", ["Jared Kaplan"])
+    counts = json_out(cli("enrich", "--list", "added", "--json"))
+    assert (counts["fetched"], counts["matched"]) == (1, 1)
+    shown = json_out(cli("show", "2001.08361", "--json"))
+    assert (shown["id"], shown["status"], shown["tags"], shown["authors"]) == (
+        laws, "read", ["scaling"], ["Jared Kaplan"])
+    assert [p["id"] for p in json_out(cli("list", "--list", "added", "--json"))] == [laws]
+
+
+def test_add_with_a_status_keeps_it_in_the_history(cli, llama2):
+    ok(cli("add", LLAMA2, "--status", "read"))
+    events = json_out(cli("history", "--json"))
+    assert [(e["key"], e["status"]) for e in events] == [(f"arxiv:{LLAMA2}", "read")]
+    ok(cli("add", LLAMA2, "--list", "again", "--status", "read"))  # read already: no second event
+    assert len(json_out(cli("history", "--json"))) == 1

@@ -285,6 +285,29 @@ def test_progress_by_month_folds_a_long_run_of_empty_months_into_one_row(cli, se
     assert "2024-02 … 2024-05" in bars and "(4 months)" in bars
 
 
+def test_progress_by_month_honours_the_list(cli, seeded, tmp_path, one_error):
+    doc = tmp_path / "club.md"
+    doc.write_text("# Club\n\n1. [Language Models are Few-Shot Learners](https://arxiv.org/abs/2005.14165)\n"
+                   "2. [A Club Paper](https://example.org/club-paper)\n", encoding="utf-8")
+    ok(cli("import", str(doc)))
+    ok(cli("mark-read", GPT3_ID, "--date", "2024-01-05"))  # in both lists
+    ok(cli("mark-read", "A Club Paper", "--date", "2024-02-10"))  # in the club's list only
+    ok(cli("mark-read", LORA_ID, "--date", "2024-03-01"))  # in the bundled list only
+    assert json_out(cli("progress", "--by", "month", "--list", "Club", "--json")) == [
+        {"month": "2024-01", "read": 1}, {"month": "2024-02", "read": 1}]
+    assert json_out(cli("progress", "--by", "month", "--list", "LLM_Paper_Reading", "--json")) == [
+        {"month": "2024-01", "read": 1}, {"month": "2024-02", "read": 0}, {"month": "2024-03", "read": 1}]
+    assert json_out(cli("progress", "--by", "month", "--json")) == [
+        {"month": "2024-01", "read": 1}, {"month": "2024-02", "read": 1}, {"month": "2024-03", "read": 1}]
+    # The default list of the environment (or the config file) is honoured as --list is.
+    assert json_out(cli("progress", "--by", "month", "--json", env={"LLMREADS_LIST": "Club"})) == [
+        {"month": "2024-01", "read": 1}, {"month": "2024-02", "read": 1}]
+    bars = ok(cli("progress", "--by", "month", "--list", "Club",
+                  env={"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "100"}))
+    assert "list Club" in bars.splitlines()[0] and "2024-03" not in bars
+    assert "'Nope'" in one_error(cli("progress", "--by", "month", "--list", "Nope"))
+
+
 @pytest.mark.parametrize("args", [("tag", LORA_ID, "peft"), ("rate", LORA_ID, "3"), ("history",)])
 def test_on_first_use_these_commands_import_the_bundled_list_as_every_paper_command_does(cli, db, args):
     result = cli(*args)
@@ -300,3 +323,56 @@ def test_a_user_who_only_tagged_or_rated_is_known(cli, seeded):
     assert "recorded nothing" not in ok(again) + again.stderr
     unknown = cli("--user", "erin", "list", "--limit", "1")
     assert "user 'erin' has recorded nothing" in unknown.stderr
+
+
+# ---------------------------------------------------------------- users
+
+
+def test_users_shows_each_users_tag_count_and_rated_count(cli, seeded):
+    ok(cli("mark-read", LORA_ID))
+    ok(cli("tag", LORA_ID, "peft", "must-read"))
+    ok(cli("tag", ATTENTION_ID, "must-read", "classic"))
+    ok(cli("rate", LORA_ID, "4"))
+    ok(cli("rate", "2106.09685", "5"))  # the same paper again
+    ok(cli("rate", ATTENTION_ID, "3"))
+    ok(cli("--user", "bob", "tag", GPT3_ID, "later"))  # bob has only a tag
+    ok(cli("--user", "carol", "rate", GPT3_ID, "2"))  # carol only a rating
+    rows = json_out(cli("users", "--json"))
+    assert [(r["user"], r["read"], r["notes"], r["tags"], r["rated"]) for r in rows] == [
+        ("alice", 1, 0, 3, 2), ("bob", 0, 0, 1, 0), ("carol", 0, 0, 0, 1)]
+    assert all(r["last_active"] for r in rows)
+    plain = [line.split("\t") for line in ok(cli("users")).splitlines()]
+    assert [line[:6] for line in plain] == [
+        ["alice", "1/118", "0", "0", "3", "2"], ["bob", "0/118", "0", "0", "1", "0"],
+        ["carol", "0/118", "0", "0", "0", "1"]]
+    table = ok(cli("users", env={"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "100"}))
+    header = table.splitlines()[0].split()
+    assert header[:6] == ["user", "read", "reading", "notes", "tags", "rated"]
+
+
+# ---------------------------------------------------------------- the import report
+
+
+def test_the_import_report_counts_tags_ratings_and_history_kept_on_papers_no_list_holds(cli, seeded, tmp_path):
+    doc = tmp_path / "club.md"
+    first = ("# Club\n\n1. [Tagged Only](https://example.org/tagged)\n2. [Rated And Read](https://example.org/rated)\n"
+             "3. [Stays](https://example.org/stays)\n")
+    doc.write_text(first, encoding="utf-8")
+    ok(cli("import", str(doc)))
+    ok(cli("tag", "Tagged Only", "later", "club"))
+    ok(cli("--user", "bob", "rate", "Rated And Read", "3"))
+    ok(cli("mark-read", "Rated And Read", "--date", "2024-01-02"))
+    ok(cli("mark-read", "Rated And Read", "--date", "2024-02-03"))  # a second event of the same status
+    tagged, rated = (json_out(cli("show", title, "--json"))["id"] for title in ("Tagged Only", "Rated And Read"))
+    doc.write_text("# Club\n\n1. [Stays](https://example.org/stays)\n", encoding="utf-8")
+    report = json_out(cli("import", str(doc), "--dry-run", "--json"))
+    assert report["left_with_user_data"] == [
+        {"id": tagged, "key": "url:example.org/tagged", "title": "Tagged Only", "statuses": 0, "notes": 0,
+         "tags": 2, "ratings": 0, "history": 0},
+        {"id": rated, "key": "url:example.org/rated", "title": "Rated And Read", "statuses": 1, "notes": 0,
+         "tags": 0, "ratings": 1, "history": 2},
+    ]
+    out = ok(cli("import", str(doc)))
+    assert f"  kept on a paper no list holds: {tagged}  Tagged Only (2 tags)\n" in out
+    assert f"  kept on a paper no list holds: {rated}  Rated And Read (1 status, 1 rating, 2 history events)\n" in out
+    assert "statuses, notes, tags or ratings" in out

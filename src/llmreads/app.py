@@ -145,7 +145,9 @@ class CommandLoaderGroup(Group):
             "browse", "What to read next: papers you are reading, then unread ones, most stars first, in list order."
         ),
         "open": Listing("browse", "Open a paper's link in the browser."),
-        "export": Listing("export", "Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."),
+        "export": Listing(
+            "export", "Export papers with your status, notes, tags and stars as JSON, CSV, Markdown or BibTeX."
+        ),
         "add": Listing(
             "library", "Add papers by arXiv id, DOI or URL to a list of your own, with metadata from arXiv or Crossref."
         ),

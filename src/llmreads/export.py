@@ -1,4 +1,4 @@
-"""Export layer: papers with one user's status and notes, written as JSON, CSV, Markdown or BibTeX.
+"""Export layer: papers with one user's status, notes, tags and stars, written as JSON, CSV, Markdown or BibTeX.
 
 What an export holds is read by the store (store.exports.collect); the
 format functions here are pure, records in and text out, and the output file
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from llmreads.store.exports import Export, ExportEntry, ExportPaper
 
 SUFFIXES = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".bib": "bibtex"}
-CSV_COLUMNS = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "notes")
+CSV_COLUMNS = ("id", "key", "title", "url", "arxiv", "stars", "sections", "status", "notes", "tags", "my_stars")
+CSV_TAG_SEPARATOR = ";"  # a tag never holds one (store.personal.normal_tag)
 
 
 def is_web_url(url: str) -> bool:
@@ -58,6 +59,7 @@ def to_json(export: Export) -> str:
             "id": p.id, "key": p.key, "title": p.title, "url": p.url, "arxiv": p.arxiv, "stars": p.stars,
             "sections": p.sections, "status": p.status, "status_at": p.status_at, "year": p.year,
             "notes": p.notes, "introductions": p.introductions, "links": p.links, "authors": p.authors,
+            "tags": p.tags, "my_stars": p.my_stars,
         }
         for p in export.papers
     ]
@@ -84,7 +86,8 @@ def to_csv(export: Export, *, raw: bool = False) -> str:
     for p in export.papers:
         texts = [
             p.id, p.key, p.title, p.url, p.arxiv or "", str(p.stars), "; ".join(p.sections), p.status,
-            "\n\n".join(str(n["text"]) for n in p.notes),
+            "\n\n".join(str(n["text"]) for n in p.notes), CSV_TAG_SEPARATOR.join(p.tags),
+            "" if p.my_stars is None else str(p.my_stars),
         ]
         writer.writerow(texts if raw else [csv_cell(text) for text in texts])
     return out.getvalue()
@@ -306,6 +309,10 @@ def bibtex_entry(paper: ExportPaper, citekey: str) -> str:
         fields.append(("howpublished", r"\url{" + bib_url(f"https://arxiv.org/abs/{paper.arxiv}") + "}"))
     if paper.url and not web:
         fields.append(("note", bib_escape(paper.url)))
+    if paper.tags:
+        fields.append(("keywords", ", ".join(bib_escape(tag) for tag in paper.tags)))
+    if paper.my_stars:
+        fields.append(("ranking", f"rank{int(paper.my_stars)}"))  # JabRef's field for the reader's own stars
     body = "".join(f"  {name} = {{{value}}},\n" for name, value in fields)
     return f"@misc{{{citekey},\n{body}}}\n"
 

@@ -161,13 +161,16 @@ class LinkChange:
 
 @dataclass(frozen=True)
 class LeftWithUserData:
-    """A paper no list holds any more that keeps statuses or notes (of any user)."""
+    """A paper no list holds any more that keeps statuses, notes, tags, ratings or history (of any user)."""
 
     id: str
     key: str
     title: str
     statuses: int
     notes: int
+    tags: int = 0
+    ratings: int = 0
+    history: int = 0  # status changes kept (status_history)
 
 
 @dataclass

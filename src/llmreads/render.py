@@ -486,8 +486,8 @@ def history(found: Sequence[HistoryEvent]) -> None:
     _records(("when", "status", "id", "title"), records, numeric=set())
 
 
-def read_by_month(months: Sequence[MonthCount]) -> None:
-    """`progress --by month`: the papers read in each month, as bars."""
+def read_by_month(months: Sequence[MonthCount], list_name: str | None = None) -> None:
+    """`progress --by month`: the papers read in each month (of one list's papers), as bars."""
     if not months:
         print("No papers read yet.")
         return
@@ -501,8 +501,9 @@ def read_by_month(months: Sequence[MonthCount]) -> None:
     out = console()
     width = 10 if out.width < NARROW else 30
     most = max(m.read for m in months)
-    table = Table(box=None, header_style="bold", pad_edge=False, title=Text("Papers read per month",
-                  style="table.title"), title_justify="left")
+    title = "Papers read per month" + (f" · list {clean(list_name)}" if list_name is not None else "")
+    table = Table(box=None, header_style="bold", pad_edge=False, title=Text(title, style="table.title"),
+                  title_justify="left")
     table.add_column("month", no_wrap=True)
     table.add_column("read", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
@@ -667,12 +668,16 @@ def import_report(report: ImportReport) -> None:
             print(f"  link changed: … and {len(report.link_changes) - 50} more")
     left = report.left_with_user_data
     for paper in left[:50]:
-        kept = f"{_count(paper.statuses, 'status', 'statuses')}, {_count(paper.notes, 'note', 'notes')}"
+        kept = ", ".join(_count(number, one, many) for number, one, many in (
+            (paper.statuses, "status", "statuses"), (paper.notes, "note", "notes"), (paper.tags, "tag", "tags"),
+            (paper.ratings, "rating", "ratings"), (paper.history, "history event", "history events"),
+        ) if number)
         print(f"  kept on a paper no list holds: {paper.id}  {clean(paper.title)} ({kept})")
     if len(left) > 50:
         print(f"  kept on a paper no list holds: … and {len(left) - 50} more")
     if left:
-        print("  (`llmreads list --all` shows the papers no list holds that keep your statuses or notes)")
+        print("  (`llmreads list --all` shows the papers no list holds that keep your statuses, notes, tags or"
+              " ratings)")
     if report.dry_run:
         print("Dry run: nothing was written.")
     for problem in report.problems:
@@ -736,15 +741,15 @@ def lists(rows: Sequence[ListSummary]) -> None:
 
 def users(rows: Sequence[UserProgress]) -> None:
     if not rows:
-        print("No one has marked a paper or written a note yet.")
+        print("No one has marked, tagged or rated a paper or written a note yet.")
         return
-    columns = ("user", "read", "reading", "notes", "last active")
+    columns = ("user", "read", "reading", "notes", "tags", "rated", "last active")
     records = [
-        (row.user, f"{row.read}/{row.papers}", row.reading, row.notes,
+        (row.user, f"{row.read}/{row.papers}", row.reading, row.notes, row.tags, row.rated,
          (row.last_active or "-")[:16].replace("T", " "))
         for row in rows
     ]
-    _records(columns, records, numeric={"read", "reading", "notes"})
+    _records(columns, records, numeric={"read", "reading", "notes", "tags", "rated"})
 
 
 def _records(columns: Sequence[str], records: Sequence[Sequence[object]], numeric: set[str]) -> None:
@@ -769,13 +774,19 @@ def nothing_next() -> None:
 
 
 def list_removed(removed: RemovedList) -> None:
-    print(f"Removed list {removed.name!r} ({removed.papers} papers); statuses and notes kept.")
+    print(f"Removed list {removed.name!r} ({removed.papers} papers);"
+          " your statuses, notes, tags, ratings and history are kept.")
 
 
 def added(results: Sequence[Added]) -> None:
     """What `add` did, a line a paper: added, or already there (and where), and any key that became an alias."""
     for r in results:
-        if r.added:
+        if r.linked:
+            where = ", ".join(clean(name) for name in r.held_by) or "no list"
+            line = f"Already in list {where} as {r.id}  {clean(r.title)}; linked to arXiv {clean(r.linked)}"
+            if r.to_list not in r.held_by:
+                line += f"; added to {clean(r.to_list)} too"
+        elif r.added:
             line = f"Added {r.id}  {clean(r.title)}  to {clean(r.to_list)}"
         else:
             where = ", ".join(clean(name) for name in r.held_by) or "no list"
@@ -783,6 +794,8 @@ def added(results: Sequence[Added]) -> None:
             line = f"Already there: {r.id}  {clean(r.title)}  (in {where}){also}"
         if r.aliased:
             line += f"; {clean(r.aliased)} is the same paper"
+        if r.tagged:
+            line += f"; tagged {', '.join(clean(tag) for tag in r.tagged)}"
         print(line)
 
 
@@ -790,7 +803,9 @@ def enriched(counts: dict[str, int]) -> None:
     """What `enrich` did."""
     print(f"Fetched metadata of {counts['fetched']} of {counts['wanted']} papers"
           + (f"; {counts['unknown']} unknown to the service" if counts.get("unknown") else "")
-          + (f"; {counts['linked']} matched to arXiv by title" if counts.get("linked") else "") + ".")
+          + (f"; {counts['linked']} given their arXiv ids from the bundled data" if counts.get("linked") else "")
+          + (f"; {counts['matched']} added by arXiv id found to be a paper here by title" if counts.get("matched")
+             else "") + ".")
 
 
 def arxiv_set(paper_id: str, title: str, arxiv: str) -> None:

@@ -200,11 +200,12 @@ def progress_command(
     if by == ProgressBy.MONTH:
         from llmreads.store.personal import read_by_month
 
-        months = read_by_month(conn, st.user)
+        chosen = list_name or st.default_list
+        months = read_by_month(conn, st.user, chosen)
         if json_:
             render.emit_json([{"month": m.month, "read": m.read} for m in months])
         else:
-            render.read_by_month(months)
+            render.read_by_month(months, chosen)
         return
     data = progress(conn, st.user, list_name or st.default_list)
     if json_:

@@ -111,7 +111,7 @@ def export_command(
         ),
     ] = False,
 ) -> None:
-    """Export papers with your status and notes as JSON, CSV, Markdown or BibTeX."""
+    """Export papers with your status, notes, tags and stars as JSON, CSV, Markdown or BibTeX."""
     from llmreads import export
     from llmreads.store.exports import collect
 

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from llmreads import completion
 from llmreads.app import JsonOpt, app, state
 from llmreads.options import StatusChoice
 
@@ -36,6 +37,11 @@ def add_command(
         StatusChoice | None, typer.Option("--status", help="Your reading status of the papers.", case_sensitive=False)
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="A note on each paper added.")] = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", help="A tag of yours for each paper, also one already there (repeat it).",
+                     show_default=False, autocompletion=completion.tags),
+    ] = None,
     title: Annotated[
         str | None, typer.Option("--title", help="The paper's title (needed for a URL that is not arXiv or a DOI).")
     ] = None,
@@ -47,7 +53,12 @@ def add_command(
     from llmreads.errors import InvalidQuery
     from llmreads.refs import parse_ref
     from llmreads.store.library import add_papers, default_list_name
+    from llmreads.store.personal import normal_tag
 
+    try:
+        wanted_tags = list(dict.fromkeys(normal_tag(tag) for tag in tags or []))
+    except InvalidQuery as exc:
+        raise InvalidQuery(f"--tag: {exc}") from None
     parsed = list({ref.key: ref for ref in map(parse_ref, refs)}.values())
     if title is not None and not title.strip():
         raise InvalidQuery("--title needs some text")
@@ -57,10 +68,10 @@ def add_command(
     st = state(ctx)
     conn = st.conn()
     st.ensure_bundled_list(conn)
-    papers, problems = gather(conn, parsed, title, settings)
+    papers, problems, notices = gather(conn, parsed, title, settings)
     name = list_name if list_name is not None else default_list_name(conn, st.user)
     results = add_papers(conn, st.user, name, papers, section=section,
-                         status=status.value if status is not None else None, note=note)
+                         status=status.value if status is not None else None, note=note, tags=wanted_tags)
     if json_:
         from dataclasses import asdict
 
@@ -69,12 +80,15 @@ def add_command(
         render.added(results)
     for problem in problems:
         render.info(f"llmreads: metadata not fetched: {problem}; {ENRICH_HINT}")
+    for notice in notices:
+        render.info(f"llmreads: {notice}")
 
 
 def gather(
     conn: "sqlite3.Connection", refs: "list[Ref]", title: str | None, settings: "Services"
-) -> "tuple[list[NewPaper], list[str]]":
-    """The papers to add, with the records the services give for those the database lacks, and what failed.
+) -> "tuple[list[NewPaper], list[str], list[str]]":
+    """The papers to add, with the records the services give for those the database lacks, what failed,
+    and the arXiv records whose title more than one paper here has (not linked to any of them).
 
     Nothing is written here: the network is asked before the write lock is taken.
     """
@@ -82,7 +96,7 @@ def gather(
     from llmreads.fetch import FetchFailed
     from llmreads.fetch.arxiv import ArxivClient
     from llmreads.fetch.crossref import CrossrefClient
-    from llmreads.store.library import NewPaper, find_paper, has_metadata
+    from llmreads.store.library import NewPaper, find_paper, has_metadata, papers_titled
 
     present = {ref.key: find_paper(conn, ref) for ref in refs}
     for ref in refs:
@@ -116,15 +130,34 @@ def gather(
             else:
                 records[ref.key] = record
     papers = []
+    notices: list[str] = []
     for ref in refs:
         record = records.get(ref.arxiv or "") if ref.arxiv else records.get(ref.key)
-        same_as = None
+        same_as, link = None, False
         if record is not None:
             other = _other_id(record, ref)
             same_as = find_paper(conn, other) if other is not None else None
+            if same_as is None and ref.arxiv and present[ref.key] is None and record.title:
+                # A paper the list links elsewhere (a PDF on a CDN) that is this arXiv paper by its title.
+                titled = papers_titled(conn, record.title)
+                if len(titled) == 1:
+                    same_as, link = titled[0], True
+                elif titled:
+                    notices.append(_several_titled(conn, ref.arxiv, record.title, titled))
         known = title or (record.title if record else None) or (f"arXiv:{ref.arxiv}" if ref.arxiv else f"doi:{ref.doi}")
-        papers.append(NewPaper(ref, " ".join(known.split()), record, same_as))
-    return papers, problems
+        papers.append(NewPaper(ref, " ".join(known.split()), record, same_as, link))
+    return papers, problems, notices
+
+
+def _several_titled(conn: "sqlite3.Connection", arxiv: str, title: str, paper_ids: list[int]) -> str:
+    from llmreads.store.base import rows_in
+    from llmreads.text import clean
+
+    shorts = [r[0] for r in rows_in(conn, "SELECT short_id FROM papers WHERE id IN ({marks}) ORDER BY position",
+                                    paper_ids)]
+    return (f"arXiv {arxiv} ({clean(' '.join(title.split()))}) has the title of {len(shorts)} papers here"
+            f" ({', '.join(shorts)}), so it was added as a paper of its own; if it is one of them,"
+            f" `llmreads edit REF --arxiv {arxiv}` makes it that paper")
 
 
 def _other_id(record: "Record", ref: "Ref") -> "Ref | None":
@@ -156,7 +189,7 @@ def enrich_command(
     from llmreads.fetch import FetchFailed
     from llmreads.fetch.arxiv import ArxivClient
     from llmreads.fetch.crossref import CrossrefClient
-    from llmreads.store.library import apply_known_ids, save_records, wanting_metadata
+    from llmreads.store.library import apply_known_ids, match_titles, save_records, wanting_metadata
 
     settings = services()
     st = state(ctx)
@@ -169,13 +202,16 @@ def enrich_command(
         if w.arxiv:
             by_arxiv.setdefault(w.arxiv, []).append(w.key)
     dois = [w for w in wanted if not w.arxiv and w.doi]
-    counts = {"wanted": len(by_arxiv) + len(dois), "fetched": 0, "unknown": 0, "linked": linked, "requests": 0}
+    counts = {"wanted": len(by_arxiv) + len(dois), "fetched": 0, "unknown": 0, "linked": linked, "matched": 0,
+              "requests": 0}
     arxiv = ArxivClient(settings.arxiv_api, settings.arxiv_delay, settings.timeout)
     crossref = CrossrefClient(settings.crossref_api, settings.timeout)
     with render.fetch_progress("Fetching metadata", counts["wanted"]) as advance:
         try:
             for batch, records in arxiv.batches(list(by_arxiv)):
                 save_records(conn, [(key, records[i]) for i in batch if i in records for key in by_arxiv[i]])
+                counts["matched"] += match_titles(
+                    conn, [(key, i, records[i]) for i in batch if i in records for key in by_arxiv[i]])
                 counts["fetched"] += len(records)
                 counts["unknown"] += len(batch) - len(records)
                 advance(len(batch))

@@ -168,20 +168,23 @@ def compare(
 
 
 def left_with_user_data(conn: sqlite3.Connection, keys: Sequence[str]) -> list[LeftWithUserData]:
-    """Of the papers these keys name, those no list holds that keep statuses or notes (of any user)
-    under any of their keys, and whose data no listed paper shows."""
+    """Of the papers these keys name, those no list holds that keep statuses, notes, tags, ratings or
+    history (of any user) under any of their keys, and whose data no listed paper shows."""
     from llmreads.models import LeftWithUserData
 
+    kinds = {"statuses": "statuses", "notes": "notes", "tags": "tags", "ratings": "ratings",
+             "history": "status_history"}
+    counts = ", ".join(f"(SELECT count(*) FROM {table} WHERE paper_key IN {same_paper_sql('p.key')}) AS {name}"
+                       for name, table in kinds.items())
     found = []
     for row in rows_in(
         conn,
-        "SELECT p.short_id, p.key, p.title,"
-        f" (SELECT count(*) FROM statuses WHERE paper_key IN {same_paper_sql('p.key')}) AS statuses,"
-        f" (SELECT count(*) FROM notes WHERE paper_key IN {same_paper_sql('p.key')}) AS notes"
+        f"SELECT p.short_id, p.key, p.title, {counts}"
         " FROM papers p WHERE p.key IN ({marks}) AND p.listed = 0"
         f" AND p.id = {paper_id_sql('p.key')} ORDER BY p.position",
         keys,
     ):
-        if row["statuses"] or row["notes"]:
-            found.append(LeftWithUserData(row["short_id"], row["key"], row["title"], row["statuses"], row["notes"]))
+        if any(row[name] for name in kinds):
+            found.append(LeftWithUserData(row["short_id"], row["key"], row["title"], row["statuses"], row["notes"],
+                                          row["tags"], row["ratings"], row["history"]))
     return found

@@ -1,6 +1,6 @@
 """Store layer, exports part: what an export holds, read in one pass for the papers the filters select.
 
-Each paper comes with this user's status and notes, its sections,
+Each paper comes with this user's status, notes, tags and stars, its sections,
 introductions and links (of one list, or of all); llmreads.export writes
 them out in a format.
 """
@@ -66,6 +66,8 @@ class ExportPaper:
     entries: list[ExportEntry] = field(default_factory=list)  # every place the lists give it, in list order
     authors: list[str] = field(default_factory=list)  # from fetched metadata
     published_title: str | None = None  # the title as the service gives it (its case kept), for BibTeX
+    tags: list[str] = field(default_factory=list)  # this user's, sorted
+    my_stars: int | None = None  # this user's rating, 1 to 5
 
 
 @dataclass
@@ -86,7 +88,7 @@ def collect(
     papers = [
         ExportPaper(
             id=r.id, key=r.key, title=r.title, url=r.url, arxiv=r.arxiv, stars=r.stars,
-            status=r.status, status_at=r.status_at, authors=r.authors,
+            status=r.status, status_at=r.status_at, authors=r.authors, tags=r.tags, my_stars=r.my_stars,
         )
         for r in rows
     ]

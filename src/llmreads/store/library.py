@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from llmreads.aliases import add_alias, same_keys, status_key_sql
+from llmreads.aliases import add_alias, same_keys
 from llmreads.errors import ImportFailed, InvalidQuery, LlmreadsError
 from llmreads.store.base import LIST_STRIDE, STATUSES, now, transaction
 from llmreads.store.metadata import metadata_join
@@ -180,6 +180,8 @@ class Added:
     held_by: list[str] = field(default_factory=list)  # the lists that held it before
     aliased: str | None = None  # a key that became an alias of this paper (arXiv and DOI of one paper)
     fetched: bool = False
+    linked: str | None = None  # the arXiv id given to a paper the database had, found by its record's title
+    tagged: list[str] = field(default_factory=list)  # the user's tags this add put on it (not those it had)
 
 
 @dataclass
@@ -189,27 +191,33 @@ class NewPaper:
     ref: Ref
     title: str
     record: Record | None = None
-    same_as: int | None = None  # the row id of a paper it turned out to be (by its DOI or arXiv id)
+    same_as: int | None = None  # the row id of a paper it turned out to be (by its DOI or arXiv id, or title)
+    link: bool = False  # same_as has no arXiv id and is this arXiv paper by its title: give it the id
 
 
 def add_papers(
     conn: sqlite3.Connection, user: str, list_name: str, papers: Sequence[NewPaper], *,
-    section: str | None = None, status: str | None = None, note: str | None = None,
+    section: str | None = None, status: str | None = None, note: str | None = None, tags: Sequence[str] = (),
 ) -> list[Added]:
-    """Put papers in `user`'s own list `list_name`, new ones created, all in one transaction."""
+    """Put papers in `user`'s own list `list_name`, new ones created, all in one transaction.
+
+    `tags` (already normal: store.personal.normal_tag) go on every paper, for `user`.
+    """
     with transaction(conn):
-        return put_papers(conn, user, list_name, papers, section=section, status=status, note=note)
+        return put_papers(conn, user, list_name, papers, section=section, status=status, note=note, tags=tags)
 
 
 def put_papers(
     conn: sqlite3.Connection, user: str, list_name: str, papers: Sequence[NewPaper], *,
     section: str | None = None, status: str | None = None, note: str | None = None, stamp: str | None = None,
+    tags: Sequence[str] = (),
 ) -> list[Added]:
     """add_papers inside the caller's transaction (user-data import recreates added papers with it)."""
     from llmreads.keys import short_id
     from llmreads.refs import year_from_arxiv
     from llmreads.store.index import IndexedText, refresh_papers
     from llmreads.store.notes import new_note_uuid
+    from llmreads.store.personal import put_tags, record_status
 
     if status is not None and status not in STATUSES:
         raise InvalidQuery(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -225,10 +233,13 @@ def put_papers(
     for new in papers:
         ref, record = new.ref, new.record
         pid = new.same_as if new.same_as is not None else find_paper(conn, ref)
-        aliased = None
+        aliased = linked = None
         if pid is not None:
             key = conn.execute("SELECT key FROM papers WHERE id = ?", (pid,)).fetchone()[0]
-            if ref.key not in same_keys(conn, key):
+            if new.link and ref.arxiv:
+                link_arxiv(conn, pid, ref.arxiv)
+                linked = ref.arxiv
+            elif ref.key not in same_keys(conn, key):
                 add_alias(conn, ref.key, key)  # the second key of one paper (its arXiv id and its DOI)
                 aliased = ref.key
             held_by = [r[0] for r in conn.execute(
@@ -266,7 +277,7 @@ def put_papers(
             position += 1
             touched.append(pid)
         if status is not None:
-            _set_status(conn, user, pid, status, stamp)
+            record_status(conn, user, pid, status)  # kept in the history, as mark-read keeps it
         if note is not None and note.strip():
             note_id = conn.execute(
                 "INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?)",
@@ -276,21 +287,41 @@ def put_papers(
 
             assert note_id is not None
             index_note(conn, note_id, note.strip())
+        tagged = put_tags(conn, user, key, tags, stamp) if tags else []
         short = conn.execute("SELECT short_id FROM papers WHERE id = ?", (pid,)).fetchone()[0]
         results.append(Added(ref=ref.key, id=short, key=key, title=title, to_list=list_name, added=not held_by,
-                             held_by=held_by, aliased=aliased, fetched=record is not None))
+                             held_by=held_by, aliased=aliased, fetched=record is not None, linked=linked,
+                             tagged=tagged))
     refresh_papers(conn, list_id, touched, [], index)
     store_records(conn, records, stamp)  # once the papers are indexed: their rows then gain the abstract
     return results
 
 
-def _set_status(conn: sqlite3.Connection, user: str, paper_id: int, status: str, stamp: str) -> None:
-    conn.execute(
-        "INSERT INTO statuses (user, paper_key, status, updated_at)"
-        f" SELECT ?1, {status_key_sql('p.key', '?1')}, ?2, ?3 FROM papers p WHERE p.id = ?4"
-        " ON CONFLICT (user, paper_key) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-        (user, status, stamp, paper_id),
-    )
+def title_form(title: str) -> str:
+    """A title as matching compares it: case, width, look-alikes, punctuation and spacing folded, and
+    Traditional Chinese written in Simplified."""
+    from llmreads.keys import normalise_title
+    from llmreads.text import fold_scripts
+
+    return fold_scripts(normalise_title(title))
+
+
+def papers_titled(conn: sqlite3.Connection, title: str) -> list[int]:
+    """The papers with no arXiv id whose title is `title` (title_form), by row id.
+
+    SQL first keeps the titles holding the longest ASCII word of it, and every
+    title with other characters, which lower() does not fold: Python compares those.
+    """
+    form = title_form(title)
+    if not form:
+        return []
+    sql = f"SELECT p.id, p.title FROM papers p {metadata_join()} WHERE {arxiv_sql()} IS NULL"
+    params: list[str] = []
+    words = [word for word in form.split() if word.isascii()]
+    if words:
+        sql += " AND (instr(lower(p.title), ?) > 0 OR p.title GLOB '*[^ -~]*')"
+        params.append(max(words, key=len))
+    return [int(pid) for pid, text in conn.execute(sql + " ORDER BY p.position", params) if title_form(text) == form]
 
 
 def check_not_owned(conn: sqlite3.Connection, name: str) -> None:
@@ -332,7 +363,9 @@ def arxiv_sql(table: str = "p") -> str:
 def link_arxiv(conn: sqlite3.Connection, paper_id: int, arxiv: str) -> str:
     """Give a paper an arXiv id: the `arxiv:` key becomes an alias of its key, which it keeps; returns that key.
 
-    Inside the caller's transaction. Refused when the id already names another paper.
+    Inside the caller's transaction. When the id names another paper, one that
+    only readers' own lists hold (`add` made it) becomes this paper (merge_added);
+    any other is refused.
     """
     from llmreads.store.papers import paper_of_key
 
@@ -341,8 +374,12 @@ def link_arxiv(conn: sqlite3.Connection, paper_id: int, arxiv: str) -> str:
         raise LlmreadsError(f"{short} links to arXiv {own} already; it cannot be arXiv {arxiv} too")
     other = paper_of_key(conn, f"arxiv:{arxiv}")
     if other is not None and other != paper_id:
-        other_short = conn.execute("SELECT short_id FROM papers WHERE id = ?", (other,)).fetchone()[0]
-        raise LlmreadsError(f"arXiv {arxiv} is paper {other_short} already, not {short}")
+        other_key, other_short = conn.execute("SELECT key, short_id FROM papers WHERE id = ?", (other,)).fetchone()
+        curated = conn.execute("SELECT 1 FROM entries e JOIN lists l ON l.id = e.list_id"
+                               " WHERE e.paper_id = ? AND l.owner IS NULL LIMIT 1", (other,)).fetchone()
+        if curated is not None or other_key != f"arxiv:{arxiv}":
+            raise LlmreadsError(f"arXiv {arxiv} is paper {other_short} already, not {short}")
+        merge_added(conn, other, paper_id)
     if f"arxiv:{arxiv}" != key:
         add_alias(conn, f"arxiv:{arxiv}", key)
     conn.execute(
@@ -351,6 +388,56 @@ def link_arxiv(conn: sqlite3.Connection, paper_id: int, arxiv: str) -> str:
         (key, arxiv),
     )
     return str(key)
+
+
+def merge_added(conn: sqlite3.Connection, added_id: int, paper_id: int) -> None:
+    """The paper `add` made (`added_id`) turns out to be `paper_id`: its key becomes an alias of that paper's.
+
+    Its entries in own lists go to that paper (a list holding both keeps one),
+    and its row goes; user data and metadata stay under its key, which the
+    alias makes that paper's. Inside the caller's transaction.
+    """
+    from llmreads.store.index import index_papers, unindex_papers
+
+    added_key = conn.execute("SELECT key FROM papers WHERE id = ?", (added_id,)).fetchone()[0]
+    key = conn.execute("SELECT key FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
+    unindex_papers(conn, [added_id, paper_id])
+    conn.execute("DELETE FROM entries WHERE paper_id = ?1 AND list_id IN (SELECT list_id FROM entries"
+                 " WHERE paper_id = ?2)", (added_id, paper_id))
+    conn.execute("UPDATE entries SET paper_id = ? WHERE paper_id = ?", (paper_id, added_id))
+    conn.execute("DELETE FROM papers WHERE id = ?", (added_id,))
+    add_alias(conn, added_key, key)
+    conn.execute(
+        "UPDATE papers SET listed = EXISTS (SELECT 1 FROM entries WHERE paper_id = papers.id),"
+        f" position = coalesce((SELECT min(list_id * {LIST_STRIDE} + position) FROM entries"
+        " WHERE paper_id = papers.id), position) WHERE id = ?",
+        (paper_id,),
+    )
+    index_papers(conn, [paper_id])
+
+
+def match_titles(conn: sqlite3.Connection, records: Sequence[tuple[str, str, Record]]) -> int:
+    """Papers `add` made from an arXiv id alone (offline: no title) whose fetched record has the title of
+    exactly one paper here with no arXiv id: each becomes that paper (link_arxiv). How many did.
+
+    `records` holds (paper key, arXiv id, record); one transaction.
+    """
+    from llmreads.store.papers import paper_of_key
+
+    matched = 0
+    with transaction(conn):
+        for key, arxiv, record in records:
+            added_id = paper_of_key(conn, key) if key == f"arxiv:{arxiv}" else None
+            if added_id is None or not record.title or conn.execute(
+                "SELECT 1 FROM entries e JOIN lists l ON l.id = e.list_id WHERE e.paper_id = ? AND l.owner IS NULL",
+                (added_id,),
+            ).fetchone() is not None:
+                continue
+            titled = papers_titled(conn, record.title)
+            if len(titled) == 1:
+                link_arxiv(conn, titled[0], arxiv)
+                matched += 1
+    return matched
 
 
 def apply_known_ids(conn: sqlite3.Connection) -> int:

@@ -71,13 +71,22 @@ def add_tags(conn: sqlite3.Connection, user: str, paper_id: int, tags: Sequence[
     wanted = list(dict.fromkeys(normal_tag(tag) for tag in tags))
     with transaction(conn):
         key = _paper_key(conn, paper_id)
-        have = set(paper_tags(conn, user, key))
-        stamp = now()
-        conn.executemany(
-            "INSERT OR IGNORE INTO tags (user, paper_key, tag, tagged_at) VALUES (?, ?, ?, ?)",
-            [(user, key, tag, stamp) for tag in wanted if tag not in have],
-        )
+        put_tags(conn, user, key, wanted, now())
         return paper_tags(conn, user, key)
+
+
+def put_tags(conn: sqlite3.Connection, user: str, key: str, tags: Sequence[str], stamp: str) -> list[str]:
+    """Tag the paper `key` names with tags already normal (normal_tag), inside the caller's transaction.
+
+    A tag it has under any of its keys is not added again; returns the tags that were added, sorted.
+    """
+    have = set(paper_tags(conn, user, key))
+    new = [tag for tag in dict.fromkeys(tags) if tag not in have]
+    conn.executemany(
+        "INSERT OR IGNORE INTO tags (user, paper_key, tag, tagged_at) VALUES (?, ?, ?, ?)",
+        [(user, key, tag, stamp) for tag in new],
+    )
+    return sorted(new)
 
 
 def remove_tags(conn: sqlite3.Connection, user: str, paper_id: int, tags: Sequence[str]) -> list[str]:
@@ -218,13 +227,24 @@ class MonthCount:
     read: int
 
 
-def read_by_month(conn: sqlite3.Connection, user: str) -> list[MonthCount]:
-    """The papers this user has read (status read), counted in the local month they were first read, month by month."""
+def read_by_month(conn: sqlite3.Connection, user: str, list_name: str | None = None) -> list[MonthCount]:
+    """The papers this user has read (status read), counted in the local month they were first read, month by month.
+
+    With `list_name`, only the papers that list holds (under any of their keys).
+    """
+    from llmreads.store.filters import list_id_by_name
+
+    where = ""
+    params: list[object] = [user]
+    if list_name is not None:
+        where = (" AND EXISTS (SELECT 1 FROM entries e JOIN papers q ON q.id = e.paper_id"
+                 f" WHERE e.list_id = ?2 AND q.key IN {same_paper_sql('s.paper_key')})")
+        params.append(list_id_by_name(conn, list_name))
     rows = conn.execute(
         f"SELECT {canonical_sql('s.paper_key')} AS paper, coalesce({first_read_sql('s.paper_key', '?1')},"
         " s.updated_at) AS at FROM statuses s"
-        f" WHERE s.user = ?1 AND s.status = 'read' AND s.paper_key = {status_key_sql('s.paper_key', '?1')}",
-        (user,),
+        f" WHERE s.user = ?1 AND s.status = 'read' AND s.paper_key = {status_key_sql('s.paper_key', '?1')}{where}",
+        params,
     ).fetchall()
     counts: dict[str, int] = {}
     for _paper, at in {r[0]: r[1] for r in rows}.items():

@@ -31,12 +31,15 @@ class RemovedList:
 
 @dataclass(frozen=True)
 class UserProgress:
-    """A user with any status or note: how many of the listed papers they have read and are reading."""
+    """A user with any status, note, tag or rating: how many of the listed papers they have read and are
+    reading, their notes, the tags they use and the papers they rated."""
 
     user: str
     read: int
     reading: int
     notes: int
+    tags: int
+    rated: int
     last_active: str | None
     papers: int  # the papers the lists hold
 

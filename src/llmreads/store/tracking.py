@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from llmreads.aliases import same_paper_sql, status_join, status_key_sql
+from llmreads.aliases import canonical_sql, same_paper_sql, status_join, status_key_sql
 from llmreads.errors import InvalidQuery
 from llmreads.store.base import STATUSES, transaction
 from llmreads.store.filters import combine, list_filter, list_id_by_name
@@ -39,7 +39,8 @@ def set_status(
 
 
 def users(conn: sqlite3.Connection) -> list[UserProgress]:
-    """Every user with any status or note, and their progress on the papers the lists hold."""
+    """Every user with any status, note, tag or rating, their progress on the papers the lists hold,
+    and how many tags they use and papers they rated."""
     from llmreads.store.reports import UserProgress
 
     listed = int(conn.execute("SELECT count(*) FROM papers WHERE listed = 1").fetchone()[0])
@@ -53,17 +54,23 @@ def users(conn: sqlite3.Connection) -> list[UserProgress]:
         )
 
     rows = conn.execute(
-        "WITH u AS (SELECT user FROM statuses UNION SELECT user FROM notes)"
+        "WITH u AS (SELECT user FROM statuses UNION SELECT user FROM notes UNION SELECT user FROM tags"
+        "   UNION SELECT user FROM ratings)"
         f" SELECT u.user, {counted('read')} AS read, {counted('reading')} AS reading,"
         " (SELECT count(*) FROM notes n WHERE n.user = u.user) AS notes,"
+        " (SELECT count(DISTINCT tag) FROM tags WHERE user = u.user) AS tags,"
+        # A paper rated under two of its keys is one paper rated.
+        f" (SELECT count(DISTINCT {canonical_sql('paper_key')}) FROM ratings WHERE user = u.user) AS rated,"
         " (SELECT max(t) FROM (SELECT max(updated_at) AS t FROM statuses WHERE user = u.user"
-        "   UNION ALL SELECT max(updated_at) FROM notes WHERE user = u.user)) AS last_active"
+        "   UNION ALL SELECT max(updated_at) FROM notes WHERE user = u.user"
+        "   UNION ALL SELECT max(tagged_at) FROM tags WHERE user = u.user"
+        "   UNION ALL SELECT max(updated_at) FROM ratings WHERE user = u.user)) AS last_active"
         " FROM u ORDER BY u.user"
     )
     return [
         UserProgress(
-            user=r["user"], read=r["read"], reading=r["reading"], notes=r["notes"], last_active=r["last_active"],
-            papers=listed,
+            user=r["user"], read=r["read"], reading=r["reading"], notes=r["notes"], tags=r["tags"],
+            rated=r["rated"], last_active=r["last_active"], papers=listed,
         )
         for r in rows
     ]
