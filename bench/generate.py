@@ -46,6 +46,15 @@ EMPTY_INTRO_SHARE = 0.08  # the seed leaves 10 of 120 introductions empty
 # be 40 MB. They are scaled down so that 100k papers make about 20 MB.
 INTRO_SCALE = 0.3
 INTRO_MAX = 900
+# Abstracts (bench/run.py's search database): an arXiv abstract runs to some 150 to 250
+# words, about half of them the common words of English prose.
+ABSTRACT_WORDS = (120, 260)
+ABSTRACT_COMMON_SHARE = 0.45
+COMMON_WORDS = (
+    "the", "of", "and", "to", "a", "in", "we", "that", "is", "for", "on", "with", "this", "by", "as", "our",
+    "are", "from", "which", "can", "an", "be", "these", "show", "model", "results", "method", "propose",
+    "approach", "performance", "training", "data", "task", "tasks", "new", "existing", "while", "both",
+)
 LOOKALIKE_SWAP = 0.01  # extra look-alikes, beyond those the seed's own text brings
 # Known words, so that the benchmark's searches have hits: the share of rows
 # that mention each in the seed (LoRA 2 of 120, 微调 12 of 120). Introductions
@@ -278,6 +287,27 @@ class Generator:
         target = min(INTRO_MAX, max(2, int(rng.choice(self.v.intro_lengths) * INTRO_SCALE * rng.uniform(0.5, 1.5))))
         text = self.text(target)
         return text
+
+    def abstract(self) -> str:
+        """English text the length of an arXiv abstract: sentences of the seed's title words and common words."""
+        rng = self.rng
+        target = rng.randint(*ABSTRACT_WORDS)
+        sentences: list[str] = []
+        count = 0
+        while count < target:
+            length = rng.randint(10, 28)
+            word = rng.choice(self.v.title_starts)
+            words = [word]
+            while len(words) < length:
+                if rng.random() < ABSTRACT_COMMON_SHARE:
+                    words.append(rng.choice(COMMON_WORDS))
+                    continue
+                following = self.v.title_next.get(word)
+                word = rng.choice(following) if following and rng.random() < 0.65 else rng.choice(self.v.title_words)
+                words.append(word)
+            sentences.append(" ".join(words) + ".")
+            count += length
+        return " ".join(sentences)
 
     def with_known_words(self, text: str, stats: Stats) -> str:
         """Top up the known words where their share of the rows so far falls below the seed's."""
@@ -520,6 +550,12 @@ def generate(papers: int, seed: int, out: TextIO, seed_text: str) -> Stats:
             emit(_row(id_cell, paper_cell, intro))
         emit("\n")
     return stats
+
+
+def abstracts(count: int, seed: int, seed_text: str) -> list[str]:
+    """`count` abstracts for the benchmark's search database (papers fetched from arXiv carry one)."""
+    generator = Generator(load_vocabulary(seed_text), random.Random(seed))
+    return [generator.abstract() for _ in range(count)]
 
 
 def parse_count(text: str) -> int:

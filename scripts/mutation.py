@@ -168,13 +168,22 @@ def scope_files(pattern: str) -> list[Path]:
     return [single] if single.exists() else sorted((PACKAGE / pattern).glob("*.py"))
 
 
-def coverage_map(python: str) -> dict[str, dict[int, set[str]]]:
-    """For each source file, each line's covering tests (node ids without parameters)."""
+def coverage_map(python: str, workers: int) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
+    """For each source file, each line's covering tests (node ids without parameters); each test's seconds."""
+    report = ROOT / ".mutation-times.xml"
     subprocess.run(
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov=llmreads", "--cov-context=test",
-         "--cov-report=", "-x", "-n", "0"],
+         "--cov-report=", "-x", "-n", str(workers), f"--junitxml={report}"],
         cwd=ROOT, check=True, env={**os.environ, "COVERAGE_FILE": str(ROOT / ".coverage.mutation")},
     )
+    seconds: dict[str, float] = {}
+    import xml.etree.ElementTree as ElementTree
+
+    for case in ElementTree.parse(report).iter("testcase"):
+        module = case.get("classname", "").replace(".", "/")
+        node = re.sub(r"\[.*$", "", f"{module}.py::{case.get('name', '')}")
+        seconds[node] = seconds.get(node, 0.0) + float(case.get("time", 0.0))
+    report.unlink(missing_ok=True)
     from coverage import CoverageData
 
     data = CoverageData(basename=str(ROOT / ".coverage.mutation"))
@@ -187,7 +196,7 @@ def coverage_map(python: str) -> dict[str, dict[int, set[str]]]:
             for line, contexts in by_line.items()
         }
     (ROOT / ".coverage.mutation").unlink(missing_ok=True)
-    return result
+    return result, seconds
 
 
 def main() -> None:
@@ -197,6 +206,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a mutant's run counts as killed")
     parser.add_argument("--json", type=Path, help="write every mutant's outcome here")
     parser.add_argument("--limit", type=int, help="run only the first N mutants of the scope (a quick look)")
+    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers of the coverage run")
     args = parser.parse_args()
 
     full = mutants_of(PACKAGE / "query.py")
@@ -210,14 +220,16 @@ def main() -> None:
           f" (seed {args.seed})")
 
     started = time.monotonic()
-    covering = coverage_map(sys.executable)
+    covering, seconds = coverage_map(sys.executable, args.workers)
     print(f"coverage map: {time.monotonic() - started:.0f} s")
     originals = {m.path: m.path.read_text(encoding="utf-8") for m in scope}
     outcomes: list[dict[str, object]] = []
     try:
         for number, mutant in enumerate(scope, 1):
             lines = covering.get(str(mutant.path.resolve()), {})
-            tests = sorted({t for line in range(mutant.line, mutant.end_line + 1) for t in lines.get(line, set())})
+            # Fastest first: with -x a killed mutant stops at the first test that fails.
+            tests = sorted({t for line in range(mutant.line, mutant.end_line + 1) for t in lines.get(line, set())},
+                           key=lambda t: (seconds.get(t, 60.0), t))
             if not tests:
                 outcome = "uncovered"
             else:
@@ -234,8 +246,9 @@ def main() -> None:
                     mutant.path.write_text(originals[mutant.path], encoding="utf-8")
             outcomes.append({"mutant": mutant.name, "replacement": mutant.replacement, "outcome": outcome,
                              "tests": len(tests)})
-            if outcome != "killed":
-                print(f"[{number}/{len(scope)}] {outcome}: {mutant.name}  ->  {mutant.replacement[:80]}", flush=True)
+            print(f"[{number}/{len(scope)}] {outcome}: {mutant.name}  ->  {mutant.replacement[:80]}", flush=True)
+            if args.json:  # after each mutant, so that a run cut short still says what it found
+                args.json.write_text(json.dumps(outcomes, indent=1, ensure_ascii=False), encoding="utf-8")
     finally:
         for path, text in originals.items():
             path.write_text(text, encoding="utf-8")
@@ -249,8 +262,6 @@ def main() -> None:
     print(f"query.py: {rate(query_part)}")
     print(f"store and parse sample: {rate(rest)}")
     print(f"all: {rate(outcomes)}; {time.monotonic() - started:.0f} s")
-    if args.json:
-        args.json.write_text(json.dumps(outcomes, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 if __name__ == "__main__":

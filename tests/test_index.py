@@ -341,3 +341,25 @@ def test_a_list_larger_than_the_database_is_written_with_its_indexes_built_after
     assert _indexes(conn) == before
     assert conn.execute("SELECT count(*) FROM entries e JOIN lists l ON l.id = e.list_id WHERE l.name = 'big'"
                         ).fetchone()[0] == 300
+
+
+def test_papers_new_in_an_import_are_indexed_as_a_rebuild_would(conn):
+    """Papers first listed by an import get index rows made from the entries as written (not read
+    back): several entries, sections, extra columns, link labels and bare URLs, and the abstract
+    of metadata fetched before the paper was listed, all as a rebuild indexes them."""
+    conn.execute(
+        "INSERT INTO paper_metadata (key, abstract, source) VALUES ('arxiv:2203.00155', 'Quokkas rank answers', 'test')"
+    )
+    text = (
+        "# New\n\n## Feedback\n\n| Title | Keywords | Link |\n| --- | --- | --- |\n"
+        "| Heron Feedback Study | Zephyrine |"
+        " [Paper](https://arxiv.org/abs/2203.00155), [Code](https://github.com/h/h) |\n"
+        "| ZorbleNet Tuning Notes | | https://arxiv.org/abs/2203.00156 |\n\n"
+        "## Again\n\n| Title | Keywords | Link |\n| --- | --- | --- |\n"
+        "| Heron Feedback Study | Marmoset | [PDF](https://arxiv.org/pdf/2203.00155) |\n"
+    )
+    import_text(conn, text, name="New")
+    assert_index_is_current(conn)
+    for word, title in [("quokkas", "Heron Feedback Study"), ("marmoset", "Heron Feedback Study"),
+                        ("again", "Heron Feedback Study"), ("zorble", "ZorbleNet Tuning Notes")]:
+        assert [p.title for p in search(conn, "alice", word).papers] == [title], word

@@ -451,3 +451,33 @@ def test_queries_over_many_values_stay_under_sqlites_variable_limit(conn):
     assert canonical_keys(conn, keys) == {key: key for key in keys}
     assert aliases_of(conn, keys) == []
     assert left_with_user_data(conn, keys) == []
+
+
+def test_an_import_collects_garbage_less_often_and_restores_the_thresholds(tmp_path, seed_text):
+    """The objects an import makes live until it ends: the youngest generation is collected every
+    10,000 allocations while it writes, not every 700, and the thresholds are as they were after
+    it, failed or not."""
+    import gc
+
+    from llmreads.db import open_db
+
+    conn = open_db(tmp_path / "gc.db")
+    seen: list[int] = []
+
+    def traced(sql: str) -> None:
+        if sql.startswith("INSERT INTO entries"):
+            seen.append(gc.get_threshold()[0])
+
+    conn.set_trace_callback(traced)
+    before = gc.get_threshold()
+    gc.set_threshold(700, *before[1:])
+    try:
+        import_text(conn, seed_text)
+        assert seen and set(seen) == {10_000}
+        assert gc.get_threshold() == (700, *before[1:])
+        with pytest.raises(ImportFailed):
+            import_text(conn, "# Nothing\n\nno papers here\n", name="empty")
+        assert gc.get_threshold() == (700, *before[1:])
+    finally:
+        gc.set_threshold(*before)
+        conn.close()

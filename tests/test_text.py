@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from helpers import SEED_PATH
 from llmreads.glossary import builtin_terms
-from llmreads.text import clean, fold_for_search, fold_lookalikes, segment, tokens
+from llmreads.text import clean, fold_for_search, fold_lookalikes, segment, tokens, word_parts
 
 
 def test_fold_lookalikes_kangxi_and_supplement_radicals():
@@ -188,3 +188,38 @@ def test_tokens_of_every_glossary_form_and_seed_text_equal_the_tokens_of_their_i
     assert len(texts) > 2500
     for text in texts:
         assert tokens(text) == _tokens_of_segment(text), text
+
+
+# ---------------------------------------------------------------- parts of glued words
+
+
+def test_word_parts_of_camel_case_and_glued_words():
+    assert word_parts("SpanBERT and FlashAttention on ChatGLM-6B, GPT4 vs LLaMA") == (
+        "span bert flash attention chat glm gpt la ma"
+    )
+    assert word_parts("plain words, ALL CAPS, 2023") == ""
+
+
+def _word_parts_by_definition(text: str) -> str:
+    # What word_parts gives, as its docstring defines it: every glued word (a
+    # run of ASCII letters and digits holding a case change or a letter next to
+    # a digit), cut into its parts; parts of one character left out.
+    glued = re.compile(r"[A-Za-z]*(?:[a-z][A-Z]|[A-Z][A-Z][a-z]|[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*")
+    part = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+    return " ".join(p.lower() for word in glued.findall(text) for p in part.findall(word) if len(p) > 1)
+
+
+def test_word_parts_of_camel_case_and_digits():
+    from llmreads.text import word_parts
+
+    assert word_parts("SpanBERT and FlashAttention-2 beat GPT4 on 12ab 2024") == "span bert flash attention gpt ab"
+    assert word_parts("plain words, CAPS, Title and 2024") == ""
+    assert word_parts("ChatGLM微调LLaMA2_x") == "chat glm la ma"
+
+
+@settings(max_examples=1000)
+@given(st.text(alphabet="aAbBzZ0192_ -é微\n", max_size=40))
+def test_word_parts_agree_with_their_definition(text):
+    from llmreads.text import word_parts
+
+    assert word_parts(text) == _word_parts_by_definition(text)

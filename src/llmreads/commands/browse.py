@@ -137,7 +137,8 @@ def search_command(
     shown = limit if limit is not None or json_ or not render.is_terminal() else 20
     result = search(
         conn, st.user, query, filters, sort=sort, limit=shown, notes=not no_notes, raw=raw, scores=json_,
-        exact=exact, glossary_terms=() if exact or raw else config_glossary(),
+        exact=exact, glossary_terms=() if exact or raw else config_glossary(), matched=json_,
+        details=json_,
     )
     if json_:
         render.emit_json(render.to_json(result.papers))

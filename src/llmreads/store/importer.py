@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from llmreads.aliases import add_alias
 from llmreads.db import rollback
 from llmreads.errors import ImportFailed
-from llmreads.store.base import LIST_STRIDE, chunks, now
+from llmreads.store.base import LIST_STRIDE, chunks, now, rows_in
 from llmreads.store.changes import (
     Seen,
     compare,
@@ -62,6 +62,26 @@ def import_document(
     before the write lock is taken, so other processes' writes wait only for
     the writing (see _Staged).
     """
+    import gc
+
+    thresholds = gc.get_threshold()
+    # An import makes some ten objects a paper that live until it ends: with the
+    # default thresholds, the collector walked them over and over (a tenth of a
+    # large import), finding nothing to free.
+    gc.set_threshold(max(thresholds[0], IMPORT_GC_THRESHOLD), *thresholds[1:])
+    try:
+        return _import_document(conn, doc, name, fallback_name, source, sha256, dry_run, strict, reader)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+IMPORT_GC_THRESHOLD = 10_000  # allocations between collections of the youngest generation (Python's default: 700)
+
+
+def _import_document(
+    conn: sqlite3.Connection, doc: Document | Iterable[Event], name: str | None, fallback_name: str, source: str,
+    sha256: str, dry_run: bool, strict: bool, reader: str | None,
+) -> ImportReport:
     from llmreads.db import begin_write
     from llmreads.models import Document
 
@@ -238,7 +258,7 @@ def _import(
     # holds the bundled list, a large list imported again), indexes are built
     # once the rows are in: a sort instead of a random insert per row, and full
     # pages. entries_paper stays while papers are held: the writer renames them.
-    deferred: list[str] = []
+    deferred: list[tuple[str, str]] = []
     if not writer.stored:
         deferred = _drop_indexes(conn)
     elif expected >= conn.execute("SELECT count(*) FROM entries").fetchone()[0]:
@@ -253,6 +273,7 @@ def _import(
             ).lastrowid
             assert section_id is not None
             section_ids[event.number] = section_id
+            writer.section_titles[section_id] = event.title
         elif isinstance(event, Entry):
             writer.entry(section_ids[event.section], report.entries, event)
             report.entries += 1
@@ -275,7 +296,9 @@ def _import(
     if not report.entries:
         raise ImportFailed(f"{source} holds no papers (no table with a title column, no list of paper links)")
     writer.flush()
-    for sql in deferred:
+    # The indexes of papers come back after the refresh, which may move every
+    # paper of the list (a row removed near the top shifts the positions of all after it).
+    for sql in [sql for table, sql in deferred if table != "papers"]:
         conn.execute(sql)
     _analyze_written(conn)
     report.sections = len(section_ids)
@@ -293,12 +316,15 @@ def _import(
         report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
     touched = [s.paper_id for key, s in seen.items() if key not in old or old[key] != summary_of(s)]
     removed = [key for key in old if key not in seen]
-    retitled = [r[0] for r in conn.execute(
-        "SELECT DISTINCT e.paper_id FROM entries e JOIN sections s ON s.id = e.section_id WHERE e.list_id = ?"
-        " AND s.title != coalesce((SELECT value FROM json_each(?) WHERE key = s.number), s.title)",
-        (list_id, json.dumps(old_sections)),
-    )] if old_sections else []
+    renamed = [number for number, section_id in section_ids.items()
+               if old_sections.get(number, writer.section_titles[section_id]) != writer.section_titles[section_id]]
+    retitled = [r[0] for r in rows_in(
+        conn, "SELECT DISTINCT e.paper_id FROM entries e JOIN sections s ON s.id = e.section_id"
+        " WHERE s.number IN ({marks}) AND e.list_id = ? AND s.list_id = ?", renamed, [list_id, list_id],
+    )]
     refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, writer.settled())
+    for sql in [sql for table, sql in deferred if table == "papers"]:
+        conn.execute(sql)
     gone = set(moved.values()) | set(writer.joined)
     report.left_with_user_data = left_with_user_data(conn, [key for key in removed if key not in gone])
     # Fresh statistics let the planner walk the position index for `list
@@ -381,16 +407,16 @@ def _read_back(
     return statuses, notes
 
 
-def _drop_indexes(conn: sqlite3.Connection, keep: Sequence[str] = ()) -> list[str]:
-    """Drop the indexes of papers, entries and links (not their keys, nor `keep`); return the SQL that makes
-    them again."""
+def _drop_indexes(conn: sqlite3.Connection, keep: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """Drop the indexes of papers, entries and links (not their keys, nor `keep`); return (table, the SQL
+    that makes each again)."""
     found = [row for row in conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
         " AND tbl_name IN ('papers', 'entries', 'links')"
     ).fetchall() if row[0] not in keep]
-    for name, _sql in found:
+    for name, _table, _sql in found:
         conn.execute(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in found]
+    return [(table, sql) for _name, table, sql in found]
 
 
 class _Writer:
@@ -415,6 +441,7 @@ class _Writer:
         self.next_paper = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0])
         self.next_entry = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0])
         self.seen: dict[str, Seen] = {}  # this import's papers, by key
+        self.section_titles: dict[int, str] = {}  # section id -> title (the search index holds it)
         self.by_title: dict[str, str] = {}  # normalised specific title -> key, of papers linked without an arXiv id
         self.joined: dict[str, str] = {}  # key of an entry joined to an earlier paper by its title -> that paper's key
         self.papers: list[tuple[object, ...]] = []
@@ -502,6 +529,9 @@ class _Writer:
             json.dumps(entry.extra, ensure_ascii=False) if entry.extra else "[]", digest,
         ))
         self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
+        if info.written_stars is not None:  # a paper new in this import: only this list's entries index it
+            self.index.write(info.paper_id, info.title, self.section_titles[section_id], entry.intro, entry.extra,
+                             [text for text, _url in links])
         info.stars = max(info.stars, entry.stars)
         if entry.section not in info.sections:
             info.sections.append(entry.section)

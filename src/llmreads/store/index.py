@@ -35,6 +35,9 @@ LINK_TEXTS = (
     " FROM links l JOIN entries e ON e.id = l.entry_id"
 )
 
+# Paper id -> (title, texts of the body, link labels) of papers new in an import (IndexedText.write).
+Written = dict[int, tuple[str, list[str], list[str]]]
+
 
 class IndexedText:
     """What the search index holds for papers, before and after a change to one list.
@@ -51,6 +54,9 @@ class IndexedText:
         self.list_id = list_id
         self.old_titles: dict[int, str] = {}
         self.new_ids: set[int] = set()  # papers added by this change: not in the index yet
+        # Papers new in this change, whose entries all come from it: (title, texts of the
+        # body, link labels) as written, so their index rows need not be read back.
+        self.written: Written = {}
         conn.execute("DROP TABLE IF EXISTS temp.old_entries")
         conn.execute("DROP TABLE IF EXISTS temp.old_links")
         conn.execute(
@@ -66,6 +72,19 @@ class IndexedText:
         # Looked up by paper a batch at a time (before): without these, each batch is a scan.
         conn.execute("CREATE INDEX temp.old_entries_paper ON old_entries(paper_id)")
         conn.execute("CREATE INDEX temp.old_links_paper ON old_links(paper_id)")
+
+    def write(self, paper_id: int, title: str, section: str, intro: str, extra: Sequence[Sequence[str]],
+              link_texts: Iterable[str]) -> None:
+        """One entry of a paper new in this change, as index_texts would read it back: its section's title,
+        introduction, extra columns and link labels (not bare URLs), in the list's order."""
+        texts = self.written.get(paper_id)
+        if texts is None:
+            texts = self.written[paper_id] = (title, [], [])
+        body = texts[1]
+        body += (section, intro)
+        if extra:
+            body += [text for _header, text in extra]
+        texts[2].extend(text for text in link_texts if not text.startswith(("http://", "https://")))
 
     def close(self) -> None:
         self.conn.execute("DROP TABLE temp.old_entries")
@@ -125,16 +144,36 @@ def index_texts(
             for pid, title in titles.items()}
 
 
-def index_papers(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> None:
-    """Add the index rows of these papers (listed ones only: a paper no list holds is not searched)."""
+def index_papers(
+    conn: sqlite3.Connection, paper_ids: Sequence[int], written: Written | None = None
+) -> None:
+    """Add the index rows of these papers (listed ones only: a paper no list holds is not searched).
+
+    `written`: the texts of papers new in an import, as IndexedText.write took
+    them; their rows are made from these instead of read back.
+    """
+    written = written or {}
+    # A paper's abstract is its fetched metadata's; most databases hold none.
+    any_abstract = bool(written) and conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM paper_metadata WHERE abstract != '')"
+    ).fetchone()[0]
     for chunk in chunks(paper_ids):
         listed = [r[0] for r in conn.execute(
             f"SELECT id FROM papers WHERE id IN ({marks(chunk)}) AND +listed = 1", chunk
         )]
+        texts = index_texts(conn, [pid for pid in listed if pid not in written])
+        fresh = [pid for pid in listed if pid in written]
+        abstracts: dict[int, str | None] = {}
+        if fresh and any_abstract:
+            abstracts = dict(rows_in(conn, f"SELECT p.id, {metadata_sql('abstract')} FROM papers p"
+                                           " WHERE p.id IN ({marks})", fresh))
+        for pid in fresh:
+            title, body, link_texts = written[pid]
+            texts[pid] = (title, index_form("\n".join(body + link_texts)), index_form(abstracts.get(pid) or ""))
         conn.executemany(
             "INSERT INTO papers_fts (rowid, title, body, abstract) VALUES (?, ?, ?, ?)",
             [(pid, index_form(title), body, abstract)
-             for pid, (title, body, abstract) in sorted(index_texts(conn, listed).items())],
+             for pid, (title, body, abstract) in sorted(texts.items())],
         )
 
 
@@ -215,7 +254,7 @@ def refresh_papers(
             "UPDATE papers SET stars = ?, position = ?, listed = 1 WHERE id = ?",
             [(stars, position, pid) for pid, (stars, position) in settled.items() if pid not in shared],
         )
-    index_papers(conn, sorted(ids))
+    index_papers(conn, sorted(ids), index.written)
     index.close()
 
 

@@ -7,10 +7,11 @@ listings (filters.py).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmreads.aliases import same_paper_sql, status_join
@@ -49,6 +50,8 @@ def search(
     scores: bool = False,
     exact: bool = False,
     glossary_terms: Iterable[Sequence[str]] = (),
+    matched: bool = True,
+    details: bool = True,
 ) -> SearchResult:
     """Papers matching a query, ranked, with the total number of hits.
 
@@ -58,7 +61,10 @@ def search(
     title, then with the words as typed elsewhere, then with another form
     elsewhere; each in stars order, then list order. `scores` adds each
     paper's bm25 score (title weighted over text), which costs a second pass
-    over the hits.
+    over the hits. `matched` (what --json shows) names the forms each paper holds;
+    without it, `matched` is left empty. Without `details`, the papers of a
+    search with no limit come without authors, year, arXiv id, tags and rating
+    (what --json shows), which cost ~10 µs a paper.
     """
     from llmreads.query import compile_query, raw_query
 
@@ -95,7 +101,8 @@ def search(
         try:
             named = [] if raw else _named_by_arxiv_id(conn, text)
             rows, total, unfiltered = _search_rows(
-                conn, user, match, title_match, filters, sort, limit, notes, raw, literal, named, text_match
+                conn, user, match, title_match, filters, sort, limit, notes, raw, literal, named, text_match,
+                PAPER_COLUMNS if details else _BRIEF_COLUMNS,
             )
             papers = paper_rows(conn, rows)
             if scores:
@@ -104,10 +111,12 @@ def search(
                     paper.score = found.get(row["pid"])
         except sqlite3.OperationalError as exc:
             raise InvalidQuery(f"cannot search for {text!r}: {exc}") from None
-        for paper, row in zip(papers, rows, strict=True):
-            texts = _texts(conn, user, row["pid"], paper.key, notes)
-            paper.snippet = _snippet(texts, patterns)
-            if query is not None:
+        keys = [(row["pid"], paper.key) for paper, row in zip(papers, rows, strict=True)]
+        every_text = _texts(conn, user, keys, notes)
+        compiled = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
+        for paper, texts in zip(papers, every_text, strict=True):
+            paper.snippet = _snippet(texts, compiled)
+            if query is not None and matched:
                 paper.matched = _matched(query, paper.title, texts)
     finally:
         if own_transaction:
@@ -166,6 +175,7 @@ def _search_rows(
     literal: tuple[str, str] | None = None,
     named: Sequence[int] = (),
     text_match: str | None = None,
+    columns: str = PAPER_COLUMNS,
 ) -> tuple[list[sqlite3.Row], int, int]:
     """The ranked hits (at most `limit`), how many there are in all, and how many before the filters.
 
@@ -177,6 +187,12 @@ def _search_rows(
     for table in (_HITS, _TITLE_HITS, _FILTERED, _LITERAL_HITS, _LITERAL_TITLE_HITS, _ABSTRACT_ONLY):
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (pid INTEGER PRIMARY KEY)")
         conn.execute(f"DELETE FROM {table}")
+    if sort == "relevance" and limit is not None and title_match is not None and not (filters or raw or named):
+        best = _best_first(conn, user, match, title_match, literal, notes, limit)
+        if best is not None:
+            return best
+        for table in (_HITS, _TITLE_HITS, _LITERAL_TITLE_HITS):
+            conn.execute(f"DELETE FROM {table}")
     hits = conn.execute(f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (match,)).rowcount
     for pid in named:
         hits += conn.execute(f"INSERT OR IGNORE INTO {_HITS} VALUES (?)", (pid,)).rowcount
@@ -255,14 +271,153 @@ def _search_rows(
             if size == 0:
                 continue
             rows += _hit_page(conn, user, table, condition, "p.stars DESC, p.position", "papers_listed_stars",
-                              size, want, list_order)
+                              size, want, list_order, columns)
     else:
         order = f"p.stars DESC, p.id IN {_TITLE_HITS} DESC, p.position" if sort == "stars" else "p.position"
         index = None if sort == "stars" else "papers_listed_position"
-        rows = _hit_page(conn, user, found, "1", order, index, hits, limit, list_order)
+        rows = _hit_page(conn, user, found, "1", order, index, hits, limit, list_order, columns)
     if not filters:
         unfiltered = hits
     return rows, hits, unfiltered  # every indexed paper is listed (m004); _FILTERED holds listed ones only
+
+
+def _best_first(
+    conn: sqlite3.Connection,
+    user: str,
+    match: str,
+    title_match: str,
+    literal: tuple[str, str] | None,
+    notes: bool,
+    limit: int,
+) -> tuple[list[sqlite3.Row], int, int] | None:
+    """A page of hits from the best tiers alone, when they fill it; None when the whole ranking is needed.
+
+    The full ranking runs the query five times over the index (all hits, title
+    hits, hits outside abstracts, and the words as typed in both); a page of
+    20 is nearly always filled by the first tier or two (the words as typed in
+    titles; another form of them in titles). Here the query runs once over the
+    index, gathering the hits (their number is the total); the hits are then
+    walked in stars order, a batch at a time, and each batch's titles are
+    matched in a small temporary index made with the same tokenizer from the
+    same text (store.index), until the page is full. When the first tier is
+    too sparse to fill the page near the top, it is looked up in the index
+    instead, and the walk goes on for the second. Hits of the user's notes,
+    filters, `--raw` and a paper named by its arXiv id take the full ranking.
+    """
+    if notes and conn.execute(
+        "SELECT 1 FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid"
+        " WHERE notes_fts MATCH ?1 AND n.user = ?2 LIMIT 1",
+        (match, user),
+    ).fetchone():
+        return None
+    total = conn.execute(
+        f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (match,)
+    ).rowcount
+    if total == 0:
+        return [], 0, 0
+    # The first tier: the words as typed in titles; the second (when the glossary added forms): another form there.
+    first_table, first_match = (_LITERAL_TITLE_HITS, literal[1]) if literal is not None else (_TITLE_HITS, title_match)
+    matches = [first_match, title_match] if literal is not None else [first_match]
+    # Closed on the way out: its statement must not outlive the search's read transaction.
+    with contextlib.closing(_walk(conn, total, matches)) as walk:
+        first: list[int] = []
+        second: list[int] = []
+        seen = 0
+        complete = False  # every hit walked: both tiers known in full
+        while len(first) < limit:
+            batch = next(walk, None)
+            if batch is None:
+                complete = seen >= total  # or the walk's limit was reached
+                break
+            seen += len(batch)
+            for pid, found in batch:
+                if found[0]:
+                    first.append(pid)
+                elif len(found) > 1 and found[1]:
+                    second.append(pid)
+            # Go on only while the first tier's share so far promises a full page within the walk.
+            if (limit - len(first)) * seen > max(len(first), 1) * (_WALK_MOST - seen):
+                break
+        order = "p.stars DESC, p.position"
+        if len(first) >= limit:
+            return _page_of(conn, user, first[:limit]), total, total
+        if complete:
+            rows = _page_of(conn, user, first)
+        else:
+            size = conn.execute(
+                f"INSERT INTO {first_table} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (first_match,)
+            ).rowcount
+            rows = _hit_page(conn, user, first_table, "1", order, "papers_listed_stars", size, limit, None)
+            if len(rows) >= limit:
+                return rows, total, total
+        if literal is None:
+            return None  # the next tier is the hits outside titles and abstracts: the full ranking
+        want = limit - len(rows)
+        while len(second) < want:
+            batch = next(walk, None)
+            if batch is None:
+                break
+            second += [pid for pid, found in batch if found[1] and not found[0]]
+        if len(second) < want:
+            return None  # the page needs the tiers after these two, or more of the second than the walk looked at
+        return rows + _page_of(conn, user, second[:want]), total, total
+
+
+_TITLES = "search_titles"  # a temporary full-text index of the titles of a batch of hits
+_WALK_BATCH = 64
+_WALK_MOST = 1024  # hits walked before the tiers are looked up in the index, or the full ranking takes over
+
+
+def _walk(conn: sqlite3.Connection, hits: int, matches: Sequence[str]) -> Generator[list[tuple[int, list[bool]]]]:
+    """The hits in stars order, a batch at a time: each with whether its title matches each of `matches`.
+
+    The titles go into a temporary FTS5 table with the index's tokenizer, in
+    the form the index holds them (text.index_form), so a match there is a
+    match in papers_fts' title column. At most _WALK_MOST hits.
+    """
+    from llmreads.migrations import FTS_TOKENIZER
+    from llmreads.text import index_form
+
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_TITLES} USING fts5(title, content='', tokenize='{FTS_TOKENIZER}')"
+    )
+    papers = conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 1
+    # Down the stars index, testing each paper (~0.25 µs an index entry, and the
+    # walk stops early), unless the hits are so few that looking each one up
+    # (~1.5 µs) and sorting them costs less.
+    dense = hits * hits >= _WALK_BATCH * papers
+    source = "papers p INDEXED BY papers_listed_stars" if dense else "papers p"
+    cursor = conn.execute(
+        f"SELECT p.id FROM {source} WHERE p.listed = 1 AND p.id IN {_HITS}"
+        f" ORDER BY p.stars DESC, p.position LIMIT {_WALK_MOST}"
+    )
+    while True:
+        ids = [r[0] for r in cursor.fetchmany(_WALK_BATCH)]
+        if not ids:
+            return
+        conn.execute(f"INSERT INTO temp.{_TITLES} ({_TITLES}) VALUES ('delete-all')")  # contentless: cheap
+        titles = conn.execute(f"SELECT id, title FROM papers WHERE id IN ({','.join(map(str, ids))})").fetchall()
+        conn.executemany(f"INSERT INTO temp.{_TITLES} (rowid, title) VALUES (?, ?)",
+                         [(pid, index_form(title)) for pid, title in titles])
+        found = [
+            {r[0] for r in conn.execute(f"SELECT rowid FROM temp.{_TITLES} WHERE {_TITLES} MATCH ?", (match,))}
+            for match in matches
+        ]
+        yield [(pid, [pid in each for each in found]) for pid in ids]
+
+
+def _page_of(conn: sqlite3.Connection, user: str, ids: Sequence[int]) -> list[sqlite3.Row]:
+    """The rows of these papers, in this order."""
+    if not ids:
+        return []
+    rows = {
+        row["pid"]: row
+        for row in conn.execute(
+            f"SELECT {PAPER_COLUMNS} FROM papers p {status_join('?1')} WHERE p.id IN ({','.join(map(str, ids))})",
+            [user],
+        )
+    }
+    return [rows[pid] for pid in ids]
 
 
 def _note_hits(conn: sqlite3.Connection, user: str, table: str, match: str) -> int:
@@ -275,6 +430,13 @@ def _note_hits(conn: sqlite3.Connection, user: str, table: str, match: str) -> i
 
 
 _FILTERED = "temp.search_filtered_hits"
+
+# PAPER_COLUMNS without what only --json shows: a piped search of every hit reads no metadata, tags or rating.
+_BRIEF_COLUMNS = (
+    "p.id AS pid, p.short_id, p.key, p.title, p.url, NULL AS arxiv, p.stars, p.position,"
+    " coalesce(s.status, 'unread') AS status, s.updated_at AS status_at,"
+    " NULL AS authors, NULL AS year, NULL AS tags, NULL AS my_stars"
+)
 _ABSTRACT_ONLY = "temp.search_abstract_only_hits"
 
 
@@ -288,6 +450,7 @@ def _hit_page(
     size: int,
     limit: int | None,
     list_order: str | None,
+    columns: str = PAPER_COLUMNS,
 ) -> list[sqlite3.Row]:
     """One page of the papers in `table` meeting `condition`, in `order`.
 
@@ -307,13 +470,14 @@ def _hit_page(
     # Sparse, SQLite looks the set's papers up and sorts them (a join from the
     # temporary table made it first build a Bloom filter over every paper).
     source = f"papers p INDEXED BY {index}" if index is not None else "papers p"
-    sql = (
-        f"SELECT {PAPER_COLUMNS} FROM {source} {status_join('?1')}"
-        f" WHERE p.id IN {table} AND p.listed = 1 AND {condition} ORDER BY {order}"
-    )
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return conn.execute(sql, [user]).fetchall()
+    where = f"WHERE p.id IN {table} AND p.listed = 1 AND {condition} ORDER BY {order}"
+    if limit is None:
+        return conn.execute(f"SELECT {columns} FROM {source} {status_join('?1')} {where}", [user]).fetchall()
+    # The page's ids first, then their columns: sorting whole rows would work
+    # out every hit's metadata, tags and rating (~10 µs each) to keep 20.
+    ids = [r[0] for r in conn.execute(f"SELECT p.id FROM {source} {status_join('?1')} {where} LIMIT {int(limit)}",
+                                      [user])]
+    return _page_of(conn, user, ids)
 
 
 def _scores(
@@ -347,30 +511,50 @@ def _scores(
     return found
 
 
-def _texts(conn: sqlite3.Connection, user: str, paper_id: int, key: str, notes: bool) -> list[str]:
-    """What a snippet is cut from: the paper's introductions, link texts and the user's notes."""
-    texts = [
-        r[0]
-        for r in conn.execute("SELECT intro FROM entries WHERE paper_id = ? ORDER BY list_id, position", (paper_id,))
-    ]
-    texts += [r[0] for r in conn.execute(
-        "SELECT l.text FROM links l JOIN entries e ON e.id = l.entry_id WHERE e.paper_id = ?", (paper_id,)
-    )]
-    if notes:
-        texts += [clean(r[0]) for r in conn.execute(
-            f"SELECT text FROM notes WHERE user = ?1 AND paper_key IN {same_paper_sql('?2')} ORDER BY id", (user, key)
-        )]
-    abstract = conn.execute(f"SELECT {metadata_sql('abstract', '?1')}", (key,)).fetchone()[0]
-    if abstract:  # searched last, so found last
-        texts.append(abstract)
-    return texts
+def _texts(conn: sqlite3.Connection, user: str, papers: Sequence[tuple[int, str]], notes: bool) -> list[list[str]]:
+    """What each paper's snippet is cut from: its introductions, link texts, the user's notes, then its abstract.
+
+    Four queries a batch of papers, not four a paper: a piped search prints thousands of hits.
+    """
+    from llmreads.store.base import chunks, marks
+
+    found: dict[int, list[str]] = {pid: [] for pid, _key in papers}
+    for chunk in chunks([pid for pid, _key in papers]):
+        ids = marks(chunk)
+        intros = conn.execute(
+            f"SELECT paper_id, intro FROM entries WHERE paper_id IN ({ids}) ORDER BY paper_id, list_id, position", chunk
+        ).fetchall()
+        links = conn.execute(
+            "SELECT e.paper_id, l.text FROM links l JOIN entries e ON e.id = l.entry_id"
+            f" WHERE e.paper_id IN ({ids}) ORDER BY e.paper_id, e.id, l.id", chunk
+        ).fetchall()
+        own: list[tuple[int, str]] = []
+        if notes:
+            own = conn.execute(
+                "SELECT p.id, n.text FROM papers p JOIN notes n"
+                f" ON n.user = ? AND n.paper_key IN {same_paper_sql('p.key')}"
+                f" WHERE p.id IN ({ids}) ORDER BY p.id, n.id", [user, *chunk]
+            ).fetchall()
+        abstracts = conn.execute(
+            f"SELECT p.id, {metadata_sql('abstract')} FROM papers p WHERE p.id IN ({ids})", chunk
+        ).fetchall()
+        for pid, text in intros:
+            found[pid].append(text)
+        for pid, text in links:
+            found[pid].append(text)
+        for pid, text in own:
+            found[pid].append(clean(text))
+        for pid, abstract in abstracts:
+            if abstract:  # searched last, so found last
+                found[pid].append(abstract)
+    return [found[pid] for pid, _key in papers]
 
 
-def _snippet(texts: list[str], patterns: list[str]) -> str:
+def _snippet(texts: list[str], patterns: Sequence[re.Pattern[str]]) -> str:
     for text in texts:
         folded = fold_scripts(text)  # the patterns are Simplified, as the index is; offsets hold
         for pattern in patterns:
-            found = re.search(pattern, folded, re.IGNORECASE)
+            found = pattern.search(folded)
             if found:
                 return _window(text, found.start(), found.end())
     return _window(texts[0], 0, 0) if texts and texts[0] else ""

@@ -1,0 +1,146 @@
+"""Check that two versions of llmreads import the same lists into the same rows.
+
+    python bench/import_check.py --base /tmp/base/src LIST.md [LIST.md ...]
+    python bench/import_check.py --base /tmp/base/src --updated NEW.md LIST.md
+
+Each list is imported (with `--json`) by the llmreads on this interpreter's
+path and by the one under `--base` (a source tree, e.g. `git archive main`
+unpacked), each into a database of its own; the import reports (without times)
+and the databases are then compared: lists, sections, entries, links, papers,
+aliases, statuses, notes and the full-text index, read term by term through
+fts5vocab (the index is contentless). With `--updated`, the updated list is
+then imported over the first one by both, and compared again: a re-import must
+store what a first import stores. Prints one line per list and exits 1 on any
+difference, naming the table and the first rows that differ. Standard library
+only (plus llmreads itself, run as a subprocess).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+# Per table: the columns compared, in order (times left out: they differ by run).
+TABLES = {
+    "lists": "id, name, title, source, source_sha256, updated, owner",
+    "sections": "*",
+    "entries": "*",
+    "links": "entry_id, position, text, url",
+    "papers": "*",
+    "key_aliases": "*",
+    "statuses": "user, paper_key, status",
+    "notes": "id, user, paper_key, text",
+}
+INDEXES = ("papers_fts", "notes_fts")
+
+
+def rows(conn: sqlite3.Connection, table: str) -> Iterator[tuple[object, ...]]:
+    if table in INDEXES:
+        vocab = f"temp.{table}_check"
+        conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocab} USING fts5vocab(main, {table}, 'instance')")
+        return iter(conn.execute(f"SELECT term, doc, col, offset FROM {vocab} ORDER BY term, doc, col, offset"))
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is None:
+        return iter(())
+    columns = TABLES[table]
+    width = len(conn.execute(f"SELECT {columns} FROM {table} LIMIT 0").description)
+    return iter(conn.execute(f"SELECT {columns} FROM {table} ORDER BY {', '.join(map(str, range(1, width + 1)))}"))
+
+
+def compare(a: Path, b: Path) -> list[str]:
+    """The tables whose rows differ between two databases, each with the first differing rows."""
+    from itertools import zip_longest
+
+    differences = []
+    with sqlite3.connect(a) as one, sqlite3.connect(b) as two:
+        for table in [*TABLES, *INDEXES]:
+            try:
+                pairs = zip_longest(rows(one, table), rows(two, table))
+            except sqlite3.OperationalError as exc:
+                differences.append(f"{table}: cannot be read in both ({exc})")
+                continue
+            count = [0, 0]
+            first = None
+            for x, y in pairs:
+                count[0] += x is not None
+                count[1] += y is not None
+                if first is None and x != y:
+                    first = (x, y)
+            if first is not None:
+                differences.append(f"{table}: {count[0]} vs {count[1]} rows;"
+                                   f" first difference {first[0]!r} vs {first[1]!r}")
+    return differences
+
+
+def report_of(output: str) -> object:
+    """The import's --json report, without what depends on the run (times, paths)."""
+    report = json.loads(output)
+    for key in ("imported_at", "seconds", "source"):
+        if isinstance(report, dict):
+            report.pop(key, None)
+    return report
+
+
+def run_import(python_path: str | None, db: Path, markdown: Path, name: str) -> object:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMREADS_")}
+    env["LLMREADS_USER"] = "check"
+    if python_path:
+        env["PYTHONPATH"] = python_path
+    else:
+        env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "llmreads", "--db", str(db), "import", str(markdown), "--name", name, "--json"],
+        capture_output=True, text=True, env=env,
+    )
+    if done.returncode != 0:
+        return {"exit": done.returncode, "stderr": done.stderr.strip().splitlines()[-1:]}
+    return report_of(done.stdout)
+
+
+def check(markdown: Path, base: str, updated: Path | None, work: Path, into: Path | None = None) -> list[str]:
+    problems = []
+    dbs = {side: work / f"{markdown.stem}-{side}.db" for side in ("new", "base")}
+    for db in dbs.values():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        if into is not None:
+            shutil.copyfile(into, db)
+    steps = [markdown] + ([updated] if updated else [])
+    for step, path in enumerate(steps):
+        reports = {side: run_import(None if side == "new" else base, db, path, "checked") for side, db in dbs.items()}
+        if reports["new"] != reports["base"]:
+            problems.append(f"import {step + 1} ({path.name}): reports differ:"
+                            f" {reports['new']!r} vs {reports['base']!r}")
+        problems += [f"import {step + 1} ({path.name}): {d}" for d in compare(dbs["new"], dbs["base"])]
+    return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("lists", nargs="+", type=Path, help="markdown lists to import")
+    parser.add_argument("--base", required=True, help="source folder of the llmreads to compare with (its src/)")
+    parser.add_argument("--updated", type=Path, help="a second version of the (single) list, imported over the first")
+    parser.add_argument("--into", type=Path, help="a database (closed) to import into, copied: a non-empty one")
+    args = parser.parse_args(argv)
+    if args.updated and len(args.lists) != 1:
+        parser.error("--updated goes with one list")
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="import-check-") as folder:
+        for markdown in args.lists:
+            problems = check(markdown, args.base, args.updated, Path(folder), args.into)
+            failed += bool(problems)
+            print(f"{markdown.name}: {'same' if not problems else 'DIFFERENT'}")
+            for problem in problems:
+                print(f"  {problem}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""A page of search hits is the start of the full ranking, however it is found; a page's texts are read in batches.
+
+search() fills a page from the best tiers alone when they hold enough hits
+(store.search._best_first) and ranks every hit otherwise: both must give the
+same papers in the same order, and the same total.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from llmreads.fetch import Record
+from llmreads.store.library import save_records
+from llmreads.store.notes import add_note
+from llmreads.store.search import search
+
+USER = "alice"
+
+QUERIES = (
+    "lora",
+    "微调",
+    "微調",
+    "扩散模型",
+    "large language models",
+    '"language models"',
+    "attention",
+    "transformer",
+    "transformer -bert",
+    "思维链",
+    "chain-of-thought",
+    "multimodal",
+    "指令微调",
+    "模型",
+    "instruction tuning",
+    "reward model",
+)
+
+
+def ranked(conn: sqlite3.Connection, query: str, limit: int | None) -> tuple[list[str], int]:
+    result = search(conn, USER, query, limit=limit)
+    return [paper.key for paper in result.papers], result.total
+
+
+@pytest.fixture(params=[(64, 1024), (2, 6), (3, 16), (5, 40)], ids=lambda walk: f"walk{walk[0]}x{walk[1]}")
+def walk(request, monkeypatch):
+    """The page walk's batch and limit: as shipped, and small enough that the seed's hits run past them."""
+    import llmreads.store.search as module
+
+    monkeypatch.setattr(module, "_WALK_BATCH", request.param[0])
+    monkeypatch.setattr(module, "_WALK_MOST", request.param[1])
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_a_page_is_the_start_of_the_full_ranking(conn, walk, query):
+    everything, total = ranked(conn, query, None)
+    assert total == len(everything) > 0
+    for limit in (1, 2, 3, 5, 8, 13, 40):
+        page, page_total = ranked(conn, query, limit)
+        assert page == everything[:limit], (query, limit)
+        assert page_total == total, (query, limit)
+
+
+def test_a_page_with_abstracts_and_notes_is_the_start_of_the_full_ranking(conn, walk):
+    keys = [r[0] for r in conn.execute("SELECT key FROM papers ORDER BY position")]
+    save_records(conn, [
+        (key, Record(source="arxiv", title="t", abstract="微调 of diffusion models, chain-of-thought and LoRA"))
+        for key in keys[::7]
+    ])
+    paper_id = conn.execute("SELECT id FROM papers WHERE key = ?", (keys[5],)).fetchone()[0]
+    add_note(conn, USER, paper_id, "a note on 扩散模型 and lora")
+    for query in QUERIES:
+        everything, total = ranked(conn, query, None)
+        for limit in (1, 2, 4, 9, 30):
+            assert ranked(conn, query, limit) == (everything[:limit], total), (query, limit)
+
+
+def statements(conn: sqlite3.Connection, query: str, limit: int | None) -> tuple[int, int]:
+    """How many SQL statements a search runs, and how many papers it returns."""
+    ran: list[str] = []
+    conn.set_trace_callback(ran.append)
+    try:
+        found = search(conn, USER, query, limit=limit)
+    finally:
+        conn.set_trace_callback(None)
+    return len(ran), len(found.papers)
+
+
+def test_the_texts_of_every_hit_are_read_in_a_few_queries(conn):
+    few, shown = statements(conn, "模型", 2)
+    many, every = statements(conn, "模型", None)
+    assert shown == 2 and every > 40
+    # Four queries a hit would be some 160 more; a batch of hits costs the same four.
+    assert many - few < 20, (few, many)
+
+
+def test_a_search_without_details_finds_the_same_papers_and_snippets(conn):
+    lora = search(conn, USER, "lora").papers[0].key
+    save_records(conn, [(lora, Record(source="arxiv", title="t", authors=("Edward Hu",), published="2021-06-17"))])
+    for query in ("lora", "微调", "模型"):
+        full = search(conn, USER, query)
+        brief = search(conn, USER, query, details=False, matched=False)
+        assert [(p.key, p.title, p.stars, p.status, p.sections, p.snippet) for p in brief.papers] == [
+            (p.key, p.title, p.stars, p.status, p.sections, p.snippet) for p in full.papers
+        ]
+        assert brief.total == full.total
+        assert all(p.matched is None for p in brief.papers) and all(p.matched is not None for p in full.papers)
+    assert any(p.authors == ["Edward Hu"] for p in search(conn, USER, "lora").papers)
+    assert all(p.authors == [] for p in search(conn, USER, "lora", details=False).papers)
