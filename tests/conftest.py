@@ -29,6 +29,12 @@ _CLEARED = (
 )
 
 
+# The `llmreads` processes that tests start write and reuse bytecode, as a user's
+# Python does: with PYTHONDONTWRITEBYTECODE set (some machines set it), every one of
+# several hundred launches compiled src/ from source, some 60 ms of CPU each.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Keep the garbage collector off what collection loaded (pytest, Typer, Textual, hypothesis, the test modules).
 
