@@ -655,7 +655,8 @@ def machine(load_at_start: str) -> str:
     return (
         f"machine: {platform.machine()} {platform.system()} {platform.release()}, nproc {cores},"
         f" load average {load_at_start} at the start, {load_average()} at the end\n"
-        f"python {platform.python_version()} ({sys.executable}), SQLite {sqlite3.sqlite_version},"
+        f"python {platform.python_version()} ({'a virtualenv' if sys.prefix != sys.base_prefix else 'the system'}),"
+        f" SQLite {sqlite3.sqlite_version},"
         f" llmreads {__version__}, mistune {mistune.__version__}"
     )
 
