@@ -218,3 +218,11 @@ def test_qualifiers_are_taken_out_of_the_words():
     # Not a qualifier: a colon with nothing after it, or a word that names none.
     assert compile_query("tag: lora").qualifiers == () and compile_query("tag: lora").words() == ["tag", "lora"]
     assert compile_query("foo:bar").qualifiers == () and compile_query("foo:bar").words() == ["foo bar"]
+
+
+def test_a_label_keeps_ideographs_together_and_sets_words_apart():
+    # The label is what `matched` shows: 微调 stays one word, and a Latin word
+    # glued to ideographs is set apart on whichever side it is.
+    for typed, label in [("微调lora", "微调 lora"), ("lora微调", "lora 微调"), ("大模型lora微调", "大模型 lora 微调")]:
+        labels = [alternative.label for alternative in compile_query(typed).alternatives()]
+        assert labels == [label], typed
