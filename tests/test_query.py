@@ -226,3 +226,39 @@ def test_a_label_keeps_ideographs_together_and_sets_words_apart():
     for typed, label in [("微调lora", "微调 lora"), ("lora微调", "lora 微调"), ("大模型lora微调", "大模型 lora 微调")]:
         labels = [alternative.label for alternative in compile_query(typed).alternatives()]
         assert labels == [label], typed
+
+
+def _written(text: str) -> list[tuple[str, bool, list[tuple[tuple[str, ...], bool, str | None]]]]:
+    query = compile_expanded(text, expand=True)
+    return [(a.label, a.literal, [(t.tokens, t.phrase, t.column) for t in a.terms]) for g in query.expanded for a in g]
+
+
+def test_each_form_of_a_glossary_term_is_written_as_the_index_holds_it():
+    # A short acronym (three letters or fewer) is a whole word and its plural
+    # (`cot` must not find `cottage`); other forms are prefixes, as typed words
+    # are; ideographs are one token each; the column of `title:` goes along.
+    assert _written("chain of thought") == [
+        ("chain of thought", True, [(("chain",), False, None), (("of",), False, None), (("thought",), False, None)]),
+        ("CoT", False, [(("cot",), True, None)]),
+        ("CoT", False, [(("cots",), True, None)]),
+        ("思维链", False, [(("思", "维", "链"), False, None)]),
+        ("思维链条", False, [(("思", "维", "链", "条"), False, None)]),
+    ]
+    assert _written("title:cot") == [
+        ("cot", True, [(("cot",), False, "title")]),
+        ("chain of thought", False, [(("chain", "of", "thought"), False, "title")]),
+        ("思维链", False, [(("思", "维", "链"), False, "title")]),
+        ("思维链条", False, [(("思", "维", "链", "条"), False, "title")]),
+    ]
+    assert _written("lora")[:2] == [
+        ("lora", True, [(("lora",), False, None)]),  # four letters: a prefix like any typed word
+        ("low-rank adaptation", False, [(("low", "rank", "adaptation"), False, None)]),
+    ]
+    assert _written("low-rank adaptation")[1] == ("LoRA", False, [(("lora",), False, None)])  # no plural either
+    # A quoted form is exact; the glossary adds the same form unquoted (a prefix at its end).
+    assert _written('"in-context learning"')[:4] == [
+        ("in context learning", True, [(("in", "context", "learning"), True, None)]),
+        ("in-context learning", False, [(("in", "context", "learning"), False, None)]),
+        ("ICL", False, [(("icl",), True, None)]),
+        ("ICL", False, [(("icls",), True, None)]),
+    ]
