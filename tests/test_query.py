@@ -262,3 +262,15 @@ def test_each_form_of_a_glossary_term_is_written_as_the_index_holds_it():
         ("ICL", False, [(("icl",), True, None)]),
         ("ICL", False, [(("icls",), True, None)]),
     ]
+
+
+def test_a_query_without_glossary_words_expands_to_nothing_and_stays_literal():
+    query = compile_expanded("zebra crossing", expand=True)
+    assert query.expanded == ()
+    assert [(a.label, a.literal) for a in query.alternatives()] == [("zebra", True), ("crossing", True)]
+
+
+def test_a_term_after_a_word_of_another_column_still_expands_as_a_run():
+    forms = [label for label, _, _ in _written("title:zebra chain of thought")]
+    assert forms[:2] == ["zebra", "chain of thought"]
+    assert "CoT" in forms and "思维链" in forms
