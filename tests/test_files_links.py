@@ -1,9 +1,5 @@
 """Files, links and encodings: export formats by extension, paths that cannot be written, the bundled list,
-`open`, and GBK lists.
-
-The first use and `open` starting a browser run the installed `llmreads`; the rest reads what the command
-prints or writes, run in-process (helpers.invoke).
-"""
+`open`, and GBK lists; through the installed `llmreads`."""
 
 from __future__ import annotations
 
@@ -11,7 +7,6 @@ import json
 
 import pytest
 
-from helpers import invoke
 from processes import run
 
 GBK_LIST = (
@@ -27,18 +22,18 @@ GBK_LIST = (
 ])
 def test_export_picks_the_format_by_the_extension(seeded, tmp_path, name, starts):
     target = tmp_path / name
-    result = invoke("export", "--stars", "5", "-o", str(target))
+    result = run("export", "--stars", "5", "-o", str(target))
     assert result.returncode == 0, result.stderr
     assert target.read_text(encoding="utf-8").startswith(starts)
 
 
 def test_format_wins_over_the_extension_and_takes_short_names(seeded, tmp_path):
     target = tmp_path / "out.md"
-    assert invoke("export", "--stars", "5", "-f", "csv", "-o", str(target)).returncode == 0
+    assert run("export", "--stars", "5", "-f", "csv", "-o", str(target)).returncode == 0
     assert target.read_text(encoding="utf-8").startswith("id,key,title")
-    assert invoke("export", "--stars", "5", "-f", "md").stdout.startswith("# LLM_Paper_Reading")
-    assert invoke("export", "--stars", "5", "-f", "BIB").stdout.startswith("@misc{")
-    bad = invoke("export", "-f", "docx")
+    assert run("export", "--stars", "5", "-f", "md").stdout.startswith("# LLM_Paper_Reading")
+    assert run("export", "--stars", "5", "-f", "BIB").stdout.startswith("@misc{")
+    bad = run("export", "-f", "docx")
     assert bad.returncode == 2
     assert "'docx' is not one of" in bad.stderr and "--format" in bad.stderr
 
@@ -48,7 +43,7 @@ def test_a_database_that_cannot_be_created_is_one_error_line(tmp_path, where):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     path = blocker / "llmreads.db" if where == "file-as-parent" else "/sys/llmreads-test.db"
-    result = invoke("--db", str(path), "list")
+    result = run("--db", str(path), "list")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
     assert str(path) in result.stderr and "Traceback" not in result.stderr
@@ -59,7 +54,7 @@ def test_a_backup_that_cannot_be_written_is_one_error_line(seeded, tmp_path, whe
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     target = blocker / "backup.db" if where == "file-as-parent" else "/sys/llmreads-backup.db"
-    result = invoke("db", "backup", str(target))
+    result = run("db", "backup", str(target))
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
     assert len(result.stderr.splitlines()) == 1
@@ -67,15 +62,15 @@ def test_a_backup_that_cannot_be_written_is_one_error_line(seeded, tmp_path, whe
 
 
 def test_a_database_whose_lists_were_removed_stays_empty_and_says_how_to_get_the_list_back(seeded):
-    assert invoke("remove-list", "LLM_Paper_Reading").returncode == 0
-    listed = invoke("list", "--json")
+    assert run("remove-list", "LLM_Paper_Reading").returncode == 0
+    listed = run("list", "--json")
     assert listed.returncode == 0
     assert json.loads(listed.stdout) == []
     assert "`llmreads import` imports the bundled list back" in listed.stderr
     assert "imported the bundled list" not in listed.stderr
-    assert json.loads(invoke("list", "--json").stdout) == []  # still empty: never imported behind your back
-    assert invoke("import").returncode == 0
-    assert len(json.loads(invoke("list", "--json").stdout)) == 118
+    assert json.loads(run("list", "--json").stdout) == []  # still empty: never imported behind your back
+    assert run("import").returncode == 0
+    assert len(json.loads(run("list", "--json").stdout)) == 118
 
 
 def test_a_just_created_database_gets_the_bundled_list():
@@ -86,9 +81,9 @@ def test_a_just_created_database_gets_the_bundled_list():
 
 def test_open_prefers_the_arxiv_abstract_page_and_pdf_on_request(seeded):
     # The list links LoRA's PDF; the abstract page is what opens.
-    assert invoke("open", "--print", "lora").stdout == "https://arxiv.org/abs/2106.09685\n"
-    assert invoke("open", "--print", "--pdf", "lora").stdout == "https://arxiv.org/pdf/2106.09685\n"
-    assert invoke("open", "--print", "chatglm-6b").stdout == "https://github.com/THUDM/ChatGLM-6B\n"
+    assert run("open", "--print", "lora").stdout == "https://arxiv.org/abs/2106.09685\n"
+    assert run("open", "--print", "--pdf", "lora").stdout == "https://arxiv.org/pdf/2106.09685\n"
+    assert run("open", "--print", "chatglm-6b").stdout == "https://github.com/THUDM/ChatGLM-6B\n"
 
 
 def test_open_without_a_browser_says_nothing_was_opened(seeded):
@@ -104,16 +99,16 @@ def test_open_without_a_browser_says_nothing_was_opened(seeded):
 def test_a_named_encoding_is_used_as_given(seeded, tmp_path, encoding):
     source = tmp_path / "gbk.md"
     source.write_bytes(GBK_LIST.encode("gbk"))
-    result = invoke("import", str(source), "--encoding", encoding, "--json")
+    result = run("import", str(source), "--encoding", encoding, "--json")
     assert result.returncode == 0, result.stderr
-    titles = {r["title"] for r in json.loads(invoke("list", "--list", "中文论文列表", "--json").stdout)}
+    titles = {r["title"] for r in json.loads(run("list", "--list", "中文论文列表", "--json").stdout)}
     assert titles == {"注意力就是一切", "语言模型是少样本学习者"}
 
 
 def test_a_gbk_list_with_star_glyphs_is_detected(seeded, tmp_path):
     source = tmp_path / "gbk.md"
     source.write_bytes(GBK_LIST.encode("gbk"))
-    result = invoke("import", str(source))
+    result = run("import", str(source))
     assert result.returncode == 0, result.stderr
-    rows = json.loads(invoke("list", "--list", "中文论文列表", "--json").stdout)
+    rows = json.loads(run("list", "--list", "中文论文列表", "--json").stdout)
     assert {r["title"] for r in rows} == {"注意力就是一切", "语言模型是少样本学习者"}

@@ -1,8 +1,4 @@
-"""Naming a paper: links, title tiers, ids and their prefixes, the choice at a terminal.
-
-The choice at a terminal runs the installed `llmreads` in a pseudo-terminal; the rest reads what the
-command prints, run in-process (helpers.invoke).
-"""
+"""Naming a paper: links, title tiers, ids and their prefixes, the choice at a terminal; through real processes."""
 
 from __future__ import annotations
 
@@ -10,12 +6,11 @@ import json
 
 import pytest
 
-from helpers import invoke
-from processes import in_terminal
+from processes import in_terminal, run
 
 
 def shown_id(*ref: str) -> str:
-    result = invoke("show", *ref, "--json")
+    result = run("show", *ref, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)["id"]
 
@@ -27,13 +22,13 @@ def shown_id(*ref: str) -> str:
 ])
 def test_a_link_the_paper_shows_names_it(seeded, link):
     assert shown_id(link) == "88bfb3"
-    marked = invoke("mark-read", link, "--json")
+    marked = run("mark-read", link, "--json")
     assert marked.returncode == 0, marked.stderr
     assert [row["id"] for row in json.loads(marked.stdout)] == ["88bfb3"]
 
 
 def test_every_link_that_show_lists_names_its_paper(seeded):
-    detail = json.loads(invoke("show", "88bfb3", "--json").stdout)
+    detail = json.loads(run("show", "88bfb3", "--json").stdout)
     links = [detail["url"], *(link["url"] for link in detail["links"])]
     assert len(links) == 4 and "https://chatglm.cn/" in links
     for url in links:
@@ -43,12 +38,12 @@ def test_every_link_that_show_lists_names_its_paper(seeded):
 
 
 def test_the_link_open_prints_names_the_paper(seeded):
-    printed = invoke("open", "--print", "chatglm-6b").stdout.strip()
+    printed = run("open", "--print", "chatglm-6b").stdout.strip()
     assert shown_id(printed) == "88bfb3"
 
 
 def test_a_link_no_paper_has_is_named_in_the_error(seeded):
-    result = invoke("show", "https://example.org/nothing-here")
+    result = run("show", "https://example.org/nothing-here")
     assert result.returncode == 1
     assert "https://example.org/nothing-here" in result.stderr
 
@@ -80,14 +75,14 @@ def test_a_unique_id_prefix_names_the_paper(seeded):
 def test_an_id_prefix_is_not_tried_when_a_title_holds_the_text(seeded, tmp_path):
     extra = tmp_path / "extra.md"
     extra.write_text("# Extra\n\n| 论文 | 链接 |\n|---|---|\n| Notes on 50f2 | https://example.org/notes |\n")
-    assert invoke("import", str(extra)).returncode == 0
-    titled = json.loads(invoke("show", "50f2", "--json").stdout)
+    assert run("import", str(extra)).returncode == 0
+    titled = json.loads(run("show", "50f2", "--json").stdout)
     assert titled["title"] == "Notes on 50f2"
     assert shown_id("50f22") == "50f228"  # no title holds this one
 
 
 def test_an_ambiguous_reference_in_a_pipe_is_an_error_with_candidates(seeded):
-    result = invoke("show", "gpt")
+    result = run("show", "gpt")
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert lines[0] == "Error: 'gpt' matches 2 papers; use an id"
@@ -107,43 +102,43 @@ def test_a_choice_cancelled_at_a_terminal_is_the_error_and_changes_nothing(seede
     code, screen = in_terminal("mark-read", "gpt", answers="\r")
     assert code == 1
     assert "Error: 'gpt' matches 2 papers" in screen
-    assert json.loads(invoke("list", "--status", "read", "--json").stdout) == []
+    assert json.loads(run("list", "--status", "read", "--json").stdout) == []
 
 
 def test_mark_read_with_one_bad_ref_changes_nothing_and_names_it(seeded):
-    result = invoke("mark-read", "lora", "zzzq-no-such", "1706.03762")
+    result = run("mark-read", "lora", "zzzq-no-such", "1706.03762")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "Error: no paper matches 'zzzq-no-such'; none of the 3 papers was marked read"
     ]
-    assert json.loads(invoke("list", "--status", "read", "--json").stdout) == []
+    assert json.loads(run("list", "--status", "read", "--json").stdout) == []
 
 
 def test_mark_read_names_every_bad_ref(seeded):
-    result = invoke("mark-reading", "zzzq", "gpt", "lora")
+    result = run("mark-reading", "zzzq", "gpt", "lora")
     assert result.returncode == 1
     first = result.stderr.splitlines()[0]
     assert "'zzzq'" in first and "'gpt' matches 2 papers" in first and "none of the 3 papers" in first
-    assert json.loads(invoke("list", "--status", "reading", "--json").stdout) == []
+    assert json.loads(run("list", "--status", "reading", "--json").stdout) == []
 
 
 def test_an_unknown_user_on_a_read_only_command_is_told_the_known_users(seeded):
-    invoke("--user", "carol", "mark-read", "lora")
-    invoke("--user", "dave", "note", "add", "lora", "hi")
-    result = invoke("progress", "--user", "bobb", "--json")
+    run("--user", "carol", "mark-read", "lora")
+    run("--user", "dave", "note", "add", "lora", "hi")
+    result = run("progress", "--user", "bobb", "--json")
     assert result.returncode == 0
     assert result.stderr.splitlines() == [
         "llmreads: user 'bobb' has recorded nothing in this database; known users: 'carol', 'dave'"
     ]
-    assert invoke("progress", "--user", "carol", "--json").stderr == ""
+    assert run("progress", "--user", "carol", "--json").stderr == ""
 
 
 def test_a_write_by_a_new_user_says_nothing_about_users(seeded):
-    result = invoke("mark-read", "lora", "--user", "erin")
+    result = run("mark-read", "lora", "--user", "erin")
     assert result.returncode == 0 and result.stderr == ""
 
 
 def test_an_unknown_user_and_an_error_is_one_line(seeded):
-    result = invoke("show", "zzzq", "--user", "bobb")
+    result = run("show", "zzzq", "--user", "bobb")
     assert result.returncode == 1
     assert result.stderr.splitlines() == ["Error: no paper matches 'zzzq'"]

@@ -1,4 +1,4 @@
-"""Search finds words by their parts, section titles and arXiv ids; the commands run in-process (helpers.invoke)."""
+"""Search finds words by their parts, section titles and arXiv ids; through the installed `llmreads`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpers import invoke
+from processes import run
 
 PARTS_LIST = """# Parts of words
 
@@ -26,13 +26,13 @@ PARTS_LIST = """# Parts of words
 def parts_db(tmp_path):  # type: ignore[no-untyped-def]
     source = tmp_path / "parts.md"
     source.write_text(PARTS_LIST, encoding="utf-8")
-    result = invoke("import", str(source))
+    result = run("import", str(source))
     assert result.returncode == 0, result.stderr
     return source
 
 
 def titles(*query: str) -> list[str]:
-    result = invoke("search", *query, "--json")
+    result = run("search", *query, "--json")
     assert result.returncode == 0, result.stderr
     return [row["title"] for row in json.loads(result.stdout)]
 
@@ -54,24 +54,24 @@ def test_the_whole_glued_word_is_still_found(parts_db):
 
 
 def test_a_note_is_found_by_the_parts_of_its_words(seeded):
-    assert invoke("note", "add", "lora", "compare with QLoRAQuant").returncode == 0
-    assert "50f228" in [r["id"] for r in json.loads(invoke("search", "quant", "--json").stdout)]
+    assert run("note", "add", "lora", "compare with QLoRAQuant").returncode == 0
+    assert "50f228" in [r["id"] for r in json.loads(run("search", "quant", "--json").stdout)]
 
 
 def test_section_titles_are_searched(seeded):
-    in_section = {r["id"] for r in json.loads(invoke("list", "--section", "2.1", "--json").stdout)}
-    found = {r["id"] for r in json.loads(invoke("search", "icl", "--json").stdout)}
+    in_section = {r["id"] for r in json.loads(run("list", "--section", "2.1", "--json").stdout)}
+    found = {r["id"] for r in json.loads(run("search", "icl", "--json").stdout)}
     assert len(in_section) == 10
     assert in_section <= found
 
 
 @pytest.mark.parametrize("query", ["2106.09685", "arXiv:2106.09685v2", "https://arxiv.org/abs/2106.09685"])
 def test_an_arxiv_id_searches_as_one(seeded, query):
-    result = invoke("search", query, "--json")
+    result = run("search", query, "--json")
     assert result.returncode == 0, result.stderr
     assert [r["id"] for r in json.loads(result.stdout)] == ["50f228"]
 
 
 def test_an_arxiv_id_search_keeps_the_filters(seeded):
-    result = invoke("search", "2106.09685", "--status", "read", "--json")
+    result = run("search", "2106.09685", "--status", "read", "--json")
     assert json.loads(result.stdout) == []
