@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
@@ -11,21 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import assert_one_error, settle
+from helpers import assert_one_error, json_out, ok, settle
 
 LORA_ID = "50f228"  # arXiv 2106.09685
 ATTENTION_ID = "f77a8b"  # 1706.03762
 GPT3_ID = "09794a"
-
-
-def ok(result) -> str:  # type: ignore[no-untyped-def]
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result.stdout
-
-
-def json_out(result):  # type: ignore[no-untyped-def]
-    return json.loads(ok(result))
 
 
 @pytest.fixture
