@@ -12,7 +12,7 @@ import pytest
 
 import processes
 from fake_services import FakeServices, Server
-from helpers import SEED_PATH, assert_one_error, copy_database, import_text
+from helpers import SEED_PATH, assert_one_error, copy_database, import_text, settle
 
 # Environment variables that change what llmreads prints or where it writes.
 _CLEARED = (
@@ -196,3 +196,35 @@ def seeded(seeded_template: Path) -> Path:
     For tests of what comes after the first use; the tests of the first use itself start without it.
     """
     return copy_database(seeded_template, Path(os.environ["LLMREADS_DB"]))
+
+
+@pytest.fixture(scope="session")
+def _prepared_templates() -> dict[str, Path]:
+    return {}
+
+
+@pytest.fixture
+def prepared(
+    _prepared_templates: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str, Callable[[], object]], Path]:
+    """`prepared(name, build)`: this test's database ($LLMREADS_DB) as `build` leaves it.
+
+    The first test that asks for `name` (in each xdist worker) runs `build` on its own database, which is then
+    kept as a template; every later test gets a copy of that file instead of running the same commands again.
+    `build` must depend only on what every test that asks for `name` shares (the same starting database and
+    commands), and must not record paths of the test (an imported file's path is stored with its list).
+    """
+
+    def prepare(name: str, build: Callable[[], object]) -> Path:
+        path = Path(os.environ["LLMREADS_DB"])
+        template = _prepared_templates.get(name)
+        if template is not None:
+            return copy_database(template, path)
+        build()
+        settle(path)  # every connection closed and the -wal checkpointed: the file holds it all
+        template = tmp_path_factory.mktemp("prepared") / "template.db"
+        copy_database(path, template)
+        _prepared_templates[name] = template
+        return path
+
+    return prepare

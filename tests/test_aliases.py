@@ -75,11 +75,15 @@ def alias_rows(path: Path) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def read_sam(cli, seeded):  # type: ignore[no-untyped-def]
+def read_sam(cli, seeded, prepared):  # type: ignore[no-untyped-def]
     """The bundled list, with alice's status and note on Segment Anything (keyed by its CDN link)."""
-    assert json_out(cli("show", OLD_ID, "--json"))["key"] == SAM_OLD
-    ok(cli("mark-read", OLD_ID))
-    ok(cli("note", "add", OLD_ID, "promptable masks"))
+
+    def build() -> None:
+        assert json_out(cli("show", OLD_ID, "--json"))["key"] == SAM_OLD
+        ok(cli("mark-read", OLD_ID))
+        ok(cli("note", "add", OLD_ID, "promptable masks"))
+
+    prepared("aliases.read_sam", build)
 
 
 # ---------------------------------------------------------------- a list update changes a link

@@ -35,19 +35,21 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def ready(cli: Callable[..., object], seeded: Path) -> Path:
+def ready(cli: Callable[..., object], seeded: Path, prepared: Callable[[str, Callable[[], object]], Path]) -> Path:
     """A database with the bundled list, statuses of alice and bob, and notes."""
-    for args in (
-        ("mark-read", "2106.09685", "1706.03762"),
-        ("mark-reading", "2005.14165"),
-        ("note", "add", "2106.09685", "低秩分解 ΔW = BA"),
-        ("--user", "bob", "mark-read", "2203.02155"),
-        ("--user", "bob", "note", "add", "2203.02155", "InstructGPT: SFT, RM, PPO"),
-    ):
-        result = cli(*args)
-        assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
-    settle(seeded)
-    return seeded
+
+    def build() -> None:
+        for args in (
+            ("mark-read", "2106.09685", "1706.03762"),
+            ("mark-reading", "2005.14165"),
+            ("note", "add", "2106.09685", "低秩分解 ΔW = BA"),
+            ("--user", "bob", "mark-read", "2203.02155"),
+            ("--user", "bob", "note", "add", "2203.02155", "InstructGPT: SFT, RM, PPO"),
+        ):
+            result = cli(*args)
+            assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+
+    return prepared("db_commands.ready", build)  # settled: every connection closed, the -wal checkpointed
 
 
 def mode(path: Path) -> int:

@@ -28,13 +28,15 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def ready(cli: Callable[..., object], seeded: Path) -> Path:
+def ready(cli: Callable[..., object], seeded: Path, prepared: Callable[[str, Callable[[], object]], Path]) -> Path:
     """A database with the bundled list, a status and a note."""
-    for args in (("mark-read", "2106.09685"), ("note", "add", "2106.09685", "rank decomposition")):
-        result = cli(*args)
-        assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
-    settle(seeded)
-    return seeded
+
+    def build() -> None:
+        for args in (("mark-read", "2106.09685"), ("note", "add", "2106.09685", "rank decomposition")):
+            result = cli(*args)
+            assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+
+    return prepared("db_safety.ready", build)  # settled: every connection closed, the -wal checkpointed
 
 
 def notes_in(path: Path) -> set[str]:

@@ -425,9 +425,8 @@ WIDTH_COMMANDS = [
 
 
 @pytest.fixture
-def seeded_with_chinese_titles(cli, seeded):  # type: ignore[no-untyped-def]
-    ok(cli("import", str(FORMATS / "chinese_titles.md")))
-    return seeded
+def seeded_with_chinese_titles(cli, seeded, prepared):  # type: ignore[no-untyped-def]
+    return prepared("everyday.chinese_titles", lambda: ok(cli("import", str(FORMATS / "chinese_titles.md"))))
 
 
 def _forced(cli, width: int, *args: str) -> str:  # type: ignore[no-untyped-def]

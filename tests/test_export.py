@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,13 +59,17 @@ def listed(*args: str, db: str | None = None) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-def marked(seeded: Path) -> None:
+def marked(seeded: Path, prepared: Callable[[str, Callable[[], object]], Path]) -> None:
     """The bundled list, with alice's statuses and notes on three papers."""
-    ok("mark-read", LORA, ATTENTION)
-    ok("mark-reading", GPT3)
-    ok("note", "add", LORA, NOTE_LORA)
-    ok("note", "add", LORA, NOTE_LORA_2)
-    ok("note", "add", ATTENTION, "the paper")
+
+    def build() -> None:
+        ok("mark-read", LORA, ATTENTION)
+        ok("mark-reading", GPT3)
+        ok("note", "add", LORA, NOTE_LORA)
+        ok("note", "add", LORA, NOTE_LORA_2)
+        ok("note", "add", ATTENTION, "the paper")
+
+    prepared("export.marked", build)
 
 
 @pytest.fixture
@@ -183,13 +188,17 @@ def test_bibtex_reads_back_with_a_bibtex_parser(marked: None) -> None:
 
 
 @pytest.fixture
-def tagged(seeded: Path) -> None:
+def tagged(seeded: Path, prepared: Callable[[str, Callable[[], object]], Path]) -> None:
     """alice's tags and stars on LoRA and the Transformer; bob's other ones on LoRA."""
-    ok("tag", LORA, "peft", "must_read", "c++#1")
-    ok("rate", LORA, "4")
-    ok("tag", ATTENTION, "must_read")
-    ok("--user", "bob", "tag", LORA, "bob-only")
-    ok("--user", "bob", "rate", LORA, "2")
+
+    def build() -> None:
+        ok("tag", LORA, "peft", "must_read", "c++#1")
+        ok("rate", LORA, "4")
+        ok("tag", ATTENTION, "must_read")
+        ok("--user", "bob", "tag", LORA, "bob-only")
+        ok("--user", "bob", "rate", LORA, "2")
+
+    prepared("export.tagged", build)
 
 
 def test_json_carries_the_users_tags_and_stars(tagged: None) -> None:

@@ -761,12 +761,15 @@ Dry run: nothing was written.
 
 
 @pytest.fixture
-def seed_with_user_data(cli, seeded):  # type: ignore[no-untyped-def]
-    ok(cli("mark-read", "2303.08774", "2107.03374"))  # GPT-4, Codex
-    ok(cli("mark-reading", "2302.04870"))  # Offsite-Tuning
-    ok(cli("note", "add", "2303.08774", "multimodal, few details"))
-    ok(cli("--user", "bob", "mark-reading", "2303.08774"))
-    ok(cli("--user", "bob", "note", "add", "2303.08774", "bob's gpt-4 note"))
+def seed_with_user_data(cli, seeded, prepared):  # type: ignore[no-untyped-def]
+    def build() -> None:
+        ok(cli("mark-read", "2303.08774", "2107.03374"))  # GPT-4, Codex
+        ok(cli("mark-reading", "2302.04870"))  # Offsite-Tuning
+        ok(cli("note", "add", "2303.08774", "multimodal, few details"))
+        ok(cli("--user", "bob", "mark-reading", "2303.08774"))
+        ok(cli("--user", "bob", "note", "add", "2303.08774", "bob's gpt-4 note"))
+
+    prepared("formats.seed_with_user_data", build)
 
 
 def test_dry_run_reports_the_changes_and_writes_nothing(cli, tmp_path, seed_with_user_data):

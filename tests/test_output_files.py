@@ -6,12 +6,13 @@ import json
 import os
 import sqlite3
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from helpers import assert_one_error, settle
+from helpers import assert_one_error
 from llmreads.cli import app
 
 LORA = "arxiv:2106.09685"
@@ -47,12 +48,15 @@ def notes(path: Path) -> list[str]:
 
 
 @pytest.fixture
-def noted(seeded: Path) -> Path:
+def noted(seeded: Path, prepared: Callable[[str, Callable[[], object]], Path]) -> Path:
     """The bundled list, a paper being read, and a note: what an overwrite would lose."""
-    ok("mark-reading", GPT3)
-    ok("note", "add", LORA, PRECIOUS)
-    settle(database())  # no connection left to close (and checkpoint) in the middle of a test
-    return database()
+
+    def build() -> None:
+        ok("mark-reading", GPT3)
+        ok("note", "add", LORA, PRECIOUS)
+
+    # prepared settles the file: no connection left to close (and checkpoint) in the middle of a test
+    return prepared("output_files.noted", build)
 
 
 def side_target(kind: str, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -98,15 +99,19 @@ def assert_notes_indexed(path: Path | None = None) -> None:
 
 
 @pytest.fixture
-def marked(seeded: Path) -> None:
+def marked(seeded: Path, prepared: Callable[[str, Callable[[], object]], Path]) -> None:
     """The bundled list; alice read two papers and is reading one, with notes; bob has one of each."""
-    ok("mark-read", LORA, ATTENTION)
-    ok("mark-reading", GPT3)
-    ok("note", "add", LORA, "低秩适配：only the adapters train")
-    ok("note", "add", LORA, "second note on LoRA")
-    ok("note", "add", ATTENTION, "scaled dot-product attention")
-    ok("--user", "bob", "mark-read", GPT3)
-    ok("--user", "bob", "note", "add", GPT3, "bob's note")
+
+    def build() -> None:
+        ok("mark-read", LORA, ATTENTION)
+        ok("mark-reading", GPT3)
+        ok("note", "add", LORA, "低秩适配：only the adapters train")
+        ok("note", "add", LORA, "second note on LoRA")
+        ok("note", "add", ATTENTION, "scaled dot-product attention")
+        ok("--user", "bob", "mark-read", GPT3)
+        ok("--user", "bob", "note", "add", GPT3, "bob's note")
+
+    prepared("userdata.marked", build)
 
 
 def set_times(table: str, at: str, user: str = "alice") -> None:
