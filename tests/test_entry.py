@@ -22,7 +22,6 @@ COMMANDS = CommandLoaderGroup.COMMANDS
 
 # The console script's main, as a user runs it; and the full app, where Typer builds every command: the reference.
 ENTRY = "import sys; sys.argv[0] = 'llmreads'; from llmreads.entry import main; main()"
-FULL_APP = "import sys; from llmreads.cli import app; app(sys.argv[1:], prog_name='llmreads')"
 
 
 def run(code: str, args: list[str], **env: str) -> tuple[int, str, str]:
@@ -98,10 +97,36 @@ def test_version_loads_no_framework():
         (["--bogus"], {}),
     ],
 )
-def test_the_console_script_prints_what_the_full_app_prints(args: list[str], env: dict[str, str]) -> None:
+def test_the_console_script_prints_what_the_full_app_prints(args: list[str], env: dict[str, str],
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capfd: pytest.CaptureFixture[str]) -> None:
     got = run(ENTRY, args, **env)
-    assert got == run(FULL_APP, args, **env)
+    assert got == full_app_prints(args, env, monkeypatch, capfd)
     assert "Usage: llmreads" in got[1] + got[2]
+
+
+def full_app_prints(args: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                    capfd: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """What the full app (Typer builds every command) prints, run in this process: the reference.
+
+    Its output goes to captured files, not a terminal, as a process's output goes to pipes; without COLUMNS,
+    Click then falls back to 80 columns in both.
+    """
+    for name in ("COLUMNS", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    environ = dict(os.environ)
+    capfd.readouterr()
+    try:
+        with pytest.raises(SystemExit) as done:
+            app(args, prog_name="llmreads")
+    finally:
+        os.environ.clear()  # what a run sets (--color, --ascii) ends with it, as with the process
+        os.environ.update(environ)
+    out, err = capfd.readouterr()
+    code = done.value.code
+    return code if isinstance(code, int) else 1, out, err
 
 
 def test_help_lists_every_command_with_its_one_line_help_and_loads_no_command_module() -> None:
