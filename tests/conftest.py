@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,6 +34,10 @@ _CLEARED = (
 # Python does: with PYTHONDONTWRITEBYTECODE set (some machines set it), every one of
 # several hundred launches compiled src/ from source, some 60 ms of CPU each.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+# The same for this process (each xdist worker): the test modules it imports after this one are kept
+# assertion-rewritten in tests/__pycache__, and src/ compiled, instead of rewriting and compiling every module
+# in every worker on every run (some 3 s of CPU per worker).
+sys.dont_write_bytecode = False
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
