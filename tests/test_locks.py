@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import user_data
+from helpers import copy_database, user_data
 from llmreads.db import begin_write, open_db
 from llmreads.errors import DatabaseError, ImportFailed
 from llmreads.parse import iter_document
@@ -49,12 +49,9 @@ def llmreads(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def seeded(tmp_path: Path) -> Path:
-    db = tmp_path / "locks.db"
-    done = subprocess.run([sys.executable, "-m", "llmreads", "list", "--limit", "1"], env=env_for(db),
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return db
+def seeded(tmp_path: Path, seeded_template: Path) -> Path:
+    """A database holding the bundled list as a first use leaves it: a copy of conftest's template."""
+    return copy_database(seeded_template, tmp_path / "locks.db")
 
 
 def write_lock_free(db: Path) -> bool:
@@ -127,8 +124,8 @@ def test_a_staged_import_that_fails_leaves_the_list_and_no_staged_events(tmp_pat
 # ---------------------------------------------------------------- writes that find the lock taken
 
 
-def test_a_short_write_waits_for_the_write_lock_and_says_so_once(tmp_path):
-    db = seeded(tmp_path)
+def test_a_short_write_waits_for_the_write_lock_and_says_so_once(tmp_path, seeded_template):
+    db = seeded(tmp_path, seeded_template)
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # as an import writing its list
     try:
@@ -172,8 +169,8 @@ def test_a_write_gives_up_after_its_wait_with_one_error_naming_the_file(tmp_path
     conn.close()
 
 
-def test_writes_during_an_import_wait_for_it_and_succeed(tmp_path):
-    db = seeded(tmp_path)
+def test_writes_during_an_import_wait_for_it_and_succeed(tmp_path, seeded_template):
+    db = seeded(tmp_path, seeded_template)
     big = tmp_path / "big.md"
     big.write_text(synthetic_list(30_000, "Big"), encoding="utf-8")
     env = env_for(db)
