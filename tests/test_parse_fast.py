@@ -494,3 +494,27 @@ def test_entries_and_links_built_without_init_are_whole_and_equal_to_built_ones(
     assert built == entry and built is not entry
     with pytest.raises(AttributeError):
         built.title = "changed"  # type: ignore[misc]  # still frozen
+
+
+@given(
+    st.builds(
+        "".join,
+        st.lists(
+            st.sampled_from(["https://", "http://", "HTTPS://", "arxiv.org/", "ARXIV.org/", "www.", "abs/", "pdf/",
+                             "html/", "hep-th/", "1706.03762", "2305.1431", "2305.143141", "v2", ".pdf", "9901001",
+                             "x", "/", "?q=1", "#a", "０"]),
+            max_size=8,
+        ),
+    )
+)
+@example("https://arxiv.org/pdf/1706.03762v5.pdf")
+@example("https://arxiv.org/abs/1706.037621")
+@example("http://arxiv.org/html/2305.14314v1")
+@example("https://arxiv.org/abs/hep-th/9901001")
+@example("https://arxiv.org/abs/1706.0376")
+def test_arxiv_id_is_what_keys_finds(url: str) -> None:
+    """The parser's quick look at the start of an arXiv URL finds the id keys.arxiv_from_url finds, or none."""
+    from llmreads.keys import arxiv_from_url
+    from llmreads.parse.state import arxiv_id
+
+    assert arxiv_id(url) == arxiv_from_url(url)

@@ -7,6 +7,7 @@ row or a list item, once read, becomes an `Entry` (its URL, arXiv id and key).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +19,9 @@ from llmreads.parse.links import cached_link_kind as link_kind
 from llmreads.parse.titles import clean_title
 from llmreads.text import clean
 
+# How most paper URLs start: what keys.arxiv_from_url finds in them, found by a match at the start
+# rather than a search through the URL.
+_ARXIV_LINK = re.compile(r"https?://arxiv\.org/(?:abs|pdf|html)/(\d{4}\.\d{4,5})")
 MAX_TITLE = 2_000  # characters; a longer "title" is a broken row, not a paper
 
 
@@ -100,11 +104,16 @@ def emit_entry(
     url = urls[0] if urls else ""
     arxiv = None
     for u in urls:
-        arxiv = arxiv_from_url(u)
+        arxiv = arxiv_id(u)
         if arxiv:
             url = u  # the first URL with an arXiv id
             break
     title = clean_title(clean_label(title_raw))
+    if title == title_raw:
+        title = title_raw  # one string, not two equal ones: half the memory and pickle of a title
+    intro = clean(intro_raw) if intro_raw else ""
+    if intro == intro_raw:
+        intro = intro_raw
     if arxiv:
         key = f"arxiv:{arxiv}"
         paper_url = True
@@ -119,7 +128,7 @@ def emit_entry(
             title=title,
             title_raw=title_raw,
             url=url,
-            intro=clean(intro_raw) if intro_raw else "",
+            intro=intro,
             intro_raw=intro_raw,
             links=links,
             line=line,
@@ -130,6 +139,12 @@ def emit_entry(
             paper_url=paper_url,
         )
     )
+
+
+def arxiv_id(url: str) -> str | None:
+    """`keys.arxiv_from_url(url)`, quicker for a URL that starts as most do (`https://arxiv.org/abs/ID`)."""
+    link = _ARXIV_LINK.match(url)
+    return link.group(1) if link else arxiv_from_url(url)
 
 
 def new_entry(**fields: object) -> Entry:
