@@ -518,3 +518,10 @@ def test_arxiv_id_is_what_keys_finds(url: str) -> None:
     from llmreads.parse.state import arxiv_id
 
     assert arxiv_id(url) == arxiv_from_url(url)
+
+
+@given(st.text(alphabet=st.sampled_from(list("✡⭐🌟★✪✯☆✩*a1 \ufe0f"))))
+def test_stars_are_counted_as_the_star_pattern_finds_them(text: str) -> None:
+    """count_stars and has_star, which count with `str` methods, agree with the STAR pattern."""
+    assert inline.count_stars(text) == min(len(inline.STAR.findall(text)), 5)
+    assert inline.has_star(text) == bool(inline.STAR.search(text))

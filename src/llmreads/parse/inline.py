@@ -47,9 +47,9 @@ _new = object.__new__
 Cell = tuple[str, list[Link]]
 
 
-# A paper's link label is cleaned twice, as the link's text and as the title:
-# a small cache saves the second time.
-clean_label = functools.lru_cache(maxsize=256)(clean)
+# A paper's link label is cleaned twice, as the link's text and as the title
+# (once a table's cells are all read: up to 2,000 rows a chunk): a cache saves the second time.
+clean_label = functools.lru_cache(maxsize=4096)(clean)
 
 
 def strip_emphasis(text: str) -> str:
@@ -127,7 +127,13 @@ def bare_links(text: str, found: list[Link]) -> list[Link]:
 
 def count_stars(text: str) -> int:
     """The star glyphs in a text, at most 5."""
-    return min(len(STAR.findall(text)), 5)
+    # str.count per glyph: several times quicker than the regex, whose class holds a character past the BMP.
+    return min(sum(map(text.count, STAR_GLYPHS)), 5)
+
+
+def has_star(text: str) -> bool:
+    """Whether a text holds a star glyph (`STAR.search`, quicker)."""
+    return any(glyph in text for glyph in STAR_GLYPHS)
 
 
 def find_year(text: str) -> str | None:

@@ -23,12 +23,12 @@ from llmreads.parse.entries import is_label
 from llmreads.parse.fastpath import body_rows
 from llmreads.parse.inline import (
     EMPHASIS_MARKS,
-    STAR,
     STAR_GLYPHS,
     Cell,
     Node,
     count_stars,
     find_year,
+    has_star,
     plain_text,
     rating,
     strip_emphasis,
@@ -202,7 +202,7 @@ def _roles_by_content(roles: dict[str, int], rows: list[list[Cell]], width: int)
                     papers[i] += 1
             if text:
                 lengths[i] += len(text)
-                if STAR.search(text) and rating(text):
+                if has_star(text) and rating(text):
                     stars[i] += 1
     best = max(range(width), key=lambda i: (titles[i], i == roles.get("title")), default=None)
     # A column its header names for titles gives way only to a column of linked titles, not to a
