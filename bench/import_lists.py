@@ -298,7 +298,8 @@ def compare(result: ListResult, report: dict[str, object], rows: list[Row], link
             in_intro.setdefault(m.group(1) or m.group(2), row)
         for m in ARXIV_IN_TEXT.finditer(row.extra):
             in_extra.setdefault(m.group(1) or m.group(2), row)
-    for arxiv in sorted(found.keys() - imported, key=lambda a: found[a][0]):
+    order = {arxiv: i for i, arxiv in enumerate(found)}  # ids of one line in the order found, not a set's
+    for arxiv in sorted(found.keys() - imported, key=lambda a: (found[a][0], order[a])):
         for fate, holders in (("a link of another entry", as_link), ("in an introduction", in_intro),
                               ("in an extra field", in_extra)):
             if arxiv in holders:

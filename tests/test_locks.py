@@ -198,3 +198,26 @@ def test_writes_during_an_import_wait_for_it_and_succeed(tmp_path, seeded_templa
     assert conn.execute("SELECT count(*) FROM lists").fetchone()[0] == 2
     conn.close()
 
+
+
+def test_an_import_longer_than_the_events_held_spills_the_rest_and_gives_the_same_list(tmp_path, monkeypatch):
+    """Past `_Staged.HELD` events, staged batches go to a TEMP table: the list is the same as when all are held."""
+    from llmreads.store import importer
+
+    text = synthetic_list(3000)
+    held = open_db(tmp_path / "held.db")
+    import_document(held, iter_document(text), name=None, source="s.md", sha256="5" * 64)
+    monkeypatch.setattr(importer._Staged, "HELD", 1000)
+    spilled = open_db(tmp_path / "spilled.db")
+    statements: list[str] = []
+    spilled.set_trace_callback(statements.append)
+    report = import_document(spilled, iter_document(text), name=None, source="s.md", sha256="5" * 64)
+    spilled.set_trace_callback(None)
+    # The title, 6 sections and 3000 entries: four batches of 1000 events, the first one held.
+    assert sum("INSERT INTO temp.staged_events" in s for s in statements) == 3
+    assert (report.papers, report.entries, report.sections) == (3000, 3000, 6)
+    query = "SELECT p.key, p.title, e.position FROM entries e JOIN papers p ON p.id = e.paper_id ORDER BY e.id"
+    assert spilled.execute(query).fetchall() == held.execute(query).fetchall()
+    assert spilled.execute("SELECT count(*) FROM temp.sqlite_master WHERE name = 'staged_events'").fetchone()[0] == 0
+    held.close()
+    spilled.close()

@@ -468,3 +468,60 @@ def test_normalise_url_unchanged(scheme, rest):
 
 def test_fixture_directory_is_where_helpers_says():
     assert Path(FIXTURES, "formats").is_dir()
+
+
+def test_entries_and_links_built_without_init_are_whole_and_equal_to_built_ones() -> None:
+    """Entries and links are built by filling their fields directly (state.new_entry, inline.new_link):
+    each holds every field of its dataclass, and compares and hashes as one built by its `__init__`."""
+    from dataclasses import fields
+
+    from llmreads.models import Entry, Link
+    from llmreads.parse.inline import new_link
+    from llmreads.parse.state import new_entry
+
+    doc = parse(
+        "# L\n\n## A\n\n| ID | Paper | Code |\n| -- | -- | -- |\n"
+        "| 1⭐ | [Attention Is All You Need](https://arxiv.org/abs/1706.03762) | [code](https://github.com/a/b) |\n"
+    )
+    [entry] = doc.entries
+    assert set(vars(entry)) == {f.name for f in fields(Entry)}  # a field added to Entry must be filled too
+    assert entry == Entry(**vars(entry)) and hash(entry) == hash(Entry(**vars(entry)))
+    assert entry.links == (Link(text="code", url="https://github.com/a/b"),)
+    assert set(vars(entry.links[0])) == {f.name for f in fields(Link)}
+    link = new_link("pdf", "https://x.org/p.pdf")
+    assert link == Link("pdf", "https://x.org/p.pdf") and hash(link) == hash(Link("pdf", "https://x.org/p.pdf"))
+    built = new_entry(**vars(entry))
+    assert built == entry and built is not entry
+    with pytest.raises(AttributeError):
+        built.title = "changed"  # type: ignore[misc]  # still frozen
+
+
+@given(
+    st.builds(
+        "".join,
+        st.lists(
+            st.sampled_from(["https://", "http://", "HTTPS://", "arxiv.org/", "ARXIV.org/", "www.", "abs/", "pdf/",
+                             "html/", "hep-th/", "1706.03762", "2305.1431", "2305.143141", "v2", ".pdf", "9901001",
+                             "x", "/", "?q=1", "#a", "０"]),
+            max_size=8,
+        ),
+    )
+)
+@example("https://arxiv.org/pdf/1706.03762v5.pdf")
+@example("https://arxiv.org/abs/1706.037621")
+@example("http://arxiv.org/html/2305.14314v1")
+@example("https://arxiv.org/abs/hep-th/9901001")
+@example("https://arxiv.org/abs/1706.0376")
+def test_arxiv_id_is_what_keys_finds(url: str) -> None:
+    """The parser's quick look at the start of an arXiv URL finds the id keys.arxiv_from_url finds, or none."""
+    from llmreads.keys import arxiv_from_url
+    from llmreads.parse.state import arxiv_id
+
+    assert arxiv_id(url) == arxiv_from_url(url)
+
+
+@given(st.text(alphabet=st.sampled_from(list("✡⭐🌟★✪✯☆✩*a1 \ufe0f"))))
+def test_stars_are_counted_as_the_star_pattern_finds_them(text: str) -> None:
+    """count_stars and has_star, which count with `str` methods, agree with the STAR pattern."""
+    assert inline.count_stars(text) == min(len(inline.STAR.findall(text)), 5)
+    assert inline.has_star(text) == bool(inline.STAR.search(text))

@@ -223,3 +223,14 @@ def test_word_parts_agree_with_their_definition(text):
     from llmreads.text import word_parts
 
     assert word_parts(text) == _word_parts_by_definition(text)
+
+
+_CLEAN_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(" \t\n\x0b\x1c\x85\xa0\u3000\u2028\u200e\u202ea大⼤⻔ΔW，é🌟"))))
+def test_clean_takes_no_short_cut_that_changes_the_text(text):
+    """Whatever path `clean` takes (ASCII, printable, other), it gives the text folded, controls as spaces,
+    runs of white space as one space, stripped."""
+    assert clean(text) == " ".join(_CLEAN_CONTROL.sub(" ", fold_lookalikes(text)).split())

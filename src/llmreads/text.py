@@ -88,6 +88,9 @@ def clean(text: str) -> str:
     # so this is `re.sub(r"\s+", " ", text).strip()`, only faster.
     if text.isascii() and text.isprintable():  # no look-alike, no control: most titles and URLs
         return " ".join(text.split())
+    if text.isprintable():  # no control or bidi mark (none is printable), and no space but " "
+        text = fold_lookalikes(text)
+        return " ".join(text.split()) if "  " in text or text[:1] == " " or text[-1:] == " " else text
     return " ".join(_CONTROL.sub(" ", fold_lookalikes(text)).split())
 
 

@@ -10,15 +10,11 @@ named rather than dropped.
 
 from __future__ import annotations
 
-import functools
 import re
 
 from llmreads.models import Link
 from llmreads.parse.links import LinkKind
-from llmreads.parse.links import link_kind as _link_kind
-
-# An item's links are asked about several times (is it a paper, is it code): ask once.
-link_kind = functools.lru_cache(maxsize=1024)(_link_kind)
+from llmreads.parse.links import cached_link_kind as link_kind
 
 # `arXiv:2305.14314`, `arXiv 2305.14314v2`, `arxiv.org/abs/2305.14314`
 _ARXIV_ID = re.compile(r"\barxiv\s?[:：]\s?(?P<id>\d{4}\.\d{4,5})(?:v\d+)?\b", re.I)

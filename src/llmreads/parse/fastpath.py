@@ -19,7 +19,16 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from llmreads.models import Link
-from llmreads.parse.inline import Cell, Node, bare_links, clean_label, node_links, plain_text, strip_emphasis
+from llmreads.parse.inline import (
+    Cell,
+    Node,
+    bare_links,
+    clean_label,
+    new_link,
+    node_links,
+    plain_text,
+    strip_emphasis,
+)
 from llmreads.parse.state import State
 
 if TYPE_CHECKING:
@@ -182,7 +191,7 @@ def _simple_cell(text: str, refs: bool = False) -> Cell | None:
     link = _ONE_LINK.fullmatch(text)
     if link is not None:  # the usual paper cell: `[title](url)` and nothing else
         label, url = link.groups()
-        return label, [Link(text=clean_label(label.strip()) or url, url=url)] if url else []
+        return label, [new_link(clean_label(label.strip()) or url, url)] if url else []
     if _UNREAD_SYNTAX.search(text):
         return None
     if "[" in text or "]" in text:
@@ -343,4 +352,4 @@ def _append_link(links: list[Link], label: str, destination: str) -> None:
 
         url = escape_url(destination).strip()
     if url:
-        links.append(Link(text=clean_label(strip_emphasis(label)) or url, url=url))
+        links.append(new_link(clean_label(strip_emphasis(label)) or url, url))

@@ -126,6 +126,17 @@ def chunks(lines: Iterator[str], max_lines: int | None = None) -> Iterator[tuple
         # A table row (the bulk of a list) opens no fence, heading or HTML
         # wrapper, and is no blank line or list item: it skips those tests.
         row = line[:1] == "|"
+        if row and table_head is not None and "<!--" not in line:
+            # The usual row of a table being read, as `table_row` keeps it.
+            text = line.rstrip()
+            if not (text[-1:] == "|" and "\\" not in text and text.count("|") == width + 1):
+                line = table_row(line, width)
+            if len(buf) >= max_lines:
+                yield start, "\n".join(buf) + "\n"
+                buf, start = [*table_head], number - 2
+            buf.append(line)
+            previous = line
+            continue
         if not row:
             fence_match = _FENCE.match(line)
             if fence_match:

@@ -10,6 +10,7 @@ code link is one paper that keeps its code link. The label counts too:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from enum import StrEnum
@@ -63,6 +64,8 @@ _LABEL_KINDS = (
 )
 # Longer labels are titles: none of the label patterns above can match them.
 _LONGEST_LABEL = 40
+# How most paper links start: their host is arxiv.org.
+_ARXIV_PREFIXES = ("https://arxiv.org/", "http://arxiv.org/")
 _HOST = re.compile(r"^[a-z][a-z0-9+.\-]*://(?:[^@/?#]*@)?([^:/?#]+)", re.I)
 
 
@@ -97,6 +100,8 @@ def _host_kind(host: str) -> LinkKind | None:
 
 def link_kind(url: str, label: str = "") -> LinkKind:
     """What a link points at, from its label first (`[Paper]`, `[Code]`), else from its host and path."""
+    if url.startswith(_ARXIV_PREFIXES):
+        return LinkKind.paper  # most links of a list: what host_of would find, without a regex
     url = url.strip()
     host = host_of(url)
     known = _host_kind(host) if host else None
@@ -130,6 +135,11 @@ def link_kind(url: str, label: str = "") -> LinkKind:
     if host.endswith(".github.io"):
         return LinkKind.other  # a project page: not a paper by itself, not code either
     return LinkKind.other
+
+
+# A list's links are asked about several times (columns, table, row, entry): each link's kind once.
+# The cache holds the links of a few hundred rows, as far back as a table's column roles look.
+cached_link_kind = functools.lru_cache(maxsize=8192)(link_kind)
 
 
 def is_paper_link(link: Link) -> bool:

@@ -14,7 +14,6 @@ paper link or an arXiv id but no title an `UnreadItem`.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
@@ -24,17 +23,17 @@ from llmreads.parse.entries import is_label
 from llmreads.parse.fastpath import body_rows
 from llmreads.parse.inline import (
     EMPHASIS_MARKS,
-    STAR,
     STAR_GLYPHS,
     Cell,
     Node,
     count_stars,
     find_year,
+    has_star,
     plain_text,
     rating,
     strip_emphasis,
 )
-from llmreads.parse.links import LinkKind, link_kind
+from llmreads.parse.links import LinkKind, cached_link_kind
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
 
@@ -132,8 +131,7 @@ def read_table(node: Node, state: State, lines: list[int]) -> None:
         _row(cells, columns, lines[index] if index < len(lines) else state.line, state)
 
 
-# A table's links are weighed several times (columns, table, row): each link's kind once.
-_link_kind = functools.lru_cache(maxsize=8192)(link_kind)
+_link_kind = cached_link_kind
 _NOT_PAPERS = frozenset((LinkKind.code, LinkKind.model, LinkKind.data, LinkKind.video, LinkKind.post, LinkKind.anchor))
 
 
@@ -143,8 +141,13 @@ def is_paper_link(link: Link) -> bool:
 
 def _only_non_paper_links(links: list[Link]) -> bool:
     """Every link is code, a model, data, a video, a post or an anchor, and not every one an anchor."""
-    kinds = {_link_kind(link.url, link.text) for link in links}
-    return kinds <= _NOT_PAPERS and kinds != {LinkKind.anchor}
+    anchors_only = True
+    for link in links:  # the first paper link settles it: usually the title's, the first one
+        kind = _link_kind(link.url, link.text)
+        if kind not in _NOT_PAPERS:
+            return False
+        anchors_only = anchors_only and kind is LinkKind.anchor
+    return not (links and anchors_only)
 
 
 def _is_title_link(link: Link) -> bool:
@@ -152,9 +155,14 @@ def _is_title_link(link: Link) -> bool:
 
     A label written in brackets inside the link (`[[zenodo]](...)`) is a label whatever its word.
     """
+    return is_paper_link(link) and _names_paper(link)
+
+
+def _names_paper(link: Link) -> bool:
+    """`_is_title_link` once the link is known to be a paper's: its label is a title, not a label."""
     text = link.text.strip()
     return (
-        is_paper_link(link) and text != link.url and not _LABEL.match(text) and not is_label(text)
+        text != link.url and not _LABEL.match(text) and not is_label(text)
         and not (text.startswith("[") and text.endswith("]") and "]" not in text[1:-1])
     )
 
@@ -181,17 +189,20 @@ def _roles_by_content(roles: dict[str, int], rows: list[list[Cell]], width: int)
     papers = [0] * width
     stars = [0] * width
     lengths = [0] * width
+    paper = LinkKind.paper
     for cells in rows[:_SAMPLE_ROWS]:
-        for i, (text, links) in enumerate(cells[:width]):
+        for i, (text, links) in enumerate(cells if len(cells) <= width else cells[:width]):
             if links:
                 first = links[0]
-                if _is_title_link(first):
-                    titles[i] += 1
-                if any(is_paper_link(link) for link in links):
+                if _link_kind(first.url, first.text) is paper:
+                    papers[i] += 1
+                    if _names_paper(first):
+                        titles[i] += 1
+                elif any(_link_kind(link.url, link.text) is paper for link in links):
                     papers[i] += 1
             if text:
                 lengths[i] += len(text)
-                if STAR.search(text) and rating(text):
+                if has_star(text) and rating(text):
                     stars[i] += 1
     best = max(range(width), key=lambda i: (titles[i], i == roles.get("title")), default=None)
     # A column its header names for titles gives way only to a column of linked titles, not to a
@@ -256,13 +267,15 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
 
     # strip_emphasis of each cell, inline for speed; each is stripped.
     texts = [(EMPHASIS_MARKS.sub("", p) if "**" in p or "__" in p else p).strip() for p, _ in cells]
-    if not any(texts) and not any(links for _, links in cells):
+    all_links = [link for _, links in cells for link in links]
+    if not all_links and not any(texts):
         return  # an empty row
     id_cell = cell(columns.id)
     id_text = id_cell[0].strip() if id_cell else ""
-    title_cell = cell(columns.title)
-    title_raw = texts[columns.title] if title_cell else ""
-    title_links = title_cell[1] if title_cell else []
+    if columns.title < count:
+        title_raw, title_links = texts[columns.title], cells[columns.title][1]
+    else:
+        title_raw, title_links = "", []
     link_cell = cell(columns.link)
     link_links = link_cell[1] if link_cell else []
     intro_cell = cell(columns.intro)
@@ -272,7 +285,6 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
     if not title_raw:
         named = next((link for link in link_links if _is_title_link(link)), None)
         title_raw = named.text if named else ""
-    all_links = [link for _, links in cells for link in links]
     if not title_raw:
         if any(is_paper_link(link) for link in all_links) or _PAPER_TEXT.search(" ".join(texts)):
             state.emit(UnreadItem(line, _row_text(texts)))
@@ -287,7 +299,7 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
     ):
         state.emit(NonPaper(line, clean(title_raw), all_links[0].url))
         return
-    if len(title_raw) > MAX_TITLE or _NUMBERED_SUMMARY.match(title_raw):
+    if len(title_raw) > MAX_TITLE or (")" in title_raw and _NUMBERED_SUMMARY.match(title_raw)):
         title_raw, summary = _split_summary(title_raw, title_links)
         if summary:
             intro_raw = f"{summary}\n{intro_raw}" if intro_raw else summary

@@ -24,6 +24,7 @@ _NICK = re.compile(r"^[\[【](?P<nick>[^\]】]{1,40})[\]】]\s+")
 _GLUED_NICK = re.compile(r"^[\[【](?P<nick>[^\]】\s]{2,40})[\]】](?=[A-Z0-9])")
 # Characters that open or close a title only when something is wrong with it.
 _SUSPECT_EDGE = frozenset("\"“”'‘’「《*.([【0123456789")
+_SUSPECT_END = _SUSPECT_EDGE | frozenset(_QUOTES.values()) | {")"}
 
 
 def _is_decoration(ch: str) -> bool:
@@ -64,12 +65,10 @@ def clean_title(title: str) -> str:
     first, last = title[0], title[-1]
     if (
         first not in _SUSPECT_EDGE
-        and last not in _SUSPECT_EDGE
-        and not _is_decoration(first)
-        and not _is_decoration(last)
+        and last not in _SUSPECT_END
+        and (first < "\x80" or not _is_decoration(first))  # no ASCII character is a symbol (`So`)
+        and (last < "\x80" or not _is_decoration(last))
         and "[^" not in title
-        and last not in _QUOTES.values()
-        and last != ")"
     ):
         return title
     original, before = title, None
