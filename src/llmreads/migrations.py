@@ -329,6 +329,21 @@ _UUID4_SQL = (
 )
 
 
+@migration
+def m010_entry_sources(db: Database) -> None:
+    # Per entry, a digest of the table row it was read from in its context (parse.reuse) and one of the
+    # identity the parser gave it (key, arXiv id, URL, raw title, title; its lowest bit: a paper URL):
+    # a re-import takes the entry of a row found again instead of reading it. NULL: read again.
+    db.execute("ALTER TABLE entries ADD COLUMN source INTEGER")
+    db.execute("ALTER TABLE entries ADD COLUMN ident INTEGER")
+    # The columns (names, roles) each table of a list was read with, by a digest of its header and first
+    # rows, which decide them: a re-import takes them for a table it finds again.
+    db.execute(
+        "CREATE TABLE table_columns (list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+        " sample INTEGER NOT NULL, columns TEXT NOT NULL, PRIMARY KEY (list_id, sample)) WITHOUT ROWID"
+    )
+
+
 # ---------------------------------------------------------------- frozen code of shipped steps
 # What a step ran of the store, copied as it was when the step shipped: the
 # store may change, a shipped step must go on doing what it did. Never edit
@@ -408,3 +423,4 @@ def migrations() -> Migrations:
 
 # Last, once every step above has registered itself.
 NAMES = tuple(step.__name__ for step in STEPS)
+

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from llmreads.keys import arxiv_from_url, paper_key
-from llmreads.models import DocumentTitle, Entry, Event, Link, Section
+from llmreads.models import DocumentTitle, Entry, Event, KnownRows, Link, Section
 from llmreads.parse.entries import link_kind
 from llmreads.parse.inline import Node, clean_label
 from llmreads.parse.links import LinkKind
@@ -42,6 +42,10 @@ class State:
     chunk_lines: list[str] = field(default_factory=list)
     cursor: int = 0
     every_item: bool = False  # the list is llmreads' own export: every list item is a paper
+    # An import's digests of the rows it holds (parse.reuse), None when not importing; the digest of the row
+    # being read, which its Entry carries.
+    reuse: KnownRows | None = None
+    source: int | None = None
 
     def line_of(self, anchor: str) -> int:
         """The line of the chunk, from the last one found on, that holds `anchor` (a URL or a title's start).
@@ -124,6 +128,7 @@ def emit_entry(
             year=year,
             extra=extra,
             paper_url=paper_url,
+            source=state.source,
         )
     )
 

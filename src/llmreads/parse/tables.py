@@ -14,12 +14,15 @@ paper link or an arXiv id but no title an `UnreadItem`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from llmreads.keys import arxiv_from_url
-from llmreads.models import Link, NonPaper, Problem, SkippedTable, UnreadItem
+from llmreads.models import Link, NonPaper, Problem, ReusedEntry, SkippedTable, TableColumns, UnreadItem
 from llmreads.parse.entries import is_label
 from llmreads.parse.fastpath import body_rows
 from llmreads.parse.inline import (
@@ -35,6 +38,7 @@ from llmreads.parse.inline import (
     strip_emphasis,
 )
 from llmreads.parse.links import LinkKind, link_kind
+from llmreads.parse.reuse import BodyRows, row_source, table_context, table_sample
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
 
@@ -109,16 +113,29 @@ def read_table(node: Node, state: State, lines: list[int]) -> None:
         return
     headers = [_header_name(cell) for cell in head["children"]]
     names = [clean(strip_emphasis(plain_text(cell))) or f"column {i + 1}" for i, cell in enumerate(head["children"])]
-    header_line = lines[0] - 2 if lines else state.line
+    if state.reuse is not None:  # an import: see parse.reuse
+        _read_rows_again(BodyRows(body["children"], state), headers, names, head, state, lines)
+        return
     rows = list(body_rows(body["children"], state))
+    columns = _table_columns(rows, headers, names, head, state, lines)
+    if columns is not None:
+        for index, cells in enumerate(rows):
+            _row(cells, columns, lines[index] if index < len(lines) else state.line, state)
+
+
+def _table_columns(
+    rows: Sequence[list[Cell]], headers: list[str], names: list[str], head: Node, state: State, lines: list[int]
+) -> _Columns | None:
+    """The columns of a table of papers, None (and a SkippedTable) for another table."""
     roles = _column_roles(headers)
     _roles_by_content(roles, rows, len(names))
     if "title" not in roles or not _holds_papers(rows):
         # badges, licences, timelines, talks and videos: not a table of papers
+        header_line = lines[0] - 2 if lines else state.line
         state.emit(SkippedTable(header_line, tuple(clean(plain_text(cell)) for cell in head["children"])))
-        return
+        return None
     known = set(roles.values())
-    columns = _Columns(
+    return _Columns(
         names=names,
         id=roles.get("id"),
         title=roles["title"],
@@ -128,8 +145,45 @@ def read_table(node: Node, state: State, lines: list[int]) -> None:
         intro=roles.get("intro"),
         others=[i for i in range(len(names)) if i not in known],
     )
-    for index, cells in enumerate(rows):
-        _row(cells, columns, lines[index] if index < len(lines) else state.line, state)
+
+
+def _read_rows_again(
+    rows: BodyRows, headers: list[str], names: list[str], head: Node, state: State, lines: list[int]
+) -> None:
+    """A table read for an import: each row gets a digest, and a row the database holds is not read again.
+
+    The columns, which a table's header and first rows decide, are those the
+    import held for the same header and rows (KnownRows.tables); those worked
+    out here are emitted (TableColumns) for the next import to take.
+    """
+    assert state.reuse is not None
+    sample = rows.texts[:_SAMPLE_ROWS]
+    key = None
+    if not state.refs and all(texts is not None for texts in sample):
+        key = table_sample(headers, names, sample)
+    held = state.reuse.tables.get(key) if key is not None else None
+    if key is not None and held is not None:
+        columns = _Columns(**json.loads(held))
+        state.emit(TableColumns(key, held))  # kept for the next import
+    else:
+        found = _table_columns(rows, headers, names, head, state, lines)
+        if found is None:
+            return
+        columns = found
+        # Taken next time only where the first rows alone say that the table holds papers.
+        if key is not None and _holds_papers(rows[:_SAMPLE_ROWS]):
+            state.emit(TableColumns(key, json.dumps(dataclasses.asdict(columns), ensure_ascii=False)))
+    context = None if state.refs else table_context(state, columns)
+    for index, texts in enumerate(rows.texts):
+        line = lines[index] if index < len(lines) else state.line
+        if context is not None and texts is not None:
+            source = row_source(context, texts)
+            if source in state.reuse.rows:
+                state.emit(ReusedEntry((state.section() or state.implicit_section()).number, line, source))
+                continue
+            state.source = source
+        _row(rows[index], columns, line, state)
+        state.source = None
 
 
 # A table's links are weighed several times (columns, table, row): each link's kind once.
@@ -167,7 +221,7 @@ _LABEL = re.compile(
 _PAPER_TEXT = re.compile(r"arxiv[:\s]*\d{4}\.\d{4,5}|\b10\.\d{4,9}/[^\s|]+", re.I)
 
 
-def _roles_by_content(roles: dict[str, int], rows: list[list[Cell]], width: int) -> None:
+def _roles_by_content(roles: dict[str, int], rows: Sequence[list[Cell]], width: int) -> None:
     """Complete the header's column roles from what the cells hold.
 
     The title column is the one whose cells are titles linking to papers,
@@ -224,7 +278,7 @@ def _assign(roles: dict[str, int], role: str, column: int) -> None:
     roles[role] = column
 
 
-def _holds_papers(rows: list[list[Cell]]) -> bool:
+def _holds_papers(rows: Sequence[list[Cell]]) -> bool:
     """Whether a table may hold papers: some link is a paper's, or some text an arXiv id or DOI.
 
     A table without either is still read as papers when its links are mostly
