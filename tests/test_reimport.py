@@ -234,3 +234,25 @@ def test_a_reimport_that_reuses_rows_leaves_user_data_as_it_was(tmp_path: Path, 
             ("ann", "arxiv:2401.00031", "kept")]
     finally:
         conn.close()
+
+
+def test_a_reimport_sums_up_each_paper_once_a_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmreads.store import changes, importer
+
+    one, two = tmp_path / "one.md", tmp_path / "two.md"
+    one.write_text(V1, encoding="utf-8")
+    two.write_text(V2, encoding="utf-8")
+    db = tmp_path / "x.db"
+    import_reusing(db, one)
+    calls: list[object] = []
+    summary_of = changes.summary_of
+
+    def counted(seen: changes.Seen) -> changes.Summary:
+        calls.append(seen)
+        return summary_of(seen)
+
+    for module in (changes, importer):
+        monkeypatch.setattr(module, "summary_of", counted)
+    import_reusing(db, two)
+    # 21 papers before (previous_version), 21 after: each summed up once.
+    assert len(calls) == 21 + 21

@@ -91,16 +91,19 @@ def link_changes(old: dict[str, Summary], seen: dict[str, Seen]) -> dict[str, st
     return {came[title][0]: left[title][0] for title in candidates}
 
 
-def read_alike(conn: sqlite3.Connection, list_id: int, old: dict[str, Summary], seen: dict[str, Seen]) -> set[str]:
+def read_alike(
+    conn: sqlite3.Connection, list_id: int, old: dict[str, Summary], seen: dict[str, Seen], now: dict[str, Summary]
+) -> set[str]:
     """Papers written differently but shown the same: their entries' titles, stars, introductions, years,
     fields and links are as they were (a list imported again from its own Markdown export).
 
     Only papers whose digests differ and whose title, stars and sections do not are looked at; the
     entries as they were are the copy the search index keeps aside (index.IndexedText's temp tables).
+    `now`: summary_of each paper of `seen`.
     """
     ids = {
         info.paper_id: key for key, info in seen.items()
-        if key in old and old[key][3] != tuple(info.content) and old[key][:3] == summary_of(info)[:3]
+        if key in old and old[key][3] != now[key][3] and old[key][:3] == now[key][:3]
     }
     if not ids:
         return set()
@@ -131,12 +134,13 @@ def read_alike(conn: sqlite3.Connection, list_id: int, old: dict[str, Summary], 
 
 def compare(
     report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen], moved: dict[str, str],
-    joined: Collection[str] = (), alike: Collection[str] = (),
+    joined: Collection[str] = (), alike: Collection[str] = (), now: dict[str, Summary] | None = None,
 ) -> None:
     """What changed between the list's two versions; `moved` maps a paper's new key to its old one.
 
     `joined` are keys of papers this version lists as another URL of a paper: they are not removed;
     `alike` are papers written differently but shown the same (`read_alike`): they are unchanged.
+    `now`: summary_of each paper of `seen`, when the caller has it.
     """
     from llmreads.models import LinkChange
 
@@ -146,7 +150,7 @@ def compare(
             report.added.append(info.title)
             continue
         before = old[old_key]
-        now_ = summary_of(info)
+        now_ = now[key] if now is not None else summary_of(info)
         if before == now_ or key in alike:
             report.unchanged += 1
             continue

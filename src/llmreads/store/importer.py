@@ -440,7 +440,8 @@ def _import(
     report.papers = len(seen)
     report.clashes = writer.clashes()
     moved = link_changes(old, seen)
-    compare(report, old, seen, moved, writer.joined, read_alike(conn, list_id, old, seen))
+    summaries = {key: summary_of(info) for key, info in seen.items()}  # once: read_alike, compare, touched
+    compare(report, old, seen, moved, writer.joined, read_alike(conn, list_id, old, seen, summaries), summaries)
     for new_key, old_key in moved.items():  # the paper's user data follows it to its new key
         add_alias(conn, old_key, new_key)
     for old_key, new_key in writer.joined.items():  # a second URL of a paper: its user data joins the paper
@@ -449,7 +450,7 @@ def _import(
     report.marked = len(marks)
     if reader is not None:
         report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
-    touched = [s.paper_id for key, s in seen.items() if key not in old or old[key] != summary_of(s)]
+    touched = [s.paper_id for key, s in seen.items() if key not in old or old[key] != summaries[key]]
     removed = [key for key in old if key not in seen]
     renamed = [number for number, section_id in section_ids.items()
                if old_sections.get(number, writer.section_titles[section_id]) != writer.section_titles[section_id]]
