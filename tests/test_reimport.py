@@ -256,3 +256,29 @@ def test_a_reimport_sums_up_each_paper_once_a_version(tmp_path: Path, monkeypatc
     import_reusing(db, two)
     # 21 papers before (previous_version), 21 after: each summed up once.
     assert len(calls) == 21 + 21
+
+
+@pytest.mark.parametrize("header", [{"title": 1}, {}, {"title": 0, "link": 2}, {"stars": 1}])
+def test_roles_within_bounds_are_those_every_count_within_them_gives(header: dict[str, int]) -> None:
+    from itertools import product
+
+    from llmreads.parse.tables import _roles_by_content, _roles_within
+
+    bounds = [(0, 0), (0, 1), (1, 1), (2, 3), (4, 4)]
+    decided = 0
+    for titles_b, papers_b, stars_b in product(product(bounds, repeat=3), product(bounds[:3], repeat=3),
+                                                product(bounds[1:3], repeat=3)):
+        def low_high(b: tuple[tuple[int, int], ...]) -> tuple[list[int], list[int]]:
+            return [pair[0] for pair in b], [pair[1] for pair in b]
+
+        found = _roles_within(header, low_high(titles_b), low_high(papers_b), low_high(stars_b), 6, 3)
+        if found is None:
+            continue
+        decided += 1
+        for counts in product(*[range(a, b + 1) for a, b in (*titles_b, *papers_b, *stars_b)]):
+            for lengths in ([0, 0, 0], [5, 1, 9], [1, 9, 5]):
+                roles = dict(header)
+                votes = (list(counts[0:3]), list(counts[3:6]), list(counts[6:9]), lengths)
+                _roles_by_content(roles, [[]] * 6, 3, votes)
+                assert found == roles, (titles_b, papers_b, stars_b, counts, lengths)
+    assert decided > 100  # most bounds decide

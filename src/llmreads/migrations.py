@@ -336,11 +336,11 @@ def m010_entry_sources(db: Database) -> None:
     # a re-import takes the entry of a row found again instead of reading it. NULL: read again.
     db.execute("ALTER TABLE entries ADD COLUMN source INTEGER")
     db.execute("ALTER TABLE entries ADD COLUMN ident INTEGER")
-    # The columns (names, roles) each table of a list was read with, by a digest of its header and first
-    # rows, which decide them: a re-import takes them for a table it finds again.
+    # What decided the columns of each table of a list (the counts of its first rows' cells, those rows'
+    # digests), by a digest of its section and header: a re-import weighs only the rows that changed.
     db.execute(
         "CREATE TABLE table_columns (list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
-        " sample INTEGER NOT NULL, columns TEXT NOT NULL, PRIMARY KEY (list_id, sample)) WITHOUT ROWID"
+        " key INTEGER NOT NULL, counts TEXT NOT NULL, sample BLOB NOT NULL, PRIMARY KEY (list_id, key))"
     )
 
 

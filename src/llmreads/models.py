@@ -71,16 +71,18 @@ class KnownRows:
     """
 
     rows: set[int] = field(default_factory=set)  # Entry.source of the entries it may reuse
-    tables: dict[int, str] = field(default_factory=dict)  # TableColumns.sample -> TableColumns.columns
+    tables: dict[int, tuple[str, bytes]] = field(default_factory=dict)  # TableColumns.key -> (counts, sample)
 
 
 @dataclass(frozen=True)
 class TableColumns:
-    """The columns a table of papers was read with, by a digest of its header and first rows (which decide
-    them): a re-import that finds that table again takes them instead of working them out (parse.reuse)."""
+    """What decided the columns of a table of papers: per column, the least and most counts of its first rows'
+    cells that link a title, link a paper and give stars (JSON), and those rows' digests. A re-import that
+    finds the table again (by `key`) weighs only the rows that changed (parse.reuse)."""
 
-    sample: int
-    columns: str  # JSON
+    key: int
+    counts: str
+    sample: bytes
 
 
 @dataclass(frozen=True)

@@ -48,13 +48,22 @@ def table_context(state: State, columns: object) -> bytes:
     return hashlib.blake2b(data, digest_size=16, key=parser_fingerprint()).digest()
 
 
-def table_sample(headers: Sequence[str], names: Sequence[str], sample: Sequence[Sequence[str] | None]) -> int:
-    """64 bits of a digest of what decides a table's columns: the parser, its header, its first rows as written."""
-    data = repr((list(headers), list(names), ["\n".join(texts or ()) for texts in sample])).encode(
-        "utf-8", "surrogatepass"
-    )
-    digest = hashlib.blake2b(data, digest_size=8, key=parser_fingerprint()).digest()
+def table_key(state: State, headers: Sequence[str], names: Sequence[str]) -> int:
+    """64 bits of a digest naming a table: the parser, its section's number and heading path, its header, and
+    how many tables of that header the section held before it."""
+    path = [(section.number, section.title_raw) for _level, section in state.stack]
+    data = repr((path, list(headers), list(names))).encode("utf-8", "surrogatepass")
+    base = hashlib.blake2b(data, digest_size=16, key=parser_fingerprint()).digest()
+    ordinal = state.tables.get(base, 0)
+    state.tables[base] = ordinal + 1
+    digest = hashlib.blake2b(str(ordinal).encode(), digest_size=8, key=base).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def sample_row(texts: Sequence[str]) -> int:
+    """64 bits of a digest of a row's cells as written (signed): which of a table's first rows changed."""
+    data = "\n".join(texts).encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
 def row_source(context: bytes, texts: Sequence[str]) -> int:

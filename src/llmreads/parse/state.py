@@ -46,6 +46,7 @@ class State:
     # being read, which its Entry carries.
     reuse: KnownRows | None = None
     source: int | None = None
+    tables: dict[bytes, int] = field(default_factory=dict)  # tables read so far, by section and header (reuse.py)
 
     def line_of(self, anchor: str) -> int:
         """The line of the chunk, from the last one found on, that holds `anchor` (a URL or a title's start).

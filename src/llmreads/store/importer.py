@@ -208,7 +208,8 @@ class _Reusable:
                 " FROM temp.reusable r JOIN links l ON l.entry_id = r.id"
             )
             conn.execute("CREATE INDEX temp.reusable_links_entry ON reusable_links(entry_id, position)")
-            known.tables.update(conn.execute("SELECT sample, columns FROM table_columns WHERE list_id = ?", (row[0],)))
+            known.tables.update((key, (counts, sample)) for key, counts, sample in conn.execute(
+                "SELECT key, counts, sample FROM table_columns WHERE list_id = ?", (row[0],)))
         finally:
             if own:
                 conn.execute("COMMIT")
@@ -426,8 +427,8 @@ def _import(
         elif isinstance(event, ReaderMarks):
             marks.append(event)
         elif isinstance(event, TableColumns):
-            conn.execute("INSERT OR REPLACE INTO table_columns VALUES (?, ?, ?)",
-                         (list_id, event.sample, event.columns))
+            conn.execute("INSERT OR REPLACE INTO table_columns VALUES (?, ?, ?, ?)",
+                         (list_id, event.key, event.counts, event.sample))
     if not report.entries:
         raise ImportFailed(f"{source} holds no papers (no table with a title column, no list of paper links)")
     writer.flush()
