@@ -8,6 +8,7 @@ same title is a link that changed (`link_changes`).
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections.abc import Collection, Sequence
@@ -44,22 +45,30 @@ def summary_of(seen: Seen) -> Summary:
 
 
 def previous_version(conn: sqlite3.Connection, list_id: int) -> dict[str, Summary]:
-    """Per paper key, what the list said of it before this import."""
-    seen: dict[str, Seen] = {}
-    for key, paper_id, section, stars, title, digest in conn.execute(
-        "SELECT p.key, e.paper_id, s.number, e.stars, coalesce(nullif(e.title, ''), p.title), e.digest"
+    """Per paper key, what the list said of it before this import, in the order of the papers' first entries.
+
+    Read a paper at a time (its entries in order), so that only the summaries are held, not a Seen each.
+    """
+    found: dict[str, Summary] = {}
+    first: dict[str, int] = {}  # key -> position of the paper's first entry
+    rows = conn.execute(
+        "SELECT p.key, e.position, s.number, e.stars, coalesce(nullif(e.title, ''), p.title), e.digest"
         " FROM entries e JOIN sections s ON s.id = e.section_id"
-        " JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ? ORDER BY e.position",
+        " JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ? ORDER BY e.paper_id, e.position",
         (list_id,),
-    ):
-        info = seen.get(key)
-        if info is None:
-            info = seen[key] = Seen(paper_id=paper_id, title=title)
-        info.stars = max(info.stars, stars)
-        if section not in info.sections:
-            info.sections.append(section)
-        info.content.append(digest)
-    return {key: summary_of(info) for key, info in seen.items()}
+    )
+    for key, group in itertools.groupby(rows, key=lambda row: row[0]):
+        entries = list(group)
+        _key, position, section, stars, title, digest = entries[0]
+        sections, content = [section], [digest]
+        for row in entries[1:]:
+            stars = max(stars, row[3])
+            if row[2] not in sections:
+                sections.append(row[2])
+            content.append(row[5])
+        found[key] = (title, stars, tuple(sections), tuple(content))
+        first[key] = position
+    return {key: found[key] for key in sorted(found, key=first.__getitem__)}
 
 
 def link_changes(old: dict[str, Summary], seen: dict[str, Seen]) -> dict[str, str]:

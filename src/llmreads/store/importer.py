@@ -14,13 +14,13 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmreads.aliases import add_alias
 from llmreads.db import rollback
 from llmreads.errors import ImportFailed
 from llmreads.models import Entry
-from llmreads.store.base import LIST_STRIDE, chunks, now, rows_in
+from llmreads.store.base import LIST_STRIDE, chunks, marks, now, rows_in
 from llmreads.store.changes import (
     Seen,
     compare,
@@ -181,7 +181,6 @@ class _Reusable:
 
     def __init__(self, conn: sqlite3.Connection, list_name: str, known: KnownRows) -> None:
         self.conn = conn
-        self.by_source: dict[int, int] = {}  # row digest -> id of an entry read from it
         row = conn.execute("SELECT id FROM lists WHERE name = ?", (list_name,)).fetchone()
         if row is None:
             return
@@ -213,38 +212,46 @@ class _Reusable:
         finally:
             if own:
                 conn.execute("COMMIT")
+        unsure = []
         for entry_id, source, ident, key, arxiv, url, title, title_raw in conn.execute(
             "SELECT id, source, ident, key, arxiv, url, title, title_raw FROM temp.reusable"
         ):
             if identity_digest(key, arxiv, url, title_raw or title, title, bool(ident & 1)) == ident:
-                self.by_source.setdefault(source, entry_id)
-        known.rows.update(self.by_source)
+                known.rows.add(source)
+            else:
+                unsure.append(entry_id)
+        # Entries read from one row in one context are alike: each source left names entries to take.
+        for chunk in chunks(unsure):
+            conn.execute(f"DELETE FROM temp.reusable WHERE id IN ({marks(chunk)})", chunk)
+        conn.execute("CREATE INDEX temp.reusable_source ON reusable(source)")
 
     def entries(self, events: Iterator[Event]) -> Iterator[Event]:
         """The events, each ReusedEntry in them made the entry it stands for."""
         from llmreads.models import Link, ReusedEntry
 
         for batch in chunks(events, self.BATCH):
-            ids = [self.by_source[event.source] for event in batch if isinstance(event, ReusedEntry)]
-            if not ids:
+            sources = {event.source for event in batch if isinstance(event, ReusedEntry)}
+            if not sources:
                 yield from batch
                 continue
+            stored: dict[int, Any] = {}  # source -> (id, number, ...) of an entry read from it
+            for row in rows_in(
+                self.conn, "SELECT source, id, number, stars, intro, year, extra, digest, key, arxiv, url, title,"
+                " title_raw, ident FROM temp.reusable WHERE source IN ({marks})", sources,
+            ):
+                stored.setdefault(row[0], row[1:])
             links: dict[int, list[Link]] = {}
             for entry_id, text, url in rows_in(
                 self.conn, "SELECT entry_id, text, url FROM temp.reusable_links WHERE entry_id IN ({marks})"
-                " ORDER BY entry_id, position", ids,
+                " ORDER BY entry_id, position", [row[0] for row in stored.values()],
             ):
                 links.setdefault(entry_id, []).append(Link(text, url))
-            stored = {row[0]: row for row in rows_in(
-                self.conn, "SELECT id, number, stars, intro, year, extra, digest, key, arxiv, url, title, title_raw,"
-                " ident FROM temp.reusable WHERE id IN ({marks})", ids,
-            )}
             for event in batch:
                 if not isinstance(event, ReusedEntry):
                     yield event
                     continue
                 entry_id, number, stars, intro, year, extra, digest, key, arxiv, url, title, title_raw, ident = (
-                    stored[self.by_source[event.source]]
+                    stored[event.source]
                 )
                 yield _StoredEntry(
                     section=event.section, number=number, stars=stars, title=title, title_raw=title_raw or title,
@@ -569,9 +576,11 @@ class _Writer:
     def __init__(self, conn: sqlite3.Connection, list_id: int, index: IndexedText) -> None:
         self.conn, self.list_id, self.index = conn, list_id, index
         self.titles: dict[str, list[str]] = {}  # arXiv id -> the titles its entries give, when more than one
-        # key -> (id, title, title_raw, url, arxiv, stars, position, listed) of the papers stored before
-        self.stored: dict[str, tuple[int, str, str, str, str | None, int, int, int]] = {
-            row[0]: row[1:]
+        # key -> (id, hash of (title, title_raw, url, arxiv), stars, position, listed) of the papers stored
+        # before: the texts themselves are read again only for a paper whose hash differs (memory: a large
+        # list's titles and URLs held twice took some 40 MiB).
+        self.stored: dict[str, tuple[int, int, int, int, int]] = {
+            row[0]: (row[1], hash(row[2:6]), *row[6:])
             for row in conn.execute("SELECT key, id, title, title_raw, url, arxiv, stars, position, listed FROM papers")
         }
         self.short_ids = {row[0] for row in conn.execute("SELECT short_id FROM papers")}
@@ -688,7 +697,12 @@ class _Writer:
         title_raw = raw_unless_same(entry.title_raw, entry.title)
         stored = self.stored.get(entry.key)
         if stored is not None:
-            paper_id, title, old_raw, url, arxiv = stored[:5]
+            paper_id, named = stored[:2]
+            if named == hash((entry.title, title_raw, entry.url, entry.arxiv)):
+                return paper_id
+            title, old_raw, url, arxiv = self.conn.execute(
+                "SELECT title, title_raw, url, arxiv FROM papers WHERE id = ?", (paper_id,)
+            ).fetchone()
             if title != entry.title:
                 self.index.old_titles.setdefault(paper_id, title)
                 # An entry's title '' stands for its paper's: entries of other lists keep theirs.
@@ -739,7 +753,7 @@ class _Writer:
             if info.written_stars is not None:
                 placed: tuple[int, int] | None = (info.written_stars, want[1])
             else:
-                stars, position, listed = self.stored[key][5:8]
+                stars, position, listed = self.stored[key][2:5]
                 placed = (stars, position) if listed else None
             if placed != want:
                 found[info.paper_id] = want
