@@ -108,11 +108,11 @@ def read_alike(
 
     Only papers whose digests differ and whose title, stars and sections do not are looked at; the
     entries as they were are the copy the search index keeps aside (index.IndexedText's temp tables).
-    `now`: summary_of each paper of `seen`.
+    `now`: summary_of each paper of `seen` whose summary is not the same in `old`.
     """
     ids = {
-        info.paper_id: key for key, info in seen.items()
-        if key in old and old[key][3] != now[key][3] and old[key][:3] == now[key][:3]
+        seen[key].paper_id: key for key, summary in now.items()
+        if key in old and old[key][3] != summary[3] and old[key][:3] == summary[:3]
     }
     if not ids:
         return set()
@@ -149,7 +149,8 @@ def compare(
 
     `joined` are keys of papers this version lists as another URL of a paper: they are not removed;
     `alike` are papers written differently but shown the same (`read_alike`): they are unchanged.
-    `now`: summary_of each paper of `seen`, when the caller has it.
+    `now`: summary_of each paper of `seen` whose summary differs from its `old` one (the others are the same),
+    when the caller has it.
     """
     from llmreads.models import LinkChange
 
@@ -159,7 +160,7 @@ def compare(
             report.added.append(info.title)
             continue
         before = old[old_key]
-        now_ = now[key] if now is not None else summary_of(info)
+        now_ = summary_of(info) if now is None else now.get(key, before)
         if before == now_ or key in alike:
             report.unchanged += 1
             continue
