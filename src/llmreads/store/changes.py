@@ -149,8 +149,8 @@ def compare(
 
     `joined` are keys of papers this version lists as another URL of a paper: they are not removed;
     `alike` are papers written differently but shown the same (`read_alike`): they are unchanged.
-    `now`: summary_of each paper of `seen` whose summary differs from its `old` one (the others are the same),
-    when the caller has it.
+    `now`, when the caller has it: summary_of each paper of `seen` whose summary differs from its `old` one
+    (the others are the same), at least of those in `old` or in `moved`.
     """
     from llmreads.models import LinkChange
 

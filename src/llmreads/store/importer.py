@@ -451,9 +451,10 @@ def _import(
     report.papers = len(seen)
     report.clashes = writer.clashes()
     moved = link_changes(old, seen)
-    # Each paper summed up once, and only those that differ from the old version kept (read_alike, compare,
-    # touched): holding every paper's summary took some 20 MiB at 100,000 papers.
-    summaries = {key: summary for key, info in seen.items() if (summary := summary_of(info)) != old.get(key)}
+    # Each paper the old version held (or held under another key) summed up once, and only those that differ
+    # kept (read_alike, compare, touched): holding every paper's summary took some 20 MiB at 100,000 papers.
+    summaries = {key: summary for key, info in seen.items()
+                 if (key in old or key in moved) and (summary := summary_of(info)) != old.get(key)}
     compare(report, old, seen, moved, writer.joined, read_alike(conn, list_id, old, seen, summaries), summaries)
     for new_key, old_key in moved.items():  # the paper's user data follows it to its new key
         add_alias(conn, old_key, new_key)
@@ -463,7 +464,7 @@ def _import(
     report.marked = len(marks)
     if reader is not None:
         report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
-    touched = [seen[key].paper_id for key in summaries]
+    touched = [info.paper_id for key, info in seen.items() if key not in old or key in summaries]
     removed = [key for key in old if key not in seen]
     renamed = [number for number, section_id in section_ids.items()
                if old_sections.get(number, writer.section_titles[section_id]) != writer.section_titles[section_id]]
