@@ -329,6 +329,21 @@ _UUID4_SQL = (
 )
 
 
+@migration
+def m010_entry_sources(db: Database) -> None:
+    # Per entry, a digest of the table row it was read from in its context (parse.reuse) and one of the
+    # identity the parser gave it (key, arXiv id, URL, raw title, title; its lowest bit: a paper URL):
+    # a re-import takes the entry of a row found again instead of reading it. NULL: read again.
+    db.execute("ALTER TABLE entries ADD COLUMN source INTEGER")
+    db.execute("ALTER TABLE entries ADD COLUMN ident INTEGER")
+    # What decided the columns of each table of a list (the counts of its first rows' cells, those rows'
+    # digests), by a digest of its section and header: a re-import weighs only the rows that changed.
+    db.execute(
+        "CREATE TABLE table_columns (list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+        " key INTEGER NOT NULL, counts TEXT NOT NULL, sample BLOB NOT NULL, PRIMARY KEY (list_id, key))"
+    )
+
+
 # ---------------------------------------------------------------- frozen code of shipped steps
 # What a step ran of the store, copied as it was when the step shipped: the
 # store may change, a shipped step must go on doing what it did. Never edit
@@ -408,3 +423,4 @@ def migrations() -> Migrations:
 
 # Last, once every step above has registered itself.
 NAMES = tuple(step.__name__ for step in STEPS)
+

@@ -58,6 +58,41 @@ class Entry:
     # `url` is a paper link (arXiv, DOI, a proceedings site, a `[Paper]` label), not a homepage:
     # only then may a title join the entry to another URL's paper (store.importer._Writer).
     paper_url: bool = False
+    # A digest of the table row it was read from and that row's context (parse.reuse.row_source), when an
+    # import asked for one: a re-import reuses the stored entry of a row it finds again (ReusedEntry).
+    source: int | None = None
+
+
+@dataclass
+class KnownRows:
+    """What an importing database holds of a list, for the parser not to read again (parse.reuse).
+
+    The import fills it once it knows the list (after the document's first event).
+    """
+
+    rows: set[int] = field(default_factory=set)  # Entry.source of the entries it may reuse
+    tables: dict[int, tuple[str, bytes]] = field(default_factory=dict)  # TableColumns.key -> (counts, sample)
+
+
+@dataclass(frozen=True)
+class TableColumns:
+    """What decided the columns of a table of papers: per column, the least and most counts of its first rows'
+    cells that link a title, link a paper and give stars (JSON), and those rows' digests. A re-import that
+    finds the table again (by `key`) weighs only the rows that changed (parse.reuse)."""
+
+    key: int
+    counts: str
+    sample: bytes
+
+
+@dataclass(frozen=True)
+class ReusedEntry:
+    """A table row the importing database already holds as an entry, read from the same text in the same
+    context: the parser did not read it again (see parse.reuse)."""
+
+    section: str  # Section.number
+    line: int
+    source: int  # Entry.source of the stored entry
 
 
 @dataclass(frozen=True)
@@ -147,6 +182,7 @@ class ReaderMarks:
 # What the parser yields and the import consumes, in document order.
 Event = (
     DocumentTitle | DocumentUpdated | Section | Entry | Problem | SkippedTable | UnreadItem | NonPaper | ReaderMarks
+    | ReusedEntry | TableColumns
 )
 
 

@@ -253,10 +253,13 @@ def import_path(
     from llmreads.store.importer import import_document
 
     source = read_document(path, encoding) if path else bundled_seed()
+    from llmreads.models import KnownRows
+
+    known = KnownRows()  # what the list holds, which the import fills for the parser to skip (parse.reuse)
     with _progress(source) as on_chunk:
         return import_document(
             conn,
-            iter_document(source.lines(), on_chunk),
+            iter_document(source.lines(), on_chunk, reuse=known),
             name=name,
             fallback_name=source.fallback_name,
             source=source.name,
@@ -264,6 +267,7 @@ def import_path(
             dry_run=dry_run,
             strict=strict,
             reader=reader,
+            reuse=known,
         )
 
 

@@ -18,11 +18,14 @@ from llmreads.models import (
     DocumentUpdated,
     Entry,
     Event,
+    KnownRows,
     NonPaper,
     Problem,
     ReaderMarks,
+    ReusedEntry,
     Section,
     SkippedTable,
+    TableColumns,
     UnreadItem,
 )
 from llmreads.parse import fastpath
@@ -63,24 +66,27 @@ def parse(text: str) -> Document:
             problems.append(event)
         elif isinstance(event, ReaderMarks):
             marks.append(event)
-        else:
+        elif not isinstance(event, ReusedEntry | TableColumns):  # none without `reuse`
             skipped.append(event)
     return Document(title, updated, tuple(sections), tuple(entries), tuple(problems), tuple(skipped), tuple(marks))
 
 
 def iter_document(
-    text: str | Iterable[str], on_chunk: Callable[[int], None] | None = None
+    text: str | Iterable[str], on_chunk: Callable[[int], None] | None = None, reuse: KnownRows | None = None
 ) -> Iterator[Event]:
     """The document's title, sections, entries, problems and update date, in document order.
 
     `text` is the whole document or its lines (without line ends), read as
     they are needed; `on_chunk`, if given, is called with the first line
-    number of each chunk parsed (for a progress bar).
+    number of each chunk parsed (for a progress bar). `reuse` (an import's):
+    table rows get digests (Entry.source), and a row whose digest it holds is
+    a ReusedEntry, not read again (parse.reuse); it may be filled while the
+    events are read.
     """
     import mistune
 
     markdown = mistune.create_markdown(renderer=None, plugins=["table"])
-    state = State()
+    state = State(reuse=reuse)
     lines = text_lines(text) if isinstance(text, str) else iter(text)
     for first_line, chunk in chunks(lines):
         if on_chunk is not None:

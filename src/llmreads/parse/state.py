@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from llmreads.keys import arxiv_from_url, paper_key
-from llmreads.models import DocumentTitle, Entry, Event, Link, Section
+from llmreads.models import DocumentTitle, Entry, Event, KnownRows, Link, Section
 from llmreads.parse.inline import Node, clean_label
 from llmreads.parse.links import LinkKind
 from llmreads.parse.links import cached_link_kind as link_kind
@@ -46,6 +46,11 @@ class State:
     chunk_lines: list[str] = field(default_factory=list)
     cursor: int = 0
     every_item: bool = False  # the list is llmreads' own export: every list item is a paper
+    # An import's digests of the rows it holds (parse.reuse), None when not importing; the digest of the row
+    # being read, which its Entry carries.
+    reuse: KnownRows | None = None
+    source: int | None = None
+    tables: dict[bytes, int] = field(default_factory=dict)  # tables read so far, by section and header (reuse.py)
 
     def line_of(self, anchor: str) -> int:
         """The line of the chunk, from the last one found on, that holds `anchor` (a URL or a title's start).
@@ -137,6 +142,7 @@ def emit_entry(
             year=year,
             extra=extra,
             paper_url=paper_url,
+            source=state.source,
         )
     )
 

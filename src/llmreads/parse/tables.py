@@ -14,11 +14,14 @@ paper link or an arXiv id but no title an `UnreadItem`.
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from llmreads.keys import arxiv_from_url
-from llmreads.models import Link, NonPaper, Problem, SkippedTable, UnreadItem
+from llmreads.models import Link, NonPaper, Problem, ReusedEntry, SkippedTable, TableColumns, UnreadItem
 from llmreads.parse.entries import is_label
 from llmreads.parse.fastpath import body_rows
 from llmreads.parse.inline import (
@@ -34,6 +37,7 @@ from llmreads.parse.inline import (
     strip_emphasis,
 )
 from llmreads.parse.links import LinkKind, cached_link_kind
+from llmreads.parse.reuse import BodyRows, row_source, sample_row, table_context, table_key
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
 
@@ -108,16 +112,31 @@ def read_table(node: Node, state: State, lines: list[int]) -> None:
         return
     headers = [_header_name(cell) for cell in head["children"]]
     names = [clean(strip_emphasis(plain_text(cell))) or f"column {i + 1}" for i, cell in enumerate(head["children"])]
-    header_line = lines[0] - 2 if lines else state.line
+    if state.reuse is not None:  # an import: see parse.reuse
+        _read_rows_again(BodyRows(body["children"], state), headers, names, head, state, lines)
+        return
     rows = list(body_rows(body["children"], state))
-    roles = _column_roles(headers)
-    _roles_by_content(roles, rows, len(names))
+    columns = _table_columns(rows, headers, names, head, state, lines)
+    if columns is not None:
+        for index, cells in enumerate(rows):
+            _row(cells, columns, lines[index] if index < len(lines) else state.line, state)
+
+
+def _table_columns(
+    rows: Sequence[list[Cell]], headers: list[str], names: list[str], head: Node, state: State, lines: list[int],
+    roles: dict[str, int] | None = None,
+) -> _Columns | None:
+    """The columns of a table of papers, None (and a SkippedTable) for another table. `roles`: when known."""
+    if roles is None:
+        roles = _column_roles(headers)
+        _roles_by_content(roles, rows, len(names))
     if "title" not in roles or not _holds_papers(rows):
         # badges, licences, timelines, talks and videos: not a table of papers
+        header_line = lines[0] - 2 if lines else state.line
         state.emit(SkippedTable(header_line, tuple(clean(plain_text(cell)) for cell in head["children"])))
-        return
+        return None
     known = set(roles.values())
-    columns = _Columns(
+    return _Columns(
         names=names,
         id=roles.get("id"),
         title=roles["title"],
@@ -127,8 +146,70 @@ def read_table(node: Node, state: State, lines: list[int]) -> None:
         intro=roles.get("intro"),
         others=[i for i in range(len(names)) if i not in known],
     )
-    for index, cells in enumerate(rows):
-        _row(cells, columns, lines[index] if index < len(lines) else state.line, state)
+
+
+def _read_rows_again(
+    rows: BodyRows, headers: list[str], names: list[str], head: Node, state: State, lines: list[int]
+) -> None:
+    """A table read for an import: each row gets a digest, and a row the database holds is not read again.
+
+    The columns' roles, which the table's header and first rows decide, are
+    worked out from the counts the import held for the table (KnownRows.tables)
+    and the first rows that changed since, when those decide them (`_roles_within`);
+    otherwise from every first row. The counts go to the next import (TableColumns).
+    """
+    assert state.reuse is not None
+    width = len(names)
+    sample = rows.texts[:_SAMPLE_ROWS]
+    key = None
+    hashes: list[int] = []
+    if not state.refs and all(texts is not None for texts in sample):
+        key = table_key(state, headers, names)
+        hashes = [sample_row(texts or ()) for texts in sample]
+    held = state.reuse.tables.get(key) if key is not None else None
+    roles = None
+    if held is not None:
+        counts, stored = held
+        before = json.loads(counts)
+        remaining = Counter(int.from_bytes(stored[i : i + 8], "big", signed=True) for i in range(0, len(stored), 8))
+        added = []
+        for index, digest in enumerate(hashes):
+            if remaining[digest] > 0:
+                remaining[digest] -= 1
+            else:
+                added.append(index)
+        gone = sum(remaining.values())
+        more = _votes([rows[i] for i in added], width)[:3]
+        if all(len(counts) == width for counts in [*before["low"], *before["high"]]):
+            low = [[max(0, a + b - gone) for a, b in zip(was, new, strict=True)]
+                   for was, new in zip(before["low"], more, strict=True)]
+            high = [[min(len(sample), a + b) for a, b in zip(was, new, strict=True)]
+                    for was, new in zip(before["high"], more, strict=True)]
+            roles = _roles_within(_column_roles(headers), (low[0], high[0]), (low[1], high[1]), (low[2], high[2]),
+                                  len(rows), width)
+    if roles is None:
+        votes = _votes(rows[:_SAMPLE_ROWS], width)
+        low = high = list(votes[:3])
+        roles = _column_roles(headers)
+        _roles_by_content(roles, rows, width, votes)
+    found = _table_columns(rows, headers, names, head, state, lines, roles)
+    if found is None:
+        return
+    columns = found
+    if key is not None:
+        data = b"".join(digest.to_bytes(8, "big", signed=True) for digest in hashes)
+        state.emit(TableColumns(key, json.dumps({"low": low, "high": high}), data))
+    context = None if state.refs else table_context(state, columns)
+    for index, texts in enumerate(rows.texts):
+        line = lines[index] if index < len(lines) else state.line
+        if context is not None and texts is not None:
+            source = row_source(context, texts)
+            if source in state.reuse.rows:
+                state.emit(ReusedEntry((state.section() or state.implicit_section()).number, line, source))
+                continue
+            state.source = source
+        _row(rows[index], columns, line, state)
+        state.source = None
 
 
 _link_kind = cached_link_kind
@@ -175,7 +256,10 @@ _LABEL = re.compile(
 _PAPER_TEXT = re.compile(r"arxiv[:\s]*\d{4}\.\d{4,5}|\b10\.\d{4,9}/[^\s|]+", re.I)
 
 
-def _roles_by_content(roles: dict[str, int], rows: list[list[Cell]], width: int) -> None:
+def _roles_by_content(
+    roles: dict[str, int], rows: Sequence[list[Cell]], width: int,
+    votes: tuple[list[int], list[int], list[int], list[int]] | None = None,
+) -> None:
     """Complete the header's column roles from what the cells hold.
 
     The title column is the one whose cells are titles linking to papers,
@@ -183,27 +267,9 @@ def _roles_by_content(roles: dict[str, int], rows: list[list[Cell]], width: int)
     column of linked titles); without such a column, the header's title column
     stays, or, with no header word for it, the column of the longest texts
     beside a column of paper links. A column of paper links (`[pdf](...)`)
-    becomes the link column, a column of star glyphs the stars.
+    becomes the link column, a column of star glyphs the stars. `votes`: _votes of the first rows, when known.
     """
-    titles = [0] * width
-    papers = [0] * width
-    stars = [0] * width
-    lengths = [0] * width
-    paper = LinkKind.paper
-    for cells in rows[:_SAMPLE_ROWS]:
-        for i, (text, links) in enumerate(cells if len(cells) <= width else cells[:width]):
-            if links:
-                first = links[0]
-                if _link_kind(first.url, first.text) is paper:
-                    papers[i] += 1
-                    if _names_paper(first):
-                        titles[i] += 1
-                elif any(_link_kind(link.url, link.text) is paper for link in links):
-                    papers[i] += 1
-            if text:
-                lengths[i] += len(text)
-                if has_star(text) and rating(text):
-                    stars[i] += 1
+    titles, papers, stars, lengths = votes or _votes(rows[:_SAMPLE_ROWS], width)
     best = max(range(width), key=lambda i: (titles[i], i == roles.get("title")), default=None)
     # A column its header names for titles gives way only to a column of linked titles, not to a
     # stray `[Project](arxiv)` in a column of labels.
@@ -227,6 +293,91 @@ def _roles_by_content(roles: dict[str, int], rows: list[list[Cell]], width: int)
 _SAMPLE_ROWS = 200  # a table's columns keep their roles: its first rows say which is which
 
 
+def _votes(rows: Sequence[list[Cell]], width: int) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Per column, how many of these rows' cells link a title first, link a paper, give stars; and the
+    length of their texts: what _roles_by_content weighs."""
+    titles = [0] * width
+    papers = [0] * width
+    stars = [0] * width
+    lengths = [0] * width
+    paper = LinkKind.paper
+    for cells in rows:
+        for i, (text, links) in enumerate(cells if len(cells) <= width else cells[:width]):
+            if links:
+                first = links[0]
+                if _link_kind(first.url, first.text) is paper:
+                    papers[i] += 1
+                    if _names_paper(first):
+                        titles[i] += 1
+                elif any(_link_kind(link.url, link.text) is paper for link in links):
+                    papers[i] += 1
+            if text:
+                lengths[i] += len(text)
+                if has_star(text) and rating(text):
+                    stars[i] += 1
+    return titles, papers, stars, lengths
+
+
+Bounds = tuple[list[int], list[int]]  # per column, the least and the most a count may be
+
+
+def _roles_within(roles: dict[str, int], titles: Bounds, papers: Bounds, stars: Bounds, count: int,
+                  width: int) -> dict[str, int] | None:
+    """The roles _roles_by_content gives for every count within the bounds, or None when the bounds do not
+    decide them (then the rows must be weighed again). `count`: the table's rows.
+
+    A re-import knows the counts of the first rows as they were, and which of those
+    rows changed: each changed row moves a count by at most one (parse.reuse).
+    """
+    roles = dict(roles)
+    header_title = roles.get("title")
+
+    def first_max(candidates: Sequence[int], bounds: Bounds, key_bonus: int | None = None) -> int | None:
+        low, high = bounds
+        for b in candidates:  # max() keeps the first of equal keys
+            if all((low[b], b == key_bonus) > (high[j], j == key_bonus)
+                   or ((low[b], b == key_bonus) == (high[j], j == key_bonus) and b < j)
+                   for j in candidates if j != b):
+                return b
+        return None
+
+    if width == 0:
+        return None
+    best = first_max(range(width), titles, header_title)
+    if best is None:
+        return None
+    low, high = titles
+    half = min(count, _SAMPLE_ROWS) // 2
+    if header_title is not None:
+        if best == header_title or high[best] <= max(low[header_title], half):
+            assign = False
+        elif low[best] > max(high[header_title], half):
+            assign = True
+        else:
+            return None
+    elif low[best] > 0 or high[best] == 0:
+        assign = low[best] > 0
+    else:
+        return None
+    if assign:
+        _assign(roles, "title", best)
+    for role, bounds in (("link", papers), ("stars", stars)):
+        if role == "stars" and "title" not in roles and "link" in roles:
+            return None  # the title column would be the longest texts': lengths are not bounded
+        if role in roles:
+            continue
+        free = [i for i in range(width) if i not in roles.values()]
+        if any(bounds[0][i] == 0 < bounds[1][i] for i in free):
+            return None
+        candidates = [i for i in free if bounds[0][i] > 0]
+        if candidates:
+            pick = first_max(candidates, bounds)
+            if pick is None:
+                return None
+            roles[role] = pick
+    return roles
+
+
 def _assign(roles: dict[str, int], role: str, column: int) -> None:
     """Give `column` the role, taking it from the role it had (that role then has no column)."""
     for other, index in list(roles.items()):
@@ -235,7 +386,7 @@ def _assign(roles: dict[str, int], role: str, column: int) -> None:
     roles[role] = column
 
 
-def _holds_papers(rows: list[list[Cell]]) -> bool:
+def _holds_papers(rows: Sequence[list[Cell]]) -> bool:
     """Whether a table may hold papers: some link is a paper's, or some text an arXiv id or DOI.
 
     A table without either is still read as papers when its links are mostly

@@ -8,6 +8,7 @@ same title is a link that changed (`link_changes`).
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections.abc import Collection, Sequence
@@ -44,22 +45,30 @@ def summary_of(seen: Seen) -> Summary:
 
 
 def previous_version(conn: sqlite3.Connection, list_id: int) -> dict[str, Summary]:
-    """Per paper key, what the list said of it before this import."""
-    seen: dict[str, Seen] = {}
-    for key, paper_id, section, stars, title, digest in conn.execute(
-        "SELECT p.key, e.paper_id, s.number, e.stars, coalesce(nullif(e.title, ''), p.title), e.digest"
+    """Per paper key, what the list said of it before this import, in the order of the papers' first entries.
+
+    Read a paper at a time (its entries in order), so that only the summaries are held, not a Seen each.
+    """
+    found: dict[str, Summary] = {}
+    first: dict[str, int] = {}  # key -> position of the paper's first entry
+    rows = conn.execute(
+        "SELECT p.key, e.position, s.number, e.stars, coalesce(nullif(e.title, ''), p.title), e.digest"
         " FROM entries e JOIN sections s ON s.id = e.section_id"
-        " JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ? ORDER BY e.position",
+        " JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ? ORDER BY e.paper_id, e.position",
         (list_id,),
-    ):
-        info = seen.get(key)
-        if info is None:
-            info = seen[key] = Seen(paper_id=paper_id, title=title)
-        info.stars = max(info.stars, stars)
-        if section not in info.sections:
-            info.sections.append(section)
-        info.content.append(digest)
-    return {key: summary_of(info) for key, info in seen.items()}
+    )
+    for key, group in itertools.groupby(rows, key=lambda row: row[0]):
+        entries = list(group)
+        _key, position, section, stars, title, digest = entries[0]
+        sections, content = [section], [digest]
+        for row in entries[1:]:
+            stars = max(stars, row[3])
+            if row[2] not in sections:
+                sections.append(row[2])
+            content.append(row[5])
+        found[key] = (title, stars, tuple(sections), tuple(content))
+        first[key] = position
+    return {key: found[key] for key in sorted(found, key=first.__getitem__)}
 
 
 def link_changes(old: dict[str, Summary], seen: dict[str, Seen]) -> dict[str, str]:
@@ -91,16 +100,19 @@ def link_changes(old: dict[str, Summary], seen: dict[str, Seen]) -> dict[str, st
     return {came[title][0]: left[title][0] for title in candidates}
 
 
-def read_alike(conn: sqlite3.Connection, list_id: int, old: dict[str, Summary], seen: dict[str, Seen]) -> set[str]:
+def read_alike(
+    conn: sqlite3.Connection, list_id: int, old: dict[str, Summary], seen: dict[str, Seen], now: dict[str, Summary]
+) -> set[str]:
     """Papers written differently but shown the same: their entries' titles, stars, introductions, years,
     fields and links are as they were (a list imported again from its own Markdown export).
 
     Only papers whose digests differ and whose title, stars and sections do not are looked at; the
     entries as they were are the copy the search index keeps aside (index.IndexedText's temp tables).
+    `now`: summary_of each paper of `seen` whose summary is not the same in `old`.
     """
     ids = {
-        info.paper_id: key for key, info in seen.items()
-        if key in old and old[key][3] != tuple(info.content) and old[key][:3] == summary_of(info)[:3]
+        seen[key].paper_id: key for key, summary in now.items()
+        if key in old and old[key][3] != summary[3] and old[key][:3] == summary[:3]
     }
     if not ids:
         return set()
@@ -131,12 +143,14 @@ def read_alike(conn: sqlite3.Connection, list_id: int, old: dict[str, Summary], 
 
 def compare(
     report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen], moved: dict[str, str],
-    joined: Collection[str] = (), alike: Collection[str] = (),
+    joined: Collection[str] = (), alike: Collection[str] = (), now: dict[str, Summary] | None = None,
 ) -> None:
     """What changed between the list's two versions; `moved` maps a paper's new key to its old one.
 
     `joined` are keys of papers this version lists as another URL of a paper: they are not removed;
     `alike` are papers written differently but shown the same (`read_alike`): they are unchanged.
+    `now`, when the caller has it: summary_of each paper of `seen` whose summary differs from its `old` one
+    (the others are the same), at least of those in `old` or in `moved`.
     """
     from llmreads.models import LinkChange
 
@@ -146,7 +160,7 @@ def compare(
             report.added.append(info.title)
             continue
         before = old[old_key]
-        now_ = summary_of(info)
+        now_ = summary_of(info) if now is None else now.get(key, before)
         if before == now_ or key in alike:
             report.unchanged += 1
             continue

@@ -13,12 +13,14 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from llmreads.aliases import add_alias
 from llmreads.db import rollback
 from llmreads.errors import ImportFailed
-from llmreads.store.base import LIST_STRIDE, chunks, now, rows_in
+from llmreads.models import Entry
+from llmreads.store.base import LIST_STRIDE, chunks, marks, now, rows_in
 from llmreads.store.changes import (
     Seen,
     compare,
@@ -32,7 +34,7 @@ from llmreads.store.index import IndexedText, refresh_papers
 from llmreads.store.library import check_not_owned
 
 if TYPE_CHECKING:
-    from llmreads.models import Clash, Document, Entry, Event, ImportReport, ReaderMarks
+    from llmreads.models import Clash, Document, Event, ImportReport, KnownRows, ReaderMarks
 
 IMPORT_CACHE_KIB = -32768  # negative: KiB, so 32 MiB
 
@@ -48,6 +50,7 @@ def import_document(
     dry_run: bool = False,
     strict: bool = False,
     reader: str | None = None,
+    reuse: KnownRows | None = None,
 ) -> ImportReport:
     """Write one document as a list, all in one transaction (rolled back for a dry run).
 
@@ -60,7 +63,9 @@ def import_document(
     `doc` may be a parsed Document or the events of parse.iter_document, which
     keeps memory flat for large documents. Those events are parsed and staged
     before the write lock is taken, so other processes' writes wait only for
-    the writing (see _Staged).
+    the writing (see _Staged). `reuse`: the set that parse.iter_document was
+    given as its `reuse`; the import fills it with the digests of the rows the
+    list holds, so that rows found again are not read again (_Reusable).
     """
     import gc
 
@@ -70,7 +75,7 @@ def import_document(
     # large import), finding nothing to free.
     gc.set_threshold(max(thresholds[0], IMPORT_GC_THRESHOLD), *thresholds[1:])
     try:
-        return _import_document(conn, doc, name, fallback_name, source, sha256, dry_run, strict, reader)
+        return _import_document(conn, doc, name, fallback_name, source, sha256, dry_run, strict, reader, reuse)
     finally:
         gc.set_threshold(*thresholds)
 
@@ -80,12 +85,13 @@ IMPORT_GC_THRESHOLD = 10_000  # allocations between collections of the youngest 
 
 def _import_document(
     conn: sqlite3.Connection, doc: Document | Iterable[Event], name: str | None, fallback_name: str, source: str,
-    sha256: str, dry_run: bool, strict: bool, reader: str | None,
+    sha256: str, dry_run: bool, strict: bool, reader: str | None, reuse: KnownRows | None = None,
 ) -> ImportReport:
     from llmreads.db import begin_write
     from llmreads.models import Document
 
     staged = None
+    reusable = None
     if isinstance(doc, Document):
         events: Iterator[Event] = _document_events(doc)
     else:
@@ -94,8 +100,15 @@ def _import_document(
         if first is not None:
             events = itertools.chain([first], events)
         if not _unchanged(conn, first, name, fallback_name, sha256, strict or reader is not None):
-            staged = _Staged(conn, events)
-            events = iter(staged)
+            if reuse is not None:
+                reusable = _Reusable(conn, _list_name(first, name, fallback_name), reuse)
+            try:
+                staged = _Staged(conn, events)
+            except BaseException:
+                if reusable is not None:
+                    reusable.close()
+                raise
+            events = iter(staged) if reusable is None else reusable.entries(iter(staged))
     # The indexes of 100,000 papers outgrow SQLite's default 2 MiB page cache:
     # each insert then re-reads pages from the OS (a third of a large import).
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -115,6 +128,8 @@ def _import_document(
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
         if staged is not None:
             staged.close()
+        if reusable is not None:
+            reusable.close()
     return report
 
 
@@ -126,14 +141,141 @@ def _unchanged(conn: sqlite3.Connection, first: Event | None, name: str | None, 
     not be parsed: it is not staged. _import decides again under the write
     lock, parsing as it goes should the list have changed in between.
     """
-    from llmreads.models import DocumentTitle
-
     if strict:
         return False
-    title = first.title if isinstance(first, DocumentTitle) else ""
-    list_name = (name or title or fallback_name).strip()
-    row = conn.execute("SELECT source_sha256 FROM lists WHERE name = ?", (list_name,)).fetchone()
+    row = conn.execute(
+        "SELECT source_sha256 FROM lists WHERE name = ?", (_list_name(first, name, fallback_name),)
+    ).fetchone()
     return row is not None and row[0] == sha256
+
+
+def _list_name(first: Event | None, name: str | None, fallback_name: str) -> str:
+    """The name of the list a document is imported as, by its first event (the title)."""
+    from llmreads.models import DocumentTitle
+
+    title = first.title if isinstance(first, DocumentTitle) else ""
+    return (name or title or fallback_name).strip()
+
+
+@dataclass(frozen=True)
+class _StoredEntry(Entry):
+    """An entry taken from the database for a row found again (models.ReusedEntry), with the digest of its
+    content as stored (its raw introduction is not kept)."""
+
+    digest: int = 0
+    ident: int = 0
+
+
+class _Reusable:
+    """The entries of the list as stored that a re-import may take for rows it finds again (parse.reuse).
+
+    Read before the document is parsed, in one read transaction, into TEMP
+    tables, so that what the import takes is what was checked, whatever other
+    processes write meanwhile. An entry is taken only when its paper's row
+    gives back exactly the key, arXiv id, URL and titles the parser gave it
+    (`identity_digest`): a paper another list renamed, or an entry joined to
+    another URL's paper, is read again.
+    """
+
+    BATCH = 1000
+
+    def __init__(self, conn: sqlite3.Connection, list_name: str, known: KnownRows) -> None:
+        self.conn = conn
+        row = conn.execute("SELECT id FROM lists WHERE name = ?", (list_name,)).fetchone()
+        if row is None:
+            return
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        try:
+            self.close()
+            conn.execute(
+                "CREATE TEMP TABLE reusable (id INTEGER PRIMARY KEY, source INTEGER, ident INTEGER, number INTEGER,"
+                " stars INTEGER, intro TEXT, year TEXT, extra TEXT, digest INTEGER, key TEXT, arxiv TEXT, url TEXT,"
+                " title TEXT, title_raw TEXT)"
+            )
+            conn.execute(
+                "INSERT INTO temp.reusable SELECT e.id, e.source, e.ident, e.number, e.stars, e.intro, e.year,"
+                " e.extra, e.digest, p.key, p.arxiv, p.url, p.title, p.title_raw"
+                " FROM entries e JOIN papers p ON p.id = e.paper_id"
+                " WHERE e.list_id = ? AND e.source IS NOT NULL AND e.title = ''",
+                (row[0],),
+            )
+            conn.execute("CREATE TEMP TABLE reusable_links (entry_id INTEGER, position INTEGER, text TEXT, url TEXT)")
+            conn.execute(
+                "INSERT INTO temp.reusable_links SELECT l.entry_id, l.position, l.text, l.url"
+                " FROM temp.reusable r JOIN links l ON l.entry_id = r.id"
+            )
+            conn.execute("CREATE INDEX temp.reusable_links_entry ON reusable_links(entry_id, position)")
+            known.tables.update((key, (counts, sample)) for key, counts, sample in conn.execute(
+                "SELECT key, counts, sample FROM table_columns WHERE list_id = ?", (row[0],)))
+        finally:
+            if own:
+                conn.execute("COMMIT")
+        unsure = []
+        for entry_id, source, ident, key, arxiv, url, title, title_raw in conn.execute(
+            "SELECT id, source, ident, key, arxiv, url, title, title_raw FROM temp.reusable"
+        ):
+            if identity_digest(key, arxiv, url, title_raw or title, title, bool(ident & 1)) == ident:
+                known.rows.add(source)
+            else:
+                unsure.append(entry_id)
+        # Entries read from one row in one context are alike: each source left names entries to take.
+        for chunk in chunks(unsure):
+            conn.execute(f"DELETE FROM temp.reusable WHERE id IN ({marks(chunk)})", chunk)
+        conn.execute("CREATE INDEX temp.reusable_source ON reusable(source)")
+
+    def entries(self, events: Iterator[Event]) -> Iterator[Event]:
+        """The events, each ReusedEntry in them made the entry it stands for."""
+        from llmreads.models import Link, ReusedEntry
+
+        for batch in chunks(events, self.BATCH):
+            sources = {event.source for event in batch if isinstance(event, ReusedEntry)}
+            if not sources:
+                yield from batch
+                continue
+            stored: dict[int, Any] = {}  # source -> (id, number, ...) of an entry read from it
+            for row in rows_in(
+                self.conn, "SELECT source, id, number, stars, intro, year, extra, digest, key, arxiv, url, title,"
+                " title_raw, ident FROM temp.reusable WHERE source IN ({marks})", sources,
+            ):
+                stored.setdefault(row[0], row[1:])
+            links: dict[int, list[Link]] = {}
+            for entry_id, text, url in rows_in(
+                self.conn, "SELECT entry_id, text, url FROM temp.reusable_links WHERE entry_id IN ({marks})"
+                " ORDER BY entry_id, position", [row[0] for row in stored.values()],
+            ):
+                links.setdefault(entry_id, []).append(Link(text, url))
+            for event in batch:
+                if not isinstance(event, ReusedEntry):
+                    yield event
+                    continue
+                entry_id, number, stars, intro, year, extra, digest, key, arxiv, url, title, title_raw, ident = (
+                    stored[event.source]
+                )
+                yield _StoredEntry(
+                    section=event.section, number=number, stars=stars, title=title, title_raw=title_raw or title,
+                    url=url, intro=intro, intro_raw="", links=tuple(links.get(entry_id, ())), line=event.line,
+                    key=key, arxiv=arxiv, year=year,
+                    extra=tuple(tuple(pair) for pair in json.loads(extra)) if extra != "[]" else (),
+                    paper_url=bool(ident & 1), source=event.source, digest=digest, ident=ident,
+                )
+
+    def close(self) -> None:
+        self.conn.execute("DROP TABLE IF EXISTS temp.reusable")
+        self.conn.execute("DROP TABLE IF EXISTS temp.reusable_links")
+
+
+def identity_digest(key: str, arxiv: str | None, url: str, title_raw: str, title: str, paper_url: bool) -> int:
+    """64 bits of a digest of what the parser made an entry's identity, the lowest bit saying `paper_url`."""
+    import hashlib
+
+    # The lengths first make the texts one string that no other five texts give (faster than repr).
+    data = f"{len(key)},{len(url)},{len(title_raw)},{len(title)},{arxiv}\n{key}{url}{title_raw}{title}".encode(
+        "utf-8", "surrogatepass"
+    )
+    value = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+    return (value & ~1) | int(paper_url)
 
 
 class _Staged:
@@ -222,13 +364,13 @@ def _import(
     from llmreads.models import (
         DocumentTitle,
         DocumentUpdated,
-        Entry,
         ImportReport,
         NonPaper,
         Problem,
         ReaderMarks,
         Section,
         SkippedTable,
+        TableColumns,
         UnreadItem,
     )
 
@@ -283,6 +425,7 @@ def _import(
         deferred = _drop_indexes(conn, keep=("entries_paper",))
     seen = writer.seen
     marks: list[ReaderMarks] = []
+    conn.execute("DELETE FROM table_columns WHERE list_id = ?", (list_id,))
     for event in events:
         if isinstance(event, Section):
             section_id = conn.execute(
@@ -311,6 +454,9 @@ def _import(
             report.non_papers.append(event)
         elif isinstance(event, ReaderMarks):
             marks.append(event)
+        elif isinstance(event, TableColumns):
+            conn.execute("INSERT OR REPLACE INTO table_columns VALUES (?, ?, ?, ?)",
+                         (list_id, event.key, event.counts, event.sample))
     if not report.entries:
         raise ImportFailed(f"{source} holds no papers (no table with a title column, no list of paper links)")
     writer.flush()
@@ -323,7 +469,11 @@ def _import(
     report.papers = len(seen)
     report.clashes = writer.clashes()
     moved = link_changes(old, seen)
-    compare(report, old, seen, moved, writer.joined, read_alike(conn, list_id, old, seen))
+    # Each paper the old version held (or held under another key) summed up once, and only those that differ
+    # kept (read_alike, compare, touched): holding every paper's summary took some 20 MiB at 100,000 papers.
+    summaries = {key: summary for key, info in seen.items()
+                 if (key in old or key in moved) and (summary := summary_of(info)) != old.get(key)}
+    compare(report, old, seen, moved, writer.joined, read_alike(conn, list_id, old, seen, summaries), summaries)
     for new_key, old_key in moved.items():  # the paper's user data follows it to its new key
         add_alias(conn, old_key, new_key)
     for old_key, new_key in writer.joined.items():  # a second URL of a paper: its user data joins the paper
@@ -332,7 +482,7 @@ def _import(
     report.marked = len(marks)
     if reader is not None:
         report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
-    touched = [s.paper_id for key, s in seen.items() if key not in old or old[key] != summary_of(s)]
+    touched = [info.paper_id for key, info in seen.items() if key not in old or key in summaries]
     removed = [key for key in old if key not in seen]
     renamed = [number for number, section_id in section_ids.items()
                if old_sections.get(number, writer.section_titles[section_id]) != writer.section_titles[section_id]]
@@ -450,9 +600,11 @@ class _Writer:
     def __init__(self, conn: sqlite3.Connection, list_id: int, index: IndexedText) -> None:
         self.conn, self.list_id, self.index = conn, list_id, index
         self.titles: dict[str, list[str]] = {}  # arXiv id -> the titles its entries give, when more than one
-        # key -> (id, title, title_raw, url, arxiv, stars, position, listed) of the papers stored before
-        self.stored: dict[str, tuple[int, str, str, str, str | None, int, int, int]] = {
-            row[0]: row[1:]
+        # key -> (id, hash of (title, title_raw, url, arxiv), stars, position, listed) of the papers stored
+        # before: the texts themselves are read again only for a paper whose hash differs (memory: a large
+        # list's titles and URLs held twice took some 40 MiB).
+        self.stored: dict[str, tuple[int, int, int, int, int]] = {
+            row[0]: (row[1], hash(row[2:6]), *row[6:])
             for row in conn.execute("SELECT key, id, title, title_raw, url, arxiv, stars, position, listed FROM papers")
         }
         self.short_ids = {row[0] for row in conn.execute("SELECT short_id FROM papers")}
@@ -526,6 +678,12 @@ class _Writer:
         return replace(entry, key=first)
 
     def entry(self, section_id: int, position: int, entry: Entry) -> None:
+        source = ident = None
+        if isinstance(entry, _StoredEntry):
+            source, ident = entry.source, entry.ident
+        elif entry.source is not None:
+            source = entry.source
+            ident = identity_digest(entry.key, entry.arxiv, entry.url, entry.title_raw, entry.title, entry.paper_url)
         entry = self.identity(entry)
         info = self.seen.get(entry.key)
         if info is not None and entry.arxiv and entry.title != info.title:
@@ -537,14 +695,15 @@ class _Writer:
             written = None if entry.key in self.stored else entry.stars
             info = self.seen[entry.key] = Seen(paper_id, entry.title, position, written)
         links = [(link.text, link.url) for link in entry.links]
-        digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, entry.extra,
-                                links)
+        digest = entry.digest if isinstance(entry, _StoredEntry) else content_digest(
+            entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, entry.extra, links
+        )
         entry_id = self.next_entry
         self.next_entry += 1
         self.entries.append((
             entry_id, self.list_id, section_id, info.paper_id, position, entry.number, entry.stars,
             "" if entry.title == info.title else entry.title, entry.intro, entry.line, entry.year,
-            json.dumps(entry.extra, ensure_ascii=False) if entry.extra else "[]", digest,
+            json.dumps(entry.extra, ensure_ascii=False) if entry.extra else "[]", digest, source, ident,
         ))
         self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
         if info.written_stars is not None:  # a paper new in this import: only this list's entries index it
@@ -562,7 +721,12 @@ class _Writer:
         title_raw = raw_unless_same(entry.title_raw, entry.title)
         stored = self.stored.get(entry.key)
         if stored is not None:
-            paper_id, title, old_raw, url, arxiv = stored[:5]
+            paper_id, named = stored[:2]
+            if named == hash((entry.title, title_raw, entry.url, entry.arxiv)):
+                return paper_id
+            title, old_raw, url, arxiv = self.conn.execute(
+                "SELECT title, title_raw, url, arxiv FROM papers WHERE id = ?", (paper_id,)
+            ).fetchone()
             if title != entry.title:
                 self.index.old_titles.setdefault(paper_id, title)
                 # An entry's title '' stands for its paper's: entries of other lists keep theirs.
@@ -598,7 +762,7 @@ class _Writer:
         if self.entries:
             self.conn.executemany(
                 "INSERT INTO entries (id, list_id, section_id, paper_id, position, number, stars, title, intro, line,"
-                " year, extra, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " year, extra, digest, source, ident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 self.entries,
             )
         if self.links:
@@ -613,7 +777,7 @@ class _Writer:
             if info.written_stars is not None:
                 placed: tuple[int, int] | None = (info.written_stars, want[1])
             else:
-                stars, position, listed = self.stored[key][5:8]
+                stars, position, listed = self.stored[key][2:5]
                 placed = (stars, position) if listed else None
             if placed != want:
                 found[info.paper_id] = want

@@ -1,0 +1,115 @@
+"""Parse layer: table rows an import already holds, found by a digest of their text and context.
+
+A re-import of a long list finds nearly all of its rows unchanged. Each row
+read from a table the fast path split (fastpath.py) gets a digest of its
+cells as written and of everything else that decides what it reads as: the
+parser's own code, the section it is in (number and heading path) and the
+table's column names and roles (`row_source`). An import hands the parser the
+digests its stored entries were read from (`iter_document(reuse=...)`); a row
+whose digest is among them is not read again but yields a `ReusedEntry`, and
+the store takes the entry it holds. Rows read by mistune (a chunk the fast
+path could not split) and chunks that define link references (`[label]` may
+then be a link defined anywhere in the chunk) get no digest and are always read.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, overload
+
+from llmreads.parse.fastpath import _mistune_cell, _placeholder, _simple_cell
+from llmreads.parse.inline import Cell, Node, node_links, plain_text
+
+if TYPE_CHECKING:
+    from llmreads.parse.state import State
+
+# The modules whose code decides what a row reads as: a change to any of them makes every digest new.
+_PARSER_FILES = ("models.py", "keys.py", "text.py")
+
+
+@functools.cache
+def parser_fingerprint() -> bytes:
+    """A digest of the parser's source (this package and the modules it reads rows with)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=16)
+    for path in [*sorted(root.glob("*.py")), *(root.parent / name for name in _PARSER_FILES)]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def table_context(state: State, columns: object) -> bytes:
+    """The digest of a table's context: the parser, the section's number and heading path, the columns."""
+    path = [(section.number, section.title_raw) for _level, section in state.stack]
+    data = repr((path, repr(columns))).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16, key=parser_fingerprint()).digest()
+
+
+def table_key(state: State, headers: Sequence[str], names: Sequence[str]) -> int:
+    """64 bits of a digest naming a table: the parser, its section's number and heading path, its header, and
+    how many tables of that header the section held before it."""
+    path = [(section.number, section.title_raw) for _level, section in state.stack]
+    data = repr((path, list(headers), list(names))).encode("utf-8", "surrogatepass")
+    base = hashlib.blake2b(data, digest_size=16, key=parser_fingerprint()).digest()
+    ordinal = state.tables.get(base, 0)
+    state.tables[base] = ordinal + 1
+    digest = hashlib.blake2b(str(ordinal).encode(), digest_size=8, key=base).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def sample_row(texts: Sequence[str]) -> int:
+    """64 bits of a digest of a row's cells as written (signed): which of a table's first rows changed."""
+    data = "\n".join(texts).encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+
+
+def row_source(context: bytes, texts: Sequence[str]) -> int:
+    """64 bits of a digest of a row's cells as written, in its table's context (signed: an SQLite integer)."""
+    data = "\n".join(texts).encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8, key=context).digest(), "big", signed=True)
+
+
+class BodyRows(Sequence[list[Cell]]):
+    """A table body's rows, their cells read only when asked for: a row found again is never read.
+
+    `texts[i]` holds row i's cells as written when the fast path split it, else None.
+    """
+
+    def __init__(self, rows: list[Node], state: State) -> None:
+        self.state = state
+        self.texts: list[list[str] | None] = []
+        self._cells: list[list[Cell] | None] = []
+        for row in rows:
+            run = state.runs.get(_placeholder(row) or "") if state.runs else None
+            if run is None:
+                self.texts.append(None)
+                self._cells.append([(plain_text(c), node_links(c)) for c in row["children"]])
+            else:
+                self.texts += run
+                self._cells += [None] * len(run)
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    @overload
+    def __getitem__(self, index: int) -> list[Cell]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[Cell]]: ...
+
+    def __getitem__(self, index: int | slice) -> list[Cell] | list[list[Cell]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        cells = self._cells[index]
+        if cells is None:
+            texts = self.texts[index]
+            assert texts is not None
+            refs = self.state.refs
+            cells = self._cells[index] = [_simple_cell(text, refs) or _mistune_cell(text, self.state) for text in texts]
+        return cells
+
+    def __iter__(self) -> Iterator[list[Cell]]:
+        return (self[i] for i in range(len(self)))

@@ -1,0 +1,285 @@
+"""A re-import reads again only the table rows it does not hold, and stores what reading every row stores.
+
+Each entry keeps a digest of the row it was read from in its context (the
+parser's code, the section, the table's columns; parse.reuse); a re-import
+takes the stored entry of a row it finds again. These tests import a list,
+then a new version of it, once that way and once reading every row (the
+store's import of a plain event stream), and compare every row of every
+table and the search index, term by term; they count the rows the parser read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from llmreads.db import open_db
+from llmreads.models import KnownRows
+from llmreads.parse import iter_document
+from llmreads.sources import import_path, read_document
+from llmreads.store.importer import import_document
+from llmreads.store.tracking import set_status
+
+LIST = "L"
+USER_TABLES = ("statuses", "status_history", "notes", "tags", "ratings")
+
+
+def section(name: str, first: int, count: int, header: str = "| # | Paper | Intro | Stars |") -> list[str]:
+    lines = ["", f"## {name}", "", header, "|---|---|---|---|"]
+    for n in range(first, first + count):
+        lines.append(f"| {n} | [Paper number {n} on reading](https://arxiv.org/abs/2401.{n:05d}) | about {n} | ⭐⭐ |")
+    return lines
+
+
+def document(*sections: list[str]) -> str:
+    return "\n".join(["# A reading list", *[line for part in sections for line in part], ""])
+
+
+V1 = document(section("Alpha", 1, 5), section("Beta", 10, 8), section("Gamma", 30, 8))
+
+
+def changed(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new)
+
+
+# Beta: one row's introduction and one row's stars changed, one row removed, one added.
+V2 = changed(changed(changed(changed(
+    V1, "about 11 |", "about eleven |"), "about 12 | ⭐⭐ |", "about 12 | ⭐⭐⭐ |"),
+    "| 13 | [Paper number 13 on reading](https://arxiv.org/abs/2401.00013) | about 13 | ⭐⭐ |\n", ""),
+    "| 14 |", "| 99 | [A paper added](https://arxiv.org/abs/2402.00001) | new | ⭐ |\n| 14 |")
+
+
+class Reads:
+    """How many table rows the parser read (tables._row), as the import of a file runs."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from llmreads.parse import tables
+
+        self.count = 0
+        read = tables._row
+
+        def counted(*args: object, **kwargs: object) -> None:
+            self.count += 1
+            read(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(tables, "_row", counted)
+
+    def during(self, action: Callable[[], object]) -> int:
+        before = self.count
+        action()
+        return self.count - before
+
+
+def import_reusing(db: Path, path: Path) -> None:
+    conn = open_db(db)
+    try:
+        import_path(conn, str(path), name=LIST)
+    finally:
+        conn.close()
+
+
+def import_reading_all(db: Path, path: Path) -> None:
+    """The same import, every row read (the parser still gives rows their digests, which the store keeps)."""
+    source = read_document(str(path), None)
+    conn = open_db(db)
+    try:
+        import_document(conn, iter_document(source.lines(), reuse=KnownRows()), name=LIST,
+                        fallback_name=source.fallback_name, source=source.name, sha256=source.sha256)
+    finally:
+        conn.close()
+
+
+def stored(db: Path, with_user_data: bool = False) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table (the import's time left out) and the search index's terms."""
+    conn = sqlite3.connect(db)
+    try:
+        found = {}
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+            if name.startswith(("papers_fts", "notes_fts", "papers_vocab", "_sqlite_migrations", "sqlite_stat")):
+                continue  # the index's own storage (compared by its terms below), times, the planner's statistics
+            if name in USER_TABLES and not with_user_data:
+                continue  # times and random ids: test_a_reimport_that_reuses_rows_leaves_user_data_as_it_was
+            found[name] = sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+        columns = [row[0] for row in conn.execute("SELECT name FROM pragma_table_info('lists')")]
+        assert "imported_at" in columns
+        kept = ", ".join(c for c in columns if c != "imported_at")
+        found["lists"] = conn.execute(f"SELECT {kept} FROM lists ORDER BY id").fetchall()
+        for table in ("papers_fts", "notes_fts"):
+            conn.execute(f"CREATE VIRTUAL TABLE temp.{table}_terms USING fts5vocab(main, {table}, 'instance')")
+            found[table] = conn.execute(f"SELECT * FROM temp.{table}_terms ORDER BY 1, 2, 3, 4").fetchall()
+        return found
+    finally:
+        conn.close()
+
+
+def reimport_both_ways(tmp_path: Path, first: str, second: str, reads: Reads, before: Callable[[Path], None]
+                       = lambda db: None) -> int:
+    """Import `first` then `second` both ways; assert the databases hold the same; return the rows read the
+    second time when reusing."""
+    one, two = tmp_path / "one.md", tmp_path / "two.md"
+    one.write_text(first, encoding="utf-8")
+    two.write_text(second, encoding="utf-8")
+    reusing, reading = tmp_path / "reusing.db", tmp_path / "reading.db"
+    for db, do in ((reusing, import_reusing), (reading, import_reading_all)):
+        do(db, one)
+        before(db)
+    count = reads.during(lambda: import_reusing(reusing, two))
+    import_reading_all(reading, two)
+    a, b = stored(reusing), stored(reading)
+    assert a.keys() == b.keys()
+    for table in a:
+        assert a[table] == b[table], table
+    return count
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> Reads:
+    return Reads(monkeypatch)
+
+
+def test_a_reimport_reads_only_the_rows_it_does_not_hold(tmp_path: Path, reads: Reads) -> None:
+    count = reimport_both_ways(tmp_path, V1, V2, reads)
+    # The first section is read before the import knows the list (it comes with the document's title);
+    # of the others only the two changed rows and the added one.
+    assert count == 5 + 3
+
+
+def test_an_unchanged_table_in_a_changed_list_is_not_read_again(tmp_path: Path, reads: Reads) -> None:
+    assert reimport_both_ways(tmp_path, V1, changed(V1, "about 31 |", "about thirty-one |"), reads) == 5 + 1
+
+
+def test_a_changed_table_header_reads_that_table_again(tmp_path: Path, reads: Reads) -> None:
+    header = "| # | Paper | Summary | Stars |"
+    lines = V1.split("\n")
+    at = lines.index("## Gamma") + 2
+    second = "\n".join([*lines[:at], header, *lines[at + 1:]])
+    assert reimport_both_ways(tmp_path, V1, second, reads) == 5 + 8
+
+
+def test_a_renamed_section_reads_its_rows_again(tmp_path: Path, reads: Reads) -> None:
+    assert reimport_both_ways(tmp_path, V1, changed(V1, "## Beta", "## Beta, renamed"), reads) == 5 + 8
+
+
+def test_a_changed_parser_reads_every_row_again(tmp_path: Path, reads: Reads, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmreads.parse import reuse
+
+    one = tmp_path / "one.md"
+    one.write_text(V1, encoding="utf-8")
+    db = tmp_path / "x.db"
+    import_reusing(db, one)
+    two = tmp_path / "two.md"
+    two.write_text(V2, encoding="utf-8")
+    monkeypatch.setattr(reuse, "parser_fingerprint", lambda: hashlib.blake2b(b"another parser").digest())
+    assert reads.during(lambda: import_reusing(db, two)) == 5 + 8 + 8
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("Paper number 31 on reading", "Another name for 31"),  # the paper's title
+    ("https://arxiv.org/abs/2401.00031", "https://arxiv.org/pdf/2401.00031"),  # its URL, same title
+])
+def test_a_row_whose_paper_another_list_renamed_is_read_again(tmp_path: Path, reads: Reads, old: str, new: str) -> None:
+    other = tmp_path / "other.md"
+    row = next(line for line in V1.split("\n") if "2401.00031" in line)
+    other.write_text(document(["", "## Elsewhere", "", *V1.split("\n")[4:6], row.replace(old, new)]),
+                     encoding="utf-8")
+
+    def changed_elsewhere(db: Path) -> None:
+        conn = open_db(db)
+        try:
+            import_path(conn, str(other), name="other")
+            title, url = conn.execute("SELECT title, url FROM papers WHERE key = 'arxiv:2401.00031'").fetchone()
+            assert new in (title, url)
+        finally:
+            conn.close()
+
+    # Paper 31 of Gamma now bears the other list's title or URL: its row is read again, so the
+    # re-import names it as the list does, as reading every row does.
+    count = reimport_both_ways(tmp_path, V1, V2, reads, changed_elsewhere)
+    assert count == 5 + 3 + 1
+
+
+def test_a_reimport_that_reuses_rows_leaves_user_data_as_it_was(tmp_path: Path, reads: Reads) -> None:
+    def mark(db: Path) -> None:
+        conn = open_db(db)
+        try:
+            ids = dict(conn.execute("SELECT key, id FROM papers").fetchall())
+            set_status(conn, "ann", [ids["arxiv:2401.00011"]], "read")
+            set_status(conn, "ann", [ids["arxiv:2401.00013"]], "reading")  # a paper the new version removes
+            conn.execute("INSERT INTO notes (user, paper_key, text, created_at, updated_at, uuid)"
+                         " VALUES ('ann', 'arxiv:2401.00031', 'kept', 'x', 'x', 'u-1')")
+            conn.commit()
+        finally:
+            conn.close()
+
+    held: dict[str, list[tuple[object, ...]]] = {}
+
+    def mark_and_keep(db: Path) -> None:
+        mark(db)
+        if db.name == "reusing.db":
+            held.update({table: stored(db, with_user_data=True)[table] for table in USER_TABLES})
+
+    reimport_both_ways(tmp_path, V1, V2, reads, mark_and_keep)
+    after = {table: stored(tmp_path / "reusing.db", with_user_data=True)[table] for table in USER_TABLES}
+    assert after == held
+    conn = sqlite3.connect(tmp_path / "reusing.db")
+    try:
+        assert sorted(conn.execute("SELECT user, paper_key, status FROM statuses")) == [
+            ("ann", "arxiv:2401.00011", "read"), ("ann", "arxiv:2401.00013", "reading")]
+        assert conn.execute("SELECT user, paper_key, text FROM notes").fetchall() == [
+            ("ann", "arxiv:2401.00031", "kept")]
+    finally:
+        conn.close()
+
+
+def test_a_reimport_sums_up_each_paper_once_a_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmreads.store import changes, importer
+
+    one, two = tmp_path / "one.md", tmp_path / "two.md"
+    one.write_text(V1, encoding="utf-8")
+    two.write_text(V2, encoding="utf-8")
+    db = tmp_path / "x.db"
+    import_reusing(db, one)
+    calls: list[object] = []
+    summary_of = changes.summary_of
+
+    def counted(seen: changes.Seen) -> changes.Summary:
+        calls.append(seen)
+        return summary_of(seen)
+
+    for module in (changes, importer):
+        monkeypatch.setattr(module, "summary_of", counted)
+    import_reusing(db, two)
+    # The 20 papers of the new version the old one held, each summed up once (the added paper needs no
+    # summary, and the old version is summed up from its rows).
+    assert len(calls) == 20
+
+
+@pytest.mark.parametrize("header", [{"title": 1}, {}, {"title": 0, "link": 2}, {"stars": 1}])
+def test_roles_within_bounds_are_those_every_count_within_them_gives(header: dict[str, int]) -> None:
+    from itertools import product
+
+    from llmreads.parse.tables import _roles_by_content, _roles_within
+
+    bounds = [(0, 0), (0, 1), (1, 1), (2, 3), (4, 4)]
+    decided = 0
+    for titles_b, papers_b, stars_b in product(product(bounds, repeat=3), product(bounds[:3], repeat=3),
+                                                product(bounds[1:3], repeat=3)):
+        def low_high(b: tuple[tuple[int, int], ...]) -> tuple[list[int], list[int]]:
+            return [pair[0] for pair in b], [pair[1] for pair in b]
+
+        found = _roles_within(header, low_high(titles_b), low_high(papers_b), low_high(stars_b), 6, 3)
+        if found is None:
+            continue
+        decided += 1
+        for counts in product(*[range(a, b + 1) for a, b in (*titles_b, *papers_b, *stars_b)]):
+            for lengths in ([0, 0, 0], [5, 1, 9], [1, 9, 5]):
+                roles = dict(header)
+                votes = (list(counts[0:3]), list(counts[3:6]), list(counts[6:9]), lengths)
+                _roles_by_content(roles, [[]] * 6, 3, votes)
+                assert found == roles, (titles_b, papers_b, stars_b, counts, lengths)
+    assert decided > 100  # most bounds decide
