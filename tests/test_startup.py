@@ -35,6 +35,15 @@ def test_only_commands_that_fetch_load_the_metadata_clients():
     assert "llmreads.fetch" in imported(["add", "2401.00001"], FETCHING)  # offline here: added all the same
 
 
+def test_everyday_commands_create_no_dataclass():
+    # Creating a dataclass generates its methods from source (~0.5 to 1 ms each, frozen ones the most):
+    # the results of show, mark-read and notes are NamedTuples; search and list rows a plain class.
+    imported(["list", "--limit", "1"], ())  # first use: creates and fills the database
+    for args in (["show", "lora"], ["show", "lora", "--json"], ["mark-read", "lora"], ["mark-unread", "lora", "--json"],
+                 ["search", "lora"], ["search", "lora", "--json"], ["list", "--stars", "4"], ["note", "list"]):
+        assert imported(args, ("dataclasses",)) == [], args
+
+
 def imported_heavy(args: list[str]) -> list[str]:
     """Heavy top-level modules a command imports, from python -X importtime."""
     result = subprocess.run(
