@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from llmreads.aliases import (
+    aliased_sql,
     first_read_sql,
     paper_id_sql,
     rating_sql,
@@ -332,7 +333,7 @@ def _one_per_paper(
     shown: dict[int, int] = dict(rows_in(
         conn,
         f"SELECT pp.id, coalesce({paper_id_sql('pp.key')}, pp.id) FROM papers pp"
-        " WHERE pp.id IN ({marks}) AND pp.key IN aliased_keys",
+        f" WHERE pp.id IN ({{marks}}) AND {aliased_sql('pp.key')}",
         [r[0] for r in rows],
     ))
     papers: dict[int, tuple[int, str, str, int]] = {}
