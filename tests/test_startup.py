@@ -44,6 +44,12 @@ def test_everyday_commands_create_no_dataclass():
         assert imported(args, ("dataclasses",)) == [], args
 
 
+def test_marking_papers_loads_neither_search_nor_the_choices_of_listings():
+    imported(["list", "--limit", "1"], ())  # first use: creates and fills the database
+    for args in (["mark-read", "lora"], ["mark-unread", "lora", "--date", "2024-03-01", "--json"]):
+        assert imported(args, ("llmreads.options", "llmreads.query", "llmreads.glossary")) == [], args
+
+
 def imported_heavy(args: list[str]) -> list[str]:
     """Heavy top-level modules a command imports, from python -X importtime."""
     result = subprocess.run(
