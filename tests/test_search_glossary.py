@@ -131,6 +131,23 @@ def test_matches_find_forms_glued_to_other_text():
     assert [(m.start, m.end) for m in matches] == [(0, 6), (7, 11)]  # the longest form first: 多模态大模型
 
 
+def test_the_built_in_lines_are_the_built_in_terms_and_match_alike():
+    from llmreads.glossary import builtin_lines, builtin_terms
+
+    terms = builtin_terms()
+    as_lines = Glossary([("检索增强", "RAG"), ("蒸馏", "distillation")], lines=builtin_lines())
+    as_terms = Glossary([*terms, ("检索增强", "RAG"), ("蒸馏", "distillation")], folded=len(terms))
+    assert len(as_lines) == len(as_terms) == len(terms) + 2
+    for text in ("lora", "LoRA 微调", "思维链技术", "多模态大模型的涌现能力", "rag", "检索增强", "distillations",
+                 "chain-of-thought prompting", "transformers", "扩散模型", "微調", "zebrafish", "bert 预训练"):
+        found = tokens(text)
+        assert as_lines.matches(found) == as_terms.matches(found), text
+        assert as_lines.forms_of(found) == as_terms.forms_of(found), text
+    # A query reads the forms of the few terms it could hold, not every line.
+    fresh = Glossary(lines=builtin_lines())
+    assert fresh.matches(tokens("lora")) and 0 < len(fresh._read) < 10
+
+
 # ---------------------------------------------------------------- the config file
 
 
