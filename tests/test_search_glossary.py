@@ -143,6 +143,11 @@ def test_the_built_in_lines_are_the_built_in_terms_and_match_alike():
         found = tokens(text)
         assert as_lines.matches(found) == as_terms.matches(found), text
         assert as_lines.forms_of(found) == as_terms.forms_of(found), text
+    # Every form of every term, and the start of each word (found inside other words), picks the same lines.
+    queries = {tuple(tokens(form)) for term in terms[::3] for form in term}
+    queries |= {(token[:3],) for query in list(queries) for token in query if len(token) > 4}
+    for found in sorted(queries):
+        assert as_lines._candidates(found) == as_terms._candidates(found), found
     # A query reads the forms of the few terms it could hold, not every line.
     fresh = Glossary(lines=builtin_lines())
     assert fresh.matches(tokens("lora")) and 0 < len(fresh._read) < 10

@@ -23,6 +23,7 @@ from llmreads.errors import LlmreadsError
 from llmreads.text import fold_for_matching, is_cjk, tokens
 
 GLOSSARY_FILE = os.path.join(os.path.dirname(__file__), "data", "glossary.tsv")
+_WORD_CHARACTERS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")  # what a word of a query may not follow
 
 
 class Form(NamedTuple):
@@ -151,12 +152,13 @@ class Glossary:
     def _candidates(self, found: Sequence[str]) -> list[int]:
         words = sorted({re.escape(_singular(token)) for token in found if not is_cjk(token[0])})
         pairs = sorted({a + b for a, b in itertools.pairwise(found) if is_cjk(a[0]) and is_cjk(b[0])})
-        parts = ([rf"(?<![0-9a-z])(?:{'|'.join(words)})s?(?![0-9a-z])"] if words else []) + pairs
-        if not parts:
+        if not (words or pairs):
             return []
-        pattern = re.compile("|".join(parts))
-        chosen = self._builtin_holding(pattern)
-        chosen.update(i for i, line in enumerate(self._given_lines, len(self._builtin)) if pattern.search(line))
+        chosen = self._builtin_holding(words, pairs)
+        if self._given_lines:
+            parts = ([rf"(?<![0-9a-z])(?:{'|'.join(words)})s?(?![0-9a-z])"] if words else []) + pairs
+            pattern = re.compile("|".join(parts))
+            chosen.update(i for i, line in enumerate(self._given_lines, len(self._builtin)) if pattern.search(line))
         # Terms that share a form, written alike, with a chosen one: merged with it. The
         # built-in terms share none (a test checks it), so only the user's can join them.
         new = chosen
@@ -167,13 +169,33 @@ class Glossary:
             chosen |= new
         return sorted(chosen)
 
-    def _builtin_holding(self, pattern: re.Pattern[str]) -> set[int]:
-        """The built-in lines `pattern` is found in (it never spans two lines)."""
+    def _builtin_holding(self, words: Sequence[str], pairs: Sequence[str]) -> set[int]:
+        """The built-in lines holding one of `words` as a word (an English plural s aside), or one of `pairs`.
+
+        One pass over the text of the lines: the words' pattern starts with
+        their letters, which the regex engine looks for quickly, and the letter
+        before a word is checked here (a lookbehind first made the engine try
+        the pattern at every character, four times as long).
+        """
         if not self._builtin:
             return set()
+        text = self._builtin_text
         if not self._starts:
-            self._starts = [0, *itertools.accumulate(len(line) + 1 for line in self._builtin_text.split("\n"))]
-        return {bisect.bisect_right(self._starts, found.start()) - 1 for found in pattern.finditer(self._builtin_text)}
+            self._starts = [0, *itertools.accumulate(len(line) + 1 for line in text.split("\n"))]
+        starts = self._starts
+        parts = ([rf"(?P<word>(?:{'|'.join(words)})s?(?![0-9a-z]))"] if words else []) + list(pairs)
+        pattern = re.compile("|".join(parts))
+        found: set[int] = set()
+        position = 0
+        while (hit := pattern.search(text, position)) is not None:
+            start = hit.start()
+            if hit.lastgroup == "word" and start and text[start - 1] in _WORD_CHARACTERS:
+                position = start + 1  # inside a word: look on from the next character
+                continue
+            line = bisect.bisect_right(starts, start) - 1
+            found.add(line)
+            position = starts[line + 1]  # one hit a line is enough
+        return found
 
     def _texts(self, indexes: Iterable[int]) -> set[str]:
         return {fold_for_matching(form.text) for index in indexes for form in self._forms(index).values()}
