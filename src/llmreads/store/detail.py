@@ -7,7 +7,8 @@ from source when its class is created, ~1 ms each class of start-up (3 ms of
 every `show`), a NamedTuple ~0.1 ms. `render` prints them as JSON objects.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typing.NamedTuple would compile each field's
+# annotation from its string (~25 µs a field, every process that loads these results).
 
 from typing import NamedTuple
 

@@ -11,7 +11,8 @@ Times are stored in UTC (`+00:00`) and shown in local time with its offset;
 a date or month a user types is a local one.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typing.NamedTuple would compile each field's
+# annotation from its string (~25 µs a field, every process that loads these results).
 
 import re
 import sqlite3
