@@ -78,3 +78,16 @@ def test_json_listing_of_a_ready_database_loads_no_heavy_library():
 def test_browse_help_loads_no_heavy_library():
     # The command's module is loaded to build its help; the screen's modules (and Textual) are not.
     assert imported_heavy(["browse", "--help"]) == []
+
+
+def test_the_results_of_show_and_tracking_are_named_tuples_of_evaluated_annotations():
+    # A frozen dataclass generates its methods from source (~1 ms a class); typing.NamedTuple
+    # compiles a string annotation (a module with `from __future__ import annotations`) for each field.
+    import typing
+
+    from llmreads.store import detail, notes, personal
+
+    for result in (detail.EntryLink, detail.EntryDetail, detail.PaperDetail, notes.Note, personal.TagCount,
+                   personal.HistoryEvent, personal.MonthCount):
+        assert issubclass(result, tuple) and not hasattr(result, "__dataclass_fields__"), result
+        assert not [name for name, kind in result.__annotations__.items() if isinstance(kind, str | typing.ForwardRef)]
