@@ -80,14 +80,16 @@ def test_browse_help_loads_no_heavy_library():
     assert imported_heavy(["browse", "--help"]) == []
 
 
-def test_the_results_of_show_and_tracking_are_named_tuples_of_evaluated_annotations():
+def test_the_records_of_search_show_and_tracking_are_named_tuples_of_evaluated_annotations():
     # A frozen dataclass generates its methods from source (~1 ms a class); typing.NamedTuple
     # compiles a string annotation (a module with `from __future__ import annotations`) for each field.
     import typing
 
+    from llmreads import glossary, query
     from llmreads.store import detail, notes, personal
 
     for result in (detail.EntryLink, detail.EntryDetail, detail.PaperDetail, notes.Note, personal.TagCount,
-                   personal.HistoryEvent, personal.MonthCount):
+                   personal.HistoryEvent, personal.MonthCount, query.Term, query.Alternative, query.Qualifier,
+                   query.Query, glossary.Form, glossary.Match):
         assert issubclass(result, tuple) and not hasattr(result, "__dataclass_fields__"), result
         assert not [name for name, kind in result.__annotations__.items() if isinstance(kind, str | typing.ForwardRef)]
