@@ -12,7 +12,6 @@ Standard library only: loaded by the query compiler on a search.
 # No `from __future__ import annotations`: typing.NamedTuple would compile each field's
 # annotation from its string (~25 µs a field, on every search).
 
-import bisect
 import functools
 import itertools
 import os
@@ -101,7 +100,6 @@ class Glossary:
             "\t".join(term).casefold() if i < folded else fold_for_matching("\t".join(term))
             for i, term in enumerate(given)
         ]
-        self._starts: list[int] = []  # where each built-in line starts in _builtin_text (made on first use)
         self._read: dict[int, dict[tuple[str, ...], Form]] = {}  # term -> its forms by key
 
     @functools.cached_property
@@ -181,9 +179,6 @@ class Glossary:
         if not self._builtin:
             return set()
         text = self._builtin_text
-        if not self._starts:
-            self._starts = [0, *itertools.accumulate(len(line) + 1 for line in text.split("\n"))]
-        starts = self._starts
         parts = ([rf"(?P<word>(?:{'|'.join(words)})s?(?![0-9a-z]))"] if words else []) + list(pairs)
         pattern = re.compile("|".join(parts))
         found: set[int] = set()
@@ -193,9 +188,8 @@ class Glossary:
             if hit.lastgroup == "word" and start and text[start - 1] in _WORD_CHARACTERS:
                 position = start + 1  # inside a word: look on from the next character
                 continue
-            line = bisect.bisect_right(starts, start) - 1
-            found.add(line)
-            position = starts[line + 1]  # one hit a line is enough
+            found.add(text.count("\n", 0, start))
+            position = text.find("\n", start) + 1 or len(text)  # one hit a line is enough
         return found
 
     def _texts(self, indexes: Iterable[int]) -> set[str]:
