@@ -257,9 +257,15 @@ def tokens(text: str) -> list[str]:
 # Capitalised, CAPITALS, digits) match the first alternatives and give no group;
 # any other run is glued. Possessive, so no run is read twice (a pattern that
 # looked for the glue at every character spent a fifth of a large import).
-_RUN = re.compile(r"[a-z]++(?![A-Z0-9])|[A-Z](?:[a-z]++|[A-Z]*+)(?![A-Za-z0-9])|[0-9]++(?![A-Za-z])|([A-Za-z0-9]++)")
-_WORD_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+# Compiled on first use (0.7 ms): only what indexes text (an import, a note, a large search) needs them.
+_RUN = r"[a-z]++(?![A-Z0-9])|[A-Z](?:[a-z]++|[A-Z]*+)(?![A-Za-z0-9])|[0-9]++(?![A-Za-z])|([A-Za-z0-9]++)"
+_WORD_PART = r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+"
 _run_parts: dict[str, str] = {}  # glued run -> its parts: the same model names come back in every list
+
+
+@functools.cache
+def _glue() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return re.compile(_RUN), re.compile(_WORD_PART)
 
 
 def _parts_of(run: str) -> str:
@@ -269,7 +275,7 @@ def _parts_of(run: str) -> str:
             _run_parts.clear()
         # Digits that start a run are no part of its glued word, which starts at
         # their last digit: one character, which is left out anyway.
-        parts = _WORD_PART.findall(run.lstrip("0123456789"))
+        parts = _glue()[1].findall(run.lstrip("0123456789"))
         found = _run_parts[run] = " ".join(part.lower() for part in parts if len(part) > 1)
     return found
 
@@ -281,7 +287,7 @@ def word_parts(text: str) -> str:
     index holds the parts as well (after the text: phrases of the text stay
     as written); parts of one letter are left out.
     """
-    return " ".join(filter(None, map(_parts_of, filter(None, _RUN.findall(text)))))
+    return " ".join(filter(None, map(_parts_of, filter(None, _glue()[0].findall(text)))))
 
 
 def index_form(text: str) -> str:
