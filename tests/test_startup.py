@@ -85,12 +85,12 @@ def test_the_records_of_search_show_and_tracking_are_named_tuples_of_evaluated_a
     # compiles a string annotation (a module with `from __future__ import annotations`) for each field.
     import typing
 
-    from llmreads import glossary, query
-    from llmreads.store import detail, notes, personal
+    from llmreads import config, glossary, query
+    from llmreads.store import detail, filters, notes, personal
 
     for result in (detail.EntryLink, detail.EntryDetail, detail.PaperDetail, notes.Note, personal.TagCount,
                    personal.HistoryEvent, personal.MonthCount, query.Term, query.Alternative, query.Qualifier,
-                   query.Query, glossary.Form, glossary.Match):
+                   query.Query, glossary.Form, glossary.Match, filters.Filter, config.Setting, config.Services):
         assert issubclass(result, tuple) and not hasattr(result, "__dataclass_fields__"), result
         assert not [name for name, kind in result.__annotations__.items() if isinstance(kind, str | typing.ForwardRef)]
 
