@@ -223,3 +223,11 @@ def test_word_parts_agree_with_their_definition(text):
     from llmreads.text import word_parts
 
     assert word_parts(text) == _word_parts_by_definition(text)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2070)) | st.text(alphabet=st.characters(max_codepoint=0x7f)))
+def test_has_control_of_ascii_text_is_what_the_pattern_finds(text):
+    # ASCII text is answered without compiling the pattern: its controls are what isprintable refuses.
+    from llmreads.text import _control, has_control
+
+    assert has_control(text) == (_control().search(text) is not None)

@@ -50,11 +50,16 @@ _LOOKALIKES = _build_lookalike_table()
 # line; `clean_block` keeps them. JSON escapes C0 controls itself;
 # `escape_json` escapes the rest.
 _C1_AND_BIDI = r"\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(rf"[\x00-\x1f{_C1_AND_BIDI}]")
 
 
 # Compiled on first use: a class of characters beyond Latin-1 costs some 0.3 ms
-# to compile, and most commands never show a note or write JSON.
+# to compile, and most commands never show a note or write JSON (and a
+# command that writes JSON may never clean text that is not plain ASCII).
+@functools.cache
+def _control() -> re.Pattern[str]:
+    return re.compile(rf"[\x00-\x1f{_C1_AND_BIDI}]")
+
+
 @functools.cache
 def _control_in_block() -> re.Pattern[str]:
     return re.compile(rf"\r\n|[\x00-\x08\x0b-\x1f{_C1_AND_BIDI}]")
@@ -88,7 +93,7 @@ def clean(text: str) -> str:
     # so this is `re.sub(r"\s+", " ", text).strip()`, only faster.
     if text.isascii() and text.isprintable():  # no look-alike, no control: most titles and URLs
         return " ".join(text.split())
-    return " ".join(_CONTROL.sub(" ", fold_lookalikes(text)).split())
+    return " ".join(_control().sub(" ", fold_lookalikes(text)).split())
 
 
 def clean_block(text: str) -> str:
@@ -102,7 +107,9 @@ def _block_control(match: re.Match[str]) -> str:
 
 def has_control(text: str) -> bool:
     """Whether `text` holds a character `clean` removes: a C0 or C1 control (newline and tab too) or a bidi mark."""
-    return _CONTROL.search(text) is not None
+    if text.isascii():  # the ASCII ones are exactly those str.isprintable refuses: 0-31 and 127
+        return not text.isprintable()
+    return _control().search(text) is not None
 
 
 def escape_json(text: str) -> str:
