@@ -401,3 +401,20 @@ def test_list_all_shows_an_unlisted_paper_that_keeps_only_a_tag_or_a_rating(cli,
         shown = [r for r in json_out(cli("--user", user, "list", "--all", "--json")) if r["id"] == OLD_ID]
         assert len(shown) == 1, user
     assert not [r for r in json_out(cli("list", "--all", "--json")) if r["id"] == OLD_ID]
+
+
+def test_reading_papers_probes_the_alias_index_and_builds_no_set_of_keys(tmp_path):
+    # `key IN aliased_keys` (a view, a UNION) made SQLite build a temporary b-tree of every key
+    # with an alias, once for each of the six uses in a statement that reads papers; an index
+    # probe of key_aliases costs nothing whether there are none or thousands.
+    from llmreads.store.papers import PAPER_COLUMNS, PAPER_JOIN
+
+    conn = open_db(tmp_path / "plan.db")
+    try:
+        plan = [row[3] for row in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT {PAPER_COLUMNS} FROM {PAPER_JOIN} WHERE p.id = ?2", ("alice", 1)
+        )]
+    finally:
+        conn.close()
+    assert not [step for step in plan if "aliased_keys" in step or "UNION USING TEMP B-TREE" in step], plan
+    assert any("key_aliases" in step and "INDEX" in step for step in plan), plan

@@ -404,9 +404,9 @@ _OLD_SPACES = re.compile(r"\s+")
 
 def old_clean(text: str) -> str:
     """`clean` as it was written before it was made faster."""
-    from llmreads.text import _CONTROL, _LOOKALIKES
+    from llmreads.text import _LOOKALIKES, _control
 
-    text = _CONTROL.sub(" ", text.translate(_LOOKALIKES))
+    text = _control().sub(" ", text.translate(_LOOKALIKES))
     return _OLD_SPACES.sub(" ", text).strip()
 
 

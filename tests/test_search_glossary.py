@@ -131,6 +131,28 @@ def test_matches_find_forms_glued_to_other_text():
     assert [(m.start, m.end) for m in matches] == [(0, 6), (7, 11)]  # the longest form first: 多模态大模型
 
 
+def test_the_built_in_lines_are_the_built_in_terms_and_match_alike():
+    from llmreads.glossary import builtin_lines, builtin_terms
+
+    terms = builtin_terms()
+    as_lines = Glossary([("检索增强", "RAG"), ("蒸馏", "distillation")], lines=builtin_lines())
+    as_terms = Glossary([*terms, ("检索增强", "RAG"), ("蒸馏", "distillation")], folded=len(terms))
+    assert len(as_lines) == len(as_terms) == len(terms) + 2
+    for text in ("lora", "LoRA 微调", "思维链技术", "多模态大模型的涌现能力", "rag", "检索增强", "distillations",
+                 "chain-of-thought prompting", "transformers", "扩散模型", "微調", "zebrafish", "bert 预训练"):
+        found = tokens(text)
+        assert as_lines.matches(found) == as_terms.matches(found), text
+        assert as_lines.forms_of(found) == as_terms.forms_of(found), text
+    # Every form of every term, and the start of each word (found inside other words), picks the same lines.
+    queries = {tuple(tokens(form)) for term in terms[::3] for form in term}
+    queries |= {(token[:3],) for query in list(queries) for token in query if len(token) > 4}
+    for found in sorted(queries):
+        assert as_lines._candidates(found) == as_terms._candidates(found), found
+    # A query reads the forms of the few terms it could hold, not every line.
+    fresh = Glossary(lines=builtin_lines())
+    assert fresh.matches(tokens("lora")) and 0 < len(fresh._read) < 10
+
+
 # ---------------------------------------------------------------- the config file
 
 

@@ -2,7 +2,9 @@
 
 search() fills a page from the best tiers alone when they hold enough hits
 (store.search._best_first) and ranks every hit otherwise: both must give the
-same papers in the same order, and the same total.
+same papers in the same order, and the same total. A database of a few papers
+(the seed) ranks its hits in Python (store.search._ranked_here): the same
+again, snippets and `matched` included.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def walk(request, monkeypatch):
 
     monkeypatch.setattr(module, "_WALK_BATCH", request.param[0])
     monkeypatch.setattr(module, "_WALK_MOST", request.param[1])
+    monkeypatch.setattr(module, "_RANK_HERE_MOST", 0)  # the seed takes the paths of a large database
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -111,6 +114,46 @@ def test_a_search_without_details_finds_the_same_papers_and_snippets(conn):
     assert all(p.authors == [] for p in search(conn, USER, "lora", details=False).papers)
 
 
+def everything_about(conn: sqlite3.Connection, query: str, limit: int | None, **options: object) -> object:
+    result = search(conn, USER, query, limit=limit, scores=True, **options)  # type: ignore[arg-type]
+    return result.total, result.unfiltered, result.patterns, [paper.as_dict() for paper in result.papers]
+
+
+def test_a_few_papers_are_ranked_in_python_as_the_database_ranks_many(conn, monkeypatch):
+    import llmreads.store.search as module
+
+    keys = [r[0] for r in conn.execute("SELECT key FROM papers ORDER BY position")]
+    save_records(conn, [
+        (key, Record(source="arxiv", title="t", abstract="微调 of diffusion models, chain-of-thought and LoRA"))
+        for key in keys[::7]
+    ])
+    add_note(conn, USER, conn.execute("SELECT id FROM papers WHERE key = ?", (keys[5],)).fetchone()[0],
+             "a note on 扩散模型 and lora")
+    add_note(conn, USER, conn.execute("SELECT id FROM papers WHERE key = ?", (keys[9],)).fetchone()[0],
+             "zebrafish and 微调")
+    conn.execute("UPDATE papers SET listed = 0 WHERE key = ?", (keys[9],))  # a note on a paper no list holds
+    cases = [(query, {}) for query in (*QUERIES, "zebrafish", "2106.09685", "lora 2106.09685", "nothingatall")]
+    cases += [("lora", {"exact": True}), ("微调", {"notes": False}), ("扩散模型", {"details": False, "matched": False})]
+    for query, options in cases:
+        for limit in (None, 1, 3, 20):
+            here = everything_about(conn, query, limit, **options)
+            monkeypatch.setattr(module, "_RANK_HERE_MOST", 0)
+            there = everything_about(conn, query, limit, **options)
+            monkeypatch.undo()
+            assert here == there, (query, options, limit)
+
+
+def test_a_search_of_a_few_papers_creates_no_temporary_table(conn):
+    ran: list[str] = []
+    conn.set_trace_callback(ran.append)
+    try:
+        assert search(conn, USER, "lora").papers
+        assert search(conn, USER, "lora", limit=3, scores=True).papers
+    finally:
+        conn.set_trace_callback(None)
+    assert not [statement for statement in ran if "temp." in statement], ran
+
+
 def test_a_page_of_many_hits_counts_them_without_gathering_them(conn, monkeypatch):
     """Hits dense among the papers: the total is a count and the page a walk down the stars index.
 
@@ -122,6 +165,7 @@ def test_a_page_of_many_hits_counts_them_without_gathering_them(conn, monkeypatc
     import llmreads.store.search as module
 
     monkeypatch.setattr(module, "_WALK_BATCH", 4)  # the seed's 118 papers stand for many: 30 hits are dense
+    monkeypatch.setattr(module, "_RANK_HERE_MOST", 0)  # and take the path of a large database
     for query in ('"language models"', "large language models", "language"):
         everything, total = ranked(conn, query, None)
         ran: list[str] = []
@@ -166,6 +210,7 @@ def test_a_walk_through_the_first_papers_in_stars_order_keeps_the_tiers(blank_te
     import_text(conn, tiered_list(), name="tiers")
     monkeypatch.setattr(module, "_WALK_BATCH", 2)
     monkeypatch.setattr(module, "_WALK_MOST", 8)  # the walk looks at the hits among the first 32 papers
+    monkeypatch.setattr(module, "_RANK_HERE_MOST", 0)  # 60 papers take the path of a large database
     pages = {}
     for query, limit in (("微调", 4), ("微调 -quokka", 3)):
         everything = [p.title for p in search(conn, USER, query).papers]

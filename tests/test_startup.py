@@ -35,6 +35,21 @@ def test_only_commands_that_fetch_load_the_metadata_clients():
     assert "llmreads.fetch" in imported(["add", "2401.00001"], FETCHING)  # offline here: added all the same
 
 
+def test_everyday_commands_create_no_dataclass():
+    # Creating a dataclass generates its methods from source (~0.5 to 1 ms each, frozen ones the most):
+    # the results of show, mark-read and notes are NamedTuples; search and list rows a plain class.
+    imported(["list", "--limit", "1"], ())  # first use: creates and fills the database
+    for args in (["show", "lora"], ["show", "lora", "--json"], ["mark-read", "lora"], ["mark-unread", "lora", "--json"],
+                 ["search", "lora"], ["search", "lora", "--json"], ["list", "--stars", "4"], ["note", "list"]):
+        assert imported(args, ("dataclasses",)) == [], args
+
+
+def test_marking_papers_loads_neither_search_nor_the_choices_of_listings():
+    imported(["list", "--limit", "1"], ())  # first use: creates and fills the database
+    for args in (["mark-read", "lora"], ["mark-unread", "lora", "--date", "2024-03-01", "--json"]):
+        assert imported(args, ("llmreads.options", "llmreads.query", "llmreads.glossary")) == [], args
+
+
 def imported_heavy(args: list[str]) -> list[str]:
     """Heavy top-level modules a command imports, from python -X importtime."""
     result = subprocess.run(
@@ -63,3 +78,48 @@ def test_json_listing_of_a_ready_database_loads_no_heavy_library():
 def test_browse_help_loads_no_heavy_library():
     # The command's module is loaded to build its help; the screen's modules (and Textual) are not.
     assert imported_heavy(["browse", "--help"]) == []
+
+
+def test_the_records_of_search_show_and_tracking_are_named_tuples_of_evaluated_annotations():
+    # A frozen dataclass generates its methods from source (~1 ms a class); typing.NamedTuple
+    # compiles a string annotation (a module with `from __future__ import annotations`) for each field.
+    import typing
+
+    from llmreads import config, glossary, query
+    from llmreads.store import detail, filters, notes, personal
+
+    for result in (detail.EntryLink, detail.EntryDetail, detail.PaperDetail, notes.Note, personal.TagCount,
+                   personal.HistoryEvent, personal.MonthCount, query.Term, query.Alternative, query.Qualifier,
+                   query.Query, glossary.Form, glossary.Match, filters.Filter, config.Setting, config.Services):
+        assert issubclass(result, tuple) and not hasattr(result, "__dataclass_fields__"), result
+        assert not [name for name, kind in result.__annotations__.items() if isinstance(kind, str | typing.ForwardRef)]
+
+
+def compiled_by_importing(module: str, after: str) -> list[str]:
+    """The regular expressions importing `module` compiles, once the modules `after` names are loaded."""
+    code = (
+        f"import re, sys\nimport {after}\n"
+        "compiled = []\n"
+        "original = re._compile\n"
+        "re._compile = lambda pattern, flags: (compiled.append(pattern), original(pattern, flags))[1]\n"
+        f"import {module}\n"
+        "print(compiled)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return eval(result.stdout)
+
+
+def test_the_modules_every_listing_loads_compile_no_pattern_they_may_not_use():
+    # Compiling a regular expression is pure Python, 0.1 to 1 ms each: the patterns of paper
+    # references (a URL, a host, an id prefix) are compiled when a reference needs them, those
+    # of glued words (SpanBERT) when text is indexed.
+    from llmreads import text
+
+    assert compiled_by_importing(
+        "llmreads.store.papers",
+        "llmreads.aliases, llmreads.errors, llmreads.store.base, llmreads.store.filters, llmreads.store.index,"
+        " llmreads.store.metadata, llmreads.text",
+    ) == []
+    found = compiled_by_importing("llmreads.text", "unicodedata, functools, os")
+    assert found and text._RUN not in found and text._WORD_PART not in found

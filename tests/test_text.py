@@ -234,3 +234,11 @@ def test_clean_takes_no_short_cut_that_changes_the_text(text):
     """Whatever path `clean` takes (ASCII, printable, other), it gives the text folded, controls as spaces,
     runs of white space as one space, stripped."""
     assert clean(text) == " ".join(_CLEAN_CONTROL.sub(" ", fold_lookalikes(text)).split())
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2070)) | st.text(alphabet=st.characters(max_codepoint=0x7f)))
+def test_has_control_of_ascii_text_is_what_the_pattern_finds(text):
+    # ASCII text is answered without compiling the pattern: its controls are what isprintable refuses.
+    from llmreads.text import _control, has_control
+
+    assert has_control(text) == (_control().search(text) is not None)

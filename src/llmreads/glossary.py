@@ -9,7 +9,8 @@ token per ideograph, punctuation dropped), so `Chain-of-Thought` is the form
 Standard library only: loaded by the query compiler on a search.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typing.NamedTuple would compile each field's
+# annotation from its string (~25 µs a field, on every search).
 
 import functools
 import itertools
@@ -22,6 +23,7 @@ from llmreads.errors import LlmreadsError
 from llmreads.text import fold_for_matching, is_cjk, tokens
 
 GLOSSARY_FILE = os.path.join(os.path.dirname(__file__), "data", "glossary.tsv")
+_WORD_CHARACTERS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")  # what a word of a query may not follow
 
 
 class Form(NamedTuple):
@@ -81,31 +83,46 @@ class Glossary:
     Only the terms a query could hold are read into tokens: those whose line
     holds one of the query's words as a word, or two of its ideographs in a
     row. Tokenizing all 1,300 forms would cost a search some 20 ms; these few,
-    a millisecond or two.
+    a millisecond or two. The built-in terms (`lines`, as the file writes
+    them) are not even split into forms until then: their lines are one text,
+    casefolded, that a query's words are looked for in one pass.
     """
 
-    def __init__(self, terms: Iterable[Sequence[str]], folded: int = 0) -> None:
-        """`folded`: how many of the first terms are written as search folds them but for case (the built-in ones)."""
-        self._terms = [tuple(term) for term in terms]
-        self._folded = folded
-        self._lines = [
+    def __init__(self, terms: Iterable[Sequence[str]] = (), folded: int = 0, *, lines: Sequence[str] = ()) -> None:
+        """`lines`: terms as the built-in file writes them (forms separated by tabs), before `terms`, and written
+        as search folds them but for case; `folded`: how many of the first `terms` are written so too."""
+        self._builtin = list(lines)
+        given = [tuple(term) for term in terms]
+        self._given = dict(enumerate(given, len(self._builtin)))
+        self._folded = len(self._builtin) + folded
+        self._builtin_text = "\n".join(self._builtin).casefold()
+        self._given_lines = [
             "\t".join(term).casefold() if i < folded else fold_for_matching("\t".join(term))
-            for i, term in enumerate(self._terms)
+            for i, term in enumerate(given)
         ]
         self._read: dict[int, dict[tuple[str, ...], Form]] = {}  # term -> its forms by key
 
+    @functools.cached_property
+    def _lines(self) -> list[str]:
+        """Every term's line, folded: the built-in ones, then the given ones."""
+        return [*(self._builtin_text.split("\n") if self._builtin else ()), *self._given_lines]
+
+    def _term(self, index: int) -> tuple[str, ...]:
+        given = self._given.get(index)
+        return given if given is not None else tuple(self._builtin[index].split("\t"))
+
     def __len__(self) -> int:
-        return len(self._terms)
+        return len(self._builtin) + len(self._given)
 
     def terms(self) -> list[tuple[Form, ...]]:
         """Every term, as merged (reads them all: for tests and listings, not for a search)."""
-        return self._merged(range(len(self._terms)))[1]
+        return self._merged(range(len(self)))[1]
 
     def _forms(self, index: int) -> dict[tuple[str, ...], Form]:
         forms = self._read.get(index)
         if forms is None:
             forms = {}
-            for text in self._terms[index]:
+            for text in self._term(index):
                 found = tuple(tokens(text))
                 if found:
                     forms.setdefault(_key(found), Form(text, found))
@@ -134,20 +151,46 @@ class Glossary:
     def _candidates(self, found: Sequence[str]) -> list[int]:
         words = sorted({re.escape(_singular(token)) for token in found if not is_cjk(token[0])})
         pairs = sorted({a + b for a, b in itertools.pairwise(found) if is_cjk(a[0]) and is_cjk(b[0])})
-        parts = ([rf"(?<![0-9a-z])(?:{'|'.join(words)})s?(?![0-9a-z])"] if words else []) + pairs
-        if not parts:
+        if not (words or pairs):
             return []
-        pattern = re.compile("|".join(parts))
-        chosen = {i for i, line in enumerate(self._lines) if pattern.search(line)}
+        chosen = self._builtin_holding(words, pairs)
+        if self._given_lines:
+            parts = ([rf"(?<![0-9a-z])(?:{'|'.join(words)})s?(?![0-9a-z])"] if words else []) + pairs
+            pattern = re.compile("|".join(parts))
+            chosen.update(i for i, line in enumerate(self._given_lines, len(self._builtin)) if pattern.search(line))
         # Terms that share a form, written alike, with a chosen one: merged with it. The
         # built-in terms share none (a test checks it), so only the user's can join them.
         new = chosen
-        while new and self._folded < len(self._terms):
+        while new and self._folded < len(self):
             own = {i for i in new if i >= self._folded}
             new = self._lines_holding(self._texts(own), 0) | self._lines_holding(self._texts(new - own), self._folded)
             new -= chosen
             chosen |= new
         return sorted(chosen)
+
+    def _builtin_holding(self, words: Sequence[str], pairs: Sequence[str]) -> set[int]:
+        """The built-in lines holding one of `words` as a word (an English plural s aside), or one of `pairs`.
+
+        One pass over the text of the lines: the words' pattern starts with
+        their letters, which the regex engine looks for quickly, and the letter
+        before a word is checked here (a lookbehind first made the engine try
+        the pattern at every character, four times as long).
+        """
+        if not self._builtin:
+            return set()
+        text = self._builtin_text
+        parts = ([rf"(?P<word>(?:{'|'.join(words)})s?(?![0-9a-z]))"] if words else []) + list(pairs)
+        pattern = re.compile("|".join(parts))
+        found: set[int] = set()
+        position = 0
+        while (hit := pattern.search(text, position)) is not None:
+            start = hit.start()
+            if hit.lastgroup == "word" and start and text[start - 1] in _WORD_CHARACTERS:
+                position = start + 1  # inside a word: look on from the next character
+                continue
+            found.add(text.count("\n", 0, start))
+            position = text.find("\n", start) + 1 or len(text)  # one hit a line is enough
+        return found
 
     def _texts(self, indexes: Iterable[int]) -> set[str]:
         return {fold_for_matching(form.text) for index in indexes for form in self._forms(index).values()}
@@ -184,16 +227,20 @@ class Glossary:
 
 
 @functools.cache
+def builtin_lines() -> tuple[str, ...]:
+    """The built-in glossary's lines, one a term (forms separated by tabs), unchecked (the tests check them)."""
+    with open(GLOSSARY_FILE, encoding="utf-8") as handle:
+        return tuple(line for line in handle.read().split("\n") if line and line[0] != "#")
+
+
 def builtin_terms() -> tuple[tuple[str, ...], ...]:
     """The built-in glossary's terms, unchecked (the tests check every one with `parse_glossary`)."""
-    with open(GLOSSARY_FILE, encoding="utf-8") as handle:
-        return tuple(tuple(line.rstrip("\n").split("\t")) for line in handle if line[0] not in "#\n")
+    return tuple(tuple(line.split("\t")) for line in builtin_lines())
 
 
 @functools.cache
 def _glossary(extra: tuple[tuple[str, ...], ...]) -> Glossary:
-    builtin = builtin_terms()
-    return Glossary([*builtin, *extra], folded=len(builtin))
+    return Glossary(extra, lines=builtin_lines())
 
 
 def glossary(extra: Iterable[Sequence[str]] = ()) -> Glossary:

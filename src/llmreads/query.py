@@ -16,7 +16,8 @@ words (`chain of thought`). A quoted phrase expands only when it is a form
 as a whole. The query as typed is kept beside, for ranking literal hits first.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typing.NamedTuple would compile each field's
+# annotation from its string (~25 µs a field, on every search).
 
 import re
 from collections.abc import Iterable, Sequence
@@ -253,7 +254,7 @@ def compile_query(text: str, expand: bool = True, glossary_terms: Iterable[Seque
     return query
 
 
-def _expand(groups: tuple[tuple[Term, ...], ...], terms: Glossary) -> tuple[tuple[Alternative, ...], ...]:
+def _expand(groups: tuple[tuple[Term, ...], ...], terms: "Glossary") -> tuple[tuple[Alternative, ...], ...]:
     """The groups with the glossary's forms as alternatives; () when no word is in the glossary."""
     out: list[tuple[Alternative, ...]] = []
     run: list[Term] = []  # consecutive single words (not phrases) of one column: matched as one run of tokens
@@ -293,7 +294,7 @@ def _as_typed(term: Term) -> Alternative:
 
 
 def _other_forms(
-    forms: Sequence[Form], typed: Sequence[str], column: str | None, quoted: bool = False
+    forms: "Sequence[Form]", typed: Sequence[str], column: str | None, quoted: bool = False
 ) -> list[Alternative]:
     """The alternatives of a term's forms other than the one typed (kept when quoted: then its plural too)."""
     from llmreads.glossary import same_form
@@ -311,7 +312,7 @@ def _other_forms(
     return out
 
 
-def _expand_run(run: Sequence[Term], terms: Glossary) -> list[tuple[Alternative, ...]] | None:
+def _expand_run(run: Sequence[Term], terms: "Glossary") -> list[tuple[Alternative, ...]] | None:
     """Groups for a run of ANDed words holding glossary forms, or None when it holds none."""
     found = [token for term in run for token in term.tokens]
     matches = terms.matches(found)

@@ -88,11 +88,15 @@ def json_text(data: object) -> str:
 
 
 def emit_json(data: object) -> None:
-    """A query's answer as --json prints it: a result dataclass (or a list of them) as an object of its fields."""
+    """A query's answer as --json prints it: a result dataclass or NamedTuple (or a list of them) as an object
+    of its fields."""
     print(json_text(_plain(data)))
 
 
 def _plain(data: object) -> object:
+    fields = getattr(data, "_fields", None)  # a NamedTuple result (store.detail, store.notes): an object
+    if fields is not None and isinstance(data, tuple):
+        return {name: _plain(value) for name, value in zip(fields, data, strict=True)}
     if isinstance(data, list | tuple):
         return [_plain(item) for item in data]
     if hasattr(data, "__dataclass_fields__") and not isinstance(data, type):

@@ -50,11 +50,16 @@ _LOOKALIKES = _build_lookalike_table()
 # line; `clean_block` keeps them. JSON escapes C0 controls itself;
 # `escape_json` escapes the rest.
 _C1_AND_BIDI = r"\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(rf"[\x00-\x1f{_C1_AND_BIDI}]")
 
 
 # Compiled on first use: a class of characters beyond Latin-1 costs some 0.3 ms
-# to compile, and most commands never show a note or write JSON.
+# to compile, and most commands never show a note or write JSON (and a
+# command that writes JSON may never clean text that is not plain ASCII).
+@functools.cache
+def _control() -> re.Pattern[str]:
+    return re.compile(rf"[\x00-\x1f{_C1_AND_BIDI}]")
+
+
 @functools.cache
 def _control_in_block() -> re.Pattern[str]:
     return re.compile(rf"\r\n|[\x00-\x08\x0b-\x1f{_C1_AND_BIDI}]")
@@ -91,7 +96,7 @@ def clean(text: str) -> str:
     if text.isprintable():  # no control or bidi mark (none is printable), and no space but " "
         text = fold_lookalikes(text)
         return " ".join(text.split()) if "  " in text or text[:1] == " " or text[-1:] == " " else text
-    return " ".join(_CONTROL.sub(" ", fold_lookalikes(text)).split())
+    return " ".join(_control().sub(" ", fold_lookalikes(text)).split())
 
 
 def clean_block(text: str) -> str:
@@ -105,7 +110,9 @@ def _block_control(match: re.Match[str]) -> str:
 
 def has_control(text: str) -> bool:
     """Whether `text` holds a character `clean` removes: a C0 or C1 control (newline and tab too) or a bidi mark."""
-    return _CONTROL.search(text) is not None
+    if text.isascii():  # the ASCII ones are exactly those str.isprintable refuses: 0-31 and 127
+        return not text.isprintable()
+    return _control().search(text) is not None
 
 
 def escape_json(text: str) -> str:
@@ -260,9 +267,15 @@ def tokens(text: str) -> list[str]:
 # Capitalised, CAPITALS, digits) match the first alternatives and give no group;
 # any other run is glued. Possessive, so no run is read twice (a pattern that
 # looked for the glue at every character spent a fifth of a large import).
-_RUN = re.compile(r"[a-z]++(?![A-Z0-9])|[A-Z](?:[a-z]++|[A-Z]*+)(?![A-Za-z0-9])|[0-9]++(?![A-Za-z])|([A-Za-z0-9]++)")
-_WORD_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+# Compiled on first use (0.7 ms): only what indexes text (an import, a note, a large search) needs them.
+_RUN = r"[a-z]++(?![A-Z0-9])|[A-Z](?:[a-z]++|[A-Z]*+)(?![A-Za-z0-9])|[0-9]++(?![A-Za-z])|([A-Za-z0-9]++)"
+_WORD_PART = r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+"
 _run_parts: dict[str, str] = {}  # glued run -> its parts: the same model names come back in every list
+
+
+@functools.cache
+def _glue() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return re.compile(_RUN), re.compile(_WORD_PART)
 
 
 def _parts_of(run: str) -> str:
@@ -272,7 +285,7 @@ def _parts_of(run: str) -> str:
             _run_parts.clear()
         # Digits that start a run are no part of its glued word, which starts at
         # their last digit: one character, which is left out anyway.
-        parts = _WORD_PART.findall(run.lstrip("0123456789"))
+        parts = _glue()[1].findall(run.lstrip("0123456789"))
         found = _run_parts[run] = " ".join(part.lower() for part in parts if len(part) > 1)
     return found
 
@@ -284,7 +297,7 @@ def word_parts(text: str) -> str:
     index holds the parts as well (after the text: phrases of the text stay
     as written); parts of one letter are left out.
     """
-    return " ".join(filter(None, map(_parts_of, filter(None, _RUN.findall(text)))))
+    return " ".join(filter(None, map(_parts_of, filter(None, _glue()[0].findall(text)))))
 
 
 def index_form(text: str) -> str:

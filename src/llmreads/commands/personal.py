@@ -8,7 +8,7 @@ import typer
 
 from llmreads import completion
 from llmreads.app import JsonOpt, RefArg, app, state
-from llmreads.options import month_span, since_date
+from llmreads.dates import month_span, since_date
 
 if TYPE_CHECKING:
     import sqlite3

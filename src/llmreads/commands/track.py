@@ -15,8 +15,8 @@ from llmreads.app import (
     app,
     state,
 )
+from llmreads.dates import DateOpt
 from llmreads.errors import LlmreadsError
-from llmreads.options import DateOpt
 
 if TYPE_CHECKING:
     import sqlite3

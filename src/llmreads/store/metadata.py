@@ -7,7 +7,7 @@ Kept apart from store.library so that listings load no dataclasses.
 
 from __future__ import annotations
 
-from llmreads.aliases import same_paper_sql
+from llmreads.aliases import aliased_sql, same_paper_sql
 
 
 def metadata_key_sql(key: str) -> str:
@@ -16,7 +16,7 @@ def metadata_key_sql(key: str) -> str:
         f"SELECT mm.key FROM paper_metadata mm WHERE mm.key IN {same_paper_sql(key)}"
         " ORDER BY mm.fetched_at IS NULL, mm.fetched_at DESC LIMIT 1"
     )
-    return f"CASE WHEN {key} IN aliased_keys THEN coalesce(({elsewhere}), {key}) ELSE {key} END"
+    return f"CASE WHEN {aliased_sql(key)} THEN coalesce(({elsewhere}), {key}) ELSE {key} END"
 
 
 def metadata_sql(column: str, key: str = "p.key") -> str:

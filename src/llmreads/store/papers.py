@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from llmreads.aliases import (
+    aliased_sql,
     first_read_sql,
     paper_id_sql,
     rating_sql,
@@ -181,11 +182,13 @@ def section_labels(conn: sqlite3.Connection, paper_ids: Sequence[int]) -> dict[i
 # the index chosen, or None to give up (the reference is then reported as ambiguous).
 choose_paper: Callable[[str, list[str]], int | None] | None = None
 
+# The patterns of references, compiled (and cached by re) only when a reference that is
+# neither a short id nor a key needs them: some 1 ms that `list` and `search` never pay.
 # A reference that reads as a web address: a scheme, or a host with a dot followed by a path.
-_URL_REF = re.compile(r"[a-z][a-z0-9+.\-]*://\S+|[^\s/:]+\.[^\s/:]+/\S*", re.IGNORECASE)
-_HOST_REF = re.compile(r"[^\W_](?:[\w\-]*[^\W_])?(?:\.[^\W_](?:[\w\-]*[^\W_])?)+")
+_URL_REF = r"(?i:[a-z][a-z0-9+.\-]*://\S+|[^\s/:]+\.[^\s/:]+/\S*)"
+_HOST_REF = r"[^\W_](?:[\w\-]*[^\W_])?(?:\.[^\W_](?:[\w\-]*[^\W_])?)+"
 # A prefix of a short id, as git takes a prefix of a hash.
-_ID_PREFIX = re.compile(r"[0-9a-f]{4,5}")
+_ID_PREFIX = r"[0-9a-f]{4,5}"
 
 _Candidate = tuple[int, str, str, int]  # row id, short id, title, listed
 
@@ -220,7 +223,7 @@ def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
     paper_id = paper_of_key(conn, text)  # an alias with no paper of its own
     if paper_id is not None:
         return paper_id
-    if _URL_REF.fullmatch(text):
+    if re.fullmatch(_URL_REF, text):
         by_link = _papers_by_link(conn, text)
         if by_link:
             return _one_or_ambiguous(conn, ref, by_link, f"{ref!r} is a link of {len(by_link)} papers")
@@ -235,11 +238,11 @@ def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
         if len(papers) == 1:
             return next(iter(papers))
         first_tier = first_tier or list(papers.values())
-    if not first_tier and _HOST_REF.fullmatch(text):  # a bare host (`chatglm.cn`), when no title holds it
+    if not first_tier and re.fullmatch(_HOST_REF, text):  # a bare host (`chatglm.cn`), when no title holds it
         by_link = _papers_by_link(conn, text)
         if by_link:
             return _one_or_ambiguous(conn, ref, by_link, f"{ref!r} is a link of {len(by_link)} papers")
-    if not first_tier and _ID_PREFIX.fullmatch(text.lower()):
+    if not first_tier and re.fullmatch(_ID_PREFIX, text.lower()):
         prefix = text.lower()
         rows = conn.execute(
             "SELECT id, short_id, title, listed FROM papers WHERE short_id >= ? AND short_id < ? ORDER BY listed DESC,"
@@ -332,7 +335,7 @@ def _one_per_paper(
     shown: dict[int, int] = dict(rows_in(
         conn,
         f"SELECT pp.id, coalesce({paper_id_sql('pp.key')}, pp.id) FROM papers pp"
-        " WHERE pp.id IN ({marks}) AND pp.key IN aliased_keys",
+        f" WHERE pp.id IN ({{marks}}) AND {aliased_sql('pp.key')}",
         [r[0] for r in rows],
     ))
     papers: dict[int, tuple[int, str, str, int]] = {}

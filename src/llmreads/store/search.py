@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from llmreads.aliases import same_paper_sql, status_join
 from llmreads.errors import InvalidQuery
+from llmreads.store.base import chunks
 from llmreads.store.filters import Filter, combine
 from llmreads.store.metadata import metadata_sql
 from llmreads.store.papers import PAPER_COLUMNS, PAPER_JOIN, PaperRow, paper_rows
@@ -113,9 +114,8 @@ def search(
             raise InvalidQuery(f"cannot search for {text!r}: {exc}") from None
         keys = [(row["pid"], paper.key) for paper, row in zip(papers, rows, strict=True)]
         every_text = _texts(conn, user, keys, notes)
-        compiled = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
         for paper, texts in zip(papers, every_text, strict=True):
-            paper.snippet = _snippet(texts, compiled)
+            paper.snippet = _snippet(texts, patterns)
             if query is not None and matched:
                 paper.matched = _matched(query, paper.title, texts)
     finally:
@@ -184,6 +184,8 @@ def _search_rows(
     `named` papers (the one an arXiv id query names) are title hits. `text_match` finds the hits
     with the words in titles or introductions: those found in a fetched abstract alone rank last.
     """
+    if sort == "relevance" and title_match is not None and not (filters or raw) and _few_papers(conn):
+        return _ranked_here(conn, user, match, title_match, limit, notes, literal, named, text_match, columns)
     for table in (_HITS, _TITLE_HITS, _FILTERED, _LITERAL_HITS, _LITERAL_TITLE_HITS, _ABSTRACT_ONLY):
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (pid INTEGER PRIMARY KEY)")
         conn.execute(f"DELETE FROM {table}")
@@ -581,11 +583,17 @@ def _texts(conn: sqlite3.Connection, user: str, papers: Sequence[tuple[int, str]
     return [found[pid] for pid, _key in papers]
 
 
-def _snippet(texts: list[str], patterns: Sequence[re.Pattern[str]]) -> str:
+def _snippet(texts: list[str], patterns: Sequence[str]) -> str:
+    """A window of the first text that holds a pattern, around the first pattern it holds.
+
+    Each pattern is compiled when first tried (re caches it): the first
+    usually matches, and compiling the glossary's other forms would cost a
+    search ~0.1 ms each.
+    """
     for text in texts:
         folded = fold_scripts(text)  # the patterns are Simplified, as the index is; offsets hold
         for pattern in patterns:
-            found = pattern.search(folded)
+            found = re.compile(pattern, re.IGNORECASE).search(folded)
             if found:
                 return _window(text, found.start(), found.end())
     return _window(texts[0], 0, 0) if texts and texts[0] else ""
@@ -636,3 +644,81 @@ def suggest(conn: sqlite3.Connection, query: Query, limit: int = 3) -> list[str]
             if candidate not in out and candidate != word:
                 out.append(candidate)
     return out[:limit]
+
+
+# At most this many papers (the largest row id), a search without filters ranks its hits here,
+# in Python, rather than in temporary tables: the bundled list and lists of its size.
+_RANK_HERE_MOST = 2000
+
+
+def _few_papers(conn: sqlite3.Connection) -> bool:
+    return int(conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 0) <= _RANK_HERE_MOST
+
+
+def _ranked_here(
+    conn: sqlite3.Connection,
+    user: str,
+    match: str,
+    title_match: str,
+    limit: int | None,
+    notes: bool,
+    literal: tuple[str, str] | None,
+    named: Sequence[int],
+    text_match: str | None,
+    columns: str,
+) -> tuple[list[sqlite3.Row], int, int]:
+    """_search_rows' ranking, without filters, for a database of a few papers: the same tiers, worked out in sets.
+
+    On the bundled list the temporary tables cost more than the search: six
+    created and emptied, a statement for each tier's page and another for its
+    rows. Here each MATCH is one query into a set, the hits' rows are read in
+    one statement, and they are sorted by tier, then stars, then list order.
+    """
+
+    def fts(expression: str) -> set[int]:
+        return {r[0] for r in conn.execute("SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (expression,))}
+
+    def noted(expression: str) -> set[int]:
+        return {r[0] for r in conn.execute(
+            "SELECT p.id FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid"
+            f" JOIN papers p ON p.key IN {same_paper_sql('n.paper_key')} WHERE notes_fts MATCH ?1 AND n.user = ?2",
+            (expression, user),
+        )}
+
+    matched = fts(match)
+    found = matched | set(named)
+    if notes:
+        found |= noted(match)
+    title = fts(title_match) | set(named)
+    abstract_only = matched - fts(text_match) if text_match is not None else set()
+    if limit is not None:
+        columns = PAPER_COLUMNS  # a page has its details, whatever `columns` says, as _page_of reads it
+    rows: dict[int, sqlite3.Row] = {}
+    for chunk in chunks(sorted(found)):
+        rows.update((row["pid"], row) for row in conn.execute(
+            f"SELECT {columns} FROM papers p {status_join('?1')} WHERE p.id IN ({','.join(map(str, chunk))})"
+            " AND p.listed = 1",
+            [user],
+        ))
+    if literal is not None:
+        literal_hits = fts(literal[0]) | (noted(literal[0]) if notes else set())
+        literal_title = fts(literal[1])
+        tiers = [
+            literal_title,
+            title - literal_title,
+            literal_hits - title - abstract_only,
+            rows.keys() - title - literal_hits - abstract_only,
+        ]
+    else:
+        tiers = [title, rows.keys() - title - abstract_only]
+    tiers.append(abstract_only - title)
+    ranked: list[sqlite3.Row] = []
+    for tier in tiers:  # each in stars order, then list order
+        ranked += sorted((rows[pid] for pid in tier if pid in rows), key=_stars_then_position)
+    if limit is not None:
+        ranked = ranked[:limit]
+    return ranked, len(rows), len(rows)
+
+
+def _stars_then_position(row: sqlite3.Row) -> tuple[int, int, int]:
+    return -row["stars"], row["position"], row["pid"]
