@@ -2,6 +2,7 @@
 
     python scripts/mutation.py                       # the default scope, seed 12
     python scripts/mutation.py --sample 50 --seed 3  # a smaller sample of store and parse
+    python scripts/mutation.py --skip-query          # only the store and parse sample
 
 The scope is every mutant of `query.py`, plus a sample of `--sample` mutants drawn
 with a fixed seed from the store and the parser (`store.py` or `store/*.py`,
@@ -206,10 +207,12 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a mutant's run counts as killed")
     parser.add_argument("--json", type=Path, help="write every mutant's outcome here")
     parser.add_argument("--limit", type=int, help="run only the first N mutants of the scope (a quick look)")
+    parser.add_argument("--skip-query", action="store_true",
+                        help="leave out the mutants of query.py: only the store and parse sample")
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers of the coverage run")
     args = parser.parse_args()
 
-    full = mutants_of(PACKAGE / "query.py")
+    full = [] if args.skip_query else mutants_of(PACKAGE / "query.py")
     pool = [m for pattern in ("store", "parse") for path in scope_files(pattern) for m in mutants_of(path)]
     sampled = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))
     sampled.sort(key=lambda m: (str(m.path), m.start, m.description))
@@ -230,6 +233,7 @@ def main() -> None:
             # Fastest first: with -x a killed mutant stops at the first test that fails.
             tests = sorted({t for line in range(mutant.line, mutant.end_line + 1) for t in lines.get(line, set())},
                            key=lambda t: (seconds.get(t, 60.0), t))
+            timed_out = False
             if not tests:
                 outcome = "uncovered"
             else:
@@ -241,12 +245,13 @@ def main() -> None:
                     )
                     outcome = "killed" if run.returncode != 0 else "survived"
                 except subprocess.TimeoutExpired:
-                    outcome = "killed"
+                    outcome, timed_out = "killed", True
                 finally:
                     mutant.path.write_text(originals[mutant.path], encoding="utf-8")
             outcomes.append({"mutant": mutant.name, "replacement": mutant.replacement, "outcome": outcome,
-                             "tests": len(tests)})
-            print(f"[{number}/{len(scope)}] {outcome}: {mutant.name}  ->  {mutant.replacement[:80]}", flush=True)
+                             "tests": len(tests), "timed_out": timed_out})
+            shown = f"{outcome} (timeout)" if timed_out else outcome
+            print(f"[{number}/{len(scope)}] {shown}: {mutant.name}  ->  {mutant.replacement[:80]}", flush=True)
             if args.json:  # after each mutant, so that a run cut short still says what it found
                 args.json.write_text(json.dumps(outcomes, indent=1, ensure_ascii=False), encoding="utf-8")
     finally:
