@@ -11,8 +11,12 @@ a restructuring. Each mutant is one small change (a comparison flipped, `and`/`o
 swapped, a constant nudged, a `return` emptied, `not` dropped...), written into the
 source file in place, and the tests that cover its line (found once with
 coverage's per-test contexts) are run with `-x`; the file is restored after each.
-A mutant is killed when those tests fail or time out, survives when they pass, and
-is counted as uncovered when no test runs its line.
+A mutant is killed when those tests fail or run out of time, survives when they pass, and
+is counted as uncovered when no test runs its line. A line run only when its module is
+imported (a constant, a compiled pattern) is tried with every test that covers the module
+(`at_import` in the JSON; before, such mutants counted as uncovered). The time limit is
+CPU time (`--cpu-limit`), so that a loaded machine does not turn a slow survivor into a
+kill; a mutant killed by it is marked `timed_out`.
 
 Needs `pip install pytest-cov`. Run it from a clean work tree: it edits src/ while it
 runs and restores every file when it ends (also on Ctrl-C).
@@ -27,6 +31,8 @@ import json
 import os
 import random
 import re
+import resource
+import signal
 import subprocess
 import sys
 import time
@@ -169,12 +175,17 @@ def scope_files(pattern: str) -> list[Path]:
     return [single] if single.exists() else sorted((PACKAGE / pattern).glob("*.py"))
 
 
-def coverage_map(python: str, workers: int) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
-    """For each source file, each line's covering tests (node ids without parameters); each test's seconds."""
+def coverage_map(
+    python: str, workers: int, sources: list[str]
+) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
+    """For each source file, each line's covering tests (node ids without parameters); each test's seconds.
+
+    Only `sources` (the modules of the scope) are traced: the other modules' lines are not needed.
+    """
     report = ROOT / ".mutation-times.xml"
     subprocess.run(
-        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov=llmreads", "--cov-context=test",
-         "--cov-report=", "-x", "-n", str(workers), f"--junitxml={report}"],
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"--cov={source}" for source in sources),
+         "--cov-context=test", "--cov-report=", "-x", "-n", str(workers), f"--junitxml={report}"],
         cwd=ROOT, check=True, env={**os.environ, "COVERAGE_FILE": str(ROOT / ".coverage.mutation")},
     )
     seconds: dict[str, float] = {}
@@ -204,7 +215,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sample", type=int, default=200, help="mutants drawn from the store and the parser")
     parser.add_argument("--seed", type=int, default=12)
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a mutant's run counts as killed")
+    parser.add_argument("--cpu-limit", type=float,
+                        help="CPU seconds before a mutant's run counts as killed (default: 30 + 3 times what its"
+                             " tests took in the coverage run); CPU time, so that a loaded machine changes nothing")
+    parser.add_argument("--timeout", type=float, help="wall-clock seconds, a backstop (default: 20 x the CPU limit)")
     parser.add_argument("--json", type=Path, help="write every mutant's outcome here")
     parser.add_argument("--limit", type=int, help="run only the first N mutants of the scope (a quick look)")
     parser.add_argument("--skip-query", action="store_true",
@@ -223,7 +237,8 @@ def main() -> None:
           f" (seed {args.seed})")
 
     started = time.monotonic()
-    covering, seconds = coverage_map(sys.executable, args.workers)
+    sources = sorted({"llmreads." + ".".join(m.path.relative_to(PACKAGE).with_suffix("").parts[:1]) for m in scope})
+    covering, seconds = coverage_map(sys.executable, args.workers, sources)
     print(f"coverage map: {time.monotonic() - started:.0f} s")
     originals = {m.path: m.path.read_text(encoding="utf-8") for m in scope}
     outcomes: list[dict[str, object]] = []
@@ -233,23 +248,31 @@ def main() -> None:
             # Fastest first: with -x a killed mutant stops at the first test that fails.
             tests = sorted({t for line in range(mutant.line, mutant.end_line + 1) for t in lines.get(line, set())},
                            key=lambda t: (seconds.get(t, 60.0), t))
+            # A line run only on import (a constant, a compiled pattern) has no test of its own: every
+            # test that runs the module's code uses it.
+            at_import = not tests and any(line in lines for line in range(mutant.line, mutant.end_line + 1))
+            if at_import:
+                tests = sorted({t for found in lines.values() for t in found}, key=lambda t: (seconds.get(t, 60.0), t))
             timed_out = False
             if not tests:
                 outcome = "uncovered"
             else:
+                cpu = args.cpu_limit or 30 + 3 * sum(seconds.get(t, 60.0) for t in tests)
                 mutant.path.write_text(apply(originals[mutant.path], mutant), encoding="utf-8")
                 try:
                     run = subprocess.run(
                         [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests],
-                        cwd=ROOT, capture_output=True, timeout=args.timeout,
+                        cwd=ROOT, capture_output=True, timeout=args.timeout or 20 * cpu,
+                        preexec_fn=lambda cpu=cpu: resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 5)),
                     )
                     outcome = "killed" if run.returncode != 0 else "survived"
+                    timed_out = run.returncode in (-signal.SIGXCPU, -signal.SIGKILL)
                 except subprocess.TimeoutExpired:
                     outcome, timed_out = "killed", True
                 finally:
                     mutant.path.write_text(originals[mutant.path], encoding="utf-8")
             outcomes.append({"mutant": mutant.name, "replacement": mutant.replacement, "outcome": outcome,
-                             "tests": len(tests), "timed_out": timed_out})
+                             "tests": len(tests), "timed_out": timed_out, "at_import": at_import})
             shown = f"{outcome} (timeout)" if timed_out else outcome
             print(f"[{number}/{len(scope)}] {shown}: {mutant.name}  ->  {mutant.replacement[:80]}", flush=True)
             if args.json:  # after each mutant, so that a run cut short still says what it found
@@ -260,7 +283,10 @@ def main() -> None:
 
     def rate(group: list[dict[str, object]]) -> str:
         alive = sum(1 for o in group if o["outcome"] != "killed")
-        return f"{alive}/{len(group)} survived or uncovered ({100 * alive / max(1, len(group)):.1f}%)"
+        # As counted before mutants of lines run on import were tried: all of them uncovered.
+        before = alive + sum(1 for o in group if o["at_import"] and o["outcome"] == "killed")
+        return (f"{alive}/{len(group)} survived or uncovered ({100 * alive / max(1, len(group)):.1f}%);"
+                f" {before} with lines run on import counted as uncovered")
 
     query_part = [o for o in outcomes if str(o["mutant"]).startswith("src/llmreads/query.py")]
     rest = [o for o in outcomes if o not in query_part]
