@@ -175,39 +175,49 @@ def scope_files(pattern: str) -> list[Path]:
     return [single] if single.exists() else sorted((PACKAGE / pattern).glob("*.py"))
 
 
+REPORT = ROOT / ".mutation-times.xml"
+COVERAGE_FILE = ROOT / ".coverage.mutation"
+
+
 def coverage_map(
-    python: str, workers: int, sources: list[str]
+    python: str, workers: int, sources: list[str], reuse: bool = False
 ) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
     """For each source file, each line's covering tests (node ids without parameters); each test's seconds.
 
     Only `sources` (the modules of the scope) are traced: the other modules' lines are not needed.
+    A test that fails without any mutant (a flaky one, on a loaded machine) is left out of the map:
+    it would otherwise "kill" every mutant it covers. With `reuse`, the files of an earlier run of
+    this step are read again instead of running the suite (they are kept until a run completes).
     """
-    report = ROOT / ".mutation-times.xml"
-    subprocess.run(
-        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"--cov={source}" for source in sources),
-         "--cov-context=test", "--cov-report=", "-x", "-n", str(workers), f"--junitxml={report}"],
-        cwd=ROOT, check=True, env={**os.environ, "COVERAGE_FILE": str(ROOT / ".coverage.mutation")},
-    )
+    if not (reuse and REPORT.exists() and COVERAGE_FILE.exists()):
+        subprocess.run(
+            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"--cov={source}" for source in sources),
+             "--cov-context=test", "--cov-report=", "-n", str(workers), f"--junitxml={REPORT}"],
+            cwd=ROOT, env={**os.environ, "COVERAGE_FILE": str(COVERAGE_FILE)},
+        )
     seconds: dict[str, float] = {}
+    failed: set[str] = set()
     import xml.etree.ElementTree as ElementTree
 
-    for case in ElementTree.parse(report).iter("testcase"):
+    for case in ElementTree.parse(REPORT).iter("testcase"):
         module = case.get("classname", "").replace(".", "/")
         node = re.sub(r"\[.*$", "", f"{module}.py::{case.get('name', '')}")
         seconds[node] = seconds.get(node, 0.0) + float(case.get("time", 0.0))
-    report.unlink(missing_ok=True)
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed.add(node)
+    if failed:
+        print(f"left out, failing without a mutant: {', '.join(sorted(failed))}")
     from coverage import CoverageData
 
-    data = CoverageData(basename=str(ROOT / ".coverage.mutation"))
+    data = CoverageData(basename=str(COVERAGE_FILE))
     data.read()
     result: dict[str, dict[int, set[str]]] = {}
     for filename in data.measured_files():
         by_line = data.contexts_by_lineno(filename)
         result[str(Path(filename).resolve())] = {
-            line: {re.sub(r"\[.*$", "", c.split("|")[0]) for c in contexts if c}
+            line: {re.sub(r"\[.*$", "", c.split("|")[0]) for c in contexts if c} - failed
             for line, contexts in by_line.items()
         }
-    (ROOT / ".coverage.mutation").unlink(missing_ok=True)
     return result, seconds
 
 
@@ -223,6 +233,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="run only the first N mutants of the scope (a quick look)")
     parser.add_argument("--skip-query", action="store_true",
                         help="leave out the mutants of query.py: only the store and parse sample")
+    parser.add_argument("--reuse-coverage", action="store_true",
+                        help="read the coverage of an earlier run cut short instead of running the suite again")
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers of the coverage run")
     args = parser.parse_args()
 
@@ -238,7 +250,7 @@ def main() -> None:
 
     started = time.monotonic()
     sources = sorted({"llmreads." + ".".join(m.path.relative_to(PACKAGE).with_suffix("").parts[:1]) for m in scope})
-    covering, seconds = coverage_map(sys.executable, args.workers, sources)
+    covering, seconds = coverage_map(sys.executable, args.workers, sources, args.reuse_coverage)
     print(f"coverage map: {time.monotonic() - started:.0f} s")
     originals = {m.path: m.path.read_text(encoding="utf-8") for m in scope}
     outcomes: list[dict[str, object]] = []
@@ -293,6 +305,9 @@ def main() -> None:
     print(f"query.py: {rate(query_part)}")
     print(f"store and parse sample: {rate(rest)}")
     print(f"all: {rate(outcomes)}; {time.monotonic() - started:.0f} s")
+    if not args.limit:
+        REPORT.unlink(missing_ok=True)
+        COVERAGE_FILE.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
