@@ -176,6 +176,17 @@ def scope_files(pattern: str) -> list[Path]:
 
 
 REPORT = ROOT / ".mutation-times.xml"
+# Every pytest run below loads this module as a plugin (pytest_configure below).
+PLUGIN_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "scripts"),
+                                                                         os.environ.get("PYTHONPATH")]))}
+
+
+def pytest_configure(config: object) -> None:
+    """No Hypothesis deadline: on a loaded machine a slow example is not a failure (nor a kill)."""
+    from hypothesis import settings
+
+    settings.register_profile("mutation", deadline=None)
+    settings.load_profile("mutation")
 COVERAGE_FILE = ROOT / ".coverage.mutation"
 
 
@@ -191,9 +202,10 @@ def coverage_map(
     """
     if not (reuse and REPORT.exists() and COVERAGE_FILE.exists()):
         subprocess.run(
-            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"--cov={source}" for source in sources),
+            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "mutation",
+             *(f"--cov={source}" for source in sources),
              "--cov-context=test", "--cov-report=", "-n", str(workers), f"--junitxml={REPORT}"],
-            cwd=ROOT, env={**os.environ, "COVERAGE_FILE": str(COVERAGE_FILE)},
+            cwd=ROOT, env={**PLUGIN_ENV, "COVERAGE_FILE": str(COVERAGE_FILE)},
         )
     seconds: dict[str, float] = {}
     failed: set[str] = set()
@@ -273,8 +285,9 @@ def main() -> None:
                 mutant.path.write_text(apply(originals[mutant.path], mutant), encoding="utf-8")
                 try:
                     run = subprocess.run(
-                        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests],
-                        cwd=ROOT, capture_output=True, timeout=args.timeout or 20 * cpu,
+                        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "mutation",
+                         "-n", "0", *tests],
+                        cwd=ROOT, env=PLUGIN_ENV, capture_output=True, timeout=args.timeout or 20 * cpu,
                         preexec_fn=lambda cpu=cpu: resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 5)),
                     )
                     outcome = "killed" if run.returncode != 0 else "survived"
