@@ -468,3 +468,11 @@ def test_normalise_url_unchanged(scheme, rest):
 
 def test_fixture_directory_is_where_helpers_says():
     assert Path(FIXTURES, "formats").is_dir()
+
+
+@pytest.mark.parametrize("depth", range(1, 13))
+def test_deeply_nested_bold_reads_as_mistune_reads_it(depth):
+    cell = "**a " * depth + "x" + " b**" * depth
+    fast = fastpath._simple_cell(cell)
+    # Deeper than 8, where mistune's depth limit may decide, the fast path leaves the cell to mistune.
+    assert fast is None or (fast[0], list(fast[1])) == mistune_cell(cell)
