@@ -3,9 +3,11 @@
     python bench/search_same.py record bench/data/search-same.json   # before a change
     python bench/search_same.py check bench/data/search-same.json    # after it: exit 1 on a difference
 
-Two databases: the bundled seed list, and a generated list of 3,000 papers
+Three databases: the bundled seed list; a generated list of 3,000 papers
 (bench/generate.py) with fetched abstracts on some papers (so that hits in an
-abstract alone rank last), a user's notes, statuses and tags. Each query runs
+abstract alone rank last), a user's notes, statuses and tags; and another
+generated list of 3,000 papers where every paper has an abstract of arXiv
+length (bench/generate.py's, as the benchmark's search database has them). Each query runs
 through the command line in-process, piped (every hit, plain lines) and with
 `--json`: the exact output is compared, so a change to speed search up shows
 here if it changes a ranking, a count, a snippet or `matched`.
@@ -81,6 +83,19 @@ QUERIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("gen", ("prompt", "NOT", "tuning", "--limit", "20")),
     ("gen", ("quokka", "lora")),
     ("gen", ("abstractonly",)),
+    ("abs", ("lora", "--limit", "20")),
+    ("abs", ("微调", "--limit", "20")),
+    ("abs", ('"language models"', "--limit", "20")),
+    ("abs", ("large", "language", "models", "--limit", "20")),
+    ("abs", ("扩散模型", "--limit", "20")),
+    ("abs", ("扩散模型", "--limit", "60")),
+    ("abs", ("diffusion", "--limit", "20")),
+    ("abs", ("transformer", "-flash", "--limit", "20")),
+    ("abs", ("title:diffusion", "model", "--limit", "20")),
+    ("abs", ("attention", "OR", "lora", "--limit", "30")),
+    ("abs", ("思维链", "--limit", "20")),
+    ("abs", ("zebrafish",)),
+    ("abs", ("language", "models", "--limit", "25", "--exact")),
 )
 
 ABSTRACTS = (
@@ -103,7 +118,7 @@ def run(db: Path, *args: str) -> str:
 
 
 def databases(folder: Path) -> dict[str, Path]:
-    """The seed database and the generated one, with abstracts, notes, statuses and tags."""
+    """The seed database, the generated one with abstracts, notes, statuses and tags, and one with every abstract."""
     from llmreads.db import open_db
     from llmreads.fetch import Record
     from llmreads.store.library import save_records
@@ -111,11 +126,12 @@ def databases(folder: Path) -> dict[str, Path]:
     from llmreads.store.personal import add_tags
     from llmreads.store.tracking import set_status
 
-    seed_db, gen_db = folder / "seed.db", folder / "gen.db"
-    listing = folder / "list-3k.md"
-    subprocess.run([sys.executable, str(BENCH / "generate.py"), "--papers", "3000", "--seed", "7", "-o", str(listing)],
-                   check=True, capture_output=True)
-    for db, source in ((seed_db, SEED_LIST), (gen_db, listing)):
+    seed_db, gen_db, abs_db = folder / "seed.db", folder / "gen.db", folder / "abs.db"
+    listing, abs_listing = folder / "list-3k.md", folder / "list-3k-abstracts.md"
+    for path, seed in ((listing, "7"), (abs_listing, "11")):
+        generate = [sys.executable, str(BENCH / "generate.py"), "--papers", "3000", "--seed", seed, "-o", str(path)]
+        subprocess.run(generate, check=True, capture_output=True)
+    for db, source in ((seed_db, SEED_LIST), (gen_db, listing), (abs_db, abs_listing)):
         out = run(db, "import", str(source))
         if not out.startswith("exit 0"):
             raise SystemExit(f"import of {source} failed:\n{out}")
@@ -139,7 +155,16 @@ def databases(folder: Path) -> dict[str, Path]:
     for pid in ids[::17]:
         add_tags(conn, USER, pid, ["mine"])
     conn.close()
-    return {"seed": seed_db, "gen": gen_db}
+    sys.path.insert(0, str(BENCH))
+    from generate import abstracts
+
+    conn = open_db(abs_db)
+    keys = [r[0] for r in conn.execute("SELECT key FROM papers WHERE listed = 1 ORDER BY id")]
+    texts = abstracts(len(keys), 11, SEED_LIST.read_text(encoding="utf-8"))
+    save_records(conn, [(key, Record(source="arxiv", title="", abstract=text))
+                        for key, text in zip(keys, texts, strict=True)])
+    conn.close()
+    return {"seed": seed_db, "gen": gen_db, "abs": abs_db}
 
 
 def outputs(folder: Path) -> dict[str, str]:

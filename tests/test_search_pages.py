@@ -11,6 +11,7 @@ import sqlite3
 
 import pytest
 
+from helpers import copy_database, import_text
 from llmreads.fetch import Record
 from llmreads.store.library import save_records
 from llmreads.store.notes import add_note
@@ -108,3 +109,72 @@ def test_a_search_without_details_finds_the_same_papers_and_snippets(conn):
         assert all(p.matched is None for p in brief.papers) and all(p.matched is not None for p in full.papers)
     assert any(p.authors == ["Edward Hu"] for p in search(conn, USER, "lora").papers)
     assert all(p.authors == [] for p in search(conn, USER, "lora", details=False).papers)
+
+
+def test_a_page_of_many_hits_counts_them_without_gathering_them(conn, monkeypatch):
+    """Hits dense among the papers: the total is a count and the page a walk down the stars index.
+
+    Gathering every hit into a temporary table costs more than counting them
+    (79,000 hits of `"language models"` at 100,000 papers with abstracts:
+    ~45 ms against ~25 ms), and the first tier of a page is found by walking
+    the papers in stars order and matching their titles alone.
+    """
+    import llmreads.store.search as module
+
+    monkeypatch.setattr(module, "_WALK_BATCH", 4)  # the seed's 118 papers stand for many: 30 hits are dense
+    for query in ('"language models"', "large language models", "language"):
+        everything, total = ranked(conn, query, None)
+        ran: list[str] = []
+        conn.set_trace_callback(ran.append)
+        try:
+            page = search(conn, USER, query, limit=3)
+        finally:
+            conn.set_trace_callback(None)
+        assert ([p.key for p in page.papers], page.total) == (everything[:3], total), query
+        assert total > 15 and not [s for s in ran if "INTO temp.search_hits" in s], (query, ran)
+
+
+def tiered_list() -> str:
+    """60 papers in stars order: 微调 in the titles of 1-3 and 40-55, Fine-Tuning in those of 4-6, quokka in 1's."""
+    rows = []
+    for n in range(1, 61):
+        if n <= 3 or 40 <= n <= 55:
+            title = f"微调方法研究 {n}"
+        elif n <= 6:
+            title = f"Fine-Tuning Study {n}"
+        else:
+            title = f"Wombat Survey {n}"
+        intro = "quokka" if n == 1 else "plain text"
+        stars = "✡" * (5 - (n - 1) // 10)
+        rows.append(f"| {n}{stars} | [{title}](https://example.org/paper/{n}) | {intro} |")
+    header = "| **ID** | **Paper** | **Introduction** |\n| --- | --- | --- |"
+    return "# Tiers\n\n1. # Section\n\n" + header + "\n" + "\n".join(rows) + "\n"
+
+
+def test_a_walk_through_the_first_papers_in_stars_order_keeps_the_tiers(blank_template, db_path, monkeypatch):
+    """Many hits: the walk sees only those among the first papers in stars order, which must not end the tiers.
+
+    The first tier (微调 as typed in the title) goes on past the papers walked,
+    so the page is papers 1-3, then 40, before any paper of the second tier
+    (another form, Fine-Tuning, in the title); and a paper left out by `-quokka`
+    stays out although its title is of the first tier.
+    """
+    import llmreads.store.search as module
+    from llmreads.db import open_db
+
+    conn = open_db(copy_database(blank_template, db_path))
+    import_text(conn, tiered_list(), name="tiers")
+    monkeypatch.setattr(module, "_WALK_BATCH", 2)
+    monkeypatch.setattr(module, "_WALK_MOST", 8)  # the walk looks at the hits among the first 32 papers
+    pages = {}
+    for query, limit in (("微调", 4), ("微调 -quokka", 3)):
+        everything = [p.title for p in search(conn, USER, query).papers]
+        page = search(conn, USER, query, limit=limit)
+        pages[query] = [p.title for p in page.papers]
+        assert pages[query] == everything[:limit], query
+        assert page.total == len(everything) > 15, query
+    conn.close()
+    assert pages == {
+        "微调": ["微调方法研究 1", "微调方法研究 2", "微调方法研究 3", "微调方法研究 40"],
+        "微调 -quokka": ["微调方法研究 2", "微调方法研究 3", "微调方法研究 40"],
+    }
