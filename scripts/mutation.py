@@ -2,6 +2,7 @@
 
     python scripts/mutation.py                       # the default scope, seed 12
     python scripts/mutation.py --sample 50 --seed 3  # a smaller sample of store and parse
+    python scripts/mutation.py --skip-query          # only the store and parse sample
 
 The scope is every mutant of `query.py`, plus a sample of `--sample` mutants drawn
 with a fixed seed from the store and the parser (`store.py` or `store/*.py`,
@@ -10,8 +11,12 @@ a restructuring. Each mutant is one small change (a comparison flipped, `and`/`o
 swapped, a constant nudged, a `return` emptied, `not` dropped...), written into the
 source file in place, and the tests that cover its line (found once with
 coverage's per-test contexts) are run with `-x`; the file is restored after each.
-A mutant is killed when those tests fail or time out, survives when they pass, and
-is counted as uncovered when no test runs its line.
+A mutant is killed when those tests fail or run out of time, survives when they pass, and
+is counted as uncovered when no test runs its line. A line run only when its module is
+imported (a constant, a compiled pattern) is tried with every test that covers the module
+(`at_import` in the JSON; before, such mutants counted as uncovered). The time limit is
+CPU time (`--cpu-limit`), so that a loaded machine does not turn a slow survivor into a
+kill; a mutant killed by it is marked `timed_out`.
 
 Needs `pip install pytest-cov`. Run it from a clean work tree: it edits src/ while it
 runs and restores every file when it ends (also on Ctrl-C).
@@ -26,6 +31,8 @@ import json
 import os
 import random
 import re
+import resource
+import signal
 import subprocess
 import sys
 import time
@@ -168,34 +175,61 @@ def scope_files(pattern: str) -> list[Path]:
     return [single] if single.exists() else sorted((PACKAGE / pattern).glob("*.py"))
 
 
-def coverage_map(python: str, workers: int) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
-    """For each source file, each line's covering tests (node ids without parameters); each test's seconds."""
-    report = ROOT / ".mutation-times.xml"
-    subprocess.run(
-        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov=llmreads", "--cov-context=test",
-         "--cov-report=", "-x", "-n", str(workers), f"--junitxml={report}"],
-        cwd=ROOT, check=True, env={**os.environ, "COVERAGE_FILE": str(ROOT / ".coverage.mutation")},
-    )
+REPORT = ROOT / ".mutation-times.xml"
+# Every pytest run below loads this module as a plugin (pytest_configure below).
+PLUGIN_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "scripts"),
+                                                                         os.environ.get("PYTHONPATH")]))}
+
+
+def pytest_configure(config: object) -> None:
+    """No Hypothesis deadline: on a loaded machine a slow example is not a failure (nor a kill)."""
+    from hypothesis import settings
+
+    settings.register_profile("mutation", deadline=None)
+    settings.load_profile("mutation")
+COVERAGE_FILE = ROOT / ".coverage.mutation"
+
+
+def coverage_map(
+    python: str, workers: int, sources: list[str], reuse: bool = False
+) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
+    """For each source file, each line's covering tests (node ids without parameters); each test's seconds.
+
+    Only `sources` (the modules of the scope) are traced: the other modules' lines are not needed.
+    A test that fails without any mutant (a flaky one, on a loaded machine) is left out of the map:
+    it would otherwise "kill" every mutant it covers. With `reuse`, the files of an earlier run of
+    this step are read again instead of running the suite (they are kept until a run completes).
+    """
+    if not (reuse and REPORT.exists() and COVERAGE_FILE.exists()):
+        subprocess.run(
+            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "mutation",
+             *(f"--cov={source}" for source in sources),
+             "--cov-context=test", "--cov-report=", "-n", str(workers), f"--junitxml={REPORT}"],
+            cwd=ROOT, env={**PLUGIN_ENV, "COVERAGE_FILE": str(COVERAGE_FILE)},
+        )
     seconds: dict[str, float] = {}
+    failed: set[str] = set()
     import xml.etree.ElementTree as ElementTree
 
-    for case in ElementTree.parse(report).iter("testcase"):
+    for case in ElementTree.parse(REPORT).iter("testcase"):
         module = case.get("classname", "").replace(".", "/")
         node = re.sub(r"\[.*$", "", f"{module}.py::{case.get('name', '')}")
         seconds[node] = seconds.get(node, 0.0) + float(case.get("time", 0.0))
-    report.unlink(missing_ok=True)
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed.add(node)
+    if failed:
+        print(f"left out, failing without a mutant: {', '.join(sorted(failed))}")
     from coverage import CoverageData
 
-    data = CoverageData(basename=str(ROOT / ".coverage.mutation"))
+    data = CoverageData(basename=str(COVERAGE_FILE))
     data.read()
     result: dict[str, dict[int, set[str]]] = {}
     for filename in data.measured_files():
         by_line = data.contexts_by_lineno(filename)
         result[str(Path(filename).resolve())] = {
-            line: {re.sub(r"\[.*$", "", c.split("|")[0]) for c in contexts if c}
+            line: {re.sub(r"\[.*$", "", c.split("|")[0]) for c in contexts if c} - failed
             for line, contexts in by_line.items()
         }
-    (ROOT / ".coverage.mutation").unlink(missing_ok=True)
     return result, seconds
 
 
@@ -203,13 +237,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sample", type=int, default=200, help="mutants drawn from the store and the parser")
     parser.add_argument("--seed", type=int, default=12)
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a mutant's run counts as killed")
+    parser.add_argument("--cpu-limit", type=float,
+                        help="CPU seconds before a mutant's run counts as killed (default: 30 + 3 times what its"
+                             " tests took in the coverage run); CPU time, so that a loaded machine changes nothing")
+    parser.add_argument("--timeout", type=float, help="wall-clock seconds, a backstop (default: 20 x the CPU limit)")
     parser.add_argument("--json", type=Path, help="write every mutant's outcome here")
     parser.add_argument("--limit", type=int, help="run only the first N mutants of the scope (a quick look)")
+    parser.add_argument("--skip-query", action="store_true",
+                        help="leave out the mutants of query.py: only the store and parse sample")
+    parser.add_argument("--reuse-coverage", action="store_true",
+                        help="read the coverage of an earlier run cut short instead of running the suite again")
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers of the coverage run")
     args = parser.parse_args()
 
-    full = mutants_of(PACKAGE / "query.py")
+    full = [] if args.skip_query else mutants_of(PACKAGE / "query.py")
     pool = [m for pattern in ("store", "parse") for path in scope_files(pattern) for m in mutants_of(path)]
     sampled = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))
     sampled.sort(key=lambda m: (str(m.path), m.start, m.description))
@@ -220,7 +261,8 @@ def main() -> None:
           f" (seed {args.seed})")
 
     started = time.monotonic()
-    covering, seconds = coverage_map(sys.executable, args.workers)
+    sources = sorted({"llmreads." + ".".join(m.path.relative_to(PACKAGE).with_suffix("").parts[:1]) for m in scope})
+    covering, seconds = coverage_map(sys.executable, args.workers, sources, args.reuse_coverage)
     print(f"coverage map: {time.monotonic() - started:.0f} s")
     originals = {m.path: m.path.read_text(encoding="utf-8") for m in scope}
     outcomes: list[dict[str, object]] = []
@@ -230,23 +272,34 @@ def main() -> None:
             # Fastest first: with -x a killed mutant stops at the first test that fails.
             tests = sorted({t for line in range(mutant.line, mutant.end_line + 1) for t in lines.get(line, set())},
                            key=lambda t: (seconds.get(t, 60.0), t))
+            # A line run only on import (a constant, a compiled pattern) has no test of its own: every
+            # test that runs the module's code uses it.
+            at_import = not tests and any(line in lines for line in range(mutant.line, mutant.end_line + 1))
+            if at_import:
+                tests = sorted({t for found in lines.values() for t in found}, key=lambda t: (seconds.get(t, 60.0), t))
+            timed_out = False
             if not tests:
                 outcome = "uncovered"
             else:
+                cpu = args.cpu_limit or 30 + 3 * sum(seconds.get(t, 60.0) for t in tests)
                 mutant.path.write_text(apply(originals[mutant.path], mutant), encoding="utf-8")
                 try:
                     run = subprocess.run(
-                        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests],
-                        cwd=ROOT, capture_output=True, timeout=args.timeout,
+                        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "mutation",
+                         "-n", "0", *tests],
+                        cwd=ROOT, env=PLUGIN_ENV, capture_output=True, timeout=args.timeout or 20 * cpu,
+                        preexec_fn=lambda cpu=cpu: resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 5)),
                     )
                     outcome = "killed" if run.returncode != 0 else "survived"
+                    timed_out = run.returncode in (-signal.SIGXCPU, -signal.SIGKILL)
                 except subprocess.TimeoutExpired:
-                    outcome = "killed"
+                    outcome, timed_out = "killed", True
                 finally:
                     mutant.path.write_text(originals[mutant.path], encoding="utf-8")
             outcomes.append({"mutant": mutant.name, "replacement": mutant.replacement, "outcome": outcome,
-                             "tests": len(tests)})
-            print(f"[{number}/{len(scope)}] {outcome}: {mutant.name}  ->  {mutant.replacement[:80]}", flush=True)
+                             "tests": len(tests), "timed_out": timed_out, "at_import": at_import})
+            shown = f"{outcome} (timeout)" if timed_out else outcome
+            print(f"[{number}/{len(scope)}] {shown}: {mutant.name}  ->  {mutant.replacement[:80]}", flush=True)
             if args.json:  # after each mutant, so that a run cut short still says what it found
                 args.json.write_text(json.dumps(outcomes, indent=1, ensure_ascii=False), encoding="utf-8")
     finally:
@@ -255,13 +308,19 @@ def main() -> None:
 
     def rate(group: list[dict[str, object]]) -> str:
         alive = sum(1 for o in group if o["outcome"] != "killed")
-        return f"{alive}/{len(group)} survived or uncovered ({100 * alive / max(1, len(group)):.1f}%)"
+        # As counted before mutants of lines run on import were tried: all of them uncovered.
+        before = alive + sum(1 for o in group if o["at_import"] and o["outcome"] == "killed")
+        return (f"{alive}/{len(group)} survived or uncovered ({100 * alive / max(1, len(group)):.1f}%);"
+                f" {before} with lines run on import counted as uncovered")
 
     query_part = [o for o in outcomes if str(o["mutant"]).startswith("src/llmreads/query.py")]
     rest = [o for o in outcomes if o not in query_part]
     print(f"query.py: {rate(query_part)}")
     print(f"store and parse sample: {rate(rest)}")
     print(f"all: {rate(outcomes)}; {time.monotonic() - started:.0f} s")
+    if not args.limit:
+        REPORT.unlink(missing_ok=True)
+        COVERAGE_FILE.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,35 @@ def test_link_kind(url: str, label: str, kind: LinkKind) -> None:
     assert link_kind(url, label) is kind
 
 
+KNOWN_HOSTS = {
+    LinkKind.paper: (
+        "arxiv.org doi.org dx.doi.org aclanthology.org aclweb.org openreview.net proceedings.neurips.cc"
+        " papers.nips.cc neurips.cc proceedings.mlr.press jmlr.org openaccess.thecvf.com ojs.aaai.org aaai.org"
+        " ijcai.org dl.acm.org ieeexplore.ieee.org link.springer.com sciencedirect.com nature.com science.org"
+        " semanticscholar.org paperswithcode.com biorxiv.org medrxiv.org researchgate.net ssrn.com iclr.cc icml.cc"
+        " pnas.org mlsys.org usenix.org vldb.org isca-speech.org aclanthology.info"
+    ),
+    LinkKind.code: "github.com gitlab.com gitee.com bitbucket.org colab.research.google.com pypi.org",
+    LinkKind.model: "hf.co modelscope.cn ollama.com replicate.com",
+    LinkKind.data: "kaggle.com zenodo.org figshare.com",
+    LinkKind.video: "youtube.com youtu.be bilibili.com b23.tv vimeo.com ixigua.com",
+    LinkKind.post: (
+        "twitter.com x.com medium.com zhihu.com mp.weixin.qq.com weibo.com reddit.com news.ycombinator.com"
+        " substack.com notion.site notion.so csdn.net jianshu.com juejin.cn linkedin.com discord.gg discord.com"
+        " t.me wandb.ai lilianweng.github.io jalammar.github.io"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "host"), [(kind, host) for kind, hosts in KNOWN_HOSTS.items() for host in hosts.split()]
+)
+def test_each_known_host_is_what_its_pages_are(kind: LinkKind, host: str) -> None:
+    # A page of the host itself, of www. and of a subdomain; the path says nothing of the kind.
+    for url in (f"https://{host}/item/1", f"https://www.{host}/item/1", f"https://sub.{host}/item/1"):
+        assert link_kind(url) is kind, url
+
+
 def test_host_of_drops_www_user_and_port() -> None:
     assert host_of("https://user@WWW.Example.COM:8080/x") == "example.com"
     assert host_of("relative/path") == ""

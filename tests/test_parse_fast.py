@@ -525,3 +525,11 @@ def test_stars_are_counted_as_the_star_pattern_finds_them(text: str) -> None:
     """count_stars and has_star, which count with `str` methods, agree with the STAR pattern."""
     assert inline.count_stars(text) == min(len(inline.STAR.findall(text)), 5)
     assert inline.has_star(text) == bool(inline.STAR.search(text))
+
+
+@pytest.mark.parametrize("depth", range(1, 13))
+def test_deeply_nested_bold_reads_as_mistune_reads_it(depth):
+    cell = "**a " * depth + "x" + " b**" * depth
+    fast = fastpath._simple_cell(cell)
+    # Deeper than 8, where mistune's depth limit may decide, the fast path leaves the cell to mistune.
+    assert fast is None or (fast[0], list(fast[1])) == mistune_cell(cell)

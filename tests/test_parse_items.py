@@ -130,3 +130,18 @@ def test_an_exported_list_keeps_items_that_link_a_repository():
     exported = parse(f"# Birds\n\n1 paper · 0 read\n\n{EXPORT_MARK}\n\n## 1 Models\n\n{item}")
     assert [(e.title, e.url, e.stars) for e in exported.entries] == [("Grouse-6B", "https://github.com/x/grouse", 3)]
     assert exported.skipped == ()
+
+
+def test_items_inside_a_block_quote_are_papers_of_the_section():
+    doc = parse(
+        "# Papers\n\n## Reading\n\n"
+        "> 1. [Owl: Teaching Small Models to Hoot](https://arxiv.org/abs/2101.00001)\n"
+        "> 2. [Heron: Wading Through Long Contexts](https://arxiv.org/abs/2102.00001)\n\n"
+        "- [Finches Are Few-Shot Singers](https://arxiv.org/abs/2101.00002)\n"
+    )
+    assert papers(doc) == [
+        (5, "Owl: Teaching Small Models to Hoot", "https://arxiv.org/abs/2101.00001"),
+        (6, "Heron: Wading Through Long Contexts", "https://arxiv.org/abs/2102.00001"),
+        (8, "Finches Are Few-Shot Singers", "https://arxiv.org/abs/2101.00002"),
+    ]
+    assert {e.section for e in doc.entries} == {"1"}

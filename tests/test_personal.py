@@ -264,6 +264,15 @@ def test_progress_by_month_counts_papers_by_the_month_first_read(cli, seeded):
     assert "█" not in lines["2024-02"]
 
 
+def test_progress_by_month_runs_on_across_a_new_year(cli, seeded):
+    ok(cli("mark-read", GPT3_ID, "--date", "2024-11-15"))
+    ok(cli("mark-read", LORA_ID, "--date", "2025-02-15"))
+    assert json_out(cli("progress", "--by", "month", "--json")) == [
+        {"month": "2024-11", "read": 1}, {"month": "2024-12", "read": 0},
+        {"month": "2025-01", "read": 0}, {"month": "2025-02", "read": 1},
+    ]
+
+
 def test_progress_by_month_folds_a_long_run_of_empty_months_into_one_row(cli, seeded):
     ok(cli("mark-read", GPT3_ID, "--date", "2024-01-05"))
     ok(cli("mark-read", LORA_ID, "--date", "2024-06-01"))

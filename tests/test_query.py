@@ -274,3 +274,34 @@ def test_a_term_after_a_word_of_another_column_still_expands_as_a_run():
     forms = [label for label, _, _ in _written("title:zebra chain of thought")]
     assert forms[:2] == ["zebra", "chain of thought"]
     assert "CoT" in forms and "思维链" in forms
+
+
+def test_a_glued_word_is_split_where_a_glossary_form_ends():
+    # `思维链技术` is the form 思维链 glued to 技术: the form's group, then the rest as a word of its own.
+    written = _written("思维链技术")
+    assert written[0] == ("思维链", True, [(("思", "维", "链"), False, None)])
+    assert written[-1] == ("技术", True, [(("技", "术"), False, None)])
+    assert compile_expanded("思维链技术").positive().endswith(') AND "技 术"')
+    # A Latin rest is a prefix, as a typed word is.
+    assert _written("思维链zebra")[-1] == ("zebra", True, [(("zebra",), False, None)])
+    assert compile_expanded("思维链zebra").positive().endswith(') AND "zebra"*')
+
+
+def test_words_before_a_glossary_form_are_kept():
+    assert compile_expanded("zebra chain of thought").positive() == (
+        '"zebra"* AND (("chain"* AND "of"* AND "thought"*) OR "cot" OR "cots" OR "思 维 链" OR "思 维 链 条")'
+    )
+
+
+def test_a_group_of_alternatives_is_parenthesized_so_the_next_word_applies_to_all():
+    # FTS5 binds AND tighter than OR: without the parentheses `giraffe` would go
+    # with the last alternative only. An alternative of one term has none.
+    walkway = [("zebra crossing", "pedestrian walkway")]
+    query = compile_expanded("zebra crossing giraffe", glossary_terms=walkway)
+    assert query.positive() == '(("zebra"* AND "crossing"*) OR "pedestrian walkway"*) AND "giraffe"*'
+    db = sqlite3.connect(":memory:")
+    db.execute(f"CREATE VIRTUAL TABLE f USING fts5(title, tokenize='{FTS_TOKENIZER}')")
+    db.executemany("INSERT INTO f (rowid, title) VALUES (?, ?)",
+                   [(1, "a pedestrian walkway"), (2, "a giraffe on a pedestrian walkway"), (3, "zebra crossing")])
+    assert [row[0] for row in db.execute("SELECT rowid FROM f WHERE f MATCH ?", (query.fts(),))] == [2]
+    db.close()
