@@ -12,14 +12,16 @@ import re
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from helpers import copy_database, import_text
+from helpers import SEED_PATH, copy_database, import_text
 from llmreads.db import open_db
 from llmreads.migrations import FTS_TOKENIZER
 from llmreads.store.base import LIST_STRIDE
 from llmreads.store.filters import not_read_filter, section_filter, stars_filter
 from llmreads.store.importer import import_document
-from llmreads.store.index import index_texts
+from llmreads.store.index import index_form_of_lines, index_texts
 from llmreads.store.papers import list_papers, paper_detail, paper_summary, remove_list, resolve_ref
 from llmreads.store.search import search
 from llmreads.store.tracking import set_status
@@ -363,3 +365,29 @@ def test_papers_new_in_an_import_are_indexed_as_a_rebuild_would(conn):
     for word, title in [("quokkas", "Heron Feedback Study"), ("marmoset", "Heron Feedback Study"),
                         ("again", "Heron Feedback Study"), ("zorble", "ZorbleNet Tuning Notes")]:
         assert [p.title for p in search(conn, "alice", word).papers] == [title], word
+
+
+# Texts of every kind index_form treats apart: ASCII, glued words, look-alikes, full-width
+# forms, Traditional Chinese, a combining accent and Hangul jamo after a line break, astral ideographs.
+_INDEX_TEXTS = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.sampled_from("微調调a B-9・ー가ㄱ⻔⼤𠀀 \u3000ｌｏｒａ\u0301\u1100\u1161\nİßSpanBERTgpt4"),
+            max_size=40),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_INDEX_TEXTS, max_size=6))
+def test_index_form_of_lines_is_the_index_form_of_the_lines_joined(texts):
+    known: dict[str, tuple[str, str]] = {}
+    assert index_form_of_lines(texts, known) == index_form("\n".join(texts))
+    # Again and in another order, from the forms it kept.
+    assert index_form_of_lines(texts, known) == index_form("\n".join(texts))
+    assert index_form_of_lines(texts[::-1], known) == index_form("\n".join(texts[::-1]))
+
+
+def test_index_form_of_lines_of_the_seed_cells_is_the_index_form_of_the_cells_joined():
+    cells = [cell.strip() for line in SEED_PATH.read_text(encoding="utf-8").splitlines() for cell in line.split("|")]
+    known: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(cells), 5):
+        assert index_form_of_lines(cells[i:i + 5], known) == index_form("\n".join(cells[i:i + 5]))

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 from llmreads.store.base import LIST_STRIDE, chunks, marks, rows_in
 from llmreads.store.metadata import metadata_sql
-from llmreads.text import index_form
+from llmreads.text import index_form, segment, word_parts
 
 # An entry as the index reads it: with the title of its section.
 ENTRIES = (
@@ -140,8 +140,42 @@ def index_texts(
     abstracts = dict(conn.execute(
         f"SELECT p.id, {metadata_sql('abstract')} FROM papers p WHERE p.id IN ({marks})", args
     ).fetchall())
-    return {pid: (title, index_form("\n".join(bodies[pid])), index_form(abstracts.get(pid) or ""))
+    known: dict[str, tuple[str, str]] = {}  # a section's title comes back in many rows
+    return {pid: (title, index_form_of_lines(bodies[pid], known), _abstract_form(abstracts.get(pid)))
             for pid, title in titles.items()}
+
+
+def _forms(text: str) -> tuple[str, str]:
+    """(segment form, word parts) of `text`: the two halves of its index_form."""
+    if text.isascii():  # segment is lower() there: its checks for other scripts are spared
+        return text.lower(), word_parts(text)
+    return segment(text), word_parts(text)
+
+
+def index_form_of_lines(texts: Iterable[str], known: dict[str, tuple[str, str]]) -> str:
+    """`index_form("\n".join(texts))`, made line by line; `known` keeps the forms of texts seen before.
+
+    No step of index_form reaches across a line break (NFKC composes nothing
+    with one, runs of ideographs and glued words stop at it), so the form of
+    the lines joined is their forms joined, their word parts after them. An
+    index row repeats texts (its section's title, the paper's title as its
+    link's label): those are folded once.
+    """
+    bodies: list[str] = []
+    parts: list[str] = []
+    for text in texts:
+        forms = known.get(text)
+        if forms is None:
+            forms = known[text] = _forms(text)
+        bodies.append(forms[0])
+        if forms[1]:
+            parts.append(forms[1])
+    body = "\n".join(bodies)
+    return f"{body}\n{' '.join(parts)}" if parts else body
+
+
+def _abstract_form(abstract: str | None) -> str:
+    return index_form(abstract) if abstract else ""  # most papers have none
 
 
 def index_papers(
@@ -167,12 +201,14 @@ def index_papers(
         if fresh and any_abstract:
             abstracts = dict(rows_in(conn, f"SELECT p.id, {metadata_sql('abstract')} FROM papers p"
                                            " WHERE p.id IN ({marks})", fresh))
+        # Forms of the texts of this chunk's rows: a paper's title is most often its link's label too.
+        known: dict[str, tuple[str, str]] = {}
         for pid in fresh:
             title, body, link_texts = written[pid]
-            texts[pid] = (title, index_form("\n".join(body + link_texts)), index_form(abstracts.get(pid) or ""))
+            texts[pid] = (title, index_form_of_lines(body + link_texts, known), _abstract_form(abstracts.get(pid)))
         conn.executemany(
             "INSERT INTO papers_fts (rowid, title, body, abstract) VALUES (?, ?, ?, ?)",
-            [(pid, index_form(title), body, abstract)
+            [(pid, index_form_of_lines((title,), known), body, abstract)
              for pid, (title, body, abstract) in sorted(texts.items())],
         )
 
