@@ -14,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from llmreads.aliases import add_alias
 from llmreads.db import rollback
@@ -93,17 +93,18 @@ def _import_document(
     staged = None
     reusable = None
     if isinstance(doc, Document):
-        events: Iterator[Event] = _document_events(doc)
+        events: Iterator[Event | _Found] = _document_events(doc)
     else:
-        events = iter(doc)
-        first = next(events, None)
+        parsed = iter(doc)
+        first = next(parsed, None)
         if first is not None:
-            events = itertools.chain([first], events)
+            parsed = itertools.chain([first], parsed)
+        events = parsed
         if not _unchanged(conn, first, name, fallback_name, sha256, strict or reader is not None):
             if reuse is not None:
                 reusable = _Reusable(conn, _list_name(first, name, fallback_name), reuse)
             try:
-                staged = _Staged(conn, events)
+                staged = _Staged(conn, parsed)
             except BaseException:
                 if reusable is not None:
                     reusable.close()
@@ -172,6 +173,32 @@ class _StoredEntry(Entry):
     entry_id: int = 0
 
 
+class _Found(NamedTuple):
+    """A stored entry for a row found again, as the TEMP table holds it: a tuple, for the 100,000 of a large
+    list are made in a fraction of the time entries take (`entry` makes one)."""
+
+    section: str
+    line: int
+    source: int
+    entry_id: int
+    stars: int
+    digest: int
+    key: str
+    arxiv: str | None
+    url: str
+    title: str
+    title_raw: str  # '' when the title's own text (papers.title_raw)
+    ident: int
+
+    def entry(self) -> _StoredEntry:
+        return _StoredEntry(
+            section=self.section, number=None, stars=self.stars, title=self.title,
+            title_raw=self.title_raw or self.title, url=self.url, intro="", intro_raw="", links=(), line=self.line,
+            key=self.key, arxiv=self.arxiv, paper_url=bool(self.ident & 1), source=self.source, digest=self.digest,
+            ident=self.ident, entry_id=self.entry_id,
+        )
+
+
 class _Reusable:
     """The entries of the list as stored that a re-import may take for rows it finds again (parse.reuse).
 
@@ -231,7 +258,7 @@ class _Reusable:
             conn.execute(f"DELETE FROM temp.reusable WHERE id IN ({marks(chunk)})", chunk)
         conn.execute("CREATE INDEX temp.reusable_source ON reusable(source)")
 
-    def entries(self, events: Iterator[Event]) -> Iterator[Event]:
+    def entries(self, events: Iterator[Event]) -> Iterator[Event | _Found]:
         """The events, each ReusedEntry in them made the entry it stands for."""
         from llmreads.models import ReusedEntry
 
@@ -250,12 +277,7 @@ class _Reusable:
                 if not isinstance(event, ReusedEntry):
                     yield event
                     continue
-                entry_id, stars, digest, key, arxiv, url, title, title_raw, ident = stored[event.source]
-                yield _StoredEntry(
-                    section=event.section, number=None, stars=stars, title=title, title_raw=title_raw or title,
-                    url=url, intro="", intro_raw="", links=(), line=event.line, key=key, arxiv=arxiv,
-                    paper_url=bool(ident & 1), source=event.source, digest=digest, ident=ident, entry_id=entry_id,
-                )
+                yield _Found(event.section, event.line, event.source, *stored[event.source])
 
     def close(self) -> None:
         self.conn.execute("DROP TABLE IF EXISTS temp.reusable")
@@ -348,7 +370,7 @@ def _document_events(doc: Document) -> Iterator[Event]:
 
 def _import(
     conn: sqlite3.Connection,
-    events: Iterator[Event],
+    events: Iterator[Event | _Found],
     name: str | None,
     fallback_name: str,
     source: str,
@@ -431,8 +453,8 @@ def _import(
             assert section_id is not None
             section_ids[event.number] = section_id
             writer.section_titles[section_id] = event.title
-        elif isinstance(event, _StoredEntry):
-            writer.stored_entry(section_ids[event.section], report.entries, event)
+        elif isinstance(event, _Found):
+            writer.found(section_ids[event.section], report.entries, event)
             report.entries += 1
         elif isinstance(event, Entry):
             writer.entry(section_ids[event.section], report.entries, event)
@@ -718,11 +740,40 @@ class _Writer:
         if len(self.entries) >= self.BATCH:
             self.flush()
 
-    def stored_entry(self, section_id: int, position: int, entry: _StoredEntry) -> None:
+    def found(self, section_id: int, position: int, found: _Found) -> None:
+        """An entry a re-import found again: `stored_entry` in short when the entry keeps its key (identity)
+        and names its stored paper as the paper's row does (_paper would change nothing)."""
+        key = found.key
+        info = self.seen.get(key)
+        if found.arxiv is None and key.startswith("url:"):
+            return self.stored_entry(section_id, position, found.entry())
+        if info is None:
+            stored = self.stored.get(key)
+            title_raw = raw_unless_same(found.title_raw or found.title, found.title)  # as _paper compares
+            if stored is None or stored[1] != hash((found.title, title_raw, found.url, found.arxiv)):
+                return self.stored_entry(section_id, position, found.entry())
+            info = self.seen[key] = Seen(stored[0], found.title, position, None)
+        elif found.arxiv and found.title != info.title:
+            self.titles.setdefault(found.arxiv, [info.title])
+            if found.title not in self.titles[found.arxiv]:
+                self.titles[found.arxiv].append(found.title)
+        entry_id = self.next_entry
+        self.next_entry += 1
+        self.reused.append((entry_id, found.entry_id, section_id, info.paper_id, position,
+                            "" if found.title == info.title else found.title, found.line, found.source, found.ident))
+        info.stars = max(info.stars, found.stars)
+        if found.section not in info.sections:
+            info.sections.append(found.section)
+        info.content.append(found.digest)
+        if len(self.entries) + len(self.reused) >= self.BATCH:
+            self.flush()
+        return None
+
+    def stored_entry(self, section_id: int, position: int, stored: _StoredEntry) -> None:
         """An entry a re-import found again (what `entry` does, less the texts): its row and links are copied
         from the stored ones at `flush`, under the next row id, as a full import writes them."""
-        source, ident, stored_id, digest = entry.source, entry.ident, entry.entry_id, entry.digest
-        entry = self.identity(entry)
+        source, ident, stored_id, digest = stored.source, stored.ident, stored.entry_id, stored.digest
+        entry = self.identity(stored)
         info = self.seen.get(entry.key)
         if info is not None and entry.arxiv and entry.title != info.title:
             self.titles.setdefault(entry.arxiv, [info.title])
