@@ -178,6 +178,41 @@ def test_a_changed_parser_reads_every_row_again(tmp_path: Path, reads: Reads, mo
     assert reads.during(lambda: import_reusing(db, two)) == 5 + 8 + 8
 
 
+def test_reused_rows_and_read_rows_get_their_links_in_a_full_import_order(tmp_path: Path, reads: Reads) -> None:
+    # Rows of several links each, read and reused by turns in one batch: the links' row ids follow the
+    # entries' whichever way their rows came.
+    lines = ["", "## Code", "", "| # | Paper | Intro | Stars | Code |", "|---|---|---|---|---|"]
+    for n in range(50, 60):
+        lines.append(f"| {n} | [Paper number {n} with code](https://arxiv.org/abs/2403.{n:05d}) | about {n} | ⭐ |"
+                     f" [Code](https://github.com/lab/p{n}) [Demo](https://lab.example/d{n}) |")
+    first = document(section("Alpha", 1, 5), lines)
+    second = changed(changed(first, "about 52 |", "about fifty-two |"), "about 55 |", "about fifty-five |")
+    assert reimport_both_ways(tmp_path, first, second, reads) == 5 + 2
+    conn = sqlite3.connect(tmp_path / "reusing.db")
+    try:
+        assert conn.execute("SELECT count(*) FROM links").fetchone()[0] == 20
+    finally:
+        conn.close()
+
+
+def test_a_reused_row_joined_by_its_title_to_a_new_paper_indexes_its_texts(tmp_path: Path, reads: Reads) -> None:
+    # A row found again whose paper link is another URL of a paper new in this version, with the same
+    # long title: it joins that paper, and its introduction and link labels go into that paper's index row.
+    title = "A specific title that two pages give"
+    kept = f"| 40 | [{title}](https://aclanthology.org/2023.acl-long.1/) | about anthology | ⭐⭐ |"
+    first = document(section("Alpha", 1, 5), section("Beta", 10, 3), [*section("Gamma", 30, 2), kept])
+    added = f"| 98 | [{title}](https://doi.org/10.18653/v1/2023.acl-long.1) | about doi | ⭐ |\n| 11 |"
+    second = changed(first, "| 11 |", added)
+    assert reimport_both_ways(tmp_path, first, second, reads) == 5 + 1
+    conn = sqlite3.connect(tmp_path / "reusing.db")
+    try:
+        assert conn.execute("SELECT count(*) FROM papers p JOIN entries e ON e.paper_id = p.id"
+                            " WHERE p.title = ? AND p.listed = 1", (title,)).fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'anthology'").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize(("old", "new"), [
     ("Paper number 31 on reading", "Another name for 31"),  # the paper's title
     ("https://arxiv.org/abs/2401.00031", "https://arxiv.org/pdf/2401.00031"),  # its URL, same title

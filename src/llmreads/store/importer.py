@@ -14,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from llmreads.aliases import add_alias
 from llmreads.db import rollback
@@ -93,17 +93,18 @@ def _import_document(
     staged = None
     reusable = None
     if isinstance(doc, Document):
-        events: Iterator[Event] = _document_events(doc)
+        events: Iterator[Event | _Found] = _document_events(doc)
     else:
-        events = iter(doc)
-        first = next(events, None)
+        parsed = iter(doc)
+        first = next(parsed, None)
         if first is not None:
-            events = itertools.chain([first], events)
+            parsed = itertools.chain([first], parsed)
+        events = parsed
         if not _unchanged(conn, first, name, fallback_name, sha256, strict or reader is not None):
             if reuse is not None:
                 reusable = _Reusable(conn, _list_name(first, name, fallback_name), reuse)
             try:
-                staged = _Staged(conn, events)
+                staged = _Staged(conn, parsed)
             except BaseException:
                 if reusable is not None:
                     reusable.close()
@@ -160,10 +161,42 @@ def _list_name(first: Event | None, name: str | None, fallback_name: str) -> str
 @dataclass(frozen=True)
 class _StoredEntry(Entry):
     """An entry taken from the database for a row found again (models.ReusedEntry), with the digest of its
-    content as stored (its raw introduction is not kept)."""
+    content as stored (its raw introduction is not kept).
+
+    Only what names its paper is read (and its stars): the rest of its row
+    (number, introduction, year, extra columns) and its links are copied by
+    the writer from the TEMP tables, by `entry_id`, the row it was read from.
+    """
 
     digest: int = 0
     ident: int = 0
+    entry_id: int = 0
+
+
+class _Found(NamedTuple):
+    """A stored entry for a row found again, as the TEMP table holds it: a tuple, for the 100,000 of a large
+    list are made in a fraction of the time entries take (`entry` makes one)."""
+
+    section: str
+    line: int
+    source: int
+    entry_id: int
+    stars: int
+    digest: int
+    key: str
+    arxiv: str | None
+    url: str
+    title: str
+    title_raw: str  # '' when the title's own text (papers.title_raw)
+    ident: int
+
+    def entry(self) -> _StoredEntry:
+        return _StoredEntry(
+            section=self.section, number=None, stars=self.stars, title=self.title,
+            title_raw=self.title_raw or self.title, url=self.url, intro="", intro_raw="", links=(), line=self.line,
+            key=self.key, arxiv=self.arxiv, paper_url=bool(self.ident & 1), source=self.source, digest=self.digest,
+            ident=self.ident, entry_id=self.entry_id,
+        )
 
 
 class _Reusable:
@@ -225,41 +258,26 @@ class _Reusable:
             conn.execute(f"DELETE FROM temp.reusable WHERE id IN ({marks(chunk)})", chunk)
         conn.execute("CREATE INDEX temp.reusable_source ON reusable(source)")
 
-    def entries(self, events: Iterator[Event]) -> Iterator[Event]:
+    def entries(self, events: Iterator[Event]) -> Iterator[Event | _Found]:
         """The events, each ReusedEntry in them made the entry it stands for."""
-        from llmreads.models import Link, ReusedEntry
+        from llmreads.models import ReusedEntry
 
         for batch in chunks(events, self.BATCH):
             sources = {event.source for event in batch if isinstance(event, ReusedEntry)}
             if not sources:
                 yield from batch
                 continue
-            stored: dict[int, Any] = {}  # source -> (id, number, ...) of an entry read from it
+            stored: dict[int, Any] = {}  # source -> (id, stars, ...) of an entry read from it
             for row in rows_in(
-                self.conn, "SELECT source, id, number, stars, intro, year, extra, digest, key, arxiv, url, title,"
-                " title_raw, ident FROM temp.reusable WHERE source IN ({marks})", sources,
+                self.conn, "SELECT source, id, stars, digest, key, arxiv, url, title, title_raw, ident"
+                " FROM temp.reusable WHERE source IN ({marks})", sources,
             ):
                 stored.setdefault(row[0], row[1:])
-            links: dict[int, list[Link]] = {}
-            for entry_id, text, url in rows_in(
-                self.conn, "SELECT entry_id, text, url FROM temp.reusable_links WHERE entry_id IN ({marks})"
-                " ORDER BY entry_id, position", [row[0] for row in stored.values()],
-            ):
-                links.setdefault(entry_id, []).append(Link(text, url))
             for event in batch:
                 if not isinstance(event, ReusedEntry):
                     yield event
                     continue
-                entry_id, number, stars, intro, year, extra, digest, key, arxiv, url, title, title_raw, ident = (
-                    stored[event.source]
-                )
-                yield _StoredEntry(
-                    section=event.section, number=number, stars=stars, title=title, title_raw=title_raw or title,
-                    url=url, intro=intro, intro_raw="", links=tuple(links.get(entry_id, ())), line=event.line,
-                    key=key, arxiv=arxiv, year=year,
-                    extra=tuple(tuple(pair) for pair in json.loads(extra)) if extra != "[]" else (),
-                    paper_url=bool(ident & 1), source=event.source, digest=digest, ident=ident,
-                )
+                yield _Found(event.section, event.line, event.source, *stored[event.source])
 
     def close(self) -> None:
         self.conn.execute("DROP TABLE IF EXISTS temp.reusable")
@@ -352,7 +370,7 @@ def _document_events(doc: Document) -> Iterator[Event]:
 
 def _import(
     conn: sqlite3.Connection,
-    events: Iterator[Event],
+    events: Iterator[Event | _Found],
     name: str | None,
     fallback_name: str,
     source: str,
@@ -435,6 +453,9 @@ def _import(
             assert section_id is not None
             section_ids[event.number] = section_id
             writer.section_titles[section_id] = event.title
+        elif isinstance(event, _Found):
+            writer.found(section_ids[event.section], report.entries, event)
+            report.entries += 1
         elif isinstance(event, Entry):
             writer.entry(section_ids[event.section], report.entries, event)
             report.entries += 1
@@ -460,6 +481,7 @@ def _import(
     if not report.entries:
         raise ImportFailed(f"{source} holds no papers (no table with a title column, no list of paper links)")
     writer.flush()
+    writer.close()
     # The indexes of papers come back after the refresh, which may move every
     # paper of the list (a row removed near the top shifts the positions of all after it).
     for sql in [sql for table, sql in deferred if table != "papers"]:
@@ -617,6 +639,8 @@ class _Writer:
         self.papers: list[tuple[object, ...]] = []
         self.entries: list[tuple[object, ...]] = []
         self.links: list[tuple[int, int, str, str]] = []
+        self.reused: list[tuple[object, ...]] = []  # entries found again (stored_entry), written at flush
+        self.reused_table = False
 
     def clashes(self) -> list[Clash]:
         """arXiv papers the list gives different titles: not the same words with a typo, but another title.
@@ -716,6 +740,109 @@ class _Writer:
         if len(self.entries) >= self.BATCH:
             self.flush()
 
+    def found(self, section_id: int, position: int, found: _Found) -> None:
+        """An entry a re-import found again: `stored_entry` in short when the entry keeps its key (identity)
+        and names its stored paper as the paper's row does (_paper would change nothing)."""
+        key = found.key
+        info = self.seen.get(key)
+        if found.arxiv is None and key.startswith("url:"):
+            return self.stored_entry(section_id, position, found.entry())
+        if info is None:
+            stored = self.stored.get(key)
+            title_raw = raw_unless_same(found.title_raw or found.title, found.title)  # as _paper compares
+            if stored is None or stored[1] != hash((found.title, title_raw, found.url, found.arxiv)):
+                return self.stored_entry(section_id, position, found.entry())
+            info = self.seen[key] = Seen(stored[0], found.title, position, None)
+        elif found.arxiv and found.title != info.title:
+            self.titles.setdefault(found.arxiv, [info.title])
+            if found.title not in self.titles[found.arxiv]:
+                self.titles[found.arxiv].append(found.title)
+        entry_id = self.next_entry
+        self.next_entry += 1
+        self.reused.append((entry_id, found.entry_id, section_id, info.paper_id, position,
+                            "" if found.title == info.title else found.title, found.line, found.source, found.ident))
+        info.stars = max(info.stars, found.stars)
+        if found.section not in info.sections:
+            info.sections.append(found.section)
+        info.content.append(found.digest)
+        if len(self.entries) + len(self.reused) >= self.BATCH:
+            self.flush()
+        return None
+
+    def stored_entry(self, section_id: int, position: int, stored: _StoredEntry) -> None:
+        """An entry a re-import found again (what `entry` does, less the texts): its row and links are copied
+        from the stored ones at `flush`, under the next row id, as a full import writes them."""
+        source, ident, stored_id, digest = stored.source, stored.ident, stored.entry_id, stored.digest
+        entry = self.identity(stored)
+        info = self.seen.get(entry.key)
+        if info is not None and entry.arxiv and entry.title != info.title:
+            self.titles.setdefault(entry.arxiv, [info.title])
+            if entry.title not in self.titles[entry.arxiv]:
+                self.titles[entry.arxiv].append(entry.title)
+        if info is None:  # the paper's first entry in this list names it
+            paper_id = self._paper(entry, position)
+            written = None if entry.key in self.stored else entry.stars
+            info = self.seen[entry.key] = Seen(paper_id, entry.title, position, written)
+        entry_id = self.next_entry
+        self.next_entry += 1
+        self.reused.append((entry_id, stored_id, section_id, info.paper_id, position,
+                            "" if entry.title == info.title else entry.title, entry.line, source, ident))
+        if info.written_stars is not None:  # a paper new in this import (joined by its title): index the texts
+            intro, extra = self.conn.execute(
+                "SELECT intro, extra FROM temp.reusable WHERE id = ?", (stored_id,)
+            ).fetchone()
+            texts = [r[0] for r in self.conn.execute(
+                "SELECT text FROM temp.reusable_links WHERE entry_id = ? ORDER BY position", (stored_id,)
+            )]
+            self.index.write(info.paper_id, info.title, self.section_titles[section_id], intro, json.loads(extra),
+                             texts)
+        info.stars = max(info.stars, entry.stars)
+        if entry.section not in info.sections:
+            info.sections.append(entry.section)
+        info.content.append(digest)
+        if len(self.entries) + len(self.reused) >= self.BATCH:
+            self.flush()
+
+    def _flush_reused(self) -> None:
+        """Write the entries found again, and with them every link of the batch in order (the links' row ids
+        follow their entries', as a full import gives them)."""
+        conn = self.conn
+        if not self.reused_table:
+            conn.execute("DROP TABLE IF EXISTS temp.reused")
+            conn.execute("DROP TABLE IF EXISTS temp.written_links")
+            conn.execute(
+                "CREATE TEMP TABLE reused (id INTEGER PRIMARY KEY, stored INTEGER, section_id INTEGER,"
+                " paper_id INTEGER, position INTEGER, title TEXT, line INTEGER, source INTEGER, ident INTEGER)"
+            )
+            conn.execute("CREATE TEMP TABLE written_links (entry_id INTEGER, position INTEGER, text TEXT, url TEXT)")
+            self.reused_table = True
+        conn.executemany("INSERT INTO temp.reused VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self.reused)
+        conn.execute(
+            "INSERT INTO entries (id, list_id, section_id, paper_id, position, number, stars, title, intro, line,"
+            " year, extra, digest, source, ident)"
+            " SELECT m.id, ?, m.section_id, m.paper_id, m.position, r.number, r.stars, m.title, r.intro, m.line,"
+            " r.year, r.extra, r.digest, m.source, m.ident FROM temp.reused m JOIN temp.reusable r ON r.id = m.stored"
+            " ORDER BY m.id",
+            (self.list_id,),
+        )
+        if self.links:
+            conn.executemany("INSERT INTO temp.written_links VALUES (?, ?, ?, ?)", self.links)
+        conn.execute(
+            "INSERT INTO links (entry_id, position, text, url) SELECT entry_id, position, text, url FROM ("
+            " SELECT entry_id, position, text, url FROM temp.written_links UNION ALL"
+            " SELECT m.id, l.position, l.text, l.url FROM temp.reused m JOIN temp.reusable_links l"
+            " ON l.entry_id = m.stored) ORDER BY entry_id, position"
+        )
+        conn.execute("DELETE FROM temp.reused")
+        conn.execute("DELETE FROM temp.written_links")
+        self.reused, self.links = [], []
+
+    def close(self) -> None:
+        if self.reused_table:
+            self.conn.execute("DROP TABLE IF EXISTS temp.reused")
+            self.conn.execute("DROP TABLE IF EXISTS temp.written_links")
+            self.reused_table = False
+
     def _paper(self, entry: Entry, position: int) -> int:
         """The id of an entry's paper, seen first in this import; the latest import names it."""
         title_raw = raw_unless_same(entry.title_raw, entry.title)
@@ -765,7 +892,9 @@ class _Writer:
                 " year, extra, digest, source, ident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 self.entries,
             )
-        if self.links:
+        if self.reused:
+            self._flush_reused()
+        elif self.links:
             self.conn.executemany("INSERT INTO links (entry_id, position, text, url) VALUES (?, ?, ?, ?)", self.links)
         self.papers, self.entries, self.links = [], [], []
 
