@@ -233,6 +233,17 @@ def coverage_map(
     return result, seconds
 
 
+
+# A mutant can make a loop grow a list without end: its run stops at this much memory, as at its time limit.
+MEMORY_LIMIT = 4 << 30
+
+
+def _limit(cpu: float) -> None:
+    """Limits of one mutant's test run: CPU seconds, and memory."""
+    resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 5))
+    resource.setrlimit(resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sample", type=int, default=200, help="mutants drawn from the store and the parser")
@@ -288,7 +299,7 @@ def main() -> None:
                         [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "mutation",
                          "-n", "0", *tests],
                         cwd=ROOT, env=PLUGIN_ENV, capture_output=True, timeout=args.timeout or 20 * cpu,
-                        preexec_fn=lambda cpu=cpu: resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 5)),
+                        preexec_fn=lambda cpu=cpu: _limit(cpu),
                     )
                     outcome = "killed" if run.returncode != 0 else "survived"
                     timed_out = run.returncode in (-signal.SIGXCPU, -signal.SIGKILL)
