@@ -702,24 +702,14 @@ class _Writer:
         return replace(entry, key=first)
 
     def entry(self, section_id: int, position: int, entry: Entry) -> None:
-        source = ident = None
-        if isinstance(entry, _StoredEntry):
-            source, ident = entry.source, entry.ident
-        elif entry.source is not None:
-            source = entry.source
-            ident = identity_digest(entry.key, entry.arxiv, entry.url, entry.title_raw, entry.title, entry.paper_url)
+        source = entry.source
+        ident = None if source is None else identity_digest(
+            entry.key, entry.arxiv, entry.url, entry.title_raw, entry.title, entry.paper_url
+        )
         entry = self.identity(entry)
-        info = self.seen.get(entry.key)
-        if info is not None and entry.arxiv and entry.title != info.title:
-            self.titles.setdefault(entry.arxiv, [info.title])
-            if entry.title not in self.titles[entry.arxiv]:
-                self.titles[entry.arxiv].append(entry.title)
-        if info is None:  # the paper's first entry in this list names it
-            paper_id = self._paper(entry, position)
-            written = None if entry.key in self.stored else entry.stars
-            info = self.seen[entry.key] = Seen(paper_id, entry.title, position, written)
+        info = self._seen(entry, position)
         links = [(link.text, link.url) for link in entry.links]
-        digest = entry.digest if isinstance(entry, _StoredEntry) else content_digest(
+        digest = content_digest(
             entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, entry.extra, links
         )
         entry_id = self.next_entry
@@ -740,6 +730,24 @@ class _Writer:
         if len(self.entries) >= self.BATCH:
             self.flush()
 
+    def _seen(self, entry: Entry, position: int) -> Seen:
+        """What this import has seen of an entry's paper: its first entry in the list names it."""
+        info = self.seen.get(entry.key)
+        if info is not None:
+            self._clash(entry.arxiv, entry.title, info.title)
+            return info
+        paper_id = self._paper(entry, position)
+        written = None if entry.key in self.stored else entry.stars
+        info = self.seen[entry.key] = Seen(paper_id, entry.title, position, written)
+        return info
+
+    def _clash(self, arxiv: str | None, title: str, first: str) -> None:
+        """Two titles given to one arXiv id in this list: the summary names them."""
+        if arxiv and title != first:
+            titles = self.titles.setdefault(arxiv, [first])
+            if title not in titles:
+                titles.append(title)
+
     def found(self, section_id: int, position: int, found: _Found) -> None:
         """An entry a re-import found again: `stored_entry` in short when the entry keeps its key (identity)
         and names its stored paper as the paper's row does (_paper would change nothing)."""
@@ -753,10 +761,8 @@ class _Writer:
             if stored is None or stored[1] != hash((found.title, title_raw, found.url, found.arxiv)):
                 return self.stored_entry(section_id, position, found.entry())
             info = self.seen[key] = Seen(stored[0], found.title, position, None)
-        elif found.arxiv and found.title != info.title:
-            self.titles.setdefault(found.arxiv, [info.title])
-            if found.title not in self.titles[found.arxiv]:
-                self.titles[found.arxiv].append(found.title)
+        else:
+            self._clash(found.arxiv, found.title, info.title)
         entry_id = self.next_entry
         self.next_entry += 1
         self.reused.append((entry_id, found.entry_id, section_id, info.paper_id, position,
@@ -774,15 +780,7 @@ class _Writer:
         from the stored ones at `flush`, under the next row id, as a full import writes them."""
         source, ident, stored_id, digest = stored.source, stored.ident, stored.entry_id, stored.digest
         entry = self.identity(stored)
-        info = self.seen.get(entry.key)
-        if info is not None and entry.arxiv and entry.title != info.title:
-            self.titles.setdefault(entry.arxiv, [info.title])
-            if entry.title not in self.titles[entry.arxiv]:
-                self.titles[entry.arxiv].append(entry.title)
-        if info is None:  # the paper's first entry in this list names it
-            paper_id = self._paper(entry, position)
-            written = None if entry.key in self.stored else entry.stars
-            info = self.seen[entry.key] = Seen(paper_id, entry.title, position, written)
+        info = self._seen(entry, position)
         entry_id = self.next_entry
         self.next_entry += 1
         self.reused.append((entry_id, stored_id, section_id, info.paper_id, position,
