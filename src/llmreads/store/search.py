@@ -335,6 +335,8 @@ def _best_first(
     if total == 0:
         return [], 0, 0
     in_stars_order: list[int] | None = None
+    # Many hits: the walk goes down the stars index, testing each paper (~0.25 µs an index entry, and it
+    # stops early); so few that looking each one up (~1.5 µs) and sorting them costs less: gathered.
     if total * total >= _WALK_BATCH * papers:
         hits_of_top = {int(pid) for pid in among_top.split(",")} if among_top else set()
         in_stars_order = [pid for pid in top if pid in hits_of_top]
@@ -344,7 +346,7 @@ def _best_first(
     first_table, first_match = (_LITERAL_TITLE_HITS, literal[1]) if literal is not None else (_TITLE_HITS, title_match)
     matches = [first_match, title_match] if literal is not None else [first_match]
     # Closed on the way out: its statement must not outlive the search's read transaction.
-    with contextlib.closing(_walk(conn, total, matches, in_stars_order)) as walk:
+    with contextlib.closing(_walk(conn, matches, in_stars_order)) as walk:
         first: list[int] = []
         second: list[int] = []
         seen = 0
@@ -395,7 +397,7 @@ _TOP = 4  # many hits: the walk goes through those among the first _TOP x _WALK_
 
 
 def _walk(
-    conn: sqlite3.Connection, hits: int, matches: Sequence[str], order: Sequence[int] | None = None
+    conn: sqlite3.Connection, matches: Sequence[str], order: Sequence[int] | None = None
 ) -> Generator[list[tuple[int, list[bool]]]]:
     """The hits in stars order, a batch at a time: each with whether its title matches each of `matches`.
 
@@ -410,15 +412,9 @@ def _walk(
     conn.execute(
         f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_TITLES} USING fts5(title, content='', tokenize='{FTS_TOKENIZER}')"
     )
-    papers = conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 1
-    # Down the stars index, testing each paper (~0.25 µs an index entry, and the
-    # walk stops early), unless the hits are so few that looking each one up
-    # (~1.5 µs) and sorting them costs less.
-    dense = hits * hits >= _WALK_BATCH * papers
-    source = "papers p INDEXED BY papers_listed_stars" if dense else "papers p"
     if order is None:
         cursor = conn.execute(
-            f"SELECT p.id FROM {source} WHERE p.listed = 1 AND p.id IN {_HITS}"
+            f"SELECT p.id FROM papers p WHERE p.listed = 1 AND p.id IN {_HITS}"
             f" ORDER BY p.stars DESC, p.position LIMIT {_WALK_MOST}"
         )
         batches: Iterator[list[int]] = iter(lambda: [r[0] for r in cursor.fetchmany(_WALK_BATCH)], [])
