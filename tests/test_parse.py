@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -532,3 +533,26 @@ def test_long_tables_are_cut_into_chunks_without_changing_the_result(monkeypatch
     pieces = [c for c in chunked if c and c[0] == "| ID | Paper | Introduction |"]
     assert len(pieces) >= 8
     assert [e.line for e in whole[0].entries] == list(range(7, 66))
+
+
+def test_the_items_after_a_list_item_holding_a_heading_are_read():
+    # A heading indented into an item (`    ## Alpha` under `- Group`) opens a section; the list goes on in it.
+    doc = parse(
+        "# R\n\n- Group one\n\n    ## Alpha\n\n- [Paper B](https://arxiv.org/abs/2101.00002)\n"
+        "- [Paper C](https://arxiv.org/abs/2101.00003)\n"
+    )
+    assert [(s.number, s.title) for s in doc.sections] == [("1", "Alpha")]
+    assert [(e.section, e.title, e.arxiv) for e in doc.entries] == [
+        ("1", "Paper B", "2101.00002"), ("1", "Paper C", "2101.00003")
+    ]
+
+
+@pytest.mark.parametrize(("line", "updated"), [
+    ("Last updated: 2024-12-31", "2024-12-31"),
+    ("更新时间：2023年1月1日", "2023-01-01"),
+    ("Updated 2024/13/01", None),
+    ("Updated 2024-12-32", None),
+])
+def test_the_update_date_is_read_in_every_month_and_only_a_real_date(line, updated):
+    doc = parse(f"# List\n\n{line}\n\n| Paper | Link |\n| --- | --- |\n| A | [pdf](https://arxiv.org/abs/2101.00001) |")
+    assert doc.updated == updated
