@@ -556,3 +556,10 @@ def test_the_items_after_a_list_item_holding_a_heading_are_read():
 def test_the_update_date_is_read_in_every_month_and_only_a_real_date(line, updated):
     doc = parse(f"# List\n\n{line}\n\n| Paper | Link |\n| --- | --- |\n| A | [pdf](https://arxiv.org/abs/2101.00001) |")
     assert doc.updated == updated
+
+
+@pytest.mark.parametrize("written", ["arxiv.org/abs/2305.14314", "arXiv:2305.14314"])
+def test_an_item_linking_code_that_writes_out_an_arxiv_id_is_reported_unread_not_non_paper(written):
+    doc = parse(f"# R\n\n- [Tool X](https://github.com/x/y), see {written}\n")
+    assert doc.entries == ()
+    assert [(type(s).__name__, s.line) for s in doc.skipped] == [("UnreadItem", 3)]
