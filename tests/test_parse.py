@@ -563,3 +563,11 @@ def test_an_item_linking_code_that_writes_out_an_arxiv_id_is_reported_unread_not
     doc = parse(f"# R\n\n- [Tool X](https://github.com/x/y), see {written}\n")
     assert doc.entries == ()
     assert [(type(s).__name__, s.line) for s in doc.skipped] == [("UnreadItem", 3)]
+
+
+def test_a_paper_paragraph_on_the_first_line_of_the_document_is_on_line_one():
+    doc = parse(
+        "**Attention Is All You Need** [paper](https://arxiv.org/abs/1706.03762)\n\n"
+        "**Second Paper Here** [paper](https://arxiv.org/abs/1706.03763)\n"
+    )
+    assert [(e.title, e.line) for e in doc.entries] == [("Attention Is All You Need", 1), ("Second Paper Here", 3)]
