@@ -571,3 +571,23 @@ def test_a_paper_paragraph_on_the_first_line_of_the_document_is_on_line_one():
         "**Second Paper Here** [paper](https://arxiv.org/abs/1706.03763)\n"
     )
     assert [(e.title, e.line) for e in doc.entries] == [("Attention Is All You Need", 1), ("Second Paper Here", 3)]
+
+
+_FAKES = "- [Fake](https://arxiv.org/abs/2101.00009)\n"
+_REAL = "- [Real one](https://arxiv.org/abs/2101.00001)\n- [Real two](https://arxiv.org/abs/2101.00002)\n"
+_TABLE = "| Paper | Link |\n| --- | --- |\n| Real one | [pdf](https://arxiv.org/abs/2101.00001) |\n"
+
+
+@pytest.mark.parametrize(("body", "lines"), [
+    # Items inside a fence or a comment are no papers, and the items after them keep their own line numbers.
+    ("```\n" + _FAKES + "~~~\n" + _FAKES + "```\n\n" + _REAL, [9, 10]),
+    ("~~~\n" + _FAKES + "~~~\n\n" + _REAL, [7, 8]),
+    ("<!--\n" + _FAKES + _FAKES + "-->\n\n" + _REAL, [8, 9]),
+    # A quote or HTML right after a table ends it, even with a pipe in it.
+    (_TABLE + "> A note | with a pipe\n\n" + _REAL.split("\n", 1)[1], [5, 8]),
+    (_TABLE + "<p>a | b</p>\n\n" + _REAL.split("\n", 1)[1], [5, 8]),
+], ids=["two fences", "tilde fence", "comment", "quote after a table", "html after a table"])
+def test_papers_after_fences_comments_and_blocks_after_a_table_are_on_their_own_lines(body, lines):
+    doc = parse("# R\n\n" + body)
+    assert [(e.title, e.line) for e in doc.entries] == list(zip(["Real one", "Real two"], lines, strict=True))
+    assert doc.skipped == () and doc.problems == ()
