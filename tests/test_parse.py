@@ -646,3 +646,16 @@ def test_sections_after_papers_before_any_heading_are_numbered_from_two():
     )
     assert [(s.number, s.title) for s in doc.sections] == [("1", "Papers"), ("2", "Alpha"), ("3", "Beta")]
     assert [(e.section, e.title) for e in doc.entries] == [("1", "Paper A"), ("2", "Paper B"), ("3", "Paper C")]
+
+
+@pytest.mark.parametrize("line_end", ["", "  ", "\\"], ids=["plain", "two spaces", "backslash"])
+def test_an_exported_item_whose_first_line_ends_in_a_hard_break_keeps_its_introduction_apart(line_end):
+    # A hand edit may leave a hard line break after the first line: the next line is still the introduction.
+    doc = parse(
+        "# Mini\n\n<!-- llmreads export: every list item is a paper -->\n\n## 1 Alpha\n\n"
+        f"- [Paper A](https://arxiv.org/abs/2101.00001) ★★{line_end}\n"
+        "  about A, rated ★★★★★ by [some](https://example.com/b)\n"
+    )
+    assert [(e.title, e.stars, e.intro, e.links) for e in doc.entries] == [
+        ("Paper A", 2, "about A, rated ★★★★★ by some", ())
+    ]
