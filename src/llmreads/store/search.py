@@ -11,7 +11,7 @@ import contextlib
 import functools
 import re
 import sqlite3
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmreads.aliases import same_paper_sql, status_join
@@ -342,25 +342,34 @@ def _best_first(
         return None
     papers = conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 1
     # Counted up to the cap (or the page, if longer): FTS5 yields the hits in rowid order, and stops there.
+    # The same pass names them (a second one would cost as much again: ~12 ms for 4,000 hits of 扩散模型).
     most = max(COUNT_MOST, limit)
-    total = conn.execute(
-        f"SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? LIMIT {most + 1})",
+    total, named_hits = conn.execute(
+        f"SELECT count(*), group_concat(rowid) FROM"
+        f" (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? LIMIT {most + 1})",
         (indexed(match),),
-    ).fetchone()[0]
+    ).fetchone()
     if total == 0:
         return [], 0, 0, True
     exact = total <= most
     total = min(total, most)
-    # Many hits: the walk goes down the stars index through every paper (~0.25 µs an index entry, and it
+    # Many hits: the walk goes down the stars index, testing each paper (~0.25 µs an index entry, and it
     # stops early); so few that looking each one up (~1.5 µs) and sorting them costs less: gathered.
-    gathered = exact and total * total < _WALK_BATCH * papers
-    if gathered:  # few: gathered and sorted (a second pass over the index, as short as the first)
-        conn.execute(f"INSERT INTO {_HITS} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (indexed(match),))
+    walked: list[int] | None = None  # the hits the walk goes through in stars order, unless gathered in _HITS
+    if exact and total * total < _WALK_BATCH * papers:  # few: gathered and sorted
+        conn.execute(f"INSERT INTO {_HITS} SELECT value FROM json_each(?)", (f"[{named_hits}]",))
+    elif exact:  # those among the first papers in stars order
+        hits = {int(pid) for pid in named_hits.split(",")}
+        walked = [r[0] for r in conn.execute(
+            "SELECT id FROM papers INDEXED BY papers_listed_stars WHERE listed = 1"
+            f" ORDER BY stars DESC, position LIMIT {_TOP * _WALK_MOST}"
+        ) if r[0] in hits]
+    # Else more hits than were counted: the walk goes through every paper (a title that matches is a hit's).
     # The first tier: the words as typed in titles; the second (when the glossary added forms): another form there.
     first_table, first_match = (_LITERAL_TITLE_HITS, literal[1]) if literal is not None else (_TITLE_HITS, title_match)
     matches = [first_match, title_match] if literal is not None else [first_match]
     # Closed on the way out: its statement must not outlive the search's read transaction.
-    with contextlib.closing(_walk(conn, matches, gathered, excluding, could_hold)) as walk:
+    with contextlib.closing(_walk(conn, matches, walked, not exact, excluding, could_hold)) as walk:
         first: list[int] = []
         second: list[int] = []
         seen = 0
@@ -368,8 +377,8 @@ def _best_first(
         while len(first) < limit:
             batch = next(walk, None)
             if batch is None:
-                # Not so when the walk's limit was reached first.
-                complete = seen >= total if gathered else seen < _TOP * _WALK_MOST
+                # Not so when the walk's limit, or the end of `top`, was reached first.
+                complete = exact and seen >= total
                 break
             seen += len(batch)
             for pid, found in batch:
@@ -415,22 +424,24 @@ _TOP = 4  # many hits: the walk goes through the first _TOP x _WALK_MOST papers 
 def _walk(
     conn: sqlite3.Connection,
     matches: Sequence[str],
-    gathered: bool,
+    order: Sequence[int] | None = None,
+    every_paper: bool = False,
     excluding: bool = False,
     could_hold: Callable[[str], bool] | None = None,
 ) -> Generator[list[tuple[int, list[bool]]]]:
     """Papers in stars order, a batch at a time: each with whether its title matches each of `matches`.
 
-    The hits gathered in _HITS (at most _WALK_MOST), or else every listed
-    paper (at most _TOP x _WALK_MOST): `matches` look in titles, so a paper
-    whose title matches is a hit. The titles go into a temporary FTS5 table
+    The hits of `order` (in stars order), or else those gathered in _HITS; at
+    most _WALK_MOST hits. Or `every_paper`: the first _TOP x _WALK_MOST
+    papers, hits or not; `matches` look in titles, so a paper whose title
+    matches is a hit. The titles go into a temporary FTS5 table
     with the index's tokenizer, in the form the index holds them
     (text.index_form), so a match there is a match in papers_fts' title
-    column. A query `excluding` words (`-bert`) leaves out a paper that holds
-    them anywhere: then a batch's whole texts go in, as the index holds them
-    (store.index.index_texts). A title that `could_hold` says cannot hold
-    the words matches nothing and is not indexed (most titles, when the
-    words are rare).
+    column. Walking every paper, a query `excluding` words (`-bert`) must
+    leave out a paper that holds them anywhere: then a batch's whole texts go
+    in, as the index holds them (store.index.index_texts); and a title that
+    `could_hold` says cannot hold the words matches nothing and is not
+    indexed (most titles, when the words are rare).
     """
     from llmreads.migrations import FTS_TOKENIZER
     from llmreads.store.index import PAPER_COLUMNS as INDEXED
@@ -438,24 +449,29 @@ def _walk(
 
     conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_TITLES} USING fts5({', '.join(INDEXED)}, content='',"
                  f" tokenize='{FTS_TOKENIZER}')")
-    if gathered:
-        cursor = conn.execute(
-            f"SELECT p.id, p.title FROM papers p WHERE p.listed = 1 AND p.id IN {_HITS}"
-            f" ORDER BY p.stars DESC, p.position LIMIT {_WALK_MOST}"
-        )
+    batches: Iterator[list[tuple[int, str]]]
+    if order is not None:
+        order = order[:_WALK_MOST]
+        batches = (_titles(conn, order[i:i + _WALK_BATCH]) for i in range(0, len(order), _WALK_BATCH))
     else:
         cursor = conn.execute(
             "SELECT id, title FROM papers INDEXED BY papers_listed_stars WHERE listed = 1"
             f" ORDER BY stars DESC, position LIMIT {_TOP * _WALK_MOST}"
+        ) if every_paper else conn.execute(
+            f"SELECT p.id, p.title FROM papers p WHERE p.listed = 1 AND p.id IN {_HITS}"
+            f" ORDER BY p.stars DESC, p.position LIMIT {_WALK_MOST}"
         )
-    for batch in iter(lambda: cursor.fetchmany(_WALK_BATCH), []):
-        titles = batch if could_hold is None else [(pid, title) for pid, title in batch if could_hold(title)]
+        batches = iter(lambda: cursor.fetchmany(_WALK_BATCH), [])
+    for batch in batches:
+        titles = batch if could_hold is None or not every_paper else [
+            (pid, title) for pid, title in batch if could_hold(title)
+        ]
         if not titles:
             yield [(pid, [False for _match in matches]) for pid, _title in batch]
             continue
         ids = [pid for pid, _title in titles]
         conn.execute(f"INSERT INTO temp.{_TITLES} ({_TITLES}) VALUES ('delete-all')")  # contentless: cheap
-        if excluding and not gathered:  # gathered hits hold none of the words left out
+        if excluding and every_paper:  # hits hold none of the words left out
             from llmreads.store.index import index_texts
 
             rows = [(pid, index_form(title), body, abstract)
@@ -468,6 +484,12 @@ def _walk(
             for match in matches
         ]
         yield [(pid, [pid in each for each in found]) for pid, _title in batch]
+
+
+def _titles(conn: sqlite3.Connection, ids: Sequence[int]) -> list[tuple[int, str]]:
+    """These papers' ids and titles, in this order."""
+    titles = dict(conn.execute(f"SELECT id, title FROM papers WHERE id IN ({','.join(map(str, ids))})").fetchall())
+    return [(pid, titles[pid]) for pid in ids]
 
 
 def _could_hold(query: Query) -> Callable[[str], bool]:
