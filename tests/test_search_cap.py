@@ -160,3 +160,14 @@ def test_the_walk_s_test_of_titles_by_script():
     both = _could_hold(compile_query("lora 扩散模型"))  # two groups: each must be possible
     assert not both("LoRA for Wombats") and not both("Diffusion Models") and both("LoRA for Diffusion Models")
     assert _could_hold(compile_query("café"))("A Cafe Study")  # é is folded by the tokenizer, not by this test
+
+
+@pytest.mark.parametrize("query", ["language -gpt", "model -language", "transformer -bert", "language -large"])
+def test_a_page_past_the_cap_leaves_out_the_papers_a_word_excludes(conn, small_cap, query):
+    """Walking every paper (not only hits), a title of the first tier is no hit when its text holds a word left out."""
+    every = search(conn, USER, query)
+    assert every.total > CAP + 5, query
+    for limit in (1, 3, 8):
+        page = search(conn, USER, query, limit=limit)
+        assert [p.key for p in page.papers] == [p.key for p in every.papers][:limit], (query, limit)
+        assert (page.total, page.exact) == (CAP, False)

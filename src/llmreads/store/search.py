@@ -415,7 +415,8 @@ def _best_first(
         return rows + _page_of(conn, user, second[:want]), total, total, exact
 
 
-_TITLES = "search_titles"  # a temporary full-text index of the titles (or texts) of a batch of papers
+_TITLES = "search_titles"  # a temporary full-text index of the titles of a batch of papers
+_TEXTS = "search_texts"  # the same of their whole texts, as papers_fts holds them
 _WALK_BATCH = 64
 _WALK_MOST = 1024  # hits walked before the tiers are looked up in the index, or the full ranking takes over
 _TOP = 4  # many hits: the walk goes through the first _TOP x _WALK_MOST papers in stars order
@@ -447,7 +448,10 @@ def _walk(
     from llmreads.store.index import PAPER_COLUMNS as INDEXED
     from llmreads.text import index_form
 
-    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_TITLES} USING fts5({', '.join(INDEXED)}, content='',"
+    # Titles alone, or whole texts (a table of the index's columns; inserting empty ones costs ~30% more).
+    whole = excluding and every_paper  # hits hold none of the words left out
+    table, columns = (_TEXTS, list(INDEXED)) if whole else (_TITLES, ["title"])
+    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table} USING fts5({', '.join(columns)}, content='',"
                  f" tokenize='{FTS_TOKENIZER}')")
     batches: Iterator[list[tuple[int, str]]]
     if order is not None:
@@ -470,17 +474,19 @@ def _walk(
             yield [(pid, [False for _match in matches]) for pid, _title in batch]
             continue
         ids = [pid for pid, _title in titles]
-        conn.execute(f"INSERT INTO temp.{_TITLES} ({_TITLES}) VALUES ('delete-all')")  # contentless: cheap
-        if excluding and every_paper:  # hits hold none of the words left out
+        conn.execute(f"INSERT INTO temp.{table} ({table}) VALUES ('delete-all')")  # contentless: cheap
+        rows: list[tuple[object, ...]]
+        if whole:
             from llmreads.store.index import index_texts
 
             rows = [(pid, index_form(title), body, abstract)
                     for pid, (title, body, abstract) in index_texts(conn, ids).items()]
         else:
-            rows = [(pid, index_form(title), "", "") for pid, title in titles]
-        conn.executemany(f"INSERT INTO temp.{_TITLES} (rowid, {', '.join(INDEXED)}) VALUES (?, ?, ?, ?)", rows)
+            rows = [(pid, index_form(title)) for pid, title in titles]
+        conn.executemany(f"INSERT INTO temp.{table} (rowid, {', '.join(columns)})"
+                         f" VALUES (?, {', '.join('?' for _ in columns)})", rows)
         found = [
-            {r[0] for r in conn.execute(f"SELECT rowid FROM temp.{_TITLES} WHERE {_TITLES} MATCH ?", (match,))}
+            {r[0] for r in conn.execute(f"SELECT rowid FROM temp.{table} WHERE {table} MATCH ?", (match,))}
             for match in matches
         ]
         yield [(pid, [pid in each for each in found]) for pid, _title in batch]
@@ -519,11 +525,20 @@ def _could_hold(query: Query) -> Callable[[str], bool]:
         else:
             tests.append(alternatives)
 
-    def could_hold(title: str) -> bool:
+    def could_hold(title: str) -> bool:  # loops, not nested generators: ~0.4 µs a title against ~3 µs
         if not title.isascii():
             return True
         lower = title.lower()
-        return all(any(all(token in lower for token in tokens) for tokens in group) for group in tests)
+        for group in tests:
+            for tokens in group:
+                for token in tokens:
+                    if token not in lower:
+                        break
+                else:
+                    break  # this form may be in the title
+            else:
+                return False  # no form of this group is
+        return True
 
     return could_hold
 
