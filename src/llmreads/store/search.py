@@ -155,9 +155,11 @@ def _named_by_arxiv_id(conn: sqlite3.Connection, text: str) -> list[int]:
 
 
 # A page of many hits (search with a limit, ranked, no filters) counts them up to this many and shows
-# the total past it as a lower bound (`20 of 10,000+`): FTS5 finds a phrase's hits by reading its
+# the total past it as a lower bound (`20 of 5,000+`): FTS5 finds a phrase's hits by reading its
 # words' positions in every paper that holds them all, and counting the 79,000 hits of
-# "language models" in 100,000 papers with abstracts costs ~35 ms of CPU, against ~5 ms for 10,000.
+# "language models" in 100,000 papers with abstracts costs ~35 ms of CPU, against ~3 ms for 5,000.
+# 10,000 put 微调 and "large language models" (with abstracts) near or past 20 ms a search under
+# load; 1,000 would cap 扩散模型's 4,093 hits without abstracts, whose exact walk is cheaper.
 COUNT_MOST = 5_000
 
 # Hits are gathered in temporary tables (connection-private, in memory):
@@ -323,10 +325,11 @@ def _best_first(
     bound, and `exact` is False); then papers are walked in stars order, a
     batch at a time, and each batch's titles are matched in a small temporary
     index made with the same tokenizer from the same text (store.index),
-    until the page is full. A title that matches is a hit's, so the walk
-    needs no list of hits: it goes down the stars index through every paper
-    (the first _TOP x _WALK_MOST), or through the hits gathered when they are
-    so few that sorting them costs less. When the first tier is too sparse
+    until the page is full. Below the cap the count names the hits, and the
+    walk goes through those among the first _TOP x _WALK_MOST papers in stars
+    order (or through all of them, gathered and sorted, when they are few).
+    Past it, it goes through those papers, hits or not: a title that matches
+    is a hit's. When the first tier is too sparse
     to fill the page near the top, it is looked up in the index instead, and
     the walk goes on for the second. Hits of the user's notes, filters,
     `--raw` and a paper named by its arXiv id take the full ranking.
@@ -495,7 +498,7 @@ def _walk(
 def _titles(conn: sqlite3.Connection, ids: Sequence[int]) -> list[tuple[int, str]]:
     """These papers' ids and titles, in this order."""
     titles = dict(conn.execute(f"SELECT id, title FROM papers WHERE id IN ({','.join(map(str, ids))})").fetchall())
-    return [(pid, titles[pid]) for pid in ids]
+    return [(pid, titles[pid]) for pid in ids if pid in titles]
 
 
 def _could_hold(query: Query) -> Callable[[str], bool]:
