@@ -92,7 +92,10 @@ def clean(text: str) -> str:
     # str.split() breaks at exactly the characters `\s` matches (str.isspace),
     # so this is `re.sub(r"\s+", " ", text).strip()`, only faster.
     if text.isascii() and text.isprintable():  # no look-alike, no control: most titles and URLs
-        return " ".join(text.split())
+        # Its only space is " ": with none doubled or at an end, the text is its own display form.
+        if "  " in text or text[:1] == " " or text[-1:] == " ":
+            return " ".join(text.split())
+        return text
     if text.isprintable():  # no control or bidi mark (none is printable), and no space but " "
         text = fold_lookalikes(text)
         return " ".join(text.split()) if "  " in text or text[:1] == " " or text[-1:] == " " else text

@@ -104,12 +104,16 @@ def emit_entry(
     extra: tuple[tuple[str, str], ...],
     line: int,
 ) -> None:
-    section = state.section() or state.implicit_section()
-    urls = [u for u in urls if u and u[0] != "#"]
-    url = urls[0] if urls else ""
+    section = state.stack[-1][1] if state.stack else state.implicit_section()
+    url = ""  # the first URL that is no anchor, unless a later one has an arXiv id
     arxiv = None
     for u in urls:
-        arxiv = arxiv_id(u)
+        if not u or u[0] == "#":
+            continue
+        if not url:
+            url = u
+        found = _ARXIV_LINK.match(u)
+        arxiv = found.group(1) if found else arxiv_from_url(u)
         if arxiv:
             url = u  # the first URL with an arXiv id
             break
@@ -125,26 +129,29 @@ def emit_entry(
     else:
         key = paper_key(title, url)
         paper_url = bool(url) and _is_paper_url(url, links)
-    state.emit(
-        new_entry(
-            section=section.number,
-            number=number,
-            stars=stars,
-            title=title,
-            title_raw=title_raw,
-            url=url,
-            intro=intro,
-            intro_raw=intro_raw,
-            links=links,
-            line=line,
-            key=key,
-            arxiv=arxiv,
-            year=year,
-            extra=extra,
-            paper_url=paper_url,
-            source=state.source,
-        )
+    if not state.title_sent:
+        state.resolve_title()  # the title always comes first (State.emit)
+    # Built as new_entry builds it, its fields filled in place: one dictionary, not three.
+    entry = _new(Entry)
+    entry.__dict__.update(
+        section=section.number,
+        number=number,
+        stars=stars,
+        title=title,
+        title_raw=title_raw,
+        url=url,
+        intro=intro,
+        intro_raw=intro_raw,
+        links=links,
+        line=line,
+        key=key,
+        arxiv=arxiv,
+        year=year,
+        extra=extra,
+        paper_url=paper_url,
+        source=state.source,
     )
+    state.out.append(entry)
 
 
 def arxiv_id(url: str) -> str | None:
@@ -153,10 +160,13 @@ def arxiv_id(url: str) -> str | None:
     return link.group(1) if link else arxiv_from_url(url)
 
 
+_new = object.__new__
+
+
 def new_entry(**fields: object) -> Entry:
     """`Entry(**fields)` given every field, built as unpickling builds it: a frozen dataclass's
     `__init__` sets each field through `object.__setattr__`, a tenth of reading a table row."""
-    entry = object.__new__(Entry)
+    entry = _new(Entry)
     entry.__dict__.update(fields)
     return entry
 

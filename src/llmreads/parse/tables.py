@@ -412,25 +412,23 @@ def _holds_papers(rows: Sequence[list[Cell]]) -> bool:
 
 def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
     count = len(cells)
-
-    def cell(i: int | None) -> Cell | None:
-        return cells[i] if i is not None and i < count else None
-
     # strip_emphasis of each cell, inline for speed; each is stripped.
     texts = [(EMPHASIS_MARKS.sub("", p) if "**" in p or "__" in p else p).strip() for p, _ in cells]
     all_links = [link for _, links in cells for link in links]
     if not all_links and not any(texts):
         return  # an empty row
-    id_cell = cell(columns.id)
-    id_text = id_cell[0].strip() if id_cell else ""
-    if columns.title < count:
-        title_raw, title_links = texts[columns.title], cells[columns.title][1]
+    index = columns.id
+    id_text = cells[index][0].strip() if index is not None and index < count else ""
+    index = columns.title
+    if index < count:
+        title_raw, title_links = texts[index], cells[index][1]
     else:
         title_raw, title_links = "", []
-    link_cell = cell(columns.link)
-    link_links = link_cell[1] if link_cell else []
-    intro_cell = cell(columns.intro)
-    intro_raw = texts[columns.intro] if intro_cell and columns.intro is not None else ""
+    index = columns.link
+    link_links = cells[index][1] if index is not None and index < count else []
+    index = columns.intro
+    intro_cell = cells[index] if index is not None and index < count else None
+    intro_raw = texts[index] if intro_cell is not None and index is not None else ""
     if not title_raw and title_links:
         title_raw = title_links[0].text
     if not title_raw:
@@ -464,11 +462,12 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
         urls += [link.url for link in link_links if is_paper_link(link)]
         urls += [link.url for link in title_links if link.url not in urls]
         urls += [link.url for link in link_links if link.url not in urls]
-    stars_cell = cell(columns.stars)
-    stars = rating(stars_cell[0]) if stars_cell else None
+    index = columns.stars
+    stars = rating(cells[index][0]) if index is not None and index < count else None
     if stars is None:
         stars = count_stars(id_text) if id_text else 0
-    year_cell = cell(columns.year)
+    index = columns.year
+    year_cell = cells[index] if index is not None and index < count else None
     extra = (
         tuple(
             (columns.names[i], _cell_value(cells[i], texts[i]))
