@@ -34,6 +34,7 @@ from llmreads.parse.state import State
 if TYPE_CHECKING:
     from mistune import Markdown
 
+_new = object.__new__
 FAST_TABLES = True  # False: every table row goes through mistune (for tests and comparisons)
 _PLACEHOLDER = "\ue000"  # private use; a chunk holding it is parsed the slow way
 
@@ -187,11 +188,18 @@ def _simple_cell(text: str, refs: bool = False) -> Cell | None:
     """
     syntax = _INLINE_SYNTAX.search(text)
     if syntax is None:
-        return text, bare_links(text, [])
+        return text, bare_links(text, []) if "://" in text else []
     link = _ONE_LINK.fullmatch(text)
     if link is not None:  # the usual paper cell: `[title](url)` and nothing else
         label, url = link.groups()
-        return label, [new_link(clean_label(label.strip()) or url, url)] if url else []
+        if not url:
+            return label, []
+        # new_link, inline: a third of a long list's cells are these
+        made = _new(Link)
+        fields = made.__dict__
+        fields["text"] = clean_label(label.strip()) or url
+        fields["url"] = url
+        return label, [made]
     if _UNREAD_SYNTAX.search(text):
         return None
     if "[" in text or "]" in text:

@@ -313,7 +313,8 @@ def _votes(rows: Sequence[list[Cell]], width: int) -> tuple[list[int], list[int]
                     papers[i] += 1
             if text:
                 lengths[i] += len(text)
-                if has_star(text) and rating(text):
+                # rating(text) of a text holding a star glyph is its count of them, at least one: no need to read it
+                if has_star(text):
                     stars[i] += 1
     return titles, papers, stars, lengths
 
