@@ -60,15 +60,19 @@ def table_key(state: State, headers: Sequence[str], names: Sequence[str]) -> int
     return int.from_bytes(digest, "big", signed=True)
 
 
-def sample_row(texts: Sequence[str]) -> int:
-    """64 bits of a digest of a row's cells as written (signed): which of a table's first rows changed."""
-    data = "\n".join(texts).encode("utf-8", "surrogatepass")
+def row_bytes(texts: Sequence[str]) -> bytes:
+    """A row's cells as written, as its digests read them: encoded once for both (sample_row, row_source)."""
+    return "\n".join(texts).encode("utf-8", "surrogatepass")
+
+
+def sample_row(data: bytes) -> int:
+    """64 bits of a digest of a row's cells as written (`row_bytes`, signed): which of a table's first rows changed."""
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
-def row_source(context: bytes, texts: Sequence[str]) -> int:
-    """64 bits of a digest of a row's cells as written, in its table's context (signed: an SQLite integer)."""
-    data = "\n".join(texts).encode("utf-8", "surrogatepass")
+def row_source(context: bytes, data: bytes) -> int:
+    """64 bits of a digest of a row's cells as written (`row_bytes`), in its table's context (signed: an SQLite
+    integer)."""
     return int.from_bytes(hashlib.blake2b(data, digest_size=8, key=context).digest(), "big", signed=True)
 
 
@@ -103,6 +107,10 @@ class BodyRows(Sequence[list[Cell]]):
     def __getitem__(self, index: int | slice) -> list[Cell] | list[list[Cell]]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
+        return self.cells(index)
+
+    def cells(self, index: int) -> list[Cell]:
+        """Row `index`'s cells (`self[index]`, without the slice test: a table's rows are read through here)."""
         cells = self._cells[index]
         if cells is None:
             texts = self.texts[index]

@@ -37,7 +37,7 @@ from llmreads.parse.inline import (
     strip_emphasis,
 )
 from llmreads.parse.links import LinkKind, cached_link_kind
-from llmreads.parse.reuse import BodyRows, row_source, sample_row, table_context, table_key
+from llmreads.parse.reuse import BodyRows, row_bytes, row_source, sample_row, table_context, table_key
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
 
@@ -163,9 +163,11 @@ def _read_rows_again(
     sample = rows.texts[:_SAMPLE_ROWS]
     key = None
     hashes: list[int] = []
+    encoded: list[bytes] = []  # the first rows' row_bytes, for their sample_row and row_source
     if not state.refs and all(texts is not None for texts in sample):
         key = table_key(state, headers, names)
-        hashes = [sample_row(texts or ()) for texts in sample]
+        encoded = [row_bytes(texts or ()) for texts in sample]
+        hashes = [sample_row(data) for data in encoded]
     held = state.reuse.tables.get(key) if key is not None else None
     roles = None
     if held is not None:
@@ -200,15 +202,18 @@ def _read_rows_again(
         data = b"".join(digest.to_bytes(8, "big", signed=True) for digest in hashes)
         state.emit(TableColumns(key, json.dumps({"low": low, "high": high}), data))
     context = None if state.refs else table_context(state, columns)
+    known = state.reuse.rows
+    sampled = len(encoded)
+    numbered = len(lines)
     for index, texts in enumerate(rows.texts):
-        line = lines[index] if index < len(lines) else state.line
+        line = lines[index] if index < numbered else state.line
         if context is not None and texts is not None:
-            source = row_source(context, texts)
-            if source in state.reuse.rows:
+            source = row_source(context, encoded[index] if index < sampled else row_bytes(texts))
+            if source in known:
                 state.emit(ReusedEntry((state.section() or state.implicit_section()).number, line, source))
                 continue
             state.source = source
-        _row(rows[index], columns, line, state)
+        _row(rows.cells(index), columns, line, state)
         state.source = None
 
 
