@@ -36,7 +36,7 @@ from llmreads.parse.inline import (
     rating,
     strip_emphasis,
 )
-from llmreads.parse.links import LinkKind, cached_link_kind
+from llmreads.parse.links import _ARXIV_PREFIXES, LinkKind, cached_link_kind
 from llmreads.parse.reuse import BodyRows, row_bytes, row_source, sample_row, table_context, table_key
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
@@ -448,6 +448,7 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
         return
     if (
         all_links
+        and not all_links[0].url.startswith(_ARXIV_PREFIXES)  # a paper link: what _link_kind says first
         and _only_non_paper_links(all_links)
         and not _titled_post(title_links)
         and not _PAPER_TEXT.search(" ".join(texts))
