@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from helpers import FIXTURES, assert_one_error, pragma, settle, snapshot, user_data
+from helpers import FIXTURES, assert_one_error, examples, pragma, settle, snapshot, user_data
 from llmreads.db import open_db
 from llmreads.errors import DatabaseError
 from llmreads.migrations import NAMES
@@ -649,7 +649,8 @@ def assert_result_or_one_error(result) -> None:  # type: ignore[no-untyped-def]
     assert "Traceback" not in result.stderr
 
 
-PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(max_examples=examples(50), deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @PROPERTY
