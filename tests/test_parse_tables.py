@@ -258,3 +258,15 @@ def test_a_table_of_videos_is_skipped_though_its_titles_hold_numbers_like_a_doi(
     )
     assert found.entries == ()
     assert found.skipped == (SkippedTable(line=3, headers=("Title", "Video")),)
+
+
+@pytest.mark.parametrize(
+    ("title", "kept"), [("The Illustrated Transformer Guide", True), ("Illustrated Transformer Guide", False)]
+)
+def test_a_title_linking_a_post_is_kept_from_four_words(title: str, kept: bool) -> None:
+    found = parse(
+        f"# R\n\n| Paper | Year |\n| --- | --- |\n| [Attention Is All You Need]({_ONE}) | 2017 |\n"
+        f"| [{title}](https://medium.com/@someone/post-1) | 2018 |\n"
+    )
+    assert [e.title for e in found.entries] == ["Attention Is All You Need", *([title] if kept else [])]
+    assert [type(s).__name__ for s in found.skipped] == ([] if kept else ["NonPaper"])
