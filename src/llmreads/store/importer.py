@@ -522,7 +522,8 @@ def _import(
         conn, "SELECT DISTINCT e.paper_id FROM entries e JOIN sections s ON s.id = e.section_id"
         " WHERE s.number IN ({marks}) AND e.list_id = ? AND s.list_id = ?", renamed, [list_id, list_id],
     )]
-    refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, writer.settled())
+    refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, writer.settled(),
+                   {info.paper_id for info in seen.values()})
     for sql in [sql for table, sql in deferred if table == "papers"]:
         conn.execute(sql)
     gone = set(moved.values()) | set(writer.joined)
@@ -716,24 +717,29 @@ class _Writer:
         ident = None if source is None else identity_digest(
             entry.key, entry.arxiv, entry.url, entry.title_raw, entry.title, entry.paper_url
         )
-        entry = self.identity(entry)
+        if entry.arxiv is None and entry.key.startswith("url:"):  # only those may take another key (identity)
+            entry = self.identity(entry)
         info = self._seen(entry, position)
-        links = [(link.text, link.url) for link in entry.links]
-        digest = content_digest(
-            entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, entry.extra, links
-        )
         entry_id = self.next_entry
         self.next_entry += 1
+        extra = entry.extra
+        if entry.links:
+            links = [(link.text, link.url) for link in entry.links]
+            digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, extra, links)
+            self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
+        else:
+            links = []
+            digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, extra, ())
         self.entries.append((
             entry_id, self.list_id, section_id, info.paper_id, position, entry.number, entry.stars,
             "" if entry.title == info.title else entry.title, entry.intro, entry.line, entry.year,
-            json.dumps(entry.extra, ensure_ascii=False) if entry.extra else "[]", digest, source, ident,
+            json.dumps(extra, ensure_ascii=False) if extra else "[]", digest, source, ident,
         ))
-        self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
         if info.written_stars is not None:  # a paper new in this import: only this list's entries index it
-            self.index.write(info.paper_id, info.title, self.section_titles[section_id], entry.intro, entry.extra,
+            self.index.write(info.paper_id, info.title, self.section_titles[section_id], entry.intro, extra,
                              [text for text, _url in links])
-        info.stars = max(info.stars, entry.stars)
+        if entry.stars > info.stars:
+            info.stars = entry.stars
         if entry.section not in info.sections:
             info.sections.append(entry.section)
         info.content.append(digest)
@@ -925,10 +931,18 @@ def content_digest(
     number: int | None, title_raw: str, url: str, intro_raw: str, year: str | None,
     extra: Sequence[Sequence[str]], links: Sequence[Sequence[str]],
 ) -> int:
-    """64 bits of a hash of everything an entry says, as written: a re-import compares these."""
+    """64 bits of a hash of everything an entry says, as written: a re-import compares these.
+
+    What is hashed is the repr of the tuple (number, title_raw, url, intro_raw,
+    year, extra, links), extra and links as tuples of tuples: the digests
+    stored by every earlier import depend on it. It is written field by field,
+    which spares making the tuples (most entries have no extra columns and no links).
+    """
     import hashlib
 
-    data = repr((number, title_raw, url, intro_raw, year, tuple(map(tuple, extra)), tuple(map(tuple, links))))
+    extra_repr = repr(tuple(map(tuple, extra))) if extra else "()"
+    links_repr = repr(tuple(map(tuple, links))) if links else "()"
+    data = f"({number!r}, {title_raw!r}, {url!r}, {intro_raw!r}, {year!r}, {extra_repr}, {links_repr})"
     return int.from_bytes(
         hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True
     )
