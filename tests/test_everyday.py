@@ -585,3 +585,19 @@ def test_wrap_fills_lines_with_chinese_and_keeps_latin_words_whole(seed_doc):
             assert not any(line[:1] in closing for line in lines[1:]), (width, lines)
             for word in words:  # a Latin word is never cut
                 assert any(word in line for line in lines), (word, width, lines)
+
+
+def test_a_note_of_hundreds_of_lines_is_shown_line_for_line(cli, seeded):
+    """A terminal shows a long note a block of lines at a time: no line lost, doubled or glued to the next."""
+    from llmreads.render import wrap
+
+    paragraphs = [
+        f"段落{i} " + " ".join(f"word{i}-{j}" for j in range(i % 7 * 3)) + ("，中文句子继续写下去" * (i % 3))
+        for i in range(260)
+    ]
+    ok(cli("note", "add", "lora", "-", input="\n".join(paragraphs)))
+    out = _forced(cli, 40, "show", "lora").splitlines()
+    start = next(i for i, line in enumerate(out) if line.startswith("  [")) + 1
+    expected = [line for p in paragraphs for line in (wrap(p, 40, "      ") or [""])]
+    assert len(expected) > 300
+    assert out[start:] == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -532,3 +533,61 @@ def test_long_tables_are_cut_into_chunks_without_changing_the_result(monkeypatch
     pieces = [c for c in chunked if c and c[0] == "| ID | Paper | Introduction |"]
     assert len(pieces) >= 8
     assert [e.line for e in whole[0].entries] == list(range(7, 66))
+
+
+def test_the_items_after_a_list_item_holding_a_heading_are_read():
+    # A heading indented into an item (`    ## Alpha` under `- Group`) opens a section; the list goes on in it.
+    doc = parse(
+        "# R\n\n- Group one\n\n    ## Alpha\n\n- [Paper B](https://arxiv.org/abs/2101.00002)\n"
+        "- [Paper C](https://arxiv.org/abs/2101.00003)\n"
+    )
+    assert [(s.number, s.title) for s in doc.sections] == [("1", "Alpha")]
+    assert [(e.section, e.title, e.arxiv) for e in doc.entries] == [
+        ("1", "Paper B", "2101.00002"), ("1", "Paper C", "2101.00003")
+    ]
+
+
+@pytest.mark.parametrize(("line", "updated"), [
+    ("Last updated: 2024-12-31", "2024-12-31"),
+    ("更新时间：2023年1月1日", "2023-01-01"),
+    ("Updated 2024/13/01", None),
+    ("Updated 2024-12-32", None),
+])
+def test_the_update_date_is_read_in_every_month_and_only_a_real_date(line, updated):
+    doc = parse(f"# List\n\n{line}\n\n| Paper | Link |\n| --- | --- |\n| A | [pdf](https://arxiv.org/abs/2101.00001) |")
+    assert doc.updated == updated
+
+
+@pytest.mark.parametrize("written", ["arxiv.org/abs/2305.14314", "arXiv:2305.14314"])
+def test_an_item_linking_code_that_writes_out_an_arxiv_id_is_reported_unread_not_non_paper(written):
+    doc = parse(f"# R\n\n- [Tool X](https://github.com/x/y), see {written}\n")
+    assert doc.entries == ()
+    assert [(type(s).__name__, s.line) for s in doc.skipped] == [("UnreadItem", 3)]
+
+
+def test_a_paper_paragraph_on_the_first_line_of_the_document_is_on_line_one():
+    doc = parse(
+        "**Attention Is All You Need** [paper](https://arxiv.org/abs/1706.03762)\n\n"
+        "**Second Paper Here** [paper](https://arxiv.org/abs/1706.03763)\n"
+    )
+    assert [(e.title, e.line) for e in doc.entries] == [("Attention Is All You Need", 1), ("Second Paper Here", 3)]
+
+
+_FAKES = "- [Fake](https://arxiv.org/abs/2101.00009)\n"
+_REAL = "- [Real one](https://arxiv.org/abs/2101.00001)\n- [Real two](https://arxiv.org/abs/2101.00002)\n"
+_TABLE = "| Paper | Link |\n| --- | --- |\n| Real one | [pdf](https://arxiv.org/abs/2101.00001) |\n"
+
+
+@pytest.mark.parametrize(("body", "lines"), [
+    # Items inside a fence or a comment are no papers, and the items after them keep their own line numbers.
+    ("```\n" + _FAKES + "~~~\n" + _FAKES + "```\n\n" + _REAL, [9, 10]),
+    ("~~~\n" + _FAKES + "~~~\n\n" + _REAL, [7, 8]),
+    ("<!--\n" + _FAKES + _FAKES + "-->\n\n" + _REAL, [8, 9]),
+    # A quote or HTML right after a table ends it, even with a pipe in it.
+    (_TABLE + "> A note | with a pipe\n\n" + _REAL.split("\n", 1)[1], [5, 8]),
+    (_TABLE + "<p>a | b</p>\n\n" + _REAL.split("\n", 1)[1], [5, 8]),
+], ids=["two fences", "tilde fence", "comment", "quote after a table", "html after a table"])
+def test_papers_after_fences_comments_and_blocks_after_a_table_are_on_their_own_lines(body, lines):
+    doc = parse("# R\n\n" + body)
+    assert [(e.title, e.line) for e in doc.entries] == list(zip(["Real one", "Real two"], lines, strict=True))
+    assert doc.skipped == () and doc.problems == ()

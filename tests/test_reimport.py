@@ -11,6 +11,8 @@ table and the search index, term by term; they count the rows the parser read.
 from __future__ import annotations
 
 import hashlib
+import json
+import random
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -320,6 +322,60 @@ def test_roles_within_bounds_are_those_every_count_within_them_gives(header: dic
                 _roles_by_content(roles, [[]] * 6, 3, votes)
                 assert found == roles, (titles_b, papers_b, stars_b, counts, lengths)
     assert decided > 100  # most bounds decide
+
+
+def _random_row(rng: random.Random, n: int) -> str:
+    """A row whose cells vote variously: a linked or plain title, the paper link in the note, stars or none."""
+    title = f"Paper number {n} on reading"
+    link = f"https://arxiv.org/abs/2404.{n:05d}"
+    shape = rng.randrange(4)
+    first = f"[{title}]({link})" if shape in (0, 1) else title
+    note = f"[pdf]({link})" if shape == 2 else f"about {n}" if shape != 3 else f"see [code](https://github.com/l/p{n})"
+    stars = rng.choice(["⭐", "⭐⭐", "", "-"])
+    return f"| {n} | {first} | {note} | {stars} |"
+
+
+def test_held_counts_of_a_table_stay_bounds_around_what_reading_every_row_counts(tmp_path: Path, reads: Reads) -> None:
+    """A table weighed from the counts held for it and its changed rows alone keeps a low and a high count
+    for each column's votes; those must hold what reading every row counts, and the entries must be the same."""
+    rng = random.Random(12)
+    loose = 0  # cases where the held counts are bounds, not the counts themselves: the held counts were used
+    header = "| x | y | z | w |"  # no header word known: the columns are told by what their cells hold
+    for case in range(8):
+        rows = [_random_row(rng, n) for n in range(1, 15)]
+        edited = list(rows)
+        for _ in range(rng.randrange(1, 4)):
+            at = rng.randrange(len(edited))
+            action = rng.randrange(3)
+            if action == 0:
+                del edited[at]
+            elif action == 1:
+                edited.insert(at, _random_row(rng, 100 + rng.randrange(900)))
+            else:
+                edited[at] = _random_row(rng, int(edited[at].split("|")[1]))
+        lines = ["", "## Alpha", "", header, "|---|---|---|---|"]
+        first, second = document(section("Intro", 1, 2), lines + rows), document(section("Intro", 1, 2), lines + edited)
+        where = tmp_path / str(case)
+        where.mkdir()
+        one, two = where / "one.md", where / "two.md"
+        one.write_text(first, encoding="utf-8")
+        two.write_text(second, encoding="utf-8")
+        reusing, reading = where / "reusing.db", where / "reading.db"
+        import_reusing(reusing, one)
+        import_reading_all(reading, one)
+        import_reusing(reusing, two)
+        import_reading_all(reading, two)
+        a, b = stored(reusing), stored(reading)
+        held, counted = a.pop("table_columns"), b.pop("table_columns")
+        assert a == b, case
+        assert [(r[0], r[1], r[3]) for r in held] == [(r[0], r[1], r[3]) for r in counted]
+        for kept, full in zip(held, counted, strict=True):
+            bounds, exact = json.loads(kept[2]), json.loads(full[2])
+            assert exact["low"] == exact["high"]
+            loose += bounds != exact
+            for low, count, high in zip(bounds["low"], exact["low"], bounds["high"], strict=True):
+                assert all(lo <= c <= hi for lo, c, hi in zip(low, count, high, strict=True)), (case, bounds, exact)
+    assert loose > 0
 
 
 _field = st.text(st.characters(exclude_categories=()), max_size=12)  # lone surrogates too (surrogatepass)
