@@ -752,9 +752,12 @@ class _Writer:
         if info is not None:
             self._clash(entry.arxiv, entry.title, info.title)
             return info
-        paper_id = self._paper(entry, position)
-        written = None if entry.key in self.stored else entry.stars
-        info = self.seen[entry.key] = Seen(paper_id, entry.title, position, written)
+        stored = self.stored.get(entry.key)
+        if stored is None:
+            info = Seen(self._new_paper(entry, position), entry.title, position, entry.stars)
+        else:
+            info = Seen(self._paper(entry, stored), entry.title, position)
+        self.seen[entry.key] = info
         return info
 
     def _clash(self, arxiv: str | None, title: str, first: str) -> None:
@@ -857,31 +860,34 @@ class _Writer:
             self.conn.execute("DROP TABLE IF EXISTS temp.written_links")
             self.reused_table = False
 
-    def _paper(self, entry: Entry, position: int) -> int:
-        """The id of an entry's paper, seen first in this import; the latest import names it."""
+    def _paper(self, entry: Entry, stored: tuple[int, int, int, int, int]) -> int:
+        """The id of a stored paper, seen first in this import (`stored`: its row, as `self.stored` holds it);
+        the latest import names it."""
         title_raw = raw_unless_same(entry.title_raw, entry.title)
-        stored = self.stored.get(entry.key)
-        if stored is not None:
-            paper_id, named = stored[:2]
-            if named == hash((entry.title, title_raw, entry.url, entry.arxiv)):
-                return paper_id
-            title, old_raw, url, arxiv = self.conn.execute(
-                "SELECT title, title_raw, url, arxiv FROM papers WHERE id = ?", (paper_id,)
-            ).fetchone()
-            if title != entry.title:
-                self.index.old_titles.setdefault(paper_id, title)
-                # An entry's title '' stands for its paper's: entries of other lists keep theirs.
-                self.conn.execute("UPDATE entries SET title = ? WHERE paper_id = ? AND title = ''", (title, paper_id))
-            if (title, old_raw, url, arxiv) != (entry.title, title_raw, entry.url, entry.arxiv):
-                self.conn.execute(
-                    "UPDATE papers SET title = ?, title_raw = ?, url = ?, arxiv = ? WHERE id = ?",
-                    (entry.title, title_raw, entry.url, entry.arxiv, paper_id),
-                )
+        paper_id, named = stored[:2]
+        if named == hash((entry.title, title_raw, entry.url, entry.arxiv)):
             return paper_id
+        title, old_raw, url, arxiv = self.conn.execute(
+            "SELECT title, title_raw, url, arxiv FROM papers WHERE id = ?", (paper_id,)
+        ).fetchone()
+        if title != entry.title:
+            self.index.old_titles.setdefault(paper_id, title)
+            # An entry's title '' stands for its paper's: entries of other lists keep theirs.
+            self.conn.execute("UPDATE entries SET title = ? WHERE paper_id = ? AND title = ''", (title, paper_id))
+        if (title, old_raw, url, arxiv) != (entry.title, title_raw, entry.url, entry.arxiv):
+            self.conn.execute(
+                "UPDATE papers SET title = ?, title_raw = ?, url = ?, arxiv = ? WHERE id = ?",
+                (entry.title, title_raw, entry.url, entry.arxiv, paper_id),
+            )
+        return paper_id
+
+    def _new_paper(self, entry: Entry, position: int) -> int:
+        """The id of a paper new in the database, its row written at the next flush."""
         from llmreads.keys import short_id
 
+        key = entry.key
         length = 6
-        while (short := short_id(entry.key, length)) in self.short_ids:
+        while (short := short_id(key, length)) in self.short_ids:
             length += 2  # another key shares the short id's first characters
         self.short_ids.add(short)
         paper_id = self.next_paper
@@ -889,8 +895,9 @@ class _Writer:
         # Written with the stars and position refresh_papers will most often
         # find (rows written whole are not split by an update later).
         self.index.new_ids.add(paper_id)
-        self.papers.append((paper_id, entry.key, short, entry.title, title_raw, entry.url, entry.arxiv, entry.stars,
-                            self.list_id * LIST_STRIDE + position))
+        title = entry.title
+        self.papers.append((paper_id, key, short, title, "" if entry.title_raw == title else entry.title_raw, entry.url,
+                            entry.arxiv, entry.stars, self.list_id * LIST_STRIDE + position))
         return paper_id
 
     def flush(self) -> None:

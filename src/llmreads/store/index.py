@@ -211,9 +211,16 @@ def index_papers(
             texts[pid] = (title, index_form_of_lines(body + link_texts, known), _abstract_form(abstracts.get(pid)))
         conn.executemany(
             "INSERT INTO papers_fts (rowid, title, body, abstract) VALUES (?, ?, ?, ?)",
-            [(pid, index_form_of_lines((title,), known), body, abstract)
+            [(pid, _title_form(title, known), body, abstract)
              for pid, (title, body, abstract) in sorted(texts.items())],
         )
+
+
+def _title_form(title: str, known: dict[str, tuple[str, str]]) -> str:
+    """index_form_of_lines((title,), known), less its loop: titles come one to a row, and are not kept in `known`
+    (a title seldom comes back in other rows; the link label that repeats it is kept)."""
+    body, parts = known.get(title) or _forms(title)
+    return f"{body}\n{parts}" if parts else body
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
