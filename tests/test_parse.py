@@ -591,3 +591,28 @@ def test_papers_after_fences_comments_and_blocks_after_a_table_are_on_their_own_
     doc = parse("# R\n\n" + body)
     assert [(e.title, e.line) for e in doc.entries] == list(zip(["Real one", "Real two"], lines, strict=True))
     assert doc.skipped == () and doc.problems == ()
+
+
+def test_a_table_inside_details_without_blank_lines_is_read():
+    doc = parse(
+        "# R\n\n<details>\n<summary>Papers</summary>\n| Paper | Link |\n| --- | --- |\n"
+        "| Real one | [pdf](https://arxiv.org/abs/2101.00001) |\n</details>\n"
+    )
+    assert [(e.title, e.line) for e in doc.entries] == [("Real one", 7)]
+
+
+def test_a_table_after_a_one_line_comment_is_read_as_github_shows_it():
+    # The comment closes on its line: the short row after it is padded as in any table.
+    doc = parse(
+        "# R\n\n<!-- a note -->\n| Paper | Link | Year |\n| --- | --- | --- |\n"
+        "| Real one | [pdf](https://arxiv.org/abs/2101.00001) |\n"
+        "| Real two | [pdf](https://arxiv.org/abs/2101.00002) | 2021 |\n"
+    )
+    assert [(e.title, e.line) for e in doc.entries] == [("Real one", 6), ("Real two", 7)]
+
+
+def test_a_pipe_after_an_escaped_backslash_and_an_escape_stays_in_its_cell():
+    # `\\\|`: a backslash, then an escaped pipe; the short row is padded, and the pipe is the title's.
+    doc = parse("# R\n\n| Paper | Link | Year |\n| --- | --- | --- |\n"
+                "| Real one \\\\\\| sub | [pdf](https://arxiv.org/abs/2101.00001) |\n")
+    assert [(e.title, e.arxiv) for e in doc.entries] == [("Real one \\| sub", "2101.00001")]
