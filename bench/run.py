@@ -543,9 +543,10 @@ def query_figures(label: str, db: Path, runs: int) -> list[Figure]:
             return search(conn, USER, text, [], limit=20)
 
         try:
-            hits = search(conn, USER, text, [], limit=20).total
+            page = search(conn, USER, text, [], limit=20)
+            hits = str(page.total) if page.exact else f"{page.total:,}+"  # a page counts them up to a cap
         except Exception as exc:  # any failure of the store is a finding to report
-            hits = -1
+            hits = "-1"
             log(f"  search {text}: {type(exc).__name__}: {exc}")
         calls[f"{label} in-process: search {text} ({kind}, {hits} hits)"] = call
 

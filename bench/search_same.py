@@ -11,6 +11,12 @@ length (bench/generate.py's, as the benchmark's search database has them). Each 
 through the command line in-process, piped (every hit, plain lines) and with
 `--json`: the exact output is compared, so a change to speed search up shows
 here if it changes a ranking, a count, a snippet or `matched`.
+
+A page of many hits counts them only up to store.search.COUNT_MOST (5,000),
+which no search of 3,000 papers reaches. CAPPED searches run in-process with
+the cap set to CAP, far below their hits: there the papers of the page must
+be the same, and only the total may differ, as a lower bound (CAP, not
+exact) where the full count is more; `check` says how many took that path.
 """
 
 from __future__ import annotations
@@ -98,6 +104,24 @@ QUERIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("abs", ("language", "models", "--limit", "25", "--exact")),
 )
 
+# (database, query): pages of 20 of searches with more than CAP hits, compared on the papers shown.
+CAP = 100
+CAPPED: tuple[tuple[str, str], ...] = (
+    ("gen", "微调"),
+    ("gen", "attention"),
+    ("gen", "扩散模型"),
+    ("gen", "large language models"),
+    ("abs", "lora"),
+    ("abs", "微调"),
+    ("abs", '"language models"'),
+    ("abs", "large language models"),
+    ("abs", "扩散模型"),
+    ("abs", "diffusion"),
+    ("abs", "transformer -flash"),
+    ("abs", "title:diffusion model"),
+    ("abs", "模型"),
+)
+
 ABSTRACTS = (
     "We study low-rank adaptation (LoRA) of large language models and its diffusion model variants.",
     "A survey of chain-of-thought prompting; 思维链 and 微调 compared on reward model benchmarks.",
@@ -167,14 +191,47 @@ def databases(folder: Path) -> dict[str, Path]:
     return {"seed": seed_db, "gen": gen_db, "abs": abs_db}
 
 
-def outputs(folder: Path) -> dict[str, str]:
+def outputs(folder: Path) -> tuple[dict[str, str], dict[str, dict[str, object]]]:
     dbs = databases(folder)
     found: dict[str, str] = {}
     for name, args in QUERIES:
         for extra in ((), ("--json",)):
             key = f"{name}: search {' '.join(args)}{' --json' if extra else ''}"
             found[key] = run(dbs[name], "search", *args, *extra)
+    return found, capped(dbs)
+
+
+def capped(dbs: dict[str, Path]) -> dict[str, dict[str, object]]:
+    """The page of each CAPPED search, its total and whether that is exact, with the cap at CAP (in-process)."""
+    import llmreads.store.search as module
+    from llmreads.db import open_db
+
+    module.COUNT_MOST = CAP  # no such cap before it was made: then it changes nothing
+    found: dict[str, dict[str, object]] = {}
+    for name, query in CAPPED:
+        conn = open_db(dbs[name])
+        result = module.search(conn, USER, query, limit=20)
+        conn.close()
+        found[f"{name}: {query} (page of 20, cap {CAP})"] = {
+            "papers": [(paper.key, paper.snippet) for paper in result.papers],
+            "total": result.total,
+            "exact": getattr(result, "exact", True),
+        }
     return found
+
+
+def capped_differences(expected: dict[str, dict[str, object]], found: dict[str, dict[str, object]]) -> list[str]:
+    """The CAPPED searches whose page differs, or whose total does beyond being the cap where the hits are more."""
+    differ = []
+    for key, before in expected.items():
+        after = found.get(key)
+        if after is None or json.loads(json.dumps(after["papers"])) != before["papers"]:
+            differ.append(f"{key}: other papers")
+        elif after["exact"] and after["total"] != before["total"]:
+            differ.append(f"{key}: total {after['total']}, was {before['total']}")
+        elif not after["exact"] and not int(before["total"]) > int(after["total"]) >= CAP:
+            differ.append(f"{key}: lower bound {after['total']}, but the hits were {before['total']}")
+    return differ
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,13 +240,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        found = outputs(Path(tmp))
+        found, pages = outputs(Path(tmp))
     if args.action == "record":
         args.file.parent.mkdir(parents=True, exist_ok=True)
-        args.file.write_text(json.dumps(found, ensure_ascii=False, indent=1), encoding="utf-8")
-        print(f"recorded {len(found)} outputs in {args.file}")
+        record = found | {"capped pages": pages}
+        args.file.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"recorded {len(found)} outputs and {len(pages)} capped pages in {args.file}")
         return 0
     expected = json.loads(args.file.read_text(encoding="utf-8"))
+    expected_pages = expected.pop("capped pages", {})
+    page_differ = capped_differences(expected_pages, pages)
+    bounded = sum(1 for key in expected_pages if not pages.get(key, {}).get("exact", True))
+    for line in page_differ:
+        print(f"== {line}")
+    print(f"{len(expected_pages) - len(page_differ)} of {len(expected_pages)} capped pages (cap {CAP}) show the same"
+          f" papers; {bounded} of them with the total as a lower bound ({CAP}+) where the hits are more")
     differ = [key for key in expected if found.get(key) != expected[key]]
     for key in differ:
         import difflib
@@ -198,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         diff = difflib.unified_diff(expected[key].splitlines(), found.get(key, "").splitlines(), lineterm="", n=1)
         print("\n".join(list(diff)[:40]))
     print(f"{len(expected) - len(differ)} of {len(expected)} outputs unchanged")
-    return 1 if differ else 0
+    return 1 if differ or page_differ else 0
 
 
 if __name__ == "__main__":

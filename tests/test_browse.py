@@ -492,3 +492,21 @@ def test_a_word_that_cannot_be_a_tag_is_said_and_kept(ready):
 def test_browse_names_a_bad_tag_before_the_screen(cli, one_error, monkeypatch):
     monkeypatch.setattr("os.isatty", lambda fd: True)
     assert "a tag is a word" in one_error(cli("browse", "--tag", ","))
+
+
+def test_a_search_past_the_count_s_cap_shows_its_total_as_a_lower_bound(ready, monkeypatch):
+    import llmreads.store.search as module
+
+    conn, db_path = ready
+    monkeypatch.setattr(module, "COUNT_MOST", 10)
+    monkeypatch.setattr(module, "_RANK_HERE_MOST", 0)  # the seed takes the paths of a large database
+    monkeypatch.setattr("llmreads.tui.app.ROW_LIMIT", 5)
+
+    async def steps(pilot, app):
+        pass
+
+    app = drive(conn, db_path, steps, query="language")
+    assert (len(app.rows), app.total, app.exact) == (5, 10, False)
+    assert text_of(app, "#count").startswith("10+ matches for “language” · first 5 shown")
+    lora = drive(conn, db_path, steps, query="lora")
+    assert text_of(lora, "#count").startswith("2 matches for “lora” · all papers")

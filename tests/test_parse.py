@@ -616,3 +616,46 @@ def test_a_pipe_after_an_escaped_backslash_and_an_escape_stays_in_its_cell():
     doc = parse("# R\n\n| Paper | Link | Year |\n| --- | --- | --- |\n"
                 "| Real one \\\\\\| sub | [pdf](https://arxiv.org/abs/2101.00001) |\n")
     assert [(e.title, e.arxiv) for e in doc.entries] == [("Real one \\| sub", "2101.00001")]
+
+
+_ARXIV_ONE = "https://arxiv.org/abs/2101.00001"
+
+
+@pytest.mark.parametrize(("after", "paper"), [("x" * 39, True), ("x" * 40, False)])
+def test_a_paragraph_starting_with_a_paper_link_is_a_paper_up_to_forty_characters_after_it(after, paper):
+    doc = parse(f"# R\n\n[Attention Is All You Need]({_ARXIV_ONE}) {after}\n")
+    assert [e.title for e in doc.entries] == (["Attention Is All You Need"] if paper else [])
+    assert [type(s).__name__ for s in doc.skipped] == ([] if paper else ["UnreadItem"])
+
+
+def test_a_paragraph_starting_with_a_bold_paper_link_is_a_paper_whatever_follows():
+    doc = parse(f"# R\n\n[**Attention Is All You Need**]({_ARXIV_ONE}) by Vaswani and others, a long description\n")
+    assert [(e.title, e.arxiv) for e in doc.entries] == [("Attention Is All You Need", "2101.00001")]
+
+
+@pytest.mark.parametrize("shown", ["https://arxiv.org/abs/2101.00001v2", "http://arxiv.org/abs/2101.00001"])
+def test_a_link_whose_text_is_a_url_gives_the_paper_its_arxiv_id_as_title(shown):
+    doc = parse(f"# R\n\n- [{shown}]({_ARXIV_ONE})\n")
+    assert [e.title for e in doc.entries] == ["arXiv:2101.00001"]
+
+
+def test_sections_after_papers_before_any_heading_are_numbered_from_two():
+    doc = parse(
+        f"- [Paper A]({_ARXIV_ONE})\n\n## Alpha\n\n- [Paper B](https://arxiv.org/abs/2101.00002)\n\n"
+        "## Beta\n\n- [Paper C](https://arxiv.org/abs/2101.00003)\n"
+    )
+    assert [(s.number, s.title) for s in doc.sections] == [("1", "Papers"), ("2", "Alpha"), ("3", "Beta")]
+    assert [(e.section, e.title) for e in doc.entries] == [("1", "Paper A"), ("2", "Paper B"), ("3", "Paper C")]
+
+
+@pytest.mark.parametrize("line_end", ["", "  ", "\\"], ids=["plain", "two spaces", "backslash"])
+def test_an_exported_item_whose_first_line_ends_in_a_hard_break_keeps_its_introduction_apart(line_end):
+    # A hand edit may leave a hard line break after the first line: the next line is still the introduction.
+    doc = parse(
+        "# Mini\n\n<!-- llmreads export: every list item is a paper -->\n\n## 1 Alpha\n\n"
+        f"- [Paper A](https://arxiv.org/abs/2101.00001) ★★{line_end}\n"
+        "  about A, rated ★★★★★ by [some](https://example.com/b)\n"
+    )
+    assert [(e.title, e.stars, e.intro, e.links) for e in doc.entries] == [
+        ("Paper A", 2, "about A, rated ★★★★★ by some", ())
+    ]

@@ -7,6 +7,8 @@ One fixture per shape under tests/fixtures/tables/, each with the exact papers i
 
 from __future__ import annotations
 
+import pytest
+
 from helpers import FIXTURES, json_out, ok, read_fixture
 from llmreads.models import Link, NonPaper, SkippedTable, UnreadItem
 from llmreads.parse import parse
@@ -189,3 +191,26 @@ def test_search_finds_a_paper_by_its_keywords_column(cli, tmp_path):
     )
     ok(cli("import", str(path)))
     assert [r["title"] for r in json_out(cli("search", "instructgpt", "--json"))] == ["Heron Feedback Study"]
+
+
+# Every header name the parser knows, by the role it gives its column (written out here, not read from the parser).
+KNOWN_HEADERS = {
+    "id": "id|#|no|no.|序号|编号|index",
+    "title": "paper|title|论文|name|名称|标题|题目|paper title|论文名称|文章|paper name|名字|work|works|model|models"
+             "|模型|方法|method",
+    "link": "link|url|pdf|链接|地址|paper link|论文链接|arxiv",
+    "stars": "stars|star|rating|推荐|推荐指数|推荐度|重要程度|重要性|星级|importance|评分|recom|recommend|recommended"
+             "|recommendation",
+    "year": "year|date|年份|时间|日期|发表时间|published|发布时间",
+    "intro": "introduction|intro|notes|note|简介|说明|介绍|备注|description|summary|摘要|comment|comments|remarks|tldr"
+             "|tl;dr|内容|点评",
+}
+
+
+@pytest.mark.parametrize(
+    ("role", "name"), [(role, name) for role, names in KNOWN_HEADERS.items() for name in names.split("|")]
+)
+def test_each_known_header_name_gives_its_column_its_role(role: str, name: str) -> None:
+    from llmreads.parse.tables import _column_roles
+
+    assert _column_roles(["qqq", name])[role] == 1

@@ -342,8 +342,8 @@ def search_results(result: SearchResult, *, query: str, description: str = "") -
     if not is_terminal():
         for row in result.papers:
             print(_tsv(row.id, row.stars, row.status, row.title, "; ".join(row.sections), row.snippet or ""))
-        if len(result.papers) < result.total:
-            info(f"{len(result.papers)} of {result.total} papers shown (--limit)")
+        if len(result.papers) < result.total or not result.exact:
+            info(f"{len(result.papers)} of {_hits(result)} papers shown (--limit)")
         return
     from rich.text import Text
 
@@ -372,8 +372,14 @@ def search_results(result: SearchResult, *, query: str, description: str = "") -
             snippet = Text(line)
             _highlight(snippet, result.patterns)
             out.print(snippet)
-    shown = f"{len(result.papers)} of {result.total}" if len(result.papers) < result.total else str(result.total)
+    shown = _hits(result) if len(result.papers) == result.total and result.exact else (
+        f"{len(result.papers)} of {_hits(result)}")
     out.print(Text(f"{shown} {plural(result.total, 'paper matches', 'papers match')} {query!r}{before}", style="dim"))
+
+
+def _hits(result: SearchResult) -> str:
+    """How many papers match: `1234`, or `5,000+` where a page counted them only so far (store.search.COUNT_MOST)."""
+    return str(result.total) if result.exact else f"{result.total:,}+"
 
 
 def _highlight(text: Text, patterns: Sequence[str]) -> None:

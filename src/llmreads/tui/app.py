@@ -171,6 +171,7 @@ class BrowseApp(App[None]):
         self.sorts = {"list": 0, "search": 0}
         self.rows: list[PaperRow] = []
         self.total = 0
+        self.exact = True  # False: `total` is a lower bound (a search counts its hits up to a cap)
         self.problem = ""
         self.current_key: str | None = None
         self._data_version: int | None = None
@@ -350,9 +351,10 @@ class BrowseApp(App[None]):
             if self.searching:
                 result = search(self.conn, self.user, self.query_text, filters, sort=self.sort, limit=ROW_LIMIT,
                                 glossary_terms=self.glossary_terms)
-                self.rows, self.total = result.papers, result.total
+                self.rows, self.total, self.exact = result.papers, result.total, result.exact
             else:
                 self.rows = list_papers(self.conn, self.user, filters, sort=self.sort, limit=ROW_LIMIT)
+                self.exact = True
                 self.total = (
                     len(self.rows) if len(self.rows) < ROW_LIMIT else count_papers(self.conn, self.user, filters)
                 )
@@ -413,11 +415,12 @@ class BrowseApp(App[None]):
 
     def show_count(self) -> None:
         if self.searching:
-            what = f"{self.total:,} {'match' if self.total == 1 else 'matches'} for “{literal(self.query_text)}”"
+            many = f"{self.total:,}" + ("" if self.exact else "+")
+            what = f"{many} {'match' if self.total == 1 and self.exact else 'matches'} for “{literal(self.query_text)}”"
         else:
             what = f"{self.total:,} {'paper' if self.total == 1 else 'papers'}"
         pieces = [what]
-        if len(self.rows) < self.total:
+        if len(self.rows) < self.total or not self.exact:
             pieces.append(f"first {len(self.rows):,} shown")
         pieces.append(self.scope.label)
         if self.min_stars:

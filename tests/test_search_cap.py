@@ -1,0 +1,173 @@
+"""A page of many hits counts them up to a cap and says the total is a lower bound past it.
+
+store.search.COUNT_MOST stands at thousands; here it is made small, and the
+seed's 118 papers take the paths of a large database (_RANK_HERE_MOST = 0),
+so that `language` (more than 20 hits) runs past the cap and `lora` (2 hits)
+does not. Also: a prefix term rewritten as the whole words of the index
+finds the same papers, and the walk's test of titles never leaves out a
+title that matches.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from helpers import ok
+from llmreads.store.search import search
+
+USER = "alice"
+CAP = 10
+TERMINAL = {"LLMREADS_FORCE_TERMINAL": "1", "COLUMNS": "80"}
+
+
+@pytest.fixture
+def small_cap(monkeypatch):
+    import llmreads.store.search as module
+
+    monkeypatch.setattr(module, "COUNT_MOST", CAP)
+    monkeypatch.setattr(module, "_RANK_HERE_MOST", 0)
+
+
+def keys(conn: sqlite3.Connection, query: str, limit: int | None) -> list[str]:
+    return [paper.key for paper in search(conn, USER, query, limit=limit).papers]
+
+
+def test_a_page_past_the_cap_has_the_cap_as_a_lower_bound(conn, small_cap):
+    every = search(conn, USER, "language")
+    assert every.total == len(every.papers) > CAP + 10 and every.exact  # every hit wanted: all counted
+    page = search(conn, USER, "language", limit=3)
+    assert (page.total, page.exact, page.unfiltered) == (CAP, False, CAP)
+    assert [p.key for p in page.papers] == [p.key for p in every.papers][:3]
+
+
+def test_a_page_below_the_cap_is_counted_exactly(conn, small_cap):
+    every = search(conn, USER, "lora")
+    page = search(conn, USER, "lora", limit=1)
+    assert (page.total, page.exact) == (len(every.papers), True) == (2, True)
+    assert [p.key for p in page.papers] == [every.papers[0].key]
+
+
+def test_a_page_longer_than_the_cap_counts_up_to_its_length(conn, small_cap):
+    every = keys(conn, "language", None)
+    page = search(conn, USER, "language", limit=CAP + 5)
+    assert [p.key for p in page.papers] == every[:CAP + 5]
+    assert (page.total, page.exact) == (CAP + 5, False)
+
+
+def test_filters_and_sorting_count_every_hit(conn, small_cap):
+    from llmreads.store.filters import stars_filter
+
+    every = search(conn, USER, "language")
+    for options in ({"sort": "stars"}, {"sort": "list"}, {"raw": True}):
+        page = search(conn, USER, "language", limit=3, **options)  # type: ignore[arg-type]
+        assert (page.total, page.exact) == (every.total, True), options
+    starred = search(conn, USER, "language", [stars_filter(1)], limit=3)
+    assert starred.exact and starred.total > CAP
+
+
+def test_the_terminal_footer_says_the_total_is_a_lower_bound(cli, seeded, small_cap):
+    def footer(*args: str) -> str:
+        return ok(cli(*args, env=TERMINAL)).rstrip("\n").splitlines()[-1]
+
+    assert footer("search", "language", "--limit", "3") == f"3 of {CAP}+ papers match 'language'"
+    assert footer("search", "lora", "--limit", "1") == "1 of 2 papers match 'lora'"
+    assert footer("search", "lora") == "2 papers match 'lora'"
+
+
+def test_a_lower_bound_in_thousands_is_written_with_a_separator():
+    from llmreads import render
+    from llmreads.store.search import SearchResult
+
+    assert render._hits(SearchResult(5000, [], [], [], 5000, False)) == "5,000+"
+    assert render._hits(SearchResult(5000, [], [], [], 5000, True)) == "5000"
+
+
+def test_a_piped_page_past_the_cap_says_so_on_stderr(cli, seeded, small_cap):
+    result = cli("search", "language", "--limit", "3")
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 3
+    assert result.stderr == f"3 of {CAP}+ papers shown (--limit)\n"
+    below = cli("search", "lora", "--limit", "1")
+    assert below.stderr == "1 of 2 papers shown (--limit)\n"
+    longer = cli("search", "language", "--limit", str(CAP + 5))  # counted up to the page: more are left out
+    assert len(longer.stdout.splitlines()) == CAP + 5
+    assert longer.stderr == f"{CAP + 5} of {CAP + 5}+ papers shown (--limit)\n"
+
+
+def test_a_piped_search_without_a_limit_prints_and_counts_every_hit(cli, seeded, small_cap):
+    result = cli("search", "language")
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) > CAP + 10
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("query", [
+    "lora", "微调", "扩散模型", "large language models", "transform", "lang mod", "reward model", "指令微调", "gpt",
+])
+def test_a_prefix_rewritten_as_whole_words_finds_the_same_papers(conn, query, monkeypatch):
+    import llmreads.store.search as module
+    from llmreads.query import compile_query
+
+    compiled = compile_query(query)
+    for expression in (compiled.fts(), compiled.fts_in_titles(), compiled.fts_in_text()):
+        rewritten = module._WholeWords(conn)(expression)
+        assert '"*' in expression
+        found = conn.execute("SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (expression,)).fetchall()
+        assert conn.execute("SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (rewritten,)).fetchall() == found
+        if query in ("lora", "transform"):
+            assert '"*' not in rewritten, rewritten  # every prefix became words
+    monkeypatch.setattr(module, "_PREFIX_WORDS_MOST", 1)  # too many words: the prefix stays
+    assert '"transform"*' in module._WholeWords(conn)(compile_query("transform").fts())
+
+
+def test_a_prefix_that_starts_no_word_stays_as_it_is(conn):
+    import llmreads.store.search as module
+
+    assert module._WholeWords(conn)('"zzqqxx"* OR "lora"') == '"zzqqxx"* OR "lora"'
+
+
+@pytest.mark.parametrize("query", [
+    "lora", "微调", "扩散模型", "large language models", '"language models"', "transformer -bert", "chain-of-thought",
+    "gpt OR 模型", "title:attention", "café", "思维链", "multimodal",
+])
+def test_no_title_the_walk_skips_matches(conn, query):
+    """_could_hold is False only for titles that match none of the forms of the query in papers_fts."""
+    import llmreads.store.search as module
+    from llmreads.query import compile_query
+
+    compiled = compile_query(query)
+    could_hold = module._could_hold(compiled)
+    in_titles = {r[0] for r in conn.execute(
+        "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (compiled.fts_in_titles(),)
+    )}
+    skipped = {pid for pid, title in conn.execute("SELECT id, title FROM papers") if not could_hold(title)}
+    assert not skipped & in_titles, query
+    if query == "扩散模型":
+        assert len(skipped) > 100  # most titles are ASCII and lack `diffusion`
+
+
+def test_the_walk_s_test_of_titles_by_script():
+    """An ASCII title without a word of any form cannot match; other titles and folded letters are left to the index."""
+    from llmreads.query import compile_query
+    from llmreads.store.search import _could_hold
+
+    tuning = _could_hold(compile_query("微调"))
+    assert not tuning("Wombat Survey")
+    assert tuning("Fine-Tuning Study") and tuning("FineTune Everything")
+    assert tuning("微调方法研究") and tuning("微調方法") and tuning("Ｗombat")  # not ASCII: left to the index
+    both = _could_hold(compile_query("lora 扩散模型"))  # two groups: each must be possible
+    assert not both("LoRA for Wombats") and not both("Diffusion Models") and both("LoRA for Diffusion Models")
+    assert _could_hold(compile_query("café"))("A Cafe Study")  # é is folded by the tokenizer, not by this test
+
+
+@pytest.mark.parametrize("query", ["language -gpt", "model -language", "transformer -bert", "language -large"])
+def test_a_page_past_the_cap_leaves_out_the_papers_a_word_excludes(conn, small_cap, query):
+    """Walking every paper (not only hits), a title of the first tier is no hit when its text holds a word left out."""
+    every = search(conn, USER, query)
+    assert every.total > CAP + 5, query
+    for limit in (1, 3, 8):
+        page = search(conn, USER, query, limit=limit)
+        assert [p.key for p in page.papers] == [p.key for p in every.papers][:limit], (query, limit)
+        assert (page.total, page.exact) == (CAP, False)
