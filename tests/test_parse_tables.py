@@ -7,6 +7,8 @@ One fixture per shape under tests/fixtures/tables/, each with the exact papers i
 
 from __future__ import annotations
 
+import pytest
+
 from helpers import FIXTURES, json_out, ok, read_fixture
 from llmreads.models import Link, NonPaper, SkippedTable, UnreadItem
 from llmreads.parse import parse
@@ -189,3 +191,82 @@ def test_search_finds_a_paper_by_its_keywords_column(cli, tmp_path):
     )
     ok(cli("import", str(path)))
     assert [r["title"] for r in json_out(cli("search", "instructgpt", "--json"))] == ["Heron Feedback Study"]
+
+
+# Every header name the parser knows, by the role it gives its column (written out here, not read from the parser).
+KNOWN_HEADERS = {
+    "id": "id|#|no|no.|序号|编号|index",
+    "title": "paper|title|论文|name|名称|标题|题目|paper title|论文名称|文章|paper name|名字|work|works|model|models"
+             "|模型|方法|method",
+    "link": "link|url|pdf|链接|地址|paper link|论文链接|arxiv",
+    "stars": "stars|star|rating|推荐|推荐指数|推荐度|重要程度|重要性|星级|importance|评分|recom|recommend|recommended"
+             "|recommendation",
+    "year": "year|date|年份|时间|日期|发表时间|published|发布时间",
+    "intro": "introduction|intro|notes|note|简介|说明|介绍|备注|description|summary|摘要|comment|comments|remarks|tldr"
+             "|tl;dr|内容|点评",
+}
+
+
+@pytest.mark.parametrize(
+    ("role", "name"), [(role, name) for role, names in KNOWN_HEADERS.items() for name in names.split("|")]
+)
+def test_each_known_header_name_gives_its_column_its_role(role: str, name: str) -> None:
+    from llmreads.parse.tables import _column_roles
+
+    assert _column_roles(["qqq", name])[role] == 1
+
+
+KNOWN_HEADER_WORDS = {"title": "paper|title|论文|标题", "intro": "intro|note|简介|说明|介绍|summary",
+                      "stars": "star|rating|推荐|重要", "link": "link|url|链接"}
+
+
+@pytest.mark.parametrize(
+    ("role", "word"), [(role, word) for role, words in KNOWN_HEADER_WORDS.items() for word in words.split("|")]
+)
+def test_a_header_holding_a_known_word_gives_its_column_that_role(role: str, word: str) -> None:
+    from llmreads.parse.tables import _column_roles
+
+    assert _column_roles(["qqq", f"my {word}s here"])[role] == 1
+
+
+_ONE = "https://arxiv.org/abs/2101.00001"
+
+
+def test_a_star_header_with_a_variation_selector_names_the_rating_column() -> None:
+    entries = parse(f"# R\n\n| Paper | ⭐️ |\n| --- | --- |\n| [Paper A]({_ONE}) | 4 |\n").entries
+    assert [(e.title, e.stars) for e in entries] == [("Paper A", 4)]
+
+
+def test_a_column_of_star_glyphs_under_an_unknown_header_is_the_rating() -> None:
+    entries = parse(f"# R\n\n| Paper | Rank |\n| --- | --- |\n| [Paper A]({_ONE}) | ⭐⭐⭐ |\n").entries
+    assert [(e.title, e.stars) for e in entries] == [("Paper A", 3)]
+
+
+def test_a_star_in_a_title_does_not_make_the_title_column_the_rating() -> None:
+    entries = parse(
+        f"# R\n\n| Paper | Link |\n| --- | --- |\n| ⭐ Attention Is All You Need | [pdf]({_ONE}) |\n"
+        "| Second One Here | [pdf](https://arxiv.org/abs/2101.00002) |\n"
+    ).entries
+    assert [(e.title, e.stars) for e in entries] == [("Attention Is All You Need", 0), ("Second One Here", 0)]
+
+
+def test_a_table_of_videos_is_skipped_though_its_titles_hold_numbers_like_a_doi() -> None:
+    found = parse(
+        "# R\n\n| Title | Video |\n| --- | --- |\n"
+        "| Lecture 10.1 on rxiv things | [watch](https://youtube.com/watch?v=a) |\n"
+        "| Lecture 10.2 | [watch](https://youtube.com/watch?v=b) |\n"
+    )
+    assert found.entries == ()
+    assert found.skipped == (SkippedTable(line=3, headers=("Title", "Video")),)
+
+
+@pytest.mark.parametrize(
+    ("title", "kept"), [("The Illustrated Transformer Guide", True), ("Illustrated Transformer Guide", False)]
+)
+def test_a_title_linking_a_post_is_kept_from_four_words(title: str, kept: bool) -> None:
+    found = parse(
+        f"# R\n\n| Paper | Year |\n| --- | --- |\n| [Attention Is All You Need]({_ONE}) | 2017 |\n"
+        f"| [{title}](https://medium.com/@someone/post-1) | 2018 |\n"
+    )
+    assert [e.title for e in found.entries] == ["Attention Is All You Need", *([title] if kept else [])]
+    assert [type(s).__name__ for s in found.skipped] == ([] if kept else ["NonPaper"])

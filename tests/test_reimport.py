@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from llmreads.db import open_db
 from llmreads.models import KnownRows
@@ -379,3 +381,31 @@ def test_held_counts_of_a_table_stay_bounds_around_what_reading_every_row_counts
             for low, count, high in zip(bounds["low"], exact["low"], bounds["high"], strict=True):
                 assert all(lo <= c <= hi for lo, c, hi in zip(low, count, high, strict=True)), (case, bounds, exact)
     assert loose > 0
+
+
+_field = st.text(st.characters(exclude_categories=()), max_size=12)  # lone surrogates too (surrogatepass)
+
+
+@given(
+    number=st.none() | st.integers(),
+    title_raw=_field, url=_field, intro_raw=_field, year=st.none() | _field,
+    extra=st.lists(st.tuples(_field, _field), max_size=3),
+    links=st.lists(st.tuples(_field, _field), max_size=3),
+)
+@example(number=None, title_raw="it's \"quoted\"", url="", intro_raw="\ud800 微调\n", year=None,
+         extra=[("Venue", "ACL")], links=[("解读", "https://example.org/a'b")])
+@settings(max_examples=300, deadline=None)
+def test_an_entry_digest_is_that_of_its_fields_written_as_one_tuple(
+    number: int | None, title_raw: str, url: str, intro_raw: str, year: str | None,
+    extra: list[tuple[str, str]], links: list[tuple[str, str]],
+) -> None:
+    """The digests earlier imports stored are compared by every re-import: an entry's is the digest of
+    the repr of its fields as one tuple, extra columns and links as tuples of pairs (one pair: a 1-tuple)."""
+    from llmreads.store.importer import content_digest
+
+    data = repr((number, title_raw, url, intro_raw, year, tuple(map(tuple, extra)), tuple(map(tuple, links))))
+    expected = int.from_bytes(
+        hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True
+    )
+    assert content_digest(number, title_raw, url, intro_raw, year, extra, links) == expected
+    assert content_digest(number, title_raw, url, intro_raw, year, tuple(extra), tuple(links)) == expected
