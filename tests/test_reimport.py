@@ -21,6 +21,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from llmreads.db import open_db
 from llmreads.models import KnownRows
 from llmreads.parse import iter_document
@@ -394,7 +395,7 @@ _field = st.text(st.characters(exclude_categories=()), max_size=12)  # lone surr
 )
 @example(number=None, title_raw="it's \"quoted\"", url="", intro_raw="\ud800 微调\n", year=None,
          extra=[("Venue", "ACL")], links=[("解读", "https://example.org/a'b")])
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_an_entry_digest_is_that_of_its_fields_written_as_one_tuple(
     number: int | None, title_raw: str, url: str, intro_raw: str, year: str | None,
     extra: list[tuple[str, str]], links: list[tuple[str, str]],
