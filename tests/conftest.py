@@ -10,10 +10,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import processes
 from fake_services import FakeServices, Server
-from helpers import SEED_PATH, assert_one_error, copy_database, import_text, settle
+from helpers import SEED_PATH, SUITE_EXAMPLES, THOROUGH, assert_one_error, copy_database, import_text, settle
+
+# Property tests (see helpers.SUITE_EXAMPLES): no deadline, since on a machine busy with other work one slow
+# example says nothing about the code; each test names its own count through helpers.examples.
+settings.register_profile("suite", max_examples=SUITE_EXAMPLES, deadline=None)
+settings.register_profile("thorough", max_examples=200, deadline=None)
+settings.load_profile("thorough" if THOROUGH else "suite")
 
 # Environment variables that change what llmreads prints or where it writes.
 _CLEARED = (

@@ -18,6 +18,19 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests: the suite's run tries at most SUITE_EXAMPLES examples of each property (conftest loads the
+# "suite" profile), enough for each to mean something in every run while the whole suite stays under a minute;
+# HYPOTHESIS_PROFILE=thorough tries each property as many times as its test asks (`examples(n)`), for a deeper
+# search before a release or after a change to the code a property guards. Every run draws new examples, and
+# hypothesis replays a failure it has found (its database, .hypothesis/) until it passes.
+SUITE_EXAMPLES = 50
+THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
+
+
+def examples(thorough: int) -> int:
+    """A property's number of examples: `thorough` under the thorough profile, at most SUITE_EXAMPLES otherwise."""
+    return thorough if THOROUGH else min(thorough, SUITE_EXAMPLES)
 SEED_PATH = ROOT / "seeds" / "llm_paper_reading.md"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

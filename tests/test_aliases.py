@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import FIXTURES, SEED_PATH, copy_database, json_out, ok
+from helpers import FIXTURES, SEED_PATH, copy_database, examples, json_out, ok
 from llmreads import aliases
 from llmreads.db import open_db
 from llmreads.keys import short_id
@@ -335,7 +335,7 @@ def test_add_alias_resolves_chains_and_never_makes_a_cycle(blank):
         aliases.add_alias(blank, "", "a")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abcdef"), st.sampled_from("abcdef")), max_size=12))
 def test_any_sequence_of_aliases_keeps_one_current_key_per_paper(tmp_path_factory, blank_template, pairs):
     # A copy of a migrated blank database: migrating one for each of the examples took most of the test's time.

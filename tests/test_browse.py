@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from helpers import json_out
+from helpers import copy_database, json_out
 from llmreads.tui.app import BrowseApp
 
 Steps = Callable[[Pilot[None], BrowseApp], Awaitable[None]]
@@ -31,17 +31,128 @@ def drive(
             await pilot.pause()
             await steps(pilot, app)
             await settle(pilot, app)
-            app.shown = {  # type: ignore[attr-defined]
-                "#count": str(app.query_one("#count", Static).content),
-                "#detail-body": str(app.query_one("#detail-body", Static).content),
-                "#search": app.query_one("#search", Input).value,
-            }
+            keep_shown(app)
 
     try:
         asyncio.run(go())
     finally:
         app.writer.close()
     return app
+
+
+def keep_shown(app: BrowseApp) -> None:
+    """What the widgets show, kept in `app.shown`: they are gone once the app has stopped."""
+    app.shown = {  # type: ignore[attr-defined]
+        "#count": str(app.query_one("#count", Static).content),
+        "#detail-body": str(app.query_one("#detail-body", Static).content),
+        "#search": app.query_one("#search", Input).value,
+    }
+
+
+class SharedScreen:
+    """One screen on a seeded database, kept running for the checks of this module that change nothing.
+
+    Starting the screen is most of such a check's time. `check(steps)` drives it as `drive` does; afterwards
+    the screen is put back as it opened (no modal screen, no search, every paper, the first one selected and
+    the table focused) and must then show exactly what it showed when it opened, or the check fails: what
+    one check does cannot reach the next. The app runs in one task on an event loop of its own, as under
+    `drive`, and each check's steps run in that task.
+    """
+
+    def __init__(self, db_path: Path, size: tuple[int, int] = (100, 30)) -> None:
+        from llmreads.db import open_db
+
+        self.db_path = db_path
+        self.conn = open_db(db_path)
+        self.app = BrowseApp(self.conn, "alice", db_path, poll=False)
+        self.loop = asyncio.new_event_loop()
+        self.requests: asyncio.Queue[tuple[Steps | None, asyncio.Future[None]]] = asyncio.Queue()
+        self.task = self.loop.create_task(self._serve(size))
+        self.opened = self._run(self._opened)
+
+    async def _serve(self, size: tuple[int, int]) -> None:
+        async with self.app.run_test(size=size) as pilot:
+            await pilot.pause()
+            while True:
+                steps, done = await self.requests.get()
+                if steps is None:
+                    done.set_result(None)
+                    return
+                try:
+                    await steps(pilot, self.app)
+                except BaseException as exc:  # the check's failure, raised in the test
+                    done.set_exception(exc)
+                else:
+                    done.set_result(None)
+
+    def _run(self, steps: Callable[[Pilot[None], BrowseApp], Awaitable[object]]) -> object:
+        result: list[object] = []
+
+        async def kept(pilot: Pilot[None], app: BrowseApp) -> None:
+            result.append(await steps(pilot, app))
+
+        done: asyncio.Future[None] = self.loop.create_future()
+        self.requests.put_nowait((kept, done))
+        self.loop.run_until_complete(done)
+        return result[0]
+
+    async def _opened(self, pilot: Pilot[None], app: BrowseApp) -> dict[str, object]:
+        await settle(pilot, app)
+        keep_shown(app)
+        return {
+            "rows": [(row.id, row.status) for row in app.rows], "total": app.total, "shown": dict(app.shown),  # type: ignore[attr-defined]
+            "screen": type(app.screen).__name__, "focused": app.focused.id if app.focused else None,
+            "scope": app.scope, "sorts": dict(app.sorts), "tree cursor": app.sections.cursor_line,
+            "table cursor": app.table.cursor_row, "current": app.current_key,
+        }
+
+    async def _reopen(self, pilot: Pilot[None], app: BrowseApp) -> None:
+        while len(app.screen_stack) > 1:
+            app.pop_screen()
+            await pilot.pause()
+        app.action_clear_search()
+        app.sections.move_cursor(app.sections.root)
+        await pilot.pause()
+        app.table.move_cursor(row=0, animate=False)
+        await pilot.pause()
+
+    def check(self, steps: Steps) -> BrowseApp:
+        async def go(pilot: Pilot[None], app: BrowseApp) -> None:
+            await steps(pilot, app)
+            await settle(pilot, app)
+            keep_shown(app)
+
+        self._run(go)
+        return self.app
+
+    def reopen(self) -> None:
+        self._run(self._reopen)
+        assert self._run(self._opened) == self.opened, "the shared screen is not back as it opened"
+
+    def close(self) -> None:
+        done: asyncio.Future[None] = self.loop.create_future()
+        self.requests.put_nowait((None, done))
+        try:
+            self.loop.run_until_complete(self.task)
+        finally:
+            self.app.writer.close()
+            self.loop.close()
+            self.conn.close()
+
+
+@pytest.fixture(scope="module")
+def _shared_screen(tmp_path_factory: pytest.TempPathFactory, seed_template: Path) -> Iterator[SharedScreen]:
+    screen = SharedScreen(copy_database(seed_template, tmp_path_factory.mktemp("browse") / "shared.db"))
+    yield screen
+    screen.close()
+
+
+@pytest.fixture
+def shared(_shared_screen: SharedScreen, monkeypatch: pytest.MonkeyPatch) -> Iterator[SharedScreen]:
+    """The module's shared screen (see SharedScreen), its database also as the CLI sees it (LLMREADS_DB)."""
+    monkeypatch.setenv("LLMREADS_DB", str(_shared_screen.db_path))
+    yield _shared_screen
+    _shared_screen.reopen()
 
 
 async def settle(pilot: Pilot[None], app: BrowseApp) -> None:
@@ -77,16 +188,14 @@ def ready(conn: sqlite3.Connection, db_path: Path, monkeypatch: pytest.MonkeyPat
     return conn, db_path
 
 
-def test_the_screen_shows_the_tree_with_counts_and_every_paper(ready, cli):
-    conn, db_path = ready
-
+def test_the_screen_shows_the_tree_with_counts_and_every_paper(shared, cli):
     tree = {}
 
     async def steps(pilot, app):
         tree["root"] = str(app.sections.root.label)
         tree["sections"] = [str(node.label) for node in app.sections.root.children[0].children]
 
-    app = drive(conn, db_path, steps)
+    app = shared.check(steps)
     assert [row.id for row in app.rows] == ids(json_out(cli("list", "--json")))
     assert app.total == 118
     assert text_of(app, "#count").startswith("118 papers · all papers · by list")
@@ -120,9 +229,7 @@ def test_r_g_u_write_the_status_through_the_store_and_show_it(ready, cli):
 
 
 @pytest.mark.parametrize("query", ["lora", "微调", 'title:"language models" -scaling', "instruction OR 指令"])
-def test_search_as_you_type_finds_what_the_search_command_finds(ready, cli, query):
-    conn, db_path = ready
-
+def test_search_as_you_type_finds_what_the_search_command_finds(shared, cli, query):
     async def steps(pilot, app):
         await pilot.press("slash")
         assert app.focused is app.query_one("#search")
@@ -130,7 +237,7 @@ def test_search_as_you_type_finds_what_the_search_command_finds(ready, cli, quer
             await pilot.press(char if char.isalnum() and char.isascii() else _key(char))
         await pilot.pause()
 
-    app = drive(conn, db_path, steps)
+    app = shared.check(steps)
     expected = ids(json_out(cli("search", query, "--json")))
     assert text_of(app, "#search") == query
     assert [row.id for row in app.rows] == expected
@@ -143,8 +250,7 @@ def _key(char: str) -> str:
     return {" ": "space", '"': "quotation_mark", "-": "minus", ":": "colon"}.get(char, char)
 
 
-def test_enter_goes_to_the_best_hit_and_escape_clears_the_search(ready):
-    conn, db_path = ready
+def test_enter_goes_to_the_best_hit_and_escape_clears_the_search(shared):
     seen: dict[str, object] = {}
 
     async def steps(pilot, app):
@@ -155,22 +261,20 @@ def test_enter_goes_to_the_best_hit_and_escape_clears_the_search(ready):
         await pilot.press("escape")
         await pilot.pause()
 
-    app = drive(conn, db_path, steps)
+    app = shared.check(steps)
     assert seen["focus"] == "papers"
     assert seen["selected"] == "50f228" and seen["count"] == 2
     assert text_of(app, "#search") == ""
     assert app.total == 118
 
 
-def test_a_section_chosen_in_the_tree_lists_its_papers_as_list_section_does(ready, cli):
-    conn, db_path = ready
-
+def test_a_section_chosen_in_the_tree_lists_its_papers_as_list_section_does(shared, cli):
     async def steps(pilot, app):
         node = app._section_nodes[("LLM_Paper_Reading", "2.3")]
         app.sections.move_cursor(node)
         await pilot.pause()
 
-    app = drive(conn, db_path, steps)
+    app = shared.check(steps)
     assert [row.id for row in app.rows] == ids(json_out(cli("list", "--section", "2.3", "--json")))
     assert "2.3 RLHF" in text_of(app, "#count")
 
@@ -357,16 +461,15 @@ def test_browse_names_an_unknown_section_before_the_screen(cli, one_error, monke
     assert "no section matches 'nosuch'" in one_error(cli("browse", "--section", "nosuch"))
 
 
-def test_o_opens_the_papers_link(ready):
-    conn, db_path = ready
+def test_o_opens_the_papers_link(shared, monkeypatch):
     opened = []
+    monkeypatch.setattr(shared.app, "open_url", lambda url, **kwargs: opened.append(url))  # no browser in a test
 
     async def steps(pilot, app):
-        app.open_url = lambda url, **kwargs: opened.append(url)  # no browser in a test
         await pilot.press("slash", *"lora", "enter", "o")
 
-    drive(conn, db_path, steps)
-    assert opened == [json_out_url(conn, "50f228")]
+    shared.check(steps)
+    assert opened == [json_out_url(shared.conn, "50f228")]
 
 
 def json_out_url(conn: sqlite3.Connection, short_id: str) -> str:
@@ -374,8 +477,7 @@ def json_out_url(conn: sqlite3.Connection, short_id: str) -> str:
     return url or f"https://arxiv.org/abs/{arxiv}"
 
 
-def test_question_mark_shows_the_keys_and_escape_closes_them(ready):
-    conn, db_path = ready
+def test_question_mark_shows_the_keys_and_escape_closes_them(shared):
     seen = {}
 
     async def steps(pilot, app):
@@ -385,9 +487,9 @@ def test_question_mark_shows_the_keys_and_escape_closes_them(ready):
         await pilot.press("escape")
         seen["closed"] = type(app.screen).__name__
 
-    app = drive(conn, db_path, steps)
+    app = shared.check(steps)
     assert seen["open"] == "HelpScreen" and seen["closed"] == "Screen"
-    assert conn.execute("SELECT count(*) FROM statuses").fetchone()[0] == 0
+    assert shared.conn.execute("SELECT count(*) FROM statuses").fetchone()[0] == 0
     assert app.rows[0].status == "unread"
 
 

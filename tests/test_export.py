@@ -361,3 +361,14 @@ def test_output_into_a_missing_folder_is_assert_one_error(marked: None, tmp_path
     message = assert_one_error(run("export", "-o", str(tmp_path / "missing" / "papers.json")))
     assert message.startswith(f"Error: cannot write {tmp_path / 'missing' / 'papers.json'}: "), message
     assert assert_one_error(run("export", "-o", str(tmp_path))) == f"Error: {tmp_path} is a directory"
+
+
+def test_markdown_title_is_the_lists_one_and_for_several_lists_a_general_one(marked: None, hostile: Path) -> None:
+    def first_line(*args: str) -> str:
+        return ok("export", "--format", "markdown", *args).stdout.splitlines()[0]
+
+    assert {r["name"] for r in json.loads(ok("lists", "--json").stdout)} == {"LLM_Paper_Reading", "Hostile & Co. list"}
+    assert first_line() == "# Reading list"
+    assert first_line("--list", "Hostile & Co. list") == "# Hostile & Co. list"
+    # No paper of the list left by the filters: still the list's title.
+    assert first_line("--list", "Hostile & Co. list", "--stars", "5") == "# Hostile & Co. list"

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import SEED_PATH, copy_database, import_text
+from helpers import SEED_PATH, copy_database, examples, import_text
 from llmreads.db import open_db
 from llmreads.migrations import FTS_TOKENIZER
 from llmreads.store.base import LIST_STRIDE
@@ -376,7 +376,7 @@ _INDEX_TEXTS = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.lists(_INDEX_TEXTS, max_size=6))
 def test_index_form_of_lines_is_the_index_form_of_the_lines_joined(texts):
     known: dict[str, tuple[str, str]] = {}

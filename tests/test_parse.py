@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import SEED_SECTIONS, read_fixture
+from helpers import SEED_SECTIONS, examples, read_fixture
 from llmreads.models import Link
 from llmreads.parse import parse
 
@@ -501,7 +501,7 @@ _MARKDOWN_BITS = st.sampled_from(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.one_of(st.text(max_size=200), st.lists(_MARKDOWN_BITS, max_size=40).map("".join)))
 def test_parse_never_raises_and_stays_consistent(text):
     doc = parse(text)

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from helpers import FIXTURES, read_fixture
+from helpers import FIXTURES, examples, read_fixture
 from llmreads.parse import Event, fastpath, inline, iter_document, parse
 from llmreads.parse import lines as parse_lines
 from llmreads.text import clean, fold_lookalikes
@@ -275,7 +275,7 @@ SIMPLE_BITS = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(CELLS, st.booleans())
 @example("[t](a(b)c) **x** [y](https://例子.cn/) z_", False)
 @example("[a [b] c](https://x.org/) ] [", False)
@@ -289,7 +289,7 @@ def test_cell_reads_as_mistune_reads_it(cell, refs):
         assert (fast[0], list(fast[1])) == mistune_cell(cell, refs)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(SIMPLE_BITS, max_size=8).map("".join))
 def test_plain_cells_are_read_without_mistune(cell):
     cell = cell.strip()
@@ -322,7 +322,7 @@ def table_document(rows: list[list[str]], references: bool) -> str:
 ROWS = st.lists(st.lists(CELLS, min_size=len(COLUMNS), max_size=len(COLUMNS)), min_size=1, max_size=4)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ROWS, st.booleans())
 @example([["1✡", "[**A**](https://a.org/)", "*x* __y__", "https://b.org", "2021", "★★", "[n](https://n.org/)"]], False)
 @example([["1", "\\| [A](u) \\|", "|", "", "", "", ""]], False)
@@ -332,7 +332,7 @@ def test_generated_rows_same_both_ways(rows, references):
     assert fast == slow
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(ROWS)
 def test_generated_rows_as_lines_same_both_ways(rows):
     text = table_document(rows, False)
@@ -389,7 +389,7 @@ LINE_BITS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(LINE_BITS, max_size=16).map("\n".join))
 @example("| ID | Paper | Introduction |\n| --- | --- | --- |\n| 1 | [A](u) | a |\n```\n| 2 | [B](v) | b |")
 def test_generated_documents_same_both_ways(text):
@@ -417,7 +417,7 @@ TEXT_BITS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(TEXT_BITS)
 def test_clean_and_folding_unchanged(text):
     from llmreads.text import _LOOKALIKES
@@ -451,7 +451,7 @@ URL_BITS = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.sampled_from(["", "http://", "https://", "https://www.", "HTTPS://"]), URL_BITS)
 @example("https://", "www./a")
 @example("https://", "Example.ORG//a//")

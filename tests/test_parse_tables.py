@@ -214,3 +214,59 @@ def test_each_known_header_name_gives_its_column_its_role(role: str, name: str) 
     from llmreads.parse.tables import _column_roles
 
     assert _column_roles(["qqq", name])[role] == 1
+
+
+KNOWN_HEADER_WORDS = {"title": "paper|title|论文|标题", "intro": "intro|note|简介|说明|介绍|summary",
+                      "stars": "star|rating|推荐|重要", "link": "link|url|链接"}
+
+
+@pytest.mark.parametrize(
+    ("role", "word"), [(role, word) for role, words in KNOWN_HEADER_WORDS.items() for word in words.split("|")]
+)
+def test_a_header_holding_a_known_word_gives_its_column_that_role(role: str, word: str) -> None:
+    from llmreads.parse.tables import _column_roles
+
+    assert _column_roles(["qqq", f"my {word}s here"])[role] == 1
+
+
+_ONE = "https://arxiv.org/abs/2101.00001"
+
+
+def test_a_star_header_with_a_variation_selector_names_the_rating_column() -> None:
+    entries = parse(f"# R\n\n| Paper | ⭐️ |\n| --- | --- |\n| [Paper A]({_ONE}) | 4 |\n").entries
+    assert [(e.title, e.stars) for e in entries] == [("Paper A", 4)]
+
+
+def test_a_column_of_star_glyphs_under_an_unknown_header_is_the_rating() -> None:
+    entries = parse(f"# R\n\n| Paper | Rank |\n| --- | --- |\n| [Paper A]({_ONE}) | ⭐⭐⭐ |\n").entries
+    assert [(e.title, e.stars) for e in entries] == [("Paper A", 3)]
+
+
+def test_a_star_in_a_title_does_not_make_the_title_column_the_rating() -> None:
+    entries = parse(
+        f"# R\n\n| Paper | Link |\n| --- | --- |\n| ⭐ Attention Is All You Need | [pdf]({_ONE}) |\n"
+        "| Second One Here | [pdf](https://arxiv.org/abs/2101.00002) |\n"
+    ).entries
+    assert [(e.title, e.stars) for e in entries] == [("Attention Is All You Need", 0), ("Second One Here", 0)]
+
+
+def test_a_table_of_videos_is_skipped_though_its_titles_hold_numbers_like_a_doi() -> None:
+    found = parse(
+        "# R\n\n| Title | Video |\n| --- | --- |\n"
+        "| Lecture 10.1 on rxiv things | [watch](https://youtube.com/watch?v=a) |\n"
+        "| Lecture 10.2 | [watch](https://youtube.com/watch?v=b) |\n"
+    )
+    assert found.entries == ()
+    assert found.skipped == (SkippedTable(line=3, headers=("Title", "Video")),)
+
+
+@pytest.mark.parametrize(
+    ("title", "kept"), [("The Illustrated Transformer Guide", True), ("Illustrated Transformer Guide", False)]
+)
+def test_a_title_linking_a_post_is_kept_from_four_words(title: str, kept: bool) -> None:
+    found = parse(
+        f"# R\n\n| Paper | Year |\n| --- | --- |\n| [Attention Is All You Need]({_ONE}) | 2017 |\n"
+        f"| [{title}](https://medium.com/@someone/post-1) | 2018 |\n"
+    )
+    assert [e.title for e in found.entries] == ["Attention Is All You Need", *([title] if kept else [])]
+    assert [type(s).__name__ for s in found.skipped] == ([] if kept else ["NonPaper"])

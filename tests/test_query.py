@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import QUERY_BITS
+from helpers import QUERY_BITS, examples
 from llmreads.migrations import FTS_TOKENIZER
 from llmreads.query import Query, raw_query
 from llmreads.query import compile_query as compile_expanded
@@ -188,7 +188,7 @@ def test_compiled_queries_match_the_right_rows(index, text, expected):
 
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.one_of(
         st.text(), st.lists(QUERY_BITS, max_size=12).map(" ".join), st.lists(QUERY_BITS, max_size=12).map("".join)

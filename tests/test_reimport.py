@@ -18,7 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from helpers import examples
 from llmreads.db import open_db
 from llmreads.models import KnownRows
 from llmreads.parse import iter_document
@@ -303,6 +306,9 @@ def test_roles_within_bounds_are_those_every_count_within_them_gives(header: dic
     from llmreads.parse.tables import _roles_by_content, _roles_within
 
     bounds = [(0, 0), (0, 1), (1, 1), (2, 3), (4, 4)]
+    # What _roles_by_content gives for each counts and lengths: the same counts lie within many bounds,
+    # and the reference is worked out once for each (it depends on the counts, lengths and header only).
+    by_content: dict[tuple[tuple[int, ...], tuple[int, ...]], dict[str, int]] = {}
     decided = 0
     for titles_b, papers_b, stars_b in product(product(bounds, repeat=3), product(bounds[:3], repeat=3),
                                                 product(bounds[1:3], repeat=3)):
@@ -314,10 +320,12 @@ def test_roles_within_bounds_are_those_every_count_within_them_gives(header: dic
             continue
         decided += 1
         for counts in product(*[range(a, b + 1) for a, b in (*titles_b, *papers_b, *stars_b)]):
-            for lengths in ([0, 0, 0], [5, 1, 9], [1, 9, 5]):
-                roles = dict(header)
-                votes = (list(counts[0:3]), list(counts[3:6]), list(counts[6:9]), lengths)
-                _roles_by_content(roles, [[]] * 6, 3, votes)
+            for lengths in ((0, 0, 0), (5, 1, 9), (1, 9, 5)):
+                roles = by_content.get((counts, lengths))
+                if roles is None:
+                    roles = by_content[counts, lengths] = dict(header)
+                    votes = (list(counts[0:3]), list(counts[3:6]), list(counts[6:9]), list(lengths))
+                    _roles_by_content(roles, [[]] * 6, 3, votes)
                 assert found == roles, (titles_b, papers_b, stars_b, counts, lengths)
     assert decided > 100  # most bounds decide
 
@@ -374,3 +382,31 @@ def test_held_counts_of_a_table_stay_bounds_around_what_reading_every_row_counts
             for low, count, high in zip(bounds["low"], exact["low"], bounds["high"], strict=True):
                 assert all(lo <= c <= hi for lo, c, hi in zip(low, count, high, strict=True)), (case, bounds, exact)
     assert loose > 0
+
+
+_field = st.text(st.characters(exclude_categories=()), max_size=12)  # lone surrogates too (surrogatepass)
+
+
+@given(
+    number=st.none() | st.integers(),
+    title_raw=_field, url=_field, intro_raw=_field, year=st.none() | _field,
+    extra=st.lists(st.tuples(_field, _field), max_size=3),
+    links=st.lists(st.tuples(_field, _field), max_size=3),
+)
+@example(number=None, title_raw="it's \"quoted\"", url="", intro_raw="\ud800 微调\n", year=None,
+         extra=[("Venue", "ACL")], links=[("解读", "https://example.org/a'b")])
+@settings(max_examples=examples(300), deadline=None)
+def test_an_entry_digest_is_that_of_its_fields_written_as_one_tuple(
+    number: int | None, title_raw: str, url: str, intro_raw: str, year: str | None,
+    extra: list[tuple[str, str]], links: list[tuple[str, str]],
+) -> None:
+    """The digests earlier imports stored are compared by every re-import: an entry's is the digest of
+    the repr of its fields as one tuple, extra columns and links as tuples of pairs (one pair: a 1-tuple)."""
+    from llmreads.store.importer import content_digest
+
+    data = repr((number, title_raw, url, intro_raw, year, tuple(map(tuple, extra)), tuple(map(tuple, links))))
+    expected = int.from_bytes(
+        hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True
+    )
+    assert content_digest(number, title_raw, url, intro_raw, year, extra, links) == expected
+    assert content_digest(number, title_raw, url, intro_raw, year, tuple(extra), tuple(links)) == expected

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import QUERY_BITS, copy_database, import_text
+from helpers import QUERY_BITS, copy_database, examples, import_text
 from llmreads.errors import InvalidQuery
 from llmreads.models import Status
 from llmreads.store.filters import section_filter, stars_filter, status_filter
@@ -499,7 +499,7 @@ _QUERIES = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_QUERIES)
 def test_any_query_never_raises(search_conn, text):
     search(search_conn, "alice", text)
@@ -507,7 +507,7 @@ def test_any_query_never_raises(search_conn, text):
     search(search_conn, "bob", text, sort="list")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_QUERIES)
 def test_raw_query_raises_only_invalid_query(search_conn, text):
     try:

@@ -453,6 +453,46 @@ def test_queries_over_many_values_stay_under_sqlites_variable_limit(conn):
     assert left_with_user_data(conn, keys) == []
 
 
+def test_the_collector_is_off_while_an_import_writes_and_on_again_after(tmp_path, seed_text):
+    """Written rows and what the writer keeps of them live until the import ends and make no cycles:
+    the collector, which found nothing to free there, is off while the import writes (a parsed
+    document or a stream of events), and on again after it, failed or not; a collector the caller turned off
+    stays off."""
+    import gc
+
+    from llmreads.db import open_db
+
+    conn = open_db(tmp_path / "gc.db")
+    enabled: list[bool] = []
+
+    def traced(sql: str) -> None:
+        if sql.startswith(("INSERT INTO entries", "INSERT INTO papers_fts")):
+            enabled.append(gc.isenabled())
+
+    conn.set_trace_callback(traced)
+    assert gc.isenabled()
+    try:
+        import_text(conn, seed_text)
+        assert enabled and set(enabled) == {False}
+        assert gc.isenabled()
+        from llmreads.parse import iter_document
+
+        enabled.clear()
+        streamed = iter_document(seed_text)  # staged, then written
+        import_document(conn, streamed, name="streamed", source="seed.md", sha256="streamed")
+        assert enabled and set(enabled) == {False}
+        assert gc.isenabled()
+        with pytest.raises(ImportFailed):
+            import_text(conn, "# Nothing\n\nno papers here\n", name="empty")
+        assert gc.isenabled()
+        gc.disable()
+        import_text(conn, seed_text, name="again")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        conn.close()
+
+
 def test_an_import_collects_garbage_less_often_and_restores_the_thresholds(tmp_path, seed_text):
     """The objects an import makes live until it ends: the youngest generation is collected every
     10,000 allocations while it writes, not every 700, and the thresholds are as they were after

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import SEED_PATH
+from helpers import SEED_PATH, examples
 from llmreads.glossary import builtin_terms
 from llmreads.text import clean, fold_for_search, fold_lookalikes, segment, tokens, word_parts
 
@@ -60,7 +60,7 @@ def test_segment_spaces_each_ideograph():
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text())
 def test_clean_output_is_one_safe_line(text):
     out = clean(text)
@@ -71,7 +71,7 @@ def test_clean_output_is_one_safe_line(text):
     assert clean(out) == out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text())
 def test_tokens_are_word_characters_only(text):
     for token in tokens(text):
@@ -79,7 +79,7 @@ def test_tokens_are_word_characters_only(text):
         assert '"' not in token
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(st.text(alphabet=st.characters(max_codepoint=127)), st.booleans())
 def test_fold_for_search_of_ascii_is_the_full_fold(text, casefold):
     # The ASCII shortcut must give what NFKC + look-alikes + casefold give.
@@ -168,13 +168,13 @@ def _tokens_of_segment(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", segment(text))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.text(max_size=80))
 def test_tokens_of_a_short_text_equal_the_tokens_of_its_index_form(text):
     assert tokens(text) == _tokens_of_segment(text)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.text(alphabet=st.sampled_from("微調调a B-9・ー가ㄱ⻔⼤𠀀 \u3000ｌｏｒａ"), max_size=80))
 def test_tokens_of_mixed_scripts_equal_the_tokens_of_their_index_form(text):
     assert tokens(text) == _tokens_of_segment(text)
@@ -217,7 +217,7 @@ def test_word_parts_of_camel_case_and_digits():
     assert word_parts("ChatGLM微调LLaMA2_x") == "chat glm la ma"
 
 
-@settings(max_examples=1000)
+@settings(max_examples=examples(1000))
 @given(st.text(alphabet="aAbBzZ0192_ -é微\n", max_size=40))
 def test_word_parts_agree_with_their_definition(text):
     from llmreads.text import word_parts
@@ -228,7 +228,7 @@ def test_word_parts_agree_with_their_definition(text):
 _CLEAN_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet=st.sampled_from(list(" \t\n\x0b\x1c\x85\xa0\u3000\u2028\u200e\u202ea大⼤⻔ΔW，é🌟"))))
 def test_clean_takes_no_short_cut_that_changes_the_text(text):
     """Whatever path `clean` takes (ASCII, printable, other), it gives the text folded, controls as spaces,

@@ -43,6 +43,9 @@ from llmreads.parse.titles import clean_title
         ("[crane]CRANE: An Engine for Wading Birds", "CRANE: An Engine for Wading Birds"),
         ("[TEE]Confidential Flight on Small Birds", "Confidential Flight on Small Birds"),
         ("[Re]Thinking", "[Re]Thinking"),
+        ("[TEE]Flight on Birds", "Flight on Birds"),  # three words after a glued tag: the tag goes
+        ("[TEE]Flight Birds", "[TEE]Flight Birds"),
+        ("“Why Trust a Bird?” On the Flight of Model X", "“Why Trust a Bird?” On the Flight of Model X"),
     ],
 )
 def test_clean_title(written, clean):

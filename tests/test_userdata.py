@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from helpers import FIXTURES, assert_one_error
+from helpers import FIXTURES, assert_one_error, snapshot
 from llmreads.cli import app
 from llmreads.text import index_form
 
@@ -42,11 +42,6 @@ def query(sql: str, params: tuple[object, ...] = (), path: Path | None = None) -
         return [tuple(row) for row in conn.execute(sql, params)]
     finally:
         conn.close()
-
-
-def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    tables = [str(r[0]) for r in query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", path=path)]
-    return {name: sorted(query(f'SELECT * FROM "{name}"', path=path), key=repr) for name in tables}
 
 
 def import_file(data: object, tmp_path: Path, *args: str, name: str = "in.json") -> dict[str, object]:

@@ -114,6 +114,14 @@ def _import_document(
     # each insert then re-reads pages from the OS (a third of a large import).
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
+    # What the writing makes (rows, the writer's summaries and index texts)
+    # lives until the import ends and forms no cycles: the collector walked it
+    # some 80 times at 100,000 papers (0.3 s) and freed nothing. Off while the
+    # import writes; parsing (above) keeps it, with import_document's threshold.
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         begin_write(conn)
         try:
@@ -126,6 +134,8 @@ def _import_document(
             rollback(conn)  # never a second error in place of the first (a full disk)
             raise
     finally:
+        if collecting:
+            gc.enable()
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
         if staged is not None:
             staged.close()
@@ -512,7 +522,8 @@ def _import(
         conn, "SELECT DISTINCT e.paper_id FROM entries e JOIN sections s ON s.id = e.section_id"
         " WHERE s.number IN ({marks}) AND e.list_id = ? AND s.list_id = ?", renamed, [list_id, list_id],
     )]
-    refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, writer.settled())
+    refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, writer.settled(),
+                   {info.paper_id for info in seen.values()})
     for sql in [sql for table, sql in deferred if table == "papers"]:
         conn.execute(sql)
     gone = set(moved.values()) | set(writer.joined)
@@ -706,24 +717,29 @@ class _Writer:
         ident = None if source is None else identity_digest(
             entry.key, entry.arxiv, entry.url, entry.title_raw, entry.title, entry.paper_url
         )
-        entry = self.identity(entry)
+        if entry.arxiv is None and entry.key.startswith("url:"):  # only those may take another key (identity)
+            entry = self.identity(entry)
         info = self._seen(entry, position)
-        links = [(link.text, link.url) for link in entry.links]
-        digest = content_digest(
-            entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, entry.extra, links
-        )
         entry_id = self.next_entry
         self.next_entry += 1
+        extra = entry.extra
+        if entry.links:
+            links = [(link.text, link.url) for link in entry.links]
+            digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, extra, links)
+            self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
+        else:
+            links = []
+            digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, extra, ())
         self.entries.append((
             entry_id, self.list_id, section_id, info.paper_id, position, entry.number, entry.stars,
             "" if entry.title == info.title else entry.title, entry.intro, entry.line, entry.year,
-            json.dumps(entry.extra, ensure_ascii=False) if entry.extra else "[]", digest, source, ident,
+            json.dumps(extra, ensure_ascii=False) if extra else "[]", digest, source, ident,
         ))
-        self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
         if info.written_stars is not None:  # a paper new in this import: only this list's entries index it
-            self.index.write(info.paper_id, info.title, self.section_titles[section_id], entry.intro, entry.extra,
+            self.index.write(info.paper_id, info.title, self.section_titles[section_id], entry.intro, extra,
                              [text for text, _url in links])
-        info.stars = max(info.stars, entry.stars)
+        if entry.stars > info.stars:
+            info.stars = entry.stars
         if entry.section not in info.sections:
             info.sections.append(entry.section)
         info.content.append(digest)
@@ -736,9 +752,12 @@ class _Writer:
         if info is not None:
             self._clash(entry.arxiv, entry.title, info.title)
             return info
-        paper_id = self._paper(entry, position)
-        written = None if entry.key in self.stored else entry.stars
-        info = self.seen[entry.key] = Seen(paper_id, entry.title, position, written)
+        stored = self.stored.get(entry.key)
+        if stored is None:
+            info = Seen(self._new_paper(entry, position), entry.title, position, entry.stars)
+        else:
+            info = Seen(self._paper(entry, stored), entry.title, position)
+        self.seen[entry.key] = info
         return info
 
     def _clash(self, arxiv: str | None, title: str, first: str) -> None:
@@ -841,31 +860,34 @@ class _Writer:
             self.conn.execute("DROP TABLE IF EXISTS temp.written_links")
             self.reused_table = False
 
-    def _paper(self, entry: Entry, position: int) -> int:
-        """The id of an entry's paper, seen first in this import; the latest import names it."""
+    def _paper(self, entry: Entry, stored: tuple[int, int, int, int, int]) -> int:
+        """The id of a stored paper, seen first in this import (`stored`: its row, as `self.stored` holds it);
+        the latest import names it."""
         title_raw = raw_unless_same(entry.title_raw, entry.title)
-        stored = self.stored.get(entry.key)
-        if stored is not None:
-            paper_id, named = stored[:2]
-            if named == hash((entry.title, title_raw, entry.url, entry.arxiv)):
-                return paper_id
-            title, old_raw, url, arxiv = self.conn.execute(
-                "SELECT title, title_raw, url, arxiv FROM papers WHERE id = ?", (paper_id,)
-            ).fetchone()
-            if title != entry.title:
-                self.index.old_titles.setdefault(paper_id, title)
-                # An entry's title '' stands for its paper's: entries of other lists keep theirs.
-                self.conn.execute("UPDATE entries SET title = ? WHERE paper_id = ? AND title = ''", (title, paper_id))
-            if (title, old_raw, url, arxiv) != (entry.title, title_raw, entry.url, entry.arxiv):
-                self.conn.execute(
-                    "UPDATE papers SET title = ?, title_raw = ?, url = ?, arxiv = ? WHERE id = ?",
-                    (entry.title, title_raw, entry.url, entry.arxiv, paper_id),
-                )
+        paper_id, named = stored[:2]
+        if named == hash((entry.title, title_raw, entry.url, entry.arxiv)):
             return paper_id
+        title, old_raw, url, arxiv = self.conn.execute(
+            "SELECT title, title_raw, url, arxiv FROM papers WHERE id = ?", (paper_id,)
+        ).fetchone()
+        if title != entry.title:
+            self.index.old_titles.setdefault(paper_id, title)
+            # An entry's title '' stands for its paper's: entries of other lists keep theirs.
+            self.conn.execute("UPDATE entries SET title = ? WHERE paper_id = ? AND title = ''", (title, paper_id))
+        if (title, old_raw, url, arxiv) != (entry.title, title_raw, entry.url, entry.arxiv):
+            self.conn.execute(
+                "UPDATE papers SET title = ?, title_raw = ?, url = ?, arxiv = ? WHERE id = ?",
+                (entry.title, title_raw, entry.url, entry.arxiv, paper_id),
+            )
+        return paper_id
+
+    def _new_paper(self, entry: Entry, position: int) -> int:
+        """The id of a paper new in the database, its row written at the next flush."""
         from llmreads.keys import short_id
 
+        key = entry.key
         length = 6
-        while (short := short_id(entry.key, length)) in self.short_ids:
+        while (short := short_id(key, length)) in self.short_ids:
             length += 2  # another key shares the short id's first characters
         self.short_ids.add(short)
         paper_id = self.next_paper
@@ -873,8 +895,9 @@ class _Writer:
         # Written with the stars and position refresh_papers will most often
         # find (rows written whole are not split by an update later).
         self.index.new_ids.add(paper_id)
-        self.papers.append((paper_id, entry.key, short, entry.title, title_raw, entry.url, entry.arxiv, entry.stars,
-                            self.list_id * LIST_STRIDE + position))
+        title = entry.title
+        self.papers.append((paper_id, key, short, title, "" if entry.title_raw == title else entry.title_raw, entry.url,
+                            entry.arxiv, entry.stars, self.list_id * LIST_STRIDE + position))
         return paper_id
 
     def flush(self) -> None:
@@ -915,10 +938,18 @@ def content_digest(
     number: int | None, title_raw: str, url: str, intro_raw: str, year: str | None,
     extra: Sequence[Sequence[str]], links: Sequence[Sequence[str]],
 ) -> int:
-    """64 bits of a hash of everything an entry says, as written: a re-import compares these."""
+    """64 bits of a hash of everything an entry says, as written: a re-import compares these.
+
+    What is hashed is the repr of the tuple (number, title_raw, url, intro_raw,
+    year, extra, links), extra and links as tuples of tuples: the digests
+    stored by every earlier import depend on it. It is written field by field,
+    which spares making the tuples (most entries have no extra columns and no links).
+    """
     import hashlib
 
-    data = repr((number, title_raw, url, intro_raw, year, tuple(map(tuple, extra)), tuple(map(tuple, links))))
+    extra_repr = repr(tuple(map(tuple, extra))) if extra else "()"
+    links_repr = repr(tuple(map(tuple, links))) if links else "()"
+    data = f"({number!r}, {title_raw!r}, {url!r}, {intro_raw!r}, {year!r}, {extra_repr}, {links_repr})"
     return int.from_bytes(
         hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True
     )

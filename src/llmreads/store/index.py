@@ -74,7 +74,7 @@ class IndexedText:
         conn.execute("CREATE INDEX temp.old_links_paper ON old_links(paper_id)")
 
     def write(self, paper_id: int, title: str, section: str, intro: str, extra: Sequence[Sequence[str]],
-              link_texts: Iterable[str]) -> None:
+              link_texts: Sequence[str]) -> None:
         """One entry of a paper new in this change, as index_texts would read it back: its section's title,
         introduction, extra columns and link labels (not bare URLs), in the list's order."""
         texts = self.written.get(paper_id)
@@ -84,7 +84,8 @@ class IndexedText:
         body += (section, intro)
         if extra:
             body += [text for _header, text in extra]
-        texts[2].extend(text for text in link_texts if not text.startswith(("http://", "https://")))
+        if link_texts:
+            texts[2].extend(text for text in link_texts if not text.startswith(("http://", "https://")))
 
     def close(self) -> None:
         self.conn.execute("DROP TABLE temp.old_entries")
@@ -192,11 +193,13 @@ def index_papers(
         "SELECT EXISTS (SELECT 1 FROM paper_metadata WHERE abstract != '')"
     ).fetchone()[0]
     for chunk in chunks(paper_ids):
+        # A paper new in this import is listed: this list's entries name it.
+        fresh = [pid for pid in chunk if pid in written]
+        rest = [pid for pid in chunk if pid not in written]
         listed = [r[0] for r in conn.execute(
-            f"SELECT id FROM papers WHERE id IN ({marks(chunk)}) AND +listed = 1", chunk
-        )]
-        texts = index_texts(conn, [pid for pid in listed if pid not in written])
-        fresh = [pid for pid in listed if pid in written]
+            f"SELECT id FROM papers WHERE id IN ({marks(rest)}) AND +listed = 1", rest
+        )] if rest else []
+        texts = index_texts(conn, listed) if listed else {}
         abstracts: dict[int, str | None] = {}
         if fresh and any_abstract:
             abstracts = dict(rows_in(conn, f"SELECT p.id, {metadata_sql('abstract')} FROM papers p"
@@ -208,9 +211,16 @@ def index_papers(
             texts[pid] = (title, index_form_of_lines(body + link_texts, known), _abstract_form(abstracts.get(pid)))
         conn.executemany(
             "INSERT INTO papers_fts (rowid, title, body, abstract) VALUES (?, ?, ?, ?)",
-            [(pid, index_form_of_lines((title,), known), body, abstract)
+            [(pid, _title_form(title, known), body, abstract)
              for pid, (title, body, abstract) in sorted(texts.items())],
         )
+
+
+def _title_form(title: str, known: dict[str, tuple[str, str]]) -> str:
+    """index_form_of_lines((title,), known), less its loop: titles come one to a row, and are not kept in `known`
+    (a title seldom comes back in other rows; the link label that repeats it is kept)."""
+    body, parts = known.get(title) or _forms(title)
+    return f"{body}\n{parts}" if parts else body
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
@@ -245,22 +255,23 @@ def index_note(conn: sqlite3.Connection, note_id: int, text: str | None) -> None
 
 def refresh_papers(
     conn: sqlite3.Connection, list_id: int, paper_ids: Iterable[int], removed_keys: Iterable[str],
-    index: IndexedText, settled: dict[int, tuple[int, int]] | None = None,
+    index: IndexedText, settled: dict[int, tuple[int, int]] | None = None, in_list: set[int] | None = None,
 ) -> None:
     """Recompute what papers derive from their entries (stars, order, listed) and their index rows.
 
     `settled` holds the (stars, position) the list alone gives its papers
     where the rows differ; papers that other lists hold too, and papers that
-    left the list, are worked out from every entry.
+    left the list, are worked out from every entry. `in_list`: the papers the
+    list's entries name, when the caller knows them (an import wrote them all),
+    else read from the entries.
     """
     left = [r[0] for r in rows_in(conn, "SELECT id FROM papers WHERE key IN ({marks})", removed_keys)]  # left the list
     ids = list(dict.fromkeys([*paper_ids, *left]))
     # Out of the index first, with the text it was indexed with (the rows of
-    # papers that were listed before this change).
-    for chunk in chunks(ids):
+    # papers that were listed before this change; those it added have none).
+    for chunk in chunks([pid for pid in ids if pid not in index.new_ids]):
         indexed = [
             r[0] for r in conn.execute(f"SELECT id FROM papers WHERE id IN ({marks(chunk)}) AND +listed = 1", chunk)
-            if r[0] not in index.new_ids
         ]
         conn.executemany(
             "INSERT INTO papers_fts (papers_fts, rowid, title, body, abstract) VALUES ('delete', ?, ?, ?, ?)",
@@ -269,7 +280,8 @@ def refresh_papers(
     _rename_from_other_lists(conn, left)
     shared = {r[0] for r in conn.execute("SELECT DISTINCT paper_id FROM entries WHERE list_id != ?", (list_id,))}
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS refreshed (id INTEGER PRIMARY KEY)")
-    in_list = {r[0] for r in conn.execute("SELECT DISTINCT paper_id FROM entries WHERE list_id = ?", (list_id,))}
+    if in_list is None:
+        in_list = {r[0] for r in conn.execute("SELECT DISTINCT paper_id FROM entries WHERE list_id = ?", (list_id,))}
     # From every entry: papers other lists hold too, papers that left the list,
     # and any paper of the list when the list alone does not say (`settled`).
     from_entries = [pid for pid in in_list if pid in shared or settled is None]
