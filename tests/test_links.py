@@ -90,3 +90,21 @@ def test_an_item_with_only_code_models_and_videos_is_not_a_paper() -> None:
 def test_an_unknown_page_keeps_the_item_and_no_links_is_not_a_verdict() -> None:
     assert not only_non_paper_links([Link("", "https://example.com/page")])
     assert not only_non_paper_links([])
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("https://arxiv.org/abs/2305.18290", "Direct Preference Optimization"),
+        ("http://arxiv.org/pdf/2305.18290v2.pdf", "code"),  # answered before the cache, mislabelled or not
+        ("https://arxiv.org.evil.example/abs/1", "code"),  # not arxiv.org: the label decides
+        ("https://github.com/org/repo", "Paper"),
+        ("https://example.com/page", ""),
+        ("#anchor", "video"),
+    ],
+)
+def test_the_cached_link_kind_is_link_kind(url: str, label: str) -> None:
+    from llmreads.parse.links import cached_link_kind
+
+    for _ in range(2):  # asked first, then from the cache
+        assert cached_link_kind(url, label) is link_kind(url, label)
