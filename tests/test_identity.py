@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from helpers import import_text, read_fixture
 from llmreads.aliases import canonical_key
 from llmreads.db import open_db
@@ -62,3 +64,22 @@ def test_user_data_on_the_second_url_follows_when_the_two_are_joined(tmp_path: P
 
     assert paper_summary(conn, "alice", resolve_ref(conn, ACL)).status == "read"
     conn.close()
+
+
+def test_a_ref_is_a_whole_word_of_one_title_before_the_start_of_a_word_of_another(tmp_path: Path) -> None:
+    from llmreads.errors import NotFound
+    from llmreads.store.papers import resolve_ref
+
+    conn = open_db(tmp_path / "refs.db")
+    try:
+        import_text(conn, "# Refs\n\n| Paper | Link |\n| --- | --- |\n"
+                    "| Lora Adapters for Birds | [page](https://example.com/paper/1) |\n"
+                    "| Loras Everywhere in Trees | [page](https://example.com/paper/2) |\n", name="refs")
+        found = resolve_ref(conn, "lora")
+        title = conn.execute("SELECT title FROM papers WHERE id = ?", (found,)).fetchone()[0]
+        assert title == "Lora Adapters for Birds"
+        # A URL no paper links is named as a link, not searched for in titles.
+        with pytest.raises(NotFound, match="no paper has the link 'https://example.com/nothing'"):
+            resolve_ref(conn, "https://example.com/nothing")
+    finally:
+        conn.close()

@@ -172,6 +172,9 @@ def test_an_edit_over_the_length_limit_is_refused_and_kept(cli, listed, tmp_path
     assert "too long" in error and "50" in error
     assert kept_path(error).read_text(encoding="utf-8") == "x" * 51
     assert note_texts(cli) == {1: "before"}
+    # At the limit: stored whole.
+    ok(cli("note", "edit", "1", env={"EDITOR": editor(tmp_path, "path.write_text('y' * 50, encoding='utf-8')\n")}))
+    assert note_texts(cli) == {1: "y" * 50}
 
 
 @pytest.mark.parametrize(("variable", "value"), [("EDITOR", "vim '"), ("VISUAL", 'code "--wait'), ("EDITOR", "   ")])

@@ -539,3 +539,12 @@ def test_limited_search_counts_every_hit(conn, query, with_note):
             page = search(conn, "alice", query, filters, limit=limit)
             assert page.total == everything.total, (query, filters, limit)
             assert [p.key for p in page.papers] == [p.key for p in everything.papers[:limit]]
+
+
+def test_search_sort_by_stars_is_not_list_order(conn):
+    by_list = search(conn, "alice", "attention", sort="list").papers
+    by_stars = search(conn, "alice", "attention", sort="stars").papers
+    stars = [p.stars for p in by_stars]
+    assert stars == sorted(stars, reverse=True)
+    assert [p.stars for p in by_list] != stars  # the seed lists these papers in another order
+    assert sorted(p.key for p in by_list) == sorted(p.key for p in by_stars)

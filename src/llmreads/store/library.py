@@ -118,11 +118,6 @@ def own_list(conn: sqlite3.Connection, user: str, name: str) -> int:
     return list_id
 
 
-def owner_of(conn: sqlite3.Connection, list_id: int) -> str | None:
-    row = conn.execute("SELECT owner FROM lists WHERE id = ?", (list_id,)).fetchone()
-    return None if row is None else row[0]
-
-
 def own_section(conn: sqlite3.Connection, list_id: int, spec: str | None) -> int:
     """A section of an own list: by number or title (any case); a new one when `spec` names none."""
     rows = conn.execute("SELECT id, number, title FROM sections WHERE list_id = ? ORDER BY position",
