@@ -186,10 +186,7 @@ def _simple_cell(text: str, refs: bool = False) -> Cell | None:
     `refs`: the document defines link references (then `[label]` alone may
     be a link).
     """
-    syntax = _INLINE_SYNTAX.search(text)
-    if syntax is None:
-        return text, bare_links(text, []) if "://" in text else []
-    link = _ONE_LINK.fullmatch(text)
+    link = _ONE_LINK.fullmatch(text) if text[:1] == "[" else None
     if link is not None:  # the usual paper cell: `[title](url)` and nothing else
         label, url = link.groups()
         if not url:
@@ -200,6 +197,8 @@ def _simple_cell(text: str, refs: bool = False) -> Cell | None:
         fields["text"] = clean_label(label.strip()) or url
         fields["url"] = url
         return label, [made]
+    if _INLINE_SYNTAX.search(text) is None:
+        return text, bare_links(text, []) if "://" in text else []
     if _UNREAD_SYNTAX.search(text):
         return None
     if "[" in text or "]" in text:
