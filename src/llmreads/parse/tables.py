@@ -314,7 +314,7 @@ def _votes(rows: Sequence[list[Cell]], width: int) -> tuple[list[int], list[int]
                     papers[i] += 1
                     if _names_paper(first):
                         titles[i] += 1
-                elif any(_link_kind(link.url, link.text) is paper for link in links):
+                elif any(_link_kind(link.url, link.text) is paper for link in links[1:]):  # the first is none
                     papers[i] += 1
             if text:
                 lengths[i] += len(text)
