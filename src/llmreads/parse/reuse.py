@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
+from llmreads.digests import digest64
 from llmreads.parse.fastpath import _mistune_cell, _placeholder, _simple_cell
 from llmreads.parse.inline import Cell, Node, node_links, plain_text
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from llmreads.parse.state import State
 
 # The modules whose code decides what a row reads as: a change to any of them makes every digest new.
-_PARSER_FILES = ("models.py", "keys.py", "text.py")
+_PARSER_FILES = ("models.py", "keys.py", "text.py", "digests.py")
 
 
 @functools.cache
@@ -56,8 +57,7 @@ def table_key(state: State, headers: Sequence[str], names: Sequence[str]) -> int
     base = hashlib.blake2b(data, digest_size=16, key=parser_fingerprint()).digest()
     ordinal = state.tables.get(base, 0)
     state.tables[base] = ordinal + 1
-    digest = hashlib.blake2b(str(ordinal).encode(), digest_size=8, key=base).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return digest64(str(ordinal).encode(), key=base)
 
 
 def row_bytes(texts: Sequence[str]) -> bytes:
@@ -67,13 +67,13 @@ def row_bytes(texts: Sequence[str]) -> bytes:
 
 def sample_row(data: bytes) -> int:
     """64 bits of a digest of a row's cells as written (`row_bytes`, signed): which of a table's first rows changed."""
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+    return digest64(data)
 
 
 def row_source(context: bytes, data: bytes) -> int:
     """64 bits of a digest of a row's cells as written (`row_bytes`), in its table's context (signed: an SQLite
     integer)."""
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8, key=context).digest(), "big", signed=True)
+    return digest64(data, key=context)
 
 
 class BodyRows(Sequence[list[Cell]]):

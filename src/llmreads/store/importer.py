@@ -296,14 +296,13 @@ class _Reusable:
 
 def identity_digest(key: str, arxiv: str | None, url: str, title_raw: str, title: str, paper_url: bool) -> int:
     """64 bits of a digest of what the parser made an entry's identity, the lowest bit saying `paper_url`."""
-    import hashlib
+    from llmreads.digests import digest64
 
     # The lengths first make the texts one string that no other five texts give (faster than repr).
     data = f"{len(key)},{len(url)},{len(title_raw)},{len(title)},{arxiv}\n{key}{url}{title_raw}{title}".encode(
         "utf-8", "surrogatepass"
     )
-    value = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
-    return (value & ~1) | int(paper_url)
+    return (digest64(data) & ~1) | int(paper_url)
 
 
 class _Staged:
@@ -945,14 +944,12 @@ def content_digest(
     stored by every earlier import depend on it. It is written field by field,
     which spares making the tuples (most entries have no extra columns and no links).
     """
-    import hashlib
+    from llmreads.digests import digest64
 
     extra_repr = repr(tuple(map(tuple, extra))) if extra else "()"
     links_repr = repr(tuple(map(tuple, links))) if links else "()"
     data = f"({number!r}, {title_raw!r}, {url!r}, {intro_raw!r}, {year!r}, {extra_repr}, {links_repr})"
-    return int.from_bytes(
-        hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True
-    )
+    return digest64(data.encode("utf-8", "surrogatepass"))
 
 
 def raw_unless_same(raw: str, shown: str) -> str:
