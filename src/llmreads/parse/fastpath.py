@@ -34,7 +34,6 @@ from llmreads.parse.state import State
 if TYPE_CHECKING:
     from mistune import Markdown
 
-_new = object.__new__
 FAST_TABLES = True  # False: every table row goes through mistune (for tests and comparisons)
 _PLACEHOLDER = "\ue000"  # private use; a chunk holding it is parsed the slow way
 
@@ -189,14 +188,7 @@ def _simple_cell(text: str, refs: bool = False) -> Cell | None:
     link = _ONE_LINK.fullmatch(text) if text[:1] == "[" else None
     if link is not None:  # the usual paper cell: `[title](url)` and nothing else
         label, url = link.groups()
-        if not url:
-            return label, []
-        # new_link, inline: a third of a long list's cells are these
-        made = _new(Link)
-        fields = made.__dict__
-        fields["text"] = clean_label(label.strip()) or url
-        fields["url"] = url
-        return label, [made]
+        return label, [new_link(clean_label(label.strip()) or url, url)] if url else []
     if _INLINE_SYNTAX.search(text) is None:
         return text, bare_links(text, []) if "://" in text else []
     if _UNREAD_SYNTAX.search(text):

@@ -104,7 +104,7 @@ def emit_entry(
     extra: tuple[tuple[str, str], ...],
     line: int,
 ) -> None:
-    section = state.stack[-1][1] if state.stack else state.implicit_section()
+    section = state.section() or state.implicit_section()
     url = ""  # the first URL that is no anchor, unless a later one has an arXiv id
     arxiv = None
     for u in urls:
@@ -112,8 +112,7 @@ def emit_entry(
             continue
         if not url:
             url = u
-        found = _ARXIV_LINK.match(u)
-        arxiv = found.group(1) if found else arxiv_from_url(u)
+        arxiv = arxiv_id(u)
         if arxiv:
             url = u  # the first URL with an arXiv id
             break
@@ -129,8 +128,6 @@ def emit_entry(
     else:
         key = paper_key(title, url)
         paper_url = bool(url) and _is_paper_url(url, links)
-    if not state.title_sent:
-        state.resolve_title()  # the title always comes first (State.emit)
     # Built as new_entry builds it, its fields filled in place: one dictionary, not three.
     entry = _new(Entry)
     entry.__dict__.update(
@@ -151,7 +148,7 @@ def emit_entry(
         paper_url=paper_url,
         source=state.source,
     )
-    state.out.append(entry)
+    state.emit(entry)
 
 
 def arxiv_id(url: str) -> str | None:

@@ -36,7 +36,7 @@ from llmreads.parse.inline import (
     rating,
     strip_emphasis,
 )
-from llmreads.parse.links import _ARXIV_PREFIXES, LinkKind, cached_link_kind
+from llmreads.parse.links import LinkKind, cached_link_kind
 from llmreads.parse.reuse import BodyRows, row_bytes, row_source, sample_row, table_context, table_key
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
@@ -416,6 +416,11 @@ def _holds_papers(rows: Sequence[list[Cell]]) -> bool:
     return known <= unknown
 
 
+def _cell(cells: list[Cell], index: int | None) -> Cell | None:
+    """A row's cell in a column of a role, None when the table has no such column or the row is short."""
+    return cells[index] if index is not None and index < len(cells) else None
+
+
 def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
     count = len(cells)
     # strip_emphasis of each cell, inline for speed; each is stripped.
@@ -423,18 +428,16 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
     all_links = [link for _, links in cells for link in links]
     if not all_links and not any(texts):
         return  # an empty row
-    index = columns.id
-    id_text = cells[index][0].strip() if index is not None and index < count else ""
-    index = columns.title
-    if index < count:
-        title_raw, title_links = texts[index], cells[index][1]
+    id_cell = _cell(cells, columns.id)
+    id_text = id_cell[0].strip() if id_cell else ""
+    if columns.title < count:
+        title_raw, title_links = texts[columns.title], cells[columns.title][1]
     else:
         title_raw, title_links = "", []
-    index = columns.link
-    link_links = cells[index][1] if index is not None and index < count else []
-    index = columns.intro
-    intro_cell = cells[index] if index is not None and index < count else None
-    intro_raw = texts[index] if intro_cell is not None and index is not None else ""
+    link_cell = _cell(cells, columns.link)
+    link_links = link_cell[1] if link_cell else []
+    intro_cell = _cell(cells, columns.intro)
+    intro_raw = texts[columns.intro] if intro_cell and columns.intro is not None else ""
     if not title_raw and title_links:
         title_raw = title_links[0].text
     if not title_raw:
@@ -448,7 +451,6 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
         return
     if (
         all_links
-        and not all_links[0].url.startswith(_ARXIV_PREFIXES)  # a paper link: what _link_kind says first
         and _only_non_paper_links(all_links)
         and not _titled_post(title_links)
         and not _PAPER_TEXT.search(" ".join(texts))
@@ -469,12 +471,11 @@ def _row(cells: list[Cell], columns: _Columns, line: int, state: State) -> None:
         urls += [link.url for link in link_links if is_paper_link(link)]
         urls += [link.url for link in title_links if link.url not in urls]
         urls += [link.url for link in link_links if link.url not in urls]
-    index = columns.stars
-    stars = rating(cells[index][0]) if index is not None and index < count else None
+    stars_cell = _cell(cells, columns.stars)
+    stars = rating(stars_cell[0]) if stars_cell else None
     if stars is None:
         stars = count_stars(id_text) if id_text else 0
-    index = columns.year
-    year_cell = cells[index] if index is not None and index < count else None
+    year_cell = _cell(cells, columns.year)
     extra = (
         tuple(
             (columns.names[i], _cell_value(cells[i], texts[i]))

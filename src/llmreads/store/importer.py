@@ -722,13 +722,10 @@ class _Writer:
         entry_id = self.next_entry
         self.next_entry += 1
         extra = entry.extra
-        if entry.links:
-            links = [(link.text, link.url) for link in entry.links]
-            digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, extra, links)
+        links = [(link.text, link.url) for link in entry.links]
+        digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, extra, links)
+        if links:
             self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
-        else:
-            links = []
-            digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, extra, ())
         self.entries.append((
             entry_id, self.list_id, section_id, info.paper_id, position, entry.number, entry.stars,
             "" if entry.title == info.title else entry.title, entry.intro, entry.line, entry.year,
@@ -737,13 +734,22 @@ class _Writer:
         if info.written_stars is not None:  # a paper new in this import: only this list's entries index it
             self.index.write(info.paper_id, info.title, self.section_titles[section_id], entry.intro, extra,
                              [text for text, _url in links])
-        if entry.stars > info.stars:
-            info.stars = entry.stars
-        if entry.section not in info.sections:
-            info.sections.append(entry.section)
+        self._tally(info, entry.stars, entry.section, digest)
+
+    def _tally(self, info: Seen, stars: int, section: str, digest: int) -> None:
+        """What one more entry of a paper says of it: its stars, its section, its content; a batch written when full."""
+        if stars > info.stars:
+            info.stars = stars
+        if section not in info.sections:
+            info.sections.append(section)
         info.content.append(digest)
-        if len(self.entries) >= self.BATCH:
+        if len(self.entries) + len(self.reused) >= self.BATCH:
             self.flush()
+
+    def _names_stored(self, stored: tuple[int, int, int, int, int], title: str, title_raw: str, url: str,
+                      arxiv: str | None) -> bool:
+        """Whether a stored paper's row holds these names (`self.stored` keeps a hash of them)."""
+        return stored[1] == hash((title, raw_unless_same(title_raw, title), url, arxiv))
 
     def _seen(self, entry: Entry, position: int) -> Seen:
         """What this import has seen of an entry's paper: its first entry in the list names it."""
@@ -775,8 +781,8 @@ class _Writer:
             return self.stored_entry(section_id, position, found.entry())
         if info is None:
             stored = self.stored.get(key)
-            title_raw = raw_unless_same(found.title_raw or found.title, found.title)  # as _paper compares
-            if stored is None or stored[1] != hash((found.title, title_raw, found.url, found.arxiv)):
+            if stored is None or not self._names_stored(stored, found.title, found.title_raw or found.title,
+                                                        found.url, found.arxiv):
                 return self.stored_entry(section_id, position, found.entry())
             info = self.seen[key] = Seen(stored[0], found.title, position, None)
         else:
@@ -785,12 +791,7 @@ class _Writer:
         self.next_entry += 1
         self.reused.append((entry_id, found.entry_id, section_id, info.paper_id, position,
                             "" if found.title == info.title else found.title, found.line, found.source, found.ident))
-        info.stars = max(info.stars, found.stars)
-        if found.section not in info.sections:
-            info.sections.append(found.section)
-        info.content.append(found.digest)
-        if len(self.entries) + len(self.reused) >= self.BATCH:
-            self.flush()
+        self._tally(info, found.stars, found.section, found.digest)
         return None
 
     def stored_entry(self, section_id: int, position: int, stored: _StoredEntry) -> None:
@@ -812,12 +813,7 @@ class _Writer:
             )]
             self.index.write(info.paper_id, info.title, self.section_titles[section_id], intro, json.loads(extra),
                              texts)
-        info.stars = max(info.stars, entry.stars)
-        if entry.section not in info.sections:
-            info.sections.append(entry.section)
-        info.content.append(digest)
-        if len(self.entries) + len(self.reused) >= self.BATCH:
-            self.flush()
+        self._tally(info, entry.stars, entry.section, digest)
 
     def _flush_reused(self) -> None:
         """Write the entries found again, and with them every link of the batch in order (the links' row ids
@@ -862,10 +858,10 @@ class _Writer:
     def _paper(self, entry: Entry, stored: tuple[int, int, int, int, int]) -> int:
         """The id of a stored paper, seen first in this import (`stored`: its row, as `self.stored` holds it);
         the latest import names it."""
-        title_raw = raw_unless_same(entry.title_raw, entry.title)
-        paper_id, named = stored[:2]
-        if named == hash((entry.title, title_raw, entry.url, entry.arxiv)):
+        paper_id = stored[0]
+        if self._names_stored(stored, entry.title, entry.title_raw, entry.url, entry.arxiv):
             return paper_id
+        title_raw = raw_unless_same(entry.title_raw, entry.title)
         title, old_raw, url, arxiv = self.conn.execute(
             "SELECT title, title_raw, url, arxiv FROM papers WHERE id = ?", (paper_id,)
         ).fetchone()
