@@ -158,6 +158,29 @@ def test_an_unchanged_table_in_a_changed_list_is_not_read_again(tmp_path: Path, 
     assert reimport_both_ways(tmp_path, V1, changed(V1, "about 31 |", "about thirty-one |"), reads) == 5 + 1
 
 
+def row_of(text: str, n: int) -> str:
+    return next(line for line in text.split("\n") if line.startswith(f"| {n} |")) + "\n"
+
+
+@pytest.mark.parametrize("window", [1, 3, 1000])
+def test_rows_found_again_out_of_order_or_twice_take_their_stored_entries(
+    tmp_path: Path, reads: Reads, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    from llmreads.store import importer
+
+    # The stored entries are read ahead in the list's order, `window` at a time: a row moved up takes one
+    # read ahead of it, one moved down one read already, and a row the list now gives twice (same text,
+    # same table: one digest) takes the same stored entry twice, the second time read by its id.
+    monkeypatch.setattr(importer._Reusable, "WINDOW", window)
+    second = changed(V1, row_of(V1, 30), row_of(V1, 37) + row_of(V1, 30))  # 37 moved up to the table's top
+    second = changed(second, row_of(V1, 36) + row_of(V1, 37), row_of(V1, 36))
+    second = changed(second, row_of(V1, 16), row_of(V1, 16) + row_of(V1, 10))  # 10 moved down
+    second = changed(second, row_of(V1, 10) + row_of(V1, 11), row_of(V1, 11))
+    second = changed(second, row_of(V1, 33), row_of(V1, 33) + row_of(V1, 33))  # 33 twice
+    assert second.count(row_of(V1, 37)) == 1 and second.count(row_of(V1, 33)) == 2
+    assert reimport_both_ways(tmp_path, V1, second, reads) == 5
+
+
 def test_a_changed_table_header_reads_that_table_again(tmp_path: Path, reads: Reads) -> None:
     header = "| # | Paper | Summary | Stars |"
     lines = V1.split("\n")

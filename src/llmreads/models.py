@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -70,7 +71,8 @@ class KnownRows:
     The import fills it once it knows the list (after the document's first event).
     """
 
-    rows: set[int] = field(default_factory=set)  # Entry.source of the entries it may reuse
+    # Entry.source of the entries it may reuse (the import's map of each to the entry it takes)
+    rows: Collection[int] = field(default_factory=set)
     tables: dict[int, tuple[str, bytes]] = field(default_factory=dict)  # TableColumns.key -> (counts, sample)
 
 

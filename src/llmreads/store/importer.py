@@ -12,15 +12,15 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from llmreads.aliases import add_alias
 from llmreads.db import rollback
 from llmreads.errors import ImportFailed
 from llmreads.models import Entry
-from llmreads.store.base import LIST_STRIDE, chunks, marks, now, rows_in
+from llmreads.store.base import LIST_STRIDE, chunks, now, rows_in
 from llmreads.store.changes import (
     Seen,
     compare,
@@ -34,7 +34,7 @@ from llmreads.store.index import IndexedText, refresh_papers
 from llmreads.store.library import check_not_owned
 
 if TYPE_CHECKING:
-    from llmreads.models import Clash, Document, Event, ImportReport, KnownRows, ReaderMarks
+    from llmreads.models import Clash, Document, Event, ImportReport, KnownRows, ReaderMarks, ReusedEntry
 
 IMPORT_CACHE_KIB = -32768  # negative: KiB, so 32 MiB
 
@@ -93,7 +93,7 @@ def _import_document(
     staged = None
     reusable = None
     if isinstance(doc, Document):
-        events: Iterator[Event | _Found] = _document_events(doc)
+        events: Iterator[Event] = _document_events(doc)
     else:
         parsed = iter(doc)
         first = next(parsed, None)
@@ -109,7 +109,7 @@ def _import_document(
                 if reusable is not None:
                     reusable.close()
                 raise
-            events = iter(staged) if reusable is None else reusable.entries(iter(staged))
+            events = iter(staged)
     # The indexes of 100,000 papers outgrow SQLite's default 2 MiB page cache:
     # each insert then re-reads pages from the OS (a third of a large import).
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -127,7 +127,8 @@ def _import_document(
         try:
             # Rows to write: a Document's entries, or about as many as the staged events.
             expected = len(doc.entries) if isinstance(doc, Document) else staged.events if staged else 0
-            report = _import(conn, events, name, fallback_name, source, sha256, strict, reader, expected)
+            take = reusable.take if reusable is not None else None
+            report = _import(conn, events, name, fallback_name, source, sha256, strict, reader, expected, take)
             report.dry_run = dry_run
             conn.execute("ROLLBACK" if dry_run else "COMMIT")
         except BaseException:
@@ -183,13 +184,10 @@ class _StoredEntry(Entry):
     entry_id: int = 0
 
 
-class _Found(NamedTuple):
-    """A stored entry for a row found again, as the TEMP table holds it: a tuple, for the 100,000 of a large
-    list are made in a fraction of the time entries take (`entry` makes one)."""
+class _Held(NamedTuple):
+    """A stored entry a re-import may take for a row it finds again, as the TEMP table holds it: a tuple, for
+    the 100,000 of a large list are made in a fraction of the time entries take (`entry` makes one)."""
 
-    section: str
-    line: int
-    source: int
     entry_id: int
     stars: int
     digest: int
@@ -200,11 +198,12 @@ class _Found(NamedTuple):
     title_raw: str  # '' when the title's own text (papers.title_raw)
     ident: int
 
-    def entry(self) -> _StoredEntry:
+    def entry(self, found: ReusedEntry) -> _StoredEntry:
+        """The entry for the row `found`."""
         return _StoredEntry(
-            section=self.section, number=None, stars=self.stars, title=self.title,
-            title_raw=self.title_raw or self.title, url=self.url, intro="", intro_raw="", links=(), line=self.line,
-            key=self.key, arxiv=self.arxiv, paper_url=bool(self.ident & 1), source=self.source, digest=self.digest,
+            section=found.section, number=None, stars=self.stars, title=self.title,
+            title_raw=self.title_raw or self.title, url=self.url, intro="", intro_raw="", links=(), line=found.line,
+            key=self.key, arxiv=self.arxiv, paper_url=bool(self.ident & 1), source=found.source, digest=self.digest,
             ident=self.ident, entry_id=self.entry_id,
         )
 
@@ -220,10 +219,12 @@ class _Reusable:
     another URL's paper, is read again.
     """
 
-    BATCH = 1000
-
     def __init__(self, conn: sqlite3.Connection, list_name: str, known: KnownRows) -> None:
         self.conn = conn
+        # Entry.source -> id of the first stored entry read from that row that passes the check (take).
+        self.first: dict[int, int] = {}
+        self.window: dict[int, _Held] = {}  # entry id -> stored entry, read ahead in the list's order (take)
+        self.read_to = 0  # the entries of ids below this are read into the window
         row = conn.execute("SELECT id FROM lists WHERE name = ?", (list_name,)).fetchone()
         if row is None:
             return
@@ -255,39 +256,51 @@ class _Reusable:
         finally:
             if own:
                 conn.execute("COMMIT")
-        unsure = []
-        for entry_id, source, ident, key, arxiv, url, title, title_raw in conn.execute(
-            "SELECT id, source, ident, key, arxiv, url, title, title_raw FROM temp.reusable"
+        # Entries read from one row in one context are alike: the first that passes the check stands for them.
+        first = self.first
+        cursor = conn.cursor()
+        cursor.row_factory = None  # plain tuples: a Row each costs as much as the rest of the loop
+        for source, entry_id, key, arxiv, url, title, title_raw, ident in cursor.execute(
+            "SELECT source, id, key, arxiv, url, title, title_raw, ident FROM temp.reusable ORDER BY id"
         ):
-            if identity_digest(key, arxiv, url, title_raw or title, title, bool(ident & 1)) == ident:
-                known.rows.add(source)
-            else:
-                unsure.append(entry_id)
-        # Entries read from one row in one context are alike: each source left names entries to take.
-        for chunk in chunks(unsure):
-            conn.execute(f"DELETE FROM temp.reusable WHERE id IN ({marks(chunk)})", chunk)
-        conn.execute("CREATE INDEX temp.reusable_source ON reusable(source)")
+            if source not in first and identity_digest(
+                key, arxiv, url, title_raw or title, title, bool(ident & 1)
+            ) == ident:
+                first[source] = entry_id
+        known.rows = first
 
-    def entries(self, events: Iterator[Event]) -> Iterator[Event | _Found]:
-        """The events, each ReusedEntry in them made the entry it stands for."""
-        from llmreads.models import ReusedEntry
+    WINDOW = 1000
 
-        for batch in chunks(events, self.BATCH):
-            sources = {event.source for event in batch if isinstance(event, ReusedEntry)}
-            if not sources:
-                yield from batch
-                continue
-            stored: dict[int, Any] = {}  # source -> (id, stars, ...) of an entry read from it
-            for row in rows_in(
-                self.conn, "SELECT source, id, stars, digest, key, arxiv, url, title, title_raw, ident"
-                " FROM temp.reusable WHERE source IN ({marks})", sources,
-            ):
-                stored.setdefault(row[0], row[1:])
-            for event in batch:
-                if not isinstance(event, ReusedEntry):
-                    yield event
-                    continue
-                yield _Found(event.section, event.line, event.source, *stored[event.source])
+    def take(self, source: int) -> _Held:
+        """The stored entry for a row the parse found again (ReusedEntry.source).
+
+        Rows come back mostly in the order they were stored: the entries are
+        read ahead in that order, a batch at a time, and each let go once
+        taken. Holding all of them from the start, their names and URLs, took
+        some 40 MiB at 100,000 papers; a lookup per batch of rows found cost
+        a tenth of a large re-import. A row the list repeats, taken already,
+        is read by its id.
+        """
+        entry_id = self.first[source]
+        if entry_id >= self.read_to:
+            cursor = self.conn.cursor()
+            cursor.row_factory = None
+            while entry_id >= self.read_to:
+                rows = cursor.execute(
+                    "SELECT id, stars, digest, key, arxiv, url, title, title_raw, ident FROM temp.reusable"
+                    " WHERE id >= ? ORDER BY id LIMIT ?", (self.read_to, self.WINDOW),
+                ).fetchall()
+                self.window.update((row[0], _Held._make(row)) for row in rows)
+                self.read_to = rows[-1][0] + 1
+        held = self.window.pop(entry_id, None)
+        if held is None:
+            cursor = self.conn.cursor()
+            cursor.row_factory = None
+            held = _Held._make(cursor.execute(
+                "SELECT id, stars, digest, key, arxiv, url, title, title_raw, ident FROM temp.reusable WHERE id = ?",
+                (entry_id,),
+            ).fetchone())
+        return held
 
     def close(self) -> None:
         self.conn.execute("DROP TABLE IF EXISTS temp.reusable")
@@ -379,7 +392,7 @@ def _document_events(doc: Document) -> Iterator[Event]:
 
 def _import(
     conn: sqlite3.Connection,
-    events: Iterator[Event | _Found],
+    events: Iterator[Event],
     name: str | None,
     fallback_name: str,
     source: str,
@@ -387,7 +400,10 @@ def _import(
     strict: bool,
     reader: str | None = None,
     expected: int = 0,
+    take: Callable[[int], _Held] | None = None,
 ) -> ImportReport:
+    """The import under the write lock. `take`: the stored entry a re-import takes for a row the parse found
+    again (ReusedEntry), by its source (_Reusable.take)."""
     from llmreads.models import (
         DocumentTitle,
         DocumentUpdated,
@@ -395,6 +411,7 @@ def _import(
         NonPaper,
         Problem,
         ReaderMarks,
+        ReusedEntry,
         Section,
         SkippedTable,
         TableColumns,
@@ -462,8 +479,9 @@ def _import(
             assert section_id is not None
             section_ids[event.number] = section_id
             writer.section_titles[section_id] = event.title
-        elif isinstance(event, _Found):
-            writer.found(section_ids[event.section], report.entries, event)
+        elif isinstance(event, ReusedEntry):
+            assert take is not None  # only a re-import's parse finds rows again
+            writer.found(section_ids[event.section], report.entries, event, take(event.source))
             report.entries += 1
         elif isinstance(event, Entry):
             writer.entry(section_ids[event.section], report.entries, event)
@@ -685,31 +703,37 @@ class _Writer:
         """
         if entry.arxiv is not None or not entry.key.startswith("url:"):
             return entry
+        key = self.identity_key(entry.key, entry.title, entry.paper_url)
+        if key == entry.key:
+            return entry
         from dataclasses import replace
 
+        return replace(entry, key=key)
+
+    def identity_key(self, key: str, title: str, paper_url: bool) -> str:
+        """The key `identity` gives an entry linked by URL (`key` is `url:...`, no arXiv id)."""
         from llmreads.keys import normalise_title
 
-        key = entry.key
-        if not entry.paper_url:
+        if not paper_url:
             info = self.seen.get(key)
-            if info is None or info.title == entry.title:
-                return entry
-            title = normalise_title(entry.title)
-            if not title or title == normalise_title(info.title):
-                return entry
-            return replace(entry, key=f"title:{title}")
+            if info is None or info.title == title:
+                return key
+            normalised = normalise_title(title)
+            if not normalised or normalised == normalise_title(info.title):
+                return key
+            return f"title:{normalised}"
         if key in self.seen:
-            return entry
+            return key
         if key in self.joined:  # that URL again
-            return replace(entry, key=self.joined[key])
-        title = normalise_title(entry.title)
-        if len(title) < 20 and title.count(" ") < 3:
-            return entry
-        first = self.by_title.setdefault(title, key)
+            return self.joined[key]
+        normalised = normalise_title(title)
+        if len(normalised) < 20 and normalised.count(" ") < 3:
+            return key
+        first = self.by_title.setdefault(normalised, key)
         if first == key:
-            return entry
+            return key
         self.joined[key] = first
-        return replace(entry, key=first)
+        return first
 
     def entry(self, section_id: int, position: int, entry: Entry) -> None:
         source = entry.source
@@ -772,26 +796,27 @@ class _Writer:
             if title not in titles:
                 titles.append(title)
 
-    def found(self, section_id: int, position: int, found: _Found) -> None:
-        """An entry a re-import found again: `stored_entry` in short when the entry keeps its key (identity)
-        and names its stored paper as the paper's row does (_paper would change nothing)."""
-        key = found.key
+    def found(self, section_id: int, position: int, found: ReusedEntry, held: _Held) -> None:
+        """An entry a re-import found again (`held`, for the row `found`): `stored_entry` in short when the
+        entry keeps its key (identity) and names its stored paper as the paper's row does (_paper would
+        change nothing)."""
+        key = held.key
+        title = held.title
+        if held.arxiv is None and key.startswith("url:") and self.identity_key(key, title, bool(held.ident & 1)) != key:
+            return self.stored_entry(section_id, position, held.entry(found))
         info = self.seen.get(key)
-        if found.arxiv is None and key.startswith("url:"):
-            return self.stored_entry(section_id, position, found.entry())
         if info is None:
             stored = self.stored.get(key)
-            if stored is None or not self._names_stored(stored, found.title, found.title_raw or found.title,
-                                                        found.url, found.arxiv):
-                return self.stored_entry(section_id, position, found.entry())
-            info = self.seen[key] = Seen(stored[0], found.title, position, None)
+            if stored is None or not self._names_stored(stored, title, held.title_raw or title, held.url, held.arxiv):
+                return self.stored_entry(section_id, position, held.entry(found))
+            info = self.seen[key] = Seen(stored[0], title, position, None)
         else:
-            self._clash(found.arxiv, found.title, info.title)
+            self._clash(held.arxiv, title, info.title)
         entry_id = self.next_entry
         self.next_entry += 1
-        self.reused.append((entry_id, found.entry_id, section_id, info.paper_id, position,
-                            "" if found.title == info.title else found.title, found.line, found.source, found.ident))
-        self._tally(info, found.stars, found.section, found.digest)
+        self.reused.append((entry_id, held.entry_id, section_id, info.paper_id, position,
+                            "" if title == info.title else title, found.line, found.source, held.ident))
+        self._tally(info, held.stars, found.section, held.digest)
         return None
 
     def stored_entry(self, section_id: int, position: int, stored: _StoredEntry) -> None:
