@@ -433,3 +433,33 @@ def test_an_entry_digest_is_that_of_its_fields_written_as_one_tuple(
     )
     assert content_digest(number, title_raw, url, intro_raw, year, extra, links) == expected
     assert content_digest(number, title_raw, url, intro_raw, year, tuple(extra), tuple(links)) == expected
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+
+
+@given(key=_TEXT, arxiv=st.none() | _TEXT, url=_TEXT, title=_TEXT, title_raw=_TEXT, paper_url=st.booleans())
+@example(key="arxiv:2401.00001", arxiv="2401.00001", url="https://arxiv.org/abs/2401.00001", title="Ünïcode 大模型 🌟",
+         title_raw="", paper_url=True)
+@example(key="url:https://x.org", arxiv="None", url="", title="", title_raw="", paper_url=False)
+@settings(max_examples=examples(300), deadline=None)
+def test_the_identity_check_digests_in_sqlite_what_identity_digest_digests(
+    key: str, arxiv: str | None, url: str, title: str, title_raw: str, paper_url: bool
+) -> None:
+    """A re-import checks each stored entry against its paper's row with bytes SQLite makes (IDENTITY_BYTES):
+    they must be identity_digest's, or every entry would be read again; a NUL makes them differ, and that
+    entry is read again, never taken wrongly."""
+    from llmreads.digests import digest64
+    from llmreads.store.importer import IDENTITY_BYTES, identity_digest
+
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE TABLE reusable (key TEXT, arxiv TEXT, url TEXT, title TEXT, title_raw TEXT)")
+        rows = [(key, arxiv, url, title, title_raw), (key + "\x00", arxiv, url, title, title_raw)]
+        conn.executemany("INSERT INTO reusable VALUES (?, ?, ?, ?, ?)", rows)
+        made = [data for (data,) in conn.execute(f"SELECT {IDENTITY_BYTES} FROM reusable ORDER BY rowid")]
+    finally:
+        conn.close()
+    for (k, *_rest), data in zip(rows, made, strict=True):
+        ident = identity_digest(k, arxiv, url, title_raw or title, title, paper_url)
+        assert (digest64(data) & ~1 == ident & ~1) is ("\x00" not in k)
