@@ -463,3 +463,14 @@ def test_the_identity_check_digests_in_sqlite_what_identity_digest_digests(
     for (k, *_rest), data in zip(rows, made, strict=True):
         ident = identity_digest(k, arxiv, url, title_raw or title, title, paper_url)
         assert (digest64(data) & ~1 == ident & ~1) is ("\x00" not in k)
+
+
+@given(key=st.binary(min_size=1, max_size=64), texts=st.lists(st.binary(max_size=300), max_size=5))
+@settings(max_examples=examples(100), deadline=None)
+def test_a_key_digested_once_gives_each_text_the_digest_it_gives_alone(key: bytes, texts: list[bytes]) -> None:
+    """Rows' digests in their table's context are made with the context's block digested once
+    (keyed_digest64): each is the digest64 that earlier imports stored."""
+    from llmreads.digests import digest64, keyed_digest64
+
+    digest = keyed_digest64(key)
+    assert [digest(text) for text in texts] == [digest64(text, key=key) for text in texts]

@@ -4,7 +4,7 @@ A re-import of a long list finds nearly all of its rows unchanged. Each row
 read from a table the fast path split (fastpath.py) gets a digest of its
 cells as written and of everything else that decides what it reads as: the
 parser's own code, the section it is in (number and heading path) and the
-table's column names and roles (`row_source`). An import hands the parser the
+table's column names and roles (`row_sources`). An import hands the parser the
 digests its stored entries were read from (`iter_document(reuse=...)`); a row
 whose digest is among them is not read again but yields a `ReusedEntry`, and
 the store takes the entry it holds. Rows read by mistune (a chunk the fast
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
-from llmreads.digests import digest64
+from llmreads.digests import digest64, keyed_digest64
 from llmreads.parse.fastpath import _mistune_cell, _placeholder, _simple_cell
 from llmreads.parse.inline import Cell, Node, node_links, plain_text
 
@@ -61,7 +61,7 @@ def table_key(state: State, headers: Sequence[str], names: Sequence[str]) -> int
 
 
 def row_bytes(texts: Sequence[str]) -> bytes:
-    """A row's cells as written, as its digests read them: encoded once for both (sample_row, row_source)."""
+    """A row's cells as written, as its digests read them: encoded once for both (sample_row, row_sources)."""
     return "\n".join(texts).encode("utf-8", "surrogatepass")
 
 
@@ -70,10 +70,10 @@ def sample_row(data: bytes) -> int:
     return digest64(data)
 
 
-def row_source(context: bytes, data: bytes) -> int:
-    """64 bits of a digest of a row's cells as written (`row_bytes`), in its table's context (signed: an SQLite
-    integer)."""
-    return digest64(data, key=context)
+def row_sources(context: bytes) -> Callable[[bytes], int]:
+    """A table's row_source: 64 bits of a digest of a row's cells as written (`row_bytes`), keyed by the
+    table's context (signed: an SQLite integer)."""
+    return keyed_digest64(context)
 
 
 class BodyRows(Sequence[list[Cell]]):

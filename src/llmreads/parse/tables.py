@@ -37,7 +37,7 @@ from llmreads.parse.inline import (
     strip_emphasis,
 )
 from llmreads.parse.links import LinkKind, cached_link_kind
-from llmreads.parse.reuse import BodyRows, row_bytes, row_source, sample_row, table_context, table_key
+from llmreads.parse.reuse import BodyRows, row_bytes, row_sources, sample_row, table_context, table_key
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
 
@@ -201,16 +201,19 @@ def _read_rows_again(
     if key is not None:
         data = b"".join(digest.to_bytes(8, "big", signed=True) for digest in hashes)
         state.emit(TableColumns(key, json.dumps({"low": low, "high": high}), data))
-    context = None if state.refs else table_context(state, columns)
+    row_source = None if state.refs else row_sources(table_context(state, columns))
     known = state.reuse.rows
     sampled = len(encoded)
     numbered = len(lines)
+    section = None  # the number of the section of the rows found again: the table's, looked up once
     for index, texts in enumerate(rows.texts):
         line = lines[index] if index < numbered else state.line
-        if context is not None and texts is not None:
-            source = row_source(context, encoded[index] if index < sampled else row_bytes(texts))
+        if row_source is not None and texts is not None:
+            source = row_source(encoded[index] if index < sampled else row_bytes(texts))
             if source in known:
-                state.emit(ReusedEntry((state.section() or state.implicit_section()).number, line, source))
+                if section is None:
+                    section = (state.section() or state.implicit_section()).number
+                state.emit(ReusedEntry(section, line, source))
                 continue
             state.source = source
         _row(rows.cells(index), columns, line, state)
