@@ -186,3 +186,10 @@ def test_a_paper_of_an_html_table_is_said_with_its_row():
     )
     assert [e.title for e in doc.entries] == ["Attention Is All You Need"]
     assert list(doc.skipped) == [UnreadItem(5, "T5 11 Paper"), UnreadItem(8, "mT5 13 Paper Code")]
+
+
+def test_a_paper_linked_by_a_badge_alone_is_said_by_its_link():
+    doc = parse("# Models\n\n[![Stars](https://img.shields.io/stars.svg)](https://github.com/a/b)\n"
+                "[![arXiv](https://img.shields.io/badge/arXiv-2503.17407-red.svg)](https://arxiv.org/abs/2503.17407)\n\n"
+                "- [Attention Is All You Need](https://arxiv.org/abs/1706.03762)\n")
+    assert list(doc.skipped) == [UnreadItem(4, "https://arxiv.org/abs/2503.17407")]  # not an empty line

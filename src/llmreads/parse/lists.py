@@ -220,7 +220,7 @@ def read_inline(
         if paper_evidence(whole, candidates):
             # a written id (`doi:10...`) is found by its text, a link by its URL
             anchor = next((lk.url if lk in links else lk.text for lk in candidates if is_paper(lk)), whole[:30])
-            state.emit(UnreadItem(where(anchor), clean(whole)))
+            state.emit(UnreadItem(where(anchor), clean(whole) or anchor))  # a badge (`[![arXiv](svg)](url)`): its link
 
     def non_paper(url: str) -> None:
         if paragraph or nested:
