@@ -171,3 +171,55 @@ def test_a_page_past_the_cap_leaves_out_the_papers_a_word_excludes(conn, small_c
         page = search(conn, USER, query, limit=limit)
         assert [p.key for p in page.papers] == [p.key for p in every.papers][:limit], (query, limit)
         assert (page.total, page.exact) == (CAP, False)
+
+
+def statements(conn: sqlite3.Connection, query: str, limit: int) -> tuple[list[str], list[str], int, bool]:
+    """The SQL a search runs, with its page's keys, total and whether that is exact."""
+    run: list[str] = []
+    conn.set_trace_callback(run.append)
+    try:
+        result = search(conn, USER, query, limit=limit)
+    finally:
+        conn.set_trace_callback(None)
+    return run, [p.key for p in result.papers], result.total, result.exact
+
+
+def full_count(run: list[str]) -> bool:
+    """Whether the count of the whole expression (which names the hits) ran."""
+    return any("group_concat(rowid)" in statement for statement in run)
+
+
+def test_whole_words_and_plurals_past_the_cap_prove_it_alone(conn, small_cap):
+    """`language` and `languages` reach the cap: the whole expression (every word `language` starts) is not counted."""
+    every = keys(conn, "language", None)
+    run, page, total, exact = statements(conn, "language", 3)
+    assert (page, total, exact) == (every[:3], CAP, False)
+    assert any('("language" OR "languages")' in statement for statement in run)
+    assert not full_count(run)
+
+
+def test_a_probe_short_of_the_cap_falls_back_to_the_whole_expression(conn, small_cap):
+    """`train`: `train` and `trains` are in one paper, `training` in many more: the whole expression is counted."""
+    probe = conn.execute("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH '\"train\" OR \"trains\"'")
+    assert probe.fetchone()[0] <= CAP
+    every = keys(conn, "train", None)
+    assert len(every) > CAP
+    run, page, total, exact = statements(conn, "train", 3)
+    assert (page, total, exact) == (every[:3], CAP, False)
+    assert full_count(run)
+    run, page, total, exact = statements(conn, "instruct", 20)  # 6 of the 10 hits: counted exactly after all
+    assert (page, total, exact) == (keys(conn, "instruct", None), 10, True)
+    assert full_count(run)
+
+
+def test_no_probe_for_a_query_that_leaves_words_out_or_has_no_prefix(conn, small_cap):
+    """With `-word`, words and plurals would leave out fewer papers than the whole expression: not a lower bound."""
+    from llmreads.store.search import _whole_or_plural
+
+    assert _whole_or_plural('"language models"') is None
+    assert _whole_or_plural('("lora"* OR "低 秩 适 配")') == '(("lora" OR "loras") OR "低 秩 适 配")'
+    assert _whole_or_plural('title : "a ""b"""*') == 'title : ("a ""b""" OR "a ""b""s")'
+    every = keys(conn, "language -gpt", None)
+    run, page, total, exact = statements(conn, "language -gpt", 3)
+    assert (page, total, exact) == (every[:3], CAP, False)
+    assert full_count(run)
