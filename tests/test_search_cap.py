@@ -190,11 +190,11 @@ def full_count(run: list[str]) -> bool:
 
 
 def test_whole_words_and_plurals_past_the_cap_prove_it_alone(conn, small_cap):
-    """`language` and `languages` reach the cap: the whole expression (every word `language` starts) is not counted."""
+    """`language` alone reaches the cap: the whole expression (every word `language` starts) is not counted."""
     every = keys(conn, "language", None)
     run, page, total, exact = statements(conn, "language", 3)
     assert (page, total, exact) == (every[:3], CAP, False)
-    assert any('("language" OR "languages")' in statement for statement in run)
+    assert any("MATCH '\"language\"' AND rowid >" in statement for statement in run)  # on past the first slice
     assert not full_count(run)
 
 
@@ -212,14 +212,84 @@ def test_a_probe_short_of_the_cap_falls_back_to_the_whole_expression(conn, small
     assert full_count(run)
 
 
+@pytest.mark.parametrize("first, rest, goes_on, past", [
+    ((8, 0), None, None, True),  # past the cap in the slice already
+    ((5, 1), 3, ("a", 3), True),  # the first probe promises the cap alone
+    ((1, 5), 2, ("b", 3), False),  # so does the second, which falls short after all
+    ((3, 2), 5, ("(a) OR (b)", 5), True),  # neither alone: both
+    ((2, 2), None, None, False),  # not even both: the probe stops at its slice
+])
+def test_a_probe_goes_on_past_its_first_slice_when_it_promises_the_cap(monkeypatch, first, rest, goes_on, past):
+    """Counted in the first slice of the papers, the probe that finds more there goes on (or both do), or none."""
+    import llmreads.store.search as module
+
+    monkeypatch.setattr(module, "_PROBE_SLICE", 2)
+    counts = iter([*first, rest])
+    asked: list[tuple[str, tuple[object, ...]]] = []
+
+    class Counts:  # what an index would count; the SQL and its parameters are what is checked
+        def execute(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
+            asked.append((sql.rsplit("rowid ", 1)[1][:2].strip(), params))
+            return sqlite3.connect(":memory:").execute("SELECT ?", (next(counts),))
+
+    most, papers = 7, 101  # 4 x found x 2 >= 5 x 7: a slice count of 5 promises the cap
+    assert module._past_the_cap(Counts(), ("a", "b"), most, papers) is past  # type: ignore[arg-type]
+    slices = [("<=", ("a", 50, 8))] + ([("<=", ("b", 50, 8))] if first[0] <= most else [])
+    assert asked == slices + ([(">", (goes_on[0], 50, goes_on[1]))] if goes_on else [])
+
+
 def test_no_probe_for_a_query_that_leaves_words_out_or_has_no_prefix(conn, small_cap):
     """With `-word`, words and plurals would leave out fewer papers than the whole expression: not a lower bound."""
-    from llmreads.store.search import _whole_or_plural
+    from llmreads.query import compile_query
+    from llmreads.store.search import _probes
 
-    assert _whole_or_plural('"language models"') is None
-    assert _whole_or_plural('("lora"* OR "低 秩 适 配")') == '(("lora" OR "loras") OR "低 秩 适 配")'
-    assert _whole_or_plural('title : "a ""b"""*') == 'title : ("a ""b""" OR "a ""b""s")'
+    assert _probes(compile_query('"language models"')) is None
+    assert _probes(compile_query("language -gpt")) is None
+    assert _probes(compile_query("lora")) == ('"lora"', '"loras"')  # of the group's forms, the first with a prefix
+    assert _probes(compile_query("思维链")) == ('"chain of thought"', '"chain of thoughts"')
+    assert _probes(compile_query('title:"a b" c')) == ('title : "a b" AND "c"', 'title : "a b" AND "cs"')
     every = keys(conn, "language -gpt", None)
     run, page, total, exact = statements(conn, "language -gpt", 3)
     assert (page, total, exact) == (every[:3], CAP, False)
     assert full_count(run)
+
+
+@pytest.mark.parametrize("query", ["扩散模型", "lora", "language", "微调", "transformer -bert", "思维链"])
+def test_the_walk_matches_the_titles_that_could_hold_the_words_of_several_batches_at_once(conn, monkeypatch, query):
+    """Walking every paper, the batches keep their papers, order and flags, in fewer rounds when titles are sparse."""
+    import llmreads.store.search as module
+    from llmreads.query import compile_query
+
+    compiled = compile_query(query)
+    literal = compiled.fts_literal_in_titles() if compiled.expanded else compiled.fts_in_titles()
+    matches = [literal, compiled.fts_in_titles()]
+    monkeypatch.setattr(module, "_WALK_BATCH", 4)
+    monkeypatch.setattr(module, "_TOP", 64)  # the walk goes through every one of the seed's papers
+
+    def walk(ahead: int) -> tuple[list[list[tuple[int, list[bool]]]], int]:
+        monkeypatch.setattr(module, "_WALK_AHEAD_MOST", ahead)
+        rounds: list[str] = []
+        conn.set_trace_callback(lambda sql: rounds.append(sql) if "'delete-all'" in sql else None)
+        conn.execute("BEGIN")
+        try:
+            could_hold = module._could_hold(compiled)
+            batches = list(module._walk(conn, matches, None, True, bool(compiled.excluded), could_hold))
+        finally:
+            conn.execute("COMMIT")
+            conn.set_trace_callback(None)
+        return batches, len(rounds)
+
+    one_by_one, rounds = walk(1)
+    gathered, fewer = walk(8)
+    assert gathered == one_by_one
+    assert [pid for batch in gathered for pid, _found in batch] == [
+        r[0] for r in conn.execute("SELECT id FROM papers WHERE listed = 1 ORDER BY stars DESC, position")
+    ]
+    assert all(len(batch) == 4 for batch in gathered[:-1])
+    in_titles = {r[0] for r in conn.execute(
+        "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (module._WholeWords(conn)(compiled.fts_in_titles()),)
+    )}
+    assert {pid for batch in gathered for pid, found in batch if found[1]} == in_titles
+    assert fewer <= rounds  # a batch with no title that could match takes no round either way
+    if query in ("language", "transformer -bert"):  # a title or two a batch: a round for several
+        assert fewer * 2 < rounds, (fewer, rounds)

@@ -106,6 +106,7 @@ def search(
                 conn, user, match, title_match, filters, sort, limit, notes, raw, literal, named, text_match,
                 PAPER_COLUMNS if details else _BRIEF_COLUMNS, excluding=query is not None and bool(query.excluded),
                 could_hold=_could_hold(query) if query is not None else None,
+                probe=_probes(query) if query is not None else None,
             )
             papers = paper_rows(conn, rows)
             if scores:
@@ -188,6 +189,7 @@ def _search_rows(
     columns: str = PAPER_COLUMNS,
     excluding: bool = False,
     could_hold: Callable[[str], bool] | None = None,
+    probe: tuple[str, str] | None = None,
 ) -> tuple[list[sqlite3.Row], int, int, bool]:
     """The ranked hits (at most `limit`), how many there are in all, how many before the filters, and whether
     that count is exact (a page of many hits counts them up to COUNT_MOST only).
@@ -206,7 +208,8 @@ def _search_rows(
     # through is not rewritten.
     indexed: Callable[[str], str] = _WholeWords(conn) if not raw else str
     if sort == "relevance" and limit is not None and title_match is not None and not (filters or raw or named):
-        best = _best_first(conn, user, match, title_match, literal, notes, limit, excluding, indexed, could_hold)
+        best = _best_first(conn, user, match, title_match, literal, notes, limit, excluding, indexed, could_hold,
+                           probe)
         if best is not None:
             return best
         for table in (_HITS, _TITLE_HITS, _LITERAL_TITLE_HITS):
@@ -314,6 +317,7 @@ def _best_first(
     excluding: bool = False,
     indexed: Callable[[str], str] = str,
     could_hold: Callable[[str], bool] | None = None,
+    probe: tuple[str, str] | None = None,
 ) -> tuple[list[sqlite3.Row], int, int, bool] | None:
     """A page of hits from the best tiers alone, when they fill it; None when the whole ranking is needed.
 
@@ -336,6 +340,8 @@ def _best_first(
 
     With an abstract for every paper, `"language models"` has 79,000 hits at
     100,000 papers: counting them all costs ~35 ms of CPU, 5,000 of them ~3 ms.
+    Before the query is counted, `probe` (_probes: some of its hits, cheaper to
+    count) may show that they alone are past the cap (_past_the_cap).
     """
     if notes and conn.execute(
         "SELECT 1 FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid"
@@ -347,14 +353,13 @@ def _best_first(
     # Counted up to the cap (or the page, if longer): FTS5 yields the hits in rowid order, and stops there.
     # The same pass names them (a second one would cost as much again: ~12 ms for 4,000 hits of 扩散模型).
     most = max(COUNT_MOST, limit)
-    counted = f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? LIMIT {most + 1}"
-    # First a probe that finds some of the hits cheaply: when they alone are past the cap, so are all of them.
-    probe = None if excluding else _whole_or_plural(match)
-    if probe is not None and conn.execute(f"SELECT count(*) FROM ({counted})", (probe,)).fetchone()[0] > most:
+    if probe is not None and _past_the_cap(conn, probe, most, papers):
         total, named_hits = most + 1, ""  # not named past the cap: the walk goes through every paper
     else:
-        total, named_hits = conn.execute(f"SELECT count(*), group_concat(rowid) FROM ({counted})",
-                                         (indexed(match),)).fetchone()
+        total, named_hits = conn.execute(
+            "SELECT count(*), group_concat(rowid) FROM"
+            f" (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? LIMIT {most + 1})", (indexed(match),)
+        ).fetchone()
     if total == 0:
         return [], 0, 0, True
     exact = total <= most
@@ -421,28 +426,62 @@ def _best_first(
         return rows + _page_of(conn, user, second[:want]), total, total, exact
 
 
-def _whole_or_plural(match: str) -> str | None:
-    """`match` with each prefix term (`"diffusion model"*`) as its word and that word with an s
-    (`("diffusion model" OR "diffusion models")`): papers it finds are hits of `match`; None without a prefix term.
+# A probe counts its hits among the first 1/_PROBE_SLICE of the papers (by id) first, and goes on only when
+# they promise 5/4 of the cap in all: one that falls short costs a fraction of its count (FTS5 skips to a rowid).
+_PROBE_SLICE = 8
 
-    A probe of the count past COUNT_MOST: with abstracts, `扩散模型`'s prefix terms start 17 words of the index,
-    most of them glued ones (`modelang`) in a few papers; each phrase costs a lookup in every segment of the
-    index, so the whole expression costs ~18 ms of CPU to reach the cap, where the probe reaches it in ~9 ms
-    and needs no lookup of the words a prefix starts (~3 ms). When it falls short, the whole expression is
-    counted as before (lora: ~1 ms more).
+
+def _past_the_cap(conn: sqlite3.Connection, probes: tuple[str, str], most: int, papers: int) -> bool:
+    """Whether the papers that the probes (_probes) find are more than `most`, so that a query's hits are.
+
+    Each probe is counted in the first slice of the papers; the one that finds more there goes on alone
+    past it (with abstracts, `"diffusion models"` reaches the cap in ~5 ms, and with `"diffusion model"`
+    in ~8 ms), or both together when neither promises enough alone.
     """
-    def forms(term: re.Match[str]) -> str:
-        phrase = term.group(1)
-        return f'("{phrase}" OR "{phrase}s")'
+    count = "SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?1 AND rowid {} ?2 LIMIT ?3)"
+    end = papers // _PROBE_SLICE
+    first: list[int] = []
+    for probe in probes:
+        first.append(int(conn.execute(count.format("<="), (probe, end, most + 1)).fetchone()[0]))
+        if first[-1] > most:
+            return True
+    best = max(first)
+    if 4 * best * _PROBE_SLICE >= 5 * most:
+        probe = probes[first.index(best)]
+    elif 4 * sum(first) * _PROBE_SLICE >= 5 * most:
+        probe = f"({probes[0]}) OR ({probes[1]})"  # in the slice, at least `best` of its papers
+    else:
+        return False
+    return best + int(conn.execute(count.format(">"), (probe, end, most + 1 - best)).fetchone()[0]) > most
 
-    probe = _PREFIX_TERM.sub(forms, match)
-    return None if probe == match else probe
+
+def _probes(query: Query) -> tuple[str, str] | None:
+    """Two MATCH expressions of some of the hits of `query`, cheap to count; None without a prefix term.
+
+    The probes of the count past COUNT_MOST: of each group, its first form with a prefix term
+    (`"diffusion model"*`), with that term as its word (`"diffusion model"`), and as the word with an s
+    (`"diffusion models"`). With abstracts, 扩散模型's prefix terms start 17 words of the index, most
+    of them glued ones (`modelang`) in a few papers, each phrase a lookup in every segment of the index:
+    the whole expression reached the cap in ~18 ms of CPU, after ~3 ms of looking those words up.
+    """
+    from llmreads.query import Alternative
+
+    groups = query.expanded or tuple(tuple(Alternative((term,), "", True) for term in group) for group in query.groups)
+    if query.excluded or not any(_PREFIX_TERM.search(alternative.fts()) for group in groups for alternative in group):
+        return None  # leaving words out, fewer of them would leave out fewer papers: no lower bound
+    forms = [next((a for a in group if _PREFIX_TERM.search(a.fts())), group[0]).fts() for group in groups]
+
+    def whole(end: str) -> str:
+        return " AND ".join(_PREFIX_TERM.sub(lambda term: f'"{term.group(1)}{end}"', form) for form in forms)
+
+    return whole(""), whole("s")
 
 
 _TITLES = "search_titles"  # a temporary full-text index of the titles of a batch of papers
 _TEXTS = "search_texts"  # the same of their whole texts, as papers_fts holds them
 _WALK_BATCH = 64
 _WALK_MOST = 1024  # hits walked before the tiers are looked up in the index, or the full ranking takes over
+_WALK_AHEAD_MOST = 8  # batches whose titles that could match are matched in one round (_walk)
 _TOP = 4  # many hits: the walk goes through the first _TOP x _WALK_MOST papers in stars order
 
 
@@ -466,7 +505,8 @@ def _walk(
     leave out a paper that holds them anywhere: then a batch's whole texts go
     in, as the index holds them (store.index.index_texts); and a title that
     `could_hold` says cannot hold the words matches nothing and is not
-    indexed (most titles, when the words are rare).
+    indexed (most titles, when the words are rare): those that can, of
+    several batches, are matched in one round.
     """
     from llmreads.migrations import FTS_TOKENIZER
     from llmreads.store.index import PAPER_COLUMNS as INDEXED
@@ -490,13 +530,10 @@ def _walk(
             f" ORDER BY p.stars DESC, p.position LIMIT {_WALK_MOST}"
         )
         batches = iter(lambda: cursor.fetchmany(_WALK_BATCH), [])
-    for batch in batches:
-        titles = batch if could_hold is None or not every_paper else [
-            (pid, title) for pid, title in batch if could_hold(title)
-        ]
+    def matching(titles: list[tuple[int, str]]) -> list[set[int]]:
+        """The papers of `titles` whose title (or text) matches each of `matches`."""
         if not titles:
-            yield [(pid, [False for _match in matches]) for pid, _title in batch]
-            continue
+            return [set() for _match in matches]
         ids = [pid for pid, _title in titles]
         conn.execute(f"INSERT INTO temp.{table} ({table}) VALUES ('delete-all')")  # contentless: cheap
         rows: list[tuple[object, ...]]
@@ -509,11 +546,36 @@ def _walk(
             rows = [(pid, index_form(title)) for pid, title in titles]
         conn.executemany(f"INSERT INTO temp.{table} (rowid, {', '.join(columns)})"
                          f" VALUES (?, {', '.join('?' for _ in columns)})", rows)
-        found = [
+        return [
             {r[0] for r in conn.execute(f"SELECT rowid FROM temp.{table} WHERE {table} MATCH ?", (match,))}
             for match in matches
         ]
-        yield [(pid, [pid in each for each in found]) for pid, _title in batch]
+
+    if could_hold is None or not every_paper:
+        for batch in batches:
+            found = matching(batch)
+            yield [(pid, [pid in each for each in found]) for pid, _title in batch]
+        return
+    # Walking every paper for rare words, a batch holds a title or two that could match: those of several
+    # batches are matched in one round (a round costs ~0.2 ms, as much as reading a batch), until there are
+    # _WALK_BATCH of them or the batches read ahead reach a window that doubles up to _WALK_AHEAD_MOST
+    # (a walk that stops early reads few batches it does not need). The batches are yielded one by one.
+    window = 1
+    while True:
+        ahead: list[list[tuple[int, str]]] = []
+        candidates: list[tuple[int, str]] = []
+        while len(ahead) < window and len(candidates) < _WALK_BATCH:
+            batch = next(batches, [])
+            if not batch:
+                break
+            ahead.append(batch)
+            candidates += [(pid, title) for pid, title in batch if could_hold(title)]
+        if not ahead:
+            return
+        found = matching(candidates)
+        for batch in ahead:
+            yield [(pid, [pid in each for each in found]) for pid, _title in batch]
+        window = min(2 * window, _WALK_AHEAD_MOST)
 
 
 def _titles(conn: sqlite3.Connection, ids: Sequence[int]) -> list[tuple[int, str]]:
