@@ -11,10 +11,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from helpers import copy_database, json_out
+from helpers import copy_database, json_out, quick_pilot
 from llmreads.tui.app import BrowseApp
 
 Steps = Callable[[Pilot[None], BrowseApp], Awaitable[None]]
+
+quick_pilot()
 
 
 def drive(

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import import_text, read_fixture
+from helpers import import_text, quick_pilot, read_fixture
 from llmreads.tui.app import BrowseApp
+
+quick_pilot()
 
 
 @pytest.fixture

@@ -137,6 +137,79 @@ def test_blank_database_gets_the_schema(db_path):
     assert applied(db_path) == [("llmreads", name) for name in migrations.NAMES]
 
 
+def _schema_script():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    from helpers import ROOT
+
+    spec = importlib.util.spec_from_file_location("schema_script", ROOT / "scripts" / "schema.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def everything_in(path: Path) -> dict[str, object]:
+    """A database file's objects, every row of every table (full-text shadow tables too), the steps recorded as
+    applied (not when) and the index version: what must be the same however the file was made."""
+    conn = sqlite3.connect(path)
+    try:
+        objects = sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall(), key=repr)
+        tables = [name for kind, name, _table, sql in objects if kind == "table" and "VIRTUAL" not in (sql or "")]
+        found: dict[str, object] = {"objects": objects, "user_version": conn.execute("PRAGMA user_version").fetchone()}
+        for name in tables:
+            columns = "migration_set, name" if name == "_sqlite_migrations" else "*"
+            found[name] = sorted(conn.execute(f'SELECT {columns} FROM "{name}"').fetchall(), key=repr)
+        found["steps in order"] = conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id").fetchall()
+        return found
+    finally:
+        conn.close()
+
+
+def test_a_new_database_is_what_every_step_makes_of_an_empty_file(tmp_path):
+    script = _schema_script()
+    script.migrated_step_by_step(tmp_path / "steps.db").close()
+    open_db(tmp_path / "new.db").close()
+    made, stepped = everything_in(tmp_path / "new.db"), everything_in(tmp_path / "steps.db")
+    assert made.keys() == stepped.keys()
+    for part in made:
+        assert made[part] == stepped[part], part
+    assert made["steps in order"] == [(name,) for name in migrations.NAMES]
+
+
+def test_schema_py_is_what_the_steps_make_now():
+    from helpers import ROOT
+
+    current = (ROOT / "src" / "llmreads" / "schema.py").read_text(encoding="utf-8")
+    assert current == _schema_script().render(), "run python scripts/schema.py after adding a step"
+
+
+def test_a_step_newer_than_schema_py_is_applied_after_it(tmp_path, monkeypatch):
+    from llmreads import db
+
+    def m999_later(database):  # type: ignore[no-untyped-def]
+        database.execute("CREATE TABLE later (id INTEGER PRIMARY KEY)")
+
+    monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS, m999_later])
+    monkeypatch.setattr(db, "NAMES", (*migrations.NAMES, "m999_later"))
+    conn = open_db(tmp_path / "new.db")
+    assert "later" in names(conn, "table") and EXPECTED_TABLES <= names(conn, "table")
+    conn.close()
+    assert applied(tmp_path / "new.db") == [("llmreads", name) for name in (*migrations.NAMES, "m999_later")]
+
+
+def test_a_schema_py_that_is_not_the_first_steps_is_not_used(tmp_path, monkeypatch):
+    from llmreads import db, schema
+
+    monkeypatch.setattr(schema, "STATEMENTS", ("CREATE TABLE wrong (id INTEGER)",))
+    monkeypatch.setattr(schema, "STEPS", ("m001_other", *schema.STEPS[1:]))
+    conn = open_db(tmp_path / "new.db")
+    assert "wrong" not in names(conn, "table") and EXPECTED_TABLES <= names(conn, "table")
+    conn.close()
+    assert applied(tmp_path / "new.db") == [("llmreads", name) for name in migrations.NAMES]
+    assert db.NAMES == migrations.NAMES
+
+
 def test_missing_parent_directories_are_created(tmp_path):
     path = tmp_path / "a" / "b" / "llmreads.db"
     open_db(path).close()
