@@ -434,9 +434,10 @@ _PROBE_SLICE = 8
 def _past_the_cap(conn: sqlite3.Connection, probes: tuple[str, str], most: int, papers: int) -> bool:
     """Whether the papers that the probes (_probes) find are more than `most`, so that a query's hits are.
 
-    Each probe is counted in the first slice of the papers; the one that finds more there goes on alone
-    past it (with abstracts, `"diffusion models"` reaches the cap in ~5 ms, and with `"diffusion model"`
-    in ~8 ms), or both together when neither promises enough alone.
+    Each probe is counted in the first slice of the papers, the second only when the first does not
+    promise the cap alone; the one that finds more there goes on alone past it (with abstracts,
+    `"diffusion models"` reaches the cap in ~5 ms, and with `"diffusion model"` in ~8 ms), or both
+    together when neither promises enough alone.
     """
     count = "SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?1 AND rowid {} ?2 LIMIT ?3)"
     end = papers // _PROBE_SLICE
@@ -445,11 +446,13 @@ def _past_the_cap(conn: sqlite3.Connection, probes: tuple[str, str], most: int, 
         first.append(int(conn.execute(count.format("<="), (probe, end, most + 1)).fetchone()[0]))
         if first[-1] > most:
             return True
+        if 4 * first[-1] * _PROBE_SLICE >= 5 * most:
+            break
     best = max(first)
     if 4 * best * _PROBE_SLICE >= 5 * most:
         probe = probes[first.index(best)]
     elif 4 * sum(first) * _PROBE_SLICE >= 5 * most:
-        probe = f"({probes[0]}) OR ({probes[1]})"  # in the slice, at least `best` of its papers
+        probe = " OR ".join(f"({each})" for each in probes)  # in the slice, at least `best` of its papers
     else:
         return False
     return best + int(conn.execute(count.format(">"), (probe, end, most + 1 - best)).fetchone()[0]) > most
@@ -459,8 +462,8 @@ def _probes(query: Query) -> tuple[str, str] | None:
     """Two MATCH expressions of some of the hits of `query`, cheap to count; None without a prefix term.
 
     The probes of the count past COUNT_MOST: of each group, its first form with a prefix term
-    (`"diffusion model"*`), with that term as its word (`"diffusion model"`), and as the word with an s
-    (`"diffusion models"`). With abstracts, 扩散模型's prefix terms start 17 words of the index, most
+    (`"diffusion model"*`), with that term as the word with an s (`"diffusion models"`), and as its
+    word (`"diffusion model"`). With abstracts, 扩散模型's prefix terms start 17 words of the index, most
     of them glued ones (`modelang`) in a few papers, each phrase a lookup in every segment of the index:
     the whole expression reached the cap in ~18 ms of CPU, after ~3 ms of looking those words up.
     """
@@ -474,7 +477,7 @@ def _probes(query: Query) -> tuple[str, str] | None:
     def whole(end: str) -> str:
         return " AND ".join(_PREFIX_TERM.sub(lambda term: f'"{term.group(1)}{end}"', form) for form in forms)
 
-    return whole(""), whole("s")
+    return whole("s"), whole("")  # the plural first: where it promises the cap alone, the word is not counted
 
 
 _TITLES = "search_titles"  # a temporary full-text index of the titles of a batch of papers
@@ -557,14 +560,15 @@ def _walk(
             yield [(pid, [pid in each for each in found]) for pid, _title in batch]
         return
     # Walking every paper for rare words, a batch holds a title or two that could match: those of several
-    # batches are matched in one round (a round costs ~0.2 ms, as much as reading a batch), until there are
-    # _WALK_BATCH of them or the batches read ahead reach a window that doubles up to _WALK_AHEAD_MOST
-    # (a walk that stops early reads few batches it does not need). The batches are yielded one by one.
+    # batches are matched in one round (a round costs ~0.1 ms, about as much as reading a batch), until there
+    # are an eighth of a batch of them or the batches read ahead reach a window that doubles up to
+    # _WALK_AHEAD_MOST (a walk that stops early reads few batches it does not need; one of denser titles
+    # reads a batch at a time, as before). The batches are yielded one by one.
     window = 1
     while True:
         ahead: list[list[tuple[int, str]]] = []
         candidates: list[tuple[int, str]] = []
-        while len(ahead) < window and len(candidates) < _WALK_BATCH:
+        while len(ahead) < window and 8 * len(candidates) < _WALK_BATCH:
             batch = next(batches, [])
             if not batch:
                 break
