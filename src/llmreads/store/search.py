@@ -410,7 +410,8 @@ def _best_first(
                 f"INSERT INTO {first_table} SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?",
                 (indexed(first_match),),
             ).rowcount
-            rows = _hit_page(conn, user, first_table, "1", order, "papers_listed_stars", size, limit, None)
+            rows = _hit_page(conn, user, first_table, "1", order, "papers_listed_stars", size, limit, None) \
+                if size else []  # none: 扩散模型 as typed is in no title
             if len(rows) >= limit:
                 return rows, total, total, exact
         if literal is None:
@@ -484,7 +485,7 @@ _TITLES = "search_titles"  # a temporary full-text index of the titles of a batc
 _TEXTS = "search_texts"  # the same of their whole texts, as papers_fts holds them
 _WALK_BATCH = 64
 _WALK_MOST = 1024  # hits walked before the tiers are looked up in the index, or the full ranking takes over
-_WALK_AHEAD_MOST = 8  # batches whose titles that could match are matched in one round (_walk)
+_WALK_AHEAD_MOST = 4  # batches whose titles that could match are matched in one round (_walk)
 _TOP = 4  # many hits: the walk goes through the first _TOP x _WALK_MOST papers in stars order
 
 
@@ -554,21 +555,27 @@ def _walk(
             for match in matches
         ]
 
+    nothing = [False for _match in matches]  # one list for every paper that matches none (most, for rare words)
+
+    def flagged(batch: list[tuple[int, str]], found: list[set[int]]) -> list[tuple[int, list[bool]]]:
+        flags = {pid: [pid in each for each in found] for pid in set().union(*found)}
+        return [(pid, flags.get(pid, nothing)) for pid, _title in batch]
+
     if could_hold is None or not every_paper:
         for batch in batches:
             found = matching(batch)
-            yield [(pid, [pid in each for each in found]) for pid, _title in batch]
+            yield flagged(batch, found)
         return
     # Walking every paper for rare words, a batch holds a title or two that could match: those of several
-    # batches are matched in one round (a round costs ~0.1 ms, about as much as reading a batch), until there
-    # are an eighth of a batch of them or the batches read ahead reach a window that doubles up to
-    # _WALK_AHEAD_MOST (a walk that stops early reads few batches it does not need; one of denser titles
-    # reads a batch at a time, as before). The batches are yielded one by one.
+    # batches are matched in one round (a round costs ~0.1 ms, about as much as reading a batch, or as matching
+    # ten titles), while they are fewer than a sixteenth of the batches read ahead, up to a window that doubles
+    # up to _WALK_AHEAD_MOST (a walk that stops early reads few batches it does not need; one of denser titles,
+    # 微调's without abstracts, reads a batch at a time, as before). The batches are yielded one by one.
     window = 1
     while True:
         ahead: list[list[tuple[int, str]]] = []
         candidates: list[tuple[int, str]] = []
-        while len(ahead) < window and 8 * len(candidates) < _WALK_BATCH:
+        while not ahead or len(ahead) < window and 16 * len(candidates) < _WALK_BATCH * len(ahead):
             batch = next(batches, [])
             if not batch:
                 break
@@ -578,7 +585,7 @@ def _walk(
             return
         found = matching(candidates)
         for batch in ahead:
-            yield [(pid, [pid in each for each in found]) for pid, _title in batch]
+            yield flagged(batch, found)
         window = min(2 * window, _WALK_AHEAD_MOST)
 
 
