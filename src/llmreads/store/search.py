@@ -429,7 +429,7 @@ def _best_first(
 
 # A probe counts its hits among the first 1/_PROBE_SLICE of the papers (by id) first, and goes on only when
 # they promise 5/4 of the cap in all: one that falls short costs a fraction of its count (FTS5 skips to a rowid).
-_PROBE_SLICE = 8
+_PROBE_SLICE = 16
 
 
 def _past_the_cap(conn: sqlite3.Connection, probes: tuple[str, str], most: int, papers: int) -> bool:
