@@ -140,7 +140,11 @@ class _Forked:
 
 
 class _ForkServer:
-    """forkserver.py, started once per test process and asked for a child per run."""
+    """forkserver.py, started once per test process and asked for a child per run.
+
+    It runs one child at a time (it waits for each before the next request): a test that needs processes
+    running together (locks, concurrent writers) starts them with subprocess.
+    """
 
     def __init__(self) -> None:
         self.folder = tempfile.mkdtemp(prefix="llmreads-forks-")
@@ -195,8 +199,8 @@ def _server_for(environment: dict[str, str]) -> _ForkServer | None:
     """The fork server, started on first use, if it may start a process with this environment."""
     if environment.get("LLMREADS_TEST_EXEC") == "1":
         return None
-    if not _SERVER:
-        _SERVER.append(_ForkServer())
+    if not _SERVER or _SERVER[0].process.poll() is not None:  # not started yet, or ended (killed)
+        _SERVER[:] = [_ForkServer()]
     return _SERVER[0] if _SERVER[0].serves(environment) else None
 
 

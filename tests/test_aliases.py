@@ -128,7 +128,7 @@ def test_the_report_says_link_changed(cli, tmp_path, read_sam):
     assert f"  link changed: {SAM}: {SAM_OLD} → {SAM_NEW}\n" in ok(cli("import", path))
 
 
-def test_a_paper_being_read_stays_first_in_next_after_its_link_changed(cli, tmp_path):
+def test_a_paper_being_read_stays_first_in_next_after_its_link_changed(seeded, cli, tmp_path):
     ok(cli("import"))
     ok(cli("mark-reading", OLD_ID))
     ok(cli("import", write(tmp_path, "new.md", relinked(SAM_NEW_URL))))
@@ -143,7 +143,7 @@ def test_a_paper_being_read_stays_first_in_next_after_its_link_changed(cli, tmp_
     conn.close()
 
 
-def test_two_link_changes_make_a_chain_that_resolves_in_one_step(cli, tmp_path, read_sam):
+def test_two_link_changes_make_a_chain_that_resolves_in_one_step(seeded, cli, tmp_path, read_sam):
     ok(cli("import", write(tmp_path, "second.md", relinked(SAM_NEW_URL))))
     report = json_out(cli("import", write(tmp_path, "third.md", relinked(SAM_THIRD_URL)), "--json"))
     assert report["link_changes"] == [{"old_key": SAM_NEW, "new_key": SAM_THIRD, "title": SAM}]
@@ -192,7 +192,7 @@ def test_note_list_names_the_paper_of_a_note_no_list_shows(cli, tmp_path, read_s
     assert "promptable masks" in out
 
 
-def test_list_all_shows_only_unlisted_papers_that_keep_this_users_data(cli, tmp_path):
+def test_list_all_shows_only_unlisted_papers_that_keep_this_users_data(seeded, cli, tmp_path):
     ok(cli("import"))
     ok(cli("--user", "bob", "mark-read", OLD_ID))
     text = relinked(SAM_NEW_URL, "Segment Anything Model 2").replace("[Emergent Abilities", "[Emergent Capacities")
@@ -292,7 +292,7 @@ def test_user_data_merges_by_paper_whatever_key_each_side_keeps_it_under(cli, tm
     conn.close()
 
 
-def test_a_dry_run_of_a_user_data_file_adds_no_alias(cli, tmp_path, read_sam):
+def test_a_dry_run_of_a_user_data_file_adds_no_alias(seeded, cli, tmp_path, read_sam):
     ok(cli("import", write(tmp_path, "new.md", relinked(SAM_NEW_URL))))
     exported = tmp_path / "alice.json"
     ok(cli("user-data", "export", "-o", str(exported)))
@@ -391,7 +391,7 @@ def test_tags_ratings_and_history_follow_a_paper_whose_link_changed(cli, tmp_pat
     assert json_out(cli("show", OLD_ID, "--json"))["my_stars"] == 2
 
 
-def test_list_all_shows_an_unlisted_paper_that_keeps_only_a_tag_or_a_rating(cli, tmp_path):
+def test_list_all_shows_an_unlisted_paper_that_keeps_only_a_tag_or_a_rating(seeded, cli, tmp_path):
     ok(cli("import"))
     ok(cli("--user", "carol", "tag", OLD_ID, "vision"))
     ok(cli("--user", "dave", "rate", OLD_ID, "3"))

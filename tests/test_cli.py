@@ -84,7 +84,7 @@ def test_first_use_imports_the_bundled_list(cli, db):
     assert json_out(again) == rows
 
 
-def test_list_json_fields(cli):
+def test_list_json_fields(seeded, cli):
     rows = json_out(cli("list", "--json"))
     assert len(rows) == 118
     lora = next(row for row in rows if row["id"] == "50f228")
@@ -105,7 +105,7 @@ def test_list_json_fields(cli):
     }
 
 
-def test_list_plain_output_is_tab_separated(cli):
+def test_list_plain_output_is_tab_separated(seeded, cli):
     lines = ok(cli("list", "--stars", "5")).splitlines()
     assert [line.split("\t")[0] for line in lines] == ["09794a", "f77a8b", "240ba8", "50f228", "88bfb3"]
     for line in lines:
@@ -115,7 +115,7 @@ def test_list_plain_output_is_tab_separated(cli):
     assert lines[3].split("\t")[3:] == [LORA, "2.4 PEFT"]
 
 
-def test_list_limit_and_sort(cli):
+def test_list_limit_and_sort(seeded, cli):
     rows = json_out(cli("list", "--sort", "stars", "--limit", "3", "--json"))
     assert [row["stars"] for row in rows] == [5, 5, 5]
     rows = json_out(cli("list", "--sort", "title", "--limit", "2", "--json"))
@@ -125,7 +125,7 @@ def test_list_limit_and_sort(cli):
     ]
 
 
-def test_list_section_number_includes_subsections(cli):
+def test_list_section_number_includes_subsections(seeded, cli):
     rows = json_out(cli("list", "--section", "2", "--json"))
     assert len(rows) == 57
     labels = {label for row in rows for label in row["sections"]}
@@ -135,7 +135,7 @@ def test_list_section_number_includes_subsections(cli):
     assert "Attention Is All You Need" in {row["title"] for row in rows}
 
 
-def test_list_section_by_title_fragment(cli):
+def test_list_section_by_title_fragment(seeded, cli):
     rows = json_out(cli("list", "--section", "rlhf", "--json"))
     assert len(rows) == 10
     assert all("2.3 RLHF" in row["sections"] for row in rows)
@@ -144,7 +144,7 @@ def test_list_section_by_title_fragment(cli):
     assert all(row["sections"] == ["3 大模型与多模态相关"] for row in rows)
 
 
-def test_sections_json_counts(cli):
+def test_sections_json_counts(seeded, cli):
     tree = json_out(cli("sections", "--json"))
     assert [(s["number"], s["title"], s["papers"]) for s in tree] == SECTIONS
     assert all(s["read"] == 0 for s in tree)
@@ -173,7 +173,7 @@ def test_search_snippets_mark_where_the_text_was_cut(cli, seeded):
 # ---------------------------------------------------------------- statuses
 
 
-def test_mark_read_then_list_by_status(cli):
+def test_mark_read_then_list_by_status(seeded, cli):
     out = ok(cli("mark-read", "lora", "1706.03762"))
     assert "50f228" in out and "f77a8b" in out
     rows = json_out(cli("list", "--status", "read", "--json"))
@@ -190,14 +190,14 @@ def test_mark_read_then_list_by_status(cli):
     assert json_out(cli("list", "--status", "read", "--json", env={"LLMREADS_USER": "bob"})) == []
 
 
-def test_mark_read_with_a_bad_ref_marks_nothing(cli, one_error):
+def test_mark_read_with_a_bad_ref_marks_nothing(seeded, cli, one_error):
     ok(cli("list", "--limit", "1"))
     line = one_error(cli("mark-read", "lora", "no such paper here"))
     assert "no such paper here" in line
     assert json_out(cli("list", "--status", "read", "--json")) == []
 
 
-def test_show_json_fields(cli):
+def test_show_json_fields(seeded, cli):
     ok(cli("note", "add", "lora", "rank 8 is enough"))
     ok(cli("mark-reading", "lora"))
     detail = json_out(cli("show", "lora", "--json"))
@@ -217,7 +217,7 @@ def test_show_json_fields(cli):
     assert [(n["id"], n["text"], n["paper"]) for n in detail["notes"]] == [(1, "rank 8 is enough", "50f228")]
 
 
-def test_show_json_of_a_duplicated_paper(cli):
+def test_show_json_of_a_duplicated_paper(seeded, cli):
     detail = json_out(cli("show", "1909.08593", "--json"))
     assert detail["title"] == "Fine-Tuning Language Models from Human Preferences"
     assert detail["stars"] == 5
@@ -228,7 +228,7 @@ def test_show_json_of_a_duplicated_paper(cli):
     assert detail["notes"] == [] and detail["status"] == "unread"
 
 
-def test_show_plain_output(cli):
+def test_show_plain_output(seeded, cli):
     out = ok(cli("show", "2106.09685v2", env={"COLUMNS": "100"}))
     assert out.splitlines()[0] == LORA
     assert "50f228" in out and "arxiv:2106.09685" in out and "2.4 PEFT" in out
@@ -237,7 +237,7 @@ def test_show_plain_output(cli):
 # ---------------------------------------------------------------- notes
 
 
-def test_note_add_list_edit_delete(cli):
+def test_note_add_list_edit_delete(seeded, cli):
     out = ok(cli("note", "add", "lora", "first note"))
     assert out == f"Added note 1 to 50f228  {LORA}\n"
     ok(cli("note", "add", "1706.03762", "second note"))
@@ -266,7 +266,7 @@ def _editor(tmp_path: Path, body: str) -> str:
     return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"
 
 
-def test_note_edit_in_editor(cli, tmp_path):
+def test_note_edit_in_editor(seeded, cli, tmp_path):
     ok(cli("note", "add", "lora", "before the editor"))
     seen = tmp_path / "seen.txt"
     editor = _editor(
@@ -281,7 +281,7 @@ def test_note_edit_in_editor(cli, tmp_path):
     assert [n["text"] for n in json_out(cli("note", "list", "--json"))] == ["written by the editor"]
 
 
-def test_note_edit_in_editor_unchanged_and_failing(cli, tmp_path, one_error, monkeypatch):
+def test_note_edit_in_editor_unchanged_and_failing(seeded, cli, tmp_path, one_error, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the edited text is kept
     ok(cli("note", "add", "lora", "keep me"))
     untouched = _editor(tmp_path, "pass\n")
@@ -296,7 +296,7 @@ def test_note_edit_in_editor_unchanged_and_failing(cli, tmp_path, one_error, mon
 # ---------------------------------------------------------------- progress
 
 
-def test_progress_json(cli):
+def test_progress_json(seeded, cli):
     ok(cli("mark-read", "lora", "1706.03762"))
     ok(cli("mark-reading", "2212.10560"))
     data = json_out(cli("progress", "--json"))
@@ -374,11 +374,11 @@ def test_import_markdown_without_tables_leaves_db_unchanged(cli, one_error, seed
     assert snapshot(seeded) == before
 
 
-def test_show_unknown_ref(cli, one_error):
+def test_show_unknown_ref(seeded, cli, one_error):
     assert one_error(cli("show", "zzz-no-paper")) == "Error: no paper matches 'zzz-no-paper'"
 
 
-def test_show_ambiguous_ref(cli, one_error):
+def test_show_ambiguous_ref(seeded, cli, one_error):
     result = cli("show", "language")
     line = one_error(result)
     assert "language" in line
@@ -388,13 +388,13 @@ def test_show_ambiguous_ref(cli, one_error):
     assert result.stdout == ""
 
 
-def test_unknown_section(cli, one_error):
+def test_unknown_section(seeded, cli, one_error):
     assert "no-such-section" in one_error(cli("list", "--section", "no-such-section"))
     assert one_error(cli("list", "--section", "9")) == "Error: no section matches '9' (see `llmreads sections`)"
     assert "no section matches '7.7'" in one_error(cli("search", "lora", "--section", "7.7"))
 
 
-def test_unknown_note(cli, one_error):
+def test_unknown_note(seeded, cli, one_error):
     assert one_error(cli("note", "edit", "99", "text")) == "Error: no note 99 for user alice"
     assert one_error(cli("note", "delete", "99")) == "Error: no note 99 for user alice"
 

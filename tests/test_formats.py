@@ -514,7 +514,7 @@ def id_of(cli, key: str) -> str:  # type: ignore[no-untyped-def]
 GROUP_ONLY = "url:example.org/rg/only"
 
 
-def test_lists_json(cli):
+def test_lists_json(seeded, cli):
     ok(cli("import"))  # the bundled list
     ok(cli("import", str(FORMATS / "reading_group.md")))
     rows = json_out(cli("lists", "--json"))
@@ -540,7 +540,7 @@ def test_lists_json(cli):
         assert abs(datetime.now(UTC) - stamp) < timedelta(minutes=5)
 
 
-def test_a_paper_in_two_lists_is_one_paper(cli):
+def test_a_paper_in_two_lists_is_one_paper(seeded, cli):
     ok(cli("import"))
     ok(cli("import", str(FORMATS / "reading_group.md")))
     only = id_of(cli, GROUP_ONLY)
@@ -566,7 +566,7 @@ def test_a_paper_in_two_lists_is_one_paper(cli):
     assert [n["text"] for n in json_out(cli("note", "list", "f77a8b", "--json"))] == ["read for week one"]
 
 
-def test_list_option_on_every_browsing_command(cli):
+def test_list_option_on_every_browsing_command(seeded, cli):
     ok(cli("import"))
     ok(cli("import", str(FORMATS / "reading_group.md")))
     ok(cli("mark-read", "f77a8b"))
@@ -590,7 +590,7 @@ def test_list_option_on_every_browsing_command(cli):
     assert _ids(cli, "next", "--list", "Reading Group") == ["50f228", only]  # stars first
 
 
-def test_list_of_one_list_follows_that_lists_order(cli):
+def test_list_of_one_list_follows_that_lists_order(seeded, cli):
     """`list --list NAME` shows NAME's papers in NAME's order, though another list holds some of them too."""
     ok(cli("import"))
     ok(cli("import", str(FORMATS / "reading_group.md")))
@@ -649,7 +649,7 @@ def test_name_option(cli):
     assert len(_ids(cli, "list")) == 3
 
 
-def test_remove_list_keeps_user_data_and_reimport_restores(cli):
+def test_remove_list_keeps_user_data_and_reimport_restores(seeded, cli):
     ok(cli("import"))
     group_path = str(FORMATS / "reading_group.md")
     ok(cli("import", group_path))
@@ -789,7 +789,7 @@ def test_dry_run_reports_the_changes_and_writes_nothing(cli, tmp_path, seed_with
     assert snapshot(db_file()) != before
 
 
-def test_reimport_of_a_changed_seed(cli, tmp_path, seed_with_user_data):
+def test_reimport_of_a_changed_seed(seeded, cli, tmp_path, seed_with_user_data):
     path = tmp_path / "changed.md"
     path.write_text(changed_seed(), encoding="utf-8")
     gpt4_before = json_out(cli("show", "2303.08774", "--json"))
@@ -846,7 +846,7 @@ def test_reimport_of_a_changed_seed(cli, tmp_path, seed_with_user_data):
     assert len(_ids(cli, "list")) == 118
 
 
-def test_reimport_reports_other_changes_as_updated(cli, tmp_path):
+def test_reimport_reports_other_changes_as_updated(seeded, cli, tmp_path):
     ok(cli("import"))
     seed = SEED_PATH.read_bytes().decode("utf-8")
     old = "| 3✡     | [Emergent Abilities of Large Language Models](https://arxiv.org/abs/2206.07682) | Google 22年8"

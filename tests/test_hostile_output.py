@@ -33,7 +33,7 @@ def ok(*args: str, input: str | None = None, env: dict[str, str | None] | None =
 # ---------------------------------------------------------------- JSON
 
 
-def test_json_exports_escape_controls_and_bidi_marks_and_read_back_the_same(tmp_path: Path) -> None:
+def test_json_exports_escape_controls_and_bidi_marks_and_read_back_the_same(seeded, tmp_path: Path) -> None:
     ok("note", "add", LORA, HOSTILE_NOTE)
     outputs = {
         "export": ok("export", "--format", "json").stdout,
@@ -61,7 +61,7 @@ TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u2
 ESC_URL_LIST = "# Links\n\n## 1 Odd\n\n| ID | Paper |\n| - | - |\n| 1 | [Esc link](https://example.com/\x1b[31mred) |\n"
 
 
-def test_every_export_format_is_cleaned_for_a_terminal_and_left_as_it_is_for_a_pipe() -> None:
+def test_every_export_format_is_cleaned_for_a_terminal_and_left_as_it_is_for_a_pipe(seeded) -> None:
     ok("note", "add", LORA, HOSTILE_NOTE + "\r\nsecond line")
     for format_ in ("json", "csv", "markdown", "bibtex"):
         shown = ok("export", "--format", format_, "--status", "unread", env=TERMINAL).stdout
@@ -75,7 +75,7 @@ def test_every_export_format_is_cleaned_for_a_terminal_and_left_as_it_is_for_a_p
     assert "\x1b[31m" in csv_piped and "\x85" in csv_piped
 
 
-def test_a_markdown_export_piped_into_import_reads_back_as_the_same_papers(tmp_path: Path) -> None:
+def test_a_markdown_export_piped_into_import_reads_back_as_the_same_papers(seeded, tmp_path: Path) -> None:
     ok("mark-read", LORA)
     ok("note", "add", LORA, HOSTILE_NOTE)
     text = ok("export", "--format", "markdown").stdout
@@ -101,7 +101,7 @@ def test_open_print_never_sends_a_control_character(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- Rich markup
 
 
-def test_a_user_name_is_never_read_as_rich_markup() -> None:
+def test_a_user_name_is_never_read_as_rich_markup(seeded) -> None:
     colour = {**TERMINAL, "LLMREADS_COLOR": "1"}
     for name in ("[/]", "[link=file:///etc/passwd]x[/link]", "[bold red]ada"):
         for env in (TERMINAL, colour):
@@ -110,7 +110,7 @@ def test_a_user_name_is_never_read_as_rich_markup() -> None:
             assert "\x1b]8;" not in shown  # no hyperlink
 
 
-def test_a_list_name_heading_the_sections_is_cleaned(tmp_path: Path) -> None:
+def test_a_list_name_heading_the_sections_is_cleaned(seeded, tmp_path: Path) -> None:
     doc = tmp_path / "links.md"
     doc.write_text(ESC_URL_LIST, encoding="utf-8")
     ok("import")

@@ -38,7 +38,7 @@ def query(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
 @pytest.mark.parametrize(
     "ref", [LLAMA2, f"arXiv:{LLAMA2}v2", f"https://arxiv.org/abs/{LLAMA2}", f"https://arxiv.org/pdf/{LLAMA2}v3.pdf"]
 )
-def test_add_by_every_arxiv_form(cli, llama2, db, ref):
+def test_add_by_every_arxiv_form(seeded, cli, llama2, db, ref):
     added = json_out(cli("add", ref, "--json"))
     assert [(a["key"], a["title"], a["to_list"], a["added"], a["fetched"]) for a in added] == [
         (f"arxiv:{LLAMA2}", LLAMA2_TITLE, "added", True, True)]
@@ -50,7 +50,7 @@ def test_add_by_every_arxiv_form(cli, llama2, db, ref):
     assert LLAMA2_TITLE in [r["title"] for r in json_out(cli("search", "Llama", "--json"))]
 
 
-def test_add_by_doi_forms(cli, services, db):
+def test_add_by_doi_forms(seeded, cli, services, db):
     services.add_crossref("10.18653/v1/N19-1423", "BERT: Pre-training of Deep Bidirectional Transformers",
                           [("Jacob", "Devlin"), ("Ming-Wei", "Chang")])
     added = json_out(cli("add", "https://doi.org/10.18653/V1/N19-1423", "--json"))
@@ -61,21 +61,21 @@ def test_add_by_doi_forms(cli, services, db):
     assert services.crossref_requests == ["10.18653/V1/N19-1423"]  # the second time, the database knew it
 
 
-def test_add_other_url_needs_a_title(cli, one_error, db):
+def test_add_other_url_needs_a_title(seeded, cli, one_error, db):
     error = one_error(cli("add", "https://example.com/blog/my-paper"))
     assert "https://example.com/blog/my-paper" in error and "--title" in error
     added = json_out(cli("add", "https://example.com/blog/my-paper", "--title", "My Paper", "--json"))
     assert (added[0]["key"], added[0]["title"]) == ("url:example.com/blog/my-paper", "My Paper")
 
 
-def test_add_not_a_ref_names_it_and_writes_nothing(cli, one_error, db):
+def test_add_not_a_ref_names_it_and_writes_nothing(seeded, cli, one_error, db):
     ok(cli("list", "--limit", "1"))
     before = snapshot(db)
     assert "'lora please'" in one_error(cli("add", LLAMA2, "lora please"))
     assert snapshot(db) == before
 
 
-def test_add_offline_adds_what_is_known_and_says_how_to_fetch_later(cli, db):
+def test_add_offline_adds_what_is_known_and_says_how_to_fetch_later(seeded, cli, db):
     result = cli("add", LLAMA2, "--status", "reading", "--note", "from Ada")
     out = ok(result)
     assert f"arXiv:{LLAMA2}" in out
@@ -90,21 +90,21 @@ def test_add_offline_adds_what_is_known_and_says_how_to_fetch_later(cli, db):
 
 
 @pytest.mark.parametrize("mode", ["slow", "fail", "malformed", "rate"])
-def test_add_with_a_failing_service_still_adds(cli, llama2, mode):
+def test_add_with_a_failing_service_still_adds(seeded, cli, llama2, mode):
     llama2.arxiv_mode, llama2.slow_s = mode, 1.5
     result = cli("add", LLAMA2, "--json")
     assert json_out(result)[0]["fetched"] is False
     assert "metadata not fetched: the arXiv API" in result.stderr
 
 
-def test_add_an_id_arxiv_does_not_know_adds_nothing(cli, services, one_error, db):
+def test_add_an_id_arxiv_does_not_know_adds_nothing(seeded, cli, services, one_error, db):
     ok(cli("list", "--limit", "1"))
     before = snapshot(db)
     assert "2401.99999" in one_error(cli("add", "2401.99999"))
     assert snapshot(db) == before
 
 
-def test_add_a_paper_already_in_the_bundled_list(cli, services, db):
+def test_add_a_paper_already_in_the_bundled_list(seeded, cli, services, db):
     result = cli("add", "2106.09685", "--list", "peft")
     out = ok(result)
     assert "Already there: 50f228" in out and "LLM_Paper_Reading" in out and "added to peft too" in out
@@ -114,7 +114,7 @@ def test_add_a_paper_already_in_the_bundled_list(cli, services, db):
     assert len(json_out(cli("list", "--json", "--stars", "0"))) == 118  # still one paper
 
 
-def test_arxiv_and_doi_of_one_paper_are_one_paper(cli, services, db):
+def test_arxiv_and_doi_of_one_paper_are_one_paper(seeded, cli, services, db):
     services.add_arxiv("1810.04805", "BERT", ["Jacob Devlin"], doi="10.18653/v1/N19-1423")
     services.add_crossref("10.18653/v1/N19-1423", "BERT (NAACL)", [("Jacob", "Devlin")])
     ok(cli("add", "1810.04805"))
@@ -125,7 +125,7 @@ def test_arxiv_and_doi_of_one_paper_are_one_paper(cli, services, db):
     assert json_out(cli("show", "doi:10.18653/v1/n19-1423", "--json"))["key"] == "arxiv:1810.04805"
 
 
-def test_doi_first_then_its_arxiv_preprint_is_one_paper(cli, services, db):
+def test_doi_first_then_its_arxiv_preprint_is_one_paper(seeded, cli, services, db):
     services.add_crossref("10.1234/paper", "A Paper (NAACL)", [("Ada", "Lovelace")],
                           relation={"has-preprint": [{"id-type": "arxiv", "id": "2401.00001"}]})
     services.add_arxiv("2401.00001", "A Paper", ["Ada Lovelace"])
@@ -136,14 +136,14 @@ def test_doi_first_then_its_arxiv_preprint_is_one_paper(cli, services, db):
     assert json_out(cli("show", "2401.00001", "--json"))["key"] == "doi:10.1234/paper"
 
 
-def test_a_doi_whose_preprint_is_in_the_bundled_list_is_that_paper(cli, services, db):
+def test_a_doi_whose_preprint_is_in_the_bundled_list_is_that_paper(seeded, cli, services, db):
     services.add_crossref("10.1234/bert", "BERT (NAACL)", [("Jacob", "Devlin")],
                           relation={"has-preprint": [{"id-type": "arxiv", "id": "1810.04805"}]})
     added = json_out(cli("add", "10.1234/bert", "--json"))[0]
     assert (added["added"], added["key"], added["held_by"]) == (False, "arxiv:1810.04805", ["LLM_Paper_Reading"])
 
 
-def test_doi_added_when_its_arxiv_twin_is_there_becomes_an_alias(cli, services, db):
+def test_doi_added_when_its_arxiv_twin_is_there_becomes_an_alias(seeded, cli, services, db):
     ok(cli("add", "1810.04805"))  # offline: nothing says it has a DOI yet
     services.add_crossref("10.1234/bert", "BERT (NAACL)", [("Jacob", "Devlin")],
                           relation={"has-preprint": [{"id-type": "doi", "id": "10.48550/arXiv.1810.04805"}]})
@@ -152,7 +152,7 @@ def test_doi_added_when_its_arxiv_twin_is_there_becomes_an_alias(cli, services, 
     assert query(db, "SELECT alias, key FROM key_aliases") == [("doi:10.1234/bert", "arxiv:1810.04805")]
 
 
-def test_add_sections_status_and_own_list(cli, llama2, db):
+def test_add_sections_status_and_own_list(seeded, cli, llama2, db):
     ok(cli("add", LLAMA2, "--list", "to-read", "--section", "Open models", "--status", "read"))
     sections = json_out(cli("sections", "--json"))
     assert any(s["title"] == "Open models" for s in sections)
@@ -161,7 +161,7 @@ def test_add_sections_status_and_own_list(cli, llama2, db):
     assert query(db, "SELECT owner FROM lists WHERE name = 'to-read'") == [("alice",)]
 
 
-def test_add_to_a_curated_list_or_anothers_is_refused(cli, llama2, one_error, db):
+def test_add_to_a_curated_list_or_anothers_is_refused(seeded, cli, llama2, one_error, db):
     assert "--list LLM_Paper_Reading" in one_error(cli("add", LLAMA2, "--list", "LLM_Paper_Reading"))
     ok(cli("--user", "bob", "add", LLAMA2))
     assert "bob's own list" in one_error(cli("add", LLAMA2, "--list", "added"))
@@ -169,7 +169,7 @@ def test_add_to_a_curated_list_or_anothers_is_refused(cli, llama2, one_error, db
     assert json_out(cli("add", LLAMA2, "--json"))[0]["to_list"] == "added-alice"
 
 
-def test_added_papers_survive_reimporting_a_curated_list(cli, llama2, db, tmp_path):
+def test_added_papers_survive_reimporting_a_curated_list(seeded, cli, llama2, db, tmp_path):
     ok(cli("add", LLAMA2, "2106.09685"))
     seed = Path(__file__).resolve().parents[1] / "seeds" / "llm_paper_reading.md"
     changed = tmp_path / "list.md"
@@ -181,7 +181,7 @@ def test_added_papers_survive_reimporting_a_curated_list(cli, llama2, db, tmp_pa
     assert query(db, "SELECT count(*) FROM paper_metadata WHERE source = 'arxiv'") == [(1,)]
 
 
-def test_an_import_cannot_replace_an_own_list(cli, llama2, one_error, db, tmp_path):
+def test_an_import_cannot_replace_an_own_list(seeded, cli, llama2, one_error, db, tmp_path):
     ok(cli("add", LLAMA2))
     doc = tmp_path / "l.md"
     doc.write_text("# L\n\n1. [A paper](https://example.org/a)\n", encoding="utf-8")
@@ -189,7 +189,7 @@ def test_an_import_cannot_replace_an_own_list(cli, llama2, one_error, db, tmp_pa
     assert len(json_out(cli("list", "--list", "added", "--json"))) == 1
 
 
-def test_remove_list_of_own_list_asks_for_force(cli, llama2, one_error, db):
+def test_remove_list_of_own_list_asks_for_force(seeded, cli, llama2, one_error, db):
     ok(cli("add", LLAMA2))
     error = one_error(cli("remove-list", "added"))
     assert "'added'" in error and "--force" in error
@@ -255,7 +255,7 @@ def test_reimport_keeps_fetched_metadata(cli, many, db, tmp_path):
     assert (shown["authors"], shown["year"]) == (["Author 7", "Second Author"], 2023)
 
 
-def test_enrich_uses_crossref_for_dois(cli, services, db):
+def test_enrich_uses_crossref_for_dois(seeded, cli, services, db):
     ok(cli("add", "10.1234/some.paper"))  # offline for Crossref
     services.add_crossref("10.1234/some.paper", "Some Paper", [("Ada", "Lovelace")], year=2020)
     counts = json_out(cli("enrich", "--list", "added", "--json"))
@@ -264,7 +264,7 @@ def test_enrich_uses_crossref_for_dois(cli, services, db):
     assert (shown["authors"], shown["year"]) == (["Ada Lovelace"], 2020)
 
 
-def test_bundled_papers_not_on_arxiv_get_their_ids_from_the_data_file(cli, services, db):
+def test_bundled_papers_not_on_arxiv_get_their_ids_from_the_data_file(seeded, cli, services, db):
     services.add_arxiv("2201.11903", "Chain-of-Thought Prompting Elicits Reasoning in Large Language Models",
                        ["Jason Wei", "Xuezhi Wang"], published="2022-01-28T02:33:07Z")
     counts = json_out(cli("enrich", "--json"))
@@ -277,7 +277,7 @@ def test_bundled_papers_not_on_arxiv_get_their_ids_from_the_data_file(cli, servi
     assert ok(cli("open", "2a195b", "--print")).strip() == "https://arxiv.org/abs/2201.11903"
 
 
-def test_edit_gives_a_paper_its_arxiv_id(cli, services, db):
+def test_edit_gives_a_paper_its_arxiv_id(seeded, cli, services, db):
     services.add_arxiv("2302.13971", "LLaMA: Open and Efficient Foundation Language Models", ["Hugo Touvron"],
                        published="2023-02-27T18:00:00Z")
     out = ok(cli("edit", "b2c3ad", "--arxiv", "https://arxiv.org/abs/2302.13971v1"))
@@ -291,14 +291,14 @@ def test_edit_gives_a_paper_its_arxiv_id(cli, services, db):
     assert json_out(cli("show", "2302.13971", "--json"))["status"] == "read"
 
 
-def test_edit_offline_links_the_id_and_says_metadata_waits(cli, db):
+def test_edit_offline_links_the_id_and_says_metadata_waits(seeded, cli, db):
     result = cli("edit", "b2c3ad", "--arxiv", "2302.13971")
     ok(result)
     assert "metadata not fetched" in result.stderr and "llmreads enrich" in result.stderr
     assert json_out(cli("show", "2302.13971", "--json"))["id"] == "b2c3ad"
 
 
-def test_edit_refuses_an_id_of_another_paper_or_a_bad_id(cli, one_error, db):
+def test_edit_refuses_an_id_of_another_paper_or_a_bad_id(seeded, cli, one_error, db):
     ok(cli("list", "--limit", "1"))
     error = one_error(cli("edit", "b2c3ad", "--arxiv", "2106.09685"))
     assert "2106.09685" in error and "50f228" in error
@@ -322,7 +322,7 @@ def attention(cli, services):  # type: ignore[no-untyped-def]
     return services
 
 
-def test_authors_year_and_abstract_in_show_and_json(cli, attention):
+def test_authors_year_and_abstract_in_show_and_json(seeded, cli, attention):
     shown = json_out(cli("show", "1706.03762", "--json"))
     assert (shown["authors"], shown["year"]) == (["Ashish Vaswani", "Noam Shazeer"], 2017)
     assert shown["abstract"].startswith("The dominant sequence transduction models")
@@ -334,7 +334,7 @@ def test_authors_year_and_abstract_in_show_and_json(cli, attention):
     assert "authors  Ashish Vaswani, Noam Shazeer" in text and "year  2017" in text and "abstract" in text
 
 
-def test_list_by_year_and_range(cli, attention):
+def test_list_by_year_and_range(seeded, cli, attention):
     in_2017 = json_out(cli("list", "--year", "2017", "--json"))
     assert "arxiv:1706.03762" in [p["key"] for p in in_2017] and all(p["year"] == 2017 for p in in_2017)
     in_range = json_out(cli("list", "--year", "2022..2023", "--json"))
@@ -348,7 +348,7 @@ def test_list_year_usage_error_names_the_option(cli, bad):
     assert result.exit_code == 2 and "--year" in result.stderr
 
 
-def test_search_author_and_year_qualifiers(cli, attention, one_error):
+def test_search_author_and_year_qualifiers(seeded, cli, attention, one_error):
     by_author = json_out(cli("search", "author:vaswani", "--json"))
     assert [p["key"] for p in by_author] == ["arxiv:1706.03762"]
     both = json_out(cli("search", "attention author:VASWANI year:2017", "--json"))
@@ -360,7 +360,7 @@ def test_search_author_and_year_qualifiers(cli, attention, one_error):
     assert "year:soon" in one_error(cli("search", "attention year:soon"))
 
 
-def test_abstracts_are_searched_below_titles_and_introductions(cli, attention):
+def test_abstracts_are_searched_below_titles_and_introductions(seeded, cli, attention):
     assert [p["key"] for p in json_out(cli("search", "recurrent", "--json"))] == ["arxiv:1706.03762"]
     hits = json_out(cli("search", "bert", "--json"))
     # The Transformer paper has the word in its fetched abstract alone: it comes after every paper with
@@ -370,7 +370,7 @@ def test_abstracts_are_searched_below_titles_and_introductions(cli, attention):
     assert "complex recurrent networks" in ok(cli("search", "recurrent"))  # its snippet comes from the abstract
 
 
-def test_bibtex_has_authors_and_parses_back(cli, attention):
+def test_bibtex_has_authors_and_parses_back(seeded, cli, attention):
     import bibtexparser
 
     library = bibtexparser.parse_string(ok(cli("export", "--format", "bibtex")))
@@ -382,7 +382,7 @@ def test_bibtex_has_authors_and_parses_back(cli, attention):
     assert "author" not in entries["2106.09685"].fields_dict  # no metadata fetched for it
 
 
-def test_search_index_stays_exact_through_add_enrich_edit_and_reimport(cli, attention, db, tmp_path):
+def test_search_index_stays_exact_through_add_enrich_edit_and_reimport(seeded, cli, attention, db, tmp_path):
     from llmreads.db import open_db
     from test_index import assert_index_is_current
 
@@ -403,7 +403,7 @@ def test_search_index_stays_exact_through_add_enrich_edit_and_reimport(cli, atte
 # ---------------------------------------------------------------- user data
 
 
-def test_user_data_carries_added_papers_with_their_metadata(cli, llama2, db, tmp_path):
+def test_user_data_carries_added_papers_with_their_metadata(seeded, cli, llama2, db, tmp_path):
     ok(cli("add", LLAMA2, "--list", "to-read", "--section", "Open models", "--status", "reading"))
     llama2.arxiv_mode = "fail"
     ok(cli("add", "2401.00001"))  # offline: no metadata
@@ -444,7 +444,7 @@ def test_user_data_with_a_bad_paper_record_names_it(cli, one_error, tmp_path):
 # ---------------------------------------------------------------- add --tag
 
 
-def test_add_with_tags_tags_the_new_paper_for_the_adding_user(cli, llama2, db):
+def test_add_with_tags_tags_the_new_paper_for_the_adding_user(seeded, cli, llama2, db):
     added = json_out(cli("add", LLAMA2, "--tag", "Open-Models", "--tag", "llama", "--tag", "open-models", "--json"))
     assert (added[0]["added"], added[0]["tagged"]) == (True, ["llama", "open-models"])
     assert json_out(cli("show", LLAMA2, "--json"))["tags"] == ["llama", "open-models"]
@@ -453,7 +453,7 @@ def test_add_with_tags_tags_the_new_paper_for_the_adding_user(cli, llama2, db):
     assert [p["key"] for p in json_out(cli("list", "--tag", "llama", "--json"))] == [f"arxiv:{LLAMA2}"]
 
 
-def test_add_with_tags_of_a_paper_already_there_says_they_were_added(cli, services, db):
+def test_add_with_tags_of_a_paper_already_there_says_they_were_added(seeded, cli, services, db):
     ok(cli("tag", "2106.09685", "peft"))
     result = cli("add", "2106.09685", "--list", "peft", "--tag", "PEFT", "--tag", "lora")
     out = ok(result)
@@ -465,7 +465,7 @@ def test_add_with_tags_of_a_paper_already_there_says_they_were_added(cli, servic
     assert (again["added"], again["held_by"], again["tagged"]) == (False, ["LLM_Paper_Reading", "peft"], [])
 
 
-def test_add_with_a_bad_tag_names_the_option_and_adds_nothing(cli, llama2, one_error, db):
+def test_add_with_a_bad_tag_names_the_option_and_adds_nothing(seeded, cli, llama2, one_error, db):
     ok(cli("list", "--limit", "1"))
     before = snapshot(db)
     error = one_error(cli("add", LLAMA2, "--tag", "peft", "--tag", "two words"))
@@ -494,7 +494,7 @@ def llama(services):  # type: ignore[no-untyped-def]
     return services
 
 
-def test_add_links_a_record_to_the_one_paper_of_its_title(cli, llama, db):
+def test_add_links_a_record_to_the_one_paper_of_its_title(seeded, cli, llama, db):
     result = cli("add", LLAMA, "--json")
     added = json_out(result)[0]
     assert (added["added"], added["id"], added["linked"], added["held_by"]) == (
@@ -509,7 +509,7 @@ def test_add_links_a_record_to_the_one_paper_of_its_title(cli, llama, db):
     assert query(db, "SELECT alias FROM key_aliases WHERE key LIKE 'url:scontent%'") == [(f"arxiv:{LLAMA}",)]
 
 
-def test_add_says_which_paper_the_title_matched(cli, llama):
+def test_add_says_which_paper_the_title_matched(seeded, cli, llama):
     out = ok(cli("add", LLAMA, "--list", "models"))
     assert out.strip() == (f"Already in list LLM_Paper_Reading as b2c3ad  {LLAMA_TITLE}; linked to arXiv {LLAMA};"
                            " added to models too")
@@ -524,7 +524,7 @@ def test_title_match_folds_traditional_and_simplified(cli, services, tmp_path):
     assert (added["added"], added["title"], added["linked"]) == (False, "大語言模型綜述", "2303.18223")
 
 
-def test_a_title_of_two_papers_adds_a_new_one_and_names_both(cli, llama, tmp_path):
+def test_a_title_of_two_papers_adds_a_new_one_and_names_both(seeded, cli, llama, tmp_path):
     ok(cli("list", "--limit", "1"))  # the bundled list first
     doc = tmp_path / "other.md"
     # A title that folds to the bundled one, but which the import does not take for the same paper.
@@ -541,7 +541,7 @@ def test_a_title_of_two_papers_adds_a_new_one_and_names_both(cli, llama, tmp_pat
     assert json_out(cli("show", "b2c3ad", "--json"))["arxiv"] is None  # neither was linked
 
 
-def test_a_paper_with_an_arxiv_id_is_never_matched_by_title(cli, services):
+def test_a_paper_with_an_arxiv_id_is_never_matched_by_title(seeded, cli, services):
     # LoRA is in the bundled list under its own arXiv id; a record of another id with its title is another paper.
     services.add_arxiv("2401.00002", "LoRA: Low-Rank Adaptation of Large Language Models", ["Someone Else"])
     added = json_out(cli("add", "2401.00002", "--json"))[0]
@@ -549,7 +549,7 @@ def test_a_paper_with_an_arxiv_id_is_never_matched_by_title(cli, services):
     assert json_out(cli("show", "50f228", "--json"))["arxiv"] == "2106.09685"
 
 
-def test_edit_then_makes_the_added_paper_the_one_the_user_names(cli, llama, tmp_path, db):
+def test_edit_then_makes_the_added_paper_the_one_the_user_names(seeded, cli, llama, tmp_path, db):
     ok(cli("list", "--limit", "1"))
     doc = tmp_path / "other.md"
     doc.write_text("# Other\n\n1. [LLaMA - open and efficient foundation language models](https://example.org/llama.pdf)\n",
@@ -575,7 +575,7 @@ def test_edit_then_makes_the_added_paper_the_one_the_user_names(cli, llama, tmp_
         conn.close()
 
 
-def test_edit_still_refuses_an_arxiv_id_a_curated_list_gives_another_paper(cli, one_error):
+def test_edit_still_refuses_an_arxiv_id_a_curated_list_gives_another_paper(seeded, cli, one_error):
     ok(cli("list", "--limit", "1"))
     error = one_error(cli("edit", "b2c3ad", "--arxiv", "2106.09685"))
     assert "2106.09685" in error and "50f228" in error
@@ -599,7 +599,7 @@ def test_enrich_matches_a_paper_added_offline_to_the_one_of_its_title(cli, servi
     assert [p["id"] for p in json_out(cli("list", "--list", "added", "--json"))] == [laws]
 
 
-def test_add_with_a_status_keeps_it_in_the_history(cli, llama2):
+def test_add_with_a_status_keeps_it_in_the_history(seeded, cli, llama2):
     ok(cli("add", LLAMA2, "--status", "read"))
     events = json_out(cli("history", "--json"))
     assert [(e["key"], e["status"]) for e in events] == [(f"arxiv:{LLAMA2}", "read")]

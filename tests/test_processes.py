@@ -59,3 +59,15 @@ def test_an_environment_that_starts_python_otherwise_is_run_afresh():
     assert processes._server_for({**environment, "PYTHONIOENCODING": "latin-1"}) is None
     assert processes._server_for({**environment, "TZ": "UTC", "NO_COLOR": "1"}) is server
     assert processes._server_for({**environment, **EXEC}) is None
+
+
+def test_a_fork_server_that_has_ended_is_started_again(seeded):
+    environment = {name: value for name, value in os.environ.items() if name != "LLMREADS_TEST_EXEC"}
+    first = processes._server_for(environment)
+    assert first is not None
+    first.process.kill()
+    first.process.wait(10)
+    done = processes.run("--version", env={"LLMREADS_TEST_EXEC": ""})
+    assert done.returncode == 0 and done.stdout.startswith("llmreads ")
+    again = processes._server_for(environment)
+    assert again is not None and again is not first and again.process.poll() is None

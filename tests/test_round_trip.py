@@ -45,7 +45,7 @@ def exported(cli, tmp_path, seeded):  # type: ignore[no-untyped-def]
     return path
 
 
-def test_reimporting_an_unfiltered_export_over_its_list_changes_nothing(cli, exported):
+def test_reimporting_an_unfiltered_export_over_its_list_changes_nothing(seeded, cli, exported):
     before, users_before = shown(db_file()), user_data(db_file())
     report = json_out(cli("import", str(exported), "--json"))
     assert (report["added"], report["removed"], report["updated"], report["unchanged"]) == ([], [], [], 118)

@@ -227,7 +227,7 @@ def test_search_help_states_the_ranking_and_exact(cli):
 # ---------------------------------------------------------------- matched forms and snippets
 
 
-def test_json_hits_carry_the_forms_that_matched(cli):
+def test_json_hits_carry_the_forms_that_matched(seeded, cli):
     found_hits = json_out(cli("search", "思维链", "--json"))
     matched = {hit["title"]: hit["matched"] for hit in found_hits}
     assert set(matched) == CONCEPTS[("思维链", "chain of thought")]
@@ -258,7 +258,7 @@ def test_snippets_show_and_highlight_the_form_that_matched(conn):
 # ---------------------------------------------------------------- the user's own terms
 
 
-def test_terms_from_the_config_file_expand(cli, tmp_path, monkeypatch):
+def test_terms_from_the_config_file_expand(seeded, cli, tmp_path, monkeypatch):
     path = tmp_path / "config.toml"
     path.write_text('glossary = [["护栏", "harmlessness"], ["短尾矮袋鼠", "quokka"]]\n', encoding="utf-8")
     monkeypatch.setenv("LLMREADS_CONFIG", str(path))

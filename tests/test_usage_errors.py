@@ -90,7 +90,7 @@ def test_usage_error_of_the_installed_command(line, name):
     assert not db.exists()
 
 
-def test_status_is_any_case(cli):
+def test_status_is_any_case(seeded, cli):
     lower = cli("list", "--status", "unread", "--json")
     assert lower.exit_code == 0, lower.stderr
     upper = cli("list", "--status", "UNREAD", "--json")
@@ -106,7 +106,7 @@ def test_status_is_any_case(cli):
         (("search", "model", "--limit", "99999999999999999999", "--json"), None),
     ],
 )
-def test_a_limit_beyond_sqlite_integers_shows_everything(cli, args, shown):
+def test_a_limit_beyond_sqlite_integers_shows_everything(seeded, cli, args, shown):
     # "At most 10^20" is all of them, not a database error.
     result = cli(*args)
     assert result.exit_code == 0, (result.exit_code, result.stderr)
