@@ -10,6 +10,7 @@ title that matches.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 
@@ -299,3 +300,25 @@ def test_the_walk_matches_the_titles_that_could_hold_the_words_of_several_batche
     gathered, fewer = walk(4, some.__contains__)
     assert gathered == one_by_one
     assert (fewer, rounds) == (4, 5)  # batches 1, 2 and 3 a round each; 4 to 7, with two of the titles, one
+
+
+@pytest.mark.parametrize("query", ["扩散模型", "lora", "微调", '"language models"', "chain-of-thought", "a", "gpt4 x"])
+def test_a_term_s_pattern_finds_the_same_with_its_look_behind_after_the_first_letter(query):
+    """The snippet's and `matched`'s patterns, compiled to test for a letter before a word after its first letter."""
+    from llmreads.query import compile_query
+    from llmreads.store.search import _pattern
+
+    texts = [
+        "Diffusion models", "xdiffusion models", "1diffusion model", "_diffusion model", "模型diffusion Model",
+        "DIFFUSION-MODELS", "\u017fdiffusion model", "\u0131diffusion", "\u212adiffusion", "d\u0131ffus\u0131on models",
+        "LoRA, loras and xlora", "fine-tuned; finetune", "\u017fine-tuning", "扩散模型 and 擴散模型", "language models",
+        "Language-Models", "chain of thought; chain-of-thought", "a b a", "", "GPT4 x gpt4x", "lora\nlora", "éa ßa",
+    ]
+    patterns = compile_query(query).patterns()
+    assert any(_pattern(p).pattern != p for p in patterns)  # each has a Latin word
+    for pattern in patterns:
+        plain = re.compile(pattern, re.IGNORECASE)
+        for text in texts:
+            for at in range(len(text) + 1):
+                found, fast = plain.search(text, at), _pattern(pattern).search(text, at)
+                assert (found and found.span()) == (fast and fast.span()), (pattern, text, at)
