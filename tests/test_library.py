@@ -605,3 +605,22 @@ def test_add_with_a_status_keeps_it_in_the_history(seeded, cli, llama2):
     assert [(e["key"], e["status"]) for e in events] == [(f"arxiv:{LLAMA2}", "read")]
     ok(cli("add", LLAMA2, "--list", "again", "--status", "read"))  # read already: no second event
     assert len(json_out(cli("history", "--json"))) == 1
+
+
+def test_enrich_matches_a_paper_added_offline_after_one_that_a_curated_list_holds(cli, services, tmp_path):
+    doc = tmp_path / "laws.md"
+    doc.write_text("# Laws\n\n1. [Scaling Laws for Neural Language Models](https://example.org/scaling.pdf)\n"
+                   "2. [Compute-Optimal Models](https://arxiv.org/abs/2001.08360)\n", encoding="utf-8")
+    ok(cli("import", str(doc)))
+    laws = {p["title"]: p["id"] for p in json_out(cli("list", "--list", "Laws", "--json"))}
+    services.arxiv_mode = "fail"
+    ok(cli("add", "2001.08360"))  # in the curated list already: its record names it, nothing to match
+    ok(cli("add", "2001.08361"))  # added offline: no title yet
+    services.arxiv_mode = "ok"
+    services.add_arxiv("2001.08360", "Compute-Optimal Models", ["Someone Else"])
+    services.add_arxiv("2001.08361", "Scaling laws for neural language models", ["Jared Kaplan"])
+    counts = json_out(cli("enrich", "--list", "added", "--json"))
+    assert (counts["fetched"], counts["matched"]) == (2, 1)
+    assert json_out(cli("show", "2001.08361", "--json"))["id"] == laws["Scaling Laws for Neural Language Models"]
+    assert [p["id"] for p in json_out(cli("list", "--list", "added", "--json"))] == [
+        laws["Compute-Optimal Models"], laws["Scaling Laws for Neural Language Models"]]

@@ -108,3 +108,13 @@ def test_the_cached_link_kind_is_link_kind(url: str, label: str) -> None:
 
     for _ in range(2):  # asked first, then from the cache
         assert cached_link_kind(url, label) is link_kind(url, label)
+
+
+def test_an_entrys_url_is_judged_by_the_label_of_its_own_link_not_anothers():
+    from llmreads.parse.state import _is_paper_url
+
+    code, pdf = "https://example.org/a", "https://example.org/b"
+    links = (Link("Code", code), Link("PDF", pdf))
+    assert not _is_paper_url(code, links)  # its own label says code, whatever the other link says
+    assert _is_paper_url(pdf, links)
+    assert not _is_paper_url(code, links[::-1])

@@ -145,3 +145,51 @@ def test_items_inside_a_block_quote_are_papers_of_the_section():
         (8, "Finches Are Few-Shot Singers", "https://arxiv.org/abs/2101.00002"),
     ]
     assert {e.section for e in doc.entries} == {"1"}
+
+
+def test_papers_inside_html_blocks_are_said_unread_one_each_with_their_lines():
+    # `- <br>` makes the whole item an HTML block (a tag alone on its line), which GitHub shows as HTML,
+    # not Markdown; so does a paragraph of HTML. Neither is read, and neither is left out silently.
+    doc = parse(
+        "# Papers\n\n"  # 1
+        "- [Attention Is All You Need](https://arxiv.org/abs/1706.03762) transformers\n"  # 3
+        "- <br>\n"  # 4
+        "  [LoRA: Low-Rank Adaptation](https://arxiv.org/abs/2106.09685) adapts\n"
+        "\n"
+        '<p align="center"><img src="logo.png"></p>\n'  # 7: no paper, nothing said
+        "<!-- [Hidden](https://arxiv.org/abs/2001.08361) -->\n"  # hidden by the page: nothing said
+        "\n"
+        '<p><a href="https://arxiv.org/abs/2305.14314">QLoRA: Efficient Finetuning</a> and\n'  # 10
+        '<a href="https://github.com/artidoro/qlora">code</a>, see also\n'  # 11
+        '<a href="https://arxiv.org/pdf/2106.09685.pdf">the LoRA paper</a></p>\n'  # 12
+    )
+    assert [e.title for e in doc.entries] == ["Attention Is All You Need"]
+    assert list(doc.skipped) == [
+        UnreadItem(4, "[LoRA: Low-Rank Adaptation](https://arxiv.org/abs/2106.09685) adapts"),
+        UnreadItem(10, "QLoRA: Efficient Finetuning"),
+        UnreadItem(12, "the LoRA paper"),
+    ]
+
+
+def test_a_paper_of_an_html_table_is_said_with_its_row():
+    doc = parse(
+        "# Models\n\n"
+        "<table>\n"  # 3
+        "  <tr><th>Model</th><th>Size</th><th>Link</th></tr>\n"
+        "  <tr><td>T5</td><td>11</td><td><a href=\"https://arxiv.org/abs/1910.10683\">Paper</a></td></tr>\n"  # 5
+        "  <tr>\n"
+        "    <td>mT5</td><td>13</td>\n"
+        "    <td><a href='https://arxiv.org/abs/2010.11934'>Paper</a> <a href='https://github.com/x/y'>Code</a></td>\n"
+        "  </tr>\n"
+        "</table>\n"
+        "\n- [Attention Is All You Need](https://arxiv.org/abs/1706.03762)\n"
+    )
+    assert [e.title for e in doc.entries] == ["Attention Is All You Need"]
+    assert list(doc.skipped) == [UnreadItem(5, "T5 11 Paper"), UnreadItem(8, "mT5 13 Paper Code")]
+
+
+def test_a_paper_linked_by_a_badge_alone_is_said_by_its_link():
+    doc = parse("# Models\n\n[![Stars](https://img.shields.io/stars.svg)](https://github.com/a/b)\n"
+                "[![arXiv](https://img.shields.io/badge/arXiv-2503.17407-red.svg)](https://arxiv.org/abs/2503.17407)\n\n"
+                "- [Attention Is All You Need](https://arxiv.org/abs/1706.03762)\n")
+    assert list(doc.skipped) == [UnreadItem(4, "https://arxiv.org/abs/2503.17407")]  # not an empty line

@@ -31,7 +31,7 @@ from llmreads.models import (
 from llmreads.parse import fastpath
 from llmreads.parse.inline import Node, plain_text
 from llmreads.parse.lines import chunks, list_item_lines, table_spans, text_lines
-from llmreads.parse.lists import read_export_item, read_list_item, read_paragraph
+from llmreads.parse.lists import read_export_item, read_html, read_list_item, read_paragraph
 from llmreads.parse.state import State
 from llmreads.parse.tables import read_table
 from llmreads.text import clean
@@ -130,8 +130,12 @@ def _walk(nodes: list[Node], state: State, in_list: bool = False) -> None:
             _list(node, state)
         elif kind == "block_quote":
             _walk(node.get("children", []), state)
-        elif kind == "block_html" and EXPORT_MARK in str(node.get("raw", "")):
-            state.every_item = True
+        elif kind == "block_html":
+            raw = str(node.get("raw", ""))
+            if EXPORT_MARK in raw:
+                state.every_item = True
+            else:
+                read_html(raw, state, None, state.line_of)
 
 
 def _list(node: Node, state: State, nested: bool = False) -> None:
@@ -151,6 +155,8 @@ def _list(node: Node, state: State, nested: bool = False) -> None:
         for child in children:
             if child.get("type") == "list":
                 _list(child, state, nested=True)
+            elif child.get("type") == "block_html" and not text_nodes:
+                read_html(str(child.get("raw", "")), state, line)
 
 
 def _updated(node: Node, state: State) -> None:

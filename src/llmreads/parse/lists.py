@@ -109,6 +109,43 @@ def read_paragraph(node: Node, state: State, line_of: Callable[[str], int]) -> N
     read_inline(inline, links, state, None, paragraph=True, line_of=line_of)
 
 
+_ANCHOR = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*["']?([^"'\s>]+)[^>]*>(.*?)</a\s*>""", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+
+
+def read_html(raw: str, state: State, line: int | None, line_of: Callable[[str], int] | None = None) -> None:
+    """An HTML block: not read, as a page shows it as HTML and not as Markdown, but said (UnreadItem) when it
+    holds a paper: one for each anchor to a paper (`<a href="https://arxiv.org/abs/...">Title</a>`), else one
+    for the block when its text holds a paper's link, arXiv id or DOI (an item whose first line is a tag alone,
+    `- <br>`, is an HTML block whole). At `line`, else where `line_of` finds the paper's link."""
+    import html
+
+    def text_of(fragment: str) -> str:
+        return clean(" ".join(html.unescape(_TAG.sub(" ", fragment)).split()))
+
+    raw = _COMMENT.sub(" ", raw)  # what the page hides
+    anchors = [(m, Link(text=text_of(m.group(2)), url=html.unescape(m.group(1)).strip()))
+               for m in _ANCHOR.finditer(raw)]
+    papers = [(m, link) for m, link in anchors if is_paper(link)]
+    if papers:
+        for m, link in papers:
+            text = link.text
+            if is_label(text, link.url):  # `<td><a href="...">Paper</a></td>`: the row names the paper
+                start, end = raw.rfind("<tr", 0, m.start()), raw.find("</tr", m.end())
+                text = text_of(raw[start:end]) if 0 <= start and m.end() <= end else text
+            state.emit(UnreadItem(line if line is not None else _line(line_of, m.group(1)), text or link.url))
+        return
+    text = text_of(raw)
+    if paper_evidence(text, [link for _url, link in anchors]):
+        state.emit(UnreadItem(line if line is not None else _line(line_of, text[:30]), text))
+
+
+def _line(line_of: Callable[[str], int] | None, anchor: str) -> int:
+    assert line_of is not None
+    return line_of(anchor)
+
+
 def _blank(node: Node) -> bool:
     return node.get("type") in ("softbreak", "linebreak") or (
         node.get("type") in ("text", "inline_html") and not str(node.get("raw", "")).strip()
@@ -183,7 +220,7 @@ def read_inline(
         if paper_evidence(whole, candidates):
             # a written id (`doi:10...`) is found by its text, a link by its URL
             anchor = next((lk.url if lk in links else lk.text for lk in candidates if is_paper(lk)), whole[:30])
-            state.emit(UnreadItem(where(anchor), clean(whole)))
+            state.emit(UnreadItem(where(anchor), clean(whole) or anchor))  # a badge (`[![arXiv](svg)](url)`): its link
 
     def non_paper(url: str) -> None:
         if paragraph or nested:
