@@ -534,6 +534,7 @@ def _walk(
             f" ORDER BY p.stars DESC, p.position LIMIT {_WALK_MOST}"
         )
         batches = iter(lambda: cursor.fetchmany(_WALK_BATCH), [])
+
     def matching(titles: list[tuple[int, str]]) -> list[set[int]]:
         """The papers of `titles` whose title (or text) matches each of `matches`."""
         if not titles:
