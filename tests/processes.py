@@ -148,6 +148,9 @@ class _ForkServer:
 
     def __init__(self) -> None:
         self.folder = tempfile.mkdtemp(prefix="llmreads-forks-")
+        if len(self.folder) > 90:  # a Unix socket's path holds at most 107 bytes
+            os.rmdir(self.folder)
+            self.folder = tempfile.mkdtemp(prefix="llmreads-forks-", dir="/tmp")
         self.path = os.path.join(self.folder, "socket")
         self.startup = {name: os.environ.get(name) for name in self._startup_names(os.environ)}
         self.process = subprocess.Popen(

@@ -659,3 +659,21 @@ def test_an_exported_item_whose_first_line_ends_in_a_hard_break_keeps_its_introd
     assert [(e.title, e.stars, e.intro, e.links) for e in doc.entries] == [
         ("Paper A", 2, "about A, rated ★★★★★ by some", ())
     ]
+
+
+def test_character_references_are_read_as_the_page_shows_them():
+    doc = parse(
+        "# Tom &amp; Jerry\n\n## 1 Q&amp;A\n\n"
+        "| Title | Notes |\n|---|---|\n"
+        "| [Q&amp;A Models](https://arxiv.org/abs/2101.00001)"
+        " | a&nbsp;&nbsp;&nbsp;b &#8212; c &#x2014; R&D &copy `&amp;` |\n\n"
+        "- [Fish &amp; Chips](https://arxiv.org/abs/2101.00002) see http://x.org/?a=1&amp;b=2\n"
+    )
+    assert doc.title == "Tom & Jerry"
+    assert [s.title for s in doc.sections] == ["Q&A"]
+    # &nbsp; runs are spaces, collapsed; no semicolon, no reference (`&copy`, `R&D`); a code span keeps its text
+    assert [(e.title, e.intro) for e in doc.entries] == [
+        ("Q&A Models", "a b — c — R&D &copy &amp;"),
+        ("Fish & Chips", "see http://x.org/?a=1&b=2"),
+    ]
+    assert [link.url for link in doc.entries[1].links] == ["http://x.org/?a=1&b=2"]

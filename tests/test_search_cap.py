@@ -10,7 +10,9 @@ title that matches.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Callable
 
 import pytest
 
@@ -171,3 +173,176 @@ def test_a_page_past_the_cap_leaves_out_the_papers_a_word_excludes(conn, small_c
         page = search(conn, USER, query, limit=limit)
         assert [p.key for p in page.papers] == [p.key for p in every.papers][:limit], (query, limit)
         assert (page.total, page.exact) == (CAP, False)
+
+
+def statements(conn: sqlite3.Connection, query: str, limit: int) -> tuple[list[str], list[str], int, bool]:
+    """The SQL a search runs, with its page's keys, total and whether that is exact."""
+    run: list[str] = []
+    conn.set_trace_callback(run.append)
+    try:
+        result = search(conn, USER, query, limit=limit)
+    finally:
+        conn.set_trace_callback(None)
+    return run, [p.key for p in result.papers], result.total, result.exact
+
+
+def full_count(run: list[str]) -> bool:
+    """Whether the count of the whole expression (which names the hits) ran."""
+    return any("group_concat(rowid)" in statement for statement in run)
+
+
+def test_whole_words_and_plurals_past_the_cap_prove_it_alone(conn, small_cap):
+    """`language` alone reaches the cap: the whole expression (every word `language` starts) is not counted."""
+    every = keys(conn, "language", None)
+    run, page, total, exact = statements(conn, "language", 3)
+    assert (page, total, exact) == (every[:3], CAP, False)
+    assert any("MATCH '\"language\"' AND rowid >" in statement for statement in run)  # on past the first slice
+    assert not full_count(run)
+
+
+def test_a_probe_short_of_the_cap_falls_back_to_the_whole_expression(conn, small_cap):
+    """`train`: `train` and `trains` are in one paper, `training` in many more: the whole expression is counted."""
+    probe = conn.execute("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH '\"train\" OR \"trains\"'")
+    assert probe.fetchone()[0] <= CAP
+    every = keys(conn, "train", None)
+    assert len(every) > CAP
+    run, page, total, exact = statements(conn, "train", 3)
+    assert (page, total, exact) == (every[:3], CAP, False)
+    assert full_count(run)
+    run, page, total, exact = statements(conn, "instruct", 20)  # 6 of the 10 hits: counted exactly after all
+    assert (page, total, exact) == (keys(conn, "instruct", None), 10, True)
+    assert full_count(run)
+
+
+@pytest.mark.parametrize("counts, asked, past", [
+    ([8], [("<=", "a", 8)], True),  # past the cap in the slice already
+    ([5, 3], [("<=", "a", 8), (">", "a", 3)], True),  # the first promises the cap alone: the second is not counted
+    ([1, 5, 2], [("<=", "a", 8), ("<=", "b", 8), (">", "b", 3)], False),  # the second does, and falls short after all
+    ([3, 2, 5], [("<=", "a", 8), ("<=", "b", 8), (">", "(a) OR (b)", 5)], True),  # neither alone: both
+    ([2, 2], [("<=", "a", 8), ("<=", "b", 8)], False),  # not even both: the probe stops at its slice
+])
+def test_a_probe_goes_on_past_its_first_slice_when_it_promises_the_cap(monkeypatch, counts, asked, past):
+    """Counted in the first slice of the papers, the probe that finds more there goes on (or both do), or none."""
+    import llmreads.store.search as module
+
+    monkeypatch.setattr(module, "_PROBE_SLICE", 2)
+    found = iter(counts)
+    statements: list[tuple[str, str, int]] = []
+
+    class Counts:  # what an index would count; the SQL and its parameters are what is checked
+        def execute(self, sql: str, params: tuple[str, int, int]) -> sqlite3.Cursor:
+            assert params[1] == 50  # the slice: papers 1 to 101 // 2
+            statements.append((sql.rsplit("rowid ", 1)[1][:2].strip(), params[0], params[2]))
+            return sqlite3.connect(":memory:").execute("SELECT ?", (next(found),))
+
+    most, papers = 7, 101  # 4 x found x 2 >= 5 x 7: a slice count of 5 promises the cap
+    assert module._past_the_cap(Counts(), ("a", "b"), most, papers) is past  # type: ignore[arg-type]
+    assert statements == asked
+
+
+def test_no_probe_for_a_query_that_leaves_words_out_or_has_no_prefix(conn, small_cap):
+    """With `-word`, words and plurals would leave out fewer papers than the whole expression: not a lower bound."""
+    from llmreads.query import compile_query
+    from llmreads.store.search import _probes
+
+    assert _probes(compile_query('"language models"')) is None
+    assert _probes(compile_query("language -gpt")) is None
+    assert _probes(compile_query("lora")) == ('"loras"', '"lora"')  # of the group's forms, the first with a prefix
+    assert _probes(compile_query("思维链")) == ('"chain of thoughts"', '"chain of thought"')
+    assert _probes(compile_query('title:"a b" c')) == ('title : "a b" AND "cs"', 'title : "a b" AND "c"')
+    every = keys(conn, "language -gpt", None)
+    run, page, total, exact = statements(conn, "language -gpt", 3)
+    assert (page, total, exact) == (every[:3], CAP, False)
+    assert full_count(run)
+
+
+@pytest.mark.parametrize("query", ["扩散模型", "lora", "language", "微调", "transformer -bert", "思维链"])
+def test_the_walk_matches_the_titles_that_could_hold_the_words_of_several_batches_at_once(conn, monkeypatch, query):
+    """Walking every paper, the batches keep their papers, order and flags, in fewer rounds when titles are sparse."""
+    import llmreads.store.search as module
+    from llmreads.query import compile_query
+
+    compiled = compile_query(query)
+    literal = compiled.fts_literal_in_titles() if compiled.expanded else compiled.fts_in_titles()
+    matches = [literal, compiled.fts_in_titles()]
+    monkeypatch.setattr(module, "_WALK_BATCH", 16)
+    monkeypatch.setattr(module, "_TOP", 64)  # the walk goes through every one of the seed's papers
+    could_hold = module._could_hold(compiled)
+    # Sparse titles, as rare words have them in a large list: in batches 1, 2, 3, 5 and 6 (of 0 to 7) in stars order.
+    stars = "SELECT title FROM papers WHERE listed = 1 ORDER BY stars DESC, position"
+    order = [title for (title,) in conn.execute(stars)]
+    some = {order[at] for at in (20, 40, 60, 80, 100)}
+
+    def walk(ahead: int, test: Callable[[str], bool]) -> tuple[list[list[tuple[int, list[bool]]]], int]:
+        monkeypatch.setattr(module, "_WALK_AHEAD_MOST", ahead)
+        rounds: list[str] = []
+        conn.set_trace_callback(lambda sql: rounds.append(sql) if "'delete-all'" in sql else None)
+        conn.execute("BEGIN")
+        try:
+            batches = list(module._walk(conn, matches, None, True, bool(compiled.excluded), test))
+        finally:
+            conn.execute("COMMIT")
+            conn.set_trace_callback(None)
+        return batches, len(rounds)
+
+    one_by_one, rounds = walk(1, could_hold)
+    gathered, fewer = walk(4, could_hold)
+    assert gathered == one_by_one and fewer <= rounds
+    assert [pid for batch in gathered for pid, _found in batch] == [
+        r[0] for r in conn.execute("SELECT id FROM papers WHERE listed = 1 ORDER BY stars DESC, position")
+    ]
+    assert all(len(batch) == 16 for batch in gathered[:-1])
+    in_titles = {r[0] for r in conn.execute(
+        "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", (module._WholeWords(conn)(compiled.fts_in_titles()),)
+    )}
+    assert {pid for batch in gathered for pid, found in batch if found[1]} == in_titles
+    one_by_one, rounds = walk(1, some.__contains__)
+    gathered, fewer = walk(4, some.__contains__)
+    assert gathered == one_by_one
+    assert (fewer, rounds) == (4, 5)  # batches 1, 2 and 3 a round each; 4 to 7, with two of the titles, one
+
+
+@pytest.mark.parametrize("query", ["扩散模型", "lora", "微调", '"language models"', "chain-of-thought", "a", "gpt4 x"])
+def test_a_term_s_pattern_finds_the_same_with_its_look_behind_after_the_first_letter(query):
+    """The snippet's and `matched`'s patterns, compiled to test for a letter before a word after its first letter."""
+    from llmreads.query import compile_query
+    from llmreads.store.search import _pattern
+
+    texts = [
+        "Diffusion models", "xdiffusion models", "1diffusion model", "_diffusion model", "模型diffusion Model",
+        "DIFFUSION-MODELS", "\u017fdiffusion model", "\u0131diffusion", "\u212adiffusion", "d\u0131ffus\u0131on models",
+        "LoRA, loras and xlora", "fine-tuned; finetune", "\u017fine-tuning", "扩散模型 and 擴散模型", "language models",
+        "Language-Models", "chain of thought; chain-of-thought", "a b a", "", "GPT4 x gpt4x", "lora\nlora", "éa ßa",
+    ]
+    patterns = compile_query(query).patterns()
+    assert any(_pattern(p).pattern != p for p in patterns)  # each has a Latin word
+    for pattern in patterns:
+        plain = re.compile(pattern, re.IGNORECASE)
+        for text in texts:
+            for at in range(len(text) + 1):
+                found, fast = plain.search(text, at), _pattern(pattern).search(text, at)
+                assert (found and found.span()) == (fast and fast.span()), (pattern, text, at)
+
+
+def test_a_search_reads_the_file_through_a_memory_map_set_once_and_works_in_memory(conn, seed_text):
+    import sqlite3
+
+    from helpers import import_text
+    from llmreads.db import _create_schema
+    from llmreads.store import search as module
+
+    assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
+    first = module.search(conn, "alice", "lora", limit=5)
+    assert conn.execute("PRAGMA mmap_size").fetchone()[0] == module.SEARCH_MMAP_BYTES
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    again = module.search(conn, "alice", "lora", limit=5)
+    conn.set_trace_callback(None)
+    assert [p.id for p in again.papers] == [p.id for p in first.papers] and first.total == again.total > 0
+    assert not [s for s in statements if s.startswith("PRAGMA mmap_size =")]
+    memory = sqlite3.connect(":memory:", isolation_level=None)
+    memory.row_factory = sqlite3.Row
+    assert memory.execute("PRAGMA mmap_size").fetchone() is None  # no file to map
+    assert _create_schema(memory)
+    import_text(memory, seed_text)
+    assert [p.id for p in module.search(memory, "alice", "lora", limit=5).papers] == [p.id for p in first.papers]

@@ -185,6 +185,8 @@ def _simple_cell(text: str, refs: bool = False) -> Cell | None:
     `refs`: the document defines link references (then `[label]` alone may
     be a link).
     """
+    if "&" in text:  # a character reference, perhaps: mistune's tree and plain_text read those
+        return None
     link = _ONE_LINK.fullmatch(text) if text[:1] == "[" else None
     if link is not None:  # the usual paper cell: `[title](url)` and nothing else
         label, url = link.groups()

@@ -66,7 +66,8 @@ def plain_text(node: Node | None) -> str:
         return ""
     kind = node.get("type")
     if kind in ("text", "codespan") and "raw" in node:
-        return str(node["raw"])
+        raw = str(node["raw"])
+        return entities(raw) if kind == "text" and "&" in raw else raw
     if kind == "inline_html":
         return " " if re.match(r"<br\s*/?>", str(node.get("raw", "")), re.I) else ""
     if kind in ("softbreak", "linebreak"):
@@ -74,6 +75,20 @@ def plain_text(node: Node | None) -> str:
     if kind == "image":
         return ""
     return "".join(plain_text(child) for child in node.get("children", []))
+
+
+# An entity or numeric character reference, as CommonMark reads one (`&amp;`, `&nbsp;`, `&#8212;`, `&#x2014;`):
+# mistune's syntax tree keeps them as written in text, where a page shows the character.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def entities(text: str) -> str:
+    """`text` with its character references read (`Q&amp;A` -> `Q&A`; a name HTML does not know is left)."""
+    if "&" not in text:
+        return text
+    import html
+
+    return _ENTITY.sub(lambda match: html.unescape(match.group()), text)
 
 
 def node_links(node: Node | None) -> list[Link]:
@@ -101,7 +116,7 @@ def node_links(node: Node | None) -> list[Link]:
                 anchor.clear()
             return
         if kind == "text":
-            raw = str(n.get("raw", ""))
+            raw = entities(str(n.get("raw", "")))
             if anchor:
                 anchor.append(raw)
                 return
