@@ -13,10 +13,13 @@ import shutil
 import sqlite3
 import subprocess
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from hypothesis import strategies as st
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 
 # Property tests: the suite's run tries at most SUITE_EXAMPLES examples of each property (conftest loads the
@@ -88,6 +91,17 @@ def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
         return {name: sorted(connection.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
     finally:
         connection.close()
+
+
+def traced(conn: sqlite3.Connection, call: Callable[[], T]) -> tuple[list[str], T]:
+    """The SQL statements `call` runs on `conn` (as SQLite's trace gives them), and what it returns."""
+    ran: list[str] = []
+    conn.set_trace_callback(ran.append)
+    try:
+        result = call()
+    finally:
+        conn.set_trace_callback(None)
+    return ran, result
 
 
 def assert_one_error(result, code: int = 1) -> str:  # type: ignore[no-untyped-def]

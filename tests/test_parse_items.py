@@ -193,3 +193,10 @@ def test_a_paper_linked_by_a_badge_alone_is_said_by_its_link():
                 "[![arXiv](https://img.shields.io/badge/arXiv-2503.17407-red.svg)](https://arxiv.org/abs/2503.17407)\n\n"
                 "- [Attention Is All You Need](https://arxiv.org/abs/1706.03762)\n")
     assert list(doc.skipped) == [UnreadItem(4, "https://arxiv.org/abs/2503.17407")]  # not an empty line
+
+
+def test_an_html_block_that_names_a_paper_in_its_text_is_said_at_that_line():
+    doc = parse("# Papers\n\n<div>\n  <p>Our survey:</p>\n"
+                "  <p>see https://arxiv.org/abs/2303.18223 for it</p>\n</div>\n\n"  # line 5
+                "- [Attention Is All You Need](https://arxiv.org/abs/1706.03762)\n")
+    assert list(doc.skipped) == [UnreadItem(5, "Our survey: see https://arxiv.org/abs/2303.18223 for it")]

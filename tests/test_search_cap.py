@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
-from helpers import ok
+from helpers import ok, traced
 from llmreads.store.search import search
 
 USER = "alice"
@@ -177,12 +177,7 @@ def test_a_page_past_the_cap_leaves_out_the_papers_a_word_excludes(conn, small_c
 
 def statements(conn: sqlite3.Connection, query: str, limit: int) -> tuple[list[str], list[str], int, bool]:
     """The SQL a search runs, with its page's keys, total and whether that is exact."""
-    run: list[str] = []
-    conn.set_trace_callback(run.append)
-    try:
-        result = search(conn, USER, query, limit=limit)
-    finally:
-        conn.set_trace_callback(None)
+    run, result = traced(conn, lambda: search(conn, USER, query, limit=limit))
     return run, [p.key for p in result.papers], result.total, result.exact
 
 
@@ -334,10 +329,7 @@ def test_a_search_reads_the_file_through_a_memory_map_set_once_and_works_in_memo
     assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
     first = module.search(conn, "alice", "lora", limit=5)
     assert conn.execute("PRAGMA mmap_size").fetchone()[0] == module.SEARCH_MMAP_BYTES
-    statements: list[str] = []
-    conn.set_trace_callback(statements.append)
-    again = module.search(conn, "alice", "lora", limit=5)
-    conn.set_trace_callback(None)
+    statements, again = traced(conn, lambda: module.search(conn, "alice", "lora", limit=5))
     assert [p.id for p in again.papers] == [p.id for p in first.papers] and first.total == again.total > 0
     assert not [s for s in statements if s.startswith("PRAGMA mmap_size =")]
     memory = sqlite3.connect(":memory:", isolation_level=None)

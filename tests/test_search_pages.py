@@ -13,7 +13,7 @@ import sqlite3
 
 import pytest
 
-from helpers import copy_database, import_text
+from helpers import copy_database, import_text, traced
 from llmreads.fetch import Record
 from llmreads.store.library import save_records
 from llmreads.store.notes import add_note
@@ -82,12 +82,7 @@ def test_a_page_with_abstracts_and_notes_is_the_start_of_the_full_ranking(conn, 
 
 def statements(conn: sqlite3.Connection, query: str, limit: int | None) -> tuple[int, int]:
     """How many SQL statements a search runs, and how many papers it returns."""
-    ran: list[str] = []
-    conn.set_trace_callback(ran.append)
-    try:
-        found = search(conn, USER, query, limit=limit)
-    finally:
-        conn.set_trace_callback(None)
+    ran, found = traced(conn, lambda: search(conn, USER, query, limit=limit))
     return len(ran), len(found.papers)
 
 

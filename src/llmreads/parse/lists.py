@@ -112,6 +112,7 @@ def read_paragraph(node: Node, state: State, line_of: Callable[[str], int]) -> N
 _ANCHOR = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*["']?([^"'\s>]+)[^>]*>(.*?)</a\s*>""", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_URL_IN_HTML = re.compile(r"""https?://[^\s"'<>()\[\]]+""")
 
 
 def read_html(raw: str, state: State, line: int | None, line_of: Callable[[str], int] | None = None) -> None:
@@ -138,7 +139,8 @@ def read_html(raw: str, state: State, line: int | None, line_of: Callable[[str],
         return
     text = text_of(raw)
     if paper_evidence(text, [link for _url, link in anchors]):
-        state.emit(UnreadItem(line if line is not None else _line(line_of, text[:30]), text))
+        url = _URL_IN_HTML.search(raw)  # the line that holds it, as the source has it (tags and spaces kept)
+        state.emit(UnreadItem(line if line is not None else _line(line_of, url.group() if url else text[:30]), text))
 
 
 def _line(line_of: Callable[[str], int] | None, anchor: str) -> int:
