@@ -39,18 +39,19 @@ def llmreads_script() -> str:
     return found
 
 
-def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, input: str | None = None, env: dict[str, str] | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **(env or {})}
     argv = [llmreads_script(), *args]
     server = _server_for(environment)
     if server is None:
-        return subprocess.run(argv, capture_output=True, text=True, encoding="utf-8", timeout=60,
+        return subprocess.run(argv, capture_output=True, text=True, encoding="utf-8", timeout=timeout,
                               input=input if input is not None else "", env=environment)
     stdin_read, stdin_write = os.pipe()
     stdout_read, stdout_write = os.pipe()
     stderr_read, stderr_write = os.pipe()
     child = server.start(argv, environment, [stdin_read, stdout_write, stderr_write])
-    out, err = _communicate(child, stdin_write, stdout_read, stderr_read, (input or "").encode("utf-8"), 60)
+    out, err = _communicate(child, stdin_write, stdout_read, stderr_read, (input or "").encode("utf-8"), timeout)
     return subprocess.CompletedProcess(argv, child.wait(10), _text(out), _text(err))
 
 
@@ -76,6 +77,10 @@ def _communicate(child: _Forked, stdin: int, stdout: int, stderr: int, data: byt
             left = deadline - time.monotonic()
             if left <= 0:
                 child.kill()
+                for key in list(selector.get_map().values()):
+                    selector.unregister(key.fd)
+                    os.close(int(key.fd))
+                child.wait(10)  # the server says it has ended, and the connection is closed
                 raise subprocess.TimeoutExpired(child.argv, timeout)
             for key, _events in selector.select(left):
                 fd = int(key.fd)

@@ -71,3 +71,13 @@ def test_a_fork_server_that_has_ended_is_started_again(seeded):
     assert done.returncode == 0 and done.stdout.startswith("llmreads ")
     again = processes._server_for(environment)
     assert again is not None and again is not first and again.process.poll() is None
+
+
+
+def test_a_run_past_its_timeout_is_killed_and_the_server_serves_the_next(seeded):
+    import subprocess
+
+    with pytest.raises(subprocess.TimeoutExpired):  # `note add` with no text waits for the editor
+        processes.run("note", "add", "lora", env={"EDITOR": "sh -c 'sleep 30'"}, timeout=1)
+    done = processes.run("--version")
+    assert done.returncode == 0 and done.stdout.startswith("llmreads ")
