@@ -135,7 +135,7 @@ def _walk(nodes: list[Node], state: State, in_list: bool = False) -> None:
             if EXPORT_MARK in raw:
                 state.every_item = True
             else:
-                read_html(raw, state, None, state.line_of)
+                read_html(raw, state, state.line_of)
 
 
 def _list(node: Node, state: State, nested: bool = False) -> None:
@@ -156,7 +156,12 @@ def _list(node: Node, state: State, nested: bool = False) -> None:
             if child.get("type") == "list":
                 _list(child, state, nested=True)
             elif child.get("type") == "block_html" and not text_nodes:
-                read_html(str(child.get("raw", "")), state, line)
+                read_html(str(child.get("raw", "")), state, _at(line))
+
+
+def _at(line: int) -> Callable[[str], int]:
+    """A `where` for a piece of an item that begins at `line` (the item's line names all of it)."""
+    return lambda _anchor: line
 
 
 def _updated(node: Node, state: State) -> None:

@@ -28,7 +28,16 @@ from llmreads.parse.entries import (
     paper_evidence,
     resource_section,
 )
-from llmreads.parse.inline import STAR, Node, count_stars, find_year, node_links, plain_text, strip_emphasis
+from llmreads.parse.inline import (
+    STAR,
+    Node,
+    bare_links,
+    count_stars,
+    find_year,
+    node_links,
+    plain_text,
+    strip_emphasis,
+)
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
 
@@ -112,40 +121,32 @@ def read_paragraph(node: Node, state: State, line_of: Callable[[str], int]) -> N
 _ANCHOR = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*["']?([^"'\s>]+)[^>]*>(.*?)</a\s*>""", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
-_URL_IN_HTML = re.compile(r"""https?://[^\s"'<>()\[\]]+""")
 
 
-def read_html(raw: str, state: State, line: int | None, line_of: Callable[[str], int] | None = None) -> None:
+def read_html(raw: str, state: State, where: Callable[[str], int]) -> None:
     """An HTML block: not read, as a page shows it as HTML and not as Markdown, but said (UnreadItem) when it
     holds a paper: one for each anchor to a paper (`<a href="https://arxiv.org/abs/...">Title</a>`), else one
     for the block when its text holds a paper's link, arXiv id or DOI (an item whose first line is a tag alone,
-    `- <br>`, is an HTML block whole). At `line`, else where `line_of` finds the paper's link."""
+    `- <br>`, is an HTML block whole). `where`: the line of a piece of the block's source (a URL)."""
     import html
 
     def text_of(fragment: str) -> str:
-        return clean(" ".join(html.unescape(_TAG.sub(" ", fragment)).split()))
+        return clean(html.unescape(_TAG.sub(" ", fragment)))
 
     raw = _COMMENT.sub(" ", raw)  # what the page hides
     anchors = [(m, Link(text=text_of(m.group(2)), url=html.unescape(m.group(1)).strip()))
                for m in _ANCHOR.finditer(raw)]
     papers = [(m, link) for m, link in anchors if is_paper(link)]
-    if papers:
-        for m, link in papers:
-            text = link.text
-            if is_label(text, link.url):  # `<td><a href="...">Paper</a></td>`: the row names the paper
-                start, end = raw.rfind("<tr", 0, m.start()), raw.find("</tr", m.end())
-                text = text_of(raw[start:end]) if 0 <= start and m.end() <= end else text
-            state.emit(UnreadItem(line if line is not None else _line(line_of, m.group(1)), text or link.url))
-        return
+    for m, link in papers:
+        text = link.text
+        if is_label(text, link.url):  # `<td><a href="...">Paper</a></td>`: the row names the paper
+            start, end = raw.rfind("<tr", 0, m.start()), raw.find("</tr", m.end())
+            text = text_of(raw[start:end]) if 0 <= start and m.end() <= end else text
+        state.emit(UnreadItem(where(m.group(1)), text or link.url))
     text = text_of(raw)
-    if paper_evidence(text, [link for _url, link in anchors]):
-        url = _URL_IN_HTML.search(raw)  # the line that holds it, as the source has it (tags and spaces kept)
-        state.emit(UnreadItem(line if line is not None else _line(line_of, url.group() if url else text[:30]), text))
-
-
-def _line(line_of: Callable[[str], int] | None, anchor: str) -> int:
-    assert line_of is not None
-    return line_of(anchor)
+    if not papers and paper_evidence(text, [link for _m, link in anchors]):
+        urls = bare_links(raw, [])  # found in the source as written (tags and spaces kept), unlike the text
+        state.emit(UnreadItem(where(urls[0].url if urls else text[:30]), text))
 
 
 def _blank(node: Node) -> bool:
