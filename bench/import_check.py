@@ -13,6 +13,12 @@ then imported over the first one by both, and compared again: a re-import must
 store what a first import stores. Prints one line per list and exits 1 on any
 difference, naming the table and the first rows that differ. Standard library
 only (plus llmreads itself, run as a subprocess).
+
+With `--by-place`, sections, entries and links are compared by where they are
+(list, position, a link's position; an entry names its section by number),
+not by row id, and papers in the order of their keys: a re-import that keeps
+the rows it finds again (and numbers only new ones) stores the same list as
+one that writes every row anew.
 """
 
 from __future__ import annotations
@@ -38,11 +44,27 @@ TABLES = {
     "key_aliases": "*",
     "statuses": "user, paper_key, status",
     "notes": "id, user, paper_key, text",
+    "table_columns": "*",
 }
+# --by-place: the rows of these tables by where they are, without row ids (`{columns}`: the shared ones).
+BY_PLACE = {
+    "sections": "SELECT {columns} FROM sections ORDER BY list_id, position",
+    "entries": "SELECT {columns}, (SELECT number FROM sections s WHERE s.id = entries.section_id) FROM entries"
+               " ORDER BY list_id, position",
+    "links": "SELECT e.list_id, e.position, l.position, l.text, l.url FROM links l JOIN entries e ON e.id = l.entry_id"
+             " ORDER BY e.list_id, e.position, l.position",
+    "papers": "SELECT {columns} FROM papers ORDER BY key",
+}
+ROW_IDS = ("id", "section_id", "entry_id")
 INDEXES = ("papers_fts", "notes_fts")
 
 
-def rows(conn: sqlite3.Connection, table: str, columns: str | None = None) -> Iterator[tuple[object, ...]]:
+def rows(conn: sqlite3.Connection, table: str, columns: str | None = None,
+         by_place: bool = False) -> Iterator[tuple[object, ...]]:
+    if by_place and table in BY_PLACE:
+        if table != "papers":
+            columns = ", ".join(c for c in (columns or "").split(", ") if c not in ROW_IDS)
+        return iter(conn.execute(BY_PLACE[table].format(columns=columns)))
     if table in INDEXES:
         vocab = f"temp.{table}_check"
         conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocab} USING fts5vocab(main, {table}, 'instance')")
@@ -54,7 +76,7 @@ def rows(conn: sqlite3.Connection, table: str, columns: str | None = None) -> It
     return iter(conn.execute(f"SELECT {columns} FROM {table} ORDER BY {', '.join(map(str, range(1, width + 1)))}"))
 
 
-def compare(a: Path, b: Path) -> list[str]:
+def compare(a: Path, b: Path, by_place: bool = False) -> list[str]:
     """The tables whose rows differ between two databases, each with the first differing rows."""
     from itertools import zip_longest
 
@@ -63,7 +85,7 @@ def compare(a: Path, b: Path) -> list[str]:
         for table in [*TABLES, *INDEXES]:
             try:
                 columns = shared_columns(one, two, table) if TABLES.get(table) == "*" else None
-                pairs = zip_longest(rows(one, table, columns), rows(two, table, columns))
+                pairs = zip_longest(rows(one, table, columns, by_place), rows(two, table, columns, by_place))
             except sqlite3.OperationalError as exc:
                 differences.append(f"{table}: cannot be read in both ({exc})")
                 continue
@@ -113,7 +135,8 @@ def run_import(python_path: str | None, db: Path, markdown: Path, name: str) -> 
     return report_of(done.stdout)
 
 
-def check(markdown: Path, base: str, updated: Path | None, work: Path, into: Path | None = None) -> list[str]:
+def check(markdown: Path, base: str, updated: Path | None, work: Path, into: Path | None = None,
+          by_place: bool = False) -> list[str]:
     problems = []
     dbs = {side: work / f"{markdown.stem}-{side}.db" for side in ("new", "base")}
     for db in dbs.values():
@@ -127,7 +150,7 @@ def check(markdown: Path, base: str, updated: Path | None, work: Path, into: Pat
         if reports["new"] != reports["base"]:
             problems.append(f"import {step + 1} ({path.name}): reports differ:"
                             f" {reports['new']!r} vs {reports['base']!r}")
-        problems += [f"import {step + 1} ({path.name}): {d}" for d in compare(dbs["new"], dbs["base"])]
+        problems += [f"import {step + 1} ({path.name}): {d}" for d in compare(dbs["new"], dbs["base"], by_place)]
     return problems
 
 
@@ -137,13 +160,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base", required=True, help="source folder of the llmreads to compare with (its src/)")
     parser.add_argument("--updated", type=Path, help="a second version of the (single) list, imported over the first")
     parser.add_argument("--into", type=Path, help="a database (closed) to import into, copied: a non-empty one")
+    parser.add_argument("--by-place", action="store_true",
+                        help="compare sections, entries and links by list and position, not row id; papers by key")
     args = parser.parse_args(argv)
     if args.updated and len(args.lists) != 1:
         parser.error("--updated goes with one list")
     failed = 0
     with tempfile.TemporaryDirectory(prefix="import-check-") as folder:
         for markdown in args.lists:
-            problems = check(markdown, args.base, args.updated, Path(folder), args.into)
+            problems = check(markdown, args.base, args.updated, Path(folder), args.into, args.by_place)
             failed += bool(problems)
             print(f"{markdown.name}: {'same' if not problems else 'DIFFERENT'}")
             for problem in problems:

@@ -14,18 +14,22 @@ import hashlib
 import json
 import random
 import sqlite3
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from helpers import examples
+from helpers import examples, snapshot
 from llmreads.db import open_db
+from llmreads.errors import ImportFailed
 from llmreads.models import KnownRows
 from llmreads.parse import iter_document
 from llmreads.sources import import_path, read_document
+from llmreads.store.base import marks
 from llmreads.store.importer import import_document
 from llmreads.store.tracking import set_status
 
@@ -99,6 +103,26 @@ def import_reading_all(db: Path, path: Path) -> None:
         conn.close()
 
 
+# Sections, entries and links by their place (list, section number, position, link position), not by row id:
+# a re-import keeps the rows it finds again, where a first import numbers every row anew. Per table: its
+# alias, and what stands for the ids it holds.
+PLACED = {
+    "sections": ("s", ""),
+    "entries": ("e", ", (SELECT number FROM sections s WHERE s.id = e.section_id)"),
+    "links": ("l", ", (SELECT e.list_id || ':' || e.position FROM entries e WHERE e.id = l.entry_id)"),
+}
+
+
+def placed_rows(conn: sqlite3.Connection, name: str) -> list[tuple[object, ...]]:
+    """Every row of a table, in a sorted list; those of PLACED without their row ids and the ids they hold."""
+    if name not in PLACED:
+        return sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+    alias, ids = PLACED[name]
+    names = [row[0] for row in conn.execute(f"SELECT name FROM pragma_table_info('{name}')")]
+    columns = ", ".join(f"{alias}.{column}" for column in names if column not in ("id", "section_id", "entry_id"))
+    return sorted(conn.execute(f"SELECT {columns}{ids} FROM {name} {alias}").fetchall(), key=repr)
+
+
 def stored(db: Path, with_user_data: bool = False) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table (the import's time left out) and the search index's terms."""
     conn = sqlite3.connect(db)
@@ -109,7 +133,7 @@ def stored(db: Path, with_user_data: bool = False) -> dict[str, list[tuple[objec
                 continue  # the index's own storage (compared by its terms below), times, the planner's statistics
             if name in USER_TABLES and not with_user_data:
                 continue  # times and random ids: test_a_reimport_that_reuses_rows_leaves_user_data_as_it_was
-            found[name] = sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+            found[name] = placed_rows(conn, name)
         columns = [row[0] for row in conn.execute("SELECT name FROM pragma_table_info('lists')")]
         assert "imported_at" in columns
         kept = ", ".join(c for c in columns if c != "imported_at")
@@ -474,3 +498,174 @@ def test_a_key_digested_once_gives_each_text_the_digest_it_gives_alone(key: byte
 
     digest = keyed_digest64(key)
     assert [digest(text) for text in texts] == [digest64(text, key=key) for text in texts]
+
+
+# ------------------------------------------------------------- rows kept in place
+
+
+def rows_by_paper(db: Path) -> dict[str, tuple[int, int, list[tuple[object, ...]]]]:
+    """Per paper key: its entry's row id, section row id and links (id, position, text, url) in the list."""
+    conn = sqlite3.connect(db)
+    try:
+        return {key: (entry_id, section_id, [tuple(r) for r in conn.execute(
+            "SELECT id, position, text, url FROM links WHERE entry_id = ? ORDER BY position", (entry_id,))])
+            for key, entry_id, section_id in conn.execute(
+                "SELECT p.key, e.id, e.section_id FROM entries e JOIN papers p ON p.id = e.paper_id")}
+    finally:
+        conn.close()
+
+
+def code_section(first: int, count: int) -> list[str]:
+    lines = ["", "## Code", "", "| # | Paper | Intro | Stars | Code |", "|---|---|---|---|---|"]
+    for n in range(first, first + count):
+        lines.append(f"| {n} | [Paper number {n} with code](https://arxiv.org/abs/2403.{n:05d}) | about {n} | ⭐ |"
+                     f" [Code](https://github.com/lab/p{n}) [Demo](https://lab.example/d{n}) |")
+    return lines
+
+
+def test_entries_found_again_keep_their_rows_and_links_and_removed_ones_lose_theirs(
+    tmp_path: Path, reads: Reads
+) -> None:
+    first = document(section("Alpha", 1, 5), code_section(50, 10), section("Gamma", 30, 8))
+    # Near the top of Code: row 50 removed, a row added before 51, row 52 changed; Gamma's first row removed.
+    second = changed(first, row_of(first, 50), "")
+    second = changed(second, "| 51 |", "| 97 | [Added with code](https://arxiv.org/abs/2404.00097) | new | ⭐ |"
+                                       " [Code](https://github.com/lab/added) |\n| 51 |")
+    second = changed(second, "about 52 |", "about fifty-two |")
+    second = changed(second, row_of(first, 30), "")
+    assert reimport_both_ways(tmp_path, first, second, reads, before=lambda db: held.update(
+        rows_by_paper(db)) if db.name == "reusing.db" else None) == 5 + 2
+    after = rows_by_paper(tmp_path / "reusing.db")
+    kept = [f"arxiv:2403.{n:05d}" for n in (51, *range(53, 60))] + [f"arxiv:2401.{n:05d}" for n in range(31, 38)]
+    for key in kept:
+        assert after[key] == held[key], key  # the same entry row, in the same section row, with the same links
+    assert after["arxiv:2403.00052"][0] not in {entry_id for entry_id, _section, _links in held.values()}
+    conn = sqlite3.connect(tmp_path / "reusing.db")
+    try:
+        gone = [held[f"arxiv:2403.{50:05d}"][0], held["arxiv:2401.00030"][0]]
+        assert conn.execute(f"SELECT count(*) FROM entries WHERE id IN ({marks(gone)})", gone).fetchone()[0] == 0
+        assert conn.execute(f"SELECT count(*) FROM links WHERE entry_id IN ({marks(gone)})", gone).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM links").fetchone()[0] == 2 * 9 + 1
+        # Each kept row now says where the new version has it (reimport_both_ways compared every row).
+        assert conn.execute("SELECT position, line FROM entries WHERE id = ?",
+                            (held["arxiv:2403.00051"][0],)).fetchone() == (6, second.split("\n").index(
+                                row_of(second, 51).rstrip("\n")) + 1)
+    finally:
+        conn.close()
+
+
+held: dict[str, tuple[int, int, list[tuple[object, ...]]]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _no_held_rows() -> Iterator[None]:
+    held.clear()
+    yield
+    held.clear()
+
+
+def section_rows(db: Path) -> dict[str, tuple[object, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return {row[1]: row for row in conn.execute("SELECT id, number, title, position FROM sections")}
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("more", [False, True])
+def test_sections_stay_by_number_renamed_in_place_removed_and_added(tmp_path: Path, reads: Reads, more: bool) -> None:
+    # Sections are numbered in order: Beta renamed, Gamma removed (Delta takes its number and title), and
+    # the fourth number gone, or taken by a new section.
+    first = document(section("Alpha", 1, 5), section("Beta", 10, 8), section("Gamma", 30, 8), section("Delta", 60, 3))
+    second = document(section("Alpha", 1, 5), section("Beta, renamed", 10, 8), section("Delta", 60, 3),
+                      *([section("Epsilon", 70, 2)] if more else []))
+    seen: dict[str, dict[str, tuple[object, ...]]] = {}
+    reimport_both_ways(tmp_path, first, second, reads, before=lambda db: seen.update({db.name: section_rows(db)}))
+    before, after = seen["reusing.db"], section_rows(tmp_path / "reusing.db")
+    numbers = sorted(before)
+    assert [after[n][2] for n in sorted(after)] == ["Alpha", "Beta, renamed", "Delta", *(["Epsilon"] if more else [])]
+    assert after[numbers[0]] == before[numbers[0]]
+    assert [after[n][0] for n in numbers[1:3]] == [before[n][0] for n in numbers[1:3]]  # renamed in place
+    if more:
+        assert after[numbers[3]][0] == before[numbers[3]][0]
+    else:
+        assert numbers[3] not in after
+    conn = sqlite3.connect(tmp_path / "reusing.db")
+    try:
+        assert conn.execute("SELECT count(*) FROM entries e LEFT JOIN sections s ON s.id = e.section_id"
+                            " WHERE s.id IS NULL OR s.list_id != e.list_id").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM sections").fetchone()[0] == 3 + more
+    finally:
+        conn.close()
+
+
+def test_rows_moved_between_sections_keep_their_rows_only_when_their_context_is_the_same(
+    tmp_path: Path, reads: Reads
+) -> None:
+    # Two sections of one title and header: a row moved from the first to the second is another row
+    # (its section's number is in its digest) and is read again; the rows around it stay.
+    first = document(section("Alpha", 1, 5), section("Beta", 10, 8), section("Gamma", 30, 8))
+    second = changed(changed(first, row_of(first, 12), ""), row_of(first, 33), row_of(first, 33) + row_of(first, 12))
+    reimport_both_ways(tmp_path, first, second, reads, before=lambda db: held.update(
+        rows_by_paper(db)) if db.name == "reusing.db" else None)
+    after = rows_by_paper(tmp_path / "reusing.db")
+    assert after["arxiv:2401.00034"][0] == held["arxiv:2401.00034"][0]
+    assert after["arxiv:2401.00013"][0] == held["arxiv:2401.00013"][0]
+    assert after["arxiv:2401.00012"][1] != held["arxiv:2401.00012"][1]
+
+
+def test_a_dry_run_or_a_failed_reimport_leaves_the_database_exactly_as_it_was(tmp_path: Path) -> None:
+    first = document(section("Alpha", 1, 5), code_section(50, 10), section("Gamma", 30, 8))
+    one, two = tmp_path / "one.md", tmp_path / "two.md"
+    one.write_text(first, encoding="utf-8")
+    second = changed(changed(changed(first, row_of(first, 50), ""), "about 52 |", "about fifty-two |"),
+                     "about 31 |", "about thirty-one |")
+    db = tmp_path / "x.db"
+    import_reusing(db, one)
+    before = snapshot(db)
+    two.write_text(second, encoding="utf-8")
+    conn = open_db(db)
+    try:
+        report = import_path(conn, str(two), name=LIST, dry_run=True)
+        assert report.dry_run and report.removed == ["Paper number 50 with code"]
+        # A problem at the end, under --strict: every other row has been written (in place) when it fails.
+        two.write_text(changed(second, row_of(second, 37), row_of(second, 37) + "| 99 | | no title | ⭐ |\n"),
+                       encoding="utf-8")
+        with pytest.raises(ImportFailed, match=r"two\.md: line \d+: row has no paper title \(--strict\)"):
+            import_path(conn, str(two), name=LIST, strict=True)
+    finally:
+        conn.close()
+    assert snapshot(db) == before
+
+
+def test_a_reimport_killed_once_its_rows_are_written_in_place_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    first = document(section("Alpha", 1, 5), code_section(50, 10), section("Gamma", 30, 8))
+    one, two = tmp_path / "one.md", tmp_path / "two.md"
+    one.write_text(first, encoding="utf-8")
+    two.write_text(changed(changed(first, row_of(first, 50), ""), "about 31 |", "about thirty-one |"), encoding="utf-8")
+    db = tmp_path / "x.db"
+    import_reusing(db, one)
+    before = snapshot(db)
+    # Killed right after the kept rows are updated and the others deleted, before the commit.
+    script = (
+        "import os, sys\n"
+        "from llmreads.store import importer\n"
+        "finish = importer._Writer.finish\n"
+        "def finish_and_die(self):\n"
+        "    finish(self)\n"
+        "    assert self.in_place and self.kept\n"
+        "    os._exit(9)\n"
+        "importer._Writer.finish = finish_and_die\n"
+        "from llmreads.db import open_db\n"
+        "from pathlib import Path\n"
+        "from llmreads.sources import import_path\n"
+        f"import_path(open_db(Path({str(db)!r})), {str(two)!r}, name={LIST!r})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+    assert snapshot(db) == before
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()

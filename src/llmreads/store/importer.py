@@ -21,6 +21,7 @@ from llmreads.db import rollback
 from llmreads.errors import ImportFailed
 from llmreads.models import Entry
 from llmreads.store.base import LIST_STRIDE, chunks, now, rows_in
+from llmreads.store.base import marks as placeholders
 from llmreads.store.changes import (
     Seen,
     compare,
@@ -128,7 +129,9 @@ def _import_document(
             # Rows to write: a Document's entries, or about as many as the staged events.
             expected = len(doc.entries) if isinstance(doc, Document) else staged.events if staged else 0
             take = reusable.take if reusable is not None else None
-            report = _import(conn, events, name, fallback_name, source, sha256, strict, reader, expected, take)
+            in_place = staged is not None and staged.reused > staged.read
+            report = _import(conn, events, name, fallback_name, source, sha256, strict, reader, expected, take,
+                             in_place)
             report.dry_run = dry_run
             conn.execute("ROLLBACK" if dry_run else "COMMIT")
         except BaseException:
@@ -175,20 +178,20 @@ class _StoredEntry(Entry):
     content as stored (its raw introduction is not kept).
 
     Only what names its paper is read (and its stars): the rest of its row
-    (number, introduction, year, extra columns) and its links are copied by
-    the writer from the TEMP tables, by `entry_id`, the row it was read from.
+    (number, introduction, year, extra columns) and its links stay in the
+    entry's row, or are copied by the writer from the TEMP tables (`held`).
     """
 
     digest: int = 0
     ident: int = 0
-    entry_id: int = 0
+    held: _Held | None = None
 
 
 class _Held(NamedTuple):
     """A stored entry a re-import may take for a row it finds again, as the TEMP table holds it: a tuple, for
     the 100,000 of a large list are made in a fraction of the time entries take (`entry` makes one)."""
 
-    entry_id: int
+    held_id: int  # temp.reusable's id: the entry's rank in the list's order
     stars: int
     digest: int
     key: str
@@ -197,6 +200,11 @@ class _Held(NamedTuple):
     title: str
     title_raw: str  # '' when the title's own text (papers.title_raw)
     ident: int
+    row_id: int  # the entry's row (entries.id), with what it holds that a re-import may change
+    section_id: int
+    paper_id: int
+    position: int
+    line: int
 
     def entry(self, found: ReusedEntry) -> _StoredEntry:
         """The entry for the row `found`."""
@@ -204,8 +212,13 @@ class _Held(NamedTuple):
             section=found.section, number=None, stars=self.stars, title=self.title,
             title_raw=self.title_raw or self.title, url=self.url, intro="", intro_raw="", links=(), line=found.line,
             key=self.key, arxiv=self.arxiv, paper_url=bool(self.ident & 1), source=found.source, digest=self.digest,
-            ident=self.ident, entry_id=self.entry_id,
+            ident=self.ident, held=self,
         )
+
+
+HELD_COLUMNS = (
+    "id, stars, digest, key, arxiv, url, title, title_raw, ident, entry, section_id, paper_id, position, line"
+)
 
 
 class _Reusable:
@@ -221,9 +234,9 @@ class _Reusable:
 
     def __init__(self, conn: sqlite3.Connection, list_name: str, known: KnownRows) -> None:
         self.conn = conn
-        # Entry.source -> id of the first stored entry read from that row that passes the check (take).
+        # Entry.source -> temp.reusable id of the first stored entry read from that row that passes the check.
         self.first: dict[int, int] = {}
-        self.window: dict[int, _Held] = {}  # entry id -> stored entry, read ahead in the list's order (take)
+        self.window: dict[int, _Held] = {}  # temp.reusable id -> stored entry, read ahead in the list's order
         self.read_to = 0  # the entries of ids below this are read into the window
         row = conn.execute("SELECT id FROM lists WHERE name = ?", (list_name,)).fetchone()
         if row is None:
@@ -236,19 +249,23 @@ class _Reusable:
             conn.execute(
                 "CREATE TEMP TABLE reusable (id INTEGER PRIMARY KEY, source INTEGER, ident INTEGER, number INTEGER,"
                 " stars INTEGER, intro TEXT, year TEXT, extra TEXT, digest INTEGER, key TEXT, arxiv TEXT, url TEXT,"
-                " title TEXT, title_raw TEXT)"
+                " title TEXT, title_raw TEXT, entry INTEGER, section_id INTEGER, paper_id INTEGER, position INTEGER,"
+                " line INTEGER)"
             )
+            # Numbered in the list's order (its entries' index): the order take() reads them in. A re-import
+            # keeps the rows it finds again where they are, so row ids are not in that order.
             conn.execute(
-                "INSERT INTO temp.reusable SELECT e.id, e.source, e.ident, e.number, e.stars, e.intro, e.year,"
-                " e.extra, e.digest, p.key, p.arxiv, p.url, p.title, p.title_raw"
+                "INSERT INTO temp.reusable SELECT row_number() OVER (ORDER BY e.position), e.source, e.ident,"
+                " e.number, e.stars, e.intro, e.year, e.extra, e.digest, p.key, p.arxiv, p.url, p.title, p.title_raw,"
+                " e.id, e.section_id, e.paper_id, e.position, e.line"
                 " FROM entries e JOIN papers p ON p.id = e.paper_id"
                 " WHERE e.list_id = ? AND e.source IS NOT NULL AND e.title = ''",
                 (row[0],),
             )
             conn.execute("CREATE TEMP TABLE reusable_links (entry_id INTEGER, position INTEGER, text TEXT, url TEXT)")
             conn.execute(
-                "INSERT INTO temp.reusable_links SELECT l.entry_id, l.position, l.text, l.url"
-                " FROM temp.reusable r JOIN links l ON l.entry_id = r.id"
+                "INSERT INTO temp.reusable_links SELECT r.id, l.position, l.text, l.url"
+                " FROM temp.reusable r JOIN links l ON l.entry_id = r.entry"
             )
             conn.execute("CREATE INDEX temp.reusable_links_entry ON reusable_links(entry_id, position)")
             known.tables.update((key, (counts, sample)) for key, counts, sample in conn.execute(
@@ -264,11 +281,11 @@ class _Reusable:
         first = self.first
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: a Row each costs as much as the rest of the loop
-        for source, entry_id, ident, data in cursor.execute(
+        for source, held_id, ident, data in cursor.execute(
             f"SELECT source, id, ident, {IDENTITY_BYTES} FROM temp.reusable ORDER BY id"
         ):
             if source not in first and data is not None and digest64(data) & ~1 == ident & ~1:
-                first[source] = entry_id
+                first[source] = held_id
         known.rows = first
 
     WINDOW = 1000
@@ -283,24 +300,23 @@ class _Reusable:
         a tenth of a large re-import. A row the list repeats, taken already,
         is read by its id.
         """
-        entry_id = self.first[source]
-        if entry_id >= self.read_to:
+        held_id = self.first[source]
+        if held_id >= self.read_to:
             cursor = self.conn.cursor()
             cursor.row_factory = None
-            while entry_id >= self.read_to:
+            while held_id >= self.read_to:
                 rows = cursor.execute(
-                    "SELECT id, stars, digest, key, arxiv, url, title, title_raw, ident FROM temp.reusable"
-                    " WHERE id >= ? ORDER BY id LIMIT ?", (self.read_to, self.WINDOW),
+                    f"SELECT {HELD_COLUMNS} FROM temp.reusable WHERE id >= ? ORDER BY id LIMIT ?",
+                    (self.read_to, self.WINDOW),
                 ).fetchall()
                 self.window.update((row[0], _Held._make(row)) for row in rows)
                 self.read_to = rows[-1][0] + 1
-        held = self.window.pop(entry_id, None)
+        held = self.window.pop(held_id, None)
         if held is None:
             cursor = self.conn.cursor()
             cursor.row_factory = None
             held = _Held._make(cursor.execute(
-                "SELECT id, stars, digest, key, arxiv, url, title, title_raw, ident FROM temp.reusable WHERE id = ?",
-                (entry_id,),
+                f"SELECT {HELD_COLUMNS} FROM temp.reusable WHERE id = ?", (held_id,),
             ).fetchone())
         return held
 
@@ -355,8 +371,18 @@ class _Staged:
         self.held: list[list[Event]] = []
         self.batches = 0  # pickled into the TEMP table, after the held ones
         self.events = 0  # how many: the import weighs its writing against the rows already held
+        # How many are rows found again (ReusedEntry), how many entries read: the import keeps the rows found
+        # again in place when they outnumber those it writes.
+        self.reused = self.read = 0
+        from collections import Counter
+
+        from llmreads.models import ReusedEntry
+
         try:
             for batch in chunks(events, self.BATCH):
+                kinds = Counter(map(type, batch))
+                self.reused += kinds[ReusedEntry]
+                self.read += kinds[Entry]
                 if self.events < self.HELD:
                     self.held.append(batch)
                 else:
@@ -414,9 +440,11 @@ def _import(
     reader: str | None = None,
     expected: int = 0,
     take: Callable[[int], _Held] | None = None,
+    in_place: bool = False,
 ) -> ImportReport:
     """The import under the write lock. `take`: the stored entry a re-import takes for a row the parse found
-    again (ReusedEntry), by its source (_Reusable.take)."""
+    again (ReusedEntry), by its source (_Reusable.take); `in_place`: whether the rows found again outnumber
+    those read, and stay where they are (_Writer._place)."""
     from llmreads.models import (
         DocumentTitle,
         DocumentUpdated,
@@ -465,18 +493,25 @@ def _import(
         )
     assert list_id is not None
     index = IndexedText(conn, list_id)  # before the list's entries go
-    # The index holds section titles: a paper whose section was renamed is indexed anew.
-    old_sections = dict(conn.execute("SELECT number, title FROM sections WHERE list_id = ?", (list_id,)).fetchall())
-    conn.execute("DELETE FROM entries WHERE list_id = ?", (list_id,))
-    conn.execute("DELETE FROM sections WHERE list_id = ?", (list_id,))
-    section_ids: dict[str, int] = {}
+    # Sections stay by number: updated where they changed, deleted at the end when gone.
+    old_sections = {number: (section_id, parent, title, title_raw, position) for section_id, number, parent, title,
+                    title_raw, position in conn.execute("SELECT id, number, parent, title, title_raw, position"
+                                                        " FROM sections WHERE list_id = ?", (list_id,))}
     writer = _Writer(conn, list_id, index)
+    # When most of the list's rows are found again (a re-import of an updated list), they stay where they
+    # are (_Writer._place); else the list's entries are deleted first and every row written anew.
+    writer.in_place = take is not None and in_place
+    if not writer.in_place:
+        conn.execute("DELETE FROM entries WHERE list_id = ?", (list_id,))
+    section_ids: dict[str, int] = {}
     # When the rows to write outnumber those held (an empty database, one that
     # holds the bundled list, a large list imported again), indexes are built
     # once the rows are in: a sort instead of a random insert per row, and full
     # pages. entries_paper stays while papers are held: the writer renames them.
     deferred: list[tuple[str, str]] = []
-    if not writer.stored:
+    if writer.in_place:
+        pass
+    elif not writer.stored:
         deferred = _drop_indexes(conn)
     elif expected >= conn.execute("SELECT count(*) FROM entries").fetchone()[0]:
         deferred = _drop_indexes(conn, keep=("entries_paper",))
@@ -485,11 +520,19 @@ def _import(
     conn.execute("DELETE FROM table_columns WHERE list_id = ?", (list_id,))
     for event in events:
         if isinstance(event, Section):
-            section_id = conn.execute(
-                "INSERT INTO sections (list_id, number, parent, title, title_raw, position) VALUES (?, ?, ?, ?, ?, ?)",
-                (list_id, event.number, event.parent, event.title, event.title_raw, len(section_ids)),
-            ).lastrowid
-            assert section_id is not None
+            placed = (event.parent, event.title, event.title_raw, len(section_ids))
+            held = old_sections.get(event.number)
+            if held is None:
+                section_id = conn.execute(
+                    "INSERT INTO sections (list_id, number, parent, title, title_raw, position)"
+                    " VALUES (?, ?, ?, ?, ?, ?)", (list_id, event.number, *placed),
+                ).lastrowid
+                assert section_id is not None
+            else:
+                section_id = held[0]
+                if held[1:] != placed:
+                    conn.execute("UPDATE sections SET parent = ?, title = ?, title_raw = ?, position = ? WHERE id = ?",
+                                 (*placed, section_id))
             section_ids[event.number] = section_id
             writer.section_titles[section_id] = event.title
         elif isinstance(event, ReusedEntry):
@@ -520,12 +563,15 @@ def _import(
                          (list_id, event.key, event.counts, event.sample))
     if not report.entries:
         raise ImportFailed(f"{source} holds no papers (no table with a title column, no list of paper links)")
-    writer.flush()
+    writer.finish()
     writer.close()
     # The indexes of papers come back after the refresh, which may move every
     # paper of the list (a row removed near the top shifts the positions of all after it).
     for sql in [sql for table, sql in deferred if table != "papers"]:
         conn.execute(sql)
+    gone_sections = [held[0] for number, held in old_sections.items() if number not in section_ids]
+    for chunk in chunks(gone_sections):  # no entry is in them now
+        conn.execute(f"DELETE FROM sections WHERE id IN ({placeholders(chunk)})", chunk)
     _analyze_written(conn)
     report.sections = len(section_ids)
     report.papers = len(seen)
@@ -547,7 +593,7 @@ def _import(
     touched = [info.paper_id for key, info in seen.items() if key not in old or key in summaries]
     removed = [key for key in old if key not in seen]
     renamed = [number for number, section_id in section_ids.items()
-               if old_sections.get(number, writer.section_titles[section_id]) != writer.section_titles[section_id]]
+               if number in old_sections and old_sections[number][2] != writer.section_titles[section_id]]
     retitled = [r[0] for r in rows_in(
         conn, "SELECT DISTINCT e.paper_id FROM entries e JOIN sections s ON s.id = e.section_id"
         " WHERE s.number IN ({marks}) AND e.list_id = ? AND s.list_id = ?", renamed, [list_id, list_id],
@@ -688,6 +734,13 @@ class _Writer:
         self.links: list[tuple[int, int, str, str]] = []
         self.reused: list[tuple[object, ...]] = []  # entries found again (stored_entry), written at flush
         self.reused_table = False
+        # In place: entries found again keep their rows (_place); the list's other rows are deleted at `finish`.
+        self.in_place = False
+        self.first_new = self.next_entry
+        self.kept: set[int] = set()  # ids of the rows kept
+        self.moved: list[tuple[object, ...]] = []  # (id, section_id, paper_id, position, title, line) to write
+        self.shifted: list[tuple[int, int, int]] = []  # (id, position, line) of rows only moved in the list
+        self.placed_tables = False
 
     def clashes(self) -> list[Clash]:
         """arXiv papers the list gives different titles: not the same words with a typo, but another title.
@@ -786,7 +839,7 @@ class _Writer:
         if section not in info.sections:
             info.sections.append(section)
         info.content.append(digest)
-        if len(self.entries) + len(self.reused) >= self.BATCH:
+        if len(self.entries) + len(self.reused) + len(self.moved) + len(self.shifted) >= self.BATCH:
             self.flush()
 
     def _names_stored(self, stored: tuple[int, int, int, int, int], title: str, title_raw: str, url: str,
@@ -831,33 +884,48 @@ class _Writer:
             info = self.seen[key] = Seen(stored[0], title, position, None)
         else:
             self._clash(held.arxiv, title, info.title)
-        entry_id = self.next_entry
-        self.next_entry += 1
-        self.reused.append((entry_id, held.entry_id, section_id, info.paper_id, position,
-                            "" if title == info.title else title, found.line, found.source, held.ident))
+        self._place(held, section_id, info.paper_id, position, "" if title == info.title else title, found.line,
+                    found.source)
         self._tally(info, held.stars, found.section, held.digest)
         return None
 
     def stored_entry(self, section_id: int, position: int, stored: _StoredEntry) -> None:
-        """An entry a re-import found again (what `entry` does, less the texts): its row and links are copied
-        from the stored ones at `flush`, under the next row id, as a full import writes them."""
-        source, ident, stored_id, digest = stored.source, stored.ident, stored.entry_id, stored.digest
+        """An entry a re-import found again (what `entry` does, less the texts): its row stays, or is copied
+        (_place)."""
+        held = stored.held
+        assert held is not None
         entry = self.identity(stored)
         info = self._seen(entry, position)
-        entry_id = self.next_entry
-        self.next_entry += 1
-        self.reused.append((entry_id, stored_id, section_id, info.paper_id, position,
-                            "" if entry.title == info.title else entry.title, entry.line, source, ident))
+        self._place(held, section_id, info.paper_id, position, "" if entry.title == info.title else entry.title,
+                    entry.line, stored.source)
         if info.written_stars is not None:  # a paper new in this import (joined by its title): index the texts
             intro, extra = self.conn.execute(
-                "SELECT intro, extra FROM temp.reusable WHERE id = ?", (stored_id,)
+                "SELECT intro, extra FROM temp.reusable WHERE id = ?", (held.held_id,)
             ).fetchone()
             texts = [r[0] for r in self.conn.execute(
-                "SELECT text FROM temp.reusable_links WHERE entry_id = ? ORDER BY position", (stored_id,)
+                "SELECT text FROM temp.reusable_links WHERE entry_id = ? ORDER BY position", (held.held_id,)
             )]
             self.index.write(info.paper_id, info.title, self.section_titles[section_id], intro, json.loads(extra),
                              texts)
-        self._tally(info, entry.stars, entry.section, digest)
+        self._tally(info, entry.stars, entry.section, stored.digest)
+
+    def _place(self, held: _Held, section_id: int, paper_id: int, position: int, title: str, line: int,
+               source: int | None) -> None:
+        """Where an entry found again goes. In place (`in_place`), its row stays with its links, only what
+        changed written (`finish`); a row the list gives twice is copied the second time, as every row is
+        when the list's rows were deleted first: under the next row id, with its links, at `flush`."""
+        row_id = held.row_id
+        if self.in_place and row_id not in self.kept:
+            self.kept.add(row_id)
+            # Its source and identity are the row's (it was found by them); its title is '' (_Reusable).
+            if section_id != held.section_id or paper_id != held.paper_id or title:
+                self.moved.append((row_id, section_id, paper_id, position, title, line))
+            elif position != held.position or line != held.line:
+                self.shifted.append((row_id, position, line))
+            return
+        entry_id = self.next_entry
+        self.next_entry += 1
+        self.reused.append((entry_id, held.held_id, section_id, paper_id, position, title, line, source, held.ident))
 
     def _flush_reused(self) -> None:
         """Write the entries found again, and with them every link of the batch in order (the links' row ids
@@ -898,6 +966,10 @@ class _Writer:
             self.conn.execute("DROP TABLE IF EXISTS temp.reused")
             self.conn.execute("DROP TABLE IF EXISTS temp.written_links")
             self.reused_table = False
+        if self.placed_tables:
+            self.conn.execute("DROP TABLE IF EXISTS temp.moved")
+            self.conn.execute("DROP TABLE IF EXISTS temp.shifted")
+            self.placed_tables = False
 
     def _paper(self, entry: Entry, stored: tuple[int, int, int, int, int]) -> int:
         """The id of a stored paper, seen first in this import (`stored`: its row, as `self.stored` holds it);
@@ -911,8 +983,10 @@ class _Writer:
         ).fetchone()
         if title != entry.title:
             self.index.old_titles.setdefault(paper_id, title)
-            # An entry's title '' stands for its paper's: entries of other lists keep theirs.
-            self.conn.execute("UPDATE entries SET title = ? WHERE paper_id = ? AND title = ''", (title, paper_id))
+            # An entry's title '' stands for its paper's: entries of other lists keep theirs. This list's rows
+            # are written with the title they now need (those kept in place at finish).
+            self.conn.execute("UPDATE entries SET title = ? WHERE paper_id = ? AND title = '' AND list_id != ?",
+                              (title, paper_id, self.list_id))
         if (title, old_raw, url, arxiv) != (entry.title, title_raw, entry.url, entry.arxiv):
             self.conn.execute(
                 "UPDATE papers SET title = ?, title_raw = ?, url = ?, arxiv = ? WHERE id = ?",
@@ -957,6 +1031,41 @@ class _Writer:
         elif self.links:
             self.conn.executemany("INSERT INTO links (entry_id, position, text, url) VALUES (?, ?, ?, ?)", self.links)
         self.papers, self.entries, self.links = [], [], []
+        if self.moved or self.shifted:
+            if not self.placed_tables:
+                self.conn.execute("DROP TABLE IF EXISTS temp.moved")
+                self.conn.execute("DROP TABLE IF EXISTS temp.shifted")
+                self.conn.execute("CREATE TEMP TABLE moved (id INTEGER PRIMARY KEY, section_id INTEGER,"
+                                  " paper_id INTEGER, position INTEGER, title TEXT, line INTEGER)")
+                self.conn.execute("CREATE TEMP TABLE shifted (id INTEGER PRIMARY KEY, position INTEGER, line INTEGER)")
+                self.placed_tables = True
+            self.conn.executemany("INSERT INTO temp.moved VALUES (?, ?, ?, ?, ?, ?)", self.moved)
+            self.conn.executemany("INSERT INTO temp.shifted VALUES (?, ?, ?)", self.shifted)
+            self.moved, self.shifted = [], []
+
+    def finish(self) -> None:
+        """Write what changed in the rows kept in place, then delete the list's rows not found again (their
+        links go with them). Entries written by this import have ids from `first_new` on."""
+        conn = self.conn
+        self.flush()
+        if self.placed_tables:
+            # Set-based: one statement each, rows looked up by id (UPDATE FROM, SQLite 3.33).
+            conn.execute("UPDATE entries SET position = s.position, line = s.line FROM temp.shifted s"
+                         " WHERE entries.id = s.id")
+            conn.execute("UPDATE entries SET section_id = m.section_id, paper_id = m.paper_id, position = m.position,"
+                         " title = m.title, line = m.line FROM temp.moved m WHERE entries.id = m.id")
+            conn.execute("DROP TABLE temp.moved")
+            conn.execute("DROP TABLE temp.shifted")
+            self.placed_tables = False
+        if self.in_place:
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            kept = self.kept
+            gone = [row_id for (row_id,) in cursor.execute(
+                "SELECT id FROM entries WHERE list_id = ? AND id < ?", (self.list_id, self.first_new)
+            ) if row_id not in kept]
+            for chunk in chunks(gone):
+                conn.execute(f"DELETE FROM entries WHERE id IN ({placeholders(chunk)})", chunk)
 
     def settled(self) -> dict[int, tuple[int, int]]:
         """(stars, position) of this list's papers as its entries say, where the row does not hold that yet."""

@@ -824,7 +824,7 @@ def _texts(conn: sqlite3.Connection, user: str, papers: Sequence[tuple[int, str]
         ).fetchall()
         links = conn.execute(
             "SELECT e.paper_id, l.text FROM links l JOIN entries e ON e.id = l.entry_id"
-            f" WHERE e.paper_id IN ({ids}) ORDER BY e.paper_id, e.id, l.id", chunk
+            f" WHERE e.paper_id IN ({ids}) ORDER BY e.paper_id, e.list_id, e.position, l.position", chunk
         ).fetchall()
         own: list[tuple[int, str]] = []
         if notes:
