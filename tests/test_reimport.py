@@ -669,3 +669,53 @@ def test_a_reimport_killed_once_its_rows_are_written_in_place_leaves_the_databas
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()
+
+
+def test_a_commit_between_reading_the_stored_rows_and_writing_makes_the_import_write_every_row(
+    tmp_path: Path, reads: Reads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmreads.store import importer
+
+    # Another process imports a list that renames a paper of this one (writing out this list's entry
+    # title) after this import read its stored rows and before it takes the write lock.
+    other = tmp_path / "other.md"
+    row = row_of(V1, 31).replace("Paper number 31 on reading", "Another name for 31")
+    other.write_text(document(["", "## Elsewhere", "", *V1.split("\n")[4:6], row]), encoding="utf-8")
+    one, two = tmp_path / "one.md", tmp_path / "two.md"
+    one.write_text(V1, encoding="utf-8")
+    two.write_text(V2, encoding="utf-8")
+    reusing, reading = tmp_path / "reusing.db", tmp_path / "reading.db"
+    for db in (reusing, reading):
+        import_reusing(db, one)
+    conn = open_db(reading)
+    try:
+        import_path(conn, str(other), name="other")
+    finally:
+        conn.close()
+    import_reading_all(reading, two)
+
+    staged = importer._Staged.__init__
+    placed: list[bool] = []
+
+    def staged_then_other_import(self: importer._Staged, *args: object) -> None:
+        staged(self, *args)  # type: ignore[arg-type]
+        monkeypatch.setattr(importer._Staged, "__init__", staged)  # the other import stages its own events
+        elsewhere = open_db(reusing)
+        try:
+            import_path(elsewhere, str(other), name="other")
+        finally:
+            elsewhere.close()
+
+    finish = importer._Writer.finish
+
+    def finish_noting(self: importer._Writer) -> None:
+        placed.append(self.in_place)
+        finish(self)
+
+    monkeypatch.setattr(importer._Staged, "__init__", staged_then_other_import)
+    monkeypatch.setattr(importer._Writer, "finish", finish_noting)
+    import_reusing(reusing, two)
+    assert placed == [False, False]  # the other list's import, and this one: every row written
+    a, b = stored(reusing), stored(reading)
+    for table in a:
+        assert a[table] == b[table], table

@@ -129,7 +129,8 @@ def _import_document(
             # Rows to write: a Document's entries, or about as many as the staged events.
             expected = len(doc.entries) if isinstance(doc, Document) else staged.events if staged else 0
             take = reusable.take if reusable is not None else None
-            in_place = staged is not None and staged.reused > staged.read
+            in_place = (staged is not None and staged.reused > staged.read and reusable is not None
+                        and reusable.still_held())
             report = _import(conn, events, name, fallback_name, source, sha256, strict, reader, expected, take,
                              in_place)
             report.dry_run = dry_run
@@ -238,6 +239,7 @@ class _Reusable:
         self.first: dict[int, int] = {}
         self.window: dict[int, _Held] = {}  # temp.reusable id -> stored entry, read ahead in the list's order
         self.read_to = 0  # the entries of ids below this are read into the window
+        self.version: int | None = None  # PRAGMA data_version as the entries were read (still_held)
         row = conn.execute("SELECT id FROM lists WHERE name = ?", (list_name,)).fetchone()
         if row is None:
             return
@@ -246,20 +248,22 @@ class _Reusable:
             conn.execute("BEGIN")
         try:
             self.close()
+            self.version = conn.execute("PRAGMA data_version").fetchone()[0]
             conn.execute(
                 "CREATE TEMP TABLE reusable (id INTEGER PRIMARY KEY, source INTEGER, ident INTEGER, number INTEGER,"
                 " stars INTEGER, intro TEXT, year TEXT, extra TEXT, digest INTEGER, key TEXT, arxiv TEXT, url TEXT,"
                 " title TEXT, title_raw TEXT, entry INTEGER, section_id INTEGER, paper_id INTEGER, position INTEGER,"
                 " line INTEGER)"
             )
-            # Numbered in the list's order (its entries' index): the order take() reads them in. A re-import
-            # keeps the rows it finds again where they are, so row ids are not in that order.
+            # Numbered in the list's order (its entries' index, ids given in the order inserted): the order
+            # take() reads them in. A re-import keeps the rows it finds again, so row ids are not in that order.
             conn.execute(
-                "INSERT INTO temp.reusable SELECT row_number() OVER (ORDER BY e.position), e.source, e.ident,"
-                " e.number, e.stars, e.intro, e.year, e.extra, e.digest, p.key, p.arxiv, p.url, p.title, p.title_raw,"
+                "INSERT INTO temp.reusable SELECT NULL, e.source, e.ident, e.number, e.stars, e.intro, e.year,"
+                " e.extra, e.digest, p.key, p.arxiv, p.url, p.title, p.title_raw,"
                 " e.id, e.section_id, e.paper_id, e.position, e.line"
                 " FROM entries e JOIN papers p ON p.id = e.paper_id"
-                " WHERE e.list_id = ? AND e.source IS NOT NULL AND e.title = ''",
+                " WHERE e.list_id = ? AND e.source IS NOT NULL AND e.title = ''"
+                " ORDER BY e.position",
                 (row[0],),
             )
             conn.execute("CREATE TEMP TABLE reusable_links (entry_id INTEGER, position INTEGER, text TEXT, url TEXT)")
@@ -287,6 +291,16 @@ class _Reusable:
             if source not in first and data is not None and digest64(data) & ~1 == ident & ~1:
                 first[source] = held_id
         known.rows = first
+
+    def still_held(self) -> bool:
+        """Whether the database is as it was when the entries were read (under the import's write lock).
+
+        Any commit by another process since then (another import of this list,
+        one that renamed its papers' entries, a status set) may have changed
+        the rows the parse found again: they are then written anew from the
+        copies read, not kept in place.
+        """
+        return self.version is not None and self.conn.execute("PRAGMA data_version").fetchone()[0] == self.version
 
     WINDOW = 1000
 
@@ -598,7 +612,12 @@ def _import(
         conn, "SELECT DISTINCT e.paper_id FROM entries e JOIN sections s ON s.id = e.section_id"
         " WHERE s.number IN ({marks}) AND e.list_id = ? AND s.list_id = ?", renamed, [list_id, list_id],
     )]
-    refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, writer.settled(),
+    settled = writer.settled()
+    if writer.in_place and 2 * len(settled) > len(writer.stored):
+        # Most papers move (a row removed near the top of a list kept in place shifts every later one): the
+        # papers' indexes are built again after the refresh, as when every row is written.
+        deferred += _drop_indexes(conn, tables=("papers",))
+    refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, settled,
                    {info.paper_id for info in seen.values()})
     for sql in [sql for table, sql in deferred if table == "papers"]:
         conn.execute(sql)
@@ -686,12 +705,13 @@ def _read_back(
     return statuses, notes
 
 
-def _drop_indexes(conn: sqlite3.Connection, keep: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """Drop the indexes of papers, entries and links (not their keys, nor `keep`); return (table, the SQL
-    that makes each again)."""
+def _drop_indexes(conn: sqlite3.Connection, keep: Sequence[str] = (),
+                  tables: Sequence[str] = ("papers", "entries", "links")) -> list[tuple[str, str]]:
+    """Drop the indexes of these tables (not their keys, nor `keep`); return (table, the SQL that makes each
+    again)."""
     found = [row for row in conn.execute(
         "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        " AND tbl_name IN ('papers', 'entries', 'links')"
+        f" AND tbl_name IN ({placeholders(tables)})", tuple(tables),
     ).fetchall() if row[0] not in keep]
     for name, _table, _sql in found:
         conn.execute(f'DROP INDEX "{name}"')
