@@ -736,3 +736,18 @@ def test_a_list_imported_before_named_by_is_parsed_then_known(
     assert named_by(lists_db) == {"A reading list": "title"}  # the unchanged import says how it was named
     assert import_path(lists_db, str(path), name=None).skipped
     assert parses.count == parsed + 1
+
+
+def test_two_lists_that_could_hold_the_bytes_are_left_to_the_parse(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses
+) -> None:
+    """The same bytes give one name, so at most one list named by title or by this stem holds them; should
+    two (a parser that came to read a title), the parse decides."""
+    path = written(tmp_path, "v1.md", V1)
+    import_path(lists_db, str(path), name=None)
+    import_path(lists_db, str(path), name="v1")
+    lists_db.execute("UPDATE lists SET named_by = 'stem' WHERE name = 'v1'")
+    parsed = parses.count
+    report = import_path(lists_db, str(path), name=None)
+    assert parses.count == parsed + 1
+    assert (report.skipped, report.list_name) == (True, "A reading list")
