@@ -344,7 +344,6 @@ def m010_entry_sources(db: Database) -> None:
     )
 
 
-
 @migration
 def m011_list_named_by(db: Database) -> None:
     # What gave a list its name: 'option' (--name), 'title' (the document's title) or 'stem' (the file's stem,
@@ -352,6 +351,7 @@ def m011_list_named_by(db: Database) -> None:
     # A re-import of the same bytes then knows the list without parsing the document for its title (the
     # same bytes give the same title). NULL: imported before this step, decided by parsing as before.
     db.execute("ALTER TABLE lists ADD COLUMN named_by TEXT CHECK (named_by IN ('option', 'title', 'stem'))")
+
 
 # ---------------------------------------------------------------- frozen code of shipped steps
 # What a step ran of the store, copied as it was when the step shipped: the
