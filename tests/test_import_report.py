@@ -95,3 +95,15 @@ def _events():  # type: ignore[no-untyped-def]
     from llmreads.store.importer import _document_events
 
     return _document_events(DOC)
+
+
+@pytest.mark.parametrize(("papers", "sections", "said"), [
+    (1, 1, "(1 paper, 1 section)"), (2, 1, "(2 papers, 1 section)"), (1, 3, "(1 paper, 3 sections)"),
+])
+def test_the_unchanged_line_counts_in_the_singular_for_one(capsys, papers: int, sections: int, said: str) -> None:  # type: ignore[no-untyped-def]
+    from llmreads import render
+    from llmreads.models import ImportReport
+
+    render.import_report(ImportReport("Birds", "Birds", papers=papers, sections=sections, unchanged=papers,
+                                      skipped=True))
+    assert capsys.readouterr().out == f"Birds: unchanged since the last import {said}.\n"

@@ -498,11 +498,36 @@ def test_library_step_on_a_database_with_user_data(tmp_path):
     conn = open_db(path)
     assert "paper_metadata" in names(conn, "table")
     assert conn.execute("SELECT count(*) FROM paper_metadata").fetchone()[0] == 0
-    assert [tuple(r) for r in conn.execute("SELECT * FROM lists ORDER BY id")] == [(*row, None) for row in lists]
+    assert [tuple(r) for r in conn.execute("SELECT * FROM lists ORDER BY id")] == [(*row, None, None) for row in lists]
     assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM statuses ORDER BY rowid")] == statuses
     columns = [r[1] for r in conn.execute("PRAGMA table_info(paper_metadata)")]
     assert columns == ["key", "title", "authors", "year", "published", "abstract", "primary_category", "doi",
                        "journal_ref", "arxiv", "source", "fetched_at"]
+def test_named_by_step_leaves_older_lists_to_be_parsed_once(tmp_path, monkeypatch):
+    # m011 records how a list was named; a list imported before it has NULL, so the import of the same
+    # bytes without --name parses the document (to learn its title) as before, and records it.
+    import llmreads.parse
+    from llmreads.sources import import_path
+
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    conn = open_db(path)
+    assert [tuple(r) for r in conn.execute("SELECT name, named_by FROM lists")] == [("LLM_Paper_Reading", None)]
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE lists SET named_by = 'stdin'")
+    parses = []
+    parse = llmreads.parse.iter_document
+    monkeypatch.setattr(llmreads.parse, "iter_document", lambda *a, **k: parses.append(1) or parse(*a, **k))
+    assert import_path(conn, None, name=None).skipped  # the bundled list is the seed the fixture was made from
+    assert len(parses) == 1
+    assert [tuple(r) for r in conn.execute("SELECT name, named_by FROM lists")] == [("LLM_Paper_Reading", "title")]
+    report = import_path(conn, None, name=None)
+    assert len(parses) == 1
+    assert (report.skipped, report.list_name, report.title, report.papers) == (
+        True, "LLM_Paper_Reading", "LLM_Paper_Reading", 118)
+    conn.close()
+
+
 def test_history_step_seeds_one_event_per_status_at_its_time(tmp_path):
     # m009 adds tags, ratings and the status history to a database with user data; each status
     # becomes one event at the time it was recorded, with a UUID of its own; opening again adds none.

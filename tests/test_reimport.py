@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import sqlite3
 import subprocess
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 from helpers import examples, snapshot
 from llmreads.db import open_db
 from llmreads.errors import ImportFailed
-from llmreads.models import KnownRows
+from llmreads.models import ImportReport, KnownRows
 from llmreads.parse import iter_document
 from llmreads.sources import import_path, read_document
 from llmreads.store.base import marks
@@ -719,3 +720,279 @@ def test_a_commit_between_reading_the_stored_rows_and_writing_makes_the_import_w
     a, b = stored(reusing), stored(reading)
     for table in a:
         assert a[table] == b[table], table
+
+
+# ---------------------------------------------------------------- an unchanged list known before parsing
+
+UNTITLED = V1.replace("# A reading list\n", "")
+
+
+class Parses:
+    """How many times the import parsed a document (parse.iter_document, which import_path calls)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import llmreads.parse
+
+        self.count = 0
+        parse = llmreads.parse.iter_document
+
+        def counted(*args: object, **kwargs: object) -> object:
+            self.count += 1
+            return parse(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(llmreads.parse, "iter_document", counted)
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Parses:
+    return Parses(monkeypatch)
+
+
+@pytest.fixture
+def lists_db(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    conn = open_db(tmp_path / "lists.db")
+    yield conn
+    conn.close()
+
+
+def written(tmp_path: Path, file: str, text: str) -> Path:
+    path = tmp_path / file
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def unchanged_report(name: str, title: str, source: str, dry_run: bool = False) -> dict[str, object]:
+    """What an import of V1 (or UNTITLED) says when the list holds the very same bytes: as ever."""
+    from dataclasses import asdict
+
+    return asdict(ImportReport(list_name=name, title=title, source=source, sections=3, entries=21, papers=21,
+                               unchanged=21, skipped=True, dry_run=dry_run))
+
+
+def named_by(conn: sqlite3.Connection) -> dict[str, str | None]:
+    return dict(conn.execute("SELECT name, named_by FROM lists ORDER BY id").fetchall())
+
+
+def test_an_unchanged_list_named_by_name_is_known_without_parsing(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses
+) -> None:
+    from dataclasses import asdict
+
+    path = written(tmp_path, "v1.md", V1)
+    import_path(lists_db, str(path), name="Mine")
+    before = "2000-01-01T00:00:00+00:00"
+    lists_db.execute("UPDATE lists SET source = 'elsewhere', imported_at = ?", (before,))
+    parsed = parses.count
+    report = import_path(lists_db, str(path), name=" Mine ")  # --name is stripped, as ever
+    assert parses.count == parsed
+    assert asdict(report) == unchanged_report("Mine", "A reading list", str(path.resolve()))
+    assert tuple(lists_db.execute("SELECT source, imported_at > ? FROM lists", (before,)).fetchone()) == (
+        str(path.resolve()), 1)
+    # A dry run says the same and writes nothing.
+    report = import_path(lists_db, str(written(tmp_path, "copy.md", V1)), name="Mine", dry_run=True)
+    assert parses.count == parsed
+    assert asdict(report) == unchanged_report("Mine", "A reading list", str((tmp_path / "copy.md").resolve()), True)
+    assert lists_db.execute("SELECT source FROM lists").fetchone()[0] == str(path.resolve())
+
+
+def test_a_changed_list_or_another_name_is_parsed_and_imported(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses
+) -> None:
+    v1, v2 = written(tmp_path, "v1.md", V1), written(tmp_path, "v2.md", V2)
+    import_path(lists_db, str(v1), name="Mine")
+    parsed = parses.count
+    report = import_path(lists_db, str(v2), name="Mine")
+    assert parses.count == parsed + 1
+    assert not report.skipped and (report.list_name, len(report.added), len(report.removed)) == ("Mine", 1, 1)
+    # The bytes of another list: parsed, and a list of their own.
+    report = import_path(lists_db, str(v2), name="Yours")
+    assert parses.count == parsed + 2
+    assert not report.skipped and report.list_name == "Yours"
+
+
+@pytest.mark.parametrize("option", ["strict", "reader"])
+def test_strict_or_with_user_data_never_skips(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses, option: str
+) -> None:
+    path = written(tmp_path, "v1.md", V1)
+    import_path(lists_db, str(path), name="Mine")
+    parsed = parses.count
+    report = import_path(lists_db, str(path), name="Mine", **{option: True if option == "strict" else "alice"})
+    assert parses.count == parsed + 1
+    assert not report.skipped and report.unchanged == 21
+
+
+def test_an_unchanged_list_that_changes_before_the_write_lock_is_imported(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list is looked up before the write lock, and decided under it: another process may import other
+    bytes as the list in between."""
+    import llmreads.db
+
+    path = written(tmp_path, "v1.md", V1)
+    import_path(lists_db, str(path), name="Mine")
+    begin_write = llmreads.db.begin_write
+    other = tmp_path / "lists.db"
+
+    def another_import_first(conn: sqlite3.Connection, wait_s: float | None = None) -> None:
+        monkeypatch.setattr(llmreads.db, "begin_write", begin_write)
+        writer = sqlite3.connect(other)
+        writer.execute("UPDATE lists SET source_sha256 = 'other bytes'")
+        writer.commit()
+        writer.close()
+        begin_write(conn, wait_s)
+
+    monkeypatch.setattr(llmreads.db, "begin_write", another_import_first)
+    parsed = parses.count
+    report = import_path(lists_db, str(path), name="Mine")
+    assert parses.count == parsed + 1
+    assert not report.skipped and report.unchanged == 21
+    assert lists_db.execute("SELECT source_sha256 FROM lists").fetchone()[0] == read_document(str(path)).sha256
+
+
+def test_without_name_a_list_named_by_its_title_is_known_without_parsing(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses
+) -> None:
+    from dataclasses import asdict
+
+    import_path(lists_db, str(written(tmp_path, "v1.md", V1)), name=None)
+    assert named_by(lists_db) == {"A reading list": "title"}
+    parsed = parses.count
+    other = written(tmp_path, "other-name.md", V1)  # the same bytes under another file name: the same title
+    report = import_path(lists_db, str(other), name=None)
+    assert parses.count == parsed
+    assert asdict(report) == unchanged_report("A reading list", "A reading list", str(other.resolve()))
+    # Named by --name afterwards, still the title's name: the same.
+    assert import_path(lists_db, str(other), name="A reading list").skipped
+    assert parses.count == parsed and named_by(lists_db) == {"A reading list": "title"}
+
+
+def test_a_name_given_as_the_title_counts_as_the_title(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses
+) -> None:
+    path = written(tmp_path, "v1.md", V1)
+    import_path(lists_db, str(path), name="A reading list")
+    assert named_by(lists_db) == {"A reading list": "title"}
+    parsed = parses.count
+    assert import_path(lists_db, str(path), name=None).skipped
+    assert parses.count == parsed
+
+
+def test_without_name_the_same_bytes_under_other_names_are_parsed(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses
+) -> None:
+    """A list named by --name other than the title says nothing of the name the title gives: parsed."""
+    from dataclasses import asdict
+
+    path = written(tmp_path, "v1.md", V1)
+    import_path(lists_db, str(path), name="One")
+    import_path(lists_db, str(path), name="Two")
+    assert named_by(lists_db) == {"One": "option", "Two": "option"}
+    parsed = parses.count
+    report = import_path(lists_db, str(path), name=None)
+    assert parses.count == parsed + 1
+    assert not report.skipped and report.list_name == "A reading list" and len(report.added) == 21
+    report = import_path(lists_db, str(path), name=None)  # now the title's list holds these bytes
+    assert parses.count == parsed + 1
+    assert asdict(report) == unchanged_report("A reading list", "A reading list", str(path.resolve()))
+    assert named_by(lists_db) == {"One": "option", "Two": "option", "A reading list": "title"}
+    assert import_path(lists_db, str(path), name="Two").skipped  # by --name, each its own
+    assert parses.count == parsed + 1
+
+
+def test_a_document_without_a_title_is_known_by_its_file_stem(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses
+) -> None:
+    from dataclasses import asdict
+
+    a = written(tmp_path, "a.md", UNTITLED)
+    import_path(lists_db, str(a), name=None)
+    assert named_by(lists_db) == {"a": "stem"}
+    parsed = parses.count
+    report = import_path(lists_db, str(a), name=None)
+    assert parses.count == parsed
+    assert asdict(report) == unchanged_report("a", "a", str(a.resolve()))
+    # The same bytes from b.md name list b: parsed, and imported as a list of its own.
+    b = written(tmp_path, "b.md", UNTITLED)
+    report = import_path(lists_db, str(b), name=None)
+    assert parses.count == parsed + 1
+    assert not report.skipped and report.list_name == "b"
+    assert import_path(lists_db, str(b), name=None).skipped and import_path(lists_db, str(a), name=None).skipped
+    assert parses.count == parsed + 1
+    # --name other than the file's stem: parsed, as a list named by --name may hold a titled document; the
+    # unchanged import of c.md then says the list is what its stem gives.
+    import_path(lists_db, str(a), name="c")
+    assert named_by(lists_db) == {"a": "stem", "b": "stem", "c": "option"}
+    c = written(tmp_path, "c.md", UNTITLED)
+    assert import_path(lists_db, str(c), name=None).skipped
+    assert parses.count == parsed + 3
+    assert named_by(lists_db) == {"a": "stem", "b": "stem", "c": "stem"}
+    assert import_path(lists_db, str(c), name=None).skipped
+    assert parses.count == parsed + 3
+
+
+def test_stdin_is_known_by_the_stem_it_is_given(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    from llmreads.sources import read_document as read
+
+    def piped(text: str) -> ImportReport:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+        return import_path(lists_db, "-", name=None)
+
+    assert read(str(written(tmp_path, "stdin.md", UNTITLED))).fallback_name == "stdin"
+    import_path(lists_db, str(tmp_path / "stdin.md"), name=None)  # a file named as stdin's stem
+    parsed = parses.count
+    report = piped(UNTITLED)
+    assert parses.count == parsed
+    assert (report.skipped, report.list_name, report.source) == (True, "stdin", "<stdin>")
+    report = piped(UNTITLED.replace("about 1 |", "about one |"))  # other bytes on stdin: parsed
+    assert parses.count == parsed + 1 and not report.skipped
+    assert piped(UNTITLED.replace("about 1 |", "about one |")).skipped
+    assert parses.count == parsed + 1
+
+
+def test_the_bundled_list_is_known_again_without_parsing(cli, parses: Parses) -> None:  # type: ignore[no-untyped-def]
+    from helpers import json_out, ok
+
+    ok(cli("sections"))  # first use: the bundled list imported
+    assert parses.count == 1
+    conn = sqlite3.connect(os.environ["LLMREADS_DB"])
+    assert named_by(conn) == {"LLM_Paper_Reading": "title"}
+    conn.close()
+    report = json_out(cli("import", "--json"))  # the bundled list again
+    assert parses.count == 1
+    assert (report["skipped"], report["list_name"], report["title"], report["papers"], report["sections"]) == (
+        True, "LLM_Paper_Reading", "LLM_Paper_Reading", 118, 10)
+
+
+def test_a_list_imported_before_named_by_is_parsed_then_known(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses
+) -> None:
+    path = written(tmp_path, "v1.md", V1)
+    import_path(lists_db, str(path), name=None)
+    lists_db.execute("UPDATE lists SET named_by = NULL")  # as m011 leaves a list imported before it
+    parsed = parses.count
+    assert import_path(lists_db, str(path), name=None).skipped
+    assert parses.count == parsed + 1
+    assert named_by(lists_db) == {"A reading list": "title"}  # the unchanged import says how it was named
+    assert import_path(lists_db, str(path), name=None).skipped
+    assert parses.count == parsed + 1
+
+
+def test_two_lists_that_could_hold_the_bytes_are_left_to_the_parse(
+    tmp_path: Path, lists_db: sqlite3.Connection, parses: Parses
+) -> None:
+    """The same bytes give one name, so at most one list named by title or by this stem holds them; should
+    two (a parser that came to read a title), the parse decides."""
+    path = written(tmp_path, "v1.md", V1)
+    import_path(lists_db, str(path), name=None)
+    import_path(lists_db, str(path), name="v1")
+    lists_db.execute("UPDATE lists SET named_by = 'stem' WHERE name = 'v1'")
+    parsed = parses.count
+    report = import_path(lists_db, str(path), name=None)
+    assert parses.count == parsed + 1
+    assert (report.skipped, report.list_name) == (True, "A reading list")

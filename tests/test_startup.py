@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("rich", "sqlite_utils", "mistune", "textual")  # textual: only `browse` draws with it
 # The metadata clients and what they stand on: only add, enrich and edit --arxiv load them.
@@ -123,3 +124,22 @@ def test_the_modules_every_listing_loads_compile_no_pattern_they_may_not_use():
     ) == []
     found = compiled_by_importing("llmreads.text", "unicodedata, functools, os")
     assert found and text._RUN not in found and text._WORD_PART not in found
+
+
+def test_an_unchanged_reimport_loads_neither_the_parser_nor_mistune(tmp_path):
+    # Known by its bytes (lists.named_by): see test_reimport.py for each case, parsed or not.
+    from llmreads.db import open_db
+    from llmreads.sources import import_path
+
+    path = tmp_path / "list.md"
+    path.write_text("# A list\n\n| Paper | Stars |\n|---|---|\n| [P](https://arxiv.org/abs/2401.00001) | ⭐ |\n",
+                    encoding="utf-8")
+    conn = open_db(Path(os.environ["LLMREADS_DB"]))
+    assert not import_path(conn, str(path), name=None).skipped
+    conn.close()
+    code = ("import sys, runpy; sys.argv = ['llmreads', 'import', sys.argv[1]]\n"
+            "try:\n    runpy.run_module('llmreads', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('llmreads.parse', 'mistune') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.stdout == "A list: unchanged since the last import (1 paper, 1 section).\n[]\n", result.stderr

@@ -344,6 +344,15 @@ def m010_entry_sources(db: Database) -> None:
     )
 
 
+@migration
+def m011_list_named_by(db: Database) -> None:
+    # What gave a list its name: 'option' (--name), 'title' (the document's title) or 'stem' (the file's stem,
+    # for a document without a title); an import whose --name is what the document would give records that.
+    # A re-import of the same bytes then knows the list without parsing the document for its title (the
+    # same bytes give the same title). NULL: imported before this step, decided by parsing as before.
+    db.execute("ALTER TABLE lists ADD COLUMN named_by TEXT CHECK (named_by IN ('option', 'title', 'stem'))")
+
+
 # ---------------------------------------------------------------- frozen code of shipped steps
 # What a step ran of the store, copied as it was when the step shipped: the
 # store may change, a shipped step must go on doing what it did. Never edit

@@ -657,7 +657,9 @@ def progress(data: Progress) -> None:
 
 def import_report(report: ImportReport) -> None:
     if report.skipped:
-        print(f"{report.title}: unchanged since the last import ({report.papers} papers, {report.sections} sections).")
+        papers = f"{report.papers} {plural(report.papers, 'paper', 'papers')}"
+        print(f"{report.title}: unchanged since the last import"
+              f" ({papers}, {report.sections} {plural(report.sections, 'section', 'sections')}).")
         return
     verb = "Would import" if report.dry_run else "Imported"
     print(

@@ -16,6 +16,7 @@ STEPS = (
     'm008_library',
     'm009_tags_ratings_history',
     'm010_entry_sources',
+    'm011_list_named_by',
 )
 INDEX_VERSION = 5  # of the full-text index these statements make (migrations.INDEX_VERSION)
 
@@ -41,7 +42,7 @@ STATEMENTS = (
         '            source_sha256 TEXT NOT NULL,\n'
         '            updated TEXT,\n'
         '            imported_at TEXT NOT NULL\n'
-        '        , owner TEXT)'
+        "        , owner TEXT, named_by TEXT CHECK (named_by IN ('option', 'title', 'stem')))"
     ),
     (
         'CREATE TABLE sections (\n'

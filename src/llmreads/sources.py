@@ -249,11 +249,16 @@ def import_path(
 
     `reader`: the user who takes the statuses and notes an llmreads export carries (see import_document).
     """
-    from llmreads.parse import iter_document
-    from llmreads.store.importer import import_document
+    from llmreads.store.importer import import_document, import_unchanged
 
     source = read_document(path, encoding) if path else bundled_seed()
+    # The very bytes the list was last imported from: known without loading the parser (and mistune).
+    unchanged = import_unchanged(conn, name=name, fallback_name=source.fallback_name, source=source.name,
+                                 sha256=source.sha256, dry_run=dry_run, strict=strict, reader=reader)
+    if unchanged is not None:
+        return unchanged
     from llmreads.models import KnownRows
+    from llmreads.parse import iter_document
 
     known = KnownRows()  # what the list holds, which the import fills for the parser to skip (parse.reuse)
     with _progress(source) as on_chunk:

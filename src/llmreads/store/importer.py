@@ -165,6 +165,74 @@ def _unchanged(conn: sqlite3.Connection, first: Event | None, name: str | None, 
     return row is not None and row[0] == sha256
 
 
+def import_unchanged(
+    conn: sqlite3.Connection, *, name: str | None, fallback_name: str, source: str, sha256: str,
+    dry_run: bool = False, strict: bool = False, reader: str | None = None,
+) -> ImportReport | None:
+    """The report of a document whose list was last imported from these very bytes, known before the document
+    is parsed; None when that cannot be known so (the import then goes on as ever: parse, then _import).
+
+    The list is `name`; without it, the list holding these bytes that was named by the document's title (the
+    same bytes give the same title) or by a file stem equal to `fallback_name` (lists.named_by). A list named
+    by --name says nothing of the name the document's title gives, nor one imported before named_by was
+    recorded: those are parsed. The decision is made under the write lock, as _import makes it.
+    """
+    from llmreads.db import begin_write
+    from llmreads.models import ImportReport
+
+    if strict or reader is not None:
+        return None
+    if name:
+        list_name: str | None = name.strip()
+    else:
+        found = conn.execute(
+            "SELECT name FROM lists WHERE source_sha256 = ? AND (named_by = 'title' OR named_by = 'stem' AND name = ?)",
+            (sha256, fallback_name.strip()),
+        ).fetchall()
+        list_name = found[0][0] if len(found) == 1 else None
+    if list_name is None:
+        return None
+    begin_write(conn)
+    try:
+        row = conn.execute(
+            "SELECT id, title FROM lists WHERE name = ? AND source_sha256 = ? AND owner IS NULL", (list_name, sha256)
+        ).fetchone()
+        if row is None:  # another import came first: the list holds other bytes now
+            rollback(conn)
+            return None
+        report = ImportReport(list_name=list_name, title=row["title"], source=source)
+        _skip(conn, report, row["id"])
+        report.dry_run = dry_run
+        conn.execute("ROLLBACK" if dry_run else "COMMIT")
+    except BaseException:
+        rollback(conn)
+        raise
+    return report
+
+
+def _skip(conn: sqlite3.Connection, report: ImportReport, list_id: int, named_by: str | None = None) -> None:
+    """Report the list as it is, unchanged, and record the new import's source and time (and how it was named,
+    when the document was parsed)."""
+    counts = conn.execute(
+        "SELECT (SELECT count(*) FROM sections WHERE list_id = :id) AS sections,"
+        " (SELECT count(*) FROM entries WHERE list_id = :id) AS entries,"
+        " (SELECT count(DISTINCT paper_id) FROM entries WHERE list_id = :id) AS papers",
+        {"id": list_id},
+    ).fetchone()
+    report.sections, report.entries, report.papers = counts
+    report.unchanged = report.papers
+    report.skipped = True
+    conn.execute("UPDATE lists SET source = ?, imported_at = ?, named_by = coalesce(?, named_by) WHERE id = ?",
+                 (report.source, now(), named_by, list_id))
+
+
+def _named_by(name: str | None, title: str, fallback_name: str) -> str:
+    """What gave a list its name (lists.named_by): --name, unless it is the name the document gives without it."""
+    if name and name.strip() != (title or fallback_name).strip():
+        return "option"
+    return "title" if title else "stem"
+
+
 def _list_name(first: Event | None, name: str | None, fallback_name: str) -> str:
     """The name of the list a document is imported as, by its first event (the title)."""
     from llmreads.models import DocumentTitle
@@ -477,33 +545,26 @@ def _import(
     title = first.title if isinstance(first, DocumentTitle) else ""
     if first is not None and not isinstance(first, DocumentTitle):
         events = itertools.chain([first], events)  # a stream without a title event loses nothing
+    named_by = _named_by(name, title, fallback_name)
     name = (name or title or fallback_name).strip()
     report = ImportReport(list_name=name, title=title or name, source=source)
     check_not_owned(conn, name)
     row = conn.execute("SELECT id, source_sha256 FROM lists WHERE name = ?", (name,)).fetchone()
     if row is not None and row["source_sha256"] == sha256 and not strict and reader is None:
-        counts = conn.execute(
-            "SELECT (SELECT count(*) FROM sections WHERE list_id = :id) AS sections,"
-            " (SELECT count(*) FROM entries WHERE list_id = :id) AS entries,"
-            " (SELECT count(DISTINCT paper_id) FROM entries WHERE list_id = :id) AS papers",
-            {"id": row["id"]},
-        ).fetchone()
-        report.sections, report.entries, report.papers = counts
-        report.unchanged = report.papers
-        report.skipped = True
-        conn.execute("UPDATE lists SET source = ?, imported_at = ? WHERE id = ?", (source, now(), row["id"]))
+        _skip(conn, report, row["id"], named_by)
         return report
     old = previous_version(conn, row["id"]) if row is not None else {}
     if row is None:
         list_id = conn.execute(
-            "INSERT INTO lists (name, title, source, source_sha256, imported_at) VALUES (?, ?, ?, ?, ?)",
-            (name, report.title, source, sha256, now()),
+            "INSERT INTO lists (name, title, source, source_sha256, imported_at, named_by) VALUES (?, ?, ?, ?, ?, ?)",
+            (name, report.title, source, sha256, now(), named_by),
         ).lastrowid
     else:
         list_id = row["id"]
         conn.execute(
-            "UPDATE lists SET title = ?, source = ?, source_sha256 = ?, updated = NULL, imported_at = ? WHERE id = ?",
-            (report.title, source, sha256, now(), list_id),
+            "UPDATE lists SET title = ?, source = ?, source_sha256 = ?, updated = NULL, imported_at = ?, named_by = ?"
+            " WHERE id = ?",
+            (report.title, source, sha256, now(), named_by, list_id),
         )
     assert list_id is not None
     index = IndexedText(conn, list_id)  # before the list's entries go
