@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -85,21 +86,21 @@ class Reads:
         return self.count - before
 
 
-def import_reusing(db: Path, path: Path) -> None:
+def import_reusing(db: Path, path: Path) -> ImportReport:
     conn = open_db(db)
     try:
-        import_path(conn, str(path), name=LIST)
+        return import_path(conn, str(path), name=LIST)
     finally:
         conn.close()
 
 
-def import_reading_all(db: Path, path: Path) -> None:
+def import_reading_all(db: Path, path: Path) -> ImportReport:
     """The same import, every row read (the parser still gives rows their digests, which the store keeps)."""
     source = read_document(str(path), None)
     conn = open_db(db)
     try:
-        import_document(conn, iter_document(source.lines(), reuse=KnownRows()), name=LIST,
-                        fallback_name=source.fallback_name, source=source.name, sha256=source.sha256)
+        return import_document(conn, iter_document(source.lines(), reuse=KnownRows()), name=LIST,
+                               fallback_name=source.fallback_name, source=source.name, sha256=source.sha256)
     finally:
         conn.close()
 
@@ -158,8 +159,10 @@ def reimport_both_ways(tmp_path: Path, first: str, second: str, reads: Reads, be
     for db, do in ((reusing, import_reusing), (reading, import_reading_all)):
         do(db, one)
         before(db)
-    count = reads.during(lambda: import_reusing(reusing, two))
-    import_reading_all(reading, two)
+    reports = []
+    count = reads.during(lambda: reports.append(import_reusing(reusing, two)))
+    reports.append(import_reading_all(reading, two))
+    assert [replace(report, source="") for report in reports[:1]] == [replace(reports[1], source="")]
     a, b = stored(reusing), stored(reading)
     assert a.keys() == b.keys()
     for table in a:
@@ -996,3 +999,15 @@ def test_two_lists_that_could_hold_the_bytes_are_left_to_the_parse(
     report = import_path(lists_db, str(path), name=None)
     assert parses.count == parsed + 1
     assert (report.skipped, report.list_name) == (True, "A reading list")
+
+
+def test_an_introduction_emptied_in_a_list_kept_in_place_is_reported(tmp_path: Path, reads: Reads) -> None:
+    second = changed(changed(V2, "about 31 |", " |"), "about 16 |", "about sixteen |")
+    reimport_both_ways(tmp_path, V1, second, reads)  # the reports too
+    conn = open_db(tmp_path / "reusing.db")
+    try:
+        two = tmp_path / "three.md"
+        two.write_text(changed(second, "about 33 |", " |"), encoding="utf-8")
+        assert import_path(conn, str(two), name=LIST).introductions_emptied == 1
+    finally:
+        conn.close()

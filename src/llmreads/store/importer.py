@@ -274,6 +274,9 @@ class _Held(NamedTuple):
     paper_id: int
     position: int
     line: int
+    paper_stars: int  # the paper's row (papers.stars, position, listed): _Writer.found
+    paper_position: int
+    listed: int
 
     def entry(self, found: ReusedEntry) -> _StoredEntry:
         """The entry for the row `found`."""
@@ -286,7 +289,8 @@ class _Held(NamedTuple):
 
 
 HELD_COLUMNS = (
-    "id, stars, digest, key, arxiv, url, title, title_raw, ident, entry, section_id, paper_id, position, line"
+    "id, stars, digest, key, arxiv, url, title, title_raw, ident, entry, section_id, paper_id, position, line,"
+    " paper_stars, paper_position, listed"
 )
 
 
@@ -321,14 +325,14 @@ class _Reusable:
                 "CREATE TEMP TABLE reusable (id INTEGER PRIMARY KEY, source INTEGER, ident INTEGER, number INTEGER,"
                 " stars INTEGER, intro TEXT, year TEXT, extra TEXT, digest INTEGER, key TEXT, arxiv TEXT, url TEXT,"
                 " title TEXT, title_raw TEXT, entry INTEGER, section_id INTEGER, paper_id INTEGER, position INTEGER,"
-                " line INTEGER)"
+                " line INTEGER, paper_stars INTEGER, paper_position INTEGER, listed INTEGER)"
             )
             # Numbered in the list's order (its entries' index, ids given in the order inserted): the order
             # take() reads them in. A re-import keeps the rows it finds again, so row ids are not in that order.
             conn.execute(
                 "INSERT INTO temp.reusable SELECT NULL, e.source, e.ident, e.number, e.stars, e.intro, e.year,"
                 " e.extra, e.digest, p.key, p.arxiv, p.url, p.title, p.title_raw,"
-                " e.id, e.section_id, e.paper_id, e.position, e.line"
+                " e.id, e.section_id, e.paper_id, e.position, e.line, p.stars, p.position, p.listed"
                 " FROM entries e JOIN papers p ON p.id = e.paper_id"
                 " WHERE e.list_id = ? AND e.source IS NOT NULL AND e.title = ''"
                 " ORDER BY e.position",
@@ -572,10 +576,9 @@ def _import(
     old_sections = {number: (section_id, parent, title, title_raw, position) for section_id, number, parent, title,
                     title_raw, position in conn.execute("SELECT id, number, parent, title, title_raw, position"
                                                         " FROM sections WHERE list_id = ?", (list_id,))}
-    writer = _Writer(conn, list_id, index)
     # When most of the list's rows are found again (a re-import of an updated list), they stay where they
     # are (_Writer._place); else the list's entries are deleted first and every row written anew.
-    writer.in_place = take is not None and in_place
+    writer = _Writer(conn, list_id, index, take is not None and in_place)
     if not writer.in_place:
         conn.execute("DELETE FROM entries WHERE list_id = ?", (list_id,))
     section_ids: dict[str, int] = {}
@@ -661,7 +664,11 @@ def _import(
         add_alias(conn, old_key, new_key)
     for old_key, new_key in writer.joined.items():  # a second URL of a paper: its user data joins the paper
         add_alias(conn, old_key, new_key)
-    report.introductions_emptied = _introductions_emptied(conn, list_id)
+    # In place, a paper whose entries say what they said (its summary) has the introductions it had: the parser
+    # is the one that read them (rows are found again only so).
+    report.introductions_emptied = _introductions_emptied(
+        conn, list_id, [seen[key].paper_id for key in summaries] if writer.in_place else None
+    )
     report.marked = len(marks)
     if reader is not None:
         report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
@@ -674,7 +681,7 @@ def _import(
         " WHERE s.number IN ({marks}) AND e.list_id = ? AND s.list_id = ?", renamed, [list_id, list_id],
     )]
     settled = writer.settled()
-    if writer.in_place and 2 * len(settled) > len(writer.stored):
+    if writer.in_place and 2 * len(settled) > conn.execute("SELECT count(*) FROM papers").fetchone()[0]:
         # Most papers move (a row removed near the top of a list kept in place shifts every later one): the
         # papers' indexes are built again after the refresh, as when every row is written.
         deferred += _drop_indexes(conn, tables=("papers",))
@@ -711,9 +718,16 @@ def _analyze_written(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA analysis_limit = {int(limit)}")
 
 
-def _introductions_emptied(conn: sqlite3.Connection, list_id: int) -> int:
+def _introductions_emptied(conn: sqlite3.Connection, list_id: int, among: Sequence[int] | None = None) -> int:
     """Papers the list still holds that had an introduction in it and now have none (IndexedText's copy of
-    the entries as they were)."""
+    the entries as they were); of the papers `among` when given."""
+    if among is not None:
+        return sum(int(row[0]) for row in rows_in(
+            conn, "SELECT count(*) FROM (SELECT paper_id FROM entries WHERE paper_id IN ({marks}) AND list_id = ?"
+            " GROUP BY paper_id HAVING max(intro != '') = 0) n"
+            " WHERE EXISTS (SELECT 1 FROM temp.old_entries o WHERE o.paper_id = n.paper_id AND o.intro != '')",
+            among, [list_id],
+        ))
     # The list's papers without an introduction now, grouped in one pass, each then looked up in the old copy
     # (two lookups in entries for each old entry with an introduction took twice as long).
     return int(conn.execute(
@@ -779,6 +793,25 @@ def _drop_indexes(conn: sqlite3.Connection, keep: Sequence[str] = (),
     return [(table, sql) for _name, table, sql in found]
 
 
+class _PapersByKey(dict[str, "tuple[int, int, int, int, int] | None"]):
+    """The papers' rows as _Writer.stored holds them, each read when first asked for (None: no such paper)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self.conn = conn
+
+    def __missing__(self, key: str) -> tuple[int, int, int, int, int] | None:
+        row = self.conn.execute(
+            "SELECT id, title, title_raw, url, arxiv, stars, position, listed FROM papers WHERE key = ?", (key,)
+        ).fetchone()
+        found = None if row is None else (row[0], hash((row[1], row[2], row[3], row[4])), row[5], row[6], row[7])
+        self[key] = found
+        return found
+
+    def get(self, key: str, default: object = None) -> tuple[int, int, int, int, int] | None:  # type: ignore[override]
+        return self[key]
+
+
 class _Writer:
     """Writes one list's papers, entries and links, in batches.
 
@@ -789,21 +822,27 @@ class _Writer:
 
     BATCH = 1000
 
-    def __init__(self, conn: sqlite3.Connection, list_id: int, index: IndexedText) -> None:
+    def __init__(self, conn: sqlite3.Connection, list_id: int, index: IndexedText, in_place: bool = False) -> None:
         self.conn, self.list_id, self.index = conn, list_id, index
         self.titles: dict[str, list[str]] = {}  # arXiv id -> the titles its entries give, when more than one
         # key -> (id, hash of (title, title_raw, url, arxiv), stars, position, listed) of the papers stored
         # before: the texts themselves are read again only for a paper whose hash differs (memory: a large
-        # list's titles and URLs held twice took some 40 MiB).
+        # list's titles and URLs held twice took some 40 MiB). In place, the papers of rows found again are
+        # known from those rows (found), the few others read when asked for (_PapersByKey).
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: a Row each cost as much as the rest
-        self.stored: dict[str, tuple[int, int, int, int, int]] = {
-            key: (paper_id, hash((title, title_raw, url, arxiv)), stars, position, listed)
-            for key, paper_id, title, title_raw, url, arxiv, stars, position, listed in cursor.execute(
-                "SELECT key, id, title, title_raw, url, arxiv, stars, position, listed FROM papers"
-            )
-        }
-        self.short_ids = {short_id for (short_id,) in cursor.execute("SELECT short_id FROM papers")}
+        self.stored: dict[str, tuple[int, int, int, int, int] | None]
+        self.short_ids: set[str] = set()  # short ids taken (all of them, or, in place, those this import gave)
+        if in_place:
+            self.stored = _PapersByKey(conn)
+        else:
+            self.stored = {
+                key: (paper_id, hash((title, title_raw, url, arxiv)), stars, position, listed)
+                for key, paper_id, title, title_raw, url, arxiv, stars, position, listed in cursor.execute(
+                    "SELECT key, id, title, title_raw, url, arxiv, stars, position, listed FROM papers"
+                )
+            }
+            self.short_ids = {short_id for (short_id,) in cursor.execute("SELECT short_id FROM papers")}
         self.next_paper = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0])
         self.next_entry = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0])
         self.seen: dict[str, Seen] = {}  # this import's papers, by key
@@ -816,7 +855,7 @@ class _Writer:
         self.reused: list[tuple[object, ...]] = []  # entries found again (stored_entry), written at flush
         self.reused_table = False
         # In place: entries found again keep their rows (_place); the list's other rows are deleted at `finish`.
-        self.in_place = False
+        self.in_place = in_place
         self.first_new = self.next_entry
         self.kept: set[int] = set()  # ids of the rows kept
         self.moved: list[tuple[object, ...]] = []  # (id, section_id, paper_id, position, title, line) to write
@@ -959,7 +998,15 @@ class _Writer:
             return self.stored_entry(section_id, position, held.entry(found))
         info = self.seen.get(key)
         if info is None:
-            stored = self.stored.get(key)
+            if self.in_place:
+                # The paper's row as it was read with the entry: no other process has written since (still_held),
+                # and this import changes a paper's row only once it has seen it.
+                if key not in self.stored:
+                    self.stored[key] = (held.paper_id, hash((title, held.title_raw, held.url, held.arxiv)),
+                                        held.paper_stars, held.paper_position, held.listed)
+                stored = self.stored[key]
+            else:
+                stored = self.stored.get(key)
             if stored is None or not self._names_stored(stored, title, held.title_raw or title, held.url, held.arxiv):
                 return self.stored_entry(section_id, position, held.entry(found))
             info = self.seen[key] = Seen(stored[0], title, position, None)
@@ -1081,7 +1128,9 @@ class _Writer:
 
         key = entry.key
         length = 6
-        while (short := short_id(key, length)) in self.short_ids:
+        while (short := short_id(key, length)) in self.short_ids or self.in_place and self.conn.execute(
+            "SELECT 1 FROM papers WHERE short_id = ?", (short,)
+        ).fetchone():
             length += 2  # another key shares the short id's first characters
         self.short_ids.add(short)
         paper_id = self.next_paper
@@ -1156,7 +1205,9 @@ class _Writer:
             if info.written_stars is not None:
                 placed: tuple[int, int] | None = (info.written_stars, want[1])
             else:
-                stars, position, listed = self.stored[key][2:5]
+                stored = self.stored[key]
+                assert stored is not None  # a paper seen that this import did not write is stored
+                stars, position, listed = stored[2:5]
                 placed = (stars, position) if listed else None
             if placed != want:
                 found[info.paper_id] = want
