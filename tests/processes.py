@@ -1,9 +1,9 @@
 """Shared test helpers: `llmreads` run as a process of its own, piped or in a pseudo-terminal.
 
 Each run is a process with its own files, environment and exit status. It is
-forked from a server that has started Python and imported Typer once
-(forkserver.py), when its environment would start an interpreter the same way;
-otherwise, and for every run when LLMREADS_TEST_EXEC=1, it is the installed
+forked from a server that has started Python and imported Typer and the parts
+of llmreads every command loads once (forkserver.py), when its environment
+would start an interpreter the same way; otherwise, and for every run when LLMREADS_TEST_EXEC=1, it is the installed
 console script, started afresh. Tests of what only a fresh start shows (the
 modules a command loads, the console script itself, encodings) start their
 processes themselves. The fixture `seeded` (conftest.py) gives a test a

@@ -14,6 +14,7 @@ import pytest
 from typer._click.shell_completion import CompletionItem
 from typer.core import TyperGroup
 
+import processes
 from helpers import copy_database, import_text
 from llmreads import completion
 
@@ -101,7 +102,7 @@ def test_the_console_script_completes_as_the_full_app(seed_db: Path, shell: str,
                                                       monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     env = {**shell_env(shell, line), "LLMREADS_DB": str(seed_db)}
-    got = run(ENTRY, env)
+    got = processes.run(env=env)  # the console script, as the shell's Tab runs it
     assert (got.returncode, got.stderr) == (0, "")
     assert candidates(got.stdout) == candidates(full_app_completes(env, monkeypatch, capsys))
     if not line.startswith(("llmreads --db", "llmreads shw", "llmreads db restore")):
@@ -157,7 +158,7 @@ def test_shells_print_a_help_text_verbatim_on_one_line(shell: str, expected: str
 def test_the_completion_script_is_typers(shell: str, monkeypatch: pytest.MonkeyPatch,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     env = {"_LLMREADS_COMPLETE": f"source_{shell}"}
-    got = run(ENTRY, env)
+    got = processes.run(env=env)
     assert (got.returncode, got.stderr) == (0, "")
     assert got.stdout == full_app_completes(env, monkeypatch, capsys)
     assert "_LLMREADS_COMPLETE" in got.stdout
@@ -174,14 +175,14 @@ def test_completion_reads_a_database_whose_path_holds_uri_characters(tmp_path: P
     path.parent.mkdir()
     path.write_bytes(seed_db.read_bytes())
     line = "llmreads show 50f"
-    expected = run(ENTRY, {**shell_env("bash", line), "LLMREADS_DB": str(seed_db)}).stdout
+    expected = processes.run(env={**shell_env("bash", line), "LLMREADS_DB": str(seed_db)}).stdout
     assert expected.split() == ["50f228"]
     if via == "environment":
         env = {**shell_env("bash", line), "LLMREADS_DB": str(path)}
     else:
         words = f"llmreads --db {shlex.quote(str(path))} show 50f"
         env = {"_LLMREADS_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "4"}
-    done = run(ENTRY, env)
+    done = processes.run(env=env)
     assert (done.returncode, done.stderr, done.stdout) == (0, "", expected)
 
 
@@ -201,7 +202,7 @@ def test_paper_ids_of_unlisted_papers_are_offered_to_the_user_whose_data_they_ke
     conn.close()
 
     def offered(line: str, user: str) -> list[str]:
-        got = run(ENTRY, {**shell_env("bash", line), "LLMREADS_DB": str(path), "LLMREADS_USER": user})
+        got = processes.run(env={**shell_env("bash", line), "LLMREADS_DB": str(path), "LLMREADS_USER": user})
         assert (got.returncode, got.stderr) == (0, "")
         return got.stdout.split()
 
@@ -221,7 +222,7 @@ def test_a_database_whose_path_holds_uri_characters_is_completed_from(tmp_path: 
     conn = open_db(path)
     import_text(conn, seed_text)
     conn.close()
-    got = run(ENTRY, {**shell_env("bash", "llmreads show 50f"), "LLMREADS_DB": str(path)})
+    got = processes.run(env={**shell_env("bash", "llmreads show 50f"), "LLMREADS_DB": str(path)})
     assert (got.returncode, got.stderr) == (0, "")
     assert got.stdout.split() == ["50f228"]
 
@@ -241,7 +242,7 @@ def test_tags_complete_from_the_users_own_tags(seed_db: Path, tmp_path: Path) ->
     conn.commit()
     conn.close()
     for line in ("llmreads tag 50f228 ", "llmreads list --tag pe"):
-        done = run(ENTRY, {**shell_env("bash", line), "LLMREADS_DB": str(path), "LLMREADS_USER": "alice"})
+        done = processes.run(env={**shell_env("bash", line), "LLMREADS_DB": str(path), "LLMREADS_USER": "alice"})
         assert done.returncode == 0, done.stderr
         expected = ["attention", "peft"] if line.endswith(" ") else ["peft"]
         assert done.stdout.split() == expected, (line, done.stdout)

@@ -15,6 +15,7 @@ from typer import _click as click
 from typer._click.utils import make_default_short_help
 from typer.core import TyperGroup
 
+import processes
 from llmreads.app import CommandLoaderGroup
 from llmreads.cli import app
 
@@ -100,7 +101,8 @@ def test_version_loads_no_framework():
 def test_the_console_script_prints_what_the_full_app_prints(args: list[str], env: dict[str, str],
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             capfd: pytest.CaptureFixture[str]) -> None:
-    got = run(ENTRY, args, **env)
+    done = processes.run(*args, env=env)  # the console script
+    got = (done.returncode, done.stdout, done.stderr)
     assert got == full_app_prints(args, env, monkeypatch, capfd)
     assert "Usage: llmreads" in got[1] + got[2]
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import processes
 from helpers import assert_one_error
 
 DOC = """# Tiny
@@ -38,8 +39,8 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def llmreads(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "llmreads", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    """The console script as a process of its own (processes.run), in the environment `env` sets."""
+    return processes.run(*args, env=env, timeout=timeout)
 
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import processes
 from helpers import FIXTURES, assert_one_error, examples, pragma, settle, snapshot, user_data
 from llmreads.db import open_db
 from llmreads.errors import DatabaseError
@@ -60,8 +61,8 @@ def subprocess_env(db: Path, **extra: str) -> dict[str, str]:
 
 
 def llmreads(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "llmreads", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    """The console script as a process of its own (processes.run), in the environment `env` sets."""
+    return processes.run(*args, env=env, timeout=timeout)
 
 
 def file_state(path: Path) -> tuple[bytes, int]:
