@@ -1011,3 +1011,77 @@ def test_an_introduction_emptied_in_a_list_kept_in_place_is_reported(tmp_path: P
         assert import_path(conn, str(two), name=LIST).introductions_emptied == 1
     finally:
         conn.close()
+
+
+def test_random_edits_across_sections_kept_in_place_store_what_reading_every_row_stores(
+    tmp_path: Path, reads: Reads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows removed, added, changed, duplicated and moved, sections renamed, removed and added, at random:
+    the rows kept in place, those written and the report are what a re-import reading every row gives."""
+    from llmreads.store import importer
+
+    placed: list[bool] = []
+    finish = importer._Writer.finish
+
+    def finish_noting(self: importer._Writer) -> None:
+        placed.append(self.in_place)
+        finish(self)
+
+    monkeypatch.setattr(importer._Writer, "finish", finish_noting)
+    rng = random.Random(7)
+    for case in range(6):
+        names = ["Alpha", "Beta", "Gamma", "Delta"]
+        tables = [[row_of(document(section(name, 20 * i, 8)), n) for n in range(20 * i, 20 * i + 8)]
+                  for i, name in enumerate(names)]
+        first = document(*[["", f"## {name}", "", "| # | Paper | Intro | Stars |", "|---|---|---|---|",
+                            *[row.rstrip("\n") for row in rows]] for name, rows in zip(names, tables, strict=True)])
+        for _ in range(rng.randrange(2, 6)):
+            at = rng.randrange(len(tables))
+            rows = tables[at]
+            action = rng.randrange(7)
+            if action == 0 and rows:
+                del rows[rng.randrange(len(rows))]
+            elif action == 1:
+                n = 500 + rng.randrange(400)
+                rows.insert(rng.randrange(len(rows) + 1), row_of(document(section("x", n, 1)), n))
+            elif action == 2 and rows:
+                i = rng.randrange(len(rows))
+                rows[i] = rows[i].replace("| about", "| now about")
+            elif action == 3 and rows:
+                rows.insert(rng.randrange(len(rows) + 1), rng.choice(rows))  # a row given twice
+            elif action == 4 and rows:
+                tables[rng.randrange(len(tables))].append(rows.pop(rng.randrange(len(rows))))  # moved
+            elif action == 5:
+                names[at] += " renamed"
+            elif len(names) > 1:
+                del names[at], tables[at]
+        if rng.randrange(2):
+            names.append("Epsilon")
+            tables.append([row_of(document(section("x", 700, 3)), n) for n in range(700, 703)])
+        second = document(*[["", f"## {name}", "", "| # | Paper | Intro | Stars |", "|---|---|---|---|",
+                             *[row.rstrip("\n") for row in rows]] for name, rows in zip(names, tables, strict=True)])
+        where = tmp_path / str(case)
+        where.mkdir()
+        reimport_both_ways(where, first, second, reads)
+    assert True in placed  # some of the cases were kept in place
+
+
+def test_a_kept_row_takes_the_title_and_line_a_full_read_gives_it(tmp_path: Path, reads: Reads) -> None:
+    # A new row above gives paper 31 another title (its first entry names it): the row of 31 kept in
+    # place now differs from its paper's title and holds its own; a paragraph added above Gamma moves the
+    # line of its first row, not its position.
+    other = "| 98 | [Paper 31 under another title](https://arxiv.org/abs/2401.00031) | elsewhere | ⭐ |\n"
+    second = changed(changed(V1, row_of(V1, 30), row_of(V1, 30) + other), "## Gamma\n", "## Gamma\n\nSome words.\n")
+    reimport_both_ways(tmp_path, V1, second, reads,
+                       before=lambda db: held.update(rows_by_paper(db)) if db.name == "reusing.db" else None)
+    conn = sqlite3.connect(tmp_path / "reusing.db")
+    try:
+        assert conn.execute("SELECT title FROM entries WHERE id = ?", (held["arxiv:2401.00031"][0],)).fetchone() == (
+            "Paper number 31 on reading",)
+        assert conn.execute("SELECT title FROM papers WHERE key = 'arxiv:2401.00031'").fetchone() == (
+            "Paper 31 under another title",)
+        first_of_gamma = held["arxiv:2401.00030"][0]
+        assert conn.execute("SELECT position, line FROM entries WHERE id = ?", (first_of_gamma,)).fetchone() == (
+            13, second.split("\n").index(row_of(V1, 30).rstrip("\n")) + 1)
+    finally:
+        conn.close()
