@@ -14,7 +14,7 @@ from hypothesis import settings
 
 import processes
 from fake_services import FakeServices, Server
-from helpers import SEED_PATH, SUITE_EXAMPLES, THOROUGH, assert_one_error, copy_database, import_text, settle
+from helpers import ROOT, SEED_PATH, SUITE_EXAMPLES, THOROUGH, assert_one_error, copy_database, import_text, settle
 
 # Property tests (see helpers.SUITE_EXAMPLES): no deadline, since on a machine busy with other work one slow
 # example says nothing about the code; each test names its own count through helpers.examples.
@@ -66,14 +66,47 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput") or config.option.basetemp or os.environ.get("LLMREADS_TEST_TMP") == "disk":
-        return  # an xdist worker takes its folder from the run that started it
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: its folder comes from the run that started it, which compiled everything
+    if getattr(config.option, "numprocesses", None):
+        _compile_once(config)
+    if config.option.basetemp or os.environ.get("LLMREADS_TEST_TMP") == "disk":
+        return
     if RAM_FOLDER.is_dir() and os.access(RAM_FOLDER, os.W_OK | os.X_OK):
         import tempfile
 
         config.option.basetemp = config._llmreads_ram_tmp = tempfile.mkdtemp(  # type: ignore[attr-defined]
             prefix="llmreads-tests-", dir=RAM_FOLDER
         )
+
+
+def _compile_once(config: pytest.Config) -> None:
+    """Compile llmreads and the tests once, here, before the workers start.
+
+    From a fresh clone, every xdist worker compiled each module of src/ and
+    rewrote the asserts of every test module as it imported them, all at
+    once (some 2.4 s of CPU a worker), and the first processes the tests
+    start compiled src/ again. Done here once, they find it all made. The
+    rewritten test modules are written where and as pytest's own import
+    hook writes them (its private functions: should a pytest release change
+    them, this step does nothing and the workers rewrite as before).
+    """
+    import compileall
+
+    compileall.compile_dir(ROOT / "src" / "llmreads", quiet=2)
+    compileall.compile_dir(Path(__file__).parent, maxlevels=0, quiet=2)
+    try:
+        from _pytest.assertion import rewrite
+
+        state = config.stash[rewrite.assertstate_key]
+        for module in sorted(Path(__file__).parent.glob("test_*.py")):
+            cache = rewrite.get_cache_dir(module)
+            pyc = cache / (module.name[:-3] + rewrite.PYC_TAIL)
+            if rewrite._read_pyc(module, pyc) is None and rewrite.try_makedirs(cache):
+                source_stat, code = rewrite._rewrite_test(module, config)
+                rewrite._write_pyc(state, code, source_stat, pyc)
+    except (ImportError, AttributeError, KeyError, TypeError, OSError, SyntaxError):
+        pass
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
