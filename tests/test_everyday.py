@@ -556,7 +556,7 @@ def test_a_large_import_shows_no_progress_bar_when_stderr_is_not_a_terminal(cli,
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     result = cli("import", str(path))
     assert ok(result).splitlines()[0] == (
-        f"Imported Big List as list 'Big List': 1 sections, {count} entries, {count} distinct papers"
+        f"Imported Big List as list 'Big List': 1 section, {count} entries, {count} distinct papers"
     )
     assert result.stderr == ""
 

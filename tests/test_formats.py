@@ -333,7 +333,7 @@ def test_a_commented_out_section_is_not_imported(cli):
 def test_unreadable_rows_are_warnings_with_line_numbers(cli):
     result = cli("import", str(FORMATS / "bad_rows.md"))
     assert ok(result).splitlines()[0] == (
-        "Imported Bad Rows as list 'Bad Rows': 1 sections, 2 entries, 2 distinct papers"
+        "Imported Bad Rows as list 'Bad Rows': 1 section, 2 entries, 2 distinct papers"
     )
     assert result.stderr == "warning: line 8: row has no paper title\nwarning: line 10: row has no paper title\n"
     assert [(r[0], r[3]) for r in papers(cli)] == [("Good Paper", 0), ("Another Good Paper", 0)]
@@ -367,7 +367,7 @@ def test_an_unreadable_first_row_is_reported_and_keeps_the_title(cli, one_error)
     path = FORMATS / "first_row_bad.md"
     result = cli("import", str(path))
     assert ok(result).splitlines()[0] == (
-        "Imported Bad First Row as list 'Bad First Row': 1 sections, 1 entries, 1 distinct papers"
+        "Imported Bad First Row as list 'Bad First Row': 1 section, 1 entry, 1 distinct paper"
     )
     assert result.stderr == "warning: line 5: row has no paper title\n"
     assert papers(cli) == [
@@ -437,7 +437,7 @@ def test_encodings_are_detected(cli, tmp_path, kind):
     path.write_bytes(_encoded(kind))
     result = cli("import", str(path))
     assert ok(result).splitlines()[0] == (
-        "Imported 中文列名 as list '中文列名': 1 sections, 2 entries, 2 distinct papers"
+        "Imported 中文列名 as list '中文列名': 1 section, 2 entries, 2 distinct papers"
     )
     assert result.stderr == ""
     assert [(r[0], r[2], r[3]) for r in papers(cli)] == CHINESE

@@ -656,15 +656,16 @@ def progress(data: Progress) -> None:
 
 
 def import_report(report: ImportReport) -> None:
+    sections = f"{report.sections} {plural(report.sections, 'section', 'sections')}"
     if report.skipped:
         papers = f"{report.papers} {plural(report.papers, 'paper', 'papers')}"
-        print(f"{report.title}: unchanged since the last import"
-              f" ({papers}, {report.sections} {plural(report.sections, 'section', 'sections')}).")
+        print(f"{report.title}: unchanged since the last import ({papers}, {sections}).")
         return
     verb = "Would import" if report.dry_run else "Imported"
     print(
-        f"{verb} {report.title} as list {report.list_name!r}: {report.sections} sections, "
-        f"{report.entries} entries, {report.papers} distinct papers"
+        f"{verb} {report.title} as list {report.list_name!r}: {sections}, "
+        f"{report.entries} {plural(report.entries, 'entry', 'entries')}, "
+        f"{report.papers} distinct {plural(report.papers, 'paper', 'papers')}"
     )
     print(
         f"  added {len(report.added)}, updated {report.changed}, unchanged {report.unchanged}, "
