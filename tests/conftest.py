@@ -47,12 +47,20 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
 
 
-# Where tests keep their files: a folder in RAM (/dev/shm) when the machine has one, unless --basetemp names
+# Where tests keep their files: a folder in RAM (/dev/shm) when the machine has one with room, unless --basetemp names
 # another or LLMREADS_TEST_TMP=disk. Each write a test commits is synced to its file, and on this project's
 # machines a synced write to a disk costs some 2 ms against 0.15 ms in RAM; thousands of tests commit several
 # each. The code runs the same (it still syncs); only the wait goes. Removed after a run that passed; kept,
 # and named, after one that failed.
 RAM_FOLDER = Path("/dev/shm")
+# A run keeps every test's folder until it ends: some 460 MB at most here. A smaller RAM folder (a container's
+# /dev/shm is often 64 MB) would fill up, so the run then keeps its files where pytest would.
+RAM_NEEDED = 2 << 30
+
+
+def _free_bytes(folder: Path) -> int:
+    found = os.statvfs(folder)
+    return found.f_bavail * found.f_frsize
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -72,7 +80,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _compile_once(config)
     if config.option.basetemp or os.environ.get("LLMREADS_TEST_TMP") == "disk":
         return
-    if RAM_FOLDER.is_dir() and os.access(RAM_FOLDER, os.W_OK | os.X_OK):
+    if RAM_FOLDER.is_dir() and os.access(RAM_FOLDER, os.W_OK | os.X_OK) and _free_bytes(RAM_FOLDER) >= RAM_NEEDED:
         import tempfile
 
         config.option.basetemp = config._llmreads_ram_tmp = tempfile.mkdtemp(  # type: ignore[attr-defined]
