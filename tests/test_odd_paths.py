@@ -38,10 +38,6 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def llmreads(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The console script as a process of its own (processes.run), in the environment `env` sets."""
-    return processes.run(*args, env=env, timeout=timeout)
-
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
@@ -146,9 +142,9 @@ def test_a_fifo_as_the_database_is_refused_without_opening_it(tmp_path, where):
     os.mkfifo(fifo)
     args, extra = via(where, str(fifo), tmp_path)
     env = subprocess_env(tmp_path, **{k: v for k, v in extra.items() if v is not None})
-    line = one_error_line(llmreads(*args, "list", env=env, timeout=30))
+    line = one_error_line(processes.run(*args, "list", env=env, timeout=30))
     assert line == f"Error: database path {fifo} is not a regular file (a FIFO)"
-    assert one_error_line(llmreads(*args, "db", "status", env=env, timeout=30)) == line
+    assert one_error_line(processes.run(*args, "db", "status", env=env, timeout=30)) == line
 
 
 def test_a_device_as_the_database_is_refused(cli):
@@ -173,7 +169,7 @@ def test_importing_a_fifo_reads_it_once(tmp_path):
     fifo = tmp_path / "list.md"
     os.mkfifo(fifo)
     feeder = _feed_fifo(fifo, DOC.encode("utf-8"))
-    result = llmreads("import", str(fifo), "--json", env=subprocess_env(tmp_path), timeout=60)
+    result = processes.run("import", str(fifo), "--json", env=subprocess_env(tmp_path), timeout=60)
     assert result.returncode == 0, result.stderr
     assert '"papers": 2' in result.stdout
     assert '"list_name": "Tiny"' in result.stdout
@@ -202,12 +198,12 @@ def test_importing_a_fifo_of_binary_bytes_stops_at_the_first_block(tmp_path):
     fifo = tmp_path / "zeros.md"
     os.mkfifo(fifo)
     _feed_fifo(fifo, b"\x00" * (4 << 20))  # the feeder is left blocked once the reader has gone
-    result = llmreads("import", str(fifo), env=subprocess_env(tmp_path), timeout=60)
+    result = processes.run("import", str(fifo), env=subprocess_env(tmp_path), timeout=60)
     assert one_error_line(result) == f"Error: {fifo} is a binary file, not a markdown document"
 
 
 def test_importing_dev_zero_is_refused_at_the_first_block(tmp_path):
-    result = llmreads("import", "/dev/zero", env=subprocess_env(tmp_path), timeout=60)
+    result = processes.run("import", "/dev/zero", env=subprocess_env(tmp_path), timeout=60)
     assert one_error_line(result) == "Error: /dev/zero is a binary file, not a markdown document"
 
 
@@ -239,7 +235,7 @@ def test_a_large_fifo_is_read_once_and_kept_whole(tmp_path, monkeypatch):
 
 
 def test_a_config_file_that_never_ends_is_cut_short(tmp_path):
-    result = llmreads("list", env=subprocess_env(tmp_path, LLMREADS_CONFIG="/dev/zero"), timeout=60)
+    result = processes.run("list", env=subprocess_env(tmp_path, LLMREADS_CONFIG="/dev/zero"), timeout=60)
     assert one_error_line(result) == "Error: config file /dev/zero is larger than 1 MiB, too large for a config file"
 
 
@@ -247,7 +243,7 @@ def test_a_config_file_from_a_fifo_is_read(tmp_path):
     fifo = tmp_path / "config.toml"
     os.mkfifo(fifo)
     _feed_fifo(fifo, b'list = "fifo-list"\n')
-    result = llmreads("config", "show", env=subprocess_env(tmp_path, LLMREADS_CONFIG=str(fifo)), timeout=60)
+    result = processes.run("config", "show", env=subprocess_env(tmp_path, LLMREADS_CONFIG=str(fifo)), timeout=60)
     assert result.returncode == 0, result.stderr
     assert "fifo-list  [config file]" in result.stdout
 

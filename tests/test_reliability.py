@@ -60,10 +60,6 @@ def subprocess_env(db: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def llmreads(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The console script as a process of its own (processes.run), in the environment `env` sets."""
-    return processes.run(*args, env=env, timeout=timeout)
-
 
 def file_state(path: Path) -> tuple[bytes, int]:
     return path.read_bytes(), path.stat().st_mtime_ns
@@ -436,12 +432,12 @@ def test_an_import_killed_midway_leaves_the_database_as_it_was(tmp_path):
     assert pragma(path, "integrity_check") == "ok"
     assert snapshot(path) == before
     env = subprocess_env(path)
-    listed = llmreads("list", "--json", env=env)
+    listed = processes.run("list", "--json", env=env)
     assert listed.returncode == 0, listed.stderr
     rows = json.loads(listed.stdout)
     assert len(rows) == 118
     assert {row["key"] for row in rows if row["status"] == "read"} == {LORA, ATTENTION}
-    assert [name["name"] for name in json.loads(llmreads("lists", "--json", env=env).stdout)] == [
+    assert [name["name"] for name in json.loads(processes.run("lists", "--json", env=env).stdout)] == [
         "LLM_Paper_Reading"
     ]
 
@@ -617,7 +613,7 @@ def test_a_five_megabyte_list_imports(tmp_path):
     doc.write_text("1. # Big\n\n| **ID** | **Paper** | **Introduction** |\n| --- | --- | --- |\n"
                    + "\n".join(rows) + "\n", encoding="utf-8")
     assert doc.stat().st_size > 5_000_000
-    result = llmreads("import", str(doc), "--name", "five", "--json", env=subprocess_env(path), timeout=120)
+    result = processes.run("import", str(doc), "--name", "five", "--json", env=subprocess_env(path), timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["papers"] == 2000
 
@@ -694,7 +690,7 @@ def test_any_note_text_is_kept_or_one_error(shared_db, text):
 
 def test_arguments_that_are_not_utf8_give_one_error(tmp_path):
     env = subprocess_env(tmp_path / "bytes.db")
-    llmreads("list", "-n", "1", env=env)
+    processes.run("list", "-n", "1", env=env)
     for args in (["show", "\udcff"], ["note", "add", "lora", "bad \udcff"], ["--user", "\udcff", "list"]):
         result = subprocess.run([sys.executable, "-m", "llmreads", *args], env=env, capture_output=True, timeout=60)
         assert result.returncode == 1 and b"Traceback" not in result.stderr, result.stderr[-300:]

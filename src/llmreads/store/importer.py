@@ -721,21 +721,16 @@ def _analyze_written(conn: sqlite3.Connection) -> None:
 def _introductions_emptied(conn: sqlite3.Connection, list_id: int, among: Sequence[int] | None = None) -> int:
     """Papers the list still holds that had an introduction in it and now have none (IndexedText's copy of
     the entries as they were); of the papers `among` when given."""
-    if among is not None:
-        return sum(int(row[0]) for row in rows_in(
-            conn, "SELECT count(*) FROM (SELECT paper_id FROM entries WHERE paper_id IN ({marks}) AND list_id = ?"
-            " GROUP BY paper_id HAVING max(intro != '') = 0) n"
-            " WHERE EXISTS (SELECT 1 FROM temp.old_entries o WHERE o.paper_id = n.paper_id AND o.intro != '')",
-            among, [list_id],
-        ))
     # The list's papers without an introduction now, grouped in one pass, each then looked up in the old copy
     # (two lookups in entries for each old entry with an introduction took twice as long).
-    return int(conn.execute(
-        "SELECT count(*) FROM (SELECT paper_id FROM entries WHERE list_id = ?1 GROUP BY paper_id"
+    query = (
+        "SELECT count(*) FROM (SELECT paper_id FROM entries WHERE {among}list_id = ? GROUP BY paper_id"
         " HAVING max(intro != '') = 0) n"
-        " WHERE EXISTS (SELECT 1 FROM temp.old_entries o WHERE o.paper_id = n.paper_id AND o.intro != '')",
-        (list_id,),
-    ).fetchone()[0])
+        " WHERE EXISTS (SELECT 1 FROM temp.old_entries o WHERE o.paper_id = n.paper_id AND o.intro != '')"
+    )
+    if among is None:
+        return int(conn.execute(query.format(among=""), (list_id,)).fetchone()[0])
+    return sum(int(row[0]) for row in rows_in(conn, query.format(among="paper_id IN ({marks}) AND "), among, [list_id]))
 
 
 def _read_back(
