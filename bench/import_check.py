@@ -19,6 +19,11 @@ With `--by-place`, sections, entries and links are compared by where they are
 not by row id, and papers in the order of their keys: a re-import that keeps
 the rows it finds again (and numbers only new ones) stores the same list as
 one that writes every row anew.
+
+Positions are compared as ranks (an entry's place in its list, a listed
+paper's among the listed): a position says where an entry is in its list's
+order, with room between (store/positions.py), and a re-import that keeps a
+list's rows keeps their positions where one that writes every row numbers them.
 """
 
 from __future__ import annotations
@@ -51,9 +56,15 @@ BY_PLACE = {
     "sections": "SELECT {columns} FROM sections ORDER BY list_id, position",
     "entries": "SELECT {columns}, (SELECT number FROM sections s WHERE s.id = entries.section_id) FROM entries"
                " ORDER BY list_id, position",
-    "links": "SELECT e.list_id, e.position, l.position, l.text, l.url FROM links l JOIN entries e ON e.id = l.entry_id"
-             " ORDER BY e.list_id, e.position, l.position",
+    "links": "SELECT e.list_id, e.rank, l.position, l.text, l.url FROM links l JOIN (SELECT id, list_id,"
+             " row_number() OVER (PARTITION BY list_id ORDER BY position) AS rank FROM entries) e ON e.id = l.entry_id"
+             " ORDER BY e.list_id, e.rank, l.position",
     "papers": "SELECT {columns} FROM papers ORDER BY key",
+}
+# Positions as ranks: an entry's place in its list, a listed paper's among the listed.
+RANKS = {
+    "entries": "row_number() OVER (PARTITION BY list_id ORDER BY position)",
+    "papers": "CASE WHEN listed THEN rank() OVER (PARTITION BY listed ORDER BY position) END",
 }
 ROW_IDS = ("id", "section_id", "entry_id")
 INDEXES = ("papers_fts", "notes_fts")
@@ -61,6 +72,8 @@ INDEXES = ("papers_fts", "notes_fts")
 
 def rows(conn: sqlite3.Connection, table: str, columns: str | None = None,
          by_place: bool = False) -> Iterator[tuple[object, ...]]:
+    if table in RANKS and columns:
+        columns = ", ".join(RANKS[table] if c == "position" else c for c in columns.split(", "))
     if by_place and table in BY_PLACE:
         if table != "papers":
             columns = ", ".join(c for c in (columns or "").split(", ") if c not in ROW_IDS)

@@ -220,3 +220,18 @@ QUERY_BITS = st.sampled_from(
         "1",
     ]
 )
+
+
+# A position says where an entry is in its list's order, with room between (store/positions.py): a list kept in
+# place keeps its rows' positions, one written whole numbers them again. Tests compare them as ranks.
+ENTRY_RANK = "(SELECT count(*) FROM entries x WHERE x.list_id = {e}.list_id AND x.position < {e}.position)"
+# A listed paper's place among the listed (a paper no list holds keeps the position it had: not compared).
+PAPER_RANK = ("CASE WHEN {p}.listed THEN (SELECT count(*) FROM papers x WHERE x.listed AND x.position < {p}.position)"
+              " END")
+
+
+def papers_ranked(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+    """Every paper's row, by id, its position as a rank (PAPER_RANK)."""
+    names = [row[0] for row in conn.execute("SELECT name FROM pragma_table_info('papers')")]
+    columns = ", ".join(PAPER_RANK.format(p="p") if name == "position" else f"p.{name}" for name in names)
+    return conn.execute(f"SELECT {columns} FROM papers p ORDER BY id").fetchall()

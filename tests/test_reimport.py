@@ -25,14 +25,15 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from helpers import examples, snapshot
+from helpers import ENTRY_RANK, PAPER_RANK, examples, snapshot
 from llmreads.db import open_db
 from llmreads.errors import ImportFailed
 from llmreads.models import ImportReport, KnownRows
 from llmreads.parse import iter_document
 from llmreads.sources import import_path, read_document
-from llmreads.store.base import marks
+from llmreads.store.base import LIST_STRIDE, marks
 from llmreads.store.importer import import_document
+from llmreads.store.positions import GAP, numbered
 from llmreads.store.tracking import set_status
 
 LIST = "L"
@@ -111,18 +112,29 @@ def import_reading_all(db: Path, path: Path) -> ImportReport:
 PLACED = {
     "sections": ("s", ""),
     "entries": ("e", ", (SELECT number FROM sections s WHERE s.id = e.section_id)"),
-    "links": ("l", ", (SELECT e.list_id || ':' || e.position FROM entries e WHERE e.id = l.entry_id)"),
+    "links": ("l", f", (SELECT e.list_id || ':' || {ENTRY_RANK.format(e='e')} FROM entries e WHERE e.id = l.entry_id)"),
+}
+RANKED = {
+    ("entries", "position"): ENTRY_RANK.format(e="e"),
+    ("papers", "position"): PAPER_RANK.format(p="p"),
 }
 
 
+def rank_and_line(conn: sqlite3.Connection, entry_id: int) -> tuple[int, int]:
+    """An entry's place in its list's order (0 first) and its line."""
+    return conn.execute(f"SELECT {ENTRY_RANK.format(e='e')}, line FROM entries e WHERE id = ?",  # type: ignore[no-any-return]
+                        (entry_id,)).fetchone()
+
+
 def placed_rows(conn: sqlite3.Connection, name: str) -> list[tuple[object, ...]]:
-    """Every row of a table, in a sorted list; those of PLACED without their row ids and the ids they hold."""
-    if name not in PLACED:
-        return sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
-    alias, ids = PLACED[name]
+    """Every row of a table, in a sorted list; those of PLACED without their row ids and the ids they hold;
+    positions as ranks (RANKED)."""
+    alias, ids = PLACED.get(name, ("p" if name == "papers" else "t", ""))
     names = [row[0] for row in conn.execute(f"SELECT name FROM pragma_table_info('{name}')")]
-    columns = ", ".join(f"{alias}.{column}" for column in names if column not in ("id", "section_id", "entry_id"))
-    return sorted(conn.execute(f"SELECT {columns}{ids} FROM {name} {alias}").fetchall(), key=repr)
+    if name in PLACED:
+        names = [column for column in names if column not in ("id", "section_id", "entry_id")]
+    columns = ", ".join(RANKED.get((name, column), f'{alias}."{column}"') for column in names)
+    return sorted(conn.execute(f'SELECT {columns}{ids} FROM "{name}" {alias}').fetchall(), key=repr)
 
 
 def stored(db: Path, with_user_data: bool = False) -> dict[str, list[tuple[object, ...]]]:
@@ -551,8 +563,7 @@ def test_entries_found_again_keep_their_rows_and_links_and_removed_ones_lose_the
         assert conn.execute(f"SELECT count(*) FROM links WHERE entry_id IN ({marks(gone)})", gone).fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM links").fetchone()[0] == 2 * 9 + 1
         # Each kept row now says where the new version has it (reimport_both_ways compared every row).
-        assert conn.execute("SELECT position, line FROM entries WHERE id = ?",
-                            (held["arxiv:2403.00051"][0],)).fetchone() == (6, second.split("\n").index(
+        assert rank_and_line(conn, held["arxiv:2403.00051"][0]) == (6, second.split("\n").index(
                                 row_of(second, 51).rstrip("\n")) + 1)
     finally:
         conn.close()
@@ -1081,7 +1092,57 @@ def test_a_kept_row_takes_the_title_and_line_a_full_read_gives_it(tmp_path: Path
         assert conn.execute("SELECT title FROM papers WHERE key = 'arxiv:2401.00031'").fetchone() == (
             "Paper 31 under another title",)
         first_of_gamma = held["arxiv:2401.00030"][0]
-        assert conn.execute("SELECT position, line FROM entries WHERE id = ?", (first_of_gamma,)).fetchone() == (
+        assert rank_and_line(conn, first_of_gamma) == (
             13, second.split("\n").index(row_of(V1, 30).rstrip("\n")) + 1)
     finally:
         conn.close()
+
+
+def positions_by_key(db: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """Each entry's position (by its paper's key: V1's papers are listed once) and each listed paper's."""
+    conn = sqlite3.connect(db)
+    try:
+        entries = dict(conn.execute("SELECT p.key, e.position FROM entries e JOIN papers p ON p.id = e.paper_id"))
+        papers = dict(conn.execute("SELECT key, position FROM papers WHERE listed"))
+        return entries, papers
+    finally:
+        conn.close()
+
+
+def test_a_row_removed_or_added_near_the_top_moves_no_other_entry_nor_paper(tmp_path: Path, reads: Reads) -> None:
+    # Paper 2 removed near the top, paper 98 added further down, paper 11 changed (read again: a new row, which
+    # takes its old row's place). A list numbered again would move every entry between 2 and 98.
+    added = "| 98 | [A paper added further down](https://arxiv.org/abs/2402.00098) | new | ⭐ |\n"
+    second = changed(changed(changed(V1, row_of(V1, 2), ""), row_of(V1, 33), row_of(V1, 33) + added),
+                     "about 11 |", "about eleven |")
+    before: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
+    reimport_both_ways(tmp_path, V1, second, reads, before=lambda db: before.update({db.name: positions_by_key(db)}))
+    was_entries, was_papers = before["reusing.db"]
+    entries, papers = positions_by_key(tmp_path / "reusing.db")
+    assert set(entries) == set(was_entries) - {"arxiv:2401.00002"} | {"arxiv:2402.00098"}
+    for key, position in entries.items():
+        if key != "arxiv:2402.00098":
+            assert position == was_entries[key], key
+            assert papers[key] == was_papers[key], key
+    assert was_entries["arxiv:2401.00033"] < entries["arxiv:2402.00098"] < was_entries["arxiv:2401.00034"]
+
+
+def test_a_list_without_room_between_its_positions_is_numbered_again(tmp_path: Path, reads: Reads) -> None:
+    # Positions as an earlier llmreads wrote them (0, 1, 2, ...): a row added between two finds no room, and
+    # the list is numbered as a full import numbers it; it then holds what reading every row holds.
+    def dense(db: Path) -> None:
+        conn = sqlite3.connect(db)
+        try:
+            conn.execute(f"UPDATE entries SET position = {ENTRY_RANK.format(e='entries')}")
+            conn.execute(f"UPDATE papers SET position = coalesce((SELECT min(list_id * {LIST_STRIDE} + position)"
+                         " FROM entries WHERE paper_id = papers.id), position)")
+            conn.commit()
+        finally:
+            conn.close()
+
+    added = "| 98 | [A paper added](https://arxiv.org/abs/2402.00098) | new | ⭐ |\n"
+    reimport_both_ways(tmp_path, V1, changed(V1, row_of(V1, 12), row_of(V1, 12) + added), reads, before=dense)
+    entries, _papers = positions_by_key(tmp_path / "reusing.db")
+    ordered = sorted(entries, key=entries.__getitem__)
+    assert [entries[key] for key in ordered] == [numbered(i, GAP) for i in range(len(ordered))]
+    assert ordered.index("arxiv:2402.00098") == ordered.index("arxiv:2401.00012") + 1

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import processes
-from helpers import FIXTURES, assert_one_error, examples, pragma, settle, snapshot, user_data
+from helpers import FIXTURES, assert_one_error, examples, papers_ranked, pragma, settle, snapshot, user_data
 from llmreads.db import open_db
 from llmreads.errors import DatabaseError
 from llmreads.migrations import NAMES
@@ -725,7 +725,7 @@ def render_document(sections: list[tuple[str, list[tuple[int, str, str, str]]]])
 def papers_table(path: Path) -> list[tuple[object, ...]]:
     conn = sqlite3.connect(path)
     try:
-        return conn.execute("SELECT * FROM papers ORDER BY id").fetchall()
+        return papers_ranked(conn)
     finally:
         conn.close()
 

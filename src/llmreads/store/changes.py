@@ -29,7 +29,7 @@ class Seen:
     def __init__(self, paper_id: int, title: str, position: int = 0, written_stars: int | None = None) -> None:
         self.paper_id = paper_id
         self.title = title
-        self.position = position  # of the paper's first entry in the list
+        self.position = position  # the index of the paper's first entry in the list's order (not its position)
         self.written_stars = written_stars  # a paper new in this import: the stars its row was written with
         self.stars = 0
         self.sections: list[str] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
@@ -33,6 +34,7 @@ from llmreads.store.changes import (
 )
 from llmreads.store.index import IndexedText, refresh_papers
 from llmreads.store.library import check_not_owned
+from llmreads.store.positions import numbered
 
 if TYPE_CHECKING:
     from llmreads.models import Clash, Document, Event, ImportReport, KnownRows, ReaderMarks, ReusedEntry
@@ -578,7 +580,7 @@ def _import(
                                                         " FROM sections WHERE list_id = ?", (list_id,))}
     # When most of the list's rows are found again (a re-import of an updated list), they stay where they
     # are (_Writer._place); else the list's entries are deleted first and every row written anew.
-    writer = _Writer(conn, list_id, index, take is not None and in_place)
+    writer = _Writer(conn, list_id, index, take is not None and in_place, expected)
     if not writer.in_place:
         conn.execute("DELETE FROM entries WHERE list_id = ?", (list_id,))
     section_ids: dict[str, int] = {}
@@ -644,7 +646,7 @@ def _import(
     writer.finish()
     writer.close()
     # The indexes of papers come back after the refresh, which may move every
-    # paper of the list (a row removed near the top shifts the positions of all after it).
+    # paper of the list (a full import's positions, or a list kept in place numbered again: positions.plan).
     for sql in [sql for table, sql in deferred if table != "papers"]:
         conn.execute(sql)
     gone_sections = [held[0] for number, held in old_sections.items() if number not in section_ids]
@@ -682,7 +684,7 @@ def _import(
     )]
     settled = writer.settled()
     if writer.in_place and 2 * len(settled) > conn.execute("SELECT count(*) FROM papers").fetchone()[0]:
-        # Most papers move (a row removed near the top of a list kept in place shifts every later one): the
+        # Most papers move (a list kept in place numbered again, where new rows found no room): the
         # papers' indexes are built again after the refresh, as when every row is written.
         deferred += _drop_indexes(conn, tables=("papers",))
     refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, settled,
@@ -817,8 +819,14 @@ class _Writer:
 
     BATCH = 1000
 
-    def __init__(self, conn: sqlite3.Connection, list_id: int, index: IndexedText, in_place: bool = False) -> None:
+    def __init__(self, conn: sqlite3.Connection, list_id: int, index: IndexedText, in_place: bool = False,
+                 expected: int = 0) -> None:
+        from llmreads.store.positions import gap_for
+
         self.conn, self.list_id, self.index = conn, list_id, index
+        # Entries are written at numbered(index, gap) (positions.py); in place, the rows kept keep theirs and the
+        # others' are planned at `finish`.
+        self.gap = gap_for(expected)
         self.titles: dict[str, list[str]] = {}  # arXiv id -> the titles its entries give, when more than one
         # key -> (id, hash of (title, title_raw, url, arxiv), stars, position, listed) of the papers stored
         # before: the texts themselves are read again only for a paper whose hash differs (memory: a large
@@ -853,9 +861,16 @@ class _Writer:
         self.in_place = in_place
         self.first_new = self.next_entry
         self.kept: set[int] = set()  # ids of the rows kept
-        self.moved: list[tuple[object, ...]] = []  # (id, section_id, paper_id, position, title, line) to write
-        self.shifted: list[tuple[int, int, int]] = []  # (id, position, line) of rows only moved in the list
-        self.placed_tables = False
+        # In place, each entry in the list's new order: its row id, its position before (-1: a row written by
+        # this import, at numbered(index)), its line now, and whether that line is new (1), or the row moved to
+        # another section, paper or title (2: `moved`). `finish` plans the positions and writes what changed.
+        self.order_ids = array("q")
+        self.order_old = array("q")
+        self.order_lines = array("q")
+        self.order_changed = bytearray()
+        self.moved: dict[int, tuple[int, int, str]] = {}  # index -> (section_id, paper_id, title) of a row kept
+        self.new_sources: dict[int, int] = {}  # index -> source of a row written by this import, read from the text
+        self.final: array[int] | None = None  # in place, once finished: each entry's position (positions.plan)
 
     def clashes(self) -> list[Clash]:
         """arXiv papers the list gives different titles: not the same words with a typo, but another title.
@@ -922,23 +937,25 @@ class _Writer:
         self.joined[key] = first
         return first
 
-    def entry(self, section_id: int, position: int, entry: Entry) -> None:
+    def entry(self, section_id: int, index: int, entry: Entry) -> None:
         source = entry.source
         ident = None if source is None else identity_digest(
             entry.key, entry.arxiv, entry.url, entry.title_raw, entry.title, entry.paper_url
         )
         if entry.arxiv is None and entry.key.startswith("url:"):  # only those may take another key (identity)
             entry = self.identity(entry)
-        info = self._seen(entry, position)
+        info = self._seen(entry, index)
         entry_id = self.next_entry
         self.next_entry += 1
+        if self.in_place:
+            self._order(entry_id, source)
         extra = entry.extra
         links = [(link.text, link.url) for link in entry.links]
         digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, extra, links)
         if links:
             self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
         self.entries.append((
-            entry_id, self.list_id, section_id, info.paper_id, position, entry.number, entry.stars,
+            entry_id, self.list_id, section_id, info.paper_id, numbered(index, self.gap), entry.number, entry.stars,
             "" if entry.title == info.title else entry.title, entry.intro, entry.line, entry.year,
             json.dumps(extra, ensure_ascii=False) if extra else "[]", digest, source, ident,
         ))
@@ -954,7 +971,7 @@ class _Writer:
         if section not in info.sections:
             info.sections.append(section)
         info.content.append(digest)
-        if len(self.entries) + len(self.reused) + len(self.moved) + len(self.shifted) >= self.BATCH:
+        if len(self.entries) + len(self.reused) >= self.BATCH:
             self.flush()
 
     def _names_stored(self, stored: tuple[int, int, int, int, int], title: str, title_raw: str, url: str,
@@ -962,7 +979,7 @@ class _Writer:
         """Whether a stored paper's row holds these names (`self.stored` keeps a hash of them)."""
         return stored[1] == hash((title, raw_unless_same(title_raw, title), url, arxiv))
 
-    def _seen(self, entry: Entry, position: int) -> Seen:
+    def _seen(self, entry: Entry, index: int) -> Seen:
         """What this import has seen of an entry's paper: its first entry in the list names it."""
         info = self.seen.get(entry.key)
         if info is not None:
@@ -970,9 +987,9 @@ class _Writer:
             return info
         stored = self.stored.get(entry.key)
         if stored is None:
-            info = Seen(self._new_paper(entry, position), entry.title, position, entry.stars)
+            info = Seen(self._new_paper(entry, index), entry.title, index, entry.stars)
         else:
-            info = Seen(self._paper(entry, stored), entry.title, position)
+            info = Seen(self._paper(entry, stored), entry.title, index)
         self.seen[entry.key] = info
         return info
 
@@ -983,14 +1000,14 @@ class _Writer:
             if title not in titles:
                 titles.append(title)
 
-    def found(self, section_id: int, position: int, found: ReusedEntry, held: _Held) -> None:
+    def found(self, section_id: int, index: int, found: ReusedEntry, held: _Held) -> None:
         """An entry a re-import found again (`held`, for the row `found`): `stored_entry` in short when the
         entry keeps its key (identity) and names its stored paper as the paper's row does (_paper would
         change nothing)."""
         key = held.key
         title = held.title
         if held.arxiv is None and key.startswith("url:") and self.identity_key(key, title, bool(held.ident & 1)) != key:
-            return self.stored_entry(section_id, position, held.entry(found))
+            return self.stored_entry(section_id, index, held.entry(found))
         info = self.seen.get(key)
         if info is None:
             if self.in_place:
@@ -1003,23 +1020,23 @@ class _Writer:
             else:
                 stored = self.stored.get(key)
             if stored is None or not self._names_stored(stored, title, held.title_raw or title, held.url, held.arxiv):
-                return self.stored_entry(section_id, position, held.entry(found))
-            info = self.seen[key] = Seen(stored[0], title, position, None)
+                return self.stored_entry(section_id, index, held.entry(found))
+            info = self.seen[key] = Seen(stored[0], title, index, None)
         else:
             self._clash(held.arxiv, title, info.title)
-        self._place(held, section_id, info.paper_id, position, "" if title == info.title else title, found.line,
+        self._place(held, section_id, info.paper_id, index, "" if title == info.title else title, found.line,
                     found.source)
         self._tally(info, held.stars, found.section, held.digest)
         return None
 
-    def stored_entry(self, section_id: int, position: int, stored: _StoredEntry) -> None:
+    def stored_entry(self, section_id: int, index: int, stored: _StoredEntry) -> None:
         """An entry a re-import found again (what `entry` does, less the texts): its row stays, or is copied
         (_place)."""
         held = stored.held
         assert held is not None
         entry = self.identity(stored)
-        info = self._seen(entry, position)
-        self._place(held, section_id, info.paper_id, position, "" if entry.title == info.title else entry.title,
+        info = self._seen(entry, index)
+        self._place(held, section_id, info.paper_id, index, "" if entry.title == info.title else entry.title,
                     entry.line, stored.source)
         if info.written_stars is not None:  # a paper new in this import (joined by its title): index the texts
             intro, extra = self.conn.execute(
@@ -1032,23 +1049,41 @@ class _Writer:
                              texts)
         self._tally(info, entry.stars, entry.section, stored.digest)
 
-    def _place(self, held: _Held, section_id: int, paper_id: int, position: int, title: str, line: int,
+    def _place(self, held: _Held, section_id: int, paper_id: int, index: int, title: str, line: int,
                source: int | None) -> None:
-        """Where an entry found again goes. In place (`in_place`), its row stays with its links, only what
-        changed written (`finish`); a row the list gives twice is copied the second time, as every row is
-        when the list's rows were deleted first: under the next row id, with its links, at `flush`."""
+        """Where an entry found again goes. In place (`in_place`), its row stays with its links, and its
+        position where the list's order allows; what changed is written at `finish`. A row the list gives
+        twice is copied the second time, as every row is when the list's rows were deleted first: under the
+        next row id, with its links, at `flush`."""
         row_id = held.row_id
         if self.in_place and row_id not in self.kept:
             self.kept.add(row_id)
+            self.order_ids.append(row_id)
+            self.order_old.append(held.position)
+            self.order_lines.append(line)
             # Its source and identity are the row's (it was found by them); its title is '' (_Reusable).
             if section_id != held.section_id or paper_id != held.paper_id or title:
-                self.moved.append((row_id, section_id, paper_id, position, title, line))
-            elif position != held.position or line != held.line:
-                self.shifted.append((row_id, position, line))
+                self.moved[index] = (section_id, paper_id, title)
+                self.order_changed.append(2)
+            else:
+                self.order_changed.append(line != held.line)
             return
         entry_id = self.next_entry
         self.next_entry += 1
-        self.reused.append((entry_id, held.held_id, section_id, paper_id, position, title, line, source, held.ident))
+        if self.in_place:
+            self._order(entry_id, source)
+        self.reused.append((entry_id, held.held_id, section_id, paper_id, numbered(index, self.gap), title, line,
+                            source, held.ident))
+
+    def _order(self, entry_id: int, source: int | None) -> None:
+        """In place: the next entry of the list's order is a row this import writes (at numbered(index)), read
+        from a row of the document whose digest is `source`."""
+        if source is not None:
+            self.new_sources[len(self.order_ids)] = source
+        self.order_ids.append(entry_id)
+        self.order_old.append(-1)
+        self.order_lines.append(0)
+        self.order_changed.append(0)
 
     def _flush_reused(self) -> None:
         """Write the entries found again, and with them every link of the batch in order (the links' row ids
@@ -1089,10 +1124,7 @@ class _Writer:
             self.conn.execute("DROP TABLE IF EXISTS temp.reused")
             self.conn.execute("DROP TABLE IF EXISTS temp.written_links")
             self.reused_table = False
-        if self.placed_tables:
-            self.conn.execute("DROP TABLE IF EXISTS temp.moved")
-            self.conn.execute("DROP TABLE IF EXISTS temp.shifted")
-            self.placed_tables = False
+        self.conn.execute("DROP TABLE IF EXISTS temp.placed")
 
     def _paper(self, entry: Entry, stored: tuple[int, int, int, int, int]) -> int:
         """The id of a stored paper, seen first in this import (`stored`: its row, as `self.stored` holds it);
@@ -1117,7 +1149,7 @@ class _Writer:
             )
         return paper_id
 
-    def _new_paper(self, entry: Entry, position: int) -> int:
+    def _new_paper(self, entry: Entry, index: int) -> int:
         """The id of a paper new in the database, its row written at the next flush."""
         from llmreads.keys import short_id
 
@@ -1135,7 +1167,7 @@ class _Writer:
         self.index.new_ids.add(paper_id)
         title = entry.title
         self.papers.append((paper_id, key, short, title, "" if entry.title_raw == title else entry.title_raw, entry.url,
-                            entry.arxiv, entry.stars, self.list_id * LIST_STRIDE + position))
+                            entry.arxiv, entry.stars, self.list_id * LIST_STRIDE + numbered(index, self.gap)))
         return paper_id
 
     def flush(self) -> None:
@@ -1156,49 +1188,97 @@ class _Writer:
         elif self.links:
             self.conn.executemany("INSERT INTO links (entry_id, position, text, url) VALUES (?, ?, ?, ?)", self.links)
         self.papers, self.entries, self.links = [], [], []
-        if self.moved or self.shifted:
-            if not self.placed_tables:
-                self.conn.execute("DROP TABLE IF EXISTS temp.moved")
-                self.conn.execute("DROP TABLE IF EXISTS temp.shifted")
-                self.conn.execute("CREATE TEMP TABLE moved (id INTEGER PRIMARY KEY, section_id INTEGER,"
-                                  " paper_id INTEGER, position INTEGER, title TEXT, line INTEGER)")
-                self.conn.execute("CREATE TEMP TABLE shifted (id INTEGER PRIMARY KEY, position INTEGER, line INTEGER)")
-                self.placed_tables = True
-            self.conn.executemany("INSERT INTO temp.moved VALUES (?, ?, ?, ?, ?, ?)", self.moved)
-            self.conn.executemany("INSERT INTO temp.shifted VALUES (?, ?, ?)", self.shifted)
-            self.moved, self.shifted = [], []
 
     def finish(self) -> None:
         """Write what changed in the rows kept in place, then delete the list's rows not found again (their
         links go with them). Entries written by this import have ids from `first_new` on."""
         conn = self.conn
         self.flush()
-        if self.placed_tables:
-            # Set-based: one statement each, rows looked up by id (UPDATE FROM, SQLite 3.33).
-            conn.execute("UPDATE entries SET position = s.position, line = s.line FROM temp.shifted s"
-                         " WHERE entries.id = s.id")
-            conn.execute("UPDATE entries SET section_id = m.section_id, paper_id = m.paper_id, position = m.position,"
-                         " title = m.title, line = m.line FROM temp.moved m WHERE entries.id = m.id")
-            conn.execute("DROP TABLE temp.moved")
-            conn.execute("DROP TABLE temp.shifted")
-            self.placed_tables = False
         if self.in_place:
             cursor = conn.cursor()
             cursor.row_factory = None
             kept = self.kept
-            gone = [row_id for (row_id,) in cursor.execute(
-                "SELECT id FROM entries WHERE list_id = ? AND id < ?", (self.list_id, self.first_new)
-            ) if row_id not in kept]
+            gone: list[int] = []
+            freed: dict[int | None, list[int]] = {}  # their positions by source: new rows may take them
+            for row_id, position, source in cursor.execute(
+                "SELECT id, position, source FROM entries WHERE list_id = ? AND id < ?", (self.list_id, self.first_new)
+            ):
+                if row_id not in kept:
+                    gone.append(row_id)
+                    freed.setdefault(source, []).append(position)
+            self._write_places(freed)
             for chunk in chunks(gone):
                 conn.execute(f"DELETE FROM entries WHERE id IN ({placeholders(chunk)})", chunk)
+
+    def _write_places(self, freed: dict[int | None, list[int]]) -> None:
+        """In place: plan every entry's position (positions.plan; the list numbered again when that finds no
+        room), then write the rows kept whose position, line, section, paper or title changed and the rows
+        written whose planned position is not the one they were written at: one UPDATE ... FROM a TEMP table.
+
+        `freed`: the positions of the rows not kept, by their source. A row written by this import from the same
+        text as one of them (read again: the first section, before the import knew the list, or a row repeated)
+        stands where that row stood, as if kept; the other positions are free for rows new in the list.
+        """
+        from llmreads.store.positions import plan
+
+        old, ids, lines, changed, gap = self.order_old, self.order_ids, self.order_lines, self.order_changed, self.gap
+        claimed = array("q", old)
+        for i, source in self.new_sources.items():  # in the list's order
+            held = freed.get(source)
+            if held:
+                if len(held) > 1:
+                    held.sort(reverse=True)
+                claimed[i] = held.pop()
+        final = plan(claimed, gap, sorted(position for held in freed.values() for position in held))
+        if final is None:
+            final = array("q", range(gap, (len(old) + 1) * gap, gap))
+        self.final = final
+        moved = self.moved
+        relined: list[tuple[int, int]] = []  # (id, line): a row kept where it was, its line moved (the usual one)
+        placed: list[tuple[int, int, int | None]] = []  # (id, position, line or NULL): a row given another position
+        changes: list[tuple[int, int, int, str, int, int]] = []  # a row kept that changed section, paper or title
+        for i, was in enumerate(old):
+            if was < 0:  # written by this import
+                if final[i] != numbered(i, gap):
+                    placed.append((ids[i], final[i], None))
+            elif changed[i] == 2:
+                changes.append((ids[i], *moved[i], final[i], lines[i]))
+            elif final[i] != was:
+                placed.append((ids[i], final[i], lines[i]))
+            elif changed[i]:
+                relined.append((ids[i], lines[i]))
+        # Set-based, rows looked up by id (UPDATE FROM, SQLite 3.33); each sets only what it changes, so that no
+        # index of a column left as it was is written.
+        self._update("line INTEGER", relined, "line = t.line")
+        self._update("position INTEGER, line INTEGER", placed,
+                     "position = t.position, line = coalesce(t.line, entries.line)")
+        self._update("section_id INTEGER, paper_id INTEGER, title TEXT, position INTEGER, line INTEGER", changes,
+                     "section_id = t.section_id, paper_id = t.paper_id, title = t.title, position = t.position,"
+                     " line = t.line")
+
+    def _update(self, columns: str, rows: Sequence[tuple[object, ...]], assignments: str) -> None:
+        """UPDATE entries SET `assignments` from `rows`, each (id, *columns), through a TEMP table `t`."""
+        if not rows:
+            return
+        conn = self.conn
+        conn.execute("DROP TABLE IF EXISTS temp.placed")
+        conn.execute(f"CREATE TEMP TABLE placed (id INTEGER PRIMARY KEY, {columns})")
+        conn.executemany(f"INSERT INTO temp.placed VALUES ({placeholders(rows[0])})", rows)
+        conn.execute(f"UPDATE entries SET {assignments} FROM temp.placed t WHERE entries.id = t.id")
+        conn.execute("DROP TABLE temp.placed")
+
+    def position_of(self, index: int) -> int:
+        """The position of the entry at `index` in the list's order, once `finish` has written them."""
+        return self.final[index] if self.final is not None else numbered(index, self.gap)
 
     def settled(self) -> dict[int, tuple[int, int]]:
         """(stars, position) of this list's papers as its entries say, where the row does not hold that yet."""
         found = {}
         for key, info in self.seen.items():
-            want = (info.stars, self.list_id * LIST_STRIDE + info.position)
+            want = (info.stars, self.list_id * LIST_STRIDE + self.position_of(info.position))
             if info.written_stars is not None:
-                placed: tuple[int, int] | None = (info.written_stars, want[1])
+                written = self.list_id * LIST_STRIDE + numbered(info.position, self.gap)
+                placed: tuple[int, int] | None = (info.written_stars, written)
             else:
                 stored = self.stored[key]
                 assert stored is not None  # a paper seen that this import did not write is stored
