@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from llmreads.aliases import paper_id_sql, same_paper_sql
@@ -43,21 +43,35 @@ def summary_of(seen: Seen) -> Summary:
     return (seen.title, seen.stars, tuple(seen.sections), tuple(seen.content))
 
 
-def previous_version(conn: sqlite3.Connection, list_id: int) -> dict[str, Summary]:
+def previous_version(conn: sqlite3.Connection, list_id: int, among: Collection[int] | None = None,
+                     renamed: dict[int, str] | None = None) -> dict[str, Summary]:
     """Per paper key, what the list said of it before this import, in the order of the papers' first entries.
 
     Read in the list's order (its entries' index), a paper summed up as its entries come: only the
     summaries are held, not a Seen each, and they come in the order wanted without a sort.
+    With `among` (paper ids), only those papers', once the import has written the list: from the copy of
+    its entries as they were (index.IndexedText), a paper's title as it was (`renamed`: those this import
+    renamed, by id) where an entry gives none of its own.
     """
-    found: dict[str, Summary] = {}
+    rows: Iterable[tuple[str, str, int, str, int]]
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: 100,000 Row objects cost as much as the rest of the loop
-    for key, section, stars, title, digest in cursor.execute(
-        "SELECT p.key, s.number, e.stars, coalesce(nullif(e.title, ''), p.title), e.digest"
-        " FROM entries e JOIN sections s ON s.id = e.section_id"
-        " JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ? ORDER BY e.position",
-        (list_id,),
-    ):
+    if among is None:
+        rows = cursor.execute(
+            "SELECT p.key, s.number, e.stars, coalesce(nullif(e.title, ''), p.title), e.digest"
+            " FROM entries e JOIN sections s ON s.id = e.section_id"
+            " JOIN papers p ON p.id = e.paper_id WHERE e.list_id = ? ORDER BY e.position",
+            (list_id,),
+        )
+    else:
+        renamed = renamed or {}
+        rows = [(key, number, stars, title or renamed.get(pid, paper_title), digest)
+                for _position, key, number, stars, title, pid, paper_title, digest in sorted(rows_in(
+                    conn, "SELECT o.position, p.key, o.section_number, o.stars, o.title, p.id, p.title, o.digest"
+                    " FROM temp.old_entries o JOIN papers p ON p.id = o.paper_id WHERE o.paper_id IN ({marks})",
+                    among), key=lambda row: row[0])]
+    found: dict[str, Summary] = {}
+    for key, section, stars, title, digest in rows:
         summary = found.get(key)
         if summary is None:
             found[key] = (title, stars, (section,), (digest,))
@@ -68,9 +82,14 @@ def previous_version(conn: sqlite3.Connection, list_id: int) -> dict[str, Summar
     return found
 
 
-def link_changes(old: dict[str, Summary], seen: dict[str, Seen]) -> dict[str, str]:
+def link_changes(old: dict[str, Summary], seen: dict[str, Seen], touched: Collection[int] | None = None
+                 ) -> dict[str, str]:
     """The papers of the list that changed key, new key -> old key: a paper left the list and one came
-    with the same normalised title, which no other paper of the list, old or new, has."""
+    with the same normalised title, which no other paper of the list, old or new, has.
+
+    `touched`: when `old` holds only those papers (ids) of the old version; the others of `seen` were in it,
+    under the same title.
+    """
     from llmreads.keys import normalise_title
 
     left: dict[str, list[str]] = {}
@@ -80,7 +99,7 @@ def link_changes(old: dict[str, Summary], seen: dict[str, Seen]) -> dict[str, st
     came: dict[str, list[str]] = {}
     if left:
         for key, info in seen.items():
-            if key not in old:
+            if key not in old and (touched is None or info.paper_id in touched):
                 came.setdefault(normalise_title(info.title), []).append(key)
     candidates = {title for title, keys in came.items() if title and len(keys) == 1 and len(left.get(title, ())) == 1}
     if not candidates:
@@ -90,8 +109,9 @@ def link_changes(old: dict[str, Summary], seen: dict[str, Seen]) -> dict[str, st
     # among 100,000 English titles, a fifth of the time of normalising every title.
     longest = re.compile("|".join(re.escape(max(title.split(), key=len)) for title in candidates))
     for key, info in seen.items():
-        if key in old:
-            for title in (info.title, old[key][0]):
+        was = old.get(key)
+        if was is not None or touched is not None and info.paper_id not in touched:
+            for title in (info.title, info.title if was is None else was[0]):
                 if longest.search(fold_for_search(title)):
                     candidates.discard(normalise_title(title))
     return {came[title][0]: left[title][0] for title in candidates}
@@ -141,6 +161,7 @@ def read_alike(
 def compare(
     report: ImportReport, old: dict[str, Summary], seen: dict[str, Seen], moved: dict[str, str],
     joined: Collection[str] = (), alike: Collection[str] = (), now: dict[str, Summary] | None = None,
+    touched: Collection[int] | None = None,
 ) -> None:
     """What changed between the list's two versions; `moved` maps a paper's new key to its old one.
 
@@ -148,10 +169,14 @@ def compare(
     `alike` are papers written differently but shown the same (`read_alike`): they are unchanged.
     `now`, when the caller has it: summary_of each paper of `seen` whose summary differs from its `old` one
     (the others are the same), at least of those in `old` or in `moved`.
+    `touched`: when `old` holds only those papers (ids) of the old version: the others of `seen` are unchanged.
     """
     from llmreads.models import LinkChange
 
     for key, info in seen.items():
+        if touched is not None and info.paper_id not in touched:
+            report.unchanged += 1
+            continue
         old_key = moved.get(key, key)
         if old_key not in old:
             report.added.append(info.title)

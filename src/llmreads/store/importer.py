@@ -559,7 +559,10 @@ def _import(
     if row is not None and row["source_sha256"] == sha256 and not strict and reader is None:
         _skip(conn, report, row["id"], named_by)
         return report
-    old = previous_version(conn, row["id"]) if row is not None else {}
+    # In place, only the papers the writer touched may have changed: their previous version is read once the
+    # rows are written, from the copy IndexedText keeps (the others' summaries are not computed at all).
+    in_place = take is not None and in_place
+    old = previous_version(conn, row["id"]) if row is not None and not in_place else {}
     if row is None:
         list_id = conn.execute(
             "INSERT INTO lists (name, title, source, source_sha256, imported_at, named_by) VALUES (?, ?, ?, ?, ?, ?)",
@@ -580,7 +583,7 @@ def _import(
                                                         " FROM sections WHERE list_id = ?", (list_id,))}
     # When most of the list's rows are found again (a re-import of an updated list), they stay where they
     # are (_Writer._place); else the list's entries are deleted first and every row written anew.
-    writer = _Writer(conn, list_id, index, take is not None and in_place, expected)
+    writer = _Writer(conn, list_id, index, in_place, expected)
     if not writer.in_place:
         conn.execute("DELETE FROM entries WHERE list_id = ?", (list_id,))
     section_ids: dict[str, int] = {}
@@ -656,12 +659,18 @@ def _import(
     report.sections = len(section_ids)
     report.papers = len(seen)
     report.clashes = writer.clashes()
-    moved = link_changes(old, seen)
+    # In place, papers not touched are in `seen` and were in the old version, with the same summary.
+    touched = writer.touched if writer.in_place else None
+    if touched is not None:
+        old = previous_version(conn, list_id, among=touched, renamed=index.old_titles)
+    moved = link_changes(old, seen, touched)
     # Each paper the old version held (or held under another key) summed up once, and only those that differ
     # kept (read_alike, compare, touched): holding every paper's summary took some 20 MiB at 100,000 papers.
     summaries = {key: summary for key, info in seen.items()
-                 if (key in old or key in moved) and (summary := summary_of(info)) != old.get(key)}
-    compare(report, old, seen, moved, writer.joined, read_alike(conn, list_id, old, seen, summaries), summaries)
+                 if (touched is None or info.paper_id in touched) and (key in old or key in moved)
+                 and (summary := summary_of(info)) != old.get(key)}
+    compare(report, old, seen, moved, writer.joined, read_alike(conn, list_id, old, seen, summaries), summaries,
+            touched)
     for new_key, old_key in moved.items():  # the paper's user data follows it to its new key
         add_alias(conn, old_key, new_key)
     for old_key, new_key in writer.joined.items():  # a second URL of a paper: its user data joins the paper
@@ -674,7 +683,8 @@ def _import(
     report.marked = len(marks)
     if reader is not None:
         report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
-    touched = [info.paper_id for key, info in seen.items() if key not in old or key in summaries]
+    changed = [info.paper_id for key, info in seen.items()
+               if (touched is None or info.paper_id in touched) and (key not in old or key in summaries)]
     removed = [key for key in old if key not in seen]
     renamed = [number for number, section_id in section_ids.items()
                if number in old_sections and old_sections[number][2] != writer.section_titles[section_id]]
@@ -687,7 +697,7 @@ def _import(
         # Most papers move (a list kept in place numbered again, where new rows found no room): the
         # papers' indexes are built again after the refresh, as when every row is written.
         deferred += _drop_indexes(conn, tables=("papers",))
-    refresh_papers(conn, list_id, [*touched, *index.old_titles, *retitled], removed, index, settled,
+    refresh_papers(conn, list_id, [*changed, *index.old_titles, *retitled], removed, index, settled,
                    {info.paper_id for info in seen.values()})
     for sql in [sql for table, sql in deferred if table == "papers"]:
         conn.execute(sql)
@@ -870,6 +880,11 @@ class _Writer:
         self.order_changed = bytearray()
         self.moved: dict[int, tuple[int, int, str]] = {}  # index -> (section_id, paper_id, title) of a row kept
         self.new_sources: dict[int, int] = {}  # index -> source of a row written by this import, read from the text
+        # In place, the papers whose summary (changes.summary_of) may differ from the one the list gave them
+        # before: those of rows written by this import, of rows kept that changed section, paper or title or
+        # place in the list's order, and of rows not found again. The others' entries are the same rows, in
+        # the same order, with the same content: the report need not look at them.
+        self.touched: set[int] = set()
         self.final: array[int] | None = None  # in place, once finished: each entry's position (positions.plan)
 
     def clashes(self) -> list[Clash]:
@@ -949,6 +964,7 @@ class _Writer:
         self.next_entry += 1
         if self.in_place:
             self._order(entry_id, source)
+            self.touched.add(info.paper_id)
         extra = entry.extra
         links = [(link.text, link.url) for link in entry.links]
         digest = content_digest(entry.number, entry.title_raw, entry.url, entry.intro_raw, entry.year, extra, links)
@@ -1036,6 +1052,8 @@ class _Writer:
         assert held is not None
         entry = self.identity(stored)
         info = self._seen(entry, index)
+        if self.in_place:
+            self.touched.add(info.paper_id)  # its names differ from its paper's row (which this may rename)
         self._place(held, section_id, info.paper_id, index, "" if entry.title == info.title else entry.title,
                     entry.line, stored.source)
         if info.written_stars is not None:  # a paper new in this import (joined by its title): index the texts
@@ -1065,6 +1083,7 @@ class _Writer:
             if section_id != held.section_id or paper_id != held.paper_id or title:
                 self.moved[index] = (section_id, paper_id, title)
                 self.order_changed.append(2)
+                self.touched.update((paper_id, held.paper_id))
             else:
                 self.order_changed.append(line != held.line)
             return
@@ -1072,6 +1091,7 @@ class _Writer:
         self.next_entry += 1
         if self.in_place:
             self._order(entry_id, source)
+            self.touched.add(paper_id)
         self.reused.append((entry_id, held.held_id, section_id, paper_id, numbered(index, self.gap), title, line,
                             source, held.ident))
 
@@ -1200,12 +1220,15 @@ class _Writer:
             kept = self.kept
             gone: list[int] = []
             freed: dict[int | None, list[int]] = {}  # their positions by source: new rows may take them
-            for row_id, position, source in cursor.execute(
-                "SELECT id, position, source FROM entries WHERE list_id = ? AND id < ?", (self.list_id, self.first_new)
+            touched = self.touched
+            for row_id, position, source, paper_id in cursor.execute(
+                "SELECT id, position, source, paper_id FROM entries WHERE list_id = ? AND id < ?",
+                (self.list_id, self.first_new),
             ):
                 if row_id not in kept:
                     gone.append(row_id)
                     freed.setdefault(source, []).append(position)
+                    touched.add(paper_id)
             self._write_places(freed)
             for chunk in chunks(gone):
                 conn.execute(f"DELETE FROM entries WHERE id IN ({placeholders(chunk)})", chunk)
@@ -1237,16 +1260,20 @@ class _Writer:
         relined: list[tuple[int, int]] = []  # (id, line): a row kept where it was, its line moved (the usual one)
         placed: list[tuple[int, int, int | None]] = []  # (id, position, line or NULL): a row given another position
         changes: list[tuple[int, int, int, str, int, int]] = []  # a row kept that changed section, paper or title
+        reordered: list[int] = []
         for i, was in enumerate(old):
             if was < 0:  # written by this import
                 if final[i] != numbered(i, gap):
                     placed.append((ids[i], final[i], None))
             elif changed[i] == 2:
                 changes.append((ids[i], *moved[i], final[i], lines[i]))
-            elif final[i] != was:
+            elif final[i] != was:  # out of the list's order: its paper's entries may be in another order now
                 placed.append((ids[i], final[i], lines[i]))
+                reordered.append(ids[i])
             elif changed[i]:
                 relined.append((ids[i], lines[i]))
+        self.touched.update(row[0] for row in rows_in(
+            self.conn, "SELECT paper_id FROM entries WHERE id IN ({marks})", reordered))
         # Set-based, rows looked up by id (UPDATE FROM, SQLite 3.33); each sets only what it changes, so that no
         # index of a column left as it was is written.
         self._update("line INTEGER", relined, "line = t.line")

@@ -62,7 +62,8 @@ class IndexedText:
         conn.execute(
             "CREATE TEMP TABLE old_entries AS"
             " SELECT e.paper_id, e.list_id, e.position, e.intro, e.extra, e.title, e.stars, e.year,"
-            " s.title AS section FROM entries e JOIN sections s ON s.id = e.section_id WHERE e.list_id = ?",
+            " s.title AS section, s.number AS section_number, e.digest"
+            " FROM entries e JOIN sections s ON s.id = e.section_id WHERE e.list_id = ?",
             (list_id,),
         )
         conn.execute(
