@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from helpers import ENTRY_RANK, PAPER_RANK, examples, snapshot
 from llmreads.db import open_db
 from llmreads.errors import ImportFailed
-from llmreads.models import ImportReport, KnownRows
+from llmreads.models import Entry, ImportReport, KnownRows, TableColumns
 from llmreads.parse import iter_document
 from llmreads.sources import import_path, read_document
 from llmreads.store.base import LIST_STRIDE, marks
@@ -192,6 +192,39 @@ def test_a_reimport_reads_only_the_rows_it_does_not_hold(tmp_path: Path, reads: 
     # The first section is read before the import knows the list (it comes with the document's title);
     # of the others only the two changed rows and the added one.
     assert count == 5 + 3
+
+
+def test_rows_found_again_next_to_each_other_come_as_one_event_and_are_not_split_into_cells(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmreads.models import ReusedRows
+    from llmreads.parse import fastpath, reuse
+
+    # Every row of V1 is known: what a first import of V1 leaves the next one.
+    first = list(iter_document(V1, reuse=KnownRows()))
+    known = KnownRows()
+    known.rows = {event.source for event in first if isinstance(event, Entry) and event.source is not None}
+    known.tables = {event.key: (event.counts, event.sample) for event in first if isinstance(event, TableColumns)}
+    split: list[str] = []
+    real = fastpath._split_cells
+
+    def counted(text: str) -> list[str]:
+        split.append(text)
+        return real(text)
+
+    monkeypatch.setattr(reuse, "_split_cells", counted)
+    monkeypatch.setattr(fastpath, "_split_cells", counted)
+    events = list(iter_document(changed(V1, "about 13 |", "about thirteen |"), reuse=known))
+    runs = [(event.section, len(event)) for event in events if isinstance(event, ReusedRows)]
+    # Beta's 8 rows: 3 found again, row 13 read, 4 found again; Gamma's 8 in one run. Alpha comes first, before
+    # the import would know the list: here it is known too.
+    assert runs == [("1", 5), ("2", 3), ("2", 4), ("3", 8)]
+    assert [event.title for event in events if isinstance(event, Entry)] == ["Paper number 13 on reading"]
+    # Rows found again are not split into cells, but for each table's first (which says the table holds papers).
+    assert sorted(text.split("|")[0].strip() for text in split if "about" in text and "thirteen" not in text) == [
+        "1", "10", "30"]
+    run = next(event for event in events if isinstance(event, ReusedRows))
+    assert [entry.line for entry in run] == run.lines and [entry.source for entry in run] == run.sources
 
 
 def test_an_unchanged_table_in_a_changed_list_is_not_read_again(tmp_path: Path, reads: Reads) -> None:

@@ -22,7 +22,7 @@ from llmreads.models import (
     NonPaper,
     Problem,
     ReaderMarks,
-    ReusedEntry,
+    ReusedRows,
     Section,
     SkippedTable,
     TableColumns,
@@ -66,7 +66,7 @@ def parse(text: str) -> Document:
             problems.append(event)
         elif isinstance(event, ReaderMarks):
             marks.append(event)
-        elif not isinstance(event, ReusedEntry | TableColumns):  # none without `reuse`
+        elif not isinstance(event, ReusedRows | TableColumns):  # none without `reuse`
             skipped.append(event)
     return Document(title, updated, tuple(sections), tuple(entries), tuple(problems), tuple(skipped), tuple(marks))
 
@@ -80,8 +80,8 @@ def iter_document(
     they are needed; `on_chunk`, if given, is called with the first line
     number of each chunk parsed (for a progress bar). `reuse` (an import's):
     table rows get digests (Entry.source), and a row whose digest it holds is
-    a ReusedEntry, not read again (parse.reuse); it may be filled while the
-    events are read.
+    not read again but given in a ReusedRows with the rows found again next
+    to it (parse.reuse); it may be filled while the events are read.
     """
     import mistune
 

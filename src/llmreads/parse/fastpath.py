@@ -68,13 +68,20 @@ def _split_cells(text: str) -> list[str]:
     return cells
 
 
+def _cell_count(text: str) -> int:
+    """How many cells `_split_cells` makes of a row's text, without making them."""
+    return text.count("|") + 1 if "\\" not in text else len(_split_cells(text))
+
+
 def parse_fast(
     markdown: Markdown, chunk: str, lines: list[str], spans: list[tuple[int, int, int]], state: State
 ) -> list[Node] | None:
     """Parse a chunk with its table bodies cut out (placeholder rows); None when that cannot stand for the chunk."""
     if not spans or _PLACEHOLDER in chunk or "\r" in chunk:
         return None
-    runs: dict[str, list[list[str]]] = {}
+    # Each table body's rows, as the text between their outer pipes: split into cells only when read (a row
+    # a re-import finds again never is, parse.reuse).
+    runs: dict[str, list[str]] = {}
     pieces: list[str] = []
     done = 0  # lines[:done] are in pieces
     for header, body, end in spans:
@@ -85,16 +92,15 @@ def parse_fast(
         width = len(_split_cells(head))
         if len(_split_cells(delimiter)) != width:
             continue
-        rows: list[list[str]] = []
+        rows: list[str] = []
         for line in lines[body:end]:
             text = _pipe_row(line)
             if text is None:
                 break  # mistune's table ends here
-            cells = _split_cells(text)
-            if len(cells) != width:
+            if _cell_count(text) != width:
                 rows = []  # mistune makes the whole table a paragraph
                 break
-            rows.append(cells)
+            rows.append(text)
         if not rows:
             continue
         marker = f"{_PLACEHOLDER}{len(runs)}"
@@ -145,8 +151,8 @@ def body_rows(rows: list[Node], state: State) -> Iterator[list[Cell]]:
             yield [(plain_text(c), node_links(c)) for c in row["children"]]
             continue
         refs = state.refs
-        for texts in run:
-            yield [_simple_cell(text, refs) or _mistune_cell(text, state) for text in texts]
+        for row_text in run:
+            yield [_simple_cell(text, refs) or _mistune_cell(text, state) for text in _split_cells(row_text)]
 
 
 # Characters at which one of mistune's inline rules may start (escapes, code,

@@ -1,14 +1,15 @@
 """Parse layer: table rows an import already holds, found by a digest of their text and context.
 
 A re-import of a long list finds nearly all of its rows unchanged. Each row
-read from a table the fast path split (fastpath.py) gets a digest of its
-cells as written and of everything else that decides what it reads as: the
-parser's own code, the section it is in (number and heading path) and the
-table's column names and roles (`row_sources`). An import hands the parser the
-digests its stored entries were read from (`iter_document(reuse=...)`); a row
-whose digest is among them is not read again but yields a `ReusedEntry`, and
-the store takes the entry it holds. Rows read by mistune (a chunk the fast
-path could not split) and chunks that define link references (`[label]` may
+of a table the fast path cut out (fastpath.py) gets a digest of its text as
+written (between its outer pipes) and of everything else that decides what it
+reads as: the parser's own code, the section it is in (number and heading
+path) and the table's column names and roles (`row_sources`). An import hands
+the parser the digests its stored entries were read from
+(`iter_document(reuse=...)`); a row whose digest is among them is not read
+again, nor split into cells: it is given, with the rows next to it found
+again, in a `ReusedRows` event, and the store takes the entry it holds. Rows
+read by mistune (a chunk the fast path could not split) and chunks that define link references (`[label]` may
 then be a link defined anywhere in the chunk) get no digest and are always read.
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
 from llmreads.digests import digest64, keyed_digest64
-from llmreads.parse.fastpath import _mistune_cell, _placeholder, _simple_cell
+from llmreads.parse.fastpath import _mistune_cell, _placeholder, _simple_cell, _split_cells
 from llmreads.parse.inline import Cell, Node, node_links, plain_text
 
 if TYPE_CHECKING:
@@ -60,18 +61,19 @@ def table_key(state: State, headers: Sequence[str], names: Sequence[str]) -> int
     return digest64(str(ordinal).encode(), key=base)
 
 
-def row_bytes(texts: Sequence[str]) -> bytes:
-    """A row's cells as written, as its digests read them: encoded once for both (sample_row, row_sources)."""
-    return "\n".join(texts).encode("utf-8", "surrogatepass")
+def row_bytes(text: str) -> bytes:
+    """A row as written (its text between its outer pipes), as its digests read it: encoded once for both
+    (sample_row, row_sources)."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def sample_row(data: bytes) -> int:
-    """64 bits of a digest of a row's cells as written (`row_bytes`, signed): which of a table's first rows changed."""
+    """64 bits of a digest of a row as written (`row_bytes`, signed): which of a table's first rows changed."""
     return digest64(data)
 
 
 def row_sources(context: bytes) -> Callable[[bytes], int]:
-    """A table's row_source: 64 bits of a digest of a row's cells as written (`row_bytes`), keyed by the
+    """A table's row_source: 64 bits of a digest of a row as written (`row_bytes`), keyed by the
     table's context (signed: an SQLite integer)."""
     return keyed_digest64(context)
 
@@ -79,12 +81,12 @@ def row_sources(context: bytes) -> Callable[[bytes], int]:
 class BodyRows(Sequence[list[Cell]]):
     """A table body's rows, their cells read only when asked for: a row found again is never read.
 
-    `texts[i]` holds row i's cells as written when the fast path split it, else None.
+    `texts[i]` holds row i's text as written (between its outer pipes) when the fast path cut it out, else None.
     """
 
     def __init__(self, rows: list[Node], state: State) -> None:
         self.state = state
-        self.texts: list[list[str] | None] = []
+        self.texts: list[str | None] = []
         self._cells: list[list[Cell] | None] = []
         for row in rows:
             run = state.runs.get(_placeholder(row) or "") if state.runs else None
@@ -113,10 +115,11 @@ class BodyRows(Sequence[list[Cell]]):
         """Row `index`'s cells (`self[index]`, without the slice test: a table's rows are read through here)."""
         cells = self._cells[index]
         if cells is None:
-            texts = self.texts[index]
-            assert texts is not None
+            row_text = self.texts[index]
+            assert row_text is not None
             refs = self.state.refs
-            cells = self._cells[index] = [_simple_cell(text, refs) or _mistune_cell(text, self.state) for text in texts]
+            cells = self._cells[index] = [_simple_cell(text, refs) or _mistune_cell(text, self.state)
+                                          for text in _split_cells(row_text)]
         return cells
 
     def __iter__(self) -> Iterator[list[Cell]]:

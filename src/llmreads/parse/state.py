@@ -38,8 +38,8 @@ class State:
     rows: list[list[int]] = field(default_factory=list)
     items: list[int] = field(default_factory=list)
     line: int = 1
-    # Table bodies read without mistune: placeholder text -> the rows' cells (see fastpath.parse_fast).
-    runs: dict[str, list[list[str]]] = field(default_factory=dict)
+    # Table bodies read without mistune: placeholder text -> each row's text between its outer pipes (fastpath).
+    runs: dict[str, list[str]] = field(default_factory=dict)
     refs: bool = False  # the chunk defines link references, so `[label]` may be a link
     inline: Callable[[str], list[Node]] | None = None  # mistune's inline parser, for cells read the slow way
     # The chunk's lines, and how far paragraphs have been found in them (see `line_of`).

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from llmreads.keys import arxiv_from_url
-from llmreads.models import Link, NonPaper, Problem, ReusedEntry, SkippedTable, TableColumns, UnreadItem
+from llmreads.models import Link, NonPaper, Problem, ReusedRows, SkippedTable, TableColumns, UnreadItem
 from llmreads.parse.entries import is_label
 from llmreads.parse.fastpath import body_rows
 from llmreads.parse.inline import (
@@ -164,9 +164,9 @@ def _read_rows_again(
     key = None
     hashes: list[int] = []
     encoded: list[bytes] = []  # the first rows' row_bytes, for their sample_row and row_source
-    if not state.refs and all(texts is not None for texts in sample):
+    if not state.refs and all(text is not None for text in sample):
         key = table_key(state, headers, names)
-        encoded = [row_bytes(texts or ()) for texts in sample]
+        encoded = [row_bytes(text or "") for text in sample]
         hashes = [sample_row(data) for data in encoded]
     held = state.reuse.tables.get(key) if key is not None else None
     roles = None
@@ -206,16 +206,22 @@ def _read_rows_again(
     sampled = len(encoded)
     numbered = len(lines)
     section = None  # the number of the section of the rows found again: the table's, looked up once
-    for index, texts in enumerate(rows.texts):
+    run: ReusedRows | None = None  # the rows found again since the last row read
+    for index, text in enumerate(rows.texts):
         line = lines[index] if index < numbered else state.line
-        if row_source is not None and texts is not None:
-            source = row_source(encoded[index] if index < sampled else row_bytes(texts))
+        if row_source is not None and text is not None:
+            source = row_source(encoded[index] if index < sampled else row_bytes(text))
             if source in known:
-                if section is None:
-                    section = (state.section() or state.implicit_section()).number
-                state.emit(ReusedEntry(section, line, source))
+                if run is None:
+                    if section is None:
+                        section = (state.section() or state.implicit_section()).number
+                    run = ReusedRows(section, [], [])
+                    state.emit(run)
+                run.lines.append(line)
+                run.sources.append(source)
                 continue
             state.source = source
+        run = None
         _row(rows.cells(index), columns, line, state)
         state.source = None
 

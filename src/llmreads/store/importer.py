@@ -37,7 +37,7 @@ from llmreads.store.library import check_not_owned
 from llmreads.store.positions import numbered
 
 if TYPE_CHECKING:
-    from llmreads.models import Clash, Document, Event, ImportReport, KnownRows, ReaderMarks, ReusedEntry
+    from llmreads.models import Clash, Document, Event, ImportReport, KnownRows, ReaderMarks, ReusedRows
 
 IMPORT_CACHE_KIB = -32768  # negative: KiB, so 32 MiB
 
@@ -245,7 +245,7 @@ def _list_name(first: Event | None, name: str | None, fallback_name: str) -> str
 
 @dataclass(frozen=True)
 class _StoredEntry(Entry):
-    """An entry taken from the database for a row found again (models.ReusedEntry), with the digest of its
+    """An entry taken from the database for a row found again (models.ReusedRows), with the digest of its
     content as stored (its raw introduction is not kept).
 
     Only what names its paper is read (and its stars): the rest of its row
@@ -280,12 +280,12 @@ class _Held(NamedTuple):
     paper_position: int
     listed: int
 
-    def entry(self, found: ReusedEntry) -> _StoredEntry:
-        """The entry for the row `found`."""
+    def entry(self, section: str, line: int, source: int) -> _StoredEntry:
+        """The entry for the row found again at `line`, in `section` (its number), read from `source`."""
         return _StoredEntry(
-            section=found.section, number=None, stars=self.stars, title=self.title,
-            title_raw=self.title_raw or self.title, url=self.url, intro="", intro_raw="", links=(), line=found.line,
-            key=self.key, arxiv=self.arxiv, paper_url=bool(self.ident & 1), source=found.source, digest=self.digest,
+            section=section, number=None, stars=self.stars, title=self.title,
+            title_raw=self.title_raw or self.title, url=self.url, intro="", intro_raw="", links=(), line=line,
+            key=self.key, arxiv=self.arxiv, paper_url=bool(self.ident & 1), source=source, digest=self.digest,
             ident=self.ident, held=self,
         )
 
@@ -379,7 +379,7 @@ class _Reusable:
     WINDOW = 1000
 
     def take(self, source: int) -> _Held:
-        """The stored entry for a row the parse found again (ReusedEntry.source).
+        """The stored entry for a row the parse found again (one of ReusedRows.sources).
 
         Rows come back mostly in the order they were stored: the entries are
         read ahead in that order, a batch at a time, and each let go once
@@ -458,18 +458,20 @@ class _Staged:
         self.conn = conn
         self.held: list[list[Event]] = []
         self.batches = 0  # pickled into the TEMP table, after the held ones
-        self.events = 0  # how many: the import weighs its writing against the rows already held
-        # How many are rows found again (ReusedEntry), how many entries read: the import keeps the rows found
+        # How many (each row of a ReusedRows counted): the import weighs its writing against the rows already held.
+        self.events = 0
+        # How many are rows found again (ReusedRows), how many entries read: the import keeps the rows found
         # again in place when they outnumber those it writes.
         self.reused = self.read = 0
         from collections import Counter
 
-        from llmreads.models import ReusedEntry
+        from llmreads.models import ReusedRows
 
         try:
             for batch in chunks(events, self.BATCH):
                 kinds = Counter(map(type, batch))
-                self.reused += kinds[ReusedEntry]
+                found = sum(len(event) for event in batch if type(event) is ReusedRows)
+                self.reused += found
                 self.read += kinds[Entry]
                 if self.events < self.HELD:
                     self.held.append(batch)
@@ -482,7 +484,7 @@ class _Staged:
                     conn.execute("INSERT INTO temp.staged_events VALUES (?, ?)",
                                  (self.batches, pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)))
                     self.batches += 1
-                self.events += len(batch)
+                self.events += len(batch) + found - kinds[ReusedRows]
         except BaseException:
             self.close()
             raise
@@ -531,7 +533,7 @@ def _import(
     in_place: bool = False,
 ) -> ImportReport:
     """The import under the write lock. `take`: the stored entry a re-import takes for a row the parse found
-    again (ReusedEntry), by its source (_Reusable.take); `in_place`: whether the rows found again outnumber
+    again (ReusedRows), by its source (_Reusable.take); `in_place`: whether the rows found again outnumber
     those read, and stay where they are (_Writer._place)."""
     from llmreads.models import (
         DocumentTitle,
@@ -540,7 +542,7 @@ def _import(
         NonPaper,
         Problem,
         ReaderMarks,
-        ReusedEntry,
+        ReusedRows,
         Section,
         SkippedTable,
         TableColumns,
@@ -618,10 +620,10 @@ def _import(
                                  (*placed, section_id))
             section_ids[event.number] = section_id
             writer.section_titles[section_id] = event.title
-        elif isinstance(event, ReusedEntry):
+        elif isinstance(event, ReusedRows):
             assert take is not None  # only a re-import's parse finds rows again
-            writer.found(section_ids[event.section], report.entries, event, take(event.source))
-            report.entries += 1
+            writer.found_rows(section_ids[event.section], report.entries, event, take)
+            report.entries += len(event)
         elif isinstance(event, Entry):
             writer.entry(section_ids[event.section], report.entries, event)
             report.entries += 1
@@ -1016,14 +1018,53 @@ class _Writer:
             if title not in titles:
                 titles.append(title)
 
-    def found(self, section_id: int, index: int, found: ReusedEntry, held: _Held) -> None:
-        """An entry a re-import found again (`held`, for the row `found`): `stored_entry` in short when the
-        entry keeps its key (identity) and names its stored paper as the paper's row does (_paper would
-        change nothing)."""
+    def found_rows(self, section_id: int, index: int, rows: ReusedRows, take: Callable[[int], _Held]) -> None:
+        """Rows a re-import found again, one after another from `index` on (`found` for each, its usual case
+        here: a row that stays in place, the first entry of its paper, taken as it is)."""
+        section = rows.section
+        if not self.in_place:
+            for offset, (line, source) in enumerate(zip(rows.lines, rows.sources, strict=True)):
+                self.found(section_id, index + offset, section, line, source, take(source))
+            return
+        seen, stored, kept, moved, touched = self.seen, self.stored, self.kept, self.moved, self.touched
+        order_ids, order_old, order_lines, order_changed = (
+            self.order_ids, self.order_old, self.order_lines, self.order_changed)
+        for offset, (line, source) in enumerate(zip(rows.lines, rows.sources, strict=True)):
+            held = take(source)
+            key = held.key
+            row_id = held.row_id
+            if held.arxiv is None and key.startswith("url:") or key in seen or key in stored or row_id in kept:
+                self.found(section_id, index + offset, section, line, source, held)
+                continue
+            # What `found`, `_place` and `_tally` do for such a row: its paper's row is as it was read with
+            # the entry (in place: no other process has written since), which names it as the entry does.
+            title = held.title
+            paper_id = held.paper_id
+            stored[key] = (paper_id, hash((title, held.title_raw, held.url, held.arxiv)), held.paper_stars,
+                           held.paper_position, held.listed)
+            info = seen[key] = Seen(paper_id, title, index + offset, None)
+            kept.add(row_id)
+            order_ids.append(row_id)
+            order_old.append(held.position)
+            order_lines.append(line)
+            if section_id != held.section_id:
+                moved[index + offset] = (section_id, paper_id, "")
+                order_changed.append(2)
+                touched.add(paper_id)
+            else:
+                order_changed.append(line != held.line)
+            info.stars = held.stars
+            info.sections.append(section)
+            info.content.append(held.digest)
+
+    def found(self, section_id: int, index: int, section: str, line: int, source: int, held: _Held) -> None:
+        """An entry a re-import found again (`held`, for the row at `line` of `section`, read from `source`):
+        `stored_entry` in short when the entry keeps its key (identity) and names its stored paper as the
+        paper's row does (_paper would change nothing)."""
         key = held.key
         title = held.title
         if held.arxiv is None and key.startswith("url:") and self.identity_key(key, title, bool(held.ident & 1)) != key:
-            return self.stored_entry(section_id, index, held.entry(found))
+            return self.stored_entry(section_id, index, held.entry(section, line, source))
         info = self.seen.get(key)
         if info is None:
             if self.in_place:
@@ -1036,13 +1077,12 @@ class _Writer:
             else:
                 stored = self.stored.get(key)
             if stored is None or not self._names_stored(stored, title, held.title_raw or title, held.url, held.arxiv):
-                return self.stored_entry(section_id, index, held.entry(found))
+                return self.stored_entry(section_id, index, held.entry(section, line, source))
             info = self.seen[key] = Seen(stored[0], title, index, None)
         else:
             self._clash(held.arxiv, title, info.title)
-        self._place(held, section_id, info.paper_id, index, "" if title == info.title else title, found.line,
-                    found.source)
-        self._tally(info, held.stars, found.section, held.digest)
+        self._place(held, section_id, info.paper_id, index, "" if title == info.title else title, line, source)
+        self._tally(info, held.stars, section, held.digest)
         return None
 
     def stored_entry(self, section_id: int, index: int, stored: _StoredEntry) -> None:
