@@ -231,7 +231,8 @@ PAPER_RANK = ("CASE WHEN {p}.listed THEN (SELECT count(*) FROM papers x WHERE x.
 
 
 def papers_ranked(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
-    """Every paper's row, by id, its position as a rank (PAPER_RANK)."""
-    names = [row[0] for row in conn.execute("SELECT name FROM pragma_table_info('papers')")]
+    """Every paper's row, by id, its position as a rank (PAPER_RANK), without papers.ident (a digest of its
+    names kept for re-imports, which one fills where it is NULL)."""
+    names = [row[0] for row in conn.execute("SELECT name FROM pragma_table_info('papers')") if row[0] != "ident"]
     columns = ", ".join(PAPER_RANK.format(p="p") if name == "position" else f"p.{name}" for name in names)
     return conn.execute(f"SELECT {columns} FROM papers p ORDER BY id").fetchall()

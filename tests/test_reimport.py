@@ -133,6 +133,8 @@ def placed_rows(conn: sqlite3.Connection, name: str) -> list[tuple[object, ...]]
     names = [row[0] for row in conn.execute(f"SELECT name FROM pragma_table_info('{name}')")]
     if name in PLACED:
         names = [column for column in names if column not in ("id", "section_id", "entry_id")]
+    if name == "papers":  # a digest of its names kept for re-imports, which one writes where it is NULL
+        names.remove("ident")
     columns = ", ".join(RANKED.get((name, column), f'{alias}."{column}"') for column in names)
     return sorted(conn.execute(f'SELECT {columns}{ids} FROM "{name}" {alias}').fetchall(), key=repr)
 
@@ -337,6 +339,47 @@ def test_a_row_whose_paper_another_list_renamed_is_read_again(tmp_path: Path, re
     # re-import names it as the list does, as reading every row does.
     count = reimport_both_ways(tmp_path, V1, V2, reads, changed_elsewhere)
     assert count == 5 + 3 + 1
+
+
+def test_a_paper_renamed_by_plain_sql_loses_its_identity_digest_and_its_row_is_read_again(
+    tmp_path: Path, reads: Reads
+) -> None:
+    # Another tool renames paper 31 (its title, then separately its URL): the trigger makes papers.ident NULL,
+    # and the re-import checks that paper's entries from its names: row 31 is read again.
+    def renamed(db: Path) -> None:
+        assert plain_sql(db, "SELECT count(*) FROM papers WHERE ident IS NULL") == [(0,)]
+        plain_sql(db, "UPDATE papers SET title = 'Renamed by another tool' WHERE key = 'arxiv:2401.00031'",
+                  "UPDATE papers SET url = 'https://example.org/31' WHERE key = 'arxiv:2401.00032'",
+                  "UPDATE papers SET stars = 5 WHERE key = 'arxiv:2401.00033'")  # not a name: kept
+        assert plain_sql(db, "SELECT key FROM papers WHERE ident IS NULL ORDER BY key") == [
+            ("arxiv:2401.00031",), ("arxiv:2401.00032",)]
+
+    assert reimport_both_ways(tmp_path, V1, V2, reads, renamed) == 5 + 3 + 2
+
+
+def plain_sql(db: Path, *statements: str) -> list[tuple[object, ...]]:
+    """Run statements on a database file as another tool would (committed); the last one's rows."""
+    conn = sqlite3.connect(db)
+    try:
+        rows = [conn.execute(statement).fetchall() for statement in statements]
+        conn.commit()
+        return rows[-1]
+    finally:
+        conn.close()
+
+
+def test_a_database_without_identity_digests_is_checked_from_the_names_and_then_has_them(
+    tmp_path: Path, reads: Reads
+) -> None:
+    # As a database written before papers.ident: every digest NULL. The re-import checks each entry from its
+    # paper's names (nothing taken wrongly: it stores what reading every row stores), and writes the digests.
+    nulled = reimport_both_ways(tmp_path, V1, V2, reads, lambda db: plain_sql(db, "UPDATE papers SET ident = NULL"))
+    assert nulled == 5 + 3
+    assert plain_sql(tmp_path / "reusing.db", "SELECT count(*) FROM papers WHERE listed AND ident IS NULL") == [(0,)]
+    # The next re-import checks them in SQL: the same rows read as when the digests were written at first.
+    third = tmp_path / "three.md"
+    third.write_text(V1, encoding="utf-8")
+    assert reads.during(lambda: import_reusing(tmp_path / "reusing.db", third)) == 5 + 3
 
 
 def test_a_reimport_that_reuses_rows_leaves_user_data_as_it_was(tmp_path: Path, reads: Reads) -> None:

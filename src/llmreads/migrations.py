@@ -353,6 +353,20 @@ def m011_list_named_by(db: Database) -> None:
     db.execute("ALTER TABLE lists ADD COLUMN named_by TEXT CHECK (named_by IN ('option', 'title', 'stem'))")
 
 
+@migration
+def m012_paper_identity(db: Database) -> None:
+    # Per paper, 64 bits of a digest of its names as a re-import checks an entry's identity against them (key,
+    # arXiv id, URL, raw title, title; the lowest bit 0), written by the import that names the paper: the
+    # entries a re-import may take are then checked in SQL. Any other change to those names (another tool,
+    # code that predates the column, a paper renamed from another list) makes it NULL through the trigger,
+    # and NULL is checked the slow way, from the names themselves.
+    db.execute("ALTER TABLE papers ADD COLUMN ident INTEGER")
+    db.execute(
+        "CREATE TRIGGER papers_names_changed AFTER UPDATE OF key, title, title_raw, url, arxiv ON papers"
+        " WHEN new.ident IS old.ident BEGIN UPDATE papers SET ident = NULL WHERE id = new.id; END"
+    )
+
+
 # ---------------------------------------------------------------- frozen code of shipped steps
 # What a step ran of the store, copied as it was when the step shipped: the
 # store may change, a shipped step must go on doing what it did. Never edit

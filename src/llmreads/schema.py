@@ -17,6 +17,7 @@ STEPS = (
     'm009_tags_ratings_history',
     'm010_entry_sources',
     'm011_list_named_by',
+    'm012_paper_identity',
 )
 INDEX_VERSION = 5  # of the full-text index these statements make (migrations.INDEX_VERSION)
 
@@ -68,7 +69,7 @@ STATEMENTS = (
         '            stars INTEGER NOT NULL DEFAULT 0,\n'
         '            position INTEGER NOT NULL DEFAULT 0,\n'
         '            listed INTEGER NOT NULL DEFAULT 1\n'
-        '        )'
+        '        , ident INTEGER)'
     ),
     'CREATE INDEX papers_listed_position ON papers(listed, position)',
     (
@@ -185,6 +186,11 @@ STATEMENTS = (
         'CREATE TABLE table_columns (list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCAD'
         'E, key INTEGER NOT NULL, counts TEXT NOT NULL, sample BLOB NOT NULL, PRIMARY KEY (list_id,'
         ' key))'
+    ),
+    (
+        'CREATE TRIGGER papers_names_changed AFTER UPDATE OF key, title, title_raw, url, arxiv ON p'
+        'apers WHEN new.ident IS old.ident BEGIN UPDATE papers SET ident = NULL WHERE id = new.id; '
+        'END'
     ),
     (
         "CREATE VIRTUAL TABLE papers_fts USING fts5(title, body, abstract, content='', tokenize='un"

@@ -128,6 +128,8 @@ def _import_document(
     try:
         begin_write(conn)
         try:
+            if reusable is not None:
+                reusable.fill()
             # Rows to write: a Document's entries, or about as many as the staged events.
             expected = len(doc.entries) if isinstance(doc, Document) else staged.events if staged else 0
             take = reusable.take if reusable is not None else None
@@ -314,6 +316,7 @@ class _Reusable:
         self.window: dict[int, _Held] = {}  # temp.reusable id -> stored entry, read ahead in the list's order
         self.read_to = 0  # the entries of ids below this are read into the window
         self.version: int | None = None  # PRAGMA data_version as the entries were read (still_held)
+        self.named: dict[int, int] = {}  # paper id -> identity digest of its names, where papers.ident is NULL
         row = conn.execute("SELECT id FROM lists WHERE name = ?", (list_name,)).fetchone()
         if row is None:
             return
@@ -327,14 +330,14 @@ class _Reusable:
                 "CREATE TEMP TABLE reusable (id INTEGER PRIMARY KEY, source INTEGER, ident INTEGER, number INTEGER,"
                 " stars INTEGER, intro TEXT, year TEXT, extra TEXT, digest INTEGER, key TEXT, arxiv TEXT, url TEXT,"
                 " title TEXT, title_raw TEXT, entry INTEGER, section_id INTEGER, paper_id INTEGER, position INTEGER,"
-                " line INTEGER, paper_stars INTEGER, paper_position INTEGER, listed INTEGER)"
+                " line INTEGER, paper_stars INTEGER, paper_position INTEGER, listed INTEGER, paper_ident INTEGER)"
             )
             # Numbered in the list's order (its entries' index, ids given in the order inserted): the order
             # take() reads them in. A re-import keeps the rows it finds again, so row ids are not in that order.
             conn.execute(
                 "INSERT INTO temp.reusable SELECT NULL, e.source, e.ident, e.number, e.stars, e.intro, e.year,"
                 " e.extra, e.digest, p.key, p.arxiv, p.url, p.title, p.title_raw,"
-                " e.id, e.section_id, e.paper_id, e.position, e.line, p.stars, p.position, p.listed"
+                " e.id, e.section_id, e.paper_id, e.position, e.line, p.stars, p.position, p.listed, p.ident"
                 " FROM entries e JOIN papers p ON p.id = e.paper_id"
                 " WHERE e.list_id = ? AND e.source IS NOT NULL AND e.title = ''"
                 " ORDER BY e.position",
@@ -354,17 +357,31 @@ class _Reusable:
         from llmreads.digests import digest64
 
         # Entries read from one row in one context are alike: the first that passes the check stands for them.
-        # What identity_digest digests is made by SQLite (IDENTITY_BYTES): making it here from the five texts
-        # of each entry took half the time of this step.
+        # A paper's identity digest (papers.ident) is compared in SQL. Where it is NULL (renamed by other code,
+        # or written before it was kept), what identity_digest digests is made by SQLite (IDENTITY_BYTES, faster
+        # than making it here from the five texts), digested here, and kept for `fill`.
         first = self.first
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: a Row each costs as much as the rest of the loop
-        for source, held_id, ident, data in cursor.execute(
-            f"SELECT source, id, ident, {IDENTITY_BYTES} FROM temp.reusable ORDER BY id"
+        first.update(cursor.execute(
+            "SELECT source, min(id) FROM temp.reusable WHERE paper_ident = ident & -2 GROUP BY source"))
+        for source, held_id, ident, paper_id, data in cursor.execute(
+            f"SELECT source, id, ident, paper_id, {IDENTITY_BYTES} FROM temp.reusable WHERE paper_ident IS NULL"
+            " ORDER BY id"
         ):
-            if source not in first and data is not None and digest64(data) & ~1 == ident & ~1:
+            if data is None:
+                continue
+            digest = self.named[paper_id] = digest64(data) & ~1
+            if digest == ident & ~1 and held_id < first.get(source, held_id + 1):
                 first[source] = held_id
         known.rows = first
+
+    def fill(self) -> None:
+        """Write the identity digests the check made (of papers whose papers.ident is NULL), under the import's
+        write lock while the database is as it was read (still_held), before the import renames any paper."""
+        if self.named and self.still_held():
+            self.conn.executemany("UPDATE papers SET ident = ? WHERE id = ? AND ident IS NULL",
+                                  [(digest, paper_id) for paper_id, digest in self.named.items()])
 
     def still_held(self) -> bool:
         """Whether the database is as it was when the entries were read (under the import's write lock).
@@ -959,9 +976,11 @@ class _Writer:
         ident = None if source is None else identity_digest(
             entry.key, entry.arxiv, entry.url, entry.title_raw, entry.title, entry.paper_url
         )
+        read = entry
         if entry.arxiv is None and entry.key.startswith("url:"):  # only those may take another key (identity)
             entry = self.identity(entry)
-        info = self._seen(entry, index)
+        # The identity of the paper this entry names, when this import names it from the entry (_seen).
+        info = self._seen(entry, index, None if ident is None or entry is not read else ident & ~1)
         entry_id = self.next_entry
         self.next_entry += 1
         if self.in_place:
@@ -997,17 +1016,18 @@ class _Writer:
         """Whether a stored paper's row holds these names (`self.stored` keeps a hash of them)."""
         return stored[1] == hash((title, raw_unless_same(title_raw, title), url, arxiv))
 
-    def _seen(self, entry: Entry, index: int) -> Seen:
-        """What this import has seen of an entry's paper: its first entry in the list names it."""
+    def _seen(self, entry: Entry, index: int, ident: int | None = None) -> Seen:
+        """What this import has seen of an entry's paper: its first entry in the list names it. `ident`: the
+        identity digest of the entry's names (identity_digest, lowest bit 0), when known: the paper's."""
         info = self.seen.get(entry.key)
         if info is not None:
             self._clash(entry.arxiv, entry.title, info.title)
             return info
         stored = self.stored.get(entry.key)
         if stored is None:
-            info = Seen(self._new_paper(entry, index), entry.title, index, entry.stars)
+            info = Seen(self._new_paper(entry, index, ident), entry.title, index, entry.stars)
         else:
-            info = Seen(self._paper(entry, stored), entry.title, index)
+            info = Seen(self._paper(entry, stored, ident), entry.title, index)
         self.seen[entry.key] = info
         return info
 
@@ -1091,7 +1111,7 @@ class _Writer:
         held = stored.held
         assert held is not None
         entry = self.identity(stored)
-        info = self._seen(entry, index)
+        info = self._seen(entry, index, stored.ident & ~1 if entry is stored else None)
         if self.in_place:
             self.touched.add(info.paper_id)  # its names differ from its paper's row (which this may rename)
         self._place(held, section_id, info.paper_id, index, "" if entry.title == info.title else entry.title,
@@ -1186,9 +1206,9 @@ class _Writer:
             self.reused_table = False
         self.conn.execute("DROP TABLE IF EXISTS temp.placed")
 
-    def _paper(self, entry: Entry, stored: tuple[int, int, int, int, int]) -> int:
+    def _paper(self, entry: Entry, stored: tuple[int, int, int, int, int], ident: int | None = None) -> int:
         """The id of a stored paper, seen first in this import (`stored`: its row, as `self.stored` holds it);
-        the latest import names it."""
+        the latest import names it (`ident`: the digest of those names, papers.ident; None: NULL)."""
         paper_id = stored[0]
         if self._names_stored(stored, entry.title, entry.title_raw, entry.url, entry.arxiv):
             return paper_id
@@ -1204,13 +1224,13 @@ class _Writer:
                               (title, paper_id, self.list_id))
         if (title, old_raw, url, arxiv) != (entry.title, title_raw, entry.url, entry.arxiv):
             self.conn.execute(
-                "UPDATE papers SET title = ?, title_raw = ?, url = ?, arxiv = ? WHERE id = ?",
-                (entry.title, title_raw, entry.url, entry.arxiv, paper_id),
+                "UPDATE papers SET title = ?, title_raw = ?, url = ?, arxiv = ?, ident = ? WHERE id = ?",
+                (entry.title, title_raw, entry.url, entry.arxiv, ident, paper_id),
             )
         return paper_id
 
-    def _new_paper(self, entry: Entry, index: int) -> int:
-        """The id of a paper new in the database, its row written at the next flush."""
+    def _new_paper(self, entry: Entry, index: int, ident: int | None = None) -> int:
+        """The id of a paper new in the database, its row written at the next flush (`ident`: papers.ident)."""
         from llmreads.keys import short_id
 
         key = entry.key
@@ -1227,14 +1247,14 @@ class _Writer:
         self.index.new_ids.add(paper_id)
         title = entry.title
         self.papers.append((paper_id, key, short, title, "" if entry.title_raw == title else entry.title_raw, entry.url,
-                            entry.arxiv, entry.stars, self.list_id * LIST_STRIDE + numbered(index, self.gap)))
+                            entry.arxiv, entry.stars, self.list_id * LIST_STRIDE + numbered(index, self.gap), ident))
         return paper_id
 
     def flush(self) -> None:
         if self.papers:
             self.conn.executemany(
-                "INSERT INTO papers (id, key, short_id, title, title_raw, url, arxiv, stars, position, listed)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                "INSERT INTO papers (id, key, short_id, title, title_raw, url, arxiv, stars, position, ident, listed)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                 self.papers,
             )
         if self.entries:
