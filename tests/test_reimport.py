@@ -1227,3 +1227,19 @@ def test_a_list_without_room_between_its_positions_is_numbered_again(tmp_path: P
     ordered = sorted(entries, key=entries.__getitem__)
     assert [entries[key] for key in ordered] == [numbered(i, GAP) for i in range(len(ordered))]
     assert ordered.index("arxiv:2402.00098") == ordered.index("arxiv:2401.00012") + 1
+
+
+def test_statistics_are_taken_again_only_when_a_list_kept_in_place_grew_or_shrank(tmp_path: Path) -> None:
+    db, path = tmp_path / "stats.db", tmp_path / "list.md"
+
+    def more(count: int) -> str:  # V1 with `count` papers added after paper 37
+        added = "".join(row_of(V1, 37).replace("00037", f"0009{n}") for n in range(count))
+        return changed(V1, row_of(V1, 37), row_of(V1, 37) + added)
+
+    # (the list, the entries the statistics count after importing it, the entries there are)
+    for text, statistics, entries in ((V1, 21, 21), (more(1), 21, 22), (more(4), 25, 25), (more(3), 25, 24)):
+        path.write_text(text, encoding="utf-8")
+        import_reusing(db, path)
+        stat = plain_sql(db, "SELECT stat FROM sqlite_stat1 WHERE tbl = 'entries' AND idx = 'entries_list'")
+        assert (int(str(stat[0][0]).split()[0]), plain_sql(db, "SELECT count(*) FROM entries")[0][0]) == (
+            statistics, entries)

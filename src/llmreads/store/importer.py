@@ -595,7 +595,9 @@ def _import(
             (report.title, source, sha256, now(), named_by, list_id),
         )
     assert list_id is not None
-    index = IndexedText(conn, list_id)  # before the list's entries go
+    # Before the list's entries go; kept in place, only the entries of the papers it touched are copied aside,
+    # at `finish`, before any of them changes.
+    index = IndexedText(conn, list_id, copy=not in_place)
     # Sections stay by number: updated where they changed, deleted at the end when gone.
     old_sections = {number: (section_id, parent, title, title_raw, position) for section_id, number, parent, title,
                     title_raw, position in conn.execute("SELECT id, number, parent, title, title_raw, position"
@@ -603,6 +605,7 @@ def _import(
     # When most of the list's rows are found again (a re-import of an updated list), they stay where they
     # are (_Writer._place); else the list's entries are deleted first and every row written anew.
     writer = _Writer(conn, list_id, index, in_place, expected)
+    writer.old_sections = {held[0]: (held[2], number) for number, held in old_sections.items()}
     if not writer.in_place:
         conn.execute("DELETE FROM entries WHERE list_id = ?", (list_id,))
     section_ids: dict[str, int] = {}
@@ -632,6 +635,8 @@ def _import(
                 assert section_id is not None
             else:
                 section_id = held[0]
+                if held[2] != event.title:
+                    writer.renamed_sections.append(section_id)
                 if held[1:] != placed:
                     conn.execute("UPDATE sections SET parent = ?, title = ?, title_raw = ?, position = ? WHERE id = ?",
                                  (*placed, section_id))
@@ -674,7 +679,8 @@ def _import(
     gone_sections = [held[0] for number, held in old_sections.items() if number not in section_ids]
     for chunk in chunks(gone_sections):  # no entry is in them now
         conn.execute(f"DELETE FROM sections WHERE id IN ({placeholders(chunk)})", chunk)
-    _analyze_written(conn)
+    if not writer.in_place:  # kept in place, the statistics already count the list (see the end)
+        _analyze_written(conn)
     report.sections = len(section_ids)
     report.papers = len(seen)
     report.clashes = writer.clashes()
@@ -724,8 +730,25 @@ def _import(
     report.left_with_user_data = left_with_user_data(conn, [key for key in removed if key not in gone])
     # Fresh statistics let the planner walk the position index for `list
     # --stars 4 --limit 50` (0.1 ms at 100k papers) instead of sorting (20 ms).
-    conn.execute("ANALYZE")
+    # A list kept in place changed little: its statistics are taken again only when its rows' count moved.
+    if not writer.in_place or _statistics_stale(conn):
+        conn.execute("ANALYZE")
     return report
+
+
+STATISTICS_DRIFT = 0.1  # a share of the entries' count the statistics may be off by, after a list kept in place
+
+
+def _statistics_stale(conn: sqlite3.Connection) -> bool:
+    """Whether the planner's statistics count the entries more than STATISTICS_DRIFT away from their count."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is None:
+        return True
+    row = conn.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'entries' AND idx = 'entries_list'").fetchone()
+    if row is None:
+        return True
+    counted = int(str(row[0]).split()[0])
+    rows = int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
+    return abs(rows - counted) > STATISTICS_DRIFT * max(rows, counted)
 
 
 ANALYSIS_LIMIT = 1000  # rows of each index ANALYZE reads for the statistics taken mid-import
@@ -905,6 +928,10 @@ class _Writer:
         # the same order, with the same content: the report need not look at them.
         self.touched: set[int] = set()
         self.final: array[int] | None = None  # in place, once finished: each entry's position (positions.plan)
+        # In place: the list's sections as they were (id -> (title, number)) and those renamed (their papers'
+        # index rows change): what the entries copied aside at `finish` need (IndexedText.copy_aside).
+        self.old_sections: dict[int, tuple[str, str]] = {}
+        self.renamed_sections: list[int] = []
 
     def clashes(self) -> list[Clash]:
         """arXiv papers the list gives different titles: not the same words with a typo, but another title.
@@ -1334,6 +1361,12 @@ class _Writer:
                 relined.append((ids[i], lines[i]))
         self.touched.update(row[0] for row in rows_in(
             self.conn, "SELECT paper_id FROM entries WHERE id IN ({marks})", reordered))
+        # The entries of the papers touched, and of those in renamed sections, as they were: nothing of the
+        # list's old rows has changed yet.
+        retitled = {row[0] for row in rows_in(
+            self.conn, "SELECT paper_id FROM entries WHERE section_id IN ({marks}) AND id < ?", self.renamed_sections,
+            [self.first_new])}
+        self.index.copy_aside(self.touched | retitled, self.first_new, self.old_sections)
         # Set-based, rows looked up by id (UPDATE FROM, SQLite 3.33); each sets only what it changes, so that no
         # index of a column left as it was is written.
         self._update("line INTEGER", relined, "line = t.line")

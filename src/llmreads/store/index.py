@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from llmreads.store.base import LIST_STRIDE, chunks, marks, rows_in
 from llmreads.store.metadata import metadata_sql
@@ -49,7 +49,9 @@ class IndexedText:
     and papers renamed by the import keep their old title here.
     """
 
-    def __init__(self, conn: sqlite3.Connection, list_id: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, list_id: int, copy: bool = True) -> None:
+        """`copy`: copy the list's entries aside now; else the caller does, with `copy_aside`, before it
+        changes any of them."""
         self.conn = conn
         self.list_id = list_id
         self.old_titles: dict[int, str] = {}
@@ -57,19 +59,46 @@ class IndexedText:
         # Papers new in this change, whose entries all come from it: (title, texts of the
         # body, link labels) as written, so their index rows need not be read back.
         self.written: Written = {}
+        if copy:
+            self.copy_aside()
+
+    def copy_aside(self, papers: Collection[int] | None = None, below: int | None = None,
+                   sections: dict[int, tuple[str, str]] | None = None) -> None:
+        """Copy the list's entries and link texts aside, as they are (temp.old_entries, temp.old_links).
+
+        Only those of `papers` when given, of row ids below `below` (rows written since are not the list's
+        old ones), with the titles and numbers of their sections as `sections` gives them (section id ->
+        (title, number): a re-import that keeps the list's rows renames its sections as it goes).
+        """
+        conn = self.conn
         conn.execute("DROP TABLE IF EXISTS temp.old_entries")
         conn.execute("DROP TABLE IF EXISTS temp.old_links")
+        conn.execute("DROP TABLE IF EXISTS temp.copied")
+        where, params = "e.list_id = ?", [self.list_id]
+        if papers is not None:
+            conn.execute("CREATE TEMP TABLE copied (id INTEGER PRIMARY KEY)")
+            conn.executemany("INSERT INTO temp.copied VALUES (?)", [(pid,) for pid in papers])
+            where += " AND e.paper_id IN temp.copied"
+        if below is not None:
+            where += " AND e.id < ?"
+            params.append(below)
+        section_rows = "sections"
+        if sections is not None:
+            conn.execute("DROP TABLE IF EXISTS temp.old_sections")
+            conn.execute("CREATE TEMP TABLE old_sections (id INTEGER PRIMARY KEY, title TEXT, number TEXT)")
+            conn.executemany("INSERT INTO temp.old_sections VALUES (?, ?, ?)",
+                             [(sid, title, number) for sid, (title, number) in sections.items()])
+            section_rows = "temp.old_sections"
         conn.execute(
             "CREATE TEMP TABLE old_entries AS"
             " SELECT e.paper_id, e.list_id, e.position, e.intro, e.extra, e.title, e.stars, e.year,"
-            " s.title AS section, s.number AS section_number, e.digest"
-            " FROM entries e JOIN sections s ON s.id = e.section_id WHERE e.list_id = ?",
-            (list_id,),
+            f" s.title AS section, s.number AS section_number, e.digest"
+            f" FROM entries e JOIN {section_rows} s ON s.id = e.section_id WHERE {where}",
+            params,
         )
-        conn.execute(
-            f"CREATE TEMP TABLE old_links AS {LINK_TEXTS} WHERE e.list_id = ?",
-            (list_id,),
-        )
+        conn.execute(f"CREATE TEMP TABLE old_links AS {LINK_TEXTS} WHERE {where}", params)
+        for table in ("copied", "old_sections"):
+            conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
         # Looked up by paper a batch at a time (before): without these, each batch is a scan.
         conn.execute("CREATE INDEX temp.old_entries_paper ON old_entries(paper_id)")
         conn.execute("CREATE INDEX temp.old_links_paper ON old_links(paper_id)")
