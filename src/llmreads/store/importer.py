@@ -689,11 +689,12 @@ def _import(
     if touched is not None:
         old = previous_version(conn, list_id, among=touched, renamed=index.old_titles)
     moved = link_changes(old, seen, touched)
+    # The papers that may have changed: every one, or in place those the writer touched.
+    maybe = seen if touched is None else {key: info for key, info in seen.items() if info.paper_id in touched}
     # Each paper the old version held (or held under another key) summed up once, and only those that differ
     # kept (read_alike, compare, touched): holding every paper's summary took some 20 MiB at 100,000 papers.
-    summaries = {key: summary for key, info in seen.items()
-                 if (touched is None or info.paper_id in touched) and (key in old or key in moved)
-                 and (summary := summary_of(info)) != old.get(key)}
+    summaries = {key: summary for key, info in maybe.items()
+                 if (key in old or key in moved) and (summary := summary_of(info)) != old.get(key)}
     compare(report, old, seen, moved, writer.joined, read_alike(conn, list_id, old, seen, summaries), summaries,
             touched)
     for new_key, old_key in moved.items():  # the paper's user data follows it to its new key
@@ -708,8 +709,7 @@ def _import(
     report.marked = len(marks)
     if reader is not None:
         report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
-    changed = [info.paper_id for key, info in seen.items()
-               if (touched is None or info.paper_id in touched) and (key not in old or key in summaries)]
+    changed = [info.paper_id for key, info in maybe.items() if key not in old or key in summaries]
     removed = [key for key in old if key not in seen]
     renamed = [number for number, section_id in section_ids.items()
                if number in old_sections and old_sections[number][2] != writer.section_titles[section_id]]
@@ -1392,7 +1392,8 @@ class _Writer:
         return self.final[index] if self.final is not None else numbered(index, self.gap)
 
     def settled(self) -> dict[int, tuple[int, int]]:
-        """(stars, position) of this list's papers as its entries say, where the row does not hold that yet."""
+        """(stars, position) of this list's papers as its entries say, where the row does not hold that yet
+        (every paper's: another tool may have written its row)."""
         found = {}
         for key, info in self.seen.items():
             want = (info.stars, self.list_id * LIST_STRIDE + self.position_of(info.position))
