@@ -136,7 +136,7 @@ def _import_document(
             in_place = (staged is not None and staged.reused > staged.read and reusable is not None
                         and reusable.still_held())
             report = _import(conn, events, name, fallback_name, source, sha256, strict, reader, expected, take,
-                             in_place)
+                             in_place, reusable.untaken if reusable is not None else None)
             report.dry_run = dry_run
             conn.execute("ROLLBACK" if dry_run else "COMMIT")
         except BaseException:
@@ -425,6 +425,13 @@ class _Reusable:
             ).fetchone())
         return held
 
+    def untaken(self) -> list[int]:
+        """The rows (entries.id) of the entries read aside that no row found again took."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return [held.row_id for held in self.window.values()] + [row[0] for row in cursor.execute(
+            "SELECT entry FROM temp.reusable WHERE id >= ?", (self.read_to,))]
+
     def close(self) -> None:
         self.conn.execute("DROP TABLE IF EXISTS temp.reusable")
         self.conn.execute("DROP TABLE IF EXISTS temp.reusable_links")
@@ -548,6 +555,7 @@ def _import(
     expected: int = 0,
     take: Callable[[int], _Held] | None = None,
     in_place: bool = False,
+    untaken: Callable[[], list[int]] | None = None,
 ) -> ImportReport:
     """The import under the write lock. `take`: the stored entry a re-import takes for a row the parse found
     again (ReusedRows), by its source (_Reusable.take); `in_place`: whether the rows found again outnumber
@@ -605,6 +613,7 @@ def _import(
     # When most of the list's rows are found again (a re-import of an updated list), they stay where they
     # are (_Writer._place); else the list's entries are deleted first and every row written anew.
     writer = _Writer(conn, list_id, index, in_place, expected)
+    writer.untaken = untaken
     writer.old_sections = {held[0]: (held[2], number) for number, held in old_sections.items()}
     if not writer.in_place:
         conn.execute("DELETE FROM entries WHERE list_id = ?", (list_id,))
@@ -932,6 +941,7 @@ class _Writer:
         # index rows change): what the entries copied aside at `finish` need (IndexedText.copy_aside).
         self.old_sections: dict[int, tuple[str, str]] = {}
         self.renamed_sections: list[int] = []
+        self.untaken: Callable[[], list[int]] | None = None  # in place: _Reusable.untaken
 
     def clashes(self) -> list[Clash]:
         """arXiv papers the list gives different titles: not the same words with a typo, but another title.
@@ -1302,20 +1312,22 @@ class _Writer:
         conn = self.conn
         self.flush()
         if self.in_place:
+            assert self.untaken is not None  # rows are kept in place only by a re-import that takes them
+            # The list's rows not kept: those a re-import could not take (read again: another title than their
+            # paper's, or no digest), and those it could but did not (each row taken is kept, the first time).
             cursor = conn.cursor()
             cursor.row_factory = None
-            kept = self.kept
+            where = "id < ? AND (source IS NULL OR title != '') AND list_id = ?"
+            found = [*cursor.execute(f"SELECT id, position, source, paper_id FROM entries WHERE {where}",
+                                     (self.first_new, self.list_id)),
+                     *rows_in(conn, "SELECT id, position, source, paper_id FROM entries WHERE id IN ({marks})",
+                              self.untaken())]
             gone: list[int] = []
             freed: dict[int | None, list[int]] = {}  # their positions by source: new rows may take them
-            touched = self.touched
-            for row_id, position, source, paper_id in cursor.execute(
-                "SELECT id, position, source, paper_id FROM entries WHERE list_id = ? AND id < ?",
-                (self.list_id, self.first_new),
-            ):
-                if row_id not in kept:
-                    gone.append(row_id)
-                    freed.setdefault(source, []).append(position)
-                    touched.add(paper_id)
+            for row_id, position, source, paper_id in found:
+                gone.append(row_id)
+                freed.setdefault(source, []).append(position)
+                self.touched.add(paper_id)
             self._write_places(freed)
             for chunk in chunks(gone):
                 conn.execute(f"DELETE FROM entries WHERE id IN ({placeholders(chunk)})", chunk)
@@ -1348,17 +1360,17 @@ class _Writer:
         placed: list[tuple[int, int, int | None]] = []  # (id, position, line or NULL): a row given another position
         changes: list[tuple[int, int, int, str, int, int]] = []  # a row kept that changed section, paper or title
         reordered: list[int] = []
-        for i, was in enumerate(old):
-            if was < 0:  # written by this import
-                if final[i] != numbered(i, gap):
-                    placed.append((ids[i], final[i], None))
-            elif changed[i] == 2:
-                changes.append((ids[i], *moved[i], final[i], lines[i]))
-            elif final[i] != was:  # out of the list's order: its paper's entries may be in another order now
-                placed.append((ids[i], final[i], lines[i]))
-                reordered.append(ids[i])
-            elif changed[i]:
-                relined.append((ids[i], lines[i]))
+        for i, (was, place, row_id, line, change) in enumerate(zip(old, final, ids, lines, changed, strict=True)):
+            if was == place and change == 1:  # the usual row kept, after a row added or removed above it
+                relined.append((row_id, line))
+            elif was < 0:  # written by this import
+                if place != numbered(i, gap):
+                    placed.append((row_id, place, None))
+            elif change == 2:
+                changes.append((row_id, *moved[i], place, line))
+            elif place != was:  # out of the list's order: its paper's entries may be in another order now
+                placed.append((row_id, place, line))
+                reordered.append(row_id)
         self.touched.update(row[0] for row in rows_in(
             self.conn, "SELECT paper_id FROM entries WHERE id IN ({marks})", reordered))
         # The entries of the papers touched, and of those in renamed sections, as they were: nothing of the
