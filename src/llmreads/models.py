@@ -60,7 +60,7 @@ class Entry:
     # only then may a title join the entry to another URL's paper (store.importer._Writer).
     paper_url: bool = False
     # A digest of the table row it was read from and that row's context (parse.reuse.row_sources), when an
-    # import asked for one: a re-import reuses the stored entry of a row it finds again (ReusedEntry).
+    # import asked for one: a re-import reuses the stored entry of a row it finds again (ReusedRows).
     source: int | None = None
 
 
