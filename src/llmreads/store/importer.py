@@ -644,8 +644,6 @@ def _import(
                 assert section_id is not None
             else:
                 section_id = held[0]
-                if held[2] != event.title:
-                    writer.renamed_sections.append(section_id)
                 if held[1:] != placed:
                     conn.execute("UPDATE sections SET parent = ?, title = ?, title_raw = ?, position = ? WHERE id = ?",
                                  (*placed, section_id))
@@ -720,12 +718,8 @@ def _import(
         report.statuses_read, report.notes_read = _read_back(conn, reader, marks, writer.joined)
     changed = [info.paper_id for key, info in maybe.items() if key not in old or key in summaries]
     removed = [key for key in old if key not in seen]
-    renamed = [number for number, section_id in section_ids.items()
-               if number in old_sections and old_sections[number][2] != writer.section_titles[section_id]]
     retitled = [r[0] for r in rows_in(
-        conn, "SELECT DISTINCT e.paper_id FROM entries e JOIN sections s ON s.id = e.section_id"
-        " WHERE s.number IN ({marks}) AND e.list_id = ? AND s.list_id = ?", renamed, [list_id, list_id],
-    )]
+        conn, "SELECT DISTINCT paper_id FROM entries WHERE section_id IN ({marks})", writer.renamed_sections())]
     settled = writer.settled()
     if writer.in_place and 2 * len(settled) > conn.execute("SELECT count(*) FROM papers").fetchone()[0]:
         # Most papers move (a list kept in place numbered again, where new rows found no room): the
@@ -937,10 +931,9 @@ class _Writer:
         # the same order, with the same content: the report need not look at them.
         self.touched: set[int] = set()
         self.final: array[int] | None = None  # in place, once finished: each entry's position (positions.plan)
-        # In place: the list's sections as they were (id -> (title, number)) and those renamed (their papers'
-        # index rows change): what the entries copied aside at `finish` need (IndexedText.copy_aside).
+        # The list's sections as they were (id -> (title, number)): what the entries copied aside at `finish`
+        # need in place (IndexedText.copy_aside), and what tells the sections renamed (renamed_sections).
         self.old_sections: dict[int, tuple[str, str]] = {}
-        self.renamed_sections: list[int] = []
         self.untaken: Callable[[], list[int]] | None = None  # in place: _Reusable.untaken
 
     def clashes(self) -> list[Clash]:
@@ -1345,11 +1338,11 @@ class _Writer:
 
         old, ids, lines, changed, gap = self.order_old, self.order_ids, self.order_lines, self.order_changed, self.gap
         claimed = array("q", old)
+        for positions in freed.values():
+            positions.sort(reverse=True)  # each source's first row written takes the first position
         for i, source in self.new_sources.items():  # in the list's order
             held = freed.get(source)
             if held:
-                if len(held) > 1:
-                    held.sort(reverse=True)
                 claimed[i] = held.pop()
         final = plan(claimed, gap, sorted(position for held in freed.values() for position in held))
         if final is None:
@@ -1376,7 +1369,7 @@ class _Writer:
         # The entries of the papers touched, and of those in renamed sections, as they were: nothing of the
         # list's old rows has changed yet.
         retitled = {row[0] for row in rows_in(
-            self.conn, "SELECT paper_id FROM entries WHERE section_id IN ({marks}) AND id < ?", self.renamed_sections,
+            self.conn, "SELECT paper_id FROM entries WHERE section_id IN ({marks}) AND id < ?", self.renamed_sections(),
             [self.first_new])}
         self.index.copy_aside(self.touched | retitled, self.first_new, self.old_sections)
         # Set-based, rows looked up by id (UPDATE FROM, SQLite 3.33); each sets only what it changes, so that no
@@ -1398,6 +1391,11 @@ class _Writer:
         conn.executemany(f"INSERT INTO temp.placed VALUES ({placeholders(rows[0])})", rows)
         conn.execute(f"UPDATE entries SET {assignments} FROM temp.placed t WHERE entries.id = t.id")
         conn.execute("DROP TABLE temp.placed")
+
+    def renamed_sections(self) -> list[int]:
+        """The list's sections (ids) that this import gave another title: their papers' index rows change."""
+        return [section_id for section_id, (title, _number) in self.old_sections.items()
+                if section_id in self.section_titles and self.section_titles[section_id] != title]
 
     def position_of(self, index: int) -> int:
         """The position of the entry at `index` in the list's order, once `finish` has written them."""

@@ -92,7 +92,7 @@ class IndexedText:
         conn.execute(
             "CREATE TEMP TABLE old_entries AS"
             " SELECT e.paper_id, e.list_id, e.position, e.intro, e.extra, e.title, e.stars, e.year,"
-            f" s.title AS section, s.number AS section_number, e.digest"
+            " s.title AS section, s.number AS section_number, e.digest"
             f" FROM entries e JOIN {section_rows} s ON s.id = e.section_id WHERE {where}",
             params,
         )
