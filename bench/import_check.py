@@ -7,7 +7,8 @@ Each list is imported (with `--json`) by the llmreads on this interpreter's
 path and by the one under `--base` (a source tree, e.g. `git archive main`
 unpacked), each into a database of its own; the import reports (without times)
 and the databases are then compared: lists, sections, entries, links, papers,
-aliases, statuses, notes and the full-text index, read term by term through
+aliases, statuses, notes, the entries' lines (in their rows, or packed per
+list: store/lines.py) and the full-text index, read term by term through
 fts5vocab (the index is contentless). With `--updated`, the updated list is
 then imported over the first one by both, and compared again: a re-import must
 store what a first import stores. Prints one line per list and exits 1 on any
@@ -72,6 +73,27 @@ RANKS = {
 }
 ROW_IDS = ("id", "section_id", "entry_id")
 INDEXES = ("papers_fts", "notes_fts")
+LINES = "lines"  # each entry's line: entries.line, or (migration m013) the packed list_lines
+
+
+def entry_lines(conn: sqlite3.Connection) -> Iterator[tuple[object, ...]]:
+    """(list id, rank, line) of every entry of an imported list, wherever the database keeps its line."""
+    if "line" in {row[1] for row in conn.execute("PRAGMA table_info(entries)")}:
+        return iter(conn.execute(
+            "SELECT e.list_id, row_number() OVER (PARTITION BY e.list_id ORDER BY e.position), e.line"
+            " FROM entries e JOIN lists l ON l.id = e.list_id WHERE l.owner IS NULL ORDER BY 1, 2"))
+    import zlib
+    from array import array
+    from itertools import accumulate
+
+    found: list[tuple[object, ...]] = []
+    for list_id, packed in conn.execute("SELECT list_id, lines FROM list_lines ORDER BY list_id"):
+        steps = array("q")
+        steps.frombytes(zlib.decompress(packed))
+        if sys.byteorder != "little":
+            steps.byteswap()
+        found += [(list_id, rank, line) for rank, line in enumerate(accumulate(steps), 1)]
+    return iter(found)
 
 
 def rows(conn: sqlite3.Connection, table: str, columns: str | None = None,
@@ -99,14 +121,17 @@ def compare(a: Path, b: Path, by_place: bool = False, new_digests: bool = False)
 
     differences = []
     with sqlite3.connect(a) as one, sqlite3.connect(b) as two:
-        for table in [*TABLES, *INDEXES]:
+        for table in [*TABLES, *INDEXES, LINES]:
             if new_digests and table == "table_columns":
                 continue
             try:
                 columns = shared_columns(one, two, table) if TABLES.get(table) == "*" else None
                 if new_digests and table == "entries" and columns:
                     columns = ", ".join(c for c in columns.split(", ") if c != "source")
-                pairs = zip_longest(rows(one, table, columns, by_place), rows(two, table, columns, by_place))
+                if table == LINES:
+                    pairs = zip_longest(entry_lines(one), entry_lines(two))
+                else:
+                    pairs = zip_longest(rows(one, table, columns, by_place), rows(two, table, columns, by_place))
             except sqlite3.OperationalError as exc:
                 differences.append(f"{table}: cannot be read in both ({exc})")
                 continue

@@ -558,3 +558,23 @@ def test_history_events_keep_one_of_each_change_and_ratings_their_range(db_path)
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("INSERT INTO ratings (user, paper_key, stars, updated_at) VALUES ('a', 'k', 6, 't')")
     conn.close()
+
+
+def test_entry_lines_step_keeps_every_entry_line(tmp_path):
+    # m013 moves each entry's line out of its row into one packed row per list (store.lines): every entry of
+    # the fixture keeps the line it was read from, `show` gives it, and the column is gone.
+    from llmreads.store.lines import lines_of
+
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    before = sqlite3.connect(path)
+    lines = {(list_id, entry_id): line for entry_id, list_id, line in before.execute(
+        "SELECT id, list_id, line FROM entries")}
+    before.close()
+    assert len(lines) == 120 and len(set(lines.values())) == 120
+    conn = open_db(path)
+    assert "line" not in {r[1] for r in conn.execute("PRAGMA table_info(entries)")}
+    assert lines_of(conn, list(lines)) == {entry_id: line for (_list, entry_id), line in lines.items()}
+    lora = paper_detail(conn, "alice", resolve_ref(conn, "lora"))
+    assert [e.line for e in lora.entries] == [87]
+    conn.close()

@@ -33,6 +33,7 @@ from llmreads.parse import iter_document
 from llmreads.sources import import_path, read_document
 from llmreads.store.base import LIST_STRIDE, marks
 from llmreads.store.importer import import_document
+from llmreads.store.lines import lines_of, unpack
 from llmreads.store.positions import GAP, numbered
 from llmreads.store.tracking import set_status
 
@@ -122,13 +123,28 @@ RANKED = {
 
 def rank_and_line(conn: sqlite3.Connection, entry_id: int) -> tuple[int, int]:
     """An entry's place in its list's order (0 first) and its line."""
-    return conn.execute(f"SELECT {ENTRY_RANK.format(e='e')}, line FROM entries e WHERE id = ?",  # type: ignore[no-any-return]
-                        (entry_id,)).fetchone()
+    rank, list_id = conn.execute(f"SELECT {ENTRY_RANK.format(e='e')}, list_id FROM entries e WHERE id = ?",
+                                 (entry_id,)).fetchone()
+    return rank, lines_of(conn, [(list_id, entry_id)])[entry_id]
+
+
+def list_lines(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+    """Each list's lines (store.lines) as (list id, rank, line), once checked to name the list's entries in its
+    order."""
+    found: list[tuple[object, ...]] = []
+    for list_id, entries, lines in conn.execute("SELECT list_id, entries, lines FROM list_lines ORDER BY list_id"):
+        ids = unpack(entries)
+        assert ids == [r[0] for r in conn.execute("SELECT id FROM entries WHERE list_id = ? ORDER BY position",
+                                                  (list_id,))]
+        found += [(list_id, rank, line) for rank, line in enumerate(unpack(lines))]
+    return found
 
 
 def placed_rows(conn: sqlite3.Connection, name: str) -> list[tuple[object, ...]]:
     """Every row of a table, in a sorted list; those of PLACED without their row ids and the ids they hold;
     positions as ranks (RANKED)."""
+    if name == "list_lines":
+        return list_lines(conn)
     alias, ids = PLACED.get(name, ("p" if name == "papers" else "t", ""))
     names = [row[0] for row in conn.execute(f"SELECT name FROM pragma_table_info('{name}')")]
     if name in PLACED:

@@ -367,6 +367,24 @@ def m012_paper_identity(db: Database) -> None:
     )
 
 
+@migration
+def m013_entry_lines(db: Database) -> None:
+    # The line each entry was read from moves out of the entries into one row per list (store.lines): the
+    # entries' ids and lines in the list's order, each as steps from the one before, compressed. A re-import
+    # that kept its rows in place rewrote every row below a row added or removed, only for its line.
+    db.execute(
+        "CREATE TABLE list_lines (list_id INTEGER PRIMARY KEY REFERENCES lists(id) ON DELETE CASCADE,"
+        " entries BLOB NOT NULL, lines BLOB NOT NULL)"
+    )
+    lists = [row[0] for row in db.execute("SELECT id FROM lists WHERE owner IS NULL ORDER BY id").fetchall()]
+    for list_id in lists:
+        rows = db.execute("SELECT id, line FROM entries WHERE list_id = ? ORDER BY position, id", [list_id]).fetchall()
+        if rows:
+            db.execute("INSERT INTO list_lines VALUES (?, ?, ?)",
+                       [list_id, _m013_pack([row[0] for row in rows]), _m013_pack([row[1] for row in rows])])
+    db.execute("ALTER TABLE entries DROP COLUMN line")
+
+
 # ---------------------------------------------------------------- frozen code of shipped steps
 # What a step ran of the store, copied as it was when the step shipped: the
 # store may change, a shipped step must go on doing what it did. Never edit
@@ -433,6 +451,22 @@ def _m005_content_digest(
     return int.from_bytes(
         hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True
     )
+
+
+# m013's copy, from store.lines.
+
+
+def _m013_pack(values: Sequence[int]) -> bytes:
+    import sys
+    import zlib
+    from array import array
+    from operator import sub
+
+    steps = array("q", values[:1])
+    steps.extend(map(sub, values[1:], values[:-1]))
+    if sys.byteorder != "little":
+        steps.byteswap()
+    return zlib.compress(steps.tobytes(), 1)
 
 
 def migrations() -> Migrations:

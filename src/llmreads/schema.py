@@ -18,6 +18,7 @@ STEPS = (
     'm010_entry_sources',
     'm011_list_named_by',
     'm012_paper_identity',
+    'm013_entry_lines',
 )
 INDEX_VERSION = 5  # of the full-text index these statements make (migrations.INDEX_VERSION)
 
@@ -83,9 +84,8 @@ STATEMENTS = (
         '            stars INTEGER NOT NULL,\n'
         '            title TEXT NOT NULL,\n'
         '            intro TEXT NOT NULL,\n'
-        '            line INTEGER NOT NULL\n'
-        "        , year TEXT, extra TEXT NOT NULL DEFAULT '[]', digest INTEGER NOT NULL DEFAULT 0, "
-        'source INTEGER, ident INTEGER)'
+        "            year TEXT, extra TEXT NOT NULL DEFAULT '[]', digest INTEGER NOT NULL DEFAULT 0"
+        ', source INTEGER, ident INTEGER)'
     ),
     'CREATE INDEX entries_paper ON entries(paper_id)',
     'CREATE INDEX entries_section ON entries(section_id, paper_id)',
@@ -191,6 +191,10 @@ STATEMENTS = (
         'CREATE TRIGGER papers_names_changed AFTER UPDATE OF key, title, title_raw, url, arxiv ON p'
         'apers WHEN new.ident IS old.ident BEGIN UPDATE papers SET ident = NULL WHERE id = new.id; '
         'END'
+    ),
+    (
+        'CREATE TABLE list_lines (list_id INTEGER PRIMARY KEY REFERENCES lists(id) ON DELETE CASCAD'
+        'E, entries BLOB NOT NULL, lines BLOB NOT NULL)'
     ),
     (
         "CREATE VIRTUAL TABLE papers_fts USING fts5(title, body, abstract, content='', tokenize='un"

@@ -277,7 +277,6 @@ class _Held(NamedTuple):
     section_id: int
     paper_id: int
     position: int
-    line: int
     paper_stars: int  # the paper's row (papers.stars, position, listed): _Writer.found
     paper_position: int
     listed: int
@@ -293,7 +292,7 @@ class _Held(NamedTuple):
 
 
 HELD_COLUMNS = (
-    "id, stars, digest, key, arxiv, url, title, title_raw, ident, entry, section_id, paper_id, position, line,"
+    "id, stars, digest, key, arxiv, url, title, title_raw, ident, entry, section_id, paper_id, position,"
     " paper_stars, paper_position, listed"
 )
 
@@ -330,14 +329,14 @@ class _Reusable:
                 "CREATE TEMP TABLE reusable (id INTEGER PRIMARY KEY, source INTEGER, ident INTEGER, number INTEGER,"
                 " stars INTEGER, intro TEXT, year TEXT, extra TEXT, digest INTEGER, key TEXT, arxiv TEXT, url TEXT,"
                 " title TEXT, title_raw TEXT, entry INTEGER, section_id INTEGER, paper_id INTEGER, position INTEGER,"
-                " line INTEGER, paper_stars INTEGER, paper_position INTEGER, listed INTEGER, paper_ident INTEGER)"
+                " paper_stars INTEGER, paper_position INTEGER, listed INTEGER, paper_ident INTEGER)"
             )
             # Numbered in the list's order (its entries' index, ids given in the order inserted): the order
             # take() reads them in. A re-import keeps the rows it finds again, so row ids are not in that order.
             conn.execute(
                 "INSERT INTO temp.reusable SELECT NULL, e.source, e.ident, e.number, e.stars, e.intro, e.year,"
                 " e.extra, e.digest, p.key, p.arxiv, p.url, p.title, p.title_raw,"
-                " e.id, e.section_id, e.paper_id, e.position, e.line, p.stars, p.position, p.listed, p.ident"
+                " e.id, e.section_id, e.paper_id, e.position, p.stars, p.position, p.listed, p.ident"
                 " FROM entries e JOIN papers p ON p.id = e.paper_id"
                 " WHERE e.list_id = ? AND e.source IS NOT NULL AND e.title = ''"
                 " ORDER BY e.position",
@@ -916,13 +915,14 @@ class _Writer:
         self.in_place = in_place
         self.first_new = self.next_entry
         self.kept: set[int] = set()  # ids of the rows kept
-        # In place, each entry in the list's new order: its row id, its position before (-1: a row written by
-        # this import, at numbered(index)), its line now, and whether that line is new (1), or the row moved to
-        # another section, paper or title (2: `moved`). `finish` plans the positions and writes what changed.
+        # Each entry in the list's new order: its row id and its line (store.lines, written at `finish`). In
+        # place, also its position before (-1: a row written by this import, at numbered(index)) and whether
+        # the row moved to another section, paper or title (`moved`): `finish` plans the positions and writes
+        # what changed.
         self.order_ids = array("q")
-        self.order_old = array("q")
         self.order_lines = array("q")
-        self.order_changed = bytearray()
+        self.order_old = array("q")
+        self.order_moved = bytearray()
         self.moved: dict[int, tuple[int, int, str]] = {}  # index -> (section_id, paper_id, title) of a row kept
         self.new_sources: dict[int, int] = {}  # index -> source of a row written by this import, read from the text
         # In place, the papers whose summary (changes.summary_of) may differ from the one the list gave them
@@ -1013,8 +1013,8 @@ class _Writer:
         info = self._seen(entry, index, None if ident is None or entry is not read else ident & ~1)
         entry_id = self.next_entry
         self.next_entry += 1
+        self._order(entry_id, source, entry.line)
         if self.in_place:
-            self._order(entry_id, source)
             self.touched.add(info.paper_id)
         extra = entry.extra
         links = [(link.text, link.url) for link in entry.links]
@@ -1023,7 +1023,7 @@ class _Writer:
             self.links += [(entry_id, i, text, url) for i, (text, url) in enumerate(links)]
         self.entries.append((
             entry_id, self.list_id, section_id, info.paper_id, numbered(index, self.gap), entry.number, entry.stars,
-            "" if entry.title == info.title else entry.title, entry.intro, entry.line, entry.year,
+            "" if entry.title == info.title else entry.title, entry.intro, entry.year,
             json.dumps(extra, ensure_ascii=False) if extra else "[]", digest, source, ident,
         ))
         if info.written_stars is not None:  # a paper new in this import: only this list's entries index it
@@ -1077,8 +1077,8 @@ class _Writer:
                 self.found(section_id, index + offset, section, line, source, take(source))
             return
         seen, stored, kept, moved, touched = self.seen, self.stored, self.kept, self.moved, self.touched
-        order_ids, order_old, order_lines, order_changed = (
-            self.order_ids, self.order_old, self.order_lines, self.order_changed)
+        order_ids, order_old, order_lines, order_moved = (
+            self.order_ids, self.order_old, self.order_lines, self.order_moved)
         for offset, (line, source) in enumerate(zip(rows.lines, rows.sources, strict=True)):
             held = take(source)
             key = held.key
@@ -1099,10 +1099,10 @@ class _Writer:
             order_lines.append(line)
             if section_id != held.section_id:
                 moved[index + offset] = (section_id, paper_id, "")
-                order_changed.append(2)
+                order_moved.append(1)
                 touched.add(paper_id)
             else:
-                order_changed.append(line != held.line)
+                order_moved.append(0)
             info.stars = held.stars
             info.sections.append(section)
             info.content.append(held.digest)
@@ -1170,30 +1170,30 @@ class _Writer:
             self.order_old.append(held.position)
             self.order_lines.append(line)
             # Its source and identity are the row's (it was found by them); its title is '' (_Reusable).
-            if section_id != held.section_id or paper_id != held.paper_id or title:
+            moved = section_id != held.section_id or paper_id != held.paper_id or bool(title)
+            if moved:
                 self.moved[index] = (section_id, paper_id, title)
-                self.order_changed.append(2)
                 self.touched.update((paper_id, held.paper_id))
-            else:
-                self.order_changed.append(line != held.line)
+            self.order_moved.append(moved)
             return
         entry_id = self.next_entry
         self.next_entry += 1
+        self._order(entry_id, source, line)
         if self.in_place:
-            self._order(entry_id, source)
             self.touched.add(paper_id)
-        self.reused.append((entry_id, held.held_id, section_id, paper_id, numbered(index, self.gap), title, line,
-                            source, held.ident))
+        self.reused.append((entry_id, held.held_id, section_id, paper_id, numbered(index, self.gap), title, source,
+                            held.ident))
 
-    def _order(self, entry_id: int, source: int | None) -> None:
-        """In place: the next entry of the list's order is a row this import writes (at numbered(index)), read
+    def _order(self, entry_id: int, source: int | None, line: int) -> None:
+        """The next entry of the list's order is a row this import writes (at numbered(index)), read from `line`,
         from a row of the document whose digest is `source`."""
-        if source is not None:
-            self.new_sources[len(self.order_ids)] = source
+        if self.in_place:
+            if source is not None:
+                self.new_sources[len(self.order_ids)] = source
+            self.order_old.append(-1)
+            self.order_moved.append(0)
         self.order_ids.append(entry_id)
-        self.order_old.append(-1)
-        self.order_lines.append(0)
-        self.order_changed.append(0)
+        self.order_lines.append(line)
 
     def _flush_reused(self) -> None:
         """Write the entries found again, and with them every link of the batch in order (the links' row ids
@@ -1204,15 +1204,15 @@ class _Writer:
             conn.execute("DROP TABLE IF EXISTS temp.written_links")
             conn.execute(
                 "CREATE TEMP TABLE reused (id INTEGER PRIMARY KEY, stored INTEGER, section_id INTEGER,"
-                " paper_id INTEGER, position INTEGER, title TEXT, line INTEGER, source INTEGER, ident INTEGER)"
+                " paper_id INTEGER, position INTEGER, title TEXT, source INTEGER, ident INTEGER)"
             )
             conn.execute("CREATE TEMP TABLE written_links (entry_id INTEGER, position INTEGER, text TEXT, url TEXT)")
             self.reused_table = True
-        conn.executemany("INSERT INTO temp.reused VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self.reused)
+        conn.executemany("INSERT INTO temp.reused VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self.reused)
         conn.execute(
-            "INSERT INTO entries (id, list_id, section_id, paper_id, position, number, stars, title, intro, line,"
+            "INSERT INTO entries (id, list_id, section_id, paper_id, position, number, stars, title, intro,"
             " year, extra, digest, source, ident)"
-            " SELECT m.id, ?, m.section_id, m.paper_id, m.position, r.number, r.stars, m.title, r.intro, m.line,"
+            " SELECT m.id, ?, m.section_id, m.paper_id, m.position, r.number, r.stars, m.title, r.intro,"
             " r.year, r.extra, r.digest, m.source, m.ident FROM temp.reused m JOIN temp.reusable r ON r.id = m.stored"
             " ORDER BY m.id",
             (self.list_id,),
@@ -1289,8 +1289,8 @@ class _Writer:
             )
         if self.entries:
             self.conn.executemany(
-                "INSERT INTO entries (id, list_id, section_id, paper_id, position, number, stars, title, intro, line,"
-                " year, extra, digest, source, ident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO entries (id, list_id, section_id, paper_id, position, number, stars, title, intro,"
+                " year, extra, digest, source, ident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 self.entries,
             )
         if self.reused:
@@ -1301,9 +1301,13 @@ class _Writer:
 
     def finish(self) -> None:
         """Write what changed in the rows kept in place, then delete the list's rows not found again (their
-        links go with them). Entries written by this import have ids from `first_new` on."""
+        links go with them); and the lines of the list's entries. Entries written by this import have ids from
+        `first_new` on."""
+        from llmreads.store.lines import write_lines
+
         conn = self.conn
         self.flush()
+        write_lines(conn, self.list_id, self.order_ids, self.order_lines)
         if self.in_place:
             assert self.untaken is not None  # rows are kept in place only by a re-import that takes them
             # The list's rows not kept: those a re-import could not take (read again: another title than their
@@ -1327,7 +1331,7 @@ class _Writer:
 
     def _write_places(self, freed: dict[int | None, list[int]]) -> None:
         """In place: plan every entry's position (positions.plan; the list numbered again when that finds no
-        room), then write the rows kept whose position, line, section, paper or title changed and the rows
+        room), then write the rows kept whose position, section, paper or title changed and the rows
         written whose planned position is not the one they were written at: one UPDATE ... FROM a TEMP table.
 
         `freed`: the positions of the rows not kept, by their source. A row written by this import from the same
@@ -1336,7 +1340,7 @@ class _Writer:
         """
         from llmreads.store.positions import plan
 
-        old, ids, lines, changed, gap = self.order_old, self.order_ids, self.order_lines, self.order_changed, self.gap
+        old, ids, gap = self.order_old, self.order_ids, self.gap
         claimed = array("q", old)
         for positions in freed.values():
             positions.sort(reverse=True)  # each source's first row written takes the first position
@@ -1349,20 +1353,19 @@ class _Writer:
             final = array("q", range(gap, (len(old) + 1) * gap, gap))
         self.final = final
         moved = self.moved
-        relined: list[tuple[int, int]] = []  # (id, line): a row kept where it was, its line moved (the usual one)
-        placed: list[tuple[int, int, int | None]] = []  # (id, position, line or NULL): a row given another position
-        changes: list[tuple[int, int, int, str, int, int]] = []  # a row kept that changed section, paper or title
+        placed: list[tuple[int, int]] = []  # (id, position): a row given another position
+        changes: list[tuple[int, int, int, str, int]] = []  # a row kept that changed section, paper or title
         reordered: list[int] = []
-        for i, (was, place, row_id, line, change) in enumerate(zip(old, final, ids, lines, changed, strict=True)):
-            if was == place and change == 1:  # the usual row kept, after a row added or removed above it
-                relined.append((row_id, line))
-            elif was < 0:  # written by this import
+        for i, (was, place, row_id, moves) in enumerate(zip(old, final, ids, self.order_moved, strict=True)):
+            if was == place and not moves:  # the usual row kept
+                continue
+            if was < 0:  # written by this import
                 if place != numbered(i, gap):
-                    placed.append((row_id, place, None))
-            elif change == 2:
-                changes.append((row_id, *moved[i], place, line))
-            elif place != was:  # out of the list's order: its paper's entries may be in another order now
-                placed.append((row_id, place, line))
+                    placed.append((row_id, place))
+            elif moves:
+                changes.append((row_id, *moved[i], place))
+            else:  # out of the list's order: its paper's entries may be in another order now
+                placed.append((row_id, place))
                 reordered.append(row_id)
         self.touched.update(row[0] for row in rows_in(
             self.conn, "SELECT paper_id FROM entries WHERE id IN ({marks})", reordered))
@@ -1374,12 +1377,9 @@ class _Writer:
         self.index.copy_aside(self.touched | retitled, self.first_new, self.old_sections)
         # Set-based, rows looked up by id (UPDATE FROM, SQLite 3.33); each sets only what it changes, so that no
         # index of a column left as it was is written.
-        self._update("line INTEGER", relined, "line = t.line")
-        self._update("position INTEGER, line INTEGER", placed,
-                     "position = t.position, line = coalesce(t.line, entries.line)")
-        self._update("section_id INTEGER, paper_id INTEGER, title TEXT, position INTEGER, line INTEGER", changes,
-                     "section_id = t.section_id, paper_id = t.paper_id, title = t.title, position = t.position,"
-                     " line = t.line")
+        self._update("position INTEGER", placed, "position = t.position")
+        self._update("section_id INTEGER, paper_id INTEGER, title TEXT, position INTEGER", changes,
+                     "section_id = t.section_id, paper_id = t.paper_id, title = t.title, position = t.position")
 
     def _update(self, columns: str, rows: Sequence[tuple[object, ...]], assignments: str) -> None:
         """UPDATE entries SET `assignments` from `rows`, each (id, *columns), through a TEMP table `t`."""

@@ -265,8 +265,8 @@ def put_papers(
                    arxiv=ref.arxiv, doi=ref.doi)
         if not conn.execute("SELECT 1 FROM entries WHERE paper_id = ? AND list_id = ?", (pid, list_id)).fetchone():
             conn.execute(
-                "INSERT INTO entries (list_id, section_id, paper_id, position, number, stars, title, intro, line,"
-                " year, extra, digest) VALUES (?, ?, ?, ?, NULL, 0, '', '', 0, NULL, '[]', 0)",
+                "INSERT INTO entries (list_id, section_id, paper_id, position, number, stars, title, intro,"
+                " year, extra, digest) VALUES (?, ?, ?, ?, NULL, 0, '', '', NULL, '[]', 0)",
                 (list_id, section_id, pid, position),
             )
             position += 1

@@ -346,6 +346,7 @@ def _one_per_paper(
 
 def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> PaperDetail:
     from llmreads.store.detail import EntryDetail, EntryLink, PaperDetail  # only `show` needs these
+    from llmreads.store.lines import lines_of
     from llmreads.store.notes import list_notes  # and the notes module
 
     row = conn.execute(f"SELECT {PAPER_COLUMNS} FROM {PAPER_JOIN} WHERE p.id = ?", (user, paper_id)).fetchone()
@@ -353,14 +354,16 @@ def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> PaperDet
         raise NotFound(f"no paper with row id {paper_id}")
     paper = paper_rows(conn, [row])[0]
     entries = []
-    for e in conn.execute(
-        "SELECT e.id, e.number, e.stars, coalesce(nullif(e.title, ''), p.title) AS title, e.intro, e.line, e.year,"
+    rows = conn.execute(
+        "SELECT e.id, e.list_id, e.number, e.stars, coalesce(nullif(e.title, ''), p.title) AS title, e.intro, e.year,"
         " e.extra, sec.number AS section, sec.title AS section_title, l.name AS list FROM entries e"
         " JOIN sections sec ON sec.id = e.section_id JOIN lists l ON l.id = e.list_id"
         " JOIN papers p ON p.id = e.paper_id"
         " WHERE e.paper_id = ? ORDER BY e.list_id, e.position",
         (paper_id,),
-    ):
+    ).fetchall()
+    lines = lines_of(conn, [(e["list_id"], e["id"]) for e in rows])
+    for e in rows:
         links = tuple(
             EntryLink(text, url)
             for text, url in conn.execute(
@@ -370,7 +373,7 @@ def paper_detail(conn: sqlite3.Connection, user: str, paper_id: int) -> PaperDet
         entries.append(
             EntryDetail(
                 list=e["list"], section=f"{e['section']} {e['section_title']}", number=e["number"],
-                stars=e["stars"], title=e["title"], introduction=e["intro"], line=e["line"],
+                stars=e["stars"], title=e["title"], introduction=e["intro"], line=lines.get(e["id"], 0),
                 year=e["year"], fields=dict(json.loads(e["extra"] or "[]")), links=links,
             )
         )
