@@ -273,6 +273,7 @@ def import_path(
             strict=strict,
             reader=reader,
             reuse=known,
+            again=lambda: iter_document(source.lines(), on_chunk, reuse=KnownRows()),  # every row read
         )
 
 

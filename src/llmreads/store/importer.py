@@ -54,6 +54,7 @@ def import_document(
     strict: bool = False,
     reader: str | None = None,
     reuse: KnownRows | None = None,
+    again: Callable[[], Iterable[Event]] | None = None,
 ) -> ImportReport:
     """Write one document as a list, all in one transaction (rolled back for a dry run).
 
@@ -68,8 +69,13 @@ def import_document(
     before the write lock is taken, so other processes' writes wait only for
     the writing (see _Staged). `reuse`: the set that parse.iter_document was
     given as its `reuse`; the import fills it with the digests of the rows the
-    list holds, so that rows found again are not read again (_Reusable).
+    list holds, so that rows found again are not read again (_Reusable);
+    `again` (required with `reuse`) gives the document's events parsed anew
+    without it, for when another process writes to the database between the
+    read and the write lock.
     """
+    if reuse is not None and again is None:
+        raise ValueError("an import that reuses rows needs a way to parse the document again")
     import gc
 
     thresholds = gc.get_threshold()
@@ -78,7 +84,8 @@ def import_document(
     # large import), finding nothing to free.
     gc.set_threshold(max(thresholds[0], IMPORT_GC_THRESHOLD), *thresholds[1:])
     try:
-        return _import_document(conn, doc, name, fallback_name, source, sha256, dry_run, strict, reader, reuse)
+        return _import_document(conn, doc, name, fallback_name, source, sha256, dry_run, strict, reader, reuse,
+                                again)
     finally:
         gc.set_threshold(*thresholds)
 
@@ -89,6 +96,7 @@ IMPORT_GC_THRESHOLD = 10_000  # allocations between collections of the youngest 
 def _import_document(
     conn: sqlite3.Connection, doc: Document | Iterable[Event], name: str | None, fallback_name: str, source: str,
     sha256: str, dry_run: bool, strict: bool, reader: str | None, reuse: KnownRows | None = None,
+    again: Callable[[], Iterable[Event]] | None = None,
 ) -> ImportReport:
     from llmreads.db import begin_write
     from llmreads.models import Document
@@ -127,6 +135,21 @@ def _import_document(
     gc.disable()
     try:
         begin_write(conn)
+        if reusable is not None and staged is not None and staged.reused and not reusable.still_held():
+            # Another process wrote since the list was read aside: the rows found again may not be as read, nor
+            # their texts there to copy. The document is parsed anew, every row read (outside the write lock,
+            # as the first parse); rare, two imports of one list at once.
+            rollback(conn)
+            assert again is not None  # import_document requires it with `reuse`
+            staged.close()
+            reusable.close()
+            reusable = None
+            if collecting:
+                gc.enable()
+            staged = _Staged(conn, iter(again()))
+            gc.disable()
+            events = iter(staged)
+            begin_write(conn)
         try:
             if reusable is not None:
                 reusable.fill()
@@ -135,6 +158,8 @@ def _import_document(
             take = reusable.take if reusable is not None else None
             in_place = (staged is not None and staged.reused > staged.read and reusable is not None
                         and reusable.still_held())
+            if reusable is not None and staged is not None and staged.reused:
+                reusable.texts(copy=not in_place)  # before a list not kept in place is deleted
             report = _import(conn, events, name, fallback_name, source, sha256, strict, reader, expected, take,
                              in_place, reusable.untaken if reusable is not None else None)
             report.dry_run = dry_run
@@ -300,12 +325,17 @@ HELD_COLUMNS = (
 class _Reusable:
     """The entries of the list as stored that a re-import may take for rows it finds again (parse.reuse).
 
-    Read before the document is parsed, in one read transaction, into TEMP
-    tables, so that what the import takes is what was checked, whatever other
+    Read before the document is parsed, in one read transaction, into a TEMP
+    table, so that what the import takes is what was checked, whatever other
     processes write meanwhile. An entry is taken only when its paper's row
     gives back exactly the key, arXiv id, URL and titles the parser gave it
     (`identity_digest`): a paper another list renamed, or an entry joined to
     another URL's paper, is read again.
+
+    The entries' texts (number, introduction, year, extra columns) and links,
+    which only a row written anew copies, stay in their rows: read from there
+    under the write lock (`texts`), and only while the database is as it was
+    read (still_held). Otherwise the import parses the document again.
     """
 
     def __init__(self, conn: sqlite3.Connection, list_name: str, known: KnownRows) -> None:
@@ -326,28 +356,22 @@ class _Reusable:
             self.close()
             self.version = conn.execute("PRAGMA data_version").fetchone()[0]
             conn.execute(
-                "CREATE TEMP TABLE reusable (id INTEGER PRIMARY KEY, source INTEGER, ident INTEGER, number INTEGER,"
-                " stars INTEGER, intro TEXT, year TEXT, extra TEXT, digest INTEGER, key TEXT, arxiv TEXT, url TEXT,"
-                " title TEXT, title_raw TEXT, entry INTEGER, section_id INTEGER, paper_id INTEGER, position INTEGER,"
-                " paper_stars INTEGER, paper_position INTEGER, listed INTEGER, paper_ident INTEGER)"
+                "CREATE TEMP TABLE reusable (id INTEGER PRIMARY KEY, source INTEGER, ident INTEGER, stars INTEGER,"
+                " digest INTEGER, key TEXT, arxiv TEXT, url TEXT, title TEXT, title_raw TEXT, entry INTEGER,"
+                " section_id INTEGER, paper_id INTEGER, position INTEGER, paper_stars INTEGER, paper_position INTEGER,"
+                " listed INTEGER, paper_ident INTEGER)"
             )
             # Numbered in the list's order (its entries' index, ids given in the order inserted): the order
             # take() reads them in. A re-import keeps the rows it finds again, so row ids are not in that order.
             conn.execute(
-                "INSERT INTO temp.reusable SELECT NULL, e.source, e.ident, e.number, e.stars, e.intro, e.year,"
-                " e.extra, e.digest, p.key, p.arxiv, p.url, p.title, p.title_raw,"
+                "INSERT INTO temp.reusable SELECT NULL, e.source, e.ident, e.stars, e.digest, p.key, p.arxiv,"
+                " p.url, p.title, p.title_raw,"
                 " e.id, e.section_id, e.paper_id, e.position, p.stars, p.position, p.listed, p.ident"
                 " FROM entries e JOIN papers p ON p.id = e.paper_id"
                 " WHERE e.list_id = ? AND e.source IS NOT NULL AND e.title = ''"
                 " ORDER BY e.position",
                 (row[0],),
             )
-            conn.execute("CREATE TEMP TABLE reusable_links (entry_id INTEGER, position INTEGER, text TEXT, url TEXT)")
-            conn.execute(
-                "INSERT INTO temp.reusable_links SELECT r.id, l.position, l.text, l.url"
-                " FROM temp.reusable r JOIN links l ON l.entry_id = r.entry"
-            )
-            conn.execute("CREATE INDEX temp.reusable_links_entry ON reusable_links(entry_id, position)")
             known.tables.update((key, (counts, sample)) for key, counts, sample in conn.execute(
                 "SELECT key, counts, sample FROM table_columns WHERE list_id = ?", (row[0],)))
         finally:
@@ -431,9 +455,31 @@ class _Reusable:
         return [held.row_id for held in self.window.values()] + [row[0] for row in cursor.execute(
             "SELECT entry FROM temp.reusable WHERE id >= ?", (self.read_to,))]
 
+    def texts(self, copy: bool) -> None:
+        """The texts and links of the entries read aside, as `reusable_texts` and `reusable_links` by the
+        entries' temp.reusable ids: under the write lock, while the database is as it was read (still_held).
+
+        Views of the entries' rows while they stay (a list kept in place deletes the rows it does not keep
+        only once every row is written); copies (`copy`) when the list's rows are deleted first.
+        """
+        kind = "TABLE" if copy else "VIEW"
+        self.conn.execute(
+            f"CREATE TEMP {kind} reusable_texts AS SELECT r.id, e.number, e.intro, e.year, e.extra"
+            " FROM temp.reusable r JOIN main.entries e ON e.id = r.entry"
+        )
+        self.conn.execute(
+            f"CREATE TEMP {kind} reusable_links AS SELECT r.id AS entry_id, l.position, l.text, l.url"
+            " FROM temp.reusable r JOIN main.links l ON l.entry_id = r.entry"
+        )
+        if copy:
+            self.conn.execute("CREATE UNIQUE INDEX temp.reusable_texts_id ON reusable_texts(id)")
+            self.conn.execute("CREATE INDEX temp.reusable_links_entry ON reusable_links(entry_id, position)")
+
     def close(self) -> None:
-        self.conn.execute("DROP TABLE IF EXISTS temp.reusable")
-        self.conn.execute("DROP TABLE IF EXISTS temp.reusable_links")
+        for name, kind in self.conn.execute(
+            "SELECT name, type FROM sqlite_temp_master WHERE name IN ('reusable', 'reusable_texts', 'reusable_links')"
+        ).fetchall():
+            self.conn.execute(f"DROP {kind.upper()} temp.{name}")
 
 
 def identity_digest(key: str, arxiv: str | None, url: str, title_raw: str, title: str, paper_url: bool) -> int:
@@ -1148,7 +1194,7 @@ class _Writer:
                     entry.line, stored.source)
         if info.written_stars is not None:  # a paper new in this import (joined by its title): index the texts
             intro, extra = self.conn.execute(
-                "SELECT intro, extra FROM temp.reusable WHERE id = ?", (held.held_id,)
+                "SELECT intro, extra FROM temp.reusable_texts WHERE id = ?", (held.held_id,)
             ).fetchone()
             texts = [r[0] for r in self.conn.execute(
                 "SELECT text FROM temp.reusable_links WHERE entry_id = ? ORDER BY position", (held.held_id,)
@@ -1212,8 +1258,9 @@ class _Writer:
         conn.execute(
             "INSERT INTO entries (id, list_id, section_id, paper_id, position, number, stars, title, intro,"
             " year, extra, digest, source, ident)"
-            " SELECT m.id, ?, m.section_id, m.paper_id, m.position, r.number, r.stars, m.title, r.intro,"
-            " r.year, r.extra, r.digest, m.source, m.ident FROM temp.reused m JOIN temp.reusable r ON r.id = m.stored"
+            " SELECT m.id, ?, m.section_id, m.paper_id, m.position, t.number, r.stars, m.title, t.intro,"
+            " t.year, t.extra, r.digest, m.source, m.ident FROM temp.reused m JOIN temp.reusable r ON r.id = m.stored"
+            " JOIN temp.reusable_texts t ON t.id = m.stored"
             " ORDER BY m.id",
             (self.list_id,),
         )
