@@ -1263,3 +1263,23 @@ def test_statistics_are_taken_again_only_when_a_list_kept_in_place_grew_or_shran
         stat = plain_sql(db, "SELECT stat FROM sqlite_stat1 WHERE tbl = 'entries' AND idx = 'entries_list'")
         assert (int(str(stat[0][0]).split()[0]), plain_sql(db, "SELECT count(*) FROM entries")[0][0]) == (
             statistics, entries)
+
+
+def test_reimports_one_after_another_on_one_connection_store_what_reading_every_row_stores(
+    tmp_path: Path, reads: Reads
+) -> None:
+    """What a re-import reads aside stays until the connection closes or the next re-import on it."""
+    one, two = written(tmp_path, "one.md", V1), written(tmp_path, "two.md", V2)
+    reusing, reading = tmp_path / "reusing.db", tmp_path / "reading.db"
+    conn = open_db(reusing)
+    try:
+        counts = [reads.during(lambda path=path: import_path(conn, str(path), name=LIST))
+                  for path in (one, two, one, two)]
+    finally:
+        conn.close()
+    for path in (one, two, one, two):
+        import_reading_all(reading, path)
+    assert counts[0] > 20 and all(count < counts[0] // 2 for count in counts[1:])  # rows found again, kept
+    a, b = stored(reusing), stored(reading)
+    for table in a:
+        assert a[table] == b[table], table

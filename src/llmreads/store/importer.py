@@ -173,8 +173,9 @@ def _import_document(
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
         if staged is not None:
             staged.close()
-        if reusable is not None:
-            reusable.close()
+        # The entries read aside stay in their TEMP table until the connection closes, which discards the
+        # temporary database whole (a command's ends with it), or the next re-import on it drops them first:
+        # dropping 100,000 rows freed page by page took some 0.05 s.
     return report
 
 
@@ -476,6 +477,7 @@ class _Reusable:
             self.conn.execute("CREATE INDEX temp.reusable_links_entry ON reusable_links(entry_id, position)")
 
     def close(self) -> None:
+        """Drop what an earlier re-import on this connection read aside (import_document leaves it)."""
         for name, kind in self.conn.execute(
             "SELECT name, type FROM sqlite_temp_master WHERE name IN ('reusable', 'reusable_texts', 'reusable_links')"
         ).fetchall():
