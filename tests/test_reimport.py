@@ -602,15 +602,32 @@ def test_the_identity_check_digests_in_sqlite_what_identity_digest_digests(
         assert (digest64(data) & ~1 == ident & ~1) is ("\x00" not in k)
 
 
-@given(key=st.binary(min_size=1, max_size=64), texts=st.lists(st.binary(max_size=300), max_size=5))
+@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=300))
 @settings(max_examples=examples(100), deadline=None)
-def test_a_key_digested_once_gives_each_text_the_digest_it_gives_alone(key: bytes, texts: list[bytes]) -> None:
-    """Rows' digests in their table's context are made with the context's block digested once
-    (keyed_digest64): each is the digest64 that earlier imports stored."""
-    from llmreads.digests import digest64, keyed_digest64
+def test_a_tables_sample_digests_are_packed_as_earlier_imports_packed_them(digests: list[int]) -> None:
+    """TableColumns.sample: each first row's digest, 8 bytes big-endian signed, as `int.to_bytes` made them."""
+    from llmreads.parse.reuse import pack_digests, unpack_digests
 
-    digest = keyed_digest64(key)
-    assert [digest(text) for text in texts] == [digest64(text, key=key) for text in texts]
+    packed = pack_digests(digests)
+    assert packed == b"".join(digest.to_bytes(8, "big", signed=True) for digest in digests)
+    assert unpack_digests(packed) == digests
+
+
+def test_a_rows_source_is_its_digest_in_its_tables_context() -> None:
+    """One digest a row (row_digest, which the table's sample shares), XOR its table's context: the same rows
+    get other sources in another section, and each is a signed 64-bit integer."""
+    from llmreads.parse.reuse import row_bytes, row_digest
+
+    def sources(text: str) -> list[int]:
+        found = [e.source for e in iter_document(text, reuse=KnownRows()) if isinstance(e, Entry)]
+        assert all(source is not None and -(2**63) <= source < 2**63 for source in found)
+        return found  # type: ignore[return-value]
+
+    alpha, beta = document(section("Alpha", 1, 2)), document(section("Alpha", 1, 2)).replace("Alpha", "Beta")
+    first, second = sources(alpha), sources(beta)
+    assert len(first) == 2 and first[0] != first[1] and set(first).isdisjoint(second)
+    rows = [line.strip()[1:-1] for line in alpha.split("\n") if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert first[0] ^ first[1] == row_digest(row_bytes(rows[0])) ^ row_digest(row_bytes(rows[1]))
 
 
 # ------------------------------------------------------------- rows kept in place

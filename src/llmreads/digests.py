@@ -9,21 +9,8 @@ this module: a change here makes the next re-import read every row again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 
 
 def digest64(data: bytes, key: bytes = b"") -> int:
     """64 bits of blake2b of `data` (keyed by `key`, if any), signed: an SQLite integer."""
     return int.from_bytes(hashlib.blake2b(data, digest_size=8, key=key).digest(), "big", signed=True)
-
-
-def keyed_digest64(key: bytes) -> Callable[[bytes], int]:
-    """`digest64(data, key)` for many texts under one key: the key's block is digested once, not once a text."""
-    keyed = hashlib.blake2b(digest_size=8, key=key)
-
-    def digest(data: bytes) -> int:
-        step = keyed.copy()
-        step.update(data)
-        return int.from_bytes(step.digest(), "big", signed=True)
-
-    return digest

@@ -59,7 +59,7 @@ class Entry:
     # `url` is a paper link (arXiv, DOI, a proceedings site, a `[Paper]` label), not a homepage:
     # only then may a title join the entry to another URL's paper (store.importer._Writer).
     paper_url: bool = False
-    # A digest of the table row it was read from and that row's context (parse.reuse.row_sources), when an
+    # A digest of the table row it was read from and that row's context (parse.reuse.table_context), when an
     # import asked for one: a re-import reuses the stored entry of a row it finds again (ReusedRows).
     source: int | None = None
 

@@ -4,7 +4,9 @@ A re-import of a long list finds nearly all of its rows unchanged. Each row
 of a table the fast path cut out (fastpath.py) gets a digest of its text as
 written (between its outer pipes) and of everything else that decides what it
 reads as: the parser's own code, the section it is in (number and heading
-path) and the table's column names and roles (`row_sources`). An import hands
+path) and the table's column names and roles: the row's own digest
+(`row_digest`, which the table's sample of first rows keeps too) XOR the
+digest of its table's context (`table_context`). An import hands
 the parser the digests its stored entries were read from
 (`iter_document(reuse=...)`); a row whose digest is among them is not read
 again, nor split into cells: it is given, with the rows next to it found
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from array import array
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
-from llmreads.digests import digest64, keyed_digest64
+from llmreads.digests import digest64
 from llmreads.parse.fastpath import _mistune_cell, _placeholder, _simple_cell, _split_cells
 from llmreads.parse.inline import Cell, Node, node_links, plain_text
 
@@ -43,11 +47,12 @@ def parser_fingerprint() -> bytes:
     return digest.digest()
 
 
-def table_context(state: State, columns: object) -> bytes:
-    """The digest of a table's context: the parser, the section's number and heading path, the columns."""
+def table_context(state: State, columns: object) -> int:
+    """64 bits of a digest of a table's context: the parser, the section's number and heading path, the columns
+    (signed). A row's Entry.source is its row_digest XOR this: one digest a row, which its sample shares."""
     path = [(section.number, section.title_raw) for _level, section in state.stack]
     data = repr((path, repr(columns))).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=16, key=parser_fingerprint()).digest()
+    return digest64(data, key=parser_fingerprint())
 
 
 def table_key(state: State, headers: Sequence[str], names: Sequence[str]) -> int:
@@ -62,20 +67,32 @@ def table_key(state: State, headers: Sequence[str], names: Sequence[str]) -> int
 
 
 def row_bytes(text: str) -> bytes:
-    """A row as written (its text between its outer pipes), as its digests read it: encoded once for both
-    (sample_row, row_sources)."""
+    """A row as written (its text between its outer pipes), as its digest reads it (row_digest)."""
     return text.encode("utf-8", "surrogatepass")
 
 
-def sample_row(data: bytes) -> int:
-    """64 bits of a digest of a row as written (`row_bytes`, signed): which of a table's first rows changed."""
+def row_digest(data: bytes) -> int:
+    """64 bits of a digest of a row as written (`row_bytes`, signed: an SQLite integer). A table's first rows'
+    say which of them changed (TableColumns.sample); XOR the table's context (table_context), a row's is its
+    Entry.source."""
     return digest64(data)
 
 
-def row_sources(context: bytes) -> Callable[[bytes], int]:
-    """A table's row_source: 64 bits of a digest of a row as written (`row_bytes`), keyed by the
-    table's context (signed: an SQLite integer)."""
-    return keyed_digest64(context)
+def pack_digests(digests: Sequence[int]) -> bytes:
+    """Digests as TableColumns.sample holds them: 8 bytes each, big-endian, signed."""
+    packed = array("q", digests)
+    if sys.byteorder == "little":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def unpack_digests(data: bytes) -> list[int]:
+    """The digests `pack_digests` packed."""
+    packed = array("q")
+    packed.frombytes(data[: len(data) // 8 * 8])
+    if sys.byteorder == "little":
+        packed.byteswap()
+    return packed.tolist()
 
 
 class BodyRows(Sequence[list[Cell]]):

@@ -37,7 +37,15 @@ from llmreads.parse.inline import (
     strip_emphasis,
 )
 from llmreads.parse.links import LinkKind, cached_link_kind
-from llmreads.parse.reuse import BodyRows, row_bytes, row_sources, sample_row, table_context, table_key
+from llmreads.parse.reuse import (
+    BodyRows,
+    pack_digests,
+    row_bytes,
+    row_digest,
+    table_context,
+    table_key,
+    unpack_digests,
+)
 from llmreads.parse.state import MAX_TITLE, State, emit_entry
 from llmreads.text import clean
 
@@ -162,18 +170,16 @@ def _read_rows_again(
     width = len(names)
     sample = rows.texts[:_SAMPLE_ROWS]
     key = None
-    hashes: list[int] = []
-    encoded: list[bytes] = []  # the first rows' row_bytes, for their sample_row and row_source
+    hashes: list[int] = []  # the first rows' row_digest, which their sources share
     if not state.refs and all(text is not None for text in sample):
         key = table_key(state, headers, names)
-        encoded = [row_bytes(text or "") for text in sample]
-        hashes = [sample_row(data) for data in encoded]
+        hashes = [row_digest(row_bytes(text or "")) for text in sample]
     held = state.reuse.tables.get(key) if key is not None else None
     roles = None
     if held is not None:
         counts, stored = held
         before = json.loads(counts)
-        remaining = Counter(int.from_bytes(stored[i : i + 8], "big", signed=True) for i in range(0, len(stored), 8))
+        remaining = Counter(unpack_digests(stored))
         added = []
         for index, digest in enumerate(hashes):
             if remaining[digest] > 0:
@@ -199,18 +205,17 @@ def _read_rows_again(
         return
     columns = found
     if key is not None:
-        data = b"".join(digest.to_bytes(8, "big", signed=True) for digest in hashes)
-        state.emit(TableColumns(key, json.dumps({"low": low, "high": high}), data))
-    row_source = None if state.refs else row_sources(table_context(state, columns))
+        state.emit(TableColumns(key, json.dumps({"low": low, "high": high}), pack_digests(hashes)))
+    context = None if state.refs else table_context(state, columns)
     known = state.reuse.rows
-    sampled = len(encoded)
+    sampled = len(hashes)
     numbered = len(lines)
     section = None  # the number of the section of the rows found again: the table's, looked up once
     run: ReusedRows | None = None  # the rows found again since the last row read
     for index, text in enumerate(rows.texts):
         line = lines[index] if index < numbered else state.line
-        if row_source is not None and text is not None:
-            source = row_source(encoded[index] if index < sampled else row_bytes(text))
+        if context is not None and text is not None:
+            source = (hashes[index] if index < sampled else row_digest(row_bytes(text))) ^ context
             if source in known:
                 if run is None:
                     if section is None:
