@@ -387,8 +387,10 @@ class _Reusable:
         first = self.first
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: a Row each costs as much as the rest of the loop
+        # The first of each source: read from the last id down, an earlier entry overwrites a later one (no sort
+        # by source, which GROUP BY needs: half the time).
         first.update(cursor.execute(
-            "SELECT source, min(id) FROM temp.reusable WHERE paper_ident = ident & -2 GROUP BY source"))
+            "SELECT source, id FROM temp.reusable WHERE paper_ident = ident & -2 ORDER BY id DESC"))
         for source, held_id, ident, paper_id, data in cursor.execute(
             f"SELECT source, id, ident, paper_id, {IDENTITY_BYTES} FROM temp.reusable WHERE paper_ident IS NULL"
             " ORDER BY id"
