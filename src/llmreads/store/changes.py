@@ -26,14 +26,15 @@ class Seen:
 
     __slots__ = ("paper_id", "title", "position", "written_stars", "stars", "sections", "content")
 
-    def __init__(self, paper_id: int, title: str, position: int = 0, written_stars: int | None = None) -> None:
+    def __init__(self, paper_id: int, title: str, position: int = 0, written_stars: int | None = None,
+                 stars: int = 0, sections: list[str] | None = None, content: list[int] | None = None) -> None:
         self.paper_id = paper_id
         self.title = title
         self.position = position  # the index of the paper's first entry in the list's order (not its position)
         self.written_stars = written_stars  # a paper new in this import: the stars its row was written with
-        self.stars = 0
-        self.sections: list[str] = []
-        self.content: list[int] = []
+        self.stars = stars
+        self.sections: list[str] = [] if sections is None else sections
+        self.content: list[int] = [] if content is None else content
 
 
 Summary = tuple[str, int, tuple[str, ...], tuple[int, ...]]

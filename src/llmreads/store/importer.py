@@ -15,7 +15,7 @@ import sqlite3
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from llmreads.aliases import add_alias
 from llmreads.db import rollback
@@ -321,6 +321,13 @@ HELD_COLUMNS = (
     "id, stars, digest, key, arxiv, url, title, title_raw, ident, entry, section_id, paper_id, position,"
     " paper_stars, paper_position, listed"
 )
+# A stored entry as temp.reusable gives it (HELD_COLUMNS): the writer's usual row unpacks it, others make a _Held.
+_HeldRow = tuple[int, int, int, str, "str | None", str, str, str, int, int, int, int, int, int, int, int]
+_ROW_ID: Final = 9
+assert _Held._fields[_ROW_ID] == "row_id" and len(_Held._fields) == HELD_COLUMNS.count(",") + 1
+# What _Writer.stored holds instead of the hash of a paper's names when its key is in _Writer.seen: its names
+# are compared only for a key not yet seen (_seen, found), so that hash is never read.
+_NAMES_SEEN = 0
 
 
 class _Reusable:
@@ -343,7 +350,7 @@ class _Reusable:
         self.conn = conn
         # Entry.source -> temp.reusable id of the first stored entry read from that row that passes the check.
         self.first: dict[int, int] = {}
-        self.window: dict[int, _Held] = {}  # temp.reusable id -> stored entry, read ahead in the list's order
+        self.window: dict[int, _HeldRow] = {}  # temp.reusable id -> stored entry, read ahead in the list's order
         self.read_to = 0  # the entries of ids below this are read into the window
         self.version: int | None = None  # PRAGMA data_version as the entries were read (still_held)
         self.named: dict[int, int] = {}  # paper id -> identity digest of its names, where papers.ident is NULL
@@ -421,7 +428,7 @@ class _Reusable:
 
     WINDOW = 1000
 
-    def take(self, source: int) -> _Held:
+    def take(self, source: int) -> _HeldRow:
         """The stored entry for a row the parse found again (one of ReusedRows.sources).
 
         Rows come back mostly in the order they were stored: the entries are
@@ -440,22 +447,20 @@ class _Reusable:
                     f"SELECT {HELD_COLUMNS} FROM temp.reusable WHERE id >= ? ORDER BY id LIMIT ?",
                     (self.read_to, self.WINDOW),
                 ).fetchall()
-                self.window.update((row[0], _Held._make(row)) for row in rows)
+                self.window.update((row[0], row) for row in rows)
                 self.read_to = rows[-1][0] + 1
         held = self.window.pop(held_id, None)
         if held is None:
             cursor = self.conn.cursor()
             cursor.row_factory = None
-            held = _Held._make(cursor.execute(
-                f"SELECT {HELD_COLUMNS} FROM temp.reusable WHERE id = ?", (held_id,),
-            ).fetchone())
+            held = cursor.execute(f"SELECT {HELD_COLUMNS} FROM temp.reusable WHERE id = ?", (held_id,)).fetchone()
         return held
 
     def untaken(self) -> list[int]:
         """The rows (entries.id) of the entries read aside that no row found again took."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        return [held.row_id for held in self.window.values()] + [row[0] for row in cursor.execute(
+        return [held[_ROW_ID] for held in self.window.values()] + [row[0] for row in cursor.execute(
             "SELECT entry FROM temp.reusable WHERE id >= ?", (self.read_to,))]
 
     def texts(self, copy: bool) -> None:
@@ -602,7 +607,7 @@ def _import(
     strict: bool,
     reader: str | None = None,
     expected: int = 0,
-    take: Callable[[int], _Held] | None = None,
+    take: Callable[[int], _HeldRow] | None = None,
     in_place: bool = False,
     untaken: Callable[[], list[int]] | None = None,
 ) -> ImportReport:
@@ -1118,44 +1123,38 @@ class _Writer:
             if title not in titles:
                 titles.append(title)
 
-    def found_rows(self, section_id: int, index: int, rows: ReusedRows, take: Callable[[int], _Held]) -> None:
+    def found_rows(self, section_id: int, index: int, rows: ReusedRows, take: Callable[[int], _HeldRow]) -> None:
         """Rows a re-import found again, one after another from `index` on (`found` for each, its usual case
         here: a row that stays in place, the first entry of its paper, taken as it is)."""
         section = rows.section
         if not self.in_place:
             for offset, (line, source) in enumerate(zip(rows.lines, rows.sources, strict=True)):
-                self.found(section_id, index + offset, section, line, source, take(source))
+                self.found(section_id, index + offset, section, line, source, _Held._make(take(source)))
             return
         seen, stored, kept, moved, touched = self.seen, self.stored, self.kept, self.moved, self.touched
         order_ids, order_old, order_lines, order_moved = (
             self.order_ids, self.order_old, self.order_lines, self.order_moved)
         for offset, (line, source) in enumerate(zip(rows.lines, rows.sources, strict=True)):
-            held = take(source)
-            key = held.key
-            row_id = held.row_id
-            if held.arxiv is None and key.startswith("url:") or key in seen or key in stored or row_id in kept:
-                self.found(section_id, index + offset, section, line, source, held)
+            row = take(source)
+            (_held_id, stars, digest, key, arxiv, _url, title, _title_raw, _ident, row_id, held_section, paper_id,
+             position, paper_stars, paper_position, listed) = row
+            if arxiv is None and key.startswith("url:") or key in seen or key in stored or row_id in kept:
+                self.found(section_id, index + offset, section, line, source, _Held._make(row))
                 continue
             # What `found`, `_place` and `_tally` do for such a row: its paper's row is as it was read with
             # the entry (in place: no other process has written since), which names it as the entry does.
-            title = held.title
-            paper_id = held.paper_id
-            stored[key] = (paper_id, hash((title, held.title_raw, held.url, held.arxiv)), held.paper_stars,
-                           held.paper_position, held.listed)
-            info = seen[key] = Seen(paper_id, title, index + offset, None)
+            stored[key] = (paper_id, _NAMES_SEEN, paper_stars, paper_position, listed)
+            seen[key] = Seen(paper_id, title, index + offset, None, stars, [section], [digest])
             kept.add(row_id)
             order_ids.append(row_id)
-            order_old.append(held.position)
+            order_old.append(position)
             order_lines.append(line)
-            if section_id != held.section_id:
+            if section_id != held_section:
                 moved[index + offset] = (section_id, paper_id, "")
                 order_moved.append(1)
                 touched.add(paper_id)
             else:
                 order_moved.append(0)
-            info.stars = held.stars
-            info.sections.append(section)
-            info.content.append(held.digest)
 
     def found(self, section_id: int, index: int, section: str, line: int, source: int, held: _Held) -> None:
         """An entry a re-import found again (`held`, for the row at `line` of `section`, read from `source`):
