@@ -613,6 +613,14 @@ def test_a_tables_sample_digests_are_packed_as_earlier_imports_packed_them(diges
     assert unpack_digests(packed) == digests
 
 
+@given(st.lists(st.text(max_size=200), max_size=20))
+@settings(max_examples=examples(100), deadline=None)
+def test_a_tables_rows_digested_at_once_get_the_digest_each_gets_alone(texts: list[str]) -> None:
+    from llmreads.parse.reuse import row_bytes, row_digest, row_digests
+
+    assert row_digests(texts) == [row_digest(row_bytes(text)) for text in texts]
+
+
 def test_a_rows_source_is_its_digest_in_its_tables_context() -> None:
     """One digest a row (row_digest, which the table's sample shares), XOR its table's context: the same rows
     get other sources in another section, and each is a signed 64-bit integer."""

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
-from llmreads.digests import digest64
+from llmreads.digests import digest64, text_digests64
 from llmreads.parse.fastpath import _mistune_cell, _placeholder, _simple_cell, _split_cells
 from llmreads.parse.inline import Cell, Node, node_links, plain_text
 
@@ -76,6 +76,11 @@ def row_digest(data: bytes) -> int:
     say which of them changed (TableColumns.sample); XOR the table's context (table_context), a row's is its
     Entry.source."""
     return digest64(data)
+
+
+def row_digests(texts: Sequence[str]) -> list[int]:
+    """row_digest of each row's text (row_bytes), made in one pass: a table's rows at once."""
+    return text_digests64(texts)
 
 
 def pack_digests(digests: Sequence[int]) -> bytes:

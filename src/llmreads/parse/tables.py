@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from llmreads.keys import arxiv_from_url
 from llmreads.models import Link, NonPaper, Problem, ReusedRows, SkippedTable, TableColumns, UnreadItem
@@ -42,6 +43,7 @@ from llmreads.parse.reuse import (
     pack_digests,
     row_bytes,
     row_digest,
+    row_digests,
     table_context,
     table_key,
     unpack_digests,
@@ -173,7 +175,7 @@ def _read_rows_again(
     hashes: list[int] = []  # the first rows' row_digest, which their sources share
     if not state.refs and all(text is not None for text in sample):
         key = table_key(state, headers, names)
-        hashes = [row_digest(row_bytes(text or "")) for text in sample]
+        hashes = row_digests([text or "" for text in sample])
     held = state.reuse.tables.get(key) if key is not None else None
     roles = None
     if held is not None:
@@ -208,14 +210,17 @@ def _read_rows_again(
         state.emit(TableColumns(key, json.dumps({"low": low, "high": high}), pack_digests(hashes)))
     context = None if state.refs else table_context(state, columns)
     known = state.reuse.rows
-    sampled = len(hashes)
+    texts = rows.texts
+    digests = None  # every row's digest, made at once (the sample's among them), when the fast path cut out every row
+    if context is not None and None not in texts:
+        digests = [*hashes, *row_digests(cast("list[str]", texts)[len(hashes):])]
     numbered = len(lines)
     section = None  # the number of the section of the rows found again: the table's, looked up once
     run: ReusedRows | None = None  # the rows found again since the last row read
-    for index, text in enumerate(rows.texts):
+    for index, text in enumerate(texts):
         line = lines[index] if index < numbered else state.line
         if context is not None and text is not None:
-            source = (hashes[index] if index < sampled else row_digest(row_bytes(text))) ^ context
+            source = (digests[index] if digests is not None else row_digest(row_bytes(text))) ^ context
             if source in known:
                 if run is None:
                     if section is None:
