@@ -23,7 +23,8 @@ from operator import indexOf, sub
 
 
 def pack(values: Sequence[int]) -> bytes:
-    """Integers as the steps between them (the first from 0), 8 bytes each little-endian, compressed."""
+    """Integers as the steps between them (the first from 0), 8 bytes each little-endian, compressed. For row
+    ids and line numbers: never negative, so every step fits in 64 bits."""
     steps = array("q", values[:1])
     steps.extend(map(sub, values[1:], values[:-1]))
     if sys.byteorder != "little":
