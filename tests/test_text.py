@@ -144,11 +144,27 @@ def test_the_script_table_is_read_on_first_use_only():
 
     code = (
         "import llmreads.cli, llmreads.text as t;"
-        "t.segment('lora adapters'); print(t._simplified.cache_info().currsize);"
-        "t.segment('微調'); print(t._simplified.cache_info().currsize)"
+        "t.segment('lora adapters'); t.segment('life’s café — naïve, Ω ≤ ∞');"
+        "print(t._simplified.cache_info().currsize, t._cjk_run.cache_info().currsize);"
+        "t.segment('微調'); print(t._simplified.cache_info().currsize, t._cjk_run.cache_info().currsize)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.stdout.split() == ["0", "1"], result.stderr
+    # Accents, curly quotes and symbols (below the first CJK block) need neither the table nor the class.
+    assert result.stdout.split() == ["0", "0", "1", "1"], result.stderr
+
+
+_NEAR_CJK = st.text(alphabet=st.sampled_from("a ’é⼤⻔\u303fぁ微調"))
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x3045)) | _NEAR_CJK)
+def test_segment_skips_only_texts_it_would_leave_as_they_are(text):
+    # Radicals (⼤) fold to ideographs: what is checked is the folded text.
+    import llmreads.text as text_module
+
+    folded = text_module.fold_for_search(text)
+    every_step = text_module._cjk_run().sub(text_module._spaced, folded.translate(text_module._simplified()))
+    assert segment(text) == every_step
 
 
 def test_the_bulk_fold_agrees_with_the_first_texts_fold(monkeypatch):

@@ -146,6 +146,15 @@ CJK_RANGES = (
 )
 
 
+# Below the first of them no character is spaced apart (segment) or folded (fold_scripts): a text whose largest
+# character is lower is left as it is, and a title with a curly quote or an accent compiles no class and loads no table.
+_FIRST_CJK = chr(CJK_RANGES[0][0])
+
+
+def _no_cjk(text: str) -> bool:
+    return text.isascii() or max(text) < _FIRST_CJK
+
+
 def is_cjk(char: str) -> bool:
     """Whether a character is of a script written without spaces between words."""
     code = ord(char)
@@ -197,7 +206,7 @@ _translated = 0
 def fold_scripts(text: str) -> str:
     """`text` with Traditional Chinese characters written in Simplified; one character for one, so offsets hold."""
     global _translated
-    if text.isascii():
+    if _no_cjk(text):
         return text
     if _translated < _BULK:
         _translated += len(text)
@@ -227,7 +236,7 @@ def segment(text: str, casefold: bool = True) -> str:
     round (fold_scripts).
     """
     folded = fold_scripts(fold_for_search(text, casefold))
-    if folded.isascii():  # nothing to space apart; spares compiling the class of scripts
+    if _no_cjk(folded):  # nothing to space apart; spares compiling the class of scripts
         return folded
     return _cjk_run().sub(_spaced, folded)
 
