@@ -94,19 +94,30 @@ def test_the_texts_of_every_hit_are_read_in_a_few_queries(conn):
     assert many - few < 20, (few, many)
 
 
-def test_a_search_without_details_finds_the_same_papers_and_snippets(conn):
+@pytest.mark.parametrize("large", [False, True], ids=["few papers", "as a large database"])
+def test_a_search_without_details_finds_the_same_papers_and_snippets(conn, monkeypatch, large):
+    # Without details (a terminal's page, a pipe), a page reads no metadata, tags or rating either.
+    import llmreads.store.search as module
+
+    if large:
+        monkeypatch.setattr(module, "_RANK_HERE_MOST", 0)
     lora = search(conn, USER, "lora").papers[0].key
     save_records(conn, [(lora, Record(source="arxiv", title="t", authors=("Edward Hu",), published="2021-06-17"))])
-    for query in ("lora", "微调", "模型"):
-        full = search(conn, USER, query)
-        brief = search(conn, USER, query, details=False, matched=False)
-        assert [(p.key, p.title, p.stars, p.status, p.sections, p.snippet) for p in brief.papers] == [
-            (p.key, p.title, p.stars, p.status, p.sections, p.snippet) for p in full.papers
-        ]
-        assert brief.total == full.total
-        assert all(p.matched is None for p in brief.papers) and all(p.matched is not None for p in full.papers)
-    assert any(p.authors == ["Edward Hu"] for p in search(conn, USER, "lora").papers)
-    assert all(p.authors == [] for p in search(conn, USER, "lora", details=False).papers)
+    for query in ("lora", "微调", "模型", "large language models", "transformer -bert"):
+        for limit in (None, 1, 3, 20):
+            full = search(conn, USER, query, limit=limit)
+            ran, brief = traced(
+                conn, lambda q=query, n=limit: search(conn, USER, q, limit=n, details=False, matched=False)
+            )
+            assert [(p.key, p.title, p.stars, p.status, p.sections, p.snippet) for p in brief.papers] == [
+                (p.key, p.title, p.stars, p.status, p.sections, p.snippet) for p in full.papers
+            ], (query, limit)
+            assert (brief.total, brief.exact) == (full.total, full.exact)
+            assert all(p.matched is None for p in brief.papers) and all(p.matched is not None for p in full.papers)
+            assert not any("FROM ratings" in statement or "FROM tags" in statement for statement in ran), ran
+    for limit in (None, 20):
+        assert any(p.authors == ["Edward Hu"] for p in search(conn, USER, "lora", limit=limit).papers)
+        assert all(p.authors == [] for p in search(conn, USER, "lora", limit=limit, details=False).papers)
 
 
 def everything_about(conn: sqlite3.Connection, query: str, limit: int | None, **options: object) -> object:
