@@ -229,3 +229,19 @@ def test_a_walk_through_the_first_papers_in_stars_order_keeps_the_tiers(blank_te
         "微调": ["微调方法研究 1", "微调方法研究 2", "微调方法研究 3", "微调方法研究 40"],
         "微调 -quokka": ["微调方法研究 2", "微调方法研究 3", "微调方法研究 40"],
     }
+
+
+def test_the_walk_indexes_only_the_titles_that_could_match(conn, monkeypatch):
+    # Walking the hits, a title that lacks the words (the paper holds them elsewhere) is not indexed to be
+    # matched; the page is the same. `attention` is in 2 of the seed's 21 hits' titles.
+    import llmreads.store.search as module
+    import llmreads.text as text_module
+
+    monkeypatch.setattr(module, "_RANK_HERE_MOST", 0)
+    everything, total = ranked(conn, "attention", None)
+    indexed: list[str] = []
+    index_form = text_module.index_form
+    monkeypatch.setattr(text_module, "index_form", lambda title: indexed.append(title) or index_form(title))
+    page = search(conn, USER, "attention", limit=5)
+    assert [paper.key for paper in page.papers] == everything[:5] and page.total == total == 21
+    assert len(indexed) == 2 and all("attention" in title.lower() for title in indexed), indexed

@@ -520,8 +520,9 @@ def _walk(
     leave out a paper that holds them anywhere: then a batch's whole texts go
     in, as the index holds them (store.index.index_texts); and a title that
     `could_hold` says cannot hold the words matches nothing and is not
-    indexed (most titles, when the words are rare): those that can, of
-    several batches, are matched in one round.
+    indexed (most titles, when the words are rare; of hits, those that hold
+    them elsewhere only). Walking every paper, those that can, of several
+    batches, are matched in one round.
     """
     from llmreads.migrations import FTS_TOKENIZER
     from llmreads.store.index import PAPER_COLUMNS as INDEXED
@@ -575,7 +576,7 @@ def _walk(
 
     if could_hold is None or not every_paper:
         for batch in batches:
-            found = matching(batch)
+            found = matching(batch if could_hold is None else [title for title in batch if could_hold(title[1])])
             yield flagged(batch, found)
         return
     # Walking every paper for rare words, a batch holds a title or two that could match: those of several
