@@ -45,6 +45,15 @@ def test_everyday_commands_create_no_dataclass():
         assert imported(args, ("dataclasses",)) == [], args
 
 
+def test_listings_and_searches_a_terminal_or_a_pipe_shows_load_no_json():
+    # Only --json output, authors (fetched metadata) and `show` read JSON: ~0.5 ms of a process's start.
+    imported(["list", "--limit", "1"], ())  # first use: creates and fills the database
+    for args in (["list", "--stars", "4"], ["search", "lora"], ["search", "lora", "--limit", "1"],
+                 ["mark-read", "lora"], ["next"]):
+        assert imported(args, ("json",)) == [], args
+    assert imported(["list", "--stars", "4", "--json"], ("json",)) == ["json"]
+
+
 def test_marking_papers_loads_neither_search_nor_the_choices_of_listings():
     imported(["list", "--limit", "1"], ())  # first use: creates and fills the database
     for args in (["mark-read", "lora"], ["mark-unread", "lora", "--date", "2024-03-01", "--json"]):

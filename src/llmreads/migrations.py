@@ -8,7 +8,6 @@ without importing sqlite-utils (see db.py).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -160,6 +159,8 @@ def m004_index_listed_only(db: Database) -> None:
 
 @migration
 def m005_contentless_index(db: Database) -> None:
+    import json  # only this step reads JSON, and every process imports this module
+
     # The index keeps no copy of the text (store.index.IndexedText supplies the old
     # text when a row changes): a fifth of the database. Search reads pages in
     # (stars DESC, position) order from an index; an arXiv id is found by key.

@@ -12,7 +12,6 @@ again as they are now. A note's row is written by `index_note`.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 
@@ -151,6 +150,8 @@ def index_texts(
     indexed by their text, not their headers. `entries` and `links` may name other row sources of the same shape (the
     text as it was before an import).
     """
+    import json  # here, not at import: a command that reads papers needs no JSON (~0.5 ms a process)
+
     marks = ",".join(f":p{i}" for i in range(len(paper_ids)))
     args: dict[str, object] = {f"p{i}": pid for i, pid in enumerate(paper_ids)} | (params or {})
     titles = dict(conn.execute(f"SELECT id, title FROM papers WHERE id IN ({marks})", args).fetchall())
