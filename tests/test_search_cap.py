@@ -319,22 +319,23 @@ def test_a_term_s_pattern_finds_the_same_with_its_look_behind_after_the_first_le
                 assert (found and found.span()) == (fast and fast.span()), (pattern, text, at)
 
 
-def test_a_search_reads_the_file_through_a_memory_map_set_once_and_works_in_memory(conn, seed_text):
+def test_a_search_reads_pages_as_sqlite_does_and_works_in_memory(conn, seed_text):
+    # A command searches once: neither a memory map nor a larger cache pays for itself there.
     import sqlite3
 
     from helpers import import_text
     from llmreads.db import _create_schema
     from llmreads.store import search as module
 
-    assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
-    first = module.search(conn, "alice", "lora", limit=5)
-    assert conn.execute("PRAGMA mmap_size").fetchone()[0] == module.SEARCH_MMAP_BYTES
-    statements, again = traced(conn, lambda: module.search(conn, "alice", "lora", limit=5))
-    assert [p.id for p in again.papers] == [p.id for p in first.papers] and first.total == again.total > 0
-    assert not [s for s in statements if s.startswith("PRAGMA mmap_size =")]
+    def pages() -> list[int]:
+        return [conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "mmap_size")]
+
+    before = pages()
+    statements, first = traced(conn, lambda: module.search(conn, "alice", "lora", limit=5))
+    assert pages() == before == [-2000, 0]
+    assert not [s for s in statements if s.startswith(("PRAGMA cache_size", "PRAGMA mmap_size"))] and first.total > 0
     memory = sqlite3.connect(":memory:", isolation_level=None)
     memory.row_factory = sqlite3.Row
-    assert memory.execute("PRAGMA mmap_size").fetchone() is None  # no file to map
     assert _create_schema(memory)
     import_text(memory, seed_text)
     assert [p.id for p in module.search(memory, "alice", "lora", limit=5).papers] == [p.id for p in first.papers]

@@ -156,7 +156,10 @@ class BrowseApp(App[None]):
         poll: bool = True,
     ) -> None:
         super().__init__()
+        from llmreads.store.search import SEARCH_CACHE_KIB
+
         self.conn = conn
+        conn.execute(f"PRAGMA cache_size = {-SEARCH_CACHE_KIB}")  # it searches as the user types: pages kept
         self.user = user
         self.writer = Writer(db_path, on_wait=self._waiting)
         self.start_list = list_name
