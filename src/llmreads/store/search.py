@@ -380,11 +380,13 @@ def _best_first(
     if exact and total * total < _WALK_BATCH * papers:  # few: gathered and sorted
         conn.execute(f"INSERT INTO {_HITS} SELECT value FROM json_each(?)", (f"[{named_hits}]",))
     elif exact:  # those among the first papers in stars order
-        hits = {int(pid) for pid in named_hits.split(",")}
-        walked = [r[0] for r in conn.execute(
-            "SELECT id FROM papers INDEXED BY papers_listed_stars WHERE listed = 1"
-            f" ORDER BY stars DESC, position LIMIT {_TOP * _WALK_MOST}"
-        ) if r[0] in hits]
+        # Both as text, one string each: ~0.5 ms less than 4,000 rows and as many ints (lora at 100k papers).
+        hits = set(named_hits.split(","))
+        first_papers = conn.execute(
+            "SELECT group_concat(id) FROM (SELECT id FROM papers INDEXED BY papers_listed_stars WHERE listed = 1"
+            f" ORDER BY stars DESC, position LIMIT {_TOP * _WALK_MOST})"
+        ).fetchone()[0]
+        walked = [int(pid) for pid in (first_papers or "").split(",") if pid in hits]
     # Else more hits than were counted: the walk goes through every paper (a title that matches is a hit's).
     # The first tier: the words as typed in titles; the second (when the glossary added forms): another form there.
     first_table, first_match = (_LITERAL_TITLE_HITS, literal[1]) if literal is not None else (_TITLE_HITS, title_match)
