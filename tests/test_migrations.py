@@ -578,3 +578,39 @@ def test_entry_lines_step_keeps_every_entry_line(tmp_path):
     lora = paper_detail(conn, "alice", resolve_ref(conn, "lora"))
     assert [e.line for e in lora.entries] == [87]
     conn.close()
+
+
+def test_metadata_rows_step_keeps_every_row_in_a_table_with_rowids(tmp_path, monkeypatch):
+    # m014 moves fetched metadata out of a WITHOUT ROWID table, where an abstract overflowed to a page of its
+    # own: every row and both indexes stay, and a search finds a paper by its abstract as before.
+    from llmreads import db
+    from llmreads.fetch import Record
+    from llmreads.store.library import save_records
+
+    path = tmp_path / "v4.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "schema-v4.db").read_bytes())
+    before_step = [step for step in migrations.STEPS if step.__name__ < "m014"]
+    monkeypatch.setattr(migrations, "STEPS", before_step)
+    monkeypatch.setattr(db, "NAMES", tuple(step.__name__ for step in before_step))
+    conn = open_db(path)
+    assert "WITHOUT ROWID" in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'paper_metadata'").fetchone()[0]
+    keys = [r[0] for r in conn.execute("SELECT key FROM papers ORDER BY position LIMIT 3")]
+    save_records(conn, [
+        (keys[0], Record(source="arxiv", title="One", authors=("A. Author", "B. Author"), published="2021-06-17",
+                         abstract="zebrafish " * 300, primary_category="cs.CL", arxiv="2106.09685")),
+        (keys[1], Record(source="crossref", title="Two", doi="10.1000/XYZ", journal_ref="J. 1 (2020)")),
+    ])
+    conn.execute("INSERT INTO paper_metadata (key, year, arxiv, source) VALUES (?, 2020, '2001.00001', 'id')",
+                 (keys[2],))
+    rows = [tuple(r) for r in conn.execute("SELECT * FROM paper_metadata ORDER BY key")]
+    conn.close()
+    monkeypatch.undo()
+    conn = open_db(path)
+    assert [tuple(r) for r in conn.execute("SELECT * FROM paper_metadata ORDER BY key")] == rows and len(rows) == 3
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'paper_metadata'").fetchone()[0]
+    assert "WITHOUT ROWID" not in sql
+    assert {"paper_metadata_doi", "paper_metadata_arxiv"} <= names(conn, "index")
+    assert conn.execute("SELECT key FROM paper_metadata WHERE lower(doi) = '10.1000/xyz'").fetchone()[0] == keys[1]
+    assert [p.key for p in search(conn, "alice", "zebrafish").papers] == [keys[0]]
+    conn.close()
+    assert applied(path) == [("llmreads", name) for name in migrations.NAMES]

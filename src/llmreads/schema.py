@@ -19,6 +19,7 @@ STEPS = (
     'm011_list_named_by',
     'm012_paper_identity',
     'm013_entry_lines',
+    'm014_metadata_rows',
 )
 INDEX_VERSION = 5  # of the full-text index these statements make (migrations.INDEX_VERSION)
 
@@ -140,24 +141,6 @@ STATEMENTS = (
     ),
     'CREATE INDEX notes_paper ON notes(paper_key)',
     (
-        'CREATE TABLE paper_metadata (\n'
-        '            key TEXT PRIMARY KEY,\n'
-        '            title TEXT,\n'
-        "            authors TEXT NOT NULL DEFAULT '[]',\n"
-        '            year INTEGER,\n'
-        '            published TEXT,\n'
-        '            abstract TEXT,\n'
-        '            primary_category TEXT,\n'
-        '            doi TEXT,\n'
-        '            journal_ref TEXT,\n'
-        '            arxiv TEXT,\n'
-        '            source TEXT NOT NULL,\n'
-        '            fetched_at TEXT\n'
-        '        ) WITHOUT ROWID'
-    ),
-    'CREATE INDEX paper_metadata_doi ON paper_metadata(lower(doi))',
-    'CREATE INDEX paper_metadata_arxiv ON paper_metadata(arxiv)',
-    (
         'CREATE TABLE tags (user TEXT NOT NULL, paper_key TEXT NOT NULL, tag TEXT NOT NULL, tagged_'
         'at TEXT NOT NULL, PRIMARY KEY (user, paper_key, tag)) WITHOUT ROWID'
     ),
@@ -196,6 +179,24 @@ STATEMENTS = (
         'CREATE TABLE list_lines (list_id INTEGER PRIMARY KEY REFERENCES lists(id) ON DELETE CASCAD'
         'E, entries BLOB NOT NULL, lines BLOB NOT NULL)'
     ),
+    (
+        'CREATE TABLE "paper_metadata" (\n'
+        '            key TEXT PRIMARY KEY,\n'
+        '            title TEXT,\n'
+        "            authors TEXT NOT NULL DEFAULT '[]',\n"
+        '            year INTEGER,\n'
+        '            published TEXT,\n'
+        '            abstract TEXT,\n'
+        '            primary_category TEXT,\n'
+        '            doi TEXT,\n'
+        '            journal_ref TEXT,\n'
+        '            arxiv TEXT,\n'
+        '            source TEXT NOT NULL,\n'
+        '            fetched_at TEXT\n'
+        '        )'
+    ),
+    'CREATE INDEX paper_metadata_doi ON paper_metadata(lower(doi))',
+    'CREATE INDEX paper_metadata_arxiv ON paper_metadata(arxiv)',
     (
         "CREATE VIRTUAL TABLE papers_fts USING fts5(title, body, abstract, content='', tokenize='un"
         "icode61 remove_diacritics 2')"
