@@ -71,8 +71,9 @@ def test_a_command_loads_only_its_own_module(tmp_path, args):
 
 def test_version_loads_no_framework():
     code = (
-        "import sys; sys.argv = ['llmreads', '--version'];"
-        "from llmreads.entry import main; main(); print('typer' in sys.modules)"
+        "import atexit, sys; sys.argv = ['llmreads', '--version'];"
+        "atexit.register(lambda: print('typer' in sys.modules));"  # main ends the process (entry._finish)
+        "from llmreads.entry import main; main()"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[0].startswith("llmreads ")
@@ -224,9 +225,10 @@ def test_command_help_reads_no_settings(tmp_path: Path) -> None:
     broken = tmp_path / "config.toml"
     broken.write_text("user = [\n")
     code = (
-        "import sys; sys.argv = ['llmreads', 'show', '--help']\nfrom llmreads.entry import main\ntry:\n    main()\n"
-        "except SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('llmreads.config', 'llmreads.render', 'platformdirs') if m in sys.modules))"
+        "import atexit, sys; sys.argv = ['llmreads', 'show', '--help']\nfrom llmreads.entry import main\n"
+        "atexit.register(lambda: print(sorted(m for m in ('llmreads.config', 'llmreads.render', 'platformdirs')"
+        " if m in sys.modules)))\n"
+        "main()"
     )
     done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "LLMREADS_CONFIG": str(broken)},
                           capture_output=True, text=True, timeout=60)
@@ -283,3 +285,30 @@ def test_output_left_in_the_buffer_for_a_reader_gone_ends_quietly(tmp_path):
     assert subprocess.run([sys.executable, "-m", "llmreads", "lists"], env=env, capture_output=True).returncode == 0
     result = subprocess.run([sys.executable, "-c", driver], env=env, capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stderr) == (0, "status 0\n")
+
+
+def test_a_finished_command_ends_the_process_with_its_status_after_the_exit_functions(tmp_path: Path, seeded) -> None:
+    # entry._finish ends the process itself once the command is done: the output is whole, each exit function
+    # runs once, and the status is the command's, for a success and for an error.
+    out = tmp_path / "out.tsv"
+    code = ("import atexit, sys; sys.argv[0] = 'llmreads'\n"
+            "atexit.register(lambda: print('exit function', file=sys.stderr))\n"
+            "from llmreads.entry import main; main()")
+    with out.open("w") as handle:
+        done = subprocess.run([sys.executable, "-c", code, "list"], stdout=handle, stderr=subprocess.PIPE,
+                              text=True, env=os.environ.copy(), timeout=60)
+    assert (done.returncode, done.stderr) == (0, "exit function\n")
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 118
+    status, stdout, stderr = run(code, ["show", "no-such-paper"])
+    assert (status, stdout) == (1, "")
+    assert stderr.startswith("Error: ") and stderr.endswith("exit function\n") and stderr.count("\n") == 2
+
+
+def test_a_thread_still_running_gets_pythons_own_exit(tmp_path: Path, seeded) -> None:
+    # A thread that is not a daemon would be cut short by ending the process at once: Python waits for it.
+    done = tmp_path / "done"
+    code = ("import sys, threading, time; sys.argv[0] = 'llmreads'\n"
+            f"threading.Thread(target=lambda: (time.sleep(0.3), open({str(done)!r}, 'w').close())).start()\n"
+            "from llmreads.entry import main; main()")
+    assert run(code, ["lists"])[0] == 0
+    assert done.exists()

@@ -132,8 +132,9 @@ def test_help_names_arguments_in_capitals_and_says_what_options_take():
 
 def test_help_does_not_import_rich():
     code = (
-        "import sys\nsys.argv = ['llmreads', 'search', '--help']\nfrom llmreads.entry import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\nprint('rich' in sys.modules, file=sys.stderr)"
+        "import atexit, sys\nsys.argv = ['llmreads', 'search', '--help']\nfrom llmreads.entry import main\n"
+        "atexit.register(lambda: print('rich' in sys.modules, file=sys.stderr))\n"  # main ends the process
+        "main()"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
     assert result.stderr.strip().splitlines()[-1] == "False"

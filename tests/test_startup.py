@@ -21,10 +21,10 @@ def test_importing_the_cli_loads_no_heavy_library():
 
 def imported(args: list[str], names: tuple[str, ...]) -> list[str]:
     """Which of `names` (modules) running llmreads with `args` imports."""
-    code = ("import sys, runpy; sys.argv = ['llmreads', *sys.argv[1:]]\n"
-            "try:\n    runpy.run_module('llmreads', run_name='__main__')\n"
-            "except SystemExit:\n    pass\n"
-            f"print(sorted(m for m in {names!r} if m in sys.modules), file=sys.stderr)")
+    # Printed by an exit function: the command ends the process itself (entry._finish).
+    code = ("import atexit, sys, runpy; sys.argv = ['llmreads', *sys.argv[1:]]\n"
+            f"atexit.register(lambda: print(sorted(m for m in {names!r} if m in sys.modules), file=sys.stderr))\n"
+            "runpy.run_module('llmreads', run_name='__main__')")
     result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60)
     return eval(result.stderr.strip().splitlines()[-1])  # the list printed last
 
@@ -146,9 +146,8 @@ def test_an_unchanged_reimport_loads_neither_the_parser_nor_mistune(tmp_path):
     conn = open_db(Path(os.environ["LLMREADS_DB"]))
     assert not import_path(conn, str(path), name=None).skipped
     conn.close()
-    code = ("import sys, runpy; sys.argv = ['llmreads', 'import', sys.argv[1]]\n"
-            "try:\n    runpy.run_module('llmreads', run_name='__main__')\n"
-            "except SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('llmreads.parse', 'mistune') if m in sys.modules))")
+    code = ("import atexit, sys, runpy; sys.argv = ['llmreads', 'import', sys.argv[1]]\n"
+            "atexit.register(lambda: print(sorted(m for m in ('llmreads.parse', 'mistune') if m in sys.modules)))\n"
+            "runpy.run_module('llmreads', run_name='__main__')")
     result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
     assert result.stdout == "A list: unchanged since the last import (1 paper, 1 section).\n[]\n", result.stderr

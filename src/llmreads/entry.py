@@ -14,8 +14,41 @@ import sys
 def main() -> None:
     try:
         _main()
-    finally:
+    except SystemExit as exc:
+        _finish(exc.code)
+        raise
+    except BaseException:
         _flush_output()
+        raise
+    _finish(0)
+
+
+def _finish(code: object) -> None:
+    """Flush the output; then, once the command is done, end the process with `code` (~3 ms sooner).
+
+    By then the command has closed its database connection and written its
+    files. What Python's teardown would still do that matters is done here:
+    the exit functions run and what they print is flushed; the rest (freeing
+    every module and object) is spared. A status that is not a number (a
+    message), or a thread still running that is not a daemon, gets Python's
+    own exit.
+    """
+    _flush_output()
+    if code is not None and not isinstance(code, int):
+        return
+    threading = sys.modules.get("threading")
+    if threading is not None and any(
+        thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
+        for thread in threading.enumerate()
+    ):
+        return
+    import atexit
+
+    atexit._run_exitfuncs()  # and unregistered: they do not run twice
+    _flush_output()
+    if not sys.stderr.closed:  # closed when the reader of stdout went away (app.Group.invoke)
+        sys.stderr.flush()
+    os._exit(code or 0)
 
 
 def _flush_output() -> None:
