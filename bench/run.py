@@ -689,7 +689,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small lists and few repetitions: a smoke run")
     parser.add_argument("--runs", type=int, help="runs of each whole-process figure (default 30, --quick 10)")
     parser.add_argument("--query-runs", type=int, help="runs of each in-process query (default 200, --quick 50)")
-    parser.add_argument("--import-runs", type=int, help="imports of each list (default 3, --quick 2)")
+    parser.add_argument("--import-runs", type=int, help="imports of each list (default 5, --quick 2)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated lists (default 1)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
     parser.add_argument("--imports-only", action="store_true",
@@ -700,7 +700,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = sorted(({**dict(sizes), **nonempty}).items(), key=lambda size: size[1])
     runs = args.runs or (10 if args.quick else 30)
     query_runs = args.query_runs or (50 if args.quick else 200)
-    import_runs = args.import_runs or (2 if args.quick else 3)
+    import_runs = args.import_runs or (2 if args.quick else 5)
     started = time.perf_counter()
     load_at_start = load_average()
     env = child_env()
