@@ -248,10 +248,10 @@ def test_search_as_you_type_finds_what_the_search_command_finds(shared, cli, que
 
 
 def test_the_browser_keeps_more_pages_of_the_file_as_it_searches_as_you_type(shared):
-    from llmreads.store.search import SEARCH_CACHE_KIB
+    from llmreads.tui.app import BROWSE_CACHE_KIB
 
     app = shared.check(lambda pilot, app: pilot.pause())
-    assert app.conn.execute("PRAGMA cache_size").fetchone()[0] == -SEARCH_CACHE_KIB
+    assert app.conn.execute("PRAGMA cache_size").fetchone()[0] == -BROWSE_CACHE_KIB
 
 
 def _key(char: str) -> str:

@@ -205,9 +205,12 @@ _translated = 0
 
 def fold_scripts(text: str) -> str:
     """`text` with Traditional Chinese characters written in Simplified; one character for one, so offsets hold."""
+    return text if _no_cjk(text) else _fold_cjk(text)
+
+
+def _fold_cjk(text: str) -> str:
+    """fold_scripts of a text that holds a character at or past the first CJK block."""
     global _translated
-    if _no_cjk(text):
-        return text
     if _translated < _BULK:
         _translated += len(text)
         return text.translate(_simplified())
@@ -235,10 +238,11 @@ def segment(text: str, casefold: bool = True) -> str:
     the query both come through here, so `微調` finds `微调` and the other way
     round (fold_scripts).
     """
-    folded = fold_scripts(fold_for_search(text, casefold))
-    if _no_cjk(folded):  # nothing to space apart; spares compiling the class of scripts
+    folded = fold_for_search(text, casefold)
+    if _no_cjk(folded):  # nothing to fold or space apart; spares the table and compiling the class of scripts
         return folded
-    return _cjk_run().sub(_spaced, folded)
+    # Checked once: folding writes a character of those blocks as another of them (the table maps ideographs).
+    return _cjk_run().sub(_spaced, _fold_cjk(folded))
 
 
 _WORD = re.compile(r"[^\W_]+")

@@ -39,12 +39,10 @@ class SearchResult(NamedTuple):
     exact: bool = True  # False: `total` is a lower bound (COUNT_MOST), the hits being more
 
 
-# A connection that searches again and again (the browser's) keeps more of the file's pages than SQLite's 2 MiB,
-# so that a search after the first reads the index from memory: 扩散模型 at 100,000 papers with abstracts 8.7 ms
-# against 13.5 (tui.app sets it). A command searches once: there, new memory for every page read costs more than
-# it saves (扩散模型 27.9 ms against 21.2, with the connection's closing), as did mapping the file (26.7 ms, and
-# 300 ms against 50 for a first search from disk).
-SEARCH_CACHE_KIB = 32 * 1024
+# A search reads the file's pages as SQLite does by default. A command searches once: there a larger page cache
+# costs new memory for every page read, more than it saves (扩散模型 at 100,000 papers with abstracts 27.9 ms
+# against 21.2, with the connection's closing), as did mapping the file (26.7 ms, and 300 ms against 50 for a
+# first search from disk). The browser, which searches again and again, keeps more (tui.app.BROWSE_CACHE_KIB).
 
 
 def search(

@@ -40,6 +40,10 @@ POLL_S = 1.0  # how often the screen looks for changes made elsewhere
 LIST_SORTS = ("list", "stars", "title", "my-stars", "read")  # store.papers.SORTS; read: most recently read first
 SEARCH_SORTS = ("relevance", "stars", "list")
 NARROW = 60  # below this width, stars as "4★" and no id column
+# The screen searches as the user types, on one connection: it keeps 32 MiB of the file's pages rather than SQLite's
+# 2 MiB, so that a search after the first reads the index from memory (扩散模型 at 100,000 papers with abstracts
+# 8.7 ms against 13.5). A command, which searches once, keeps the default (store.search).
+BROWSE_CACHE_KIB = 32 * 1024
 
 
 class PapersTable(DataTable[Any]):
@@ -156,10 +160,8 @@ class BrowseApp(App[None]):
         poll: bool = True,
     ) -> None:
         super().__init__()
-        from llmreads.store.search import SEARCH_CACHE_KIB
-
         self.conn = conn
-        conn.execute(f"PRAGMA cache_size = {-SEARCH_CACHE_KIB}")  # it searches as the user types: pages kept
+        conn.execute(f"PRAGMA cache_size = {-BROWSE_CACHE_KIB}")
         self.user = user
         self.writer = Writer(db_path, on_wait=self._waiting)
         self.start_list = list_name
